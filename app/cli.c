@@ -1,0 +1,229 @@
+#include "cli.h"
+
+#include <glib-unix.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    /* One line: fold any newline in a message into "; ". */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ';';
+    fprintf(stderr, "dermagan-cli: %s\n", msg);
+    g_free(msg);
+    return 1;
+}
+
+int cli_fail_error(GError *error)
+{
+    int rc = cli_fail("%s", error ? error->message : "unknown error");
+    g_clear_error(&error);
+    return rc;
+}
+
+struct cli_progress {
+    char *label;
+    gboolean tty;
+    gint64 t0, last;
+    int width;
+};
+
+cli_progress *cli_progress_new(const char *label)
+{
+    cli_progress *p = g_new0(cli_progress, 1);
+    p->label = g_strdup(label);
+    p->tty = isatty(STDERR_FILENO);
+    p->t0 = g_get_monotonic_time();
+    return p;
+}
+
+static void format_seconds(double s, char *buf, size_t n)
+{
+    if (s < 0 || !isfinite(s)) {
+        g_strlcpy(buf, "--:--", n);
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        g_snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        g_snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static void progress_draw(cli_progress *p, double fraction, double eta, const char *detail)
+{
+    if (!p->tty)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (fraction < 1.0 && now - p->last < 100000)
+        return; /* at most 10 redraws a second */
+    p->last = now;
+    if (fraction < 0)
+        fraction = 0;
+    if (fraction > 1)
+        fraction = 1;
+    const int bar = 28;
+    int filled = (int)(fraction * bar + 0.5);
+    char bars[3 * 28 + 1] = "";
+    for (int i = 0; i < bar; i++)
+        strcat(bars, i < filled ? "\u2588" : "\u2591");
+    if (eta < 0 && fraction > 0.01) {
+        double el = (now - p->t0) / 1e6;
+        eta = el / fraction * (1 - fraction);
+    }
+    char etab[32];
+    format_seconds(eta, etab, sizeof etab);
+    fprintf(stderr, "\r\033[K%s %s %5.1f%%  ETA %s  %s", p->label, bars, 100 * fraction, etab,
+            detail ? detail : "");
+    fflush(stderr);
+}
+
+void cli_progress_update(cli_progress *p, double fraction, const char *detail)
+{
+    progress_draw(p, fraction, -1, detail);
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (!p)
+        return;
+    if (p->tty)
+        fprintf(stderr, "\r\033[K");
+    g_free(p->label);
+    g_free(p);
+}
+
+struct cli_job_sink {
+    gboolean json;
+    cli_progress *bar;
+};
+
+cli_job_sink *cli_job_sink_new(gboolean json)
+{
+    cli_job_sink *s = g_new0(cli_job_sink, 1);
+    s->json = json;
+    return s;
+}
+
+void cli_job_sink_free(cli_job_sink *s)
+{
+    if (!s)
+        return;
+    cli_progress_done(s->bar);
+    g_free(s);
+}
+
+void cli_job_events(const dg_event *ev, void *user)
+{
+    cli_job_sink *s = user;
+    if (s->json) {
+        char *line = dg_event_to_json(ev);
+        fprintf(stdout, "%s\n", line);
+        fflush(stdout);
+        g_free(line);
+        return;
+    }
+    switch (ev->kind) {
+    case DG_EVENT_PROGRESS: {
+        if (!s->bar)
+            s->bar = cli_progress_new(ev->job);
+        GString *d = g_string_new(NULL);
+        g_string_append_printf(d, "%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, ev->step, ev->total);
+        for (int i = 0; i < ev->n_values && i < 4; i++)
+            g_string_append_printf(d, " %s %.3g", ev->keys[i], ev->values[i]);
+        if (ev->rate > 0)
+            g_string_append_printf(d, " %.0f img/s", ev->rate);
+        progress_draw(s->bar, ev->total > 0 ? (double)ev->step / ev->total : 0, ev->eta, d->str);
+        g_string_free(d, TRUE);
+        break;
+    }
+    case DG_EVENT_EPOCH: {
+        if (s->bar && s->bar->tty)
+            fprintf(stderr, "\r\033[K");
+        GString *d = g_string_new(NULL);
+        g_string_append_printf(d, "epoch %d:", ev->epoch);
+        for (int i = 0; i < ev->n_values; i++)
+            g_string_append_printf(d, " %s %.4g", ev->keys[i], ev->values[i]);
+        fprintf(stderr, "%s\n", d->str);
+        g_string_free(d, TRUE);
+        break;
+    }
+    case DG_EVENT_MESSAGE:
+    case DG_EVENT_STARTED:
+        if (s->bar && s->bar->tty)
+            fprintf(stderr, "\r\033[K");
+        if (ev->message)
+            fprintf(stderr, "%s%s\n",
+                    g_strcmp0(ev->level, "warning") == 0 ? "warning: " : "", ev->message);
+        break;
+    case DG_EVENT_IMAGE:
+        break;
+    case DG_EVENT_RESULT:
+        if (ev->json)
+            fprintf(stdout, "%s\n", ev->json);
+        break;
+    case DG_EVENT_FINISHED:
+        cli_progress_done(s->bar);
+        s->bar = NULL;
+        break;
+    }
+}
+
+typedef struct {
+    dg_job *job;
+    GMainLoop *loop;
+    int interrupts;
+} run_state;
+
+static gboolean on_sigint(gpointer data)
+{
+    run_state *rs = data;
+    if (rs->interrupts++ == 0) {
+        fprintf(stderr, "\ndermagan-cli: stopping after the current step (Ctrl+C again to abort)\n");
+        dg_job_cancel(rs->job);
+        return G_SOURCE_CONTINUE;
+    }
+    _exit(130);
+}
+
+static gboolean poll_finished(gpointer data)
+{
+    run_state *rs = data;
+    if (dg_job_is_finished(rs->job)) {
+        g_main_loop_quit(rs->loop);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+int cli_run_job(dg_job *job, gboolean json)
+{
+    (void)json;
+    /* The job runs on its worker thread; the main thread waits in a main loop
+     * so that SIGINT is handled safely (g_unix_signal_add) and cancels it. */
+    run_state rs = {job, g_main_loop_new(NULL, FALSE), 0};
+    guint sig = g_unix_signal_add(SIGINT, on_sigint, &rs);
+    guint poll = g_timeout_add(40, poll_finished, &rs);
+    dg_job_start(job);
+    g_main_loop_run(rs.loop);
+    g_source_remove(sig);
+    (void)poll;
+    g_main_loop_unref(rs.loop);
+    GError *error = NULL;
+    dg_job_state st = dg_job_wait(job, &error);
+    if (st == DG_JOB_SUCCEEDED)
+        return 0;
+    if (st == DG_JOB_CANCELLED) {
+        fprintf(stderr, "dermagan-cli: cancelled\n");
+        return 130;
+    }
+    return cli_fail_error(error);
+}

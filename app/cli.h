@@ -1,0 +1,37 @@
+/* cli.h: shared pieces of dermagan-cli's subcommands. */
+#pragma once
+#include <glib.h>
+
+#include "jobs/dg-job.h"
+
+/* Each command group: argv[0] is the group name ("dataset"); returns the exit status. */
+int cli_dataset(int argc, char **argv);
+int cli_gan(int argc, char **argv);
+int cli_cnn(int argc, char **argv);
+int cli_evaluate(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_ablation(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* Print "dermagan-cli: <message>" on stderr (one line) and return 1. */
+int cli_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Same, from a GError (frees it). */
+int cli_fail_error(GError *error);
+
+/* A one-line progress bar on stderr, drawn only when stderr is a terminal. */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_new(const char *label);
+void cli_progress_update(cli_progress *p, double fraction, const char *detail);
+void cli_progress_done(cli_progress *p); /* clears the line and frees */
+
+/* Run a job on the calling thread with the CLI's standard event printing:
+ * --json: one JSON object per event on stdout; otherwise a progress bar and
+ * messages on stderr.  SIGINT cancels the job cleanly (it keeps its
+ * checkpoint).  Returns the exit status (0 succeeded, 1 failed, 130 cancelled). */
+int cli_run_job(dg_job *job, gboolean json);
+/* The event callback used by cli_run_job, for jobs created by the caller:
+ * pass cli_job_events as fn and a cli_job_sink from cli_job_sink_new as user. */
+typedef struct cli_job_sink cli_job_sink;
+cli_job_sink *cli_job_sink_new(gboolean json);
+void cli_job_sink_free(cli_job_sink *s);
+void cli_job_events(const dg_event *ev, void *user);

@@ -1,0 +1,67 @@
+/* dermagan-cli: every DermaGAN job, headless. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+#ifdef DG_HAVE_CLI_DATASET
+    {"dataset", cli_dataset, "inspect and split a data set (info, split)"},
+#endif
+#ifdef DG_HAVE_CLI_GAN
+    {"gan", cli_gan, "train a GAN, generate synthetic images, score them (train, generate, score)"},
+#endif
+#ifdef DG_HAVE_CLI_CNN
+    {"cnn", cli_cnn, "train a classifier (train)"},
+#endif
+#ifdef DG_HAVE_CLI_EVALUATE
+    {"evaluate", cli_evaluate, "evaluate a classifier on a data set"},
+#endif
+#ifdef DG_HAVE_CLI_PREDICT
+    {"predict", cli_predict, "classify images, optionally with a saliency map"},
+#endif
+#ifdef DG_HAVE_CLI_ABLATION
+    {"ablation", cli_ablation, "real-only vs real+synthetic training over several seeds"},
+#endif
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: dermagan-cli COMMAND [ARGS...]\n\nCommands:\n");
+    for (size_t i = 0; commands[i].name; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'dermagan-cli COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    g_set_prgname("dermagan-cli");
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("dermagan-cli %s\n", DG_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; commands[i].name; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dermagan-cli: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,121 @@
+/* dg-dataset.h: data sets of dermoscopy images (models-and-data layer).
+ *
+ * Two layouts, detected automatically:
+ *  - HAM10000: a folder with HAM10000_metadata.csv (lesion_id,image_id,dx,...)
+ *    and the images in images/, HAM10000_images_part_1/ and _part_2/, or beside it;
+ *  - ImageFolder: root/<class>/*.{jpg,jpeg,png,bmp}; class ids = folder names, sorted.
+ *
+ * Every image is prepared once by dg_image_prepare_*: RGB, centre-cropped to
+ * a square, downscaled to size x size, stored as uint8 CHW.  Bad files are
+ * skipped and listed with a reason; the rest loads. */
+#pragma once
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib.h>
+#include <stdint.h>
+
+#include "numerics/dg-rng.h"
+
+G_BEGIN_DECLS
+
+typedef enum { DG_LAYOUT_HAM10000, DG_LAYOUT_IMAGEFOLDER } dg_layout;
+const char *dg_layout_name(dg_layout l); /* "ham10000" | "imagefolder" */
+
+typedef enum { DG_SPLIT_TRAIN = 0, DG_SPLIT_VAL = 1, DG_SPLIT_TEST = 2, DG_SPLIT_NONE = 3 } dg_split;
+const char *dg_split_name(dg_split s); /* "train" | "val" | "test" | "none" */
+
+typedef struct {
+    char *id;   /* "mel" (HAM dx code or folder name) */
+    char *name; /* "Melanoma" for known dx codes, else the id */
+} dg_class;
+
+typedef struct {
+    char *path;      /* the image file (GLib filename encoding) */
+    char *image_id;  /* HAM image_id, or the file name without extension */
+    char *lesion_id; /* HAM lesion_id; ImageFolder: unique per image (own group) */
+    int cls;         /* index into dg_dataset.classes */
+    dg_split split;  /* DG_SPLIT_NONE until dg_dataset_split */
+} dg_item;
+
+typedef struct {
+    char *path;   /* display form (valid UTF-8 even for non-UTF-8 names) */
+    char *reason; /* one line: "truncated JPEG", "duplicate image_id", ... */
+} dg_skip;
+
+typedef void (*dg_progress_fn)(double fraction, const char *what, void *user);
+
+typedef struct {
+    gboolean all_classes;     /* HAM10000: all seven dx, not just akiec/bcc/bkl/mel */
+    int size;                 /* side of prepared images; default 64 */
+    int threads;              /* decoding threads; <= 0: all CPUs */
+    const char *cache_dir;    /* NULL: g_get_user_cache_dir()/dermagan; "": no cache */
+    dg_progress_fn progress;  /* may be NULL; called from the loading thread */
+    void *progress_user;
+    const volatile int *cancel; /* may be NULL; nonzero stops with G_IO_ERROR_CANCELLED */
+} dg_load_options;
+
+typedef struct {
+    dg_layout layout;
+    char *root;
+    int n_classes;
+    dg_class *classes;
+    int n_items;       /* images that loaded */
+    dg_item *items;
+    GPtrArray *skipped; /* of dg_skip*: every file left out, with the reason */
+    int size;
+    uint8_t *pixels;   /* n_items * 3 * size * size, uint8 CHW RGB */
+    gboolean has_split;
+    uint64_t split_seed;
+    gboolean from_cache; /* pixels came from the on-disk cache */
+} dg_dataset;
+
+void dg_load_options_init(dg_load_options *opt);
+
+/* Scan, validate and decode a data set.  NULL + error when it cannot be used
+ * at all (missing folder, fewer than two classes with images, cancelled). */
+dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt, GError **error);
+void dg_dataset_free(dg_dataset *ds);
+
+int dg_dataset_class_index(const dg_dataset *ds, const char *class_id); /* -1 if absent */
+const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);
+int dg_dataset_class_count(const dg_dataset *ds, int cls, dg_split split); /* split NONE: all */
+int dg_dataset_lesion_count(const dg_dataset *ds, int cls, dg_split split);
+
+/* Seeded, stratified by class, grouped by lesion_id: no lesion in two splits.
+ * Fractions train + val < 1; the rest is test.  Same seed, same split on every
+ * machine.  FALSE + error if a split would be empty. */
+gboolean dg_dataset_split(dg_dataset *ds, uint64_t seed, double train, double val,
+                          GError **error);
+/* Indices of the items in a split (and class, or -1 for all); returns the
+ * count; out may be NULL to count only. */
+int dg_dataset_indices(const dg_dataset *ds, dg_split split, int cls, int *out);
+
+/* Image preparation shared by real data, synthetic data and a dropped photo:
+ * refuses absurd dimensions (> 50 megapixels) before decoding, converts to
+ * RGB (drops alpha, expands grey), centre-crops to a square, downscales with a
+ * proper filter. */
+gboolean dg_image_prepare_file(const char *path, int size, uint8_t *out_chw, GError **error);
+gboolean dg_image_prepare_pixbuf(GdkPixbuf *pixbuf, int size, uint8_t *out_chw, GError **error);
+/* uint8 CHW -> float CHW in [-1, 1], and back (clamped); and to a GdkPixbuf. */
+void dg_image_to_float(const uint8_t *chw, int size, float *out);
+void dg_image_from_float(const float *chw, int size, uint8_t *out);
+GdkPixbuf *dg_image_to_pixbuf(const uint8_t *chw, int size);
+
+/* Training-time augmentation; each switch on its own; deterministic under rng. */
+typedef struct {
+    gboolean hflip, vflip, rot90;
+    gboolean crop;         /* random resized crop */
+    float crop_min_scale;  /* smallest area fraction, e.g. 0.75 */
+    float brightness, contrast, saturation, hue; /* jitter strengths; 0 = off */
+} dg_augment;
+void dg_augment_defaults(dg_augment *aug); /* flips, rot90, mild crop and colour jitter */
+void dg_augment_none(dg_augment *aug);
+/* Augment one uint8 CHW image into float CHW in [-1, 1]. */
+void dg_augment_image(const dg_augment *aug, dg_rng *rng, const uint8_t *src, int size,
+                      float *dst);
+
+/* Fill a batch: x is n * 3 * size * size floats in [-1, 1], y the class ids
+ * (y may be NULL).  aug NULL: no augmentation (rng unused). */
+void dg_dataset_batch(const dg_dataset *ds, const int *idx, int n, const dg_augment *aug,
+                      dg_rng *rng, float *x, int *y);
+
+G_END_DECLS
