@@ -290,7 +290,10 @@ static gboolean jobject(jscan *js, int depth, const char *parent_key)
         char *k = g_string_free(key, FALSE);
         if (!g_hash_table_add(seen, k)) {
             char *q = quoted(k);
-            if (depth == 1)
+            if (depth == 1 && strcmp(k, "__metadata__") == 0)
+                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                            "duplicate __metadata__ in header");
+            else if (depth == 1)
                 g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
                             "duplicate tensor name %s in header", q);
             else if (parent_key && depth == 2 && strcmp(parent_key, "__metadata__") == 0)
@@ -1025,6 +1028,26 @@ static void copy_le(guint8 *dst, const void *src, size_t nbytes, size_t elem)
 #endif
 }
 
+/* json-glib 1.6's generator escapes every control character except U+001F,
+ * which it writes raw: invalid JSON that strict readers (ours, the Python
+ * library's) refuse.  A raw 0x1F byte can only come from inside a string
+ * (UTF-8 never uses it in multi-byte sequences), so escape each one. */
+static char *escape_unit_separator(char *text, gsize *len)
+{
+    if (!memchr(text, 0x1f, *len))
+        return text;
+    GString *s = g_string_sized_new(*len + 16);
+    for (gsize i = 0; i < *len; i++) {
+        if (text[i] == 0x1f)
+            g_string_append(s, "\\u001f");
+        else
+            g_string_append_c(s, text[i]);
+    }
+    g_free(text);
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}
+
 GBytes *dg_st_writer_to_bytes(dg_st_writer *w, GError **error)
 {
     g_return_val_if_fail(w != NULL, NULL);
@@ -1085,6 +1108,7 @@ GBytes *dg_st_writer_to_bytes(dg_st_writer *w, GError **error)
     char *header = json_generator_to_data(gen, &hlen);
     g_object_unref(gen);
     json_node_unref(root);
+    header = escape_unit_separator(header, &hlen);
 
     size_t padded = (hlen + 7) & ~(size_t)7;
     if (too_large || padded > DG_ST_MAX_HEADER_SIZE ||
