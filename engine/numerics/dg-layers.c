@@ -1,0 +1,614 @@
+/* dg-layers.c: every layer but the convolutions (see dg-conv.c). */
+#include "dg-layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dg-gemm.h"
+
+/* Elementwise work below this size runs on the calling thread only. */
+#define PAR_MIN 32768L
+
+/* ---- parallel elementwise helper ---------------------------------------- */
+
+typedef enum { EW_RELU, EW_RELU_B, EW_LRELU, EW_LRELU_B, EW_TANH, EW_TANH_B, EW_SIG, EW_SIG_B,
+               EW_ADD, EW_ADD2, EW_ZERO } ew_op;
+
+typedef struct {
+    ew_op op;
+    float *out;
+    const float *a, *b;
+    long n;
+    float s;
+} ew_job;
+
+static void ew_range(const ew_job *j, long lo, long hi)
+{
+    float *o = j->out;
+    const float *a = j->a, *b = j->b;
+    const float s = j->s;
+    switch (j->op) {
+    case EW_RELU:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] > 0.0f ? a[i] : 0.0f;
+        break;
+    case EW_RELU_B: /* a = dout, b = y */
+        for (long i = lo; i < hi; i++)
+            o[i] = b[i] > 0.0f ? a[i] : 0.0f;
+        break;
+    case EW_LRELU:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] > 0.0f ? a[i] : s * a[i];
+        break;
+    case EW_LRELU_B:
+        for (long i = lo; i < hi; i++)
+            o[i] = b[i] > 0.0f ? a[i] : s * a[i];
+        break;
+    case EW_TANH:
+        for (long i = lo; i < hi; i++)
+            o[i] = tanhf(a[i]);
+        break;
+    case EW_TANH_B:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] * (1.0f - b[i] * b[i]);
+        break;
+    case EW_SIG:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] >= 0.0f ? 1.0f / (1.0f + expf(-a[i])) : expf(a[i]) / (1.0f + expf(a[i]));
+        break;
+    case EW_SIG_B:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] * b[i] * (1.0f - b[i]);
+        break;
+    case EW_ADD: /* o += a */
+        for (long i = lo; i < hi; i++)
+            o[i] += a[i];
+        break;
+    case EW_ADD2: /* o = a + b */
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] + b[i];
+        break;
+    case EW_ZERO:
+        memset(o + lo, 0, sizeof(float) * (hi - lo));
+        break;
+    }
+}
+
+static void ew_part(void *arg, int tid, int nt)
+{
+    ew_job *j = arg;
+    /* split on 16-float boundaries so threads never share a cache line */
+    long blocks = (j->n + 15) / 16, lo, hi;
+    dg_split(blocks, tid, nt, &lo, &hi);
+    lo *= 16;
+    hi *= 16;
+    if (hi > j->n)
+        hi = j->n;
+    if (lo < hi)
+        ew_range(j, lo, hi);
+}
+
+static void ew_run(dg_ctx *ctx, ew_job *j)
+{
+    if (j->n < PAR_MIN || !ctx)
+        ew_range(j, 0, j->n);
+    else
+        dg_ctx_run(ctx, 0, ew_part, j);
+}
+
+void dg_vec_add(dg_ctx *ctx, float *y, const float *x, long n)
+{
+    ew_job j = {EW_ADD, y, x, NULL, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_vec_zero(dg_ctx *ctx, float *x, long n)
+{
+    ew_job j = {EW_ZERO, x, NULL, NULL, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_add_forward(dg_ctx *ctx, float *out, const float *a, const float *b, long n)
+{
+    ew_job j = {EW_ADD2, out, a, b, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_relu_forward(dg_ctx *ctx, float *out, const float *in, long n)
+{
+    ew_job j = {EW_RELU, out, in, NULL, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_relu_backward(dg_ctx *ctx, float *din, const float *dout, const float *y, long n)
+{
+    ew_job j = {EW_RELU_B, din, dout, y, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_lrelu_forward(dg_ctx *ctx, float *out, const float *in, long n, float slope)
+{
+    ew_job j = {EW_LRELU, out, in, NULL, n, slope};
+    ew_run(ctx, &j);
+}
+
+void dg_lrelu_backward(dg_ctx *ctx, float *din, const float *dout, const float *y, long n,
+                       float slope)
+{
+    /* y > 0 exactly when x > 0 for a positive slope */
+    ew_job j = {EW_LRELU_B, din, dout, y, n, slope};
+    ew_run(ctx, &j);
+}
+
+void dg_tanh_forward(dg_ctx *ctx, float *out, const float *in, long n)
+{
+    ew_job j = {EW_TANH, out, in, NULL, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_tanh_backward(dg_ctx *ctx, float *din, const float *dout, const float *y, long n)
+{
+    ew_job j = {EW_TANH_B, din, dout, y, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_sigmoid_forward(dg_ctx *ctx, float *out, const float *in, long n)
+{
+    ew_job j = {EW_SIG, out, in, NULL, n, 0};
+    ew_run(ctx, &j);
+}
+
+void dg_sigmoid_backward(dg_ctx *ctx, float *din, const float *dout, const float *y, long n)
+{
+    ew_job j = {EW_SIG_B, din, dout, y, n, 0};
+    ew_run(ctx, &j);
+}
+
+/* ---- dense ---------------------------------------------------------------- */
+
+void dg_dense_forward(dg_ctx *ctx, float *out, const float *in, const float *w, const float *b,
+                      int B, int IN, int OUT)
+{
+    dg_gemm_par(ctx, false, true, B, OUT, IN, 1.0f, in, IN, w, IN, 0.0f, out, OUT);
+    if (b)
+        for (int i = 0; i < B; i++)
+            for (int o = 0; o < OUT; o++)
+                out[(long)i * OUT + o] += b[o];
+}
+
+void dg_dense_backward(dg_ctx *ctx, float *din, float *dw, float *db, const float *dout,
+                       const float *in, const float *w, int B, int IN, int OUT)
+{
+    if (dw) /* dw[OUT, IN] += dout^T[OUT, B] in[B, IN] */
+        dg_gemm_par(ctx, true, false, OUT, IN, B, 1.0f, dout, OUT, in, IN, 1.0f, dw, IN);
+    if (db)
+        for (int i = 0; i < B; i++)
+            for (int o = 0; o < OUT; o++)
+                db[o] += dout[(long)i * OUT + o];
+    if (din) /* din[B, IN] = dout[B, OUT] w[OUT, IN] */
+        dg_gemm_par(ctx, false, false, B, IN, OUT, 1.0f, dout, OUT, w, IN, 0.0f, din, IN);
+}
+
+/* ---- batch normalization ------------------------------------------------------
+ * Parallel over channels; sums in double for accuracy on large batches. */
+
+typedef struct {
+    float *out, *mean, *invstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
+    const float *in, *gamma, *beta, *dout, *cmean, *cinvstd, *crm, *crv;
+    int B, C, HW;
+    float eps, momentum;
+} bn_job;
+
+static void bn_fwd_train_part(void *arg, int tid, int nt)
+{
+    bn_job *j = arg;
+    long c0, c1;
+    dg_split(j->C, tid, nt, &c0, &c1);
+    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
+    for (long c = c0; c < c1; c++) {
+        double s = 0.0;
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW;
+            float acc = 0.0f;
+            for (long i = 0; i < HW; i++)
+                acc += x[i];
+            s += acc;
+        }
+        double mean = s / N;
+        double ss = 0.0;
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW;
+            float acc = 0.0f, m = (float)mean;
+            for (long i = 0; i < HW; i++) {
+                float d = x[i] - m;
+                acc += d * d;
+            }
+            ss += acc;
+        }
+        double var = ss / N;
+        float invstd = (float)(1.0 / sqrt(var + j->eps));
+        j->mean[c] = (float)mean;
+        j->invstd[c] = invstd;
+        if (j->run_mean) {
+            double unbiased = N > 1 ? ss / (N - 1) : var;
+            j->run_mean[c] = (1.0f - j->momentum) * j->run_mean[c] + j->momentum * (float)mean;
+            j->run_var[c] = (1.0f - j->momentum) * j->run_var[c] + j->momentum * (float)unbiased;
+        }
+        float g = j->gamma[c] * invstd, sh = j->beta[c] - (float)mean * g;
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW;
+            float *y = j->out + b * CHW + c * HW;
+            for (long i = 0; i < HW; i++)
+                y[i] = x[i] * g + sh;
+        }
+    }
+}
+
+void dg_bn_forward_train(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
+                         float *run_var, const float *in, const float *gamma, const float *beta,
+                         int B, int C, int HW, float eps, float momentum)
+{
+    bn_job j = {.out = out, .mean = mean, .invstd = invstd, .run_mean = run_mean,
+                .run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .B = B, .C = C,
+                .HW = HW, .eps = eps, .momentum = momentum};
+    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_fwd_train_part, &j);
+}
+
+static void bn_fwd_eval_part(void *arg, int tid, int nt)
+{
+    bn_job *j = arg;
+    long c0, c1;
+    dg_split(j->C, tid, nt, &c0, &c1);
+    const long HW = j->HW, CHW = (long)j->C * HW;
+    for (long c = c0; c < c1; c++) {
+        float g = j->gamma[c] / sqrtf(j->crv[c] + j->eps), sh = j->beta[c] - j->crm[c] * g;
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW;
+            float *y = j->out + b * CHW + c * HW;
+            for (long i = 0; i < HW; i++)
+                y[i] = x[i] * g + sh;
+        }
+    }
+}
+
+void dg_bn_forward_eval(dg_ctx *ctx, float *out, const float *in, const float *gamma,
+                        const float *beta, const float *run_mean, const float *run_var, int B,
+                        int C, int HW, float eps)
+{
+    bn_job j = {.out = out, .in = in, .gamma = gamma, .beta = beta, .crm = run_mean,
+                .crv = run_var, .B = B, .C = C, .HW = HW, .eps = eps};
+    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_fwd_eval_part, &j);
+}
+
+static void bn_bwd_train_part(void *arg, int tid, int nt)
+{
+    bn_job *j = arg;
+    long c0, c1;
+    dg_split(j->C, tid, nt, &c0, &c1);
+    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
+    for (long c = c0; c < c1; c++) {
+        float m = j->cmean[c], is = j->cinvstd[c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
+            float a1 = 0.0f, a2 = 0.0f;
+            for (long i = 0; i < HW; i++) {
+                a1 += dy[i];
+                a2 += dy[i] * (x[i] - m);
+            }
+            sdy += a1;
+            sdyx += a2;
+        }
+        float dbeta = (float)sdy, dgamma = (float)(sdyx * is);
+        j->dbeta[c] += dbeta;
+        j->dgamma[c] += dgamma;
+        if (!j->din)
+            continue;
+        /* dx = gamma * invstd / N * (N dy - sum dy - xhat sum(dy xhat)) */
+        float k = j->gamma[c] * is;
+        float mdy = (float)(sdy / N), mdyx = (float)(sdyx * is / N);
+        for (int b = 0; b < j->B; b++) {
+            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
+            float *dx = j->din + b * CHW + c * HW;
+            for (long i = 0; i < HW; i++) {
+                float xh = (x[i] - m) * is;
+                dx[i] = k * (dy[i] - mdy - xh * mdyx);
+            }
+        }
+    }
+}
+
+void dg_bn_backward_train(dg_ctx *ctx, float *din, float *dgamma, float *dbeta,
+                          const float *dout, const float *in, const float *mean,
+                          const float *invstd, const float *gamma, int B, int C, int HW)
+{
+    bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
+                .cmean = mean, .cinvstd = invstd, .gamma = gamma, .B = B, .C = C, .HW = HW};
+    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_bwd_train_part, &j);
+}
+
+void dg_bn_backward_eval(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
+                         const float *in, const float *gamma, const float *run_mean,
+                         const float *run_var, int B, int C, int HW, float eps)
+{
+    (void)ctx;
+    const long CHW = (long)C * HW;
+    for (int c = 0; c < C; c++) {
+        float is = 1.0f / sqrtf(run_var[c] + eps), m = run_mean[c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int b = 0; b < B; b++) {
+            const float *x = in + b * CHW + (long)c * HW, *dy = dout + b * CHW + (long)c * HW;
+            float *dx = din ? din + b * CHW + (long)c * HW : NULL;
+            for (long i = 0; i < HW; i++) {
+                sdy += dy[i];
+                sdyx += dy[i] * (x[i] - m) * is;
+                if (dx)
+                    dx[i] = dy[i] * gamma[c] * is;
+            }
+        }
+        dbeta[c] += (float)sdy;
+        dgamma[c] += (float)sdyx;
+    }
+}
+
+/* ---- pooling -------------------------------------------------------------- */
+
+typedef struct {
+    float *out, *din;
+    int32_t *argmax;
+    const int32_t *cargmax;
+    const float *in, *dout;
+    int B, C, H, W, k, s, p, OH, OW;
+} pool_job;
+
+static void maxpool_fwd_part(void *arg, int tid, int nt)
+{
+    pool_job *j = arg;
+    long lo, hi;
+    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
+    for (long q = lo; q < hi; q++) {
+        const float *x = j->in + q * ip;
+        float *y = j->out + q * op;
+        int32_t *am = j->argmax + q * op;
+        for (int oh = 0; oh < j->OH; oh++)
+            for (int ow = 0; ow < j->OW; ow++) {
+                float best = -INFINITY;
+                int32_t bi = -1;
+                for (int kh = 0; kh < j->k; kh++) {
+                    int ih = oh * j->s - j->p + kh;
+                    if (ih < 0 || ih >= j->H)
+                        continue;
+                    for (int kw = 0; kw < j->k; kw++) {
+                        int iw = ow * j->s - j->p + kw;
+                        if (iw < 0 || iw >= j->W)
+                            continue;
+                        float v = x[ih * j->W + iw];
+                        if (v > best || bi < 0) {
+                            best = v;
+                            bi = ih * j->W + iw;
+                        }
+                    }
+                }
+                y[oh * j->OW + ow] = bi < 0 ? 0.0f : best;
+                am[oh * j->OW + ow] = bi;
+            }
+    }
+}
+
+void dg_maxpool_forward(dg_ctx *ctx, float *out, int32_t *argmax, const float *in, int B, int C,
+                        int H, int W, int k, int s, int p)
+{
+    pool_job j = {.out = out, .argmax = argmax, .in = in, .B = B, .C = C, .H = H, .W = W,
+                  .k = k, .s = s, .p = p};
+    j.OH = (H + 2 * p - k) / s + 1;
+    j.OW = (W + 2 * p - k) / s + 1;
+    dg_ctx_run(ctx, (long)B * C * H * W < PAR_MIN ? 1 : 0, maxpool_fwd_part, &j);
+}
+
+static void maxpool_bwd_part(void *arg, int tid, int nt)
+{
+    pool_job *j = arg;
+    long lo, hi;
+    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
+    for (long q = lo; q < hi; q++) {
+        float *dx = j->din + q * ip;
+        const float *dy = j->dout + q * op;
+        const int32_t *am = j->cargmax + q * op;
+        memset(dx, 0, sizeof(float) * ip);
+        for (long i = 0; i < op; i++)
+            if (am[i] >= 0)
+                dx[am[i]] += dy[i];
+    }
+}
+
+void dg_maxpool_backward(dg_ctx *ctx, float *din, const float *dout, const int32_t *argmax,
+                         int B, int C, int H, int W, int k, int s, int p)
+{
+    pool_job j = {.din = din, .cargmax = argmax, .dout = dout, .B = B, .C = C, .H = H, .W = W,
+                  .k = k, .s = s, .p = p};
+    j.OH = (H + 2 * p - k) / s + 1;
+    j.OW = (W + 2 * p - k) / s + 1;
+    dg_ctx_run(ctx, (long)B * C * H * W < PAR_MIN ? 1 : 0, maxpool_bwd_part, &j);
+}
+
+static void avgpool_fwd_part(void *arg, int tid, int nt)
+{
+    pool_job *j = arg;
+    long lo, hi;
+    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
+    const float inv = 1.0f / (j->k * j->k);
+    for (long q = lo; q < hi; q++) {
+        const float *x = j->in + q * ip;
+        float *y = j->out + q * op;
+        for (int oh = 0; oh < j->OH; oh++)
+            for (int ow = 0; ow < j->OW; ow++) {
+                float acc = 0.0f;
+                for (int kh = 0; kh < j->k; kh++) {
+                    int ih = oh * j->s - j->p + kh;
+                    if (ih < 0 || ih >= j->H)
+                        continue;
+                    for (int kw = 0; kw < j->k; kw++) {
+                        int iw = ow * j->s - j->p + kw;
+                        if (iw >= 0 && iw < j->W)
+                            acc += x[ih * j->W + iw];
+                    }
+                }
+                y[oh * j->OW + ow] = acc * inv;
+            }
+    }
+}
+
+void dg_avgpool_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                        int k, int s, int p)
+{
+    pool_job j = {.out = out, .in = in, .B = B, .C = C, .H = H, .W = W, .k = k, .s = s, .p = p};
+    j.OH = (H + 2 * p - k) / s + 1;
+    j.OW = (W + 2 * p - k) / s + 1;
+    dg_ctx_run(ctx, (long)B * C * H * W < PAR_MIN ? 1 : 0, avgpool_fwd_part, &j);
+}
+
+static void avgpool_bwd_part(void *arg, int tid, int nt)
+{
+    pool_job *j = arg;
+    long lo, hi;
+    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
+    const float inv = 1.0f / (j->k * j->k);
+    for (long q = lo; q < hi; q++) {
+        float *dx = j->din + q * ip;
+        const float *dy = j->dout + q * op;
+        memset(dx, 0, sizeof(float) * ip);
+        for (int oh = 0; oh < j->OH; oh++)
+            for (int ow = 0; ow < j->OW; ow++) {
+                float g = dy[oh * j->OW + ow] * inv;
+                for (int kh = 0; kh < j->k; kh++) {
+                    int ih = oh * j->s - j->p + kh;
+                    if (ih < 0 || ih >= j->H)
+                        continue;
+                    for (int kw = 0; kw < j->k; kw++) {
+                        int iw = ow * j->s - j->p + kw;
+                        if (iw >= 0 && iw < j->W)
+                            dx[ih * j->W + iw] += g;
+                    }
+                }
+            }
+    }
+}
+
+void dg_avgpool_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H, int W,
+                         int k, int s, int p)
+{
+    pool_job j = {.din = din, .dout = dout, .B = B, .C = C, .H = H, .W = W, .k = k, .s = s,
+                  .p = p};
+    j.OH = (H + 2 * p - k) / s + 1;
+    j.OW = (W + 2 * p - k) / s + 1;
+    dg_ctx_run(ctx, (long)B * C * H * W < PAR_MIN ? 1 : 0, avgpool_bwd_part, &j);
+}
+
+void dg_gap_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int HW)
+{
+    (void)ctx;
+    for (long q = 0; q < (long)B * C; q++) {
+        const float *x = in + q * HW;
+        float acc = 0.0f;
+        for (int i = 0; i < HW; i++)
+            acc += x[i];
+        out[q] = acc / HW;
+    }
+}
+
+void dg_gap_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int HW)
+{
+    (void)ctx;
+    for (long q = 0; q < (long)B * C; q++) {
+        float g = dout[q] / HW;
+        float *dx = din + q * HW;
+        for (int i = 0; i < HW; i++)
+            dx[i] = g;
+    }
+}
+
+/* ---- dropout, embedding, concat, projection ---------------------------------- */
+
+void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng)
+{
+    float keep = 1.0f / (1.0f - p);
+    for (long i = 0; i < n; i++) {
+        mask[i] = dg_rng_uniform(rng) < p ? 0.0f : keep;
+        out[i] = in[i] * mask[i];
+    }
+}
+
+void dg_dropout_backward(float *din, const float *dout, const float *mask, long n)
+{
+    for (long i = 0; i < n; i++)
+        din[i] = dout[i] * mask[i];
+}
+
+void dg_embed_forward(float *out, const float *table, const int *labels, int B, int D)
+{
+    for (int b = 0; b < B; b++)
+        memcpy(out + (long)b * D, table + (long)labels[b] * D, sizeof(float) * D);
+}
+
+void dg_embed_backward(float *dtable, const float *dout, const int *labels, int B, int D)
+{
+    for (int b = 0; b < B; b++) {
+        float *t = dtable + (long)labels[b] * D;
+        const float *g = dout + (long)b * D;
+        for (int d = 0; d < D; d++)
+            t[d] += g[d];
+    }
+}
+
+void dg_concat_forward(float *out, const float *a, const float *b, int B, int C1, int C2, int HW)
+{
+    const long s1 = (long)C1 * HW, s2 = (long)C2 * HW;
+    for (int i = 0; i < B; i++) {
+        memcpy(out + i * (s1 + s2), a + i * s1, sizeof(float) * s1);
+        memcpy(out + i * (s1 + s2) + s1, b + i * s2, sizeof(float) * s2);
+    }
+}
+
+void dg_concat_backward(float *da, float *db, const float *dout, int B, int C1, int C2, int HW)
+{
+    const long s1 = (long)C1 * HW, s2 = (long)C2 * HW;
+    for (int i = 0; i < B; i++) {
+        if (da)
+            memcpy(da + i * s1, dout + i * (s1 + s2), sizeof(float) * s1);
+        if (db)
+            memcpy(db + i * s2, dout + i * (s1 + s2) + s1, sizeof(float) * s2);
+    }
+}
+
+void dg_project_forward(float *out, const float *h, const float *table, const int *labels, int B,
+                        int D)
+{
+    for (int b = 0; b < B; b++) {
+        const float *e = table + (long)labels[b] * D, *x = h + (long)b * D;
+        float acc = 0.0f;
+        for (int d = 0; d < D; d++)
+            acc += e[d] * x[d];
+        out[b] = acc;
+    }
+}
+
+void dg_project_backward(float *dh, float *dtable, const float *dout, const float *h,
+                         const float *table, const int *labels, int B, int D)
+{
+    for (int b = 0; b < B; b++) {
+        const float *e = table + (long)labels[b] * D, *x = h + (long)b * D;
+        float g = dout[b];
+        if (dh)
+            for (int d = 0; d < D; d++)
+                dh[(long)b * D + d] = g * e[d];
+        if (dtable) {
+            float *de = dtable + (long)labels[b] * D;
+            for (int d = 0; d < D; d++)
+                de[d] += g * x[d];
+        }
+    }
+}

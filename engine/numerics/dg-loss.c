@@ -1,0 +1,98 @@
+#include "dg-loss.h"
+
+#include <math.h>
+
+/* log(1 + exp(x)) without overflow */
+static inline double softplus(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+float dg_bce_logits(const float *logits, const float *target, float target_value, int n,
+                    float *dlogits, float scale)
+{
+    double loss = 0.0;
+    for (int i = 0; i < n; i++) {
+        double x = logits[i], t = target ? target[i] : target_value;
+        /* -[t log s(x) + (1-t) log(1-s(x))] = softplus(x) - t x */
+        loss += softplus(x) - t * x;
+        if (dlogits) {
+            double s = x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+            dlogits[i] = (float)((s - t) * scale / n);
+        }
+    }
+    return (float)(loss / n);
+}
+
+float dg_hinge_d(const float *logits, int n, int sign, float *dlogits, float scale)
+{
+    double loss = 0.0;
+    for (int i = 0; i < n; i++) {
+        double m = 1.0 - sign * (double)logits[i];
+        loss += m > 0 ? m : 0.0;
+        if (dlogits)
+            dlogits[i] = m > 0 ? (float)(-sign * scale / n) : 0.0f;
+    }
+    return (float)(loss / n);
+}
+
+float dg_hinge_g(const float *logits, int n, float *dlogits, float scale)
+{
+    double loss = 0.0;
+    for (int i = 0; i < n; i++) {
+        loss -= logits[i];
+        if (dlogits)
+            dlogits[i] = (float)(-scale / n);
+    }
+    return (float)(loss / n);
+}
+
+void dg_softmax(const float *logits, int B, int K, float *probs)
+{
+    for (int b = 0; b < B; b++) {
+        const float *x = logits + (long)b * K;
+        float *p = probs + (long)b * K;
+        float mx = x[0];
+        for (int k = 1; k < K; k++)
+            mx = x[k] > mx ? x[k] : mx;
+        double s = 0.0;
+        for (int k = 0; k < K; k++)
+            s += exp((double)x[k] - mx);
+        for (int k = 0; k < K; k++)
+            p[k] = (float)(exp((double)x[k] - mx) / s);
+    }
+}
+
+float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
+                      const float *class_weight, float smoothing, float *dlogits, float *probs)
+{
+    double loss = 0.0, wsum = 0.0;
+    for (int b = 0; b < B; b++)
+        wsum += class_weight ? class_weight[labels[b]] : 1.0;
+    if (wsum <= 0)
+        wsum = 1.0;
+    for (int b = 0; b < B; b++) {
+        const float *x = logits + (long)b * K;
+        float mx = x[0];
+        for (int k = 1; k < K; k++)
+            mx = x[k] > mx ? x[k] : mx;
+        double s = 0.0;
+        for (int k = 0; k < K; k++)
+            s += exp((double)x[k] - mx);
+        double lse = mx + log(s);
+        double w = class_weight ? class_weight[labels[b]] : 1.0;
+        double l = 0.0;
+        for (int k = 0; k < K; k++) {
+            double q = smoothing / K + (k == labels[b] ? 1.0 - smoothing : 0.0);
+            double lp = (double)x[k] - lse;
+            l -= q * lp;
+            double p = exp(lp);
+            if (probs)
+                probs[(long)b * K + k] = (float)p;
+            if (dlogits)
+                dlogits[(long)b * K + k] = (float)(w * (p - q) / wsum);
+        }
+        loss += w * l;
+    }
+    return (float)(loss / wsum);
+}

@@ -1,0 +1,24 @@
+/* dg-loss.h: losses.  Each returns the mean loss over the batch and, when
+ * dlogits is not NULL, writes d(loss * scale)/d(logits) into it (=). */
+#pragma once
+
+/* Binary cross-entropy on logits: -[t log s(x) + (1-t) log(1 - s(x))], mean
+ * over n.  target: per-sample targets, or NULL to use target_value for all. */
+float dg_bce_logits(const float *logits, const float *target, float target_value, int n,
+                    float *dlogits, float scale);
+
+/* Hinge loss for a GAN discriminator on one side:
+ *   real (sign = +1): mean(relu(1 - x));  fake (sign = -1): mean(relu(1 + x)). */
+float dg_hinge_d(const float *logits, int n, int sign, float *dlogits, float scale);
+/* Generator's hinge loss: -mean(x). */
+float dg_hinge_g(const float *logits, int n, float *dlogits, float scale);
+
+/* Softmax cross-entropy over K classes with optional class weights
+ * (class_weight NULL: all 1) and label smoothing eps (targets
+ * (1 - eps) onehot + eps / K).  Weighted mean as in PyTorch:
+ * sum_b w[y_b] l_b / sum_b w[y_b].  probs (optional) receives the softmax. */
+float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
+                      const float *class_weight, float smoothing, float *dlogits, float *probs);
+
+/* Row-wise softmax (numerically stable). */
+void dg_softmax(const float *logits, int B, int K, float *probs);

@@ -1,0 +1,142 @@
+/* dg-net.h: a network as a small static graph of layers.
+ *
+ * Build it node by node (each builder returns the new node's id; node 0 is
+ * the input), then dg_net_finalize allocates everything at once:
+ *  - one arena holding all parameters, their gradients and both optimizer
+ *    moments ([params | grads | m | v]) plus non-trained buffers (batch-norm
+ *    running statistics);
+ *  - activation and gradient buffers for max_batch samples per node.  An
+ *    activation whose input has no other consumer runs in place (ReLU after
+ *    batch norm shares its buffer), which keeps memory near the minimum.
+ *
+ * A forward pass keeps what backward needs; backward walks the nodes in
+ * reverse and accumulates parameter gradients (+=) until dg_net_zero_grad.
+ * A net holds no global state: several nets can run in several threads, each
+ * with its own dg_ctx. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dg-ctx.h"
+#include "dg-optim.h"
+#include "dg-rng.h"
+
+typedef enum {
+    DG_OP_INPUT,
+    DG_OP_CONV,
+    DG_OP_CONVT,
+    DG_OP_DWCONV,
+    DG_OP_BN,
+    DG_OP_DENSE,
+    DG_OP_RELU,
+    DG_OP_LRELU,
+    DG_OP_TANH,
+    DG_OP_SIGMOID,
+    DG_OP_MAXPOOL,
+    DG_OP_AVGPOOL,
+    DG_OP_GAP,
+    DG_OP_DROPOUT,
+    DG_OP_ADD,
+    DG_OP_EMBED,
+    DG_OP_CONCAT,
+    DG_OP_PROJECT,
+} dg_op;
+
+const char *dg_op_name(dg_op op);
+
+typedef struct {
+    char name[48];   /* "03.conv.weight" */
+    int ndim;
+    int shape[4];
+    long n;          /* elements */
+    long off;        /* offset in the params region (trainable) or the buffers region */
+    bool trainable;  /* false: a buffer (running statistics) */
+    bool decay;      /* weight decay applies (conv/dense weights) */
+} dg_tensor;
+
+typedef struct dg_net dg_net;
+
+/* A net whose input is max_batch samples of [c, h, w]. */
+dg_net *dg_net_new(int c, int h, int w, int max_batch);
+void dg_net_free(dg_net *net);
+
+/* Builders: return the new node's id. */
+int dg_net_conv(dg_net *net, int in, int oc, int k, int stride, int pad, bool bias);
+int dg_net_convt(dg_net *net, int in, int oc, int k, int stride, int pad, bool bias);
+int dg_net_dwconv(dg_net *net, int in, int k, int stride, int pad, bool bias);
+int dg_net_bn(dg_net *net, int in);
+int dg_net_dense(dg_net *net, int in, int out, bool bias); /* flattens [C, H, W] */
+int dg_net_relu(dg_net *net, int in);
+int dg_net_lrelu(dg_net *net, int in, float slope);
+int dg_net_tanh(dg_net *net, int in);
+int dg_net_sigmoid(dg_net *net, int in);
+int dg_net_maxpool(dg_net *net, int in, int k, int stride, int pad);
+int dg_net_avgpool(dg_net *net, int in, int k, int stride, int pad);
+int dg_net_gap(dg_net *net, int in);
+int dg_net_dropout(dg_net *net, int in, float p);
+int dg_net_add(dg_net *net, int a, int b);
+int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */
+int dg_net_concat(dg_net *net, int a, int b);              /* channels; same H, W */
+int dg_net_project(dg_net *net, int in, int n_classes);    /* [1, 1, 1] = <E[y], flatten(in)> */
+/* Set batch-norm eps / momentum of a BN node (defaults 1e-5, 0.1). */
+void dg_net_bn_set(dg_net *net, int node, float eps, float momentum);
+
+/* Allocate the arena and buffers.  No builders after this. */
+void dg_net_finalize(dg_net *net);
+
+typedef enum { DG_INIT_DCGAN, DG_INIT_KAIMING } dg_init;
+/* DCGAN: weights N(0, 0.02), BN gamma N(1, 0.02); KAIMING: He-normal weights
+ * (fan-in), BN gamma 1.  Biases and BN beta 0, embeddings N(0, 1),
+ * projections N(0, 0.02) (DCGAN) or U(+-1/sqrt(D)).  Running stats 0 / 1. */
+void dg_net_init(dg_net *net, dg_rng *rng, dg_init scheme);
+
+/* Forward on B <= max_batch samples.  x stays referenced (not copied) until
+ * the next forward: keep it alive through backward.  labels: B class ids for
+ * embed/project nodes (may be NULL if there are none).  train: batch-norm
+ * uses batch statistics and updates running statistics; dropout is active. */
+void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels, int B,
+                    bool train);
+/* Backward from dout (gradient of the loss w.r.t. the last node's output, B
+ * samples).  dx: where to write the gradient w.r.t. the input, or NULL to
+ * skip it (the first layer's input gradient is then not computed).
+ * param_grads false skips parameter gradients (e.g. the discriminator
+ * during the generator's step). */
+void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, bool param_grads);
+void dg_net_zero_grad(dg_net *net);
+/* Gradient-based update of every trainable tensor (advances opt->t). */
+void dg_net_step(dg_net *net, dg_ctx *ctx, dg_opt *opt);
+
+/* Introspection. */
+int dg_net_n_nodes(const dg_net *net);
+int dg_net_output_node(const dg_net *net);
+void dg_net_node_shape(const dg_net *net, int node, int *c, int *h, int *w);
+long dg_net_node_size(const dg_net *net, int node); /* c * h * w */
+dg_op dg_net_node_op(const dg_net *net, int node);
+float *dg_net_node_out(dg_net *net, int node);
+float *dg_net_node_grad(dg_net *net, int node);
+float *dg_net_output(dg_net *net);
+int dg_net_max_batch(const dg_net *net);
+
+/* Parameters and buffers. */
+int dg_net_n_tensors(const dg_net *net);
+const dg_tensor *dg_net_tensor(const dg_net *net, int i);
+float *dg_net_tensor_data(dg_net *net, int i);
+float *dg_net_tensor_grad(dg_net *net, int i); /* NULL for buffers */
+int dg_net_find_tensor(const dg_net *net, const char *name);
+long dg_net_n_params(const dg_net *net);  /* trainable floats */
+long dg_net_n_buffers(const dg_net *net); /* non-trainable floats */
+float *dg_net_params(dg_net *net);        /* [n_params] */
+float *dg_net_grads(dg_net *net);         /* [n_params] */
+float *dg_net_moment1(dg_net *net);       /* [n_params] */
+float *dg_net_moment2(dg_net *net);       /* [n_params] */
+float *dg_net_buffers(dg_net *net);       /* [n_buffers] */
+size_t dg_net_bytes(const dg_net *net);   /* arena + activations */
+
+/* The net's own RNG (dropout). */
+dg_rng *dg_net_rng(dg_net *net);
+/* Copy parameters and buffers between two nets built the same way. */
+void dg_net_copy_weights(dg_net *dst, const dg_net *src);
+/* Set every BN node's momentum (e.g. to 1/(k+1) to average k batches), and
+ * reset running statistics to mean 0 / var 1. */
+void dg_net_bn_set_momentum(dg_net *net, float momentum);
+void dg_net_bn_reset_stats(dg_net *net);

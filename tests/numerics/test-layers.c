@@ -1,0 +1,588 @@
+/* test-layers: every layer's backward against central finite differences
+ * (all inputs and parameters), convolutions against naive references. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "numerics/dg-ctx.h"
+#include "numerics/dg-layers.h"
+#include "numerics/dg-loss.h"
+#include "numerics/dg-net.h"
+
+static dg_ctx *ctx1, *ctx2, *ctx3;
+
+/* ---- finite-difference harness ---------------------------------------------- */
+
+typedef struct {
+    dg_net *net;
+    float *x;
+    int *labels;
+    int B;
+    float *R; /* random weights of the scalar loss sum(out * R) */
+    long out_n, in_n;
+    dg_rng rng0; /* dropout masks replayed identically on every forward */
+    bool train;
+    dg_ctx *ctx;
+} gc_case;
+
+static double gc_loss(gc_case *c)
+{
+    *dg_net_rng(c->net) = c->rng0;
+    dg_net_forward(c->net, c->ctx, c->x, c->labels, c->B, c->train);
+    const float *o = dg_net_output(c->net);
+    double s = 0.0;
+    for (long i = 0; i < c->out_n; i++)
+        s += (double)o[i] * c->R[i];
+    return s;
+}
+
+static double gc_numeric(gc_case *c, float *v, long i, float h)
+{
+    float keep = v[i];
+    v[i] = keep + h;
+    double lp = gc_loss(c);
+    v[i] = keep - h;
+    double lm = gc_loss(c);
+    v[i] = keep;
+    return (lp - lm) / (2.0 * h);
+}
+
+/* Compare analytic g[i] with the central difference of the loss in v[i].
+ * A ReLU or max-pool kink within h of the point spoils one difference; a
+ * disagreement is therefore re-measured with h / 10 and h / 100 before it
+ * counts (a wrong gradient disagrees at every h). */
+static int gc_check_array(gc_case *c, float *v, const float *g, long n, const char *what,
+                          int max_checks, dg_rng *pick)
+{
+    int bad = 0;
+    long stride = n > max_checks ? 0 : 1;
+    for (int k = 0; k < (stride ? n : max_checks); k++) {
+        long i = stride ? k : (long)dg_rng_below(pick, (uint32_t)n);
+        double ana = g[i];
+        double num = gc_numeric(c, v, i, 1e-2f);
+        double tol = 2e-3 + 2e-2 * fmax(fabs(num), fabs(ana));
+        if (fabs(num - ana) > tol) {
+            num = gc_numeric(c, v, i, 1e-3f);
+            tol = 4e-3 + 2e-2 * fmax(fabs(num), fabs(ana));
+        }
+        if (fabs(num - ana) > tol) { /* batch norm spreads one weight over a whole channel */
+            num = gc_numeric(c, v, i, 1e-4f);
+            tol = 1e-2 + 2e-2 * fmax(fabs(num), fabs(ana));
+        }
+        if (fabs(num - ana) > tol) {
+            if (bad < 5)
+                g_test_message("%s[%ld]: analytic %.6g numeric %.6g", what, i, ana, num);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* Run the full check for a built net: input gradient (if want_dx) and every
+ * trainable tensor. */
+static void gc_run(dg_net *net, int B, const int *labels, bool want_dx, bool train, dg_ctx *ctx,
+                   uint64_t seed)
+{
+    dg_net_finalize(net);
+    dg_rng rng;
+    dg_rng_seed(&rng, seed);
+    dg_net_init(net, &rng, DG_INIT_KAIMING);
+    /* keep activations O(1): scale weights a little down */
+    int c, h, w;
+    dg_net_node_shape(net, 0, &c, &h, &w);
+    gc_case cs = {.net = net, .B = B, .train = train, .ctx = ctx};
+    cs.in_n = (long)B * c * h * w;
+    cs.out_n = (long)B * dg_net_node_size(net, dg_net_output_node(net));
+    cs.x = g_new(float, cs.in_n);
+    cs.R = g_new(float, cs.out_n);
+    for (long i = 0; i < cs.in_n; i++) {
+        /* stay away from ReLU kinks and max-pool ties: |x| >= 0.1, distinct */
+        float v = 0.1f + 0.9f * dg_rng_uniform(&rng);
+        cs.x[i] = dg_rng_uniform(&rng) < 0.5f ? -v : v;
+    }
+    for (long i = 0; i < cs.out_n; i++)
+        cs.R[i] = dg_rng_normal(&rng);
+    cs.labels = (int *)labels;
+    cs.rng0 = *dg_net_rng(net);
+
+    float *dx = want_dx ? g_new0(float, cs.in_n) : NULL;
+    dg_net_zero_grad(net);
+    gc_loss(&cs);
+    dg_net_backward(net, ctx, cs.R, dx, true);
+
+    /* copy analytic gradients (the check's forwards do not touch them) */
+    long P = dg_net_n_params(net);
+    float *gp = g_memdup2(dg_net_grads(net), sizeof(float) * (P ? P : 1));
+    int bad = 0;
+    dg_rng pick;
+    dg_rng_seed(&pick, seed ^ 77);
+    if (want_dx)
+        bad += gc_check_array(&cs, cs.x, dx, cs.in_n, "input", 150, &pick);
+    for (int t = 0; t < dg_net_n_tensors(net); t++) {
+        const dg_tensor *ti = dg_net_tensor(net, t);
+        if (!ti->trainable)
+            continue;
+        bad += gc_check_array(&cs, dg_net_tensor_data(net, t), gp + ti->off, ti->n, ti->name, 80,
+                              &pick);
+    }
+    g_assert_cmpint(bad, ==, 0);
+    g_free(gp);
+    g_free(dx);
+    g_free(cs.x);
+    g_free(cs.R);
+    dg_net_free(net);
+}
+
+/* ---- layer cases ----------------------------------------------------------------- */
+
+typedef struct {
+    int B, C, H, W, OC, k, s, p;
+    bool bias;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {2, 3, 7, 5, 4, 3, 1, 1, true},   /* odd sizes, same padding */
+    {3, 2, 8, 8, 3, 4, 2, 1, false},  /* DCGAN down-sampling */
+    {2, 5, 4, 6, 3, 1, 1, 0, true},   /* pointwise */
+    {2, 3, 9, 6, 2, 3, 2, 0, true},   /* stride 2, no padding */
+    {2, 2, 7, 7, 3, 5, 3, 2, false},  /* big kernel, stride 3 */
+    {5, 4, 2, 2, 6, 1, 1, 0, true},   /* pointwise, tiny map: batch folded */
+    {1, 3, 6, 6, 4, 3, 1, 1, true},   /* batch 1: serial path, split GEMM */
+    {6, 3, 3, 3, 5, 3, 1, 1, true},   /* tiny maps, several images per chunk */
+};
+
+static void test_conv_grad(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(conv_cases); i++) {
+        const conv_case *cc = &conv_cases[i];
+        for (int th = 0; th < 2; th++) {
+            dg_net *net = dg_net_new(cc->C, cc->H, cc->W, cc->B);
+            dg_net_conv(net, 0, cc->OC, cc->k, cc->s, cc->p, cc->bias);
+            gc_run(net, cc->B, NULL, true, true, th ? ctx2 : ctx1, 100 + i);
+        }
+    }
+}
+
+static void test_convt_grad(void)
+{
+    static const conv_case cases[] = {
+        {2, 3, 4, 4, 2, 4, 2, 1, false}, {3, 5, 1, 1, 4, 4, 1, 0, false},
+        {2, 2, 3, 5, 3, 3, 1, 1, true},  {2, 3, 3, 3, 2, 3, 2, 0, true},
+        {5, 4, 2, 2, 3, 4, 2, 1, true},  {1, 3, 3, 3, 2, 4, 2, 1, true},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const conv_case *cc = &cases[i];
+        for (int th = 0; th < 2; th++) {
+            dg_net *net = dg_net_new(cc->C, cc->H, cc->W, cc->B);
+            dg_net_convt(net, 0, cc->OC, cc->k, cc->s, cc->p, cc->bias);
+            gc_run(net, cc->B, NULL, true, true, th ? ctx2 : ctx1, 200 + i);
+        }
+    }
+}
+
+static void test_dwconv_grad(void)
+{
+    static const conv_case cases[] = {
+        {2, 3, 6, 5, 3, 3, 1, 1, true}, {3, 4, 7, 7, 4, 3, 2, 1, false}, {2, 2, 8, 8, 2, 5, 1, 2, true},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const conv_case *cc = &cases[i];
+        dg_net *net = dg_net_new(cc->C, cc->H, cc->W, cc->B);
+        dg_net_dwconv(net, 0, cc->k, cc->s, cc->p, cc->bias);
+        gc_run(net, cc->B, NULL, true, true, ctx2, 300 + i);
+    }
+}
+
+static void test_bn_grad(void)
+{
+    /* conv-shaped, training mode */
+    dg_net *net = dg_net_new(3, 5, 4, 4);
+    int c = dg_net_conv(net, 0, 4, 3, 1, 1, false);
+    dg_net_bn(net, c);
+    gc_run(net, 4, NULL, true, true, ctx2, 401);
+    /* dense-shaped (HW = 1), odd batch */
+    net = dg_net_new(7, 1, 1, 5);
+    int d = dg_net_dense(net, 0, 6, true);
+    dg_net_bn(net, d);
+    gc_run(net, 5, NULL, true, true, ctx1, 402);
+    /* evaluation mode (running statistics) */
+    net = dg_net_new(3, 4, 4, 3);
+    dg_net_bn(net, dg_net_conv(net, 0, 2, 3, 1, 1, true));
+    gc_run(net, 3, NULL, true, false, ctx2, 403);
+}
+
+static void test_dense_grad(void)
+{
+    dg_net *net = dg_net_new(3, 2, 3, 4);
+    dg_net_dense(net, 0, 5, true);
+    gc_run(net, 4, NULL, true, true, ctx2, 501);
+    net = dg_net_new(9, 1, 1, 3);
+    dg_net_dense(net, 0, 4, false);
+    gc_run(net, 3, NULL, true, true, ctx1, 502);
+}
+
+static void test_activation_grad(void)
+{
+    for (int a = 0; a < 4; a++) {
+        dg_net *net = dg_net_new(4, 3, 3, 3);
+        int c = dg_net_conv(net, 0, 3, 3, 1, 1, true);
+        switch (a) {
+        case 0: dg_net_relu(net, c); break;
+        case 1: dg_net_lrelu(net, c, 0.2f); break;
+        case 2: dg_net_tanh(net, c); break;
+        case 3: dg_net_sigmoid(net, c); break;
+        }
+        g_test_message("activation %d after conv", a);
+        gc_run(net, 3, NULL, true, true, ctx2, 600 + a);
+        /* on the raw input too (not in place: the input is external) */
+        net = dg_net_new(4, 3, 3, 3);
+        switch (a) {
+        case 0: dg_net_relu(net, 0); break;
+        case 1: dg_net_lrelu(net, 0, 0.2f); break;
+        case 2: dg_net_tanh(net, 0); break;
+        case 3: dg_net_sigmoid(net, 0); break;
+        }
+        gc_run(net, 3, NULL, true, true, ctx2, 610 + a);
+    }
+}
+
+static void test_bn_relu_in_place(void)
+{
+    /* conv -> BN -> ReLU (in place on BN's buffer) -> conv: the classic block */
+    dg_net *net = dg_net_new(3, 6, 6, 4);
+    int c = dg_net_conv(net, 0, 4, 3, 1, 1, false);
+    int r = dg_net_relu(net, dg_net_bn(net, c));
+    g_assert_true(dg_net_node_out(net, r) == NULL); /* not finalized yet */
+    dg_net_conv(net, r, 2, 3, 2, 1, true);
+    dg_net_finalize(net);
+    g_assert_true(dg_net_node_out(net, r) == dg_net_node_out(net, r - 1));
+    gc_run(net, 4, NULL, true, true, ctx2, 650);
+}
+
+static void test_pool_grad(void)
+{
+    static const int pc[][4] = {{2, 2, 0, 8}, {3, 2, 1, 7}, {5, 5, 0, 10}, {3, 1, 1, 5}};
+    for (size_t i = 0; i < G_N_ELEMENTS(pc); i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            dg_net *net = dg_net_new(3, pc[i][3], pc[i][3] + 1, 3);
+            if (kind == 0)
+                dg_net_maxpool(net, 0, pc[i][0], pc[i][1], pc[i][2]);
+            else
+                dg_net_avgpool(net, 0, pc[i][0], pc[i][1], pc[i][2]);
+            gc_run(net, 3, NULL, true, true, ctx2, 700 + 10 * i + kind);
+        }
+    }
+    dg_net *net = dg_net_new(4, 5, 3, 3);
+    dg_net_gap(net, dg_net_conv(net, 0, 3, 3, 1, 1, true));
+    gc_run(net, 3, NULL, true, true, ctx2, 750);
+}
+
+static void test_dropout_grad(void)
+{
+    dg_net *net = dg_net_new(6, 1, 1, 4);
+    int d = dg_net_dense(net, 0, 8, true);
+    int r = dg_net_relu(net, d);
+    dg_net_dense(net, dg_net_dropout(net, r, 0.3f), 3, true);
+    gc_run(net, 4, NULL, true, true, ctx1, 801);
+    /* dropout mask really zeroes about p of the units */
+    net = dg_net_new(1000, 1, 1, 2);
+    dg_net_dropout(net, dg_net_dense(net, 0, 1000, false), 0.3f);
+    dg_net_finalize(net);
+    float *x = g_new(float, 2000);
+    for (int i = 0; i < 2000; i++)
+        x[i] = 1.0f;
+    dg_rng rng;
+    dg_rng_seed(&rng, 3);
+    dg_net_init(net, &rng, DG_INIT_KAIMING);
+    dg_net_forward(net, ctx1, x, NULL, 2, true);
+    int zeros = 0;
+    for (int i = 0; i < 2000; i++)
+        zeros += dg_net_output(net)[i] == 0.0f;
+    g_assert_cmpint(zeros, >, 500);
+    g_assert_cmpint(zeros, <, 700);
+    g_free(x);
+    dg_net_free(net);
+}
+
+static void test_residual_grad(void)
+{
+    /* x -> conv -> bn -> relu -> conv -> add(x) -> relu: input used twice */
+    dg_net *net = dg_net_new(3, 5, 5, 3);
+    int a = dg_net_relu(net, dg_net_bn(net, dg_net_conv(net, 0, 4, 3, 1, 1, false)));
+    int b = dg_net_conv(net, a, 3, 3, 1, 1, true);
+    dg_net_relu(net, dg_net_add(net, b, 0));
+    gc_run(net, 3, NULL, true, true, ctx2, 901);
+    /* a node feeding two branches that merge again */
+    net = dg_net_new(2, 4, 4, 2);
+    int s = dg_net_conv(net, 0, 3, 3, 1, 1, true);
+    int l = dg_net_conv(net, s, 3, 1, 1, 0, false);
+    int r = dg_net_tanh(net, s);
+    dg_net_gap(net, dg_net_add(net, l, r));
+    gc_run(net, 2, NULL, true, true, ctx1, 902);
+}
+
+static void test_embed_concat_project_grad(void)
+{
+    int labels[4] = {2, 0, 1, 2};
+    /* generator-style: z ++ embed(y) -> dense */
+    dg_net *net = dg_net_new(5, 1, 1, 4);
+    int e = dg_net_embed(net, 3, 4);
+    int c = dg_net_concat(net, 0, e);
+    dg_net_dense(net, c, 6, true);
+    gc_run(net, 4, labels, true, true, ctx1, 1001);
+    /* discriminator-style: h -> dense + <E[y], h> */
+    net = dg_net_new(3, 3, 3, 4);
+    int h = dg_net_relu(net, dg_net_conv(net, 0, 4, 3, 2, 1, true));
+    int g = dg_net_gap(net, h);
+    int lin = dg_net_dense(net, g, 1, true);
+    int pr = dg_net_project(net, g, 3);
+    dg_net_add(net, lin, pr);
+    gc_run(net, 4, labels, true, true, ctx2, 1002);
+}
+
+/* ---- naive references ------------------------------------------------------- */
+
+static void naive_conv(const dg_conv_geom *g, float *out, const float *in, const float *w,
+                       const float *b)
+{
+    for (int n = 0; n < g->B; n++)
+        for (int o = 0; o < g->OC; o++)
+            for (int oh = 0; oh < g->OH; oh++)
+                for (int ow = 0; ow < g->OW; ow++) {
+                    double acc = b ? b[o] : 0.0;
+                    for (int c = 0; c < g->C; c++)
+                        for (int kh = 0; kh < g->KH; kh++)
+                            for (int kw = 0; kw < g->KW; kw++) {
+                                int ih = oh * g->SH - g->PH + kh, iw = ow * g->SW - g->PW + kw;
+                                if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W)
+                                    continue;
+                                acc += (double)in[((n * g->C + c) * g->H + ih) * g->W + iw] *
+                                       w[((o * g->C + c) * g->KH + kh) * g->KW + kw];
+                            }
+                    out[((n * g->OC + o) * g->OH + oh) * g->OW + ow] = (float)acc;
+                }
+}
+
+/* Transposed conv by its definition: every input pixel scatters w * x. */
+static void naive_convt(const dg_conv_geom *g, float *out, const float *in, const float *w,
+                        const float *b)
+{
+    long on = (long)g->B * g->OC * g->OH * g->OW;
+    double *acc = g_new0(double, on);
+    for (int n = 0; n < g->B; n++)
+        for (int c = 0; c < g->C; c++)
+            for (int ih = 0; ih < g->H; ih++)
+                for (int iw = 0; iw < g->W; iw++) {
+                    double x = in[((n * g->C + c) * g->H + ih) * g->W + iw];
+                    for (int o = 0; o < g->OC; o++)
+                        for (int kh = 0; kh < g->KH; kh++)
+                            for (int kw = 0; kw < g->KW; kw++) {
+                                int oh = ih * g->SH - g->PH + kh, ow = iw * g->SW - g->PW + kw;
+                                if (oh < 0 || oh >= g->OH || ow < 0 || ow >= g->OW)
+                                    continue;
+                                acc[((n * g->OC + o) * g->OH + oh) * g->OW + ow] +=
+                                    x * w[((c * g->OC + o) * g->KH + kh) * g->KW + kw];
+                            }
+                }
+    for (long i = 0; i < on; i++) {
+        int o = (int)(i / ((long)g->OH * g->OW) % g->OC);
+        out[i] = (float)(acc[i] + (b ? b[o] : 0.0));
+    }
+    g_free(acc);
+}
+
+static void fill(dg_rng *r, float *x, long n)
+{
+    for (long i = 0; i < n; i++)
+        x[i] = 2.0f * dg_rng_uniform(r) - 1.0f;
+}
+
+static void check_close(const float *a, const float *b, long n, double tol)
+{
+    double worst = 0.0;
+    for (long i = 0; i < n; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    if (worst > tol)
+        g_test_message("max abs difference %.3g > %.3g", worst, tol);
+    g_assert_cmpfloat(worst, <=, tol);
+}
+
+static void test_conv_reference(void)
+{
+    static const conv_case cases[] = {
+        {4, 3, 64, 64, 8, 4, 2, 1, false}, {8, 16, 16, 16, 32, 4, 2, 1, false},
+        {64, 8, 4, 4, 16, 4, 2, 1, true},  {3, 3, 13, 11, 5, 3, 1, 1, true},
+        {2, 6, 9, 9, 4, 1, 1, 0, true},    {7, 5, 10, 7, 3, 3, 2, 2, true},
+        {33, 4, 2, 3, 5, 1, 1, 0, false},  {1, 3, 64, 64, 16, 3, 1, 1, true},
+    };
+    dg_rng r;
+    dg_rng_seed(&r, 11);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const conv_case *cc = &cases[i];
+        dg_conv_geom g = dg_conv_geom_make(cc->B, cc->C, cc->H, cc->W, cc->OC, cc->k, cc->s, cc->p);
+        long in_n = (long)g.B * g.C * g.H * g.W, out_n = (long)g.B * g.OC * g.OH * g.OW;
+        long w_n = (long)g.OC * g.C * g.KH * g.KW;
+        float *x = g_new(float, in_n), *w = g_new(float, w_n), *b = g_new(float, g.OC);
+        float *o1 = g_new(float, out_n), *o2 = g_new(float, out_n), *o3 = g_new(float, out_n);
+        fill(&r, x, in_n);
+        fill(&r, w, w_n);
+        fill(&r, b, g.OC);
+        naive_conv(&g, o1, x, w, cc->bias ? b : NULL);
+        dg_conv2d_forward(ctx1, &g, o2, x, w, cc->bias ? b : NULL);
+        dg_conv2d_forward(ctx3, &g, o3, x, w, cc->bias ? b : NULL);
+        check_close(o1, o2, out_n, 1e-4 * sqrt((double)g.C * g.KH * g.KW));
+        /* another thread count splits the batch differently: same values up to rounding */
+        check_close(o2, o3, out_n, 1e-5 * sqrt((double)g.C * g.KH * g.KW));
+        g_free(x), g_free(w), g_free(b), g_free(o1), g_free(o2), g_free(o3);
+    }
+}
+
+static void test_convt_reference(void)
+{
+    static const conv_case cases[] = {
+        {4, 16, 4, 4, 8, 4, 2, 1, false}, {64, 10, 1, 1, 16, 4, 1, 0, false},
+        {3, 8, 16, 16, 3, 4, 2, 1, true}, {2, 3, 5, 7, 4, 3, 1, 1, true},
+        {3, 4, 5, 5, 2, 3, 2, 0, true},   {1, 6, 8, 8, 3, 4, 2, 1, true},
+    };
+    dg_rng r;
+    dg_rng_seed(&r, 12);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const conv_case *cc = &cases[i];
+        dg_conv_geom g = dg_convt_geom_make(cc->B, cc->C, cc->H, cc->W, cc->OC, cc->k, cc->s, cc->p);
+        long in_n = (long)g.B * g.C * g.H * g.W, out_n = (long)g.B * g.OC * g.OH * g.OW;
+        long w_n = (long)g.OC * g.C * g.KH * g.KW;
+        float *x = g_new(float, in_n), *w = g_new(float, w_n), *b = g_new(float, g.OC);
+        float *o1 = g_new(float, out_n), *o2 = g_new(float, out_n), *o3 = g_new(float, out_n);
+        fill(&r, x, in_n);
+        fill(&r, w, w_n);
+        fill(&r, b, g.OC);
+        naive_convt(&g, o1, x, w, cc->bias ? b : NULL);
+        dg_convt2d_forward(ctx2, &g, o2, x, w, cc->bias ? b : NULL);
+        dg_convt2d_forward(ctx3, &g, o3, x, w, cc->bias ? b : NULL);
+        check_close(o1, o2, out_n, 1e-4 * sqrt((double)g.C * g.KH * g.KW));
+        check_close(o2, o3, out_n, 1e-5 * sqrt((double)g.C * g.KH * g.KW));
+        g_free(x), g_free(w), g_free(b), g_free(o1), g_free(o2), g_free(o3);
+    }
+}
+
+/* The backward kernels must also agree across thread counts up to rounding
+ * (the weight-gradient reduction order differs). */
+static void test_conv_backward_threads(void)
+{
+    dg_conv_geom g = dg_conv_geom_make(9, 6, 10, 10, 7, 4, 2, 1);
+    long in_n = (long)g.B * g.C * g.H * g.W, out_n = (long)g.B * g.OC * g.OH * g.OW;
+    long w_n = (long)g.OC * g.C * g.KH * g.KW;
+    dg_rng r;
+    dg_rng_seed(&r, 13);
+    float *x = g_new(float, in_n), *w = g_new(float, w_n), *dy = g_new(float, out_n);
+    fill(&r, x, in_n), fill(&r, w, w_n), fill(&r, dy, out_n);
+    float *dx1 = g_new(float, in_n), *dx3 = g_new(float, in_n);
+    float *dw1 = g_new0(float, w_n), *dw3 = g_new0(float, w_n);
+    float db1[7] = {0}, db3[7] = {0};
+    dg_conv2d_backward(ctx1, &g, dx1, dw1, db1, dy, x, w);
+    dg_conv2d_backward(ctx3, &g, dx3, dw3, db3, dy, x, w);
+    check_close(dx1, dx3, in_n, 1e-5);
+    check_close(dw1, dw3, w_n, 1e-4);
+    check_close(db1, db3, 7, 1e-4);
+    g_free(x), g_free(w), g_free(dy), g_free(dx1), g_free(dx3), g_free(dw1), g_free(dw3);
+}
+
+/* ---- losses --------------------------------------------------------------------- */
+
+static void test_losses(void)
+{
+    /* BCE with logits against the textbook formula */
+    float x[4] = {-3.0f, -0.2f, 0.5f, 40.0f}, t[4] = {0.0f, 1.0f, 1.0f, 1.0f}, d[4];
+    double ref = 0.0;
+    for (int i = 0; i < 4; i++) {
+        double s = 1.0 / (1.0 + exp(-(double)x[i]));
+        ref += -(t[i] * log(s) + (1 - t[i]) * log(1 - s + 1e-300));
+    }
+    float l = dg_bce_logits(x, t, 0, 4, d, 1.0f);
+    g_assert_cmpfloat_with_epsilon(l, ref / 4, 1e-5);
+    for (int i = 0; i < 4; i++) {
+        double s = 1.0 / (1.0 + exp(-(double)x[i]));
+        g_assert_cmpfloat_with_epsilon(d[i], (s - t[i]) / 4, 1e-6);
+    }
+    /* a huge negative logit with target 1 stays finite */
+    float big = -200.0f;
+    g_assert_true(isfinite(dg_bce_logits(&big, NULL, 1.0f, 1, d, 1.0f)));
+
+    /* hinge */
+    float h[3] = {0.5f, 2.0f, -1.0f};
+    g_assert_cmpfloat_with_epsilon(dg_hinge_d(h, 3, +1, d, 1.0f), (0.5 + 0 + 2.0) / 3, 1e-6);
+    g_assert_cmpfloat_with_epsilon(d[0], -1.0 / 3, 1e-6);
+    g_assert_cmpfloat(d[1], ==, 0.0f);
+    g_assert_cmpfloat_with_epsilon(dg_hinge_d(h, 3, -1, d, 1.0f), (1.5 + 3.0 + 0) / 3, 1e-6);
+    g_assert_cmpfloat_with_epsilon(dg_hinge_g(h, 3, d, 1.0f), -(0.5 + 2.0 - 1.0) / 3, 1e-6);
+
+    /* softmax cross-entropy with class weights and smoothing: gradient by
+     * finite differences, value by hand for one row */
+    const int B = 3, K = 4;
+    float lg[12], dl[12], pr[12];
+    int y[3] = {1, 3, 0};
+    float cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+    dg_rng r;
+    dg_rng_seed(&r, 5);
+    for (int i = 0; i < B * K; i++)
+        lg[i] = 2.0f * dg_rng_normal(&r);
+    float L = dg_softmax_xent(lg, y, B, K, cw, 0.1f, dl, pr);
+    for (int i = 0; i < B * K; i++) {
+        float keep = lg[i];
+        lg[i] = keep + 1e-2f;
+        double lp = dg_softmax_xent(lg, y, B, K, cw, 0.1f, NULL, NULL);
+        lg[i] = keep - 1e-2f;
+        double lm = dg_softmax_xent(lg, y, B, K, cw, 0.1f, NULL, NULL);
+        lg[i] = keep;
+        g_assert_cmpfloat_with_epsilon(dl[i], (lp - lm) / 2e-2, 2e-3);
+    }
+    double lrow[3], wsum = 0.0, num = 0.0;
+    for (int b = 0; b < B; b++) {
+        double mx = -1e30, s = 0.0, sum_lp = 0.0;
+        for (int k = 0; k < K; k++)
+            mx = fmax(mx, lg[b * K + k]);
+        for (int k = 0; k < K; k++)
+            s += exp(lg[b * K + k] - mx);
+        for (int k = 0; k < K; k++)
+            sum_lp += lg[b * K + k] - mx - log(s);
+        double lpy = lg[b * K + y[b]] - mx - log(s);
+        lrow[b] = -(0.9 * lpy + 0.1 / K * sum_lp);
+        num += cw[y[b]] * lrow[b];
+        wsum += cw[y[b]];
+    }
+    g_assert_cmpfloat_with_epsilon(L, num / wsum, 1e-5);
+    for (int b = 0; b < B; b++) {
+        double s = 0.0;
+        for (int k = 0; k < K; k++)
+            s += pr[b * K + k];
+        g_assert_cmpfloat_with_epsilon(s, 1.0, 1e-6);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    ctx1 = dg_ctx_new(1);
+    ctx2 = dg_ctx_new(2);
+    ctx3 = dg_ctx_new(3);
+    g_test_add_func("/layers/grad/conv", test_conv_grad);
+    g_test_add_func("/layers/grad/convt", test_convt_grad);
+    g_test_add_func("/layers/grad/dwconv", test_dwconv_grad);
+    g_test_add_func("/layers/grad/bn", test_bn_grad);
+    g_test_add_func("/layers/grad/dense", test_dense_grad);
+    g_test_add_func("/layers/grad/activations", test_activation_grad);
+    g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
+    g_test_add_func("/layers/grad/pool", test_pool_grad);
+    g_test_add_func("/layers/grad/dropout", test_dropout_grad);
+    g_test_add_func("/layers/grad/residual", test_residual_grad);
+    g_test_add_func("/layers/grad/embed-concat-project", test_embed_concat_project_grad);
+    g_test_add_func("/layers/reference/conv", test_conv_reference);
+    g_test_add_func("/layers/reference/convt", test_convt_reference);
+    g_test_add_func("/layers/conv-backward-threads", test_conv_backward_threads);
+    g_test_add_func("/layers/losses", test_losses);
+    int rc = g_test_run();
+    dg_ctx_free(ctx1);
+    dg_ctx_free(ctx2);
+    dg_ctx_free(ctx3);
+    return rc;
+}
