@@ -3,7 +3,7 @@
  * Two layouts, detected automatically:
  *  - HAM10000: a folder with HAM10000_metadata.csv (lesion_id,image_id,dx,...)
  *    and the images in images/, HAM10000_images_part_1/ and _part_2/, or beside it;
- *  - ImageFolder: root/<class>/*.{jpg,jpeg,png,bmp}; class ids = folder names, sorted.
+ *  - ImageFolder: root/<class>/<name>.{jpg,jpeg,png,bmp}; class ids = folder names, sorted.
  *
  * Every image is prepared once by dg_image_prepare_*: RGB, centre-cropped to
  * a square, downscaled to size x size, stored as uint8 CHW.  Bad files are
@@ -27,6 +27,8 @@ typedef struct {
     char *id;   /* "mel" (HAM dx code or folder name) */
     char *name; /* "Melanoma" for known dx codes, else the id */
 } dg_class;
+/* The display name of a class id: "Melanoma" for "mel", ..., else id itself. */
+const char *dg_class_display_name(const char *id);
 
 typedef struct {
     char *path;      /* the image file (GLib filename encoding) */
@@ -66,6 +68,11 @@ typedef struct {
     gboolean has_split;
     uint64_t split_seed;
     gboolean from_cache; /* pixels came from the on-disk cache */
+    /* Added after the first version of this header: */
+    int n_from_cache;    /* items whose pixels came from the cache (from_cache: nothing
+                            was decoded in this load) */
+    GPtrArray *warnings; /* of char*: notes that left nothing out, e.g. a lesion
+                            with images in two classes, a class with no images */
 } dg_dataset;
 
 void dg_load_options_init(dg_load_options *opt);
@@ -93,7 +100,11 @@ int dg_dataset_indices(const dg_dataset *ds, dg_split split, int cls, int *out);
  * refuses absurd dimensions (> 50 megapixels) before decoding, converts to
  * RGB (drops alpha, expands grey), centre-crops to a square, downscales with a
  * proper filter. */
+#define DG_IMAGE_MAX_PIXELS 50000000 /* larger images are refused before decoding */
 gboolean dg_image_prepare_file(const char *path, int size, uint8_t *out_chw, GError **error);
+/* The same from the bytes of a file (JPEG, PNG or BMP, told by content). */
+gboolean dg_image_prepare_data(const void *data, gsize len, int size, uint8_t *out_chw,
+                               GError **error);
 gboolean dg_image_prepare_pixbuf(GdkPixbuf *pixbuf, int size, uint8_t *out_chw, GError **error);
 /* uint8 CHW -> float CHW in [-1, 1], and back (clamped); and to a GdkPixbuf. */
 void dg_image_to_float(const uint8_t *chw, int size, float *out);

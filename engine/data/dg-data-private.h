@@ -1,0 +1,76 @@
+/* dg-data-private.h: pieces shared by the data-set sources; not a public API
+ * (tests and the fuzz target may use it). */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+#include "data/dg-csv.h"
+#include "data/dg-dataset.h"
+
+G_BEGIN_DECLS
+
+/* Bump when the preparation of pixels changes: it is part of the cache key. */
+#define DG_PREP_VERSION 1
+
+/* Largest file dg_image_prepare_file reads. */
+#define DG_IMAGE_MAX_FILE_BYTES (256u << 20)
+
+/* --- dg-image.c --- */
+/* What the first bytes of a file are: "JPEG", "PNG", "BMP" (supported),
+ * another image format's name ("GIF", "TIFF", ...), "text", or NULL. */
+const char *dg_image_sniff(const uint8_t *data, gsize len);
+/* Reads a whole file for decoding, with the errors as skip reasons
+ * ("permission denied", "symlink loop", "zero-byte file", ...).  *transient
+ * is set for errors that say nothing about the content (permission, I/O),
+ * which are not cached. */
+gboolean dg_image_read_file(const char *path, char **data, gsize *len, gboolean *transient,
+                            GError **error);
+
+/* --- dg-cache.c --- */
+typedef struct dg_cache dg_cache;
+typedef struct {
+    const char *rel;       /* path relative to the data-set root (filename encoding) */
+    gint64 file_size;
+    gint64 mtime_ns;
+    const char *reason;    /* NULL: pixels hold the prepared image; else why it was skipped */
+    const uint8_t *pixels; /* 3 * size * size bytes when reason is NULL */
+} dg_cache_entry;
+
+/* The cache file for a data set: cache_dir/datasets/<hash of key>.dgc. */
+char *dg_cache_path(const char *cache_dir, const char *key);
+/* Opens and validates a cache file; NULL when absent or unusable (a broken
+ * header).  Broken entries are dropped one by one. */
+dg_cache *dg_cache_open(const char *file, int size);
+/* Looks rel up: TRUE when an intact entry with the same size and mtime is
+ * there; then either *pixels points into the cache (valid until
+ * dg_cache_close) or *reason is a newly allocated skip reason. */
+gboolean dg_cache_lookup(dg_cache *c, const char *rel, gint64 file_size, gint64 mtime_ns,
+                         const uint8_t **pixels, char **reason);
+int dg_cache_n_entries(const dg_cache *c);
+void dg_cache_close(dg_cache *c);
+/* Writes a complete cache file atomically. */
+gboolean dg_cache_write(const char *file, int size, const dg_cache_entry *entries, int n,
+                        GError **error);
+
+/* --- dg-dataset.c --- */
+/* One row of HAM10000_metadata.csv that made it into the data set. */
+typedef struct {
+    char *lesion_id, *image_id, *dx;
+    int line;
+} dg_ham_row;
+/* Parses the metadata CSV: rows (of dg_ham_row*, owned) and, for every row
+ * left out, a dg_skip* in skipped with csv_display as its path.  FALSE +
+ * error when the file cannot be used at all (empty, no header columns).
+ * all_ids receives every image_id seen (also of rows of other classes), so
+ * that images without a row can be told apart; it may be NULL. */
+gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
+                               gboolean all_classes, GPtrArray *rows, GPtrArray *skipped,
+                               GHashTable *all_ids, GError **error);
+void dg_ham_row_free(dg_ham_row *row);
+dg_skip *dg_skip_new(const char *display_path, const char *reason);
+void dg_skip_free(dg_skip *s);
+
+/* A 64-bit hash of bytes (not cryptographic; for checksums and seeds). */
+uint64_t dg_hash64(const void *data, gsize len, uint64_t seed);
+
+G_END_DECLS
