@@ -124,5 +124,6 @@ void dg_project_backward(float *dh, float *dtable, const float *dout, const floa
                          const float *table, const int *labels, int B, int D);
 
 /* Helpers used by the kernels and tests. */
+float dg_exp_approx(float x); /* the vectorizable exp used by tanh and sigmoid */
 void dg_vec_add(dg_ctx *ctx, float *y, const float *x, long n); /* y += x */
 void dg_vec_zero(dg_ctx *ctx, float *x, long n);

@@ -25,6 +25,8 @@ typedef struct {
     int32_t *argmax;     /* max-pool */
     float *mask;         /* dropout */
     int consumers;
+    double t_fwd, t_bwd; /* profiling: accumulated seconds */
+    long n_fwd, n_bwd;
 } node;
 
 struct dg_net {
@@ -44,7 +46,25 @@ struct dg_net {
     int batch;
     const int *labels;
     dg_rng rng;
+    bool profile;
 };
+
+#include <time.h>
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void dg_net_profile(dg_net *net, bool on)
+{
+    net->profile = on;
+    for (int i = 0; i < net->n_nodes; i++) {
+        net->nodes[i].t_fwd = net->nodes[i].t_bwd = 0.0;
+        net->nodes[i].n_fwd = net->nodes[i].n_bwd = 0;
+    }
+}
 
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
@@ -457,6 +477,27 @@ float *dg_net_buffers(dg_net *net) { return net->arena + 4 * net->n_params; }
 size_t dg_net_bytes(const dg_net *net) { return net->arena_bytes + net->act_bytes; }
 dg_rng *dg_net_rng(dg_net *net) { return &net->rng; }
 
+double dg_net_node_flops(const dg_net *net, int id, int B)
+{
+    const node *n = &net->nodes[id];
+    if (n->t_w < 0)
+        return 0.0;
+    double wn = (double)net->tensors[n->t_w].n;
+    switch (n->op) {
+    case DG_OP_CONV:
+    case DG_OP_DWCONV:
+        return 2.0 * B * wn * n->h * n->w;
+    case DG_OP_CONVT: { /* every input pixel meets all C * OC * k * k weights */
+        const node *in = &net->nodes[n->in0];
+        return 2.0 * B * wn * in->h * in->w;
+    }
+    case DG_OP_DENSE:
+        return 2.0 * B * wn;
+    default:
+        return 0.0;
+    }
+}
+
 float *dg_net_tensor_data(dg_net *net, int i)
 {
     const dg_tensor *t = &net->tensors[i];
@@ -596,6 +637,7 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
         const node *a = n->in0 >= 0 ? &net->nodes[n->in0] : NULL;
         const float *x0 = a ? a->out : NULL;
         long len = (long)B * nsize(n);
+        double tstart = net->profile ? now_s() : 0.0;
         switch (n->op) {
         case DG_OP_INPUT:
             break;
@@ -681,6 +723,10 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
             dg_project_forward(n->out, x0, W(net, n), labels, B, (int)nsize(a));
             break;
         }
+        if (net->profile) {
+            n->t_fwd += now_s() - tstart;
+            n->n_fwd++;
+        }
     }
 }
 
@@ -738,6 +784,7 @@ void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, boo
         long alen = a ? (long)B * nsize(a) : 0;
         float *dw = param_grads ? dW(net, n) : NULL;
         float *db = param_grads ? dB(net, n) : NULL;
+        double tstart = net->profile ? now_s() : 0.0;
 
         if (n->alias) {
             /* in place: n->grad is a->grad; transform it */
@@ -753,6 +800,10 @@ void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, boo
                 break;
             default:
                 die("in-place backward of an op that cannot run in place");
+            }
+            if (net->profile) {
+                n->t_bwd += now_s() - tstart;
+                n->n_bwd++;
             }
             continue;
         }
@@ -864,6 +915,10 @@ void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, boo
                 finish_target(net, ctx, &t1, n->in1, dx, blen);
             }
         }
+        if (net->profile) {
+            n->t_bwd += now_s() - tstart;
+            n->n_bwd++;
+        }
     }
     if (ready != ready_stack)
         free(ready);
@@ -897,4 +952,26 @@ void dg_net_step(dg_net *net, dg_ctx *ctx, dg_opt *opt)
                       dg_net_moment1(net) + off, dg_net_moment2(net) + off, n, decay);
         i = j;
     }
+}
+
+void dg_net_profile_print(const dg_net *net, const char *title, int B, int passes)
+{
+    if (passes < 1)
+        passes = 1;
+    fprintf(stderr, "%s (ms per pass, batch %d)\n", title, B);
+    fprintf(stderr, "  %-3s %-8s %-14s %9s %9s %9s\n", "id", "op", "out", "fwd", "bwd", "GF/s fwd");
+    double tf = 0, tb = 0;
+    for (int i = 1; i < net->n_nodes; i++) {
+        const node *n = &net->nodes[i];
+        char shape[32];
+        snprintf(shape, sizeof shape, "%dx%dx%d", n->c, n->h, n->w);
+        double f = n->t_fwd * 1e3 / passes, b = n->t_bwd * 1e3 / passes;
+        double fl = dg_net_node_flops(net, i, B);
+        double per_fwd = n->n_fwd ? n->t_fwd / n->n_fwd : 0.0;
+        fprintf(stderr, "  %-3d %-8s %-14s %9.2f %9.2f %9.1f\n", i, dg_op_name(n->op), shape, f, b,
+                fl > 0 && per_fwd > 0 ? fl / per_fwd / 1e9 : 0.0);
+        tf += f;
+        tb += b;
+    }
+    fprintf(stderr, "  total forward %.1f ms, backward %.1f ms\n", tf, tb);
 }

@@ -131,6 +131,15 @@ float *dg_net_moment1(dg_net *net);       /* [n_params] */
 float *dg_net_moment2(dg_net *net);       /* [n_params] */
 float *dg_net_buffers(dg_net *net);       /* [n_buffers] */
 size_t dg_net_bytes(const dg_net *net);   /* arena + activations */
+/* Multiply-add FLOPs (2 per MAC) of one forward of a conv/convT/dwconv/dense
+ * node for batch B (0 for other nodes); a backward costs the same again for
+ * the weight gradient and again for the input gradient. */
+double dg_net_node_flops(const dg_net *net, int node, int B);
+
+/* Per-node timing: when on, forward and backward accumulate wall time per
+ * node; dg_net_profile_print writes a table (node, op, shape, ms, GFLOP/s). */
+void dg_net_profile(dg_net *net, bool on);
+void dg_net_profile_print(const dg_net *net, const char *title, int B, int passes);
 
 /* The net's own RNG (dropout). */
 dg_rng *dg_net_rng(dg_net *net);

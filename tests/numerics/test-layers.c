@@ -559,6 +559,30 @@ static void test_losses(void)
     }
 }
 
+static void test_exp_approx(void)
+{
+    double worst = 0.0;
+    for (double x = -80.0; x <= 80.0; x += 0.0137) {
+        double ref = exp(x), got = dg_exp_approx((float)x);
+        /* compare against exp of the float-rounded argument */
+        ref = exp((double)(float)x);
+        worst = fmax(worst, fabs(got - ref) / ref);
+    }
+    g_test_message("exp_approx worst relative error %.3g", worst);
+    g_assert_cmpfloat(worst, <, 5e-7);
+    /* saturation instead of inf/0 surprises */
+    g_assert_true(isfinite(dg_exp_approx(1000.0f)));
+    g_assert_cmpfloat(dg_exp_approx(-1000.0f), >=, 0.0f);
+    /* tanh and sigmoid through the layer: odd symmetry, limits, accuracy */
+    float x[7] = {-30.0f, -2.5f, -0.3f, 0.0f, 1e-4f, 0.7f, 30.0f}, y[7];
+    dg_tanh_forward(NULL, y, x, 7);
+    for (int i = 0; i < 7; i++)
+        g_assert_cmpfloat_with_epsilon(y[i], tanh(x[i]), 3e-7);
+    dg_sigmoid_forward(NULL, y, x, 7);
+    for (int i = 0; i < 7; i++)
+        g_assert_cmpfloat_with_epsilon(y[i], 1.0 / (1.0 + exp(-(double)x[i])), 3e-7);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -580,6 +604,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/reference/convt", test_convt_reference);
     g_test_add_func("/layers/conv-backward-threads", test_conv_backward_threads);
     g_test_add_func("/layers/losses", test_losses);
+    g_test_add_func("/layers/exp-approx", test_exp_approx);
     int rc = g_test_run();
     dg_ctx_free(ctx1);
     dg_ctx_free(ctx2);
