@@ -74,6 +74,16 @@ void dg_bn_backward_eval(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, c
                          const float *in, const float *gamma, const float *run_mean,
                          const float *run_var, int B, int C, int HW, float eps);
 
+/* Class-conditional batch norm: normalized with the batch statistics (or the
+ * running ones), then y = gamma[label_b, c] * xhat + beta[label_b, c] with
+ * per-class tables gamma, beta [K, C] (BigGAN-style conditioning). */
+void dg_cbn_forward(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
+                    float *run_var, const float *in, const float *gamma, const float *beta,
+                    const int *labels, int B, int C, int HW, float eps, float momentum, bool train);
+void dg_cbn_backward(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
+                     const float *in, const float *mean, const float *invstd, const float *gamma,
+                     const int *labels, int B, int C, int HW, bool train);
+
 /* Elementwise activations.  Backward uses the forward OUTPUT y, so the
  * forward may run in place (out == in). */
 void dg_relu_forward(dg_ctx *ctx, float *out, const float *in, long n);

@@ -68,7 +68,7 @@ void dg_net_profile(dg_net *net, bool on)
 
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
-    "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project",
+    "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn",
 };
 
 const char *dg_op_name(dg_op op)
@@ -180,14 +180,16 @@ static int add_with_tensors(dg_net *net, node nd, int ndim_w, const int *wshape,
     int id = add_node(net, nd);
     node *n = &net->nodes[id];
     if (ndim_w > 0)
-        n->t_w = add_tensor(net, id, nd.op == DG_OP_BN ? "gamma"
+        n->t_w = add_tensor(net, id, (nd.op == DG_OP_BN || nd.op == DG_OP_CBN) ? "gamma"
                                      : (nd.op == DG_OP_EMBED || nd.op == DG_OP_PROJECT) ? "table"
                                                                                         : "weight",
                             ndim_w, wshape, true, wdecay);
     if (bias_n > 0) {
         int bs[1] = {bias_n};
         n = &net->nodes[id];
-        n->t_b = add_tensor(net, id, nd.op == DG_OP_BN ? "beta" : "bias", 1, bs, true, false);
+        n->t_b = add_tensor(net, id, (nd.op == DG_OP_BN || nd.op == DG_OP_CBN) ? "beta" : "bias",
+                            nd.op == DG_OP_CBN ? 2 : 1,
+                            nd.op == DG_OP_CBN ? (int[2]){nd.n_classes, nd.c} : bs, true, false);
     }
     return id;
 }
@@ -238,9 +240,23 @@ int dg_net_bn(dg_net *net, int in)
     return id;
 }
 
+int dg_net_cbn(dg_net *net, int in, int n_classes)
+{
+    node nd = base(net, DG_OP_CBN, in);
+    nd.eps = 1e-5f;
+    nd.momentum = 0.1f;
+    nd.n_classes = n_classes;
+    int ws[2] = {n_classes, nd.c};
+    int id = add_with_tensors(net, nd, 2, ws, false, n_classes * nd.c);
+    int cs[1] = {nd.c};
+    net->nodes[id].t_rm = add_tensor(net, id, "running_mean", 1, cs, false, false);
+    net->nodes[id].t_rv = add_tensor(net, id, "running_var", 1, cs, false, false);
+    return id;
+}
+
 void dg_net_bn_set(dg_net *net, int id, float eps, float momentum)
 {
-    if (net->nodes[id].op != DG_OP_BN)
+    if (net->nodes[id].op != DG_OP_BN && net->nodes[id].op != DG_OP_CBN)
         die("dg_net_bn_set on a node that is not batch norm");
     net->nodes[id].eps = eps;
     net->nodes[id].momentum = momentum;
@@ -395,7 +411,7 @@ void dg_net_finalize(dg_net *net)
             maxn = sz;
         if (!n->alias)
             total += 2 * sz;
-        if (n->op == DG_OP_BN)
+        if (n->op == DG_OP_BN || n->op == DG_OP_CBN)
             total += 2 * n->c;
         if (n->op == DG_OP_DROPOUT)
             total += sz;
@@ -425,7 +441,7 @@ void dg_net_finalize(dg_net *net)
             n->out = TAKE(sz);
             n->grad = TAKE(sz);
         }
-        if (n->op == DG_OP_BN) {
+        if (n->op == DG_OP_BN || n->op == DG_OP_CBN) {
             n->mean = TAKE(n->c);
             n->invstd = TAKE(n->c);
         }
@@ -440,7 +456,7 @@ void dg_net_finalize(dg_net *net)
     /* BN running variance starts at 1 */
     for (int i = 1; i < net->n_nodes; i++) {
         node *n = &net->nodes[i];
-        if (n->op == DG_OP_BN) {
+        if (n->op == DG_OP_BN || n->op == DG_OP_CBN) {
             float *rv = dg_net_tensor_data(net, n->t_rv);
             for (int c = 0; c < n->c; c++)
                 rv[c] = 1.0f;
@@ -553,7 +569,8 @@ void dg_net_init(dg_net *net, dg_rng *rng, dg_init scheme)
             fan_in = 1;
         switch (n->op) {
         case DG_OP_BN:
-            for (int c = 0; c < n->c; c++)
+        case DG_OP_CBN:
+            for (long c = 0; c < tw->n; c++)
                 w[c] = scheme == DG_INIT_DCGAN ? 1.0f + 0.02f * dg_rng_normal(rng) : 1.0f;
             break;
         case DG_OP_EMBED:
@@ -585,7 +602,7 @@ void dg_net_bn_reset_stats(dg_net *net)
 {
     for (int i = 1; i < net->n_nodes; i++) {
         node *n = &net->nodes[i];
-        if (n->op != DG_OP_BN)
+        if (n->op != DG_OP_BN && n->op != DG_OP_CBN)
             continue;
         float *rm = dg_net_tensor_data(net, n->t_rm), *rv = dg_net_tensor_data(net, n->t_rv);
         for (int c = 0; c < n->c; c++) {
@@ -598,7 +615,7 @@ void dg_net_bn_reset_stats(dg_net *net)
 void dg_net_bn_set_momentum(dg_net *net, float momentum)
 {
     for (int i = 1; i < net->n_nodes; i++)
-        if (net->nodes[i].op == DG_OP_BN)
+        if (net->nodes[i].op == DG_OP_BN || net->nodes[i].op == DG_OP_CBN)
             net->nodes[i].momentum = momentum;
 }
 
@@ -667,6 +684,16 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
                                    dg_net_tensor_data(net, n->t_rm),
                                    dg_net_tensor_data(net, n->t_rv), B, n->c, n->h * n->w,
                                    n->eps);
+            break;
+        case DG_OP_CBN:
+            if (!labels)
+                die("dg_net_forward: this net needs labels");
+            for (int b = 0; b < B; b++)
+                if (labels[b] < 0 || labels[b] >= n->n_classes)
+                    die("dg_net_forward: label out of range");
+            dg_cbn_forward(ctx, n->out, n->mean, n->invstd, dg_net_tensor_data(net, n->t_rm),
+                           dg_net_tensor_data(net, n->t_rv), x0, W(net, n), Bv(net, n), labels, B,
+                           n->c, n->h * n->w, n->eps, n->momentum, train);
             break;
         case DG_OP_DENSE:
             dg_dense_forward(ctx, n->out, x0, W(net, n), Bv(net, n), B, (int)nsize(a), n->c);
@@ -848,6 +875,17 @@ void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, boo
                                     n->eps);
             break;
         }
+        case DG_OP_CBN:
+            if (!net->last_train) { /* the eval path needs the running statistics as mean/invstd */
+                const float *rm = dg_net_tensor_data(net, n->t_rm), *rv = dg_net_tensor_data(net, n->t_rv);
+                for (int c = 0; c < n->c; c++) {
+                    n->mean[c] = rm[c];
+                    n->invstd[c] = 1.0f / sqrtf(rv[c] + n->eps);
+                }
+            }
+            dg_cbn_backward(ctx, d0, dw, db, n->grad, a->out, n->mean, n->invstd, W(net, n),
+                            net->labels, B, n->c, n->h * n->w, net->last_train);
+            break;
         case DG_OP_DENSE:
             dg_dense_backward(ctx, d0, dw, db, n->grad, a->out, W(net, n), B, (int)nsize(a), n->c);
             break;

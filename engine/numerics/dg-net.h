@@ -40,6 +40,7 @@ typedef enum {
     DG_OP_EMBED,
     DG_OP_CONCAT,
     DG_OP_PROJECT,
+    DG_OP_CBN,
 } dg_op;
 
 const char *dg_op_name(dg_op op);
@@ -65,6 +66,7 @@ int dg_net_conv(dg_net *net, int in, int oc, int k, int stride, int pad, bool bi
 int dg_net_convt(dg_net *net, int in, int oc, int k, int stride, int pad, bool bias);
 int dg_net_dwconv(dg_net *net, int in, int k, int stride, int pad, bool bias);
 int dg_net_bn(dg_net *net, int in);
+int dg_net_cbn(dg_net *net, int in, int n_classes); /* class-conditional BN (uses labels) */
 int dg_net_dense(dg_net *net, int in, int out, bool bias); /* flattens [C, H, W] */
 int dg_net_relu(dg_net *net, int in);
 int dg_net_lrelu(dg_net *net, int in, float slope);

@@ -211,6 +211,20 @@ static void test_bn_grad(void)
     gc_run(net, 3, NULL, true, false, ctx2, 403);
 }
 
+static void test_cbn_grad(void)
+{
+    int labels[5] = {1, 0, 2, 1, 1};
+    for (int train = 1; train >= 0; train--) {
+        dg_net *net = dg_net_new(3, 4, 3, 5);
+        dg_net_cbn(net, dg_net_conv(net, 0, 4, 3, 1, 1, false), 3);
+        gc_run(net, 5, labels, true, train, ctx2, 410 + train);
+    }
+    /* in a generator-like chain, with a dense input (HW = 1) */
+    dg_net *net = dg_net_new(6, 1, 1, 5);
+    dg_net_relu(net, dg_net_cbn(net, dg_net_dense(net, 0, 8, false), 3));
+    gc_run(net, 5, labels, true, true, ctx1, 412);
+}
+
 static void test_dense_grad(void)
 {
     dg_net *net = dg_net_new(3, 2, 3, 4);
@@ -593,6 +607,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/convt", test_convt_grad);
     g_test_add_func("/layers/grad/dwconv", test_dwconv_grad);
     g_test_add_func("/layers/grad/bn", test_bn_grad);
+    g_test_add_func("/layers/grad/cbn", test_cbn_grad);
     g_test_add_func("/layers/grad/dense", test_dense_grad);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
