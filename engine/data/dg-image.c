@@ -222,7 +222,18 @@ static char *error_detail(const char *msg)
 typedef struct {
     int w, h;
     gboolean refused;
+    int rows; /* decoded rows so far: the bottom of the lowest area updated */
 } size_check;
+
+static void on_area_updated(GdkPixbufLoader *loader, int x, int y, int w, int h, gpointer user)
+{
+    (void)loader;
+    (void)x;
+    (void)w;
+    size_check *sc = user;
+    if (y + h > sc->rows)
+        sc->rows = y + h;
+}
 
 static void on_size_prepared(GdkPixbufLoader *loader, int w, int h, gpointer user)
 {
@@ -274,8 +285,9 @@ static GdkPixbuf *decode(const uint8_t *d, gsize n, GError **error)
         g_error_free(err);
         return NULL;
     }
-    size_check sc = {0, 0, FALSE};
+    size_check sc = {0, 0, FALSE, 0};
     g_signal_connect(loader, "size-prepared", G_CALLBACK(on_size_prepared), &sc);
+    g_signal_connect(loader, "area-updated", G_CALLBACK(on_area_updated), &sc);
     gboolean ok = gdk_pixbuf_loader_write(loader, d, n, &err);
     /* Always close (a loader finalized unclosed warns); keep the first error. */
     gboolean closed = gdk_pixbuf_loader_close(loader, ok ? &err : NULL);
@@ -290,18 +302,26 @@ static GdkPixbuf *decode(const uint8_t *d, gsize n, GError **error)
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
                         "image is %dx%d (%.0f MP), over the %d MP limit", sc.w, sc.h,
                         (double)sc.w * sc.h / 1e6, DG_IMAGE_MAX_PIXELS / 1000000);
-    } else if (!ok || !(pb = gdk_pixbuf_loader_get_pixbuf(loader))) {
-        char *detail = error_detail(err ? err->message : NULL);
+    } else if (!ok || !(pb = gdk_pixbuf_loader_get_pixbuf(loader)) || !whole) {
+        const char *cut = strcmp(fmt, "JPEG") == 0 ? "the file ends before its end-of-image marker"
+                          : strcmp(fmt, "PNG") == 0 ? "the file ends before its IEND chunk"
+                                                    : "the file ends before its pixel data does";
+        /* The decoder's own message, unless it has none or only libjpeg's
+         * cryptic "improper call" for a file cut inside its headers. */
+        char *detail = ok && pb ? NULL : error_detail(err ? err->message : NULL);
+        if (!whole && (!detail || !err || strstr(err->message, "mproper call"))) {
+            g_free(detail);
+            detail = g_strdup(cut);
+        }
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "truncated or corrupt %s: %s",
                     fmt, detail);
         g_free(detail);
         pb = NULL;
-    } else if (!whole) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "truncated or corrupt %s: %s",
-                    fmt,
-                    strcmp(fmt, "JPEG") == 0  ? "no end-of-image marker"
-                    : strcmp(fmt, "PNG") == 0 ? "ends before the IEND chunk"
-                                              : "pixel data ends early");
+    } else if (sc.rows < gdk_pixbuf_get_height(pb)) {
+        /* The loader stopped early without an error: the data ran out. */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "truncated or corrupt %s: image data ends after %d of %d rows", fmt, sc.rows,
+                    gdk_pixbuf_get_height(pb));
         pb = NULL;
     } else {
         g_object_ref(pb);
