@@ -5,6 +5,7 @@
 #include <cairo-svg.h>
 #include <gio/gio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ======================================================================== */
@@ -139,6 +140,27 @@ static void format_ticks(dg_plot_ticks *t)
         maxabs = MAX(maxabs, fabs(t->value[i]));
     double unit = 1;
     const char *suffix = "";
+    if (maxabs >= 1e12 || (maxabs > 0 && maxabs < 1e-4)) {
+        /* Scientific: 2e29, 1.5e-6; digits as the step needs. */
+        double e_step = t->step > 0 ? floor(log10(t->step) + 1e-9) : 0;
+        for (int i = 0; i < t->n; i++) {
+            double v = t->value[i];
+            if (v == 0) {
+                g_strlcpy(t->label[i], "0", sizeof t->label[i]);
+                continue;
+            }
+            int p = CLAMP((int)(floor(log10(fabs(v)) + 1e-9) - e_step), 0, 15);
+            char buf[64];
+            g_snprintf(buf, sizeof buf, "%.*e", p, v);
+            char *e = strchr(buf, 'e');
+            if (e) { /* "2e+29" -> "2e29", "1.5e-06" -> "1.5e-6" */
+                int ex = atoi(e + 1);
+                g_snprintf(e, sizeof buf - (e - buf), "e%d", ex);
+            }
+            g_strlcpy(t->label[i], buf, sizeof t->label[i]);
+        }
+        return;
+    }
     if (maxabs >= 1e9) {
         unit = 1e9;
         suffix = "G";
@@ -439,6 +461,15 @@ static void begin(cairo_t *cr, ink *k, const dg_plot_theme *th, double x, double
     ink_init(k, cr, th);
 }
 
+/* Height a title takes (0 without one). */
+static double title_height(ink *k, const char *title)
+{
+    if (!title || !*title)
+        return 0;
+    use_font(k, 1.2, TRUE);
+    return line_h(k) + 10;
+}
+
 /* The chart's title, centred over [x0, x1] at top y; returns the height used. */
 static double draw_title(ink *k, const char *title, double x0, double x1, double y)
 {
@@ -478,6 +509,15 @@ static double legend_width(ink *k, const legend_entry *e, int n, double max_w)
         w = MAX(w, text_w(k, e[i].name));
     w += LEGEND_SWATCH + 6 + 2 * LEGEND_PAD;
     return MIN(w, max_w);
+}
+
+/* Height of a vertical legend box of at most max_h; 0 when nothing fits. */
+static double legend_height(ink *k, int n, double max_h)
+{
+    use_font(k, 1.0, FALSE);
+    double rh = legend_row_h(k);
+    int fit = MIN((int)floor((max_h - 2 * LEGEND_PAD + 3) / rh), n);
+    return fit > 0 ? fit * rh - 3 + 2 * LEGEND_PAD : 0;
 }
 
 /* A vertical legend box with its top-right corner at (x1, y0), at most
@@ -632,6 +672,75 @@ static void x_ticks(const ink *k, dg_plot_ticks *t, double lo, double hi, double
     }
 }
 
+/* Category labels under slots of equal width: wrapped (up to 3 lines) when
+ * every word fits its slot, else rotated, all of them or every k-th one,
+ * so that labels never overlap. */
+typedef struct {
+    gboolean rotated;
+    int lines, every;
+    double height, max_len;
+} cat_layout;
+
+#define CAT_ANGLE (40 * G_PI / 180)
+
+static void cat_layout_compute(const ink *k, char *const *names, int n, double slot,
+                               double max_h, double left_room, cat_layout *L)
+{
+    memset(L, 0, sizeof *L);
+    L->lines = 1;
+    L->every = 1;
+    double step = k->ascent + k->descent;
+    gboolean ok = TRUE;
+    double longest = 0;
+    for (int i = 0; i < n; i++) {
+        longest = MAX(longest, text_w(k, names[i]));
+        char **words = g_strsplit(names[i], " ", -1);
+        for (int j = 0; words[j] && ok; j++)
+            ok = text_w(k, words[j]) <= slot - 6;
+        g_strfreev(words);
+        if (ok) {
+            char **l = wrap_text(k, names[i], slot - 6, 4);
+            int nl = (int)g_strv_length(l);
+            g_strfreev(l);
+            ok = nl <= 3;
+            L->lines = MAX(L->lines, nl);
+        }
+    }
+    if (ok) {
+        L->height = k->cap + k->descent + (L->lines - 1) * step;
+        return;
+    }
+    L->rotated = TRUE;
+    double sn = sin(CAT_ANGLE), cs = cos(CAT_ANGLE);
+    L->max_len = MIN(longest, (max_h - step * cs) / sn);
+    L->max_len = MIN(L->max_len, (left_room + slot / 2) / cs);
+    L->max_len = MAX(L->max_len, 0);
+    L->height = L->max_len * sn + step * cs;
+    L->every = MAX(1, (int)ceil((step + 2) / (slot * sn)));
+}
+
+/* Draw label i centred under x, top at y. */
+static void cat_label_draw(const ink *k, const cat_layout *L, const char *name, int i,
+                           double slot, double x, double y)
+{
+    if (i % L->every)
+        return;
+    if (!L->rotated) {
+        char **l = wrap_text(k, name, slot - 6, 3);
+        for (int j = 0; l[j]; j++)
+            text_at(k, l[j], x, y + j * (k->ascent + k->descent), 0.5, 0);
+        g_strfreev(l);
+        return;
+    }
+    char *s = ellipsize(k, name, L->max_len);
+    cairo_save(k->cr);
+    cairo_translate(k->cr, x + 3, y + 2);
+    cairo_rotate(k->cr, -CAT_ANGLE);
+    text_at(k, s, 0, 0, 1, 0.5);
+    cairo_restore(k->cr);
+    g_free(s);
+}
+
 /* ======================================================================== */
 /* Line chart                                                                */
 /* ======================================================================== */
@@ -664,8 +773,9 @@ struct dg_line_chart {
     size_t dcap;
     double *q;
     size_t qcap;
-    double *env; /* envelope: top[cols], bottom[cols] */
+    double *env; /* envelope: top, bottom and two spare rows of cols each */
     size_t envcap;
+    int legend_corner; /* inside legend: 0 top-right, 1 top-left, 2 bottom-right, 3 bottom-left */
     /* Last layout. */
     gboolean have_layout;
     dg_plot_rect area;
@@ -1033,7 +1143,7 @@ static void pad_range(double *lo, double *hi, gboolean keep_nonneg)
         return;
     }
     double d = (*hi - *lo) * 0.05;
-    gboolean nonneg = *lo >= 0;
+    gboolean nonneg = *lo > 0; /* a curve at exactly 0 keeps its padding off the axis */
     *lo -= d;
     *hi += d;
     if (keep_nonneg && nonneg && *lo < 0)
@@ -1139,7 +1249,7 @@ static void stroke_points(cairo_t *cr, const double *px, const double *py, size_
         return;
     }
     cairo_set_line_width(cr, lw);
-    size_t piece = n > 512 ? 128 : n;
+    size_t piece = n > 512 ? 64 : n;
     for (size_t i0 = 0; i0 + 1 < n; i0 += piece) {
         cairo_move_to(cr, px[i0], py[i0]);
         for (size_t i = i0 + 1; i <= i0 + piece && i < n; i++)
@@ -1150,15 +1260,14 @@ static void stroke_points(cairo_t *cr, const double *px, const double *py, size_
 
 /* Dense, noisy lines (a zigzag between each column's min and max): fill the
  * band the stroked line would cover, column by column, which looks the same
- * and costs a fraction of a millisecond instead of tens.  (Fill rule: the
- * default, winding, so overlapping boxes make a union, painted once.) */
+ * and costs a millisecond or two instead of tens. */
 static void fill_envelope(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot_rect *area,
                           double cols_per_px, double lw)
 {
     double cw = 1 / cols_per_px;
     size_t ncols = (size_t)ceil(area->width * cols_per_px) + 1;
-    if (c->envcap < 2 * ncols) {
-        c->envcap = 2 * ncols;
+    if (c->envcap < 4 * ncols) {
+        c->envcap = 4 * ncols;
         c->env = g_renew(double, c->env, c->envcap);
     }
     double *top = c->env, *bot = c->env + ncols;
@@ -1193,31 +1302,82 @@ static void fill_envelope(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot
             bot[col] = MAX(bot[col], MAX(ya, yb));
         }
     }
-    /* The union of one box per column, widened to the line width so a
-     * one-column spike is as wide as a stroked line would be. */
-    double h = lw / 2, d = MAX(0, (lw - cw) / 2);
-    for (size_t i = 0; i < ncols; i++)
-        if (top[i] <= bot[i])
-            cairo_rectangle(cr, area->x + i * cw - d, top[i] - h, cw + 2 * d,
-                            bot[i] - top[i] + 2 * h);
+    /* Widen each column's span by its neighbours' (to about the line width,
+     * so a one-column spike is as wide as a stroked line), then fill the
+     * staircase outline of every run of covered columns. */
+    int k = (int)floor((lw - cw) / 2 / cw + 0.5);
+    if (k > 0) {
+        double *t2 = c->env + 2 * ncols, *b2 = t2 + ncols;
+        memcpy(t2, top, ncols * sizeof *top);
+        memcpy(b2, bot, ncols * sizeof *bot);
+        for (size_t i = 0; i < ncols; i++)
+            for (size_t j = i > (size_t)k ? i - k : 0; j <= i + k && j < ncols; j++) {
+                top[i] = MIN(top[i], t2[j]);
+                bot[i] = MAX(bot[i], b2[j]);
+            }
+    }
+    double h = lw / 2;
+    for (size_t a = 0; a < ncols;) {
+        if (!(top[a] <= bot[a])) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b + 1 < ncols && top[b + 1] <= bot[b + 1])
+            b++;
+        cairo_move_to(cr, area->x + a * cw, top[a] - h);
+        for (size_t i = a; i <= b; i++) {
+            cairo_line_to(cr, area->x + i * cw, top[i] - h);
+            cairo_line_to(cr, area->x + (i + 1) * cw, top[i] - h);
+        }
+        for (size_t i = b + 1; i-- > a;) {
+            cairo_line_to(cr, area->x + (i + 1) * cw, bot[i] + h);
+            cairo_line_to(cr, area->x + i * cw, bot[i] + h);
+        }
+        cairo_close_path(cr);
+        a = b + 1;
+    }
     cairo_fill(cr);
 }
 
-/* Draw decimated points: a band when they zigzag densely, else a line. */
+/* Draw decimated points: a band when they zigzag densely, else a line,
+ * dashed if asked and if the line is calm enough for dashes to read as
+ * dashes (on a dense zigzag they turn into noise). */
 static void draw_points(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot_rect *area,
-                        double cols_per_px, double lw)
+                        double cols_per_px, double lw, gboolean dashed)
 {
     double cols = area->width * cols_per_px;
-    if (n > cols && n > 64) {
-        double sdy = 0;
-        for (size_t i = 0; i + 1 < n; i++)
-            sdy += fabs(c->py[i + 1] - c->py[i]);
-        if (sdy / (n - 1) > 1.5) {
-            fill_envelope(c, cr, n, area, cols_per_px, lw);
-            return;
-        }
+    double sdy = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        sdy += fabs(c->py[i + 1] - c->py[i]);
+    double mean_dy = n > 1 ? sdy / (n - 1) : 0;
+    if (n > cols && n > 64 && mean_dy > 3.0) {
+        fill_envelope(c, cr, n, area, cols_per_px, lw);
+        return;
+    }
+    if (dashed && (n <= cols / 2 || mean_dy <= 1.0)) {
+        double d[] = {5, 3};
+        cairo_set_dash(cr, d, 2, 0);
     }
     stroke_points(cr, c->px, c->py, n, lw);
+    cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* How many samples along the polyline fall into each of four boxes. */
+static void count_hits(const double *px, const double *py, size_t n, const dg_plot_rect *boxes,
+                       int *hits)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x0 = px[i], y0 = py[i];
+        double x1 = i + 1 < n ? px[i + 1] : x0, y1 = i + 1 < n ? py[i + 1] : y0;
+        int steps = (int)CLAMP(hypot(x1 - x0, y1 - y0) / 4, 1, 8);
+        for (int j = 0; j < steps; j++) {
+            double sx = x0 + (x1 - x0) * j / steps, sy = y0 + (y1 - y0) * j / steps;
+            for (int b = 0; b < 4; b++)
+                hits[b] += sx >= boxes[b].x - 3 && sx <= boxes[b].x + boxes[b].width + 3 &&
+                           sy >= boxes[b].y - 3 && sy <= boxes[b].y + boxes[b].height + 3;
+        }
+    }
 }
 
 static void line_chart_draw(void *chart, cairo_t *cr, double x, double y, double w, double h,
@@ -1348,7 +1508,7 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
     if (!any_right && legend != DG_PLOT_LEGEND_OUTSIDE && tx.n > 0) {
         /* The last x label is centred on its tick: keep it inside the rectangle. */
         double tick_px = left + (tx.value[tx.n - 1] - xlo) / (xhi - xlo) * (right - left);
-        double over = tick_px + text_w(&k, tx.label[tx.n - 1]) / 2 - (x + w - 2);
+        double over = tick_px + text_w(&k, tx.label[tx.n - 1]) / 2 - (x + w - pad / 2);
         if (over > 0) {
             right -= over;
             x_ticks(&k, &tx, xlo, xhi, right - left);
@@ -1393,7 +1553,7 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
     }
     cairo_stroke(cr);
 
-    set_color(cr, th->muted, 1);
+    set_color(cr, th->muted, any ? 1 : 0); /* no data: no numbers either */
     for (int i = 0; i < ty[0].n; i++) {
         double py = area.y + area.height - (ty[0].value[i] - ylo[0]) / (yhi[0] - ylo[0]) *
                                                area.height;
@@ -1423,8 +1583,23 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
     }
     if (any_right && c->y2_label) {
         char *s = ellipsize(&k, c->y2_label, area.height);
-        text_vertical(&k, s, x + w - pad - lab_h, area.y + area.height / 2);
+        text_vertical(&k, s, area.x + area.width + 7 + ticks_width(&k, &ty[1]) + 6,
+                      area.y + area.height / 2);
         g_free(s);
+    }
+
+    /* ---- Inside legend: candidate boxes in the four corners. */
+    dg_plot_rect boxes[4];
+    int hits[4] = {0, 0, 0, 0};
+    if (legend == DG_PLOT_LEGEND_INSIDE) {
+        double bw = legend_width(&k, entries, n_entries, area.width - 16);
+        double bh = legend_height(&k, n_entries, area.height - 12);
+        double l = area.x + 8, r = area.x + area.width - 8 - bw;
+        double t = area.y + 6, b = area.y + area.height - 6 - bh;
+        boxes[0] = (dg_plot_rect){r, t, bw, bh};
+        boxes[1] = (dg_plot_rect){l, t, bw, bh};
+        boxes[2] = (dg_plot_rect){r, b, bw, bh};
+        boxes[3] = (dg_plot_rect){l, b, bw, bh};
     }
 
     /* ---- Series. */
@@ -1455,17 +1630,15 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
             size_t n = decimate(c, s, ys, i0, i1, &m, &area, cols_per_px);
             if (n == 0)
                 continue;
-            if (a) {
-                double d[] = {5, 3};
-                cairo_set_dash(cr, d, 2, 0);
-            }
+            if (legend == DG_PLOT_LEGEND_INSIDE && pass == 1)
+                count_hits(c->px, c->py, n, boxes, hits);
             dg_plot_rgba col = palette(th, s->color);
             if (pass == 0) {
                 set_color(cr, col, 0.28);
-                draw_points(c, cr, n, &area, cols_per_px, 1.0);
+                draw_points(c, cr, n, &area, cols_per_px, 1.0, FALSE);
             } else {
                 set_color(cr, col, 1);
-                draw_points(c, cr, n, &area, cols_per_px, th->line_width);
+                draw_points(c, cr, n, &area, cols_per_px, th->line_width, a);
             }
             cairo_set_dash(cr, NULL, 0, 0);
         }
@@ -1478,10 +1651,21 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
         text_at(&k, "No data yet", area.x + area.width / 2, area.y + area.height / 2, 0.5, 0.5);
     }
 
-    /* ---- Legend. */
-    if (legend == DG_PLOT_LEGEND_INSIDE)
-        draw_legend_box(&k, entries, n_entries, area.x + area.width - 8, area.y + 6,
+    /* ---- Legend: inside, in the corner the lines cross least (top-right
+     * unless another is clearly better; a corner, once taken, is kept
+     * unless it gets clearly worse, so a live chart's legend does not hop). */
+    if (legend == DG_PLOT_LEGEND_INSIDE) {
+        int best = 0;
+        for (int i = 1; i < 4; i++)
+            if (hits[i] < hits[best])
+                best = i;
+        int cur = CLAMP(c->legend_corner, 0, 3);
+        if (hits[cur] > hits[best] + 2 + hits[best] / 4)
+            cur = hits[0] <= hits[best] + 2 + hits[best] / 4 ? 0 : best;
+        c->legend_corner = cur;
+        draw_legend_box(&k, entries, n_entries, boxes[cur].x + boxes[cur].width, boxes[cur].y,
                         area.width - 16, area.height - 12, TRUE, th->line_width);
+    }
     else if (legend == DG_PLOT_LEGEND_OUTSIDE)
         draw_legend_box(&k, entries, n_entries, x + w - pad, area.y, legend_w, area.height,
                         TRUE, th->line_width);
@@ -1704,15 +1888,9 @@ void dg_bar_chart_draw(dg_bar_chart *c, cairo_t *cr, double x, double y, double 
     double tw = ticks_width(&k, &ty);
     double plot_x0 = left + tw + 7;
     double slot = nc > 0 ? (right - plot_x0) / nc : 0;
-    int lines = 1;
-    for (int i = 0; i < nc; i++) {
-        char **l = wrap_text(&k, c->cat[i], slot - 6, 3);
-        lines = MAX(lines, (int)g_strv_length(l));
-        g_strfreev(l);
-    }
-    double line_step = k.ascent + k.descent;
-    double cat_h = tick_cap + k.descent + (lines - 1) * line_step;
-    double plot_y1 = bottom - cat_h - cat_top_gap;
+    cat_layout cl;
+    cat_layout_compute(&k, c->cat, nc, slot, (bottom - plot_y0) * 0.35, plot_x0 - x - pad, &cl);
+    double plot_y1 = bottom - cl.height - cat_top_gap;
     if (plot_y1 - plot_y0 < 30 || right - plot_x0 < 30 || nc == 0) {
         if (nc == 0 && plot_y1 - plot_y0 >= 30) {
             set_color(cr, th->muted, 1);
@@ -1846,13 +2024,9 @@ void dg_bar_chart_draw(dg_bar_chart *c, cairo_t *cr, double x, double y, double 
 
     /* ---- Category labels, axis titles, legend. */
     set_color(cr, th->foreground, 0.85);
-    for (int i = 0; i < nc; i++) {
-        char **l = wrap_text(&k, c->cat[i], slot - 6, 3);
-        for (int j = 0; l[j]; j++)
-            text_at(&k, l[j], area.x + slot * (i + 0.5),
-                    area.y + area.height + cat_top_gap + j * line_step, 0.5, 0);
-        g_strfreev(l);
-    }
+    for (int i = 0; i < nc; i++)
+        cat_label_draw(&k, &cl, c->cat[i], i, slot, area.x + slot * (i + 0.5),
+                       area.y + area.height + cat_top_gap);
     if (c->x_label) {
         char *s = ellipsize(&k, c->x_label, area.width);
         text_at(&k, s, area.x + area.width / 2, y + h - pad - lab_h, 0.5, 0);
@@ -1997,9 +2171,11 @@ void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, d
     begin(cr, &k, th, x, y, w, h);
     const double pad = 8;
     double top = y + pad;
-    top += draw_title(&k, m->title, x + pad, x + w - pad, top);
+    top += title_height(&k, m->title);
     use_font(&k, 1.0, FALSE);
     if (m->rows == 0) {
+        draw_title(&k, m->title, x + pad, x + w - pad, y + pad);
+        use_font(&k, 1.0, FALSE);
         set_color(cr, th->muted, 1);
         text_at(&k, "No data", x + w / 2, (top + y + h) / 2, 0.5, 0.5);
         cairo_restore(cr);
@@ -2074,24 +2250,35 @@ void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, d
                 g_snprintf(pbuf, sizeof pbuf, "%.1f%%", 100 * t);
             dg_plot_rgba fg = dg_plot_text_color_for(bg);
             double room = cell - 6;
-            use_font(&k, 1.0, TRUE);
-            double vcap = k.cap, vw = text_w(&k, buf);
-            use_font(&k, 0.85, FALSE);
-            double pcap = k.cap, pw = pct ? text_w(&k, pbuf) : 0;
-            double both_h = vcap + 5 + pcap;
-            gboolean two = pct && both_h <= room && pw <= room && vw <= room;
-            if (two) {
-                double ty0 = cy + (cell - both_h) / 2;
-                use_font(&k, 1.0, TRUE);
-                set_color(cr, fg, 1);
-                text_at(&k, buf, cx + cell / 2, ty0, 0.5, 0);
-                use_font(&k, 0.85, FALSE);
-                set_color(cr, fg, 0.8);
-                text_at(&k, pbuf, cx + cell / 2, ty0 + vcap + 5, 0.5, 0);
-            } else if (vw <= room && vcap <= room) {
-                use_font(&k, 1.0, TRUE);
-                set_color(cr, fg, 1);
-                text_at(&k, buf, cx + cell / 2, cy + cell / 2, 0.5, 0.5);
+            /* The value (bold) over the percentage at full or 85% size, else
+             * the value alone at full, 85% or 72% size; nothing if none fits. */
+            static const double scales[] = {1.0, 0.85, 0.72};
+            gboolean done = FALSE;
+            for (size_t si = 0; pct && !done && si < 2; si++) {
+                double sc = scales[si];
+                use_font(&k, sc, TRUE);
+                double vcap = k.cap, vw = text_w(&k, buf);
+                use_font(&k, sc * 0.85, FALSE);
+                double pcap = k.cap, pw = text_w(&k, pbuf);
+                double both_h = vcap + 5 * sc + pcap;
+                if (both_h <= room && pw <= room && vw <= room) {
+                    double ty0 = cy + (cell - both_h) / 2;
+                    use_font(&k, sc, TRUE);
+                    set_color(cr, fg, 1);
+                    text_at(&k, buf, cx + cell / 2, ty0, 0.5, 0);
+                    use_font(&k, sc * 0.85, FALSE);
+                    set_color(cr, fg, 0.8);
+                    text_at(&k, pbuf, cx + cell / 2, ty0 + vcap + 5 * sc, 0.5, 0);
+                    done = TRUE;
+                }
+            }
+            for (size_t si = 0; !done && si < G_N_ELEMENTS(scales); si++) {
+                use_font(&k, scales[si], TRUE);
+                if (text_w(&k, buf) <= room && k.cap <= room) {
+                    set_color(cr, fg, 1);
+                    text_at(&k, buf, cx + cell / 2, cy + cell / 2, 0.5, 0.5);
+                    done = TRUE;
+                }
             }
         }
     }
@@ -2120,6 +2307,13 @@ void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, d
         char *s = ellipsize(&k, m->row_title, gh);
         text_vertical(&k, s, left - lab_h - 8, gy0 + gh / 2);
         g_free(s);
+    }
+    /* The title is centred over the grid (and stays inside the rectangle). */
+    if (m->title) {
+        use_font(&k, 1.2, TRUE);
+        double tw = MIN(text_w(&k, m->title), w - 2 * pad);
+        double cx = CLAMP(gx0 + gw / 2, x + pad + tw / 2, x + w - pad - tw / 2);
+        draw_title(&k, m->title, cx - tw / 2 - 0.5, cx + tw / 2 + 0.5, y + pad);
     }
     cairo_restore(cr);
 }
@@ -2332,7 +2526,7 @@ void dg_plot_image_grid_draw(cairo_t *cr, double x, double y, double w, double h
             label_w = MAX(label_w, text_w(&k, row_labels[r]));
         label_w = MIN(label_w, w * 0.3);
     }
-    double margin = label_w > 0 ? label_w + 10 : 0;
+    double margin = label_w > 0 ? label_w + 18 : 0;
     double aw = w - margin, ah = h;
     if (aw <= 1 || gw <= 0 || gh <= 0) {
         cairo_restore(cr);

@@ -105,7 +105,8 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
  * meant for scores in [0, 1], such as D(real) and D(fake) beside the GAN's
  * losses: its range defaults to exactly [0, 1], and its series are drawn
  * dashed (and shown dashed in the legend) so they are told apart from the
- * losses without looking at colours.  Two separate charts work just as well;
+ * losses without looking at colours; a dense, noisy line stays solid, as
+ * dashes on a zigzag only read as noise.  Two separate charts work just as well;
  * the right axis saves vertical space in the GAN view.
  *
  * Y range: automatic unless fixed, padded by 5%, and robust: with the clip
