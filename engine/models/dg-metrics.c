@@ -291,6 +291,7 @@ dg_summary dg_summarize(const double *x, int n)
     dg_summary s = {n, NAN, NAN};
     if (n <= 0)
         return s;
+    g_return_val_if_fail(x != NULL, s);
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += x[i];
@@ -313,6 +314,7 @@ dg_paired dg_paired_compare(const double *a, const double *b, int n)
     dg_paired r = {n, NAN, NAN, NAN, NAN};
     if (n <= 0)
         return r;
+    g_return_val_if_fail(a != NULL && b != NULL, r);
     double *d = g_new(double, n);
     double scale = 0;
     for (int i = 0; i < n; i++) {
@@ -394,6 +396,8 @@ gboolean dg_sym_eigen(int n, double *A, double *w, double *V)
             converged = TRUE;
             break;
         }
+        if (!isfinite(off))
+            break; /* NaN or Inf in A: no point in sweeping */
         double thresh = sweep < 4 ? 0.2 * off / ((double)n * n) : 0;
         for (int p = 0; p < n - 1; p++) {
             for (int q = p + 1; q < n; q++) {
@@ -512,9 +516,19 @@ static void mean_cov(const float *x, int n, int d, double *mu, double *S)
     g_free(c);
 }
 
+static gboolean all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return FALSE;
+    return TRUE;
+}
+
 double dg_frechet_distance(const float *x1, int n1, const float *x2, int n2, int d)
 {
     if (n1 < 2 || n2 < 2 || d < 1 || !x1 || !x2)
+        return NAN;
+    if (!all_finite(x1, (size_t)n1 * d) || !all_finite(x2, (size_t)n2 * d))
         return NAN;
     dg_blas_init();
     size_t dd = (size_t)d * d;
@@ -533,13 +547,13 @@ double dg_frechet_distance(const float *x1, int n1, const float *x2, int n2, int
     }
     /* tr sqrt(S1^1/2 S2 S1^1/2): the eigenvalues of that symmetric PSD matrix
      * are those of S1 S2. */
-    dg_sym_sqrt(d, S1, R);
+    gboolean ok = dg_sym_sqrt(d, S1, R);
     cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, d, d, 1.0, S2, d, R, d, 0.0, T, d);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1.0, R, d, T, d, 0.0, M, d);
     for (int i = 0; i < d; i++)
         for (int j = i + 1; j < d; j++)
             M[i * d + j] = M[j * d + i] = 0.5 * (M[i * d + j] + M[j * d + i]);
-    dg_sym_eigen(d, M, w, NULL);
+    ok = dg_sym_eigen(d, M, w, NULL) && ok;
     double tr_sqrt = 0;
     for (int j = 0; j < d; j++)
         tr_sqrt += sqrt(w[j] > 0 ? w[j] : 0);
@@ -553,6 +567,8 @@ double dg_frechet_distance(const float *x1, int n1, const float *x2, int n2, int
     g_free(T);
     g_free(M);
     g_free(w);
+    if (!ok || !isfinite(fd))
+        return NAN;
     return fd > 0 ? fd : 0;
 }
 

@@ -789,7 +789,8 @@ dg_st *dg_st_load(const char *path, GError **error)
     char *display = g_filename_display_name(path);
     dg_st *st = NULL;
     guint8 *data = NULL;
-    int fd = g_open(path, O_RDONLY | O_CLOEXEC, 0);
+    /* O_NONBLOCK: opening a FIFO must not hang (it is refused below). */
+    int fd = g_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0) {
         int err = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s: %s", display,

@@ -575,6 +575,9 @@ static void test_frechet_identical_symmetric(void)
     double sing = dg_frechet_distance(x1, 5, x2, 7, D);
     g_assert_true(isfinite(sing) && sing > 0);
     g_assert_true(isnan(dg_frechet_distance(x1, 1, x2, 7, D)));
+    /* A NaN feature gives NaN, not a misleading number. */
+    x2[3] = NAN;
+    g_assert_true(isnan(dg_frechet_distance(x1, 200, x2, 150, D)));
     g_free(x1);
     g_free(x2);
 }

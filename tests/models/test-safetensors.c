@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A file from a header text and len zero bytes of data. */
@@ -281,6 +282,14 @@ static void test_save_load(void)
     g_assert_null(dg_st_load(big, &error));
     g_assert_error(error, DG_ST_ERROR, DG_ST_ERROR_TOO_LARGE);
     g_clear_error(&error);
+
+    /* A FIFO is refused without blocking. */
+    g_autofree char *fifo = g_build_filename(dir, "fifo.safetensors", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    g_assert_null(dg_st_load(fifo, &error));
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+    g_clear_error(&error);
+    g_assert_cmpint(g_unlink(fifo), ==, 0);
 
     g_assert_cmpint(g_unlink(big), ==, 0);
     g_assert_cmpint(g_unlink(cut), ==, 0);
