@@ -659,12 +659,13 @@ void dg_dataset_free(dg_dataset *ds)
     if (!ds)
         return;
     g_free(ds->root);
-    for (int i = 0; i < ds->n_classes; i++) {
+    /* Also frees data sets put together by hand (classes or items NULL). */
+    for (int i = 0; ds->classes && i < ds->n_classes; i++) {
         g_free(ds->classes[i].id);
         g_free(ds->classes[i].name);
     }
     g_free(ds->classes);
-    for (int i = 0; i < ds->n_items; i++) {
+    for (int i = 0; ds->items && i < ds->n_items; i++) {
         g_free(ds->items[i].path);
         g_free(ds->items[i].image_id);
         g_free(ds->items[i].lesion_id);
