@@ -1,0 +1,80 @@
+#include "dg-checkpoint.h"
+
+static char *tname(const char *prefix, const char *mid, const char *name)
+{
+    return g_strconcat(prefix ? prefix : "", mid ? mid : "", name, NULL);
+}
+
+void dg_net_write(dg_st_writer *w, dg_net *net, const char *prefix, gboolean moments)
+{
+    for (int i = 0; i < dg_net_n_tensors(net); i++) {
+        const dg_tensor *t = dg_net_tensor(net, i);
+        int64_t shape[4];
+        for (int d = 0; d < t->ndim; d++)
+            shape[d] = t->shape[d];
+        char *n = tname(prefix, NULL, t->name);
+        dg_st_writer_add(w, n, DG_ST_F32, t->ndim, shape, dg_net_tensor_data(net, i));
+        g_free(n);
+        if (moments && t->trainable) {
+            n = tname(prefix, "adam_m.", t->name);
+            dg_st_writer_add(w, n, DG_ST_F32, t->ndim, shape, dg_net_moment1(net) + t->off);
+            g_free(n);
+            n = tname(prefix, "adam_v.", t->name);
+            dg_st_writer_add(w, n, DG_ST_F32, t->ndim, shape, dg_net_moment2(net) + t->off);
+            g_free(n);
+        }
+    }
+}
+
+gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
+                     GError **error)
+{
+    for (int i = 0; i < dg_net_n_tensors(net); i++) {
+        const dg_tensor *t = dg_net_tensor(net, i);
+        int64_t shape[4];
+        for (int d = 0; d < t->ndim; d++)
+            shape[d] = t->shape[d];
+        char *n = tname(prefix, NULL, t->name);
+        gboolean ok = dg_st_get_f32(st, n, t->ndim, shape, dg_net_tensor_data(net, i), error);
+        g_free(n);
+        if (!ok)
+            return FALSE;
+        if (moments && t->trainable) {
+            n = tname(prefix, "adam_m.", t->name);
+            ok = dg_st_get_f32(st, n, t->ndim, shape, dg_net_moment1(net) + t->off, error);
+            g_free(n);
+            if (!ok)
+                return FALSE;
+            n = tname(prefix, "adam_v.", t->name);
+            ok = dg_st_get_f32(st, n, t->ndim, shape, dg_net_moment2(net) + t->off, error);
+            g_free(n);
+            if (!ok)
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng)
+{
+    int64_t shape[1] = {4};
+    dg_st_writer_add(w, name, DG_ST_U64, 1, shape, rng->s);
+}
+
+gboolean dg_rng_read(const dg_st *st, const char *name, dg_rng *rng, GError **error)
+{
+    const dg_st_tensor *t = dg_st_find(st, name);
+    if (!t || t->dtype != DG_ST_U64 || t->ndim != 1 || t->shape[0] != 4) {
+        g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_MISMATCH,
+                    "checkpoint has no random-number state '%s' (U64[4])", name);
+        return FALSE;
+    }
+    const guint8 *p = t->data;
+    for (int i = 0; i < 4; i++) {
+        guint64 v = 0;
+        for (int k = 7; k >= 0; k--)
+            v = (v << 8) | p[8 * i + k];
+        rng->s[i] = v;
+    }
+    return TRUE;
+}

@@ -1,0 +1,26 @@
+/* dg-checkpoint.h: nets and training state in safetensors files.
+ *
+ * A net's tensors are written under a prefix ("g.", "d.", ...) with their own
+ * names ("g.04.convt.weight"); with moments, the optimizer moments go in as
+ * "<prefix>adam_m.<name>" and "<prefix>adam_v.<name>".  Reading checks that
+ * every tensor is there with the exact shape and dtype the net expects. */
+#pragma once
+#include <glib.h>
+
+#include "models/dg-safetensors.h"
+#include "numerics/dg-net.h"
+#include "numerics/dg-rng.h"
+
+G_BEGIN_DECLS
+
+/* The net's memory is referenced by the writer: keep the net alive until the
+ * writer is saved. */
+void dg_net_write(dg_st_writer *w, dg_net *net, const char *prefix, gboolean moments);
+gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
+                     GError **error);
+
+/* An RNG's state as a U64[4] tensor (referenced: keep rng alive until saved). */
+void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng);
+gboolean dg_rng_read(const dg_st *st, const char *name, dg_rng *rng, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,680 @@
+#include "dg-gan.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "models/dg-checkpoint.h"
+#include "numerics/dg-loss.h"
+
+#define GAN_ERROR (g_quark_from_static_string("dg-gan-error"))
+
+const char *dg_gan_loss_name(dg_gan_loss l)
+{
+    return l == DG_GAN_LOSS_HINGE ? "hinge" : "bce";
+}
+
+/* ---- configuration ---------------------------------------------------------- */
+
+gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classes,
+                              GError **error)
+{
+    memset(c, 0, sizeof *c);
+    c->size = 64;
+    c->n_classes = n_classes;
+    c->beta1 = 0.5f;
+    c->beta2 = 0.999f;
+    c->loss = DG_GAN_LOSS_BCE;
+    if (!preset || strcmp(preset, "default") == 0) {
+        preset = "default";
+        c->conditional = true;
+        c->nz = 128;
+        c->ngf = c->ndf = 48;
+        c->lr_g = c->lr_d = 2e-4f;
+        c->batch = 64;
+        c->ema = 0.999f;
+        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
+        c->balanced = true;
+        c->steps = 6000;
+    } else if (strcmp(preset, "large") == 0) {
+        c->conditional = true;
+        c->nz = 128;
+        c->ngf = c->ndf = 64;
+        c->lr_g = c->lr_d = 2e-4f;
+        c->batch = 64;
+        c->ema = 0.999f;
+        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
+        c->balanced = true;
+        c->steps = 15000;
+    } else if (strcmp(preset, "seed") == 0) {
+        /* the original notebook: per-class DCGAN, latent 512, Adam 1e-4 / 0.5, batch 16 */
+        c->conditional = false;
+        c->nz = 512;
+        c->ngf = c->ndf = 64;
+        c->lr_g = c->lr_d = 1e-4f;
+        c->batch = 16;
+        c->ema = 0.0f;
+        c->balanced = false;
+        c->steps = 20000;
+    } else if (strcmp(preset, "tiny") == 0) {
+        /* for tests: 32x32, narrow, fast */
+        c->size = 32;
+        c->conditional = true;
+        c->nz = 16;
+        c->ngf = c->ndf = 8;
+        c->lr_g = c->lr_d = 2e-4f;
+        c->batch = 8;
+        c->ema = 0.99f;
+        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
+        c->balanced = true;
+        c->steps = 20;
+    } else {
+        g_set_error(error, GAN_ERROR, 1, "unknown GAN preset '%s' (seed, default, large)", preset);
+        return FALSE;
+    }
+    g_strlcpy(c->preset, preset, sizeof c->preset);
+    if (n_classes < 1 || n_classes > DG_GAN_MAX_CLASSES) {
+        g_set_error(error, GAN_ERROR, 1, "a GAN takes 1 to %d classes, not %d", DG_GAN_MAX_CLASSES,
+                    n_classes);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *dg_gan_config_to_json(const dg_gan_config *c)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+#define S(k, v) json_builder_set_member_name(b, k), json_builder_add_string_value(b, v)
+#define I(k, v) json_builder_set_member_name(b, k), json_builder_add_int_value(b, v)
+#define D(k, v) json_builder_set_member_name(b, k), json_builder_add_double_value(b, v)
+#define B(k, v) json_builder_set_member_name(b, k), json_builder_add_boolean_value(b, v)
+    char aug[64];
+    dg_diffaug_format(&c->diffaug, aug, sizeof aug);
+    S("model", "dcgan");
+    S("preset", c->preset);
+    I("size", c->size);
+    I("n_classes", c->n_classes);
+    B("conditional", c->conditional);
+    I("nz", c->nz);
+    I("ngf", c->ngf);
+    I("ndf", c->ndf);
+    S("loss", dg_gan_loss_name(c->loss));
+    D("lr_g", c->lr_g);
+    D("lr_d", c->lr_d);
+    D("beta1", c->beta1);
+    D("beta2", c->beta2);
+    I("batch", c->batch);
+    D("ema", c->ema);
+    S("diffaug", aug);
+    B("balanced", c->balanced);
+    I("steps", c->steps);
+#undef S
+#undef I
+#undef D
+#undef B
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *s = json_to_string(root, FALSE);
+    json_node_unref(root);
+    g_object_unref(b);
+    return s;
+}
+
+gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **error)
+{
+    memset(c, 0, sizeof *c);
+    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        if (root)
+            json_node_unref(root);
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: the 'gan' metadata is not a JSON object");
+        return FALSE;
+    }
+    JsonObject *o = json_node_get_object(root);
+    gboolean ok = TRUE;
+#define NUM(k) (json_object_has_member(o, k) && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, k)) \
+                    ? json_object_get_double_member(o, k) : NAN)
+    const char *preset = json_object_has_member(o, "preset") ? json_object_get_string_member(o, "preset") : NULL;
+    g_strlcpy(c->preset, preset ? preset : "custom", sizeof c->preset);
+    double size = NUM("size"), ncls = NUM("n_classes"), nz = NUM("nz"), ngf = NUM("ngf"),
+           ndf = NUM("ndf");
+    c->size = isfinite(size) ? (int)size : 0;
+    c->n_classes = isfinite(ncls) ? (int)ncls : 0;
+    c->nz = isfinite(nz) ? (int)nz : 0;
+    c->ngf = isfinite(ngf) ? (int)ngf : 0;
+    c->ndf = isfinite(ndf) ? (int)ndf : 0;
+    c->conditional = json_object_has_member(o, "conditional") &&
+                     json_object_get_boolean_member(o, "conditional");
+    const char *loss = json_object_has_member(o, "loss") ? json_object_get_string_member(o, "loss") : "bce";
+    c->loss = g_strcmp0(loss, "hinge") == 0 ? DG_GAN_LOSS_HINGE : DG_GAN_LOSS_BCE;
+    c->lr_g = isfinite(NUM("lr_g")) ? (float)NUM("lr_g") : 2e-4f;
+    c->lr_d = isfinite(NUM("lr_d")) ? (float)NUM("lr_d") : 2e-4f;
+    c->beta1 = isfinite(NUM("beta1")) ? (float)NUM("beta1") : 0.5f;
+    c->beta2 = isfinite(NUM("beta2")) ? (float)NUM("beta2") : 0.999f;
+    c->batch = isfinite(NUM("batch")) ? (int)NUM("batch") : 64;
+    c->ema = isfinite(NUM("ema")) ? (float)NUM("ema") : 0.0f;
+    c->steps = isfinite(NUM("steps")) ? (int)NUM("steps") : 0;
+    c->balanced = json_object_has_member(o, "balanced") && json_object_get_boolean_member(o, "balanced");
+    const char *aug = json_object_has_member(o, "diffaug") ? json_object_get_string_member(o, "diffaug") : "";
+    if (!dg_diffaug_parse(aug, &c->diffaug)) {
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown DiffAugment policy '%s'", aug);
+        ok = FALSE;
+    }
+#undef NUM
+    json_node_unref(root);
+    if (!ok)
+        return FALSE;
+    if (c->size != 32 && c->size != 64 && c->size != 128) {
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: image size %d is not 32, 64 or 128", c->size);
+        return FALSE;
+    }
+    if (c->n_classes < 1 || c->n_classes > DG_GAN_MAX_CLASSES || c->nz < 1 || c->nz > 4096 ||
+        c->ngf < 1 || c->ngf > 1024 || c->ndf < 1 || c->ndf > 1024 || c->batch < 1 ||
+        c->batch > DG_DIFFAUG_MAX_BATCH || !(c->ema >= 0 && c->ema < 1)) {
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: architecture values out of range");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- architecture ------------------------------------------------------------ */
+
+static int n_mid(int size)
+{
+    return size == 32 ? 2 : size == 64 ? 3 : 4;
+}
+
+static dg_net *build_g(const dg_gan_config *c, int max_batch)
+{
+    int mid = n_mid(c->size), mult = 1 << mid;
+    dg_net *G = dg_net_new(c->nz, 1, 1, max_batch);
+    int x = dg_net_convt(G, 0, c->ngf * mult, 4, 1, 0, false);
+    x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
+    for (int i = 0; i < mid; i++) {
+        mult /= 2;
+        x = dg_net_convt(G, x, c->ngf * mult, 4, 2, 1, false);
+        x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
+    }
+    dg_net_tanh(G, dg_net_convt(G, x, 3, 4, 2, 1, false));
+    dg_net_finalize(G);
+    return G;
+}
+
+static dg_net *build_d(const dg_gan_config *c, int max_batch)
+{
+    int mid = n_mid(c->size), mult = 1;
+    dg_net *D = dg_net_new(3, c->size, c->size, max_batch);
+    int x = dg_net_lrelu(D, dg_net_conv(D, 0, c->ndf, 4, 2, 1, false), 0.2f);
+    for (int i = 0; i < mid; i++) {
+        mult *= 2;
+        x = dg_net_conv(D, x, c->ndf * mult, 4, 2, 1, false);
+        x = dg_net_lrelu(D, dg_net_bn(D, x), 0.2f);
+    }
+    int out = dg_net_conv(D, x, 1, 4, 1, 0, false); /* 4x4 -> 1: the DCGAN head */
+    if (c->conditional)
+        dg_net_add(D, out, dg_net_project(D, dg_net_gap(D, x), c->n_classes));
+    dg_net_finalize(D);
+    return D;
+}
+
+dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool with_d)
+{
+    dg_gan *g = g_new0(dg_gan, 1);
+    g->cfg = *cfg;
+    g->n_pairs = cfg->conditional ? 1 : cfg->n_classes;
+    g->max_batch = max_batch;
+    g->training = training;
+    for (int p = 0; p < g->n_pairs; p++) {
+        g->G[p] = build_g(cfg, max_batch);
+        if (training || with_d)
+            g->D[p] = build_d(cfg, max_batch);
+        if (training && cfg->ema > 0)
+            g->Gema[p] = build_g(cfg, max_batch);
+        dg_opt_adam(&g->opt_g[p], cfg->lr_g, cfg->beta1, cfg->beta2);
+        dg_opt_adam(&g->opt_d[p], cfg->lr_d, cfg->beta1, cfg->beta2);
+    }
+    long img = 3L * cfg->size * cfg->size * max_batch;
+    g->z = dg_alloc(sizeof(float) * (size_t)max_batch * cfg->nz);
+    if (training || with_d) {
+        g->real_aug = dg_alloc(sizeof(float) * img);
+        g->fake_aug = dg_alloc(sizeof(float) * img);
+        g->dfake_aug = dg_alloc(sizeof(float) * img);
+        g->dfake = dg_alloc(sizeof(float) * img);
+        g->dl = dg_alloc(sizeof(float) * max_batch);
+    }
+    return g;
+}
+
+void dg_gan_free(dg_gan *g)
+{
+    if (!g)
+        return;
+    for (int p = 0; p < g->n_pairs; p++) {
+        dg_net_free(g->G[p]);
+        dg_net_free(g->D[p]);
+        dg_net_free(g->Gema[p]);
+    }
+    dg_free(g->z);
+    dg_free(g->real_aug);
+    dg_free(g->fake_aug);
+    dg_free(g->dfake_aug);
+    dg_free(g->dfake);
+    dg_free(g->dl);
+    g_free(g);
+}
+
+void dg_gan_init(dg_gan *g, dg_rng *rng)
+{
+    for (int p = 0; p < g->n_pairs; p++) {
+        dg_net_init(g->G[p], rng, DG_INIT_DCGAN);
+        if (g->D[p])
+            dg_net_init(g->D[p], rng, DG_INIT_DCGAN);
+        if (g->Gema[p])
+            dg_net_copy_weights(g->Gema[p], g->G[p]);
+        g->opt_g[p].t = g->opt_d[p].t = 0;
+    }
+}
+
+long dg_gan_n_params_g(const dg_gan *g)
+{
+    long n = 0;
+    for (int p = 0; p < g->n_pairs; p++)
+        n += dg_net_n_params(g->G[p]);
+    return n;
+}
+
+long dg_gan_n_params_d(const dg_gan *g)
+{
+    long n = 0;
+    for (int p = 0; p < g->n_pairs; p++)
+        n += g->D[p] ? dg_net_n_params(g->D[p]) : 0;
+    return n;
+}
+
+/* ---- training ------------------------------------------------------------------ */
+
+static bool all_finite(const float *x, long n)
+{
+    float acc = 0.0f;
+    for (long i = 0; i < n; i++)
+        acc += x[i] * 0.0f; /* NaN or Inf anywhere makes acc NaN */
+    return acc == 0.0f;
+}
+
+static float mean_sigmoid(const float *x, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += 1.0 / (1.0 + exp(-(double)x[i]));
+    return (float)(s / n);
+}
+
+/* D loss on one side (target 1 real / 0 fake) with its logit gradient */
+static float d_loss(const dg_gan_config *c, const float *logits, int B, bool real, float *dl)
+{
+    if (c->loss == DG_GAN_LOSS_HINGE)
+        return dg_hinge_d(logits, B, real ? +1 : -1, dl, 1.0f);
+    return dg_bce_logits(logits, NULL, real ? 1.0f : 0.0f, B, dl, 1.0f);
+}
+
+static void augment(dg_gan *g, dg_rng *rng, const float *in, float *out, int B,
+                    dg_diffaug_params *a)
+{
+    int S = g->cfg.size;
+    dg_diffaug_sample(&g->cfg.diffaug, rng, B, S, S, a);
+    dg_diffaug_forward(a, out, in);
+}
+
+gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
+                           const int *labels, int B, int pair, dg_gan_stats *st)
+{
+    const dg_gan_config *c = &g->cfg;
+    dg_net *G = g->G[pair], *D = g->D[pair];
+    const bool aug = c->diffaug.color || c->diffaug.translation || c->diffaug.cutout;
+    dg_diffaug_params *ar = &g->aug_real, *af = &g->aug_fake;
+    gboolean ok = TRUE;
+
+    dg_rng_fill_normal(rng, g->z, (long)B * c->nz, 0.0f, 1.0f);
+    dg_net_forward(G, ctx, g->z, labels, B, true);
+    const float *fake = dg_net_output(G);
+
+    /* discriminator: real then fake */
+    dg_net_zero_grad(D);
+    const float *dreal_in = x;
+    if (aug) {
+        augment(g, rng, x, g->real_aug, B, ar);
+        dreal_in = g->real_aug;
+    }
+    dg_net_forward(D, ctx, dreal_in, labels, B, true);
+    float lr = d_loss(c, dg_net_output(D), B, true, g->dl);
+    st->d_real = mean_sigmoid(dg_net_output(D), B);
+    dg_net_backward(D, ctx, g->dl, NULL, true);
+
+    const float *dfake_in = fake;
+    if (aug) {
+        augment(g, rng, fake, g->fake_aug, B, af);
+        dfake_in = g->fake_aug;
+    }
+    dg_net_forward(D, ctx, dfake_in, labels, B, true);
+    float lf = d_loss(c, dg_net_output(D), B, false, g->dl);
+    st->d_fake = mean_sigmoid(dg_net_output(D), B);
+    dg_net_backward(D, ctx, g->dl, NULL, true);
+    st->d_loss = lr + lf;
+    if (!isfinite(st->d_loss) || !all_finite(dg_net_grads(D), dg_net_n_params(D))) {
+        ok = FALSE;
+        goto out;
+    }
+    dg_net_step(D, ctx, &g->opt_d[pair]);
+
+    /* generator: through the updated D and the same augmentation */
+    dg_net_zero_grad(G);
+    dg_net_forward(D, ctx, dfake_in, labels, B, true);
+    if (c->loss == DG_GAN_LOSS_HINGE)
+        st->g_loss = dg_hinge_g(dg_net_output(D), B, g->dl, 1.0f);
+    else /* non-saturating: -log D(G(z)) */
+        st->g_loss = dg_bce_logits(dg_net_output(D), NULL, 1.0f, B, g->dl, 1.0f);
+    float *dimg = aug ? g->dfake_aug : g->dfake;
+    dg_net_backward(D, ctx, g->dl, dimg, false);
+    if (aug)
+        dg_diffaug_backward(af, g->dfake, g->dfake_aug);
+    dg_net_backward(G, ctx, g->dfake, NULL, true);
+    if (!isfinite(st->g_loss) || !all_finite(dg_net_grads(G), dg_net_n_params(G))) {
+        ok = FALSE;
+        goto out;
+    }
+    dg_net_step(G, ctx, &g->opt_g[pair]);
+
+    if (g->Gema[pair]) {
+        /* EMA with a warm-up so early samples are not dominated by the random init */
+        double t = (double)g->opt_g[pair].t;
+        float d = (float)fmin(c->ema, (1.0 + t) / (10.0 + t));
+        float *e = dg_net_params(g->Gema[pair]);
+        const float *p = dg_net_params(G);
+        long n = dg_net_n_params(G);
+        for (long i = 0; i < n; i++)
+            e[i] = d * e[i] + (1.0f - d) * p[i];
+    }
+out:
+    return ok;
+}
+
+static dg_net *sampler(dg_gan *g, int pair)
+{
+    return g->Gema[pair] ? g->Gema[pair] : g->G[pair];
+}
+
+void dg_gan_refresh_stats(dg_gan *g, dg_ctx *ctx, dg_rng *rng, int n_batches)
+{
+    const int B = g->max_batch < 64 ? g->max_batch : 64;
+    int *labels = g_new(int, B);
+    for (int p = 0; p < g->n_pairs; p++) {
+        dg_net *net = sampler(g, p);
+        if (!g->Gema[p])
+            continue; /* the trained generator keeps its own running statistics */
+        dg_net_bn_reset_stats(net);
+        for (int k = 0; k < n_batches; k++) {
+            dg_net_bn_set_momentum(net, 1.0f / (k + 1)); /* cumulative average */
+            dg_rng_fill_normal(rng, g->z, (long)B * g->cfg.nz, 0.0f, 1.0f);
+            for (int i = 0; i < B; i++)
+                labels[i] = g->cfg.conditional ? (int)dg_rng_below(rng, g->cfg.n_classes) : p;
+            dg_net_forward(net, ctx, g->z, labels, B, true);
+        }
+        dg_net_bn_set_momentum(net, 0.1f);
+    }
+    g_free(labels);
+}
+
+void dg_gan_generate(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *z, const int *labels,
+                     int n, float *out)
+{
+    const long img = 3L * g->cfg.size * g->cfg.size;
+    int *lab = g_new(int, g->max_batch);
+    for (int i0 = 0; i0 < n;) {
+        /* a chunk of consecutive images of the same pair */
+        int pair = g->cfg.conditional ? 0 : labels[i0];
+        int m = 0;
+        while (i0 + m < n && m < g->max_batch &&
+               (g->cfg.conditional || labels[i0 + m] == pair)) {
+            lab[m] = labels[i0 + m];
+            m++;
+        }
+        if (z)
+            memcpy(g->z, z + (long)i0 * g->cfg.nz, sizeof(float) * m * g->cfg.nz);
+        else
+            dg_rng_fill_normal(rng, g->z, (long)m * g->cfg.nz, 0.0f, 1.0f);
+        dg_net *net = sampler(g, pair);
+        dg_net_forward(net, ctx, g->z, lab, m, false);
+        memcpy(out + i0 * img, dg_net_output(net), sizeof(float) * m * img);
+        i0 += m;
+    }
+    g_free(lab);
+}
+
+gboolean dg_gan_discriminate(dg_gan *g, dg_ctx *ctx, const float *x, const int *labels, int n,
+                             float *logits)
+{
+    const long img = 3L * g->cfg.size * g->cfg.size;
+    for (int i0 = 0; i0 < n;) {
+        int pair = g->cfg.conditional ? 0 : labels[i0];
+        if (!g->D[pair])
+            return FALSE;
+        int m = 0;
+        while (i0 + m < n && m < g->max_batch && (g->cfg.conditional || labels[i0 + m] == pair))
+            m++;
+        dg_net_forward(g->D[pair], ctx, x + i0 * img, labels + i0, m, false);
+        memcpy(logits + i0, dg_net_output(g->D[pair]), sizeof(float) * m);
+        i0 += m;
+    }
+    return TRUE;
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+static char *pair_prefix(const dg_gan *g, char what, int p)
+{
+    return g->n_pairs == 1 ? g_strdup_printf("%c.", what) : g_strdup_printf("%c%d.", what, p);
+}
+
+static char *classes_json(const char *const *ids, const char *const *names, int n)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_array(b);
+    for (int i = 0; i < n; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, ids[i]);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, names ? names[i] : ids[i]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *s = json_to_string(root, FALSE);
+    json_node_unref(root);
+    g_object_unref(b);
+    return s;
+}
+
+gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class_ids,
+                           const char *const *class_names, bool with_d, GHashTable *extra_meta,
+                           GError **error)
+{
+    dg_st_writer *w = dg_st_writer_new();
+    for (int p = 0; p < g->n_pairs; p++) {
+        char *pre = pair_prefix(g, 'g', p);
+        dg_net_write(w, sampler(g, p), pre, FALSE);
+        g_free(pre);
+        if (with_d && g->D[p]) {
+            pre = pair_prefix(g, 'd', p);
+            dg_net_write(w, g->D[p], pre, FALSE);
+            g_free(pre);
+        }
+    }
+    char *cfg = dg_gan_config_to_json(&g->cfg);
+    char *cls = classes_json(class_ids, class_names, g->cfg.n_classes);
+    char *pre = g_strdup_printf("{\"crop\": \"center-square\", \"resize\": %d, "
+                                "\"filter\": \"area\", \"range\": [-1, 1], \"layout\": \"CHW RGB\"}",
+                                g->cfg.size);
+    char *size = g_strdup_printf("%d", g->cfg.size);
+    dg_st_writer_set_metadata(w, "format", "dermagan-gan");
+    dg_st_writer_set_metadata(w, "format_version", "1");
+    dg_st_writer_set_metadata(w, "gan", cfg);
+    dg_st_writer_set_metadata(w, "classes", cls);
+    dg_st_writer_set_metadata(w, "image_size", size);
+    dg_st_writer_set_metadata(w, "preprocessing", pre);
+    dg_st_writer_set_metadata(w, "discriminator", with_d ? "yes" : "no");
+    if (extra_meta) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, extra_meta);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            dg_st_writer_set_metadata(w, k, v);
+    }
+    gboolean ok = dg_st_writer_save(w, path, error);
+    dg_st_writer_free(w);
+    g_free(cfg), g_free(cls), g_free(pre), g_free(size);
+    return ok;
+}
+
+/* Parses the "classes" metadata: [{"id": "...", "name": "..."}, ...] */
+static gboolean parse_classes(const char *json, int n, char ***ids, char ***names, GError **error)
+{
+    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
+        (int)json_array_get_length(json_node_get_array(root)) != n) {
+        if (root)
+            json_node_unref(root);
+        g_set_error(error, GAN_ERROR, 2, "model file: 'classes' metadata is missing or does not "
+                                         "list %d classes", n);
+        return FALSE;
+    }
+    JsonArray *a = json_node_get_array(root);
+    char **I = g_new0(char *, n + 1), **N = g_new0(char *, n + 1);
+    for (int i = 0; i < n; i++) {
+        JsonNode *e = json_array_get_element(a, i);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+        JsonNode *idn = o ? json_object_get_member(o, "id") : NULL;
+        JsonNode *nmn = o ? json_object_get_member(o, "name") : NULL;
+        if (!idn || json_node_get_value_type(idn) != G_TYPE_STRING) {
+            g_strfreev(I), g_strfreev(N);
+            json_node_unref(root);
+            g_set_error(error, GAN_ERROR, 2, "model file: class %d has no id", i);
+            return FALSE;
+        }
+        I[i] = g_strdup(json_node_get_string(idn));
+        N[i] = g_strdup(nmn && json_node_get_value_type(nmn) == G_TYPE_STRING
+                            ? json_node_get_string(nmn) : I[i]);
+    }
+    json_node_unref(root);
+    *ids = I;
+    *names = N;
+    return TRUE;
+}
+
+dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
+                          char ***class_names, GError **error)
+{
+    dg_st *st = dg_st_load(path, error);
+    if (!st)
+        return NULL;
+    dg_gan *g = NULL;
+    char **ids = NULL, **names = NULL;
+    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan") != 0) {
+        g_set_error(error, GAN_ERROR, 2, "%s is not a DermaGAN generator model (format '%s')", path,
+                    dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
+        goto fail;
+    }
+    dg_gan_config cfg;
+    if (!dg_gan_config_from_json(&cfg, dg_st_metadata(st, "gan"), error))
+        goto fail;
+    if (!parse_classes(dg_st_metadata(st, "classes"), cfg.n_classes, &ids, &names, error))
+        goto fail;
+    bool with_d = g_strcmp0(dg_st_metadata(st, "discriminator"), "yes") == 0;
+    g = dg_gan_new(&cfg, max_batch, false, with_d);
+    for (int p = 0; p < g->n_pairs; p++) {
+        char *pre = pair_prefix(g, 'g', p);
+        gboolean ok = dg_net_read(st, g->G[p], pre, FALSE, error);
+        g_free(pre);
+        if (ok && with_d) {
+            pre = pair_prefix(g, 'd', p);
+            ok = dg_net_read(st, g->D[p], pre, FALSE, error);
+            g_free(pre);
+        }
+        if (!ok) {
+            g_prefix_error(error, "%s: ", path);
+            goto fail;
+        }
+    }
+    dg_st_free(st);
+    if (class_ids)
+        *class_ids = ids;
+    else
+        g_strfreev(ids);
+    if (class_names)
+        *class_names = names;
+    else
+        g_strfreev(names);
+    return g;
+fail:
+    dg_gan_free(g);
+    g_strfreev(ids);
+    g_strfreev(names);
+    dg_st_free(st);
+    return NULL;
+}
+
+void dg_gan_write_state(dg_gan *g, dg_st_writer *w, int64_t *steps)
+{
+    /* steps: storage for 2 * n_pairs Adam step counts, alive until saved */
+    for (int p = 0; p < g->n_pairs; p++) {
+        char *pre = pair_prefix(g, 'g', p);
+        dg_net_write(w, g->G[p], pre, TRUE);
+        g_free(pre);
+        pre = pair_prefix(g, 'd', p);
+        dg_net_write(w, g->D[p], pre, TRUE);
+        g_free(pre);
+        if (g->Gema[p]) {
+            pre = pair_prefix(g, 'e', p);
+            dg_net_write(w, g->Gema[p], pre, FALSE);
+            g_free(pre);
+        }
+        steps[2 * p] = g->opt_g[p].t;
+        steps[2 * p + 1] = g->opt_d[p].t;
+    }
+    int64_t shape[1] = {2 * g->n_pairs};
+    dg_st_writer_add(w, "adam_steps", DG_ST_I64, 1, shape, steps);
+}
+
+gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
+{
+    for (int p = 0; p < g->n_pairs; p++) {
+        char *pre = pair_prefix(g, 'g', p);
+        gboolean ok = dg_net_read(st, g->G[p], pre, TRUE, error);
+        g_free(pre);
+        if (!ok)
+            return FALSE;
+        pre = pair_prefix(g, 'd', p);
+        ok = dg_net_read(st, g->D[p], pre, TRUE, error);
+        g_free(pre);
+        if (!ok)
+            return FALSE;
+        if (g->Gema[p]) {
+            pre = pair_prefix(g, 'e', p);
+            ok = dg_net_read(st, g->Gema[p], pre, FALSE, error);
+            g_free(pre);
+            if (!ok)
+                return FALSE;
+        }
+    }
+    const dg_st_tensor *t = dg_st_find(st, "adam_steps");
+    if (!t || t->dtype != DG_ST_I64 || t->ndim != 1 || t->shape[0] != 2 * g->n_pairs) {
+        g_set_error(error, GAN_ERROR, 3, "checkpoint: adam_steps missing or of the wrong shape");
+        return FALSE;
+    }
+    for (int p = 0; p < g->n_pairs; p++) { /* the data may sit at any byte offset */
+        memcpy(&g->opt_g[p].t, (const guint8 *)t->data + 16 * p, 8);
+        memcpy(&g->opt_d[p].t, (const guint8 *)t->data + 16 * p + 8, 8);
+    }
+    return TRUE;
+}

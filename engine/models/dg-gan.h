@@ -1,0 +1,116 @@
+/* dg-gan.h: the GANs of DermaGAN (models-and-data layer).
+ *
+ * Presets:
+ *  - "seed": the original project's model: one unconditional DCGAN per class
+ *    (latent 512, ngf = ndf = 64, BCE, Adam 1e-4 / beta1 0.5, batch 16), for
+ *    comparison;
+ *  - "default": one class-conditional DCGAN: class-conditional batch norm in
+ *    the generator, a projection discriminator, DiffAugment (colour,
+ *    translation, cutout) on real and fake images, non-saturating BCE, an
+ *    exponential moving average of the generator's weights for sampling;
+ *    sized (ngf = ndf = 48) to train a useful model in about an hour on two
+ *    cores;
+ *  - "large": the same at ngf = ndf = 64, latent 128, longer.
+ * Images are 3 x size x size in [-1, 1]; size 32, 64 or 128. */
+#pragma once
+#include <glib.h>
+#include <stdbool.h>
+
+#include "models/dg-diffaug.h"
+#include "models/dg-safetensors.h"
+#include "numerics/dg-ctx.h"
+#include "numerics/dg-net.h"
+
+G_BEGIN_DECLS
+
+#define DG_GAN_MAX_CLASSES 16
+
+typedef enum { DG_GAN_LOSS_BCE, DG_GAN_LOSS_HINGE } dg_gan_loss;
+const char *dg_gan_loss_name(dg_gan_loss l);
+
+typedef struct {
+    char preset[16];
+    int size;
+    int n_classes;
+    bool conditional; /* false: one unconditional pair per class */
+    int nz, ngf, ndf;
+    dg_gan_loss loss;
+    float lr_g, lr_d, beta1, beta2;
+    int batch;
+    float ema;            /* EMA decay of the generator's weights; 0 = off */
+    dg_diffaug_policy diffaug;
+    bool balanced;        /* class-balanced sampling of real images */
+    int steps;            /* the preset's default training length */
+} dg_gan_config;
+
+/* Fill a config from a preset name; FALSE + error for an unknown name. */
+gboolean dg_gan_config_preset(dg_gan_config *cfg, const char *preset, int n_classes,
+                              GError **error);
+/* The config as a JSON object string (stored in model files), and back
+ * (validated: FALSE + error on anything out of range). */
+char *dg_gan_config_to_json(const dg_gan_config *cfg);
+gboolean dg_gan_config_from_json(dg_gan_config *cfg, const char *json, GError **error);
+
+typedef struct {
+    dg_gan_config cfg;
+    int n_pairs; /* 1 (conditional) or n_classes (seed) */
+    int max_batch;
+    dg_net *G[DG_GAN_MAX_CLASSES];
+    dg_net *D[DG_GAN_MAX_CLASSES];    /* NULL when loaded without a discriminator */
+    dg_net *Gema[DG_GAN_MAX_CLASSES]; /* NULL when EMA is off or not training */
+    dg_opt opt_g[DG_GAN_MAX_CLASSES], opt_d[DG_GAN_MAX_CLASSES];
+    bool training;
+    /* step buffers */
+    float *z, *real_aug, *fake_aug, *dfake_aug, *dfake, *dl;
+    dg_diffaug_params aug_real, aug_fake;
+} dg_gan;
+
+/* Build the nets.  training: also the discriminators, EMA copies and
+ * optimizers; otherwise only the generators (with_d adds discriminators for
+ * filtering). */
+dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool with_d);
+void dg_gan_free(dg_gan *gan);
+void dg_gan_init(dg_gan *gan, dg_rng *rng);
+long dg_gan_n_params_g(const dg_gan *gan);
+long dg_gan_n_params_d(const dg_gan *gan);
+
+typedef struct {
+    float d_loss, g_loss; /* D: real + fake; G: the generator's loss */
+    float d_real, d_fake; /* mean sigmoid of D's logits on (augmented) real and fake */
+} dg_gan_stats;
+
+/* One training step of pair `pair` (0 for conditional models) on B real images
+ * x [B, 3, S, S] in [-1, 1] with their labels.  Returns FALSE if a loss or a
+ * gradient is not finite (the step's updates are then not applied). */
+gboolean dg_gan_train_step(dg_gan *gan, dg_ctx *ctx, dg_rng *rng, const float *x,
+                           const int *labels, int B, int pair, dg_gan_stats *st);
+
+/* Re-estimate the batch-norm statistics of the generators used for sampling
+ * (the EMA copies when present) from n_batches batches of random inputs. */
+void dg_gan_refresh_stats(dg_gan *gan, dg_ctx *ctx, dg_rng *rng, int n_batches);
+
+/* Generate n images for the given labels from noise z [n, nz] (NULL: drawn
+ * from rng) with the sampling generator in evaluation mode.  out: n images
+ * of [3, S, S] floats in [-1, 1]. */
+void dg_gan_generate(dg_gan *gan, dg_ctx *ctx, dg_rng *rng, const float *z, const int *labels,
+                     int n, float *out);
+/* Discriminator logits for n images (needs discriminators), eval mode. */
+gboolean dg_gan_discriminate(dg_gan *gan, dg_ctx *ctx, const float *x, const int *labels, int n,
+                             float *logits);
+
+/* Model files: the sampling generator(s) (+ discriminators when with_d), the
+ * config, classes and preprocessing in __metadata__. */
+gboolean dg_gan_save_model(dg_gan *gan, const char *path, const char *const *class_ids,
+                           const char *const *class_names, bool with_d, GHashTable *extra_meta,
+                           GError **error);
+/* Loads a model file; class ids/names are returned in newly allocated
+ * NULL-terminated arrays (free with g_strfreev). */
+dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
+                          char ***class_names, GError **error);
+
+/* Full training state (all nets with optimizer moments and Adam step counts)
+ * into / out of a checkpoint writer / file. */
+void dg_gan_write_state(dg_gan *gan, dg_st_writer *w, int64_t *opt_steps_storage);
+gboolean dg_gan_read_state(dg_gan *gan, const dg_st *st, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,325 @@
+/* test-gan: DiffAugment's backward is its forward's transpose; a tiny
+ * conditional GAN learns to tell its classes apart; model files round-trip
+ * and malformed ones are refused. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "models/dg-checkpoint.h"
+#include "models/dg-diffaug.h"
+#include "models/dg-gan.h"
+
+static double dot(const float *a, const float *b, long n)
+{
+    double s = 0.0;
+    for (long i = 0; i < n; i++)
+        s += (double)a[i] * b[i];
+    return s;
+}
+
+static void test_diffaug_adjoint(void)
+{
+    const char *policies[] = {"color", "translation", "cutout", "color,translation,cutout"};
+    const int B = 5, S = 16;
+    const long n = (long)B * 3 * S * S;
+    float *x = g_new(float, n), *y = g_new(float, n), *ax = g_new(float, n), *a0 = g_new(float, n),
+          *aty = g_new(float, n), *zero = g_new0(float, n);
+    dg_rng r;
+    dg_rng_seed(&r, 1);
+    for (size_t k = 0; k < G_N_ELEMENTS(policies); k++) {
+        dg_diffaug_policy p;
+        g_assert_true(dg_diffaug_parse(policies[k], &p));
+        dg_diffaug_params prm;
+        dg_diffaug_sample(&p, &r, B, S, S, &prm);
+        for (long i = 0; i < n; i++) {
+            x[i] = 2.0f * dg_rng_uniform(&r) - 1.0f;
+            y[i] = dg_rng_normal(&r);
+        }
+        /* the linear part L(x) = aug(x) - aug(0) must satisfy <L x, y> = <x, L^T y> */
+        dg_diffaug_forward(&prm, ax, x);
+        dg_diffaug_forward(&prm, a0, zero);
+        for (long i = 0; i < n; i++)
+            ax[i] -= a0[i];
+        dg_diffaug_backward(&prm, aty, y);
+        double lhs = dot(ax, y, n), rhs = dot(x, aty, n);
+        g_test_message("%s: <Lx,y> = %.6f, <x,L'y> = %.6f", policies[k], lhs, rhs);
+        g_assert_cmpfloat(fabs(lhs - rhs), <, 1e-3 * (1.0 + fabs(lhs)));
+        /* and it changes the image */
+        g_assert_cmpfloat(fabs(dot(ax, ax, n) - dot(x, x, n)), >, 1e-3);
+    }
+    /* unknown words are refused; "none" turns everything off */
+    dg_diffaug_policy p;
+    g_assert_false(dg_diffaug_parse("color,zoom", &p));
+    g_assert_true(dg_diffaug_parse("none", &p));
+    g_assert_false(p.color || p.translation || p.cutout);
+    g_free(x), g_free(y), g_free(ax), g_free(a0), g_free(aty), g_free(zero);
+}
+
+/* Two classes of 32x32 images: reddish and bluish, with noise. */
+static void make_batch(dg_rng *r, float *x, int *y, int B)
+{
+    const int S = 32;
+    for (int b = 0; b < B; b++) {
+        y[b] = (int)dg_rng_below(r, 2);
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < S * S; i++) {
+                /* class 0: R 0.6, B -0.6; class 1: R -0.6, B 0.6; G -0.2 */
+                float base = c == 1 ? -0.2f : ((c == 0) == (y[b] == 0) ? 0.6f : -0.6f);
+                x[(b * 3 + c) * S * S + i] = base + 0.15f * dg_rng_normal(r);
+            }
+    }
+}
+
+static double red_minus_blue(const float *img, int S)
+{
+    double s = 0.0;
+    for (int i = 0; i < S * S; i++)
+        s += img[i] - img[2 * S * S + i];
+    return s / (S * S);
+}
+
+static void test_tiny_gan_learns_classes(void)
+{
+    dg_gan_config cfg;
+    g_assert_true(dg_gan_config_preset(&cfg, "tiny", 2, NULL));
+    /* colour jitter would hide the very thing the classes differ in */
+    dg_diffaug_parse("translation,cutout", &cfg.diffaug);
+    cfg.lr_g = cfg.lr_d = 5e-4f;
+    cfg.batch = 16;
+    cfg.ngf = cfg.ndf = 16;
+    dg_gan *gan = dg_gan_new(&cfg, cfg.batch, true, false);
+    dg_ctx *ctx = dg_ctx_new(2);
+    dg_rng r;
+    dg_rng_seed(&r, 5);
+    dg_gan_init(gan, &r);
+    float *x = g_new(float, cfg.batch * 3 * 32 * 32);
+    int y[64];
+    dg_gan_stats st;
+    for (int step = 0; step < 800; step++) {
+        make_batch(&r, x, y, cfg.batch);
+        g_assert_true(dg_gan_train_step(gan, ctx, &r, x, y, cfg.batch, 0, &st));
+        g_assert_true(isfinite(st.d_loss) && isfinite(st.g_loss));
+        g_assert_cmpfloat(st.d_real, >=, 0.0f);
+        g_assert_cmpfloat(st.d_real, <=, 1.0f);
+    }
+    dg_gan_refresh_stats(gan, ctx, &r, 4);
+    int lab[16];
+    float *out = g_new(float, 16 * 3 * 32 * 32);
+    for (int i = 0; i < 16; i++)
+        lab[i] = i % 2;
+    dg_gan_generate(gan, ctx, &r, NULL, lab, 16, out);
+    double red0 = 0, red1 = 0;
+    for (int i = 0; i < 16; i++) {
+        double v = red_minus_blue(out + (long)i * 3 * 32 * 32, 32);
+        if (lab[i] == 0)
+            red0 += v / 8;
+        else
+            red1 += v / 8;
+        for (long k = 0; k < 3 * 32 * 32; k++)
+            g_assert_true(out[i * 3 * 32 * 32 + k] >= -1.0f && out[i * 3 * 32 * 32 + k] <= 1.0f);
+    }
+    g_test_message("class 0 (red) red-blue %.3f, class 1 (blue) %.3f", red0, red1);
+    /* real data: class 0 has red - blue = +1.2, class 1 = -1.2 */
+    g_assert_cmpfloat(red0, >, 0.3);
+    g_assert_cmpfloat(red1, <, -0.3);
+    g_free(out);
+    g_free(x);
+    dg_gan_free(gan);
+    dg_ctx_free(ctx);
+}
+
+static void test_model_roundtrip(void)
+{
+    dg_gan_config cfg;
+    g_assert_true(dg_gan_config_preset(&cfg, "tiny", 3, NULL));
+    dg_gan *gan = dg_gan_new(&cfg, 8, true, false);
+    dg_ctx *ctx = dg_ctx_new(1);
+    dg_rng r;
+    dg_rng_seed(&r, 9);
+    dg_gan_init(gan, &r);
+    float x[8 * 3 * 32 * 32];
+    int y[8];
+    dg_gan_stats st;
+    for (int i = 0; i < 8; i++)
+        y[i] = i % 3;
+    for (long i = 0; i < 8L * 3 * 32 * 32; i++)
+        x[i] = dg_rng_uniform(&r) * 2 - 1;
+    for (int s = 0; s < 3; s++)
+        dg_gan_train_step(gan, ctx, &r, x, y, 8, 0, &st);
+    dg_gan_refresh_stats(gan, ctx, &r, 2);
+
+    char *dir = g_dir_make_tmp("dg-gan-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "gen.safetensors", NULL);
+    const char *ids[] = {"akiec", "bcc", "mel"}, *names[] = {"A", "B", "M"};
+    GError *error = NULL;
+    g_assert_true(dg_gan_save_model(gan, path, ids, names, true, NULL, &error));
+    g_assert_no_error(error);
+
+    char **lids = NULL, **lnames = NULL;
+    dg_gan *back = dg_gan_load_model(path, 8, &lids, &lnames, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(back);
+    g_assert_cmpstr(lids[2], ==, "mel");
+    g_assert_cmpstr(lnames[1], ==, "B");
+    g_assert_cmpint(back->cfg.nz, ==, cfg.nz);
+    g_assert_nonnull(back->D[0]);
+
+    float z[6 * 16], o1[6 * 3 * 32 * 32], o2[6 * 3 * 32 * 32];
+    int lab[6] = {0, 1, 2, 0, 1, 2};
+    dg_rng_fill_normal(&r, z, 6 * 16, 0, 1);
+    dg_gan_generate(gan, ctx, NULL, z, lab, 6, o1);
+    dg_gan_generate(back, ctx, NULL, z, lab, 6, o2);
+    g_assert_cmpmem(o1, sizeof o1, o2, sizeof o2);
+    float l1[6], l2[6];
+    g_assert_true(dg_gan_discriminate(gan, ctx, o1, lab, 6, l1));
+    g_assert_true(dg_gan_discriminate(back, ctx, o1, lab, 6, l2));
+    g_assert_cmpmem(l1, sizeof l1, l2, sizeof l2);
+
+    /* malformed files are refused with a message, never crash */
+    gchar *data = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    char *bad = g_build_filename(dir, "bad.safetensors", NULL);
+    /* truncated */
+    g_assert_true(g_file_set_contents(bad, data, len / 2, NULL));
+    g_assert_null(dg_gan_load_model(bad, 8, NULL, NULL, &error));
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    /* not a GAN: a file with only metadata */
+    dg_st_writer *w = dg_st_writer_new();
+    dg_st_writer_set_metadata(w, "format", "something-else");
+    g_assert_true(dg_st_writer_save(w, bad, NULL));
+    dg_st_writer_free(w);
+    g_assert_null(dg_gan_load_model(bad, 8, NULL, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "not a DermaGAN generator"));
+    g_clear_error(&error);
+    /* right format, absurd architecture */
+    w = dg_st_writer_new();
+    dg_st_writer_set_metadata(w, "format", "dermagan-gan");
+    dg_st_writer_set_metadata(w, "gan", "{\"size\": 64, \"n_classes\": 4, \"nz\": -3, \"ngf\": 8, \"ndf\": 8}");
+    g_assert_true(dg_st_writer_save(w, bad, NULL));
+    dg_st_writer_free(w);
+    g_assert_null(dg_gan_load_model(bad, 8, NULL, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "out of range"));
+    g_clear_error(&error);
+    /* right architecture, a weight missing */
+    w = dg_st_writer_new();
+    char *cfgjson = dg_gan_config_to_json(&cfg);
+    dg_st_writer_set_metadata(w, "format", "dermagan-gan");
+    dg_st_writer_set_metadata(w, "gan", cfgjson);
+    dg_st_writer_set_metadata(w, "classes", "[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]");
+    g_assert_true(dg_st_writer_save(w, bad, NULL));
+    dg_st_writer_free(w);
+    g_assert_null(dg_gan_load_model(bad, 8, NULL, NULL, &error));
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_free(cfgjson);
+
+    g_unlink(bad);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(bad), g_free(path), g_free(dir), g_free(data);
+    g_strfreev(lids), g_strfreev(lnames);
+    dg_gan_free(back);
+    dg_gan_free(gan);
+    dg_ctx_free(ctx);
+}
+
+static void test_state_roundtrip(void)
+{
+    /* a checkpoint restores training exactly: two more steps after a
+     * save/load give the same losses as two more steps without it */
+    dg_gan_config cfg;
+    g_assert_true(dg_gan_config_preset(&cfg, "tiny", 2, NULL));
+    dg_ctx *ctx = dg_ctx_new(2);
+    dg_gan *a = dg_gan_new(&cfg, 8, true, false);
+    dg_rng r;
+    dg_rng_seed(&r, 3);
+    dg_gan_init(a, &r);
+    float x[8 * 3 * 32 * 32];
+    int y[8] = {0, 1, 0, 1, 1, 0, 1, 0};
+    for (long i = 0; i < 8L * 3 * 32 * 32; i++)
+        x[i] = dg_rng_uniform(&r) * 2 - 1;
+    dg_gan_stats st;
+    for (int s = 0; s < 4; s++)
+        dg_gan_train_step(a, ctx, &r, x, y, 8, 0, &st);
+
+    char *dir = g_dir_make_tmp("dg-gan-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "ckpt.safetensors", NULL);
+    dg_st_writer *w = dg_st_writer_new();
+    int64_t steps[2 * DG_GAN_MAX_CLASSES];
+    dg_gan_write_state(a, w, steps);
+    dg_rng saved = r;
+    dg_rng_write(w, "rng", &saved);
+    g_assert_true(dg_st_writer_save(w, path, NULL));
+    dg_st_writer_free(w);
+
+    dg_gan_stats s1[2], s2[2];
+    for (int s = 0; s < 2; s++)
+        dg_gan_train_step(a, ctx, &r, x, y, 8, 0, &s1[s]);
+
+    GError *error = NULL;
+    dg_st *st_file = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    dg_gan *b = dg_gan_new(&cfg, 8, true, false);
+    g_assert_true(dg_gan_read_state(b, st_file, &error));
+    dg_rng r2;
+    g_assert_true(dg_rng_read(st_file, "rng", &r2, &error));
+    dg_st_free(st_file);
+    for (int s = 0; s < 2; s++)
+        dg_gan_train_step(b, ctx, &r2, x, y, 8, 0, &s2[s]);
+    g_assert_cmpmem(s1, sizeof s1, s2, sizeof s2);
+    g_assert_cmpmem(dg_net_params(a->G[0]), dg_net_n_params(a->G[0]) * sizeof(float),
+                    dg_net_params(b->G[0]), dg_net_n_params(b->G[0]) * sizeof(float));
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path), g_free(dir);
+    dg_gan_free(a);
+    dg_gan_free(b);
+    dg_ctx_free(ctx);
+}
+
+static void test_presets(void)
+{
+    dg_gan_config c;
+    GError *error = NULL;
+    g_assert_true(dg_gan_config_preset(&c, "default", 4, &error));
+    g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout);
+    g_assert_true(dg_gan_config_preset(&c, "seed", 4, &error));
+    g_assert_false(c.conditional);
+    g_assert_cmpint(c.nz, ==, 512);
+    g_assert_cmpint(c.batch, ==, 16);
+    g_assert_false(dg_gan_config_preset(&c, "huge", 4, &error));
+    g_assert_nonnull(strstr(error->message, "unknown GAN preset"));
+    g_clear_error(&error);
+    /* the seed preset is one unconditional pair per class */
+    g_assert_true(dg_gan_config_preset(&c, "seed", 3, NULL));
+    c.size = 32;
+    c.ngf = c.ndf = 4;
+    c.nz = 8;
+    dg_gan *g = dg_gan_new(&c, 4, true, false);
+    g_assert_cmpint(g->n_pairs, ==, 3);
+    g_assert_null(g->Gema[0]);
+    dg_gan_free(g);
+    /* config JSON round trip */
+    g_assert_true(dg_gan_config_preset(&c, "large", 4, NULL));
+    char *js = dg_gan_config_to_json(&c);
+    dg_gan_config d;
+    g_assert_true(dg_gan_config_from_json(&d, js, &error));
+    g_assert_cmpint(d.ngf, ==, c.ngf);
+    g_assert_cmpint(d.loss, ==, c.loss);
+    g_assert_true(d.diffaug.translation);
+    g_free(js);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gan/diffaug-adjoint", test_diffaug_adjoint);
+    g_test_add_func("/gan/presets", test_presets);
+    g_test_add_func("/gan/model-roundtrip", test_model_roundtrip);
+    g_test_add_func("/gan/state-roundtrip", test_state_roundtrip);
+    g_test_add_func("/gan/tiny-learns-classes", test_tiny_gan_learns_classes);
+    return g_test_run();
+}
