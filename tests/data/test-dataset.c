@@ -578,6 +578,42 @@ static void test_real_counts(void)
     g_free(cache);
 }
 
+/* The sample bundled with the application loads whole and splits. */
+static void test_bundled_sample(void)
+{
+    const char *src = g_getenv("DG_SOURCE_ROOT");
+    if (!src) {
+        g_test_skip("DG_SOURCE_ROOT is not set");
+        return;
+    }
+    char *sample = g_build_filename(src, "resources", "sample", NULL);
+    dg_load_options opt = tu_options(NULL);
+    GError *error = NULL;
+    dg_dataset *ds = dg_dataset_load(sample, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ds->layout, ==, DG_LAYOUT_HAM10000);
+    g_assert_cmpuint(ds->skipped->len, ==, 0);
+    g_assert_cmpuint(ds->warnings->len, ==, 0);
+    g_assert_cmpint(ds->n_classes, ==, 4);
+    for (int c = 0; c < 4; c++) {
+        g_assert_cmpint(dg_dataset_class_count(ds, c, DG_SPLIT_NONE), ==, 24);
+        g_assert_cmpint(dg_dataset_lesion_count(ds, c, DG_SPLIT_NONE), ==, 22);
+    }
+    g_assert_true(dg_dataset_split(ds, 1, 0.7, 0.15, &error));
+    for (int c = 0; c < 4; c++)
+        for (int s = 0; s < 3; s++)
+            g_assert_cmpint(dg_dataset_class_count(ds, c, s), >, 0);
+    dg_dataset_free(ds);
+    char *readme = g_build_filename(sample, "README.md", NULL);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(readme, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "CC BY-NC 4.0"));
+    g_assert_nonnull(strstr(text, "doi:10.7910/DVN/DBW86T"));
+    g_free(text);
+    g_free(readme);
+    g_free(sample);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -590,5 +626,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/dataset/cancel", test_cancel);
     g_test_add_func("/data/dataset/progress", test_progress);
     g_test_add_func("/data/dataset/real-counts", test_real_counts);
+    g_test_add_func("/data/dataset/bundled-sample", test_bundled_sample);
     return g_test_run();
 }
