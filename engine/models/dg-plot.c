@@ -1134,9 +1134,15 @@ static gboolean auto_y_range(dg_line_chart *c, int axis, double xlo, double xhi,
     return TRUE;
 }
 
+/* A range too narrow to draw (relative to its values, or denormal). */
+static gboolean degenerate(double lo, double hi)
+{
+    return !(hi - lo > MAX(fabs(hi), fabs(lo)) * 1e-12) || hi - lo < 1e-200;
+}
+
 static void pad_range(double *lo, double *hi, gboolean keep_nonneg)
 {
-    if (*hi - *lo <= fabs(*hi) * 1e-9) {
+    if (degenerate(*lo, *hi)) {
         double d = *hi == 0 ? 1 : fabs(*hi) * 0.1;
         *lo -= d;
         *hi += d;
@@ -1157,7 +1163,7 @@ typedef struct {
 
 static inline double clamp_px(double v, double lo, double hi)
 {
-    return v < lo ? lo : v > hi ? hi : v;
+    return !(v >= lo) ? lo : v > hi ? hi : v; /* NaN -> lo */
 }
 
 static void dpush(dg_line_chart *c, size_t *n, double x, double y)
@@ -1448,7 +1454,7 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
             yhi[a] = 1;
         }
     }
-    if (xhi - xlo <= fabs(xhi) * 1e-12) {
+    if (degenerate(xlo, xhi)) {
         double d = MAX(1, fabs(xhi) * 0.05);
         xlo -= d;
         xhi += d;
@@ -2403,47 +2409,57 @@ void dg_prob_chart_draw(dg_prob_chart *c, cairo_t *cr, double x, double y, doubl
         if (isfinite(c->p[i]) && (best < 0 || c->p[i] > c->p[best]))
             best = i;
 
+    /* Side by side (label | bar | percentage) when the labels fit in 45% of
+     * the width and the bars keep a third of it; else stacked: label and
+     * percentage on a line, the bar under them at full width. */
     use_font(&k, 1.0, TRUE);
-    double label_w = 0;
+    double full_w = 0;
     for (int i = 0; i < c->k; i++)
-        label_w = MAX(label_w, text_w(&k, c->labels[i]));
-    label_w = MIN(label_w, (w - 2 * pad) * 0.45);
+        full_w = MAX(full_w, text_w(&k, c->labels[i]));
     double pct_w = text_w(&k, "100.0%");
-    double bx0 = x + pad + label_w + 12, bx1 = x + w - pad - pct_w - 10;
+    double inner = w - 2 * pad;
+    gboolean stacked = full_w > inner * 0.45 || inner - full_w - pct_w - 22 < inner / 3;
+    double label_w = stacked ? inner - pct_w - 10 : full_w;
+    double bx0 = stacked ? x + pad : x + pad + label_w + 12;
+    double bx1 = stacked ? x + w - pad : x + w - pad - pct_w - 10;
     double avail = y + h - pad - top;
-    double row = MIN(avail / c->k, th->font_size * 3.0);
-    if (bx1 - bx0 < 20 || row < k.cap + 2) {
+    double text_h = k.ascent + k.descent;
+    double row = MIN(avail / c->k, stacked ? text_h + th->font_size * 2.0 : th->font_size * 3.0);
+    double thick = stacked ? MIN(row - text_h - 6, th->font_size * 0.8)
+                           : MIN(row * 0.55, th->font_size * 1.1);
+    if (bx1 - bx0 < 20 || row < k.cap + 2 || thick < 2 || label_w < 10) {
         cairo_restore(cr);
         return;
     }
-    double thick = MIN(row * 0.55, th->font_size * 1.1);
     dg_plot_rgba acc = palette(th, c->accent);
     char buf[32];
     for (int i = 0; i < c->k; i++) {
-        double cy = top + row * (i + 0.5);
+        /* ty: the text's centre line; by: the bar's. */
+        double ty = stacked ? top + row * i + k.cap / 2 + 2 : top + row * (i + 0.5);
+        double by = stacked ? ty + k.cap / 2 + k.descent + 3 + thick / 2 : ty;
         double p = c->p[i];
         gboolean hi = i == best;
         /* Track, then the filled part. */
-        rounded_rect(cr, bx0, cy - thick / 2, bx1 - bx0, thick, thick / 2);
+        rounded_rect(cr, bx0, by - thick / 2, bx1 - bx0, thick, thick / 2);
         set_color(cr, th->grid, 1);
         cairo_fill(cr);
         if (isfinite(p) && p > 0) {
             double fw = (bx1 - bx0) * CLAMP(p, 0, 1);
             fw = MAX(fw, MIN(thick, bx1 - bx0) * 0.5);
-            rounded_rect(cr, bx0, cy - thick / 2, fw, thick, thick / 2);
+            rounded_rect(cr, bx0, by - thick / 2, fw, thick, thick / 2);
             set_color(cr, hi ? acc : th->muted, hi ? 1 : 0.55);
             cairo_fill(cr);
         }
         use_font(&k, 1.0, hi);
         set_color(cr, th->foreground, hi ? 1 : 0.75);
         char *s = ellipsize(&k, c->labels[i], label_w);
-        text_at(&k, s, x + pad, cy, 0, 0.5);
+        text_at(&k, s, x + pad, ty, 0, 0.5);
         g_free(s);
         if (isfinite(p))
             g_snprintf(buf, sizeof buf, "%.1f%%", 100 * CLAMP(p, 0, 1));
         else
             g_strlcpy(buf, "\u2013", sizeof buf);
-        text_at(&k, buf, x + w - pad, cy, 1, 0.5);
+        text_at(&k, buf, x + w - pad, ty, 1, 0.5);
     }
     cairo_restore(cr);
 }
