@@ -268,7 +268,7 @@ static void conv_fwd_part(void *arg, int tid, int nt)
 {
     conv_job *j = arg;
     long b0, b1;
-    dg_split(j->g->B, tid, nt, &b0, &b1);
+    dg_part(j->g->B, tid, nt, &b0, &b1);
     conv_fwd_range(j, tid, b0, b1);
 }
 
@@ -356,7 +356,7 @@ static void conv_bwd_part(void *arg, int tid, int nt)
 {
     conv_job *j = arg;
     long b0, b1;
-    dg_split(j->g->B, tid, nt, &b0, &b1);
+    dg_part(j->g->B, tid, nt, &b0, &b1);
     float *dw = j->dw, *db = j->db;
     if (tid > 0) {
         if (dw) {
@@ -440,7 +440,7 @@ static void convt_fwd_part(void *arg, int tid, int nt)
 {
     conv_job *j = arg;
     long b0, b1;
-    dg_split(j->g->B, tid, nt, &b0, &b1);
+    dg_part(j->g->B, tid, nt, &b0, &b1);
     convt_fwd_range(j, tid, b0, b1);
 }
 
@@ -505,7 +505,7 @@ static void convt_bwd_part(void *arg, int tid, int nt)
 {
     conv_job *j = arg;
     long b0, b1;
-    dg_split(j->g->B, tid, nt, &b0, &b1);
+    dg_part(j->g->B, tid, nt, &b0, &b1);
     float *dw = j->dw, *db = j->db;
     if (tid > 0) {
         if (dw) {
@@ -578,7 +578,7 @@ static void dw_fwd_part(void *arg, int tid, int nt)
     dw_job *j = arg;
     const dg_conv_geom *g = j->g;
     long lo, hi, planes = (long)g->B * g->C;
-    dg_split(planes, tid, nt, &lo, &hi);
+    dg_part(planes, tid, nt, &lo, &hi);
     const long ip = (long)g->H * g->W, op = (long)g->OH * g->OW, kk = g->KH * g->KW;
     for (long q = lo; q < hi; q++) {
         int c = (int)(q % g->C);
@@ -601,7 +601,7 @@ static void dw_bwd_part(void *arg, int tid, int nt)
     const long ip = (long)g->H * g->W, op = (long)g->OH * g->OW, kk = g->KH * g->KW;
     /* Split by images so that weight gradients have one writer per thread. */
     long b0, b1;
-    dg_split(g->B, tid, nt, &b0, &b1);
+    dg_part(g->B, tid, nt, &b0, &b1);
     float *dw = j->dw, *db = j->db;
     if (tid > 0) {
         if (dw) {

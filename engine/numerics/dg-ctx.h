@@ -36,7 +36,7 @@ float *dg_ctx_scratch(dg_ctx *ctx, int tid, int slot, size_t n);
 size_t dg_ctx_scratch_bytes(const dg_ctx *ctx);
 
 /* Split [0, n) into nt near-equal contiguous parts; part tid is [*lo, *hi). */
-static inline void dg_split(long n, int tid, int nt, long *lo, long *hi)
+static inline void dg_part(long n, int tid, int nt, long *lo, long *hi)
 {
     long q = n / nt, r = n % nt;
     *lo = tid * q + (tid < r ? tid : r);

@@ -47,7 +47,7 @@ static void gemm_part(void *arg, int tid, int nt)
     gemm_job *g = arg;
     int n = g->split_m ? g->M : g->N;
     long blocks = (n + 15) / 16, lo, hi;
-    dg_split(blocks, tid, nt, &lo, &hi);
+    dg_part(blocks, tid, nt, &lo, &hi);
     lo *= 16;
     hi *= 16;
     if (hi > n)

@@ -111,7 +111,7 @@ static void ew_part(void *arg, int tid, int nt)
     ew_job *j = arg;
     /* split on 16-float boundaries so threads never share a cache line */
     long blocks = (j->n + 15) / 16, lo, hi;
-    dg_split(blocks, tid, nt, &lo, &hi);
+    dg_part(blocks, tid, nt, &lo, &hi);
     lo *= 16;
     hi *= 16;
     if (hi > j->n)
@@ -235,7 +235,7 @@ static void bn_fwd_train_part(void *arg, int tid, int nt)
 {
     bn_job *j = arg;
     long c0, c1;
-    dg_split(j->C, tid, nt, &c0, &c1);
+    dg_part(j->C, tid, nt, &c0, &c1);
     const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
     for (long c = c0; c < c1; c++) {
         double s = 0.0;
@@ -290,7 +290,7 @@ static void bn_fwd_eval_part(void *arg, int tid, int nt)
 {
     bn_job *j = arg;
     long c0, c1;
-    dg_split(j->C, tid, nt, &c0, &c1);
+    dg_part(j->C, tid, nt, &c0, &c1);
     const long HW = j->HW, CHW = (long)j->C * HW;
     for (long c = c0; c < c1; c++) {
         float g = j->gamma[c] / sqrtf(j->crv[c] + j->eps), sh = j->beta[c] - j->crm[c] * g;
@@ -316,7 +316,7 @@ static void bn_bwd_train_part(void *arg, int tid, int nt)
 {
     bn_job *j = arg;
     long c0, c1;
-    dg_split(j->C, tid, nt, &c0, &c1);
+    dg_part(j->C, tid, nt, &c0, &c1);
     const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
     for (long c = c0; c < c1; c++) {
         float m = j->cmean[c], is = j->cinvstd[c];
@@ -398,7 +398,7 @@ static void cbn_fwd_part(void *arg, int tid, int nt)
 {
     cbn_job *j = arg;
     long c0, c1;
-    dg_split(j->C, tid, nt, &c0, &c1);
+    dg_part(j->C, tid, nt, &c0, &c1);
     const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
     for (long c = c0; c < c1; c++) {
         float m, is;
@@ -453,7 +453,7 @@ static void cbn_bwd_part(void *arg, int tid, int nt)
 {
     cbn_job *j = arg;
     long c0, c1;
-    dg_split(j->C, tid, nt, &c0, &c1);
+    dg_part(j->C, tid, nt, &c0, &c1);
     const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
     for (long c = c0; c < c1; c++) {
         float m = j->cmean[c], is = j->cinvstd[c];
@@ -541,7 +541,7 @@ static void maxpool_fwd_part(void *arg, int tid, int nt)
 {
     pool_job *j = arg;
     long lo, hi;
-    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     if (j->k == 2 && j->s == 2 && j->p == 0) {
         for (long q = lo; q < hi; q++)
@@ -592,7 +592,7 @@ static void maxpool_bwd_part(void *arg, int tid, int nt)
 {
     pool_job *j = arg;
     long lo, hi;
-    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     for (long q = lo; q < hi; q++) {
         float *dx = j->din + q * ip;
@@ -619,7 +619,7 @@ static void avgpool_fwd_part(void *arg, int tid, int nt)
 {
     pool_job *j = arg;
     long lo, hi;
-    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     const float inv = 1.0f / (j->k * j->k);
     for (long q = lo; q < hi; q++) {
@@ -656,7 +656,7 @@ static void avgpool_bwd_part(void *arg, int tid, int nt)
 {
     pool_job *j = arg;
     long lo, hi;
-    dg_split((long)j->B * j->C, tid, nt, &lo, &hi);
+    dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     const float inv = 1.0f / (j->k * j->k);
     for (long q = lo; q < hi; q++) {

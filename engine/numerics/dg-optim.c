@@ -66,7 +66,7 @@ static void opt_part(void *arg, int tid, int nt)
 {
     opt_job *j = arg;
     long blocks = (j->n + 15) / 16, lo, hi;
-    dg_split(blocks, tid, nt, &lo, &hi);
+    dg_part(blocks, tid, nt, &lo, &hi);
     lo *= 16;
     hi = hi * 16 > j->n ? j->n : hi * 16;
     if (lo < hi)

@@ -1,0 +1,150 @@
+/* dermagan-cli gan train | generate | score */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jobs/dg-job-gan.h"
+
+static int gan_train(int argc, char **argv)
+{
+    dg_gan_train_config *c = dg_gan_train_config_new();
+    char *data = NULL, *out = NULL, *preset = NULL, *loss = NULL, *diffaug = NULL, *cache = NULL;
+    int steps = 0, threads = 0, batch = 0, width = 0, sample_every = 0, ckpt_every = 0;
+    gint64 seed = 1, split_seed = 1;
+    double lr = 0;
+    gboolean resume = FALSE, json = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoints, samples, model)", "RUNDIR"},
+        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, "seed, default or large (default: default)", "NAME"},
+        {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Total training steps (default: the preset's)", "N"},
+        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint", NULL},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
+        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the train/val/test split (default 1)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default: the preset's)", "N"},
+        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate of both nets", "LR"},
+        {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
+        {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
+        {"width", 0, 0, G_OPTION_ARG_INT, &width, "Channel width ngf = ndf", "N"},
+        {"sample-every", 0, 0, G_OPTION_ARG_INT, &sample_every, "Steps between sample grids (default 200)", "N"},
+        {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &ckpt_every, "Steps between checkpoints (default 500)", "N"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new("- train a GAN on a data set's training split");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_gan_train_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!data || !out) {
+        dg_gan_train_config_free(c);
+        return cli_fail("gan train needs --data PATH and --out RUNDIR");
+    }
+    c->data = data;
+    c->out = out;
+    if (preset) {
+        g_free(c->preset);
+        c->preset = preset;
+    }
+    c->steps = steps;
+    c->seed = (uint64_t)seed;
+    c->split_seed = (uint64_t)split_seed;
+    c->threads = threads;
+    c->resume = resume;
+    c->all_classes = all;
+    c->batch = batch;
+    c->lr = lr;
+    c->loss = loss;
+    c->diffaug = diffaug;
+    c->width = width;
+    c->sample_every = sample_every;
+    c->checkpoint_every = ckpt_every;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new(json);
+    dg_job *job = dg_job_new(&dg_job_gan_train, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
+static int gan_generate(int argc, char **argv)
+{
+    dg_gan_generate_config *c = dg_gan_generate_config_new();
+    char *model = NULL, *out = NULL, *data = NULL, *filter = NULL, *cache = NULL;
+    int per_class = 0, target = 0, threads = 0;
+    gint64 seed = 1, split_seed = 1;
+    double keep = 0.5;
+    gboolean balance = FALSE, json = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (OUT/<class>/*.png)", "DIR"},
+        {"per-class", 0, 0, G_OPTION_ARG_INT, &per_class, "Images per class", "N"},
+        {"balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Fill every class of the training split up to the largest", NULL},
+        {"target", 0, 0, G_OPTION_ARG_INT, &target, "With --balance: fill up to N instead", "N"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set", "PATH"},
+        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split to balance (default 1)", "N"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none or discriminator: keep the samples D scores most real", "HOW"},
+        {"keep", 0, 0, G_OPTION_ARG_DOUBLE, &keep, "With --filter: fraction of candidates kept (default 0.5)", "F"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new("- generate synthetic images per class");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_gan_generate_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!out || (per_class <= 0 && !balance)) {
+        dg_gan_generate_config_free(c);
+        return cli_fail("gan generate needs --out DIR and --per-class N or --balance");
+    }
+    c->model = model;
+    c->out = out;
+    c->per_class = per_class;
+    c->balance = balance;
+    c->target = target;
+    c->data = data;
+    c->split_seed = (uint64_t)split_seed;
+    c->all_classes = all;
+    c->filter = filter;
+    c->keep = keep;
+    c->seed = (uint64_t)seed;
+    c->threads = threads;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new(json);
+    dg_job *job = dg_job_new(&dg_job_gan_generate, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
+int cli_gan(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fprintf(argc < 2 ? stderr : stdout,
+                "Usage: dermagan-cli gan COMMAND [OPTIONS]\n\n"
+                "  train     train a GAN on a data set's training split\n"
+                "  generate  write synthetic images per class\n"
+                "  score     per-class quality scores of a generator\n");
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "train") == 0)
+        return gan_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "generate") == 0)
+        return gan_generate(argc - 1, argv + 1);
+    return cli_fail("unknown gan command '%s' (train, generate, score)", argv[1]);
+}

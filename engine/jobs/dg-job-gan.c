@@ -1,0 +1,488 @@
+/* dg-job-gan.c: the GAN training job. */
+#include "dg-job-gan.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "data/dg-dataset.h"
+#include "jobs/dg-job-util.h"
+#include "models/dg-checkpoint.h"
+#include "models/dg-gan.h"
+#include "models/dg-plot.h"
+#include "numerics/dg-ctx.h"
+
+#define GRID_COLS 8
+#define HIST_COLS 5 /* step, d_loss, g_loss, d_real, d_fake */
+#define DWIN_STEPS 300 /* consecutive steps of an outright D win before warning */
+
+dg_gan_train_config *dg_gan_train_config_new(void)
+{
+    dg_gan_train_config *c = g_new0(dg_gan_train_config, 1);
+    c->preset = g_strdup("default");
+    c->seed = 1;
+    c->split_seed = 1;
+    return c;
+}
+
+void dg_gan_train_config_free(void *p)
+{
+    dg_gan_train_config *c = p;
+    if (!c)
+        return;
+    g_free(c->data);
+    g_free(c->out);
+    g_free(c->preset);
+    g_free(c->cache_dir);
+    g_free(c->loss);
+    g_free(c->diffaug);
+    g_free(c);
+}
+
+typedef struct {
+    dg_job *job;
+    dg_gan_train_config *cfg;
+    dg_dataset *ds;
+    dg_gan *gan;
+    dg_ctx *ctx;
+    dg_rng rng;        /* everything random in training */
+    int64_t step;      /* steps done */
+    int64_t total;
+    GArray *history;   /* floats, HIST_COLS per step */
+    char **class_ids, **class_names;
+    int *train_idx[DG_GAN_MAX_CLASSES];
+    int n_train[DG_GAN_MAX_CLASSES];
+    int *all_train;
+    int n_all_train;
+    float *z_fixed;
+    int *grid_labels;
+    char *ckpt_path, *model_path, *samples_dir;
+    int64_t last_ckpt_step;
+} gan_run;
+
+static char *classes_meta(gan_run *r)
+{
+    GString *s = g_string_new("[");
+    for (int i = 0; i < r->ds->n_classes; i++) {
+        char *id = dg_json_quote(r->class_ids[i]), *nm = dg_json_quote(r->class_names[i]);
+        g_string_append_printf(s, "%s{\"id\": %s, \"name\": %s}", i ? ", " : "", id, nm);
+        g_free(id), g_free(nm);
+    }
+    g_string_append(s, "]");
+    return g_string_free(s, FALSE);
+}
+
+/* ---- checkpoints --------------------------------------------------------------- */
+
+static gboolean save_checkpoint(gan_run *r, GError **error)
+{
+    dg_st_writer *w = dg_st_writer_new();
+    int64_t steps[2 * DG_GAN_MAX_CLASSES];
+    dg_gan_write_state(r->gan, w, steps);
+    dg_rng rng = r->rng;
+    dg_rng_write(w, "rng", &rng);
+    int64_t step = r->step, one[1] = {1};
+    dg_st_writer_add(w, "step", DG_ST_I64, 1, one, &step);
+    int64_t hshape[2] = {(int64_t)(r->history->len / HIST_COLS), HIST_COLS};
+    dg_st_writer_add(w, "history", DG_ST_F32, 2, hshape, r->history->data);
+    char *cfg = dg_gan_config_to_json(&r->gan->cfg);
+    char *cls = classes_meta(r);
+    char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed);
+    char *split = g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed);
+    dg_st_writer_set_metadata(w, "format", "dermagan-gan-checkpoint");
+    dg_st_writer_set_metadata(w, "gan", cfg);
+    dg_st_writer_set_metadata(w, "classes", cls);
+    dg_st_writer_set_metadata(w, "data", r->cfg->data);
+    dg_st_writer_set_metadata(w, "seed", seed);
+    dg_st_writer_set_metadata(w, "split_seed", split);
+    gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
+    dg_st_writer_free(w);
+    g_free(cfg), g_free(cls), g_free(seed), g_free(split);
+    if (ok)
+        r->last_ckpt_step = r->step;
+    return ok;
+}
+
+/* The model file: EMA generator with fresh batch-norm statistics, plus D. */
+static gboolean save_model(gan_run *r, GError **error)
+{
+    dg_rng srng;
+    dg_rng_seed(&srng, r->cfg->seed ^ 0x57A75ull ^ (uint64_t)r->step);
+    dg_gan_refresh_stats(r->gan, r->ctx, &srng, 8);
+    GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(meta, "trained_steps", g_strdup_printf("%" G_GINT64_FORMAT, r->step));
+    g_hash_table_insert(meta, "seed", g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed));
+    g_hash_table_insert(meta, "split_seed",
+                        g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed));
+    g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
+    gboolean ok = dg_gan_save_model(r->gan, r->model_path, (const char *const *)r->class_ids,
+                                    (const char *const *)r->class_names, TRUE, meta, error);
+    g_hash_table_unref(meta);
+    return ok;
+}
+
+static gboolean load_checkpoint(gan_run *r, GError **error)
+{
+    dg_st *st = dg_st_load(r->ckpt_path, error);
+    if (!st)
+        return FALSE;
+    gboolean ok = FALSE;
+    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan-checkpoint") != 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s is not a DermaGAN GAN checkpoint", r->ckpt_path);
+        goto out;
+    }
+    dg_gan_config saved;
+    if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
+        goto out;
+    const dg_gan_config *c = &r->gan->cfg;
+    if (saved.size != c->size || saved.n_classes != c->n_classes ||
+        saved.conditional != c->conditional || saved.nz != c->nz || saved.ngf != c->ngf ||
+        saved.ndf != c->ndf || saved.batch != c->batch || saved.loss != c->loss) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the checkpoint in %s was made with other settings (preset %s, %d classes); "
+                    "resume with the same preset and data set",
+                    r->cfg->out, saved.preset, saved.n_classes);
+        goto out;
+    }
+    char *cls = classes_meta(r);
+    gboolean same = g_strcmp0(cls, dg_st_metadata(st, "classes")) == 0;
+    g_free(cls);
+    if (!same) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the checkpoint's classes differ from this data set's");
+        goto out;
+    }
+    if (!dg_gan_read_state(r->gan, st, error) || !dg_rng_read(st, "rng", &r->rng, error))
+        goto out;
+    const dg_st_tensor *ts = dg_st_find(st, "step");
+    const dg_st_tensor *th = dg_st_find(st, "history");
+    if (!ts || ts->dtype != DG_ST_I64 || ts->ndim != 1 || ts->shape[0] != 1 || !th ||
+        th->dtype != DG_ST_F32 || th->ndim != 2 || th->shape[1] != HIST_COLS) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "checkpoint %s: step or history missing", r->ckpt_path);
+        goto out;
+    }
+    memcpy(&r->step, ts->data, 8);
+    g_array_set_size(r->history, 0);
+    g_array_append_vals(r->history, th->data, (guint)(th->shape[0] * HIST_COLS));
+    r->last_ckpt_step = r->step;
+    ok = TRUE;
+out:
+    dg_st_free(st);
+    return ok;
+}
+
+/* ---- samples --------------------------------------------------------------------- */
+
+static void emit_grid(gan_run *r)
+{
+    const int K = r->ds->n_classes, n = K * GRID_COLS, S = r->gan->cfg.size;
+    dg_rng srng;
+    dg_rng_seed(&srng, r->cfg->seed ^ 0x6E1Dull ^ (uint64_t)r->step);
+    dg_gan_refresh_stats(r->gan, r->ctx, &srng, 4);
+    float *img = g_new(float, (long)n * 3 * S * S);
+    uint8_t *rgb = g_new(uint8_t, (long)n * 3 * S * S);
+    dg_gan_generate(r->gan, r->ctx, NULL, r->z_fixed, r->grid_labels, n, img);
+    dg_images_to_rgb(img, n, S, rgb);
+    const uint8_t bg[3] = {24, 24, 28};
+    int w = 0, h = 0;
+    uint8_t *grid = dg_plot_image_grid(rgb, n, S, K, GRID_COLS, 2, bg, &w, &h);
+    char *name = g_strdup_printf("step-%06" G_GINT64_FORMAT ".png", r->step);
+    char *path = g_build_filename(r->samples_dir, name, NULL);
+    char *latest = g_build_filename(r->samples_dir, "latest.png", NULL);
+    GError *error = NULL;
+    if (grid && (!dg_write_png(path, grid, w, h, &error) ||
+                 !dg_write_png(latest, grid, w, h, &error))) {
+        dg_job_message(r->job, "warning", "could not write the sample grid: %s", error->message);
+        g_clear_error(&error);
+    }
+    if (grid) {
+        dg_event ev = {.kind = DG_EVENT_IMAGE, .step = r->step, .total = r->total, .eta = -1,
+                       .width = w, .height = h, .rgb = grid, .path = path};
+        dg_job_emit(r->job, &ev);
+    }
+    g_free(grid), g_free(name), g_free(path), g_free(latest), g_free(img), g_free(rgb);
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+static void sample_batch(gan_run *r, int B, int pair, int *idx)
+{
+    const dg_gan_config *c = &r->gan->cfg;
+    for (int b = 0; b < B; b++) {
+        int cls;
+        if (!c->conditional)
+            cls = pair;
+        else if (c->balanced)
+            cls = (int)dg_rng_below(&r->rng, (uint32_t)r->ds->n_classes);
+        else {
+            idx[b] = r->all_train[dg_rng_below(&r->rng, (uint32_t)r->n_all_train)];
+            continue;
+        }
+        idx[b] = r->train_idx[cls][dg_rng_below(&r->rng, (uint32_t)r->n_train[cls])];
+    }
+}
+
+static gboolean setup(gan_run *r, GError **error)
+{
+    dg_gan_train_config *cfg = r->cfg;
+    if (!cfg->out || !*cfg->out) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
+        return FALSE;
+    }
+    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
+    r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
+    r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
+    gboolean have_ckpt = g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS);
+    if (cfg->resume && !have_ckpt) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
+        return FALSE;
+    }
+    if (!cfg->resume && have_ckpt) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s already holds a training run; resume it (--resume) or choose another "
+                    "folder",
+                    cfg->out);
+        return FALSE;
+    }
+
+    dg_gan_config gc;
+    /* the data set first: it decides the classes */
+    if (!dg_gan_config_preset(&gc, cfg->preset, 2, error))
+        return FALSE;
+    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, gc.size, cfg->cache_dir,
+                                cfg->split_seed, error);
+    if (!r->ds)
+        return FALSE;
+    if (!dg_gan_config_preset(&gc, cfg->preset, r->ds->n_classes, error))
+        return FALSE;
+    if (cfg->batch > 0)
+        gc.batch = cfg->batch;
+    if (cfg->lr > 0)
+        gc.lr_g = gc.lr_d = (float)cfg->lr;
+    if (cfg->width > 0)
+        gc.ngf = gc.ndf = cfg->width;
+    if (cfg->loss) {
+        if (strcmp(cfg->loss, "hinge") == 0)
+            gc.loss = DG_GAN_LOSS_HINGE;
+        else if (strcmp(cfg->loss, "bce") == 0)
+            gc.loss = DG_GAN_LOSS_BCE;
+        else {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "unknown loss '%s' (bce, hinge)", cfg->loss);
+            return FALSE;
+        }
+    }
+    if (cfg->diffaug && !dg_diffaug_parse(cfg->diffaug, &gc.diffaug)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "unknown DiffAugment policy '%s' (color, translation, cutout)", cfg->diffaug);
+        return FALSE;
+    }
+    if (gc.batch > DG_DIFFAUG_MAX_BATCH) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "batch %d is too large (max %d)",
+                    gc.batch, DG_DIFFAUG_MAX_BATCH);
+        return FALSE;
+    }
+    r->total = cfg->steps > 0 ? cfg->steps : gc.steps;
+
+    const int K = r->ds->n_classes;
+    r->class_ids = g_new0(char *, K + 1);
+    r->class_names = g_new0(char *, K + 1);
+    for (int k = 0; k < K; k++) {
+        r->class_ids[k] = g_strdup(r->ds->classes[k].id);
+        r->class_names[k] = g_strdup(r->ds->classes[k].name);
+        r->n_train[k] = dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, k, NULL);
+        if (r->n_train[k] == 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "class %s has no training images", r->class_ids[k]);
+            return FALSE;
+        }
+        r->train_idx[k] = g_new(int, r->n_train[k]);
+        dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, k, r->train_idx[k]);
+    }
+    r->n_all_train = dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, NULL);
+    r->all_train = g_new(int, r->n_all_train);
+    dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, r->all_train);
+
+    r->ctx = dg_ctx_new(cfg->threads);
+    int grid_n = K * GRID_COLS;
+    r->gan = dg_gan_new(&gc, MAX(gc.batch, grid_n < 64 ? grid_n : 64), TRUE, FALSE);
+    dg_rng_seed(&r->rng, cfg->seed);
+    dg_gan_init(r->gan, &r->rng);
+    r->history = g_array_new(FALSE, FALSE, sizeof(float));
+
+    /* fixed noise for the sample grid: its own stream, so training is unaffected */
+    dg_rng frng;
+    dg_rng_seed(&frng, cfg->seed ^ 0xF1EDull);
+    r->z_fixed = g_new(float, (long)grid_n * gc.nz);
+    dg_rng_fill_normal(&frng, r->z_fixed, (long)grid_n * gc.nz, 0.0f, 1.0f);
+    r->grid_labels = g_new(int, grid_n);
+    for (int i = 0; i < grid_n; i++)
+        r->grid_labels[i] = i / GRID_COLS;
+
+    if (cfg->resume) {
+        if (!load_checkpoint(r, error))
+            return FALSE;
+        dg_job_message(r->job, "info", "resumed from step %" G_GINT64_FORMAT, r->step);
+    } else {
+        if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                        "cannot create %s: %s", r->samples_dir, g_strerror(errno));
+            return FALSE;
+        }
+        char *cj = dg_gan_config_to_json(&gc);
+        char *path = g_build_filename(cfg->out, "config.json", NULL);
+        gboolean ok = dg_write_text(path, cj, error);
+        g_free(cj), g_free(path);
+        if (!ok)
+            return FALSE;
+    }
+    g_mkdir_with_parents(r->samples_dir, 0755);
+    dg_job_message(r->job, "info",
+                   "GAN preset %s: %s, %d classes, %ld generator / %ld discriminator parameters, "
+                   "batch %d, %" G_GINT64_FORMAT " steps",
+                   gc.preset, gc.conditional ? "class-conditional" : "one per class", K,
+                   dg_gan_n_params_g(r->gan), dg_gan_n_params_d(r->gan), gc.batch, r->total);
+    return TRUE;
+}
+
+static void run_free(gan_run *r)
+{
+    dg_gan_free(r->gan);
+    dg_ctx_free(r->ctx);
+    dg_dataset_free(r->ds);
+    if (r->history)
+        g_array_free(r->history, TRUE);
+    g_strfreev(r->class_ids);
+    g_strfreev(r->class_names);
+    for (int k = 0; k < DG_GAN_MAX_CLASSES; k++)
+        g_free(r->train_idx[k]);
+    g_free(r->all_train);
+    g_free(r->z_fixed);
+    g_free(r->grid_labels);
+    g_free(r->ckpt_path);
+    g_free(r->model_path);
+    g_free(r->samples_dir);
+}
+
+static gboolean finish(gan_run *r, GError **error)
+{
+    if (!save_checkpoint(r, error) || !save_model(r, error))
+        return FALSE;
+    emit_grid(r);
+    return TRUE;
+}
+
+static gboolean gan_train_run(dg_job *job, void *config, GError **error)
+{
+    gan_run r = {.job = job, .cfg = config};
+    gboolean ok = FALSE;
+    {
+        dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "training a GAN"};
+        dg_job_emit(job, &ev);
+    }
+    if (!setup(&r, error)) {
+        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_clear_error(error);
+            ok = TRUE;
+        }
+        goto out;
+    }
+    const dg_gan_config *c = &r.gan->cfg;
+    const int B = c->batch, S = c->size, K = r.ds->n_classes;
+    const int sample_every = r.cfg->sample_every > 0 ? r.cfg->sample_every : 200;
+    const int ckpt_every = r.cfg->checkpoint_every > 0 ? r.cfg->checkpoint_every : 500;
+    float *x = g_new(float, (long)B * 3 * S * S);
+    int *idx = g_new(int, B), *y = g_new(int, B);
+    dg_augment aug;
+    dg_augment_none(&aug);
+    aug.hflip = aug.vflip = aug.rot90 = TRUE; /* lesions have no up or left */
+    dg_rate rate;
+    dg_rate_init(&rate);
+    int dwin = 0;
+    gboolean warned = FALSE;
+    if (r.step == 0)
+        emit_grid(&r); /* what the untrained generator makes */
+
+    while (r.step < r.total) {
+        if (!dg_job_continue(job)) {
+            dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
+                           r.step);
+            ok = finish(&r, error);
+            goto done;
+        }
+        int pair = c->conditional ? 0 : (int)(r.step % K);
+        sample_batch(&r, B, pair, idx);
+        dg_dataset_batch(r.ds, idx, B, &aug, &r.rng, x, y);
+        dg_gan_stats st;
+        if (!dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, B, pair, &st)) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                        "training diverged at step %" G_GINT64_FORMAT
+                        ": a loss or gradient is not finite (try a lower learning rate); the "
+                        "last good checkpoint (step %" G_GINT64_FORMAT ") is kept in %s",
+                        r.step + 1, r.last_ckpt_step, r.cfg->out);
+            goto done;
+        }
+        r.step++;
+        float row[HIST_COLS] = {(float)r.step, st.d_loss, st.g_loss, st.d_real, st.d_fake};
+        g_array_append_vals(r.history, row, HIST_COLS);
+
+        double spp = dg_rate_tick(&rate);
+        dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = r.step, .total = r.total,
+                       .epoch = (int)(r.step * B / MAX(1, r.n_all_train)), .rate = B / spp,
+                       .eta = spp * (r.total - r.step)};
+        dg_event_set(&ev, "d_loss", st.d_loss);
+        dg_event_set(&ev, "g_loss", st.g_loss);
+        dg_event_set(&ev, "d_real", st.d_real);
+        dg_event_set(&ev, "d_fake", st.d_fake);
+        dg_job_emit(job, &ev);
+
+        if (st.d_real > 0.95f && st.d_fake < 0.05f) {
+            if (++dwin >= DWIN_STEPS && !warned) {
+                dg_job_message(job, "warning",
+                               "the discriminator has won outright for %d steps (D(real) > 0.95, "
+                               "D(fake) < 0.05): the generator gets little signal; consider more "
+                               "augmentation, a lower discriminator learning rate or stopping",
+                               dwin);
+                warned = TRUE;
+            }
+        } else {
+            dwin = 0;
+            warned = FALSE;
+        }
+        if (r.step % sample_every == 0 && r.step < r.total)
+            emit_grid(&r);
+        if (r.step % ckpt_every == 0 && r.step < r.total) {
+            GError *e = NULL;
+            if (!save_checkpoint(&r, &e) || !save_model(&r, &e)) {
+                g_propagate_prefixed_error(error, e, "checkpoint at step %" G_GINT64_FORMAT ": ",
+                                           r.step);
+                goto done;
+            }
+        }
+    }
+    ok = finish(&r, error);
+    if (ok) {
+        char *qo = dg_json_quote(r.cfg->out), *qm = dg_json_quote(r.model_path),
+             *qc = dg_json_quote(r.ckpt_path);
+        char *res = g_strdup_printf("{\"run\": %s, \"steps\": %" G_GINT64_FORMAT
+                                    ", \"model\": %s, \"checkpoint\": %s, \"seconds\": %.1f}",
+                                    qo, r.step, qm, qc, dg_job_elapsed(job));
+        g_free(qo), g_free(qm), g_free(qc);
+        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = res};
+        dg_job_emit(job, &ev);
+        g_free(res);
+    }
+done:
+    g_free(x);
+    g_free(idx);
+    g_free(y);
+out:
+    run_free(&r);
+    return ok;
+}
+
+const dg_job_kind dg_job_gan_train = {"gan-train", gan_train_run, dg_gan_train_config_free};

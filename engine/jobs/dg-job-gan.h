@@ -1,0 +1,65 @@
+/* dg-job-gan.h: GAN jobs: train a GAN on a data set's training split, and
+ * generate synthetic images from a model file. */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+#include "jobs/dg-job.h"
+
+G_BEGIN_DECLS
+
+/* ---- training ----------------------------------------------------------------
+ * Run folder: config.json, checkpoint.safetensors (everything needed to
+ * resume exactly), generator.safetensors (the model: EMA generator +
+ * discriminator), samples/step-NNNNNN.png and samples/latest.png.
+ * Events: PROGRESS per step with values d_loss, g_loss, d_real, d_fake (and
+ * rate = images/s, eta); IMAGE every sample_every steps (one row per class);
+ * MESSAGE warnings (discriminator winning outright); RESULT at the end. */
+typedef struct {
+    char *data;             /* data set folder */
+    char *out;              /* run folder */
+    char *preset;           /* seed | default | large (| tiny, for tests) */
+    int steps;              /* total steps; 0: the preset's */
+    uint64_t seed;          /* training randomness */
+    uint64_t split_seed;    /* the data split (default 1) */
+    int threads;            /* 0: all cores */
+    gboolean resume;        /* continue from out/checkpoint.safetensors */
+    gboolean all_classes;   /* HAM10000: all seven classes */
+    int sample_every;       /* steps between sample grids (0: 200) */
+    int checkpoint_every;   /* steps between checkpoints (0: 500) */
+    char *cache_dir;        /* NULL: the user cache; "": none */
+    int batch;              /* 0: the preset's */
+    double lr;              /* 0: the preset's (both nets) */
+    char *loss;             /* NULL: the preset's; "bce" | "hinge" */
+    char *diffaug;          /* NULL: the preset's */
+    int width;              /* ngf = ndf; 0: the preset's */
+} dg_gan_train_config;
+
+dg_gan_train_config *dg_gan_train_config_new(void);
+void dg_gan_train_config_free(void *config);
+extern const dg_job_kind dg_job_gan_train;
+
+/* ---- generation -----------------------------------------------------------------
+ * Writes PNGs into out/<class id>/ and out/manifest.json. */
+typedef struct {
+    char *model;            /* generator model file; NULL: the bundled default */
+    char *out;
+    int per_class;          /* N images per class, or */
+    gboolean balance;       /* fill every class up to the largest (or target) */
+    int target;             /* with balance: 0 = the largest class's count */
+    char *data;             /* with balance: the data set whose training split is counted */
+    gboolean all_classes;
+    uint64_t split_seed;
+    uint64_t seed;
+    int threads;
+    char *filter;           /* NULL/"none" | "discriminator" | "classifier" */
+    char *classifier;       /* classifier model for filter = classifier (NULL: bundled) */
+    double keep;            /* filtering: keep this fraction of candidates (default 0.5) */
+    char *cache_dir;
+} dg_gan_generate_config;
+
+dg_gan_generate_config *dg_gan_generate_config_new(void);
+void dg_gan_generate_config_free(void *config);
+extern const dg_job_kind dg_job_gan_generate;
+
+G_END_DECLS

@@ -1,0 +1,133 @@
+#include "dg-job-util.h"
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+typedef struct {
+    dg_job *job;
+    gint64 last;
+} load_progress;
+
+static void on_load_progress(double fraction, const char *what, void *user)
+{
+    load_progress *lp = user;
+    gint64 now = g_get_monotonic_time();
+    if (fraction < 1.0 && now - lp->last < 500000)
+        return; /* at most two messages a second */
+    lp->last = now;
+    dg_event ev = {.kind = DG_EVENT_MESSAGE, .level = "info", .eta = -1};
+    char *msg = g_strdup_printf("loading data set: %s (%.0f%%)", what ? what : "", 100 * fraction);
+    ev.message = msg;
+    dg_job_emit(lp->job, &ev);
+    g_free(msg);
+}
+
+dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_classes, int size,
+                                const char *cache_dir, uint64_t split_seed, GError **error)
+{
+    if (!path) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no data set given");
+        return NULL;
+    }
+    dg_load_options opt;
+    dg_load_options_init(&opt);
+    opt.all_classes = all_classes;
+    opt.size = size;
+    opt.cache_dir = cache_dir;
+    load_progress lp = {job, 0};
+    opt.progress = on_load_progress;
+    opt.progress_user = &lp;
+    opt.cancel = dg_job_cancel_flag(job);
+    dg_dataset *ds = dg_dataset_load(path, &opt, error);
+    if (!ds)
+        return NULL;
+    if (ds->skipped->len > 0) {
+        const dg_skip *first = g_ptr_array_index(ds->skipped, 0);
+        dg_job_message(job, "warning", "%u file(s) skipped, e.g. %s: %s", ds->skipped->len,
+                       first->path, first->reason);
+    }
+    if (!dg_dataset_split(ds, split_seed, 0.70, 0.15, error)) {
+        dg_dataset_free(ds);
+        return NULL;
+    }
+    dg_job_message(job, "info", "data set: %d images in %d classes (%s), %d for training",
+                   ds->n_items, ds->n_classes, dg_layout_name(ds->layout),
+                   dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL));
+    return ds;
+}
+
+char *dg_find_resource(const char *relpath)
+{
+    const char *env = g_getenv("DERMAGAN_DATA_DIR");
+    const char *dirs[] = {env, DG_DATADIR, DG_SOURCE_RESOURCES};
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        if (!dirs[i] || !*dirs[i])
+            continue;
+        char *p = g_build_filename(dirs[i], relpath, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_REGULAR))
+            return p;
+        g_free(p);
+    }
+    return NULL;
+}
+
+void dg_images_to_rgb(const float *chw, int n, int size, uint8_t *rgb)
+{
+    const long hw = (long)size * size;
+    for (int i = 0; i < n; i++) {
+        const float *x = chw + i * 3 * hw;
+        uint8_t *o = rgb + i * 3 * hw;
+        for (long p = 0; p < hw; p++)
+            for (int c = 0; c < 3; c++) {
+                float v = (x[c * hw + p] + 1.0f) * 127.5f;
+                v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+                o[3 * p + c] = (uint8_t)(v + 0.5f);
+            }
+    }
+}
+
+gboolean dg_write_png(const char *path, const uint8_t *rgb, int width, int height, GError **error)
+{
+    GdkPixbuf *pb = gdk_pixbuf_new_from_data(rgb, GDK_COLORSPACE_RGB, FALSE, 8, width, height,
+                                             width * 3, NULL, NULL);
+    gchar *buf = NULL;
+    gsize len = 0;
+    gboolean ok = gdk_pixbuf_save_to_buffer(pb, &buf, &len, "png", error, NULL);
+    g_object_unref(pb);
+    if (ok)
+        ok = g_file_set_contents_full(path, buf, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                      0644, error);
+    g_free(buf);
+    return ok;
+}
+
+gboolean dg_write_text(const char *path, const char *text, GError **error)
+{
+    return g_file_set_contents_full(path, text, -1,
+                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                    0644, error);
+}
+
+void dg_rate_init(dg_rate *r)
+{
+    r->avg = 0.0;
+    r->last_us = g_get_monotonic_time();
+}
+
+double dg_rate_tick(dg_rate *r)
+{
+    gint64 now = g_get_monotonic_time();
+    double dt = (now - r->last_us) / 1e6;
+    r->last_us = now;
+    r->avg = r->avg == 0.0 ? dt : 0.9 * r->avg + 0.1 * dt;
+    return r->avg;
+}
+
+char *dg_json_quote(const char *s)
+{
+    JsonNode *n = json_node_new(JSON_NODE_VALUE);
+    json_node_set_string(n, s ? s : "");
+    char *out = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return out;
+}

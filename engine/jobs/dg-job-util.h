@@ -1,0 +1,41 @@
+/* dg-job-util.h: pieces shared by the job implementations. */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+#include "data/dg-dataset.h"
+#include "jobs/dg-job.h"
+
+G_BEGIN_DECLS
+
+/* Load and split a data set for a job: progress as MESSAGE events, the job's
+ * cancel flag honoured, skipped files summarized as a warning.  size: image
+ * side.  FALSE + error when unusable (or cancelled: G_IO_ERROR_CANCELLED). */
+dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_classes, int size,
+                                const char *cache_dir, uint64_t split_seed, GError **error);
+
+/* A bundled resource (e.g. "models/generator.safetensors"): looked up in
+ * $DERMAGAN_DATA_DIR, the installed data folder, then the source tree's
+ * resources/ (for running from a build folder).  NULL if nowhere. */
+char *dg_find_resource(const char *relpath);
+
+/* Float CHW images in [-1, 1] -> RGB bytes HWC (n images of size x size). */
+void dg_images_to_rgb(const float *chw, int n, int size, uint8_t *rgb);
+/* Write RGB bytes as a PNG, atomically (temp file + rename). */
+gboolean dg_write_png(const char *path, const uint8_t *rgb, int width, int height, GError **error);
+/* Write a string to a file atomically and durably. */
+gboolean dg_write_text(const char *path, const char *text, GError **error);
+
+/* s as a JSON string literal, quotes included (g_free). */
+char *dg_json_quote(const char *s);
+
+/* Running estimate of seconds per step for progress events. */
+typedef struct {
+    double avg;      /* exponential average of seconds per step */
+    gint64 last_us;
+} dg_rate;
+void dg_rate_init(dg_rate *r);
+/* Call once per step; returns seconds per step (smoothed). */
+double dg_rate_tick(dg_rate *r);
+
+G_END_DECLS
