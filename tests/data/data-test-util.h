@@ -28,6 +28,38 @@ G_GNUC_UNUSED static char *tu_tmpdir(void)
     return dir;
 }
 
+static void tu_rm_rf(const char *path);
+static char *tu_home;
+
+/* g_test_init, and private XDG dirs so that nothing (the default cache
+ * dir in particular) touches the user's.  Not G_TEST_OPTION_ISOLATE_DIRS:
+ * GLib 2.74 leaks its per-test strings, which LeakSanitizer reports. */
+G_GNUC_UNUSED static void tu_init(int *argc, char ***argv)
+{
+    g_test_init(argc, argv, NULL);
+    if (g_test_subprocess()) {
+        g_setenv("XDG_CACHE_HOME", "/nonexistent/dg-test-cache", TRUE);
+    } else {
+        tu_home = tu_tmpdir();
+        const char *vars[] = {"XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"};
+        for (gsize i = 0; i < G_N_ELEMENTS(vars); i++) {
+            char *d = g_build_filename(tu_home, vars[i], NULL);
+            g_setenv(vars[i], d, TRUE);
+            g_free(d);
+        }
+    }
+}
+
+G_GNUC_UNUSED static int tu_run(void)
+{
+    int rc = g_test_run();
+    if (tu_home) {
+        tu_rm_rf(tu_home);
+        g_clear_pointer(&tu_home, g_free);
+    }
+    return rc;
+}
+
 /* rm -rf that does not follow symlinks and restores permissions first. */
 G_GNUC_UNUSED static void tu_rm_rf(const char *path)
 {

@@ -313,7 +313,7 @@ static void test_batch(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add_func("/data/augment/none", test_none);
     g_test_add_func("/data/augment/deterministic", test_deterministic);
     g_test_add_func("/data/augment/geometry", test_geometry);
@@ -321,5 +321,5 @@ int main(int argc, char **argv)
     g_test_add_func("/data/augment/colour", test_colour);
     g_test_add_func("/data/augment/independent", test_independent);
     g_test_add_func("/data/augment/batch", test_batch);
-    return g_test_run();
+    return tu_run();
 }

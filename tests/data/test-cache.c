@@ -296,7 +296,7 @@ static void test_disabled(fixture *f, gconstpointer unused)
     dg_dataset_free(a);
 }
 
-/* NULL: the user's cache dir (a private one under G_TEST_OPTION_ISOLATE_DIRS). */
+/* NULL: the user's cache dir (a private one here: see tu_init). */
 static void test_default_dir(fixture *f, gconstpointer unused)
 {
     (void)unused;
@@ -320,12 +320,12 @@ static void test_default_dir(fixture *f, gconstpointer unused)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add("/data/cache/warm", fixture, NULL, setup, test_warm, teardown);
     g_test_add("/data/cache/touch", fixture, NULL, setup, test_touch, teardown);
     g_test_add("/data/cache/corrupt", fixture, NULL, setup, test_corrupt, teardown);
     g_test_add("/data/cache/keys", fixture, NULL, setup, test_keys, teardown);
     g_test_add("/data/cache/disabled", fixture, NULL, setup, test_disabled, teardown);
     g_test_add("/data/cache/default-dir", fixture, NULL, setup, test_default_dir, teardown);
-    return g_test_run();
+    return tu_run();
 }

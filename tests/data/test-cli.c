@@ -345,12 +345,12 @@ static void test_help(fixture *f, gconstpointer unused)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add("/data/cli/info-json", fixture, NULL, setup, test_info_json, teardown);
     g_test_add("/data/cli/split-json", fixture, NULL, setup, test_split_json, teardown);
     g_test_add("/data/cli/split-list", fixture, NULL, setup, test_split_list, teardown);
     g_test_add("/data/cli/ham", fixture, NULL, setup, test_ham, teardown);
     g_test_add("/data/cli/errors", fixture, NULL, setup, test_errors, teardown);
     g_test_add("/data/cli/help", fixture, NULL, setup, test_help, teardown);
-    return g_test_run();
+    return tu_run();
 }

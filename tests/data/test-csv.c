@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "data-test-util.h"
 #include "data/dg-data-private.h"
 
 /* Reads all records of text as "line:f1|f2|...!error" strings. */
@@ -221,7 +222,7 @@ static void test_ham_header(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add_func("/data/csv/basic", test_basic);
     g_test_add_func("/data/csv/line-ends", test_line_ends);
     g_test_add_func("/data/csv/quotes", test_quotes);
@@ -230,5 +231,5 @@ int main(int argc, char **argv)
     g_test_add_func("/data/csv/column", test_column);
     g_test_add_func("/data/csv/ham-rows", test_ham_rows);
     g_test_add_func("/data/csv/ham-header", test_ham_header);
-    return g_test_run();
+    return tu_run();
 }

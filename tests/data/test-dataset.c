@@ -616,7 +616,7 @@ static void test_bundled_sample(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add_func("/data/dataset/bad-files", test_bad_files);
     g_test_add_func("/data/dataset/unreadable-as-nobody", test_unreadable_as_nobody);
     g_test_add_func("/data/dataset/threads-agree", test_threads_agree);
@@ -627,5 +627,5 @@ int main(int argc, char **argv)
     g_test_add_func("/data/dataset/progress", test_progress);
     g_test_add_func("/data/dataset/real-counts", test_real_counts);
     g_test_add_func("/data/dataset/bundled-sample", test_bundled_sample);
-    return g_test_run();
+    return tu_run();
 }

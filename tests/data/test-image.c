@@ -354,7 +354,7 @@ static void test_sniff(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     for (gsize i = 0; i < G_N_ELEMENTS(fixtures); i++) {
         char *name = g_strdup_printf("/data/image/fixture/%s", fixtures[i].file);
         g_test_add_data_func(name, &fixtures[i], test_fixture);
@@ -370,5 +370,5 @@ int main(int argc, char **argv)
     g_test_add_func("/data/image/bad-arguments", test_bad_arguments);
     g_test_add_func("/data/image/float", test_float);
     g_test_add_func("/data/image/sniff", test_sniff);
-    return g_test_run();
+    return tu_run();
 }

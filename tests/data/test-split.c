@@ -329,7 +329,7 @@ static void test_real(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    tu_init(&argc, &argv);
     g_test_add_func("/data/split/grouped-stratified", test_grouped_stratified);
     g_test_add_func("/data/split/seeds", test_seeds);
     g_test_add_func("/data/split/invariance", test_invariance);
@@ -338,5 +338,5 @@ int main(int argc, char **argv)
     g_test_add_func("/data/split/bad-fractions", test_bad_fractions);
     g_test_add_func("/data/split/indices", test_indices);
     g_test_add_func("/data/split/real", test_real);
-    return g_test_run();
+    return tu_run();
 }
