@@ -419,11 +419,18 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         dg_dataset_batch(r.ds, idx, B, &aug, &r.rng, x, y);
         dg_gan_stats st;
         if (!dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, B, pair, &st)) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
-                        "training diverged at step %" G_GINT64_FORMAT
-                        ": a loss or gradient is not finite (try a lower learning rate); the "
-                        "last good checkpoint (step %" G_GINT64_FORMAT ") is kept in %s",
-                        r.step + 1, r.last_ckpt_step, r.cfg->out);
+            if (r.last_ckpt_step > 0)
+                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                            "training diverged at step %" G_GINT64_FORMAT
+                            ": a loss or gradient is not finite (try a lower learning rate); the "
+                            "last good checkpoint (step %" G_GINT64_FORMAT ") is kept in %s",
+                            r.step + 1, r.last_ckpt_step, r.cfg->out);
+            else
+                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                            "training diverged at step %" G_GINT64_FORMAT
+                            ": a loss or gradient is not finite (try a lower learning rate); no "
+                            "checkpoint had been written yet",
+                            r.step + 1);
             goto done;
         }
         r.step++;

@@ -1,0 +1,228 @@
+/* test-gan-job: the GAN training job end to end on a tiny generated data set:
+ * exact resume, cancel with a checkpoint, refusal to overwrite a run,
+ * divergence handling; then generation from the trained model. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "jobs-test-util.h"
+#include "jobs/dg-job-gan.h"
+#include "models/dg-safetensors.h"
+
+static char *tmp, *data;
+
+static dg_gan_train_config *tiny(const char *out, int steps)
+{
+    dg_gan_train_config *c = dg_gan_train_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, out, NULL);
+    g_free(c->preset);
+    c->preset = g_strdup("tiny");
+    c->steps = steps;
+    c->threads = 2;
+    c->seed = 11;
+    c->cache_dir = g_strdup("");
+    c->sample_every = 4;
+    c->checkpoint_every = 5;
+    return c;
+}
+
+static void test_exact_resume(void)
+{
+    jt_sink a, b;
+    jt_sink_init(&a);
+    jt_sink_init(&b);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, tiny("full", 12), &a, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_cmpuint(a.steps->len, ==, 12);
+    g_assert_cmpint(a.results, ==, 1);
+    /* a sample grid at the start, every 4 steps and at the end: one row per class */
+    g_assert_cmpint(a.images, >=, 4);
+    g_assert_cmpint(a.last_image_h, ==, 3 * 32 + 4 * 2);
+    g_assert_cmpint(a.last_image_w, ==, 8 * 32 + 9 * 2);
+
+    /* the same run in two halves */
+    g_assert_cmpint(jt_run(&dg_job_gan_train, tiny("halves", 6), &b, &error), ==, DG_JOB_SUCCEEDED);
+    dg_gan_train_config *c = tiny("halves", 12);
+    c->resume = TRUE;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &b, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_cmpuint(b.steps->len, ==, 12);
+    for (guint i = 0; i < 12; i++)
+        g_assert_cmpint(g_array_index(b.steps, gint64, i), ==, (gint64)i + 1);
+    /* every loss and score of every step is identical */
+    g_assert_cmpmem(a.values->data, a.values->len * sizeof(double), b.values->data,
+                    b.values->len * sizeof(double));
+    jt_sink_clear(&a);
+    jt_sink_clear(&b);
+}
+
+static void test_cancel_keeps_checkpoint(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    s.cancel_at = 3;
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, tiny("cancel", 1000), &s, &error), ==,
+                    DG_JOB_CANCELLED);
+    g_assert_no_error(error);
+    char *ck = g_build_filename(tmp, "cancel", "checkpoint.safetensors", NULL);
+    char *model = g_build_filename(tmp, "cancel", "generator.safetensors", NULL);
+    dg_st *st = dg_st_load(ck, &error);
+    g_assert_no_error(error);
+    const dg_st_tensor *t = dg_st_find(st, "step");
+    g_assert_nonnull(t);
+    gint64 step;
+    memcpy(&step, t->data, 8);
+    g_assert_cmpint(step, ==, 3); /* cancel is honoured at the next step boundary */
+    g_assert_true(g_file_test(model, G_FILE_TEST_IS_REGULAR));
+    dg_st_free(st);
+
+    /* a second run into the same folder is refused, nothing is overwritten */
+    GStatBuf before, after;
+    g_assert_cmpint(g_stat(ck, &before), ==, 0);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, tiny("cancel", 10), &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "already holds a training run"));
+    g_clear_error(&error);
+    g_assert_cmpint(g_stat(ck, &after), ==, 0);
+    g_assert_cmpint(before.st_mtime, ==, after.st_mtime);
+    g_assert_cmpint(before.st_size, ==, after.st_size);
+
+    /* resuming a folder without a checkpoint is a clear error */
+    dg_gan_train_config *c = tiny("nothing-here", 10);
+    c->resume = TRUE;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "nothing to resume"));
+    g_clear_error(&error);
+    g_free(ck), g_free(model);
+    jt_sink_clear(&s);
+}
+
+static void test_divergence(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    dg_gan_train_config *c = tiny("diverge", 200);
+    c->lr = 1e15;
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED);
+    g_assert_nonnull(strstr(error->message, "not finite"));
+    g_test_message("%s", error->message);
+    g_clear_error(&error);
+    /* no step after the divergence was reported, and any checkpoint left is finite */
+    char *ck = g_build_filename(tmp, "diverge", "checkpoint.safetensors", NULL);
+    if (g_file_test(ck, G_FILE_TEST_EXISTS)) {
+        dg_st *st = dg_st_load(ck, &error);
+        g_assert_no_error(error);
+        for (int i = 0; i < dg_st_n_tensors(st); i++) {
+            const dg_st_tensor *t = dg_st_tensor_at(st, i);
+            if (t->dtype != DG_ST_F32)
+                continue;
+            for (int64_t k = 0; k < t->numel; k++) {
+                float v;
+                memcpy(&v, (const char *)t->data + 4 * k, 4);
+                g_assert_true(isfinite(v));
+            }
+        }
+        dg_st_free(st);
+    }
+    for (guint i = 0; i < s.values->len; i++)
+        g_assert_true(isfinite(g_array_index(s.values, double, i)));
+    g_free(ck);
+    jt_sink_clear(&s);
+}
+
+static int count_png(const char *dir)
+{
+    int n = 0;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return 0;
+    const char *name;
+    while ((name = g_dir_read_name(d)))
+        n += g_str_has_suffix(name, ".png");
+    g_dir_close(d);
+    return n;
+}
+
+static void test_generate(void)
+{
+    char *model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
+    g_assert_true(g_file_test(model, G_FILE_TEST_IS_REGULAR));
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen", NULL);
+    g->per_class = 5;
+    g->threads = 2;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    const char *cls[] = {"akiec", "bcc", "bkl"};
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen", cls[k], NULL);
+        g_assert_cmpint(count_png(d), ==, 5);
+        g_free(d);
+    }
+    char *manifest = g_build_filename(tmp, "gen", "manifest.json", NULL);
+    g_assert_true(g_file_test(manifest, G_FILE_TEST_IS_REGULAR));
+    g_assert_nonnull(strstr(s.result_json, "\"count\": 5"));
+
+    /* balance: our data set has 10 per class, ~70% in training -> equal
+     * counts already, so --target 9 tops every class up to 9 */
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-bal", NULL);
+    g->balance = TRUE;
+    g->target = 9;
+    g->data = g_strdup(data);
+    g->cache_dir = g_strdup("");
+    g->filter = g_strdup("discriminator");
+    g->keep = 0.5;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(s.result_json, "\"filter\": \"discriminator\""));
+    int total = 0;
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen-bal", cls[k], NULL);
+        int n = count_png(d);
+        g_assert_cmpint(n, >, 0);
+        g_assert_cmpint(n, <=, 9);
+        total += n;
+        g_free(d);
+    }
+    g_test_message("balance generated %d images", total);
+
+    /* a model file that is not one is refused with a message */
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(manifest);
+    g->out = g_build_filename(tmp, "gen-bad", NULL);
+    g->per_class = 1;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_free(manifest);
+    g_free(model);
+    jt_sink_clear(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmp = g_dir_make_tmp("dg-ganjob-XXXXXX", NULL);
+    data = jt_make_imagefolder(tmp, 3, 10, 40);
+    g_test_add_func("/gan-job/exact-resume", test_exact_resume);
+    g_test_add_func("/gan-job/cancel-keeps-checkpoint", test_cancel_keeps_checkpoint);
+    g_test_add_func("/gan-job/divergence", test_divergence);
+    g_test_add_func("/gan-job/generate", test_generate);
+    int rc = g_test_run();
+    jt_rm_rf(tmp);
+    g_free(tmp);
+    g_free(data);
+    return rc;
+}
