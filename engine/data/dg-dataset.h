@@ -84,6 +84,8 @@ void dg_dataset_free(dg_dataset *ds);
 
 int dg_dataset_class_index(const dg_dataset *ds, const char *class_id); /* -1 if absent */
 const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);
+/* Counts of images and of distinct lesion ids; cls -1: all classes; split
+ * NONE: all items, split or not. */
 int dg_dataset_class_count(const dg_dataset *ds, int cls, dg_split split); /* split NONE: all */
 int dg_dataset_lesion_count(const dg_dataset *ds, int cls, dg_split split);
 
@@ -93,8 +95,19 @@ int dg_dataset_lesion_count(const dg_dataset *ds, int cls, dg_split split);
 gboolean dg_dataset_split(dg_dataset *ds, uint64_t seed, double train, double val,
                           GError **error);
 /* Indices of the items in a split (and class, or -1 for all); returns the
- * count; out may be NULL to count only. */
+ * count; out may be NULL to count only.  Split NONE: all items.  Indices come
+ * in ascending order. */
 int dg_dataset_indices(const dg_dataset *ds, dg_split split, int cls, int *out);
+
+/* Appends src's images to dst, e.g. synthetic images (an ImageFolder written
+ * by the GAN) to a real data set after dg_dataset_split, with split
+ * DG_SPLIT_TRAIN so that they only ever train.  Classes are matched by id;
+ * FALSE + error (dst unchanged) when src has a class dst lacks or another
+ * image size.  Appended ImageFolder images keep being their own lesions
+ * (their lesion ids get src's root as a prefix, so they cannot meet dst's);
+ * src's skipped items and warnings are appended too. */
+gboolean dg_dataset_append(dg_dataset *dst, const dg_dataset *src, dg_split split,
+                           GError **error);
 
 /* Image preparation shared by real data, synthetic data and a dropped photo:
  * refuses absurd dimensions (> 50 megapixels) before decoding, converts to

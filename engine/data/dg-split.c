@@ -178,3 +178,57 @@ int dg_dataset_lesion_count(const dg_dataset *ds, int cls, dg_split split)
     g_hash_table_unref(set);
     return n;
 }
+
+gboolean dg_dataset_append(dg_dataset *dst, const dg_dataset *src, dg_split split,
+                           GError **error)
+{
+    g_return_val_if_fail(dst != NULL && src != NULL && dst != src, FALSE);
+    g_return_val_if_fail(split >= DG_SPLIT_TRAIN && split <= DG_SPLIT_NONE, FALSE);
+    if (src->size != dst->size) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "cannot combine images of %dx%d with images of %dx%d", src->size, src->size,
+                    dst->size, dst->size);
+        return FALSE;
+    }
+    int *map = g_new(int, MAX(src->n_classes, 1));
+    for (int c = 0; c < src->n_classes; c++) {
+        map[c] = dg_dataset_class_index(dst, src->classes[c].id);
+        if (map[c] < 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "class %s of %s is not a class of %s", src->classes[c].id, src->root,
+                        dst->root);
+            g_free(map);
+            return FALSE;
+        }
+    }
+    gsize pix = (gsize)3 * dst->size * dst->size;
+    int n = dst->n_items + src->n_items;
+    dst->items = g_renew(dg_item, dst->items, MAX(n, 1));
+    dst->pixels = g_realloc(dst->pixels, MAX((gsize)n * pix, 1));
+    char *prefix = g_filename_display_name(src->root);
+    for (int i = 0; i < src->n_items; i++) {
+        const dg_item *s = &src->items[i];
+        dg_item *d = &dst->items[dst->n_items + i];
+        d->path = g_strdup(s->path);
+        d->image_id = g_strdup(s->image_id);
+        d->lesion_id = src->layout == DG_LAYOUT_IMAGEFOLDER
+                           ? g_strconcat(prefix, "/", s->lesion_id, NULL)
+                           : g_strdup(s->lesion_id);
+        d->cls = map[s->cls];
+        d->split = split;
+    }
+    if (src->n_items > 0)
+        memcpy(dst->pixels + (gsize)dst->n_items * pix, src->pixels, (gsize)src->n_items * pix);
+    dst->n_items = n;
+    for (guint i = 0; src->skipped && dst->skipped && i < src->skipped->len; i++) {
+        const dg_skip *k = src->skipped->pdata[i];
+        g_ptr_array_add(dst->skipped, dg_skip_new(k->path, k->reason));
+    }
+    for (guint i = 0; src->warnings && dst->warnings && i < src->warnings->len; i++)
+        g_ptr_array_add(dst->warnings, g_strdup(src->warnings->pdata[i]));
+    dst->from_cache = dst->from_cache && src->from_cache;
+    dst->n_from_cache += src->n_from_cache;
+    g_free(prefix);
+    g_free(map);
+    return TRUE;
+}

@@ -578,6 +578,87 @@ static void test_real_counts(void)
     g_free(cache);
 }
 
+/* A folder of classes with n images each, same file names in every folder
+ * and in every such data set (so that relative lesion ids collide). */
+static char *make_folder(const char *const *classes, int n_classes, int n, guint8 red)
+{
+    char *dir = tu_tmpdir();
+    for (int c = 0; c < n_classes; c++) {
+        char *d = g_build_filename(dir, classes[c], NULL);
+        tu_mkdir(d);
+        g_free(d);
+        for (int k = 0; k < n; k++) {
+            char name[16];
+            g_snprintf(name, sizeof name, "%04d.png", k);
+            img(dir, classes[c], name, "png", red, (guint8)(c * 50), (guint8)k);
+        }
+    }
+    return dir;
+}
+
+/* Real images split, then synthetic ones appended to training only. */
+static void test_append(void)
+{
+    const char *real_classes[] = {"bcc", "mel"}, *synth_classes[] = {"mel", "bcc"},
+               *odd_classes[] = {"mel", "vasc"};
+    char *real_dir = make_folder(real_classes, 2, 6, 10);
+    char *synth_dir = make_folder(synth_classes, 2, 3, 200);
+    char *odd_dir = make_folder(odd_classes, 2, 2, 0);
+    dg_load_options opt = tu_options(NULL);
+    opt.size = S;
+    GError *error = NULL;
+    dg_dataset *real = dg_dataset_load(real_dir, &opt, &error);
+    dg_dataset *synth = dg_dataset_load(synth_dir, &opt, &error);
+    dg_dataset *odd = dg_dataset_load(odd_dir, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_true(dg_dataset_split(real, 1, 0.5, 0.25, &error));
+    int train_before = dg_dataset_class_count(real, -1, DG_SPLIT_TRAIN);
+    int val_before = dg_dataset_class_count(real, -1, DG_SPLIT_VAL);
+
+    g_assert_false(dg_dataset_append(real, odd, DG_SPLIT_TRAIN, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull(strstr(error->message, "vasc"));
+    g_clear_error(&error);
+    g_assert_cmpint(real->n_items, ==, 12);
+
+    g_assert_true(dg_dataset_append(real, synth, DG_SPLIT_TRAIN, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(real->n_items, ==, 18);
+    g_assert_cmpint(dg_dataset_class_count(real, -1, DG_SPLIT_TRAIN), ==, train_before + 6);
+    g_assert_cmpint(dg_dataset_class_count(real, -1, DG_SPLIT_VAL), ==, val_before);
+    g_assert_cmpint(dg_dataset_class_count(real, 1, DG_SPLIT_NONE), ==, 9); /* mel */
+    /* Every image its own lesion still: no collision with the real ones. */
+    g_assert_cmpint(dg_dataset_lesion_count(real, -1, DG_SPLIT_NONE), ==, 18);
+    for (int i = 12; i < 18; i++) {
+        const dg_item *it = &real->items[i];
+        g_assert_cmpint(it->split, ==, DG_SPLIT_TRAIN);
+        /* Classes mapped by id: synth's class 0 is bcc, real's is bcc too;
+         * the green channel says which folder an image came from. */
+        const guint8 *px = dg_dataset_image(real, i);
+        g_assert_cmpint(px[0], ==, 200);
+        int green = px[S * S];
+        const char *folder = strstr(it->path, "/bcc/") ? "bcc" : "mel";
+        g_assert_cmpstr(real->classes[it->cls].id, ==, folder);
+        g_assert_cmpint(green, ==, strcmp(folder, "mel") == 0 ? 0 : 50);
+    }
+    /* Images of another size do not mix. */
+    opt.size = 8;
+    dg_dataset *small = dg_dataset_load(synth_dir, &opt, &error);
+    g_assert_false(dg_dataset_append(real, small, DG_SPLIT_TRAIN, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    g_assert_cmpint(real->n_items, ==, 18);
+    dg_dataset_free(small);
+    dg_dataset_free(real);
+    dg_dataset_free(synth);
+    dg_dataset_free(odd);
+    const char *dirs[] = {real_dir, synth_dir, odd_dir};
+    for (int k = 0; k < 3; k++) {
+        tu_rm_rf(dirs[k]);
+        g_free((char *)dirs[k]);
+    }
+}
+
 /* The sample bundled with the application loads whole and splits. */
 static void test_bundled_sample(void)
 {
@@ -627,5 +708,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/dataset/progress", test_progress);
     g_test_add_func("/data/dataset/real-counts", test_real_counts);
     g_test_add_func("/data/dataset/bundled-sample", test_bundled_sample);
+    g_test_add_func("/data/dataset/append", test_append);
     return tu_run();
 }
