@@ -518,8 +518,9 @@ static gboolean scan_imagefolder(scan *sc)
         g_autofree char *full = g_build_filename(sc->root, name, NULL);
         struct stat st;
         if (stat(full, &st) != 0) {
-            if (errno == ELOOP || supported_ext(name))
-                add_skip_path(sc->skipped, full, stat_reason(errno));
+            int e = errno;
+            if (e == ELOOP || supported_ext(name))
+                add_skip_path(sc->skipped, full, stat_reason(e));
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -834,7 +835,8 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
         char *real = realpath(path, NULL);
         g_autofree char *key =
             g_strdup_printf("%s\n%s\n%d\n%d\n%d", dg_layout_name(layout), real ? real : path,
-                            size, opt->all_classes ? 1 : 0, DG_PREP_VERSION);
+                            size, layout == DG_LAYOUT_HAM10000 && opt->all_classes,
+                            DG_PREP_VERSION);
         free(real);
         cache_file = dg_cache_path(cache_dir, key);
     }
