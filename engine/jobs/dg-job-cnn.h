@@ -1,0 +1,127 @@
+/* dg-job-cnn.h: classifier jobs: train, evaluate, predict, ablation, and the
+ * GAN quality score (it needs a classifier's features). */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+#include "jobs/dg-job.h"
+
+G_BEGIN_DECLS
+
+/* ---- training -------------------------------------------------------------------
+ * Run folder: config.json, checkpoint.safetensors (latest state, exact resume),
+ * model.safetensors (the best epoch by validation balanced accuracy),
+ * history.csv.  Events: PROGRESS per step (values: loss, lr); EPOCH per epoch
+ * (values: train_loss, train_acc, val_loss, val_acc, val_bacc, best_bacc);
+ * RESULT at the end: {"best_epoch", "best_val_balanced_accuracy", "model", ...}. */
+typedef struct {
+    char *data;
+    char *out;
+    char *arch;              /* seed | dermanet | mobile (default dermanet) */
+    int epochs;              /* default 40 */
+    int steps;               /* total optimizer steps; overrides epochs when > 0 */
+    int batch;               /* default 64 */
+    double lr;               /* default 2e-3 (AdamW) */
+    double weight_decay;     /* default 5e-4 */
+    double label_smoothing;  /* default 0.1 */
+    char *balance;           /* "weights" (class-weighted loss, default) | "sampler" | "none" */
+    char *schedule;          /* "cosine" (default) | "step" | "constant" */
+    char *synthetic;         /* ImageFolder of synthetic images to mix in, or NULL */
+    double synthetic_ratio;  /* fraction of each batch from synthetic images; <= 0: pooled */
+    gboolean augment;        /* flips, rotations, crops, colour jitter (default TRUE) */
+    uint64_t seed;
+    uint64_t split_seed;
+    int threads;
+    gboolean resume;
+    gboolean all_classes;
+    char *cache_dir;
+    int width;               /* 0: the architecture's */
+} dg_cnn_train_config;
+
+dg_cnn_train_config *dg_cnn_train_config_new(void);
+void dg_cnn_train_config_free(void *config);
+extern const dg_job_kind dg_job_cnn_train;
+
+/* ---- evaluation ------------------------------------------------------------------
+ * RESULT: the metrics JSON (accuracy, balanced_accuracy, macro_f1, auc_macro,
+ * ece, per_class, confusion_matrix, ...) plus "split", "model", "n". */
+typedef struct {
+    char *model;       /* NULL: the bundled default classifier */
+    char *data;
+    char *split;       /* "test" (default) | "val" | "all" */
+    gboolean tta;
+    uint64_t split_seed;
+    int threads;
+    gboolean all_classes;
+    char *cache_dir;
+} dg_evaluate_config;
+
+dg_evaluate_config *dg_evaluate_config_new(void);
+void dg_evaluate_config_free(void *config);
+extern const dg_job_kind dg_job_evaluate;
+
+/* ---- prediction -------------------------------------------------------------------
+ * One RESULT per image: {"image", "top", "top_name", "probabilities": {id: p}},
+ * or {"image", "error"} for an image that could not be read.  With saliency,
+ * an IMAGE event carries the Grad-CAM overlay of the top class (size x size
+ * scaled up 4x) and, for a single image, it is written to saliency_out. */
+typedef struct {
+    char *model;          /* NULL: the bundled default classifier */
+    char **images;        /* NULL-terminated paths */
+    gboolean tta;
+    gboolean saliency;
+    char *saliency_out;   /* PNG path (single image) or NULL */
+    int threads;
+} dg_predict_config;
+
+dg_predict_config *dg_predict_config_new(void);
+void dg_predict_config_free(void *config);
+extern const dg_job_kind dg_job_predict;
+
+/* ---- ablation ----------------------------------------------------------------------
+ * K seeds x two arms with the same architecture, the same number of optimizer
+ * steps and the same seeds: real images only (class-weighted loss) versus real
+ * + synthetic images generated to balance the training split.  Writes
+ * out/ablation.json, out/report.md and PNG plots; RESULT is ablation.json. */
+typedef struct {
+    char *data;
+    char *out;
+    char *arch;
+    char *generator;     /* NULL: the bundled default generator */
+    int seeds;           /* K, default 3 */
+    int epochs;          /* real-only epochs that set the step budget (default 40) */
+    uint64_t split_seed; /* must match the generator's training split */
+    int threads;
+    gboolean all_classes;
+    char *cache_dir;
+} dg_ablation_config;
+
+dg_ablation_config *dg_ablation_config_new(void);
+void dg_ablation_config_free(void *config);
+extern const dg_job_kind dg_job_ablation;
+
+/* ---- GAN quality ----------------------------------------------------------------
+ * Per class: Frechet distance and kernel distance between synthetic and real
+ * training images on the classifier's pooled features, beside the real-vs-real
+ * floor (training split vs test split); and the classification accuracy
+ * score: a classifier trained on synthetic images only, tested on the real test
+ * split.  RESULT: the scores JSON. */
+typedef struct {
+    char *generator;     /* NULL: bundled */
+    char *classifier;    /* feature extractor; NULL: bundled */
+    char *data;
+    int per_class;       /* synthetic images per class (default 500) */
+    gboolean cas;        /* also the classification accuracy score (trains a classifier) */
+    int cas_epochs;      /* default 20 */
+    uint64_t split_seed;
+    uint64_t seed;
+    int threads;
+    gboolean all_classes;
+    char *cache_dir;
+} dg_gan_score_config;
+
+dg_gan_score_config *dg_gan_score_config_new(void);
+void dg_gan_score_config_free(void *config);
+extern const dg_job_kind dg_job_gan_score;
+
+G_END_DECLS

@@ -1,0 +1,73 @@
+/* dg-classifier.h: the lesion classifiers (models-and-data layer).
+ *
+ * Architectures (input 3 x size x size in [-1, 1], K classes):
+ *  - "seed": the original project's CNN: conv 1x1 60 + ReLU, max-pool 2,
+ *    conv 3x3 50 + ReLU, max-pool 5, dense 256 + ReLU, dropout 0.2, dense
+ *    128 + ReLU, dropout 0.2, dense K;
+ *  - "dermanet": our default, a residual CNN with batch normalization (stem
+ *    + four residual stages with stride 2, global average pool, dropout,
+ *    dense), sized for CPU training;
+ *  - "mobile": depthwise-separable blocks, for speed.
+ * Model files are safetensors with the architecture, class ids and names,
+ * image size and preprocessing in __metadata__ (format "dermagan-classifier"). */
+#pragma once
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "numerics/dg-ctx.h"
+#include "numerics/dg-net.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    char arch[16];
+    int size;
+    int n_classes;
+    int width;     /* base channel width (dermanet 32, mobile 24, seed: unused) */
+    float dropout;
+} dg_cnn_config;
+
+/* Fill a config for an architecture name; FALSE + error for an unknown one. */
+gboolean dg_cnn_config_arch(dg_cnn_config *cfg, const char *arch, int n_classes, GError **error);
+char *dg_cnn_config_to_json(const dg_cnn_config *cfg);
+gboolean dg_cnn_config_from_json(dg_cnn_config *cfg, const char *json, GError **error);
+
+typedef struct {
+    dg_cnn_config cfg;
+    dg_net *net;
+    int feature_node; /* pooled features (the input of the last dense layer) */
+    int cam_node;     /* last convolutional feature map, for Grad-CAM */
+    char **class_ids;   /* NULL-terminated */
+    char **class_names; /* NULL-terminated */
+} dg_cnn;
+
+dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,
+                   const char *const *class_names);
+void dg_cnn_free(dg_cnn *cnn);
+void dg_cnn_init(dg_cnn *cnn, dg_rng *rng);
+int dg_cnn_class_index(const dg_cnn *cnn, const char *class_id); /* -1 if absent */
+
+/* Class probabilities (softmax) for n images [n, 3, S, S], evaluation mode,
+ * in batches of the net's max batch.  tta: average over the 8 flips and
+ * rotations of each image. */
+void dg_cnn_predict(dg_cnn *cnn, dg_ctx *ctx, const float *x, int n, bool tta, float *probs);
+/* Pooled features (dimension dg_cnn_feature_dim) for n images. */
+int dg_cnn_feature_dim(const dg_cnn *cnn);
+void dg_cnn_features(dg_cnn *cnn, dg_ctx *ctx, const float *x, int n, float *features);
+
+/* Grad-CAM for one image and class: cam receives S x S values in [0, 1]
+ * (bilinearly upsampled from the last feature map); probs (K, may be NULL)
+ * the image's class probabilities. */
+void dg_cnn_gradcam(dg_cnn *cnn, dg_ctx *ctx, const float *x, int cls, float *cam, float *probs);
+
+/* Blend a heat map (cam, cs x cs in [0, 1]) over an RGB image (w x h, row
+ * stride w * 3) with a perceptual colour map; returns a new RGB buffer of the
+ * same size (g_free). */
+uint8_t *dg_cam_overlay(const uint8_t *rgb, int w, int h, const float *cam, int cs, float alpha);
+
+gboolean dg_cnn_save(dg_cnn *cnn, const char *path, GHashTable *extra_meta, GError **error);
+dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error);
+/* Metadata of the last loaded/saved file is not kept; read it with dg_st_load. */
+
+G_END_DECLS
