@@ -378,11 +378,11 @@ gboolean dg_sym_eigen(int n, double *A, double *w, double *V)
 {
     g_return_val_if_fail(n >= 0 && (n == 0 || (A != NULL && w != NULL)), FALSE);
     double *bv = g_new(double, n ? n : 1), *z = g_new0(double, n ? n : 1);
-    if (V) {
-        memset(V, 0, sizeof(double) * (size_t)n * n);
-        for (int i = 0; i < n; i++)
-            V[i * n + i] = 1;
-    }
+    /* The eigenvectors are accumulated as rows (Vt = V^T), so that each
+     * rotation touches two contiguous rows instead of two strided columns. */
+    double *Vt = V ? g_new0(double, (size_t)n * n) : NULL;
+    for (int i = 0; Vt && i < n; i++)
+        Vt[i * n + i] = 1;
     for (int i = 0; i < n; i++)
         bv[i] = w[i] = A[i * n + i];
 
@@ -431,9 +431,9 @@ gboolean dg_sym_eigen(int n, double *A, double *w, double *V)
                     rotate(A, p, j, j, q, n, s, tau);
                 for (int j = q + 1; j < n; j++)
                     rotate(A, p, j, q, j, n, s, tau);
-                if (V)
+                if (Vt)
                     for (int j = 0; j < n; j++)
-                        rotate(V, j, p, j, q, n, s, tau);
+                        rotate(Vt, p, j, q, j, n, s, tau);
             }
         }
         for (int p = 0; p < n; p++) {
@@ -445,24 +445,29 @@ gboolean dg_sym_eigen(int n, double *A, double *w, double *V)
     g_free(bv);
     g_free(z);
 
-    /* Ascending order (selection sort: n swaps of columns at most). */
+    /* Ascending order (selection sort of an index), then V from Vt. */
+    int *order = g_new(int, n ? n : 1);
+    for (int i = 0; i < n; i++)
+        order[i] = i;
     for (int i = 0; i < n - 1; i++) {
         int k = i;
         for (int j = i + 1; j < n; j++)
-            if (w[j] < w[k])
+            if (w[order[j]] < w[order[k]])
                 k = j;
-        if (k != i) {
-            double t = w[i];
-            w[i] = w[k];
-            w[k] = t;
-            if (V)
-                for (int r = 0; r < n; r++) {
-                    t = V[r * n + i];
-                    V[r * n + i] = V[r * n + k];
-                    V[r * n + k] = t;
-                }
-        }
+        int t = order[i];
+        order[i] = order[k];
+        order[k] = t;
     }
+    double *ws = g_memdup2(w, sizeof(double) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        w[i] = ws[order[i]];
+    if (Vt)
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < n; i++)
+                V[(size_t)r * n + i] = Vt[(size_t)order[i] * n + r];
+    g_free(ws);
+    g_free(order);
+    g_free(Vt);
     return converged;
 }
 

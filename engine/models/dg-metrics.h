@@ -115,7 +115,7 @@ dg_paired dg_paired_compare(const double *a, const double *b, int n);
 /* NaN when n1 < 2, n2 < 2, d < 1 or a feature is NaN or infinite.  The
  * result is clamped at 0.  Cost: O((n1 + n2) d^2) plus two Jacobi
  * eigen-decompositions, O(d^3) each with a large constant (d = 512: about
- * 10 s on one core). */
+ * 4 s on one core; d = 256: 0.4 s). */
 double dg_frechet_distance(const float *x1, int n1, const float *x2, int n2, int d);
 
 #define DG_KD_SUBSETS 100
