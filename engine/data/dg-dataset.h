@@ -81,6 +81,7 @@ void dg_load_options_init(dg_load_options *opt);
  * at all (missing folder, fewer than two classes with images, cancelled). */
 dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt, GError **error);
 void dg_dataset_free(dg_dataset *ds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(dg_dataset, dg_dataset_free)
 
 int dg_dataset_class_index(const dg_dataset *ds, const char *class_id); /* -1 if absent */
 const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);
@@ -133,7 +134,10 @@ typedef struct {
 } dg_augment;
 void dg_augment_defaults(dg_augment *aug); /* flips, rot90, mild crop and colour jitter */
 void dg_augment_none(dg_augment *aug);
-/* Augment one uint8 CHW image into float CHW in [-1, 1]. */
+/* Augment one uint8 CHW image into float CHW in [-1, 1].  Every call takes
+ * exactly DG_AUGMENT_DRAWS numbers from rng, whichever switches are on (also
+ * none), so that one switch never changes what the others do. */
+#define DG_AUGMENT_DRAWS 11
 void dg_augment_image(const dg_augment *aug, dg_rng *rng, const uint8_t *src, int size,
                       float *dst);
 

@@ -254,6 +254,11 @@ static void test_independent(void)
     guint64 na = dg_rng_u64(&a), nb = dg_rng_u64(&b), nc = dg_rng_u64(&c);
     g_assert_cmpuint(na, ==, nb);
     g_assert_cmpuint(nb, ==, nc);
+    /* And exactly DG_AUGMENT_DRAWS numbers per call. */
+    dg_rng_seed(&a, 8);
+    for (int t = 0; t < 10 * DG_AUGMENT_DRAWS; t++)
+        dg_rng_u64(&a);
+    g_assert_cmpuint(dg_rng_u64(&a), ==, nc);
     /* hflip with or without vflip: the horizontal choice is the same. */
     dg_augment hv = flip;
     hv.vflip = TRUE;
