@@ -790,7 +790,23 @@ static void finish_target(dg_net *net, dg_ctx *ctx, const gtarget *t, int in, fl
         dg_vec_add(ctx, in == 0 ? dx : net->nodes[in].grad, net->tmp, len);
 }
 
+static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx,
+                          bool param_grads, int stop);
+
 void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, bool param_grads)
+{
+    backward_impl(net, ctx, dout, dx, param_grads, 0);
+}
+
+void dg_net_backward_to(dg_net *net, dg_ctx *ctx, const float *dout, int stop_node)
+{
+    if (stop_node < 0 || stop_node >= net->n_nodes)
+        die("dg_net_backward_to: no such node");
+    backward_impl(net, ctx, dout, NULL, false, stop_node);
+}
+
+static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx,
+                          bool param_grads, int stop)
 {
     const int B = net->batch;
     const int last = net->n_nodes - 1;
@@ -802,7 +818,7 @@ void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, boo
         memcpy(ln->grad, dout, sizeof(float) * B * nsize(ln));
     ready[last] = true;
 
-    for (int i = last; i >= 1; i--) {
+    for (int i = last; i >= 1 && i > stop; i--) {
         node *n = &net->nodes[i];
         if (!ready[i])
             continue;

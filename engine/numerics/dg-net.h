@@ -104,6 +104,10 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
  * param_grads false skips parameter gradients (e.g. the discriminator
  * during the generator's step). */
 void dg_net_backward(dg_net *net, dg_ctx *ctx, const float *dout, float *dx, bool param_grads);
+/* Backward only through the nodes after stop_node: afterwards stop_node's
+ * gradient buffer holds d(loss)/d(its output), untouched by anything before
+ * it (for Grad-CAM).  No parameter gradients. */
+void dg_net_backward_to(dg_net *net, dg_ctx *ctx, const float *dout, int stop_node);
 void dg_net_zero_grad(dg_net *net);
 /* Gradient-based update of every trainable tensor (advances opt->t). */
 void dg_net_step(dg_net *net, dg_ctx *ctx, dg_opt *opt);

@@ -1,0 +1,680 @@
+/* dg-job-cnn.c: the classifier training job. */
+#include "dg-job-cnn.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "data/dg-dataset.h"
+#include "jobs/dg-job-cnn-private.h"
+#include "jobs/dg-job-util.h"
+#include "models/dg-checkpoint.h"
+#include "models/dg-classifier.h"
+#include "models/dg-metrics.h"
+#include "numerics/dg-loss.h"
+
+#define HIST_COLS 7 /* epoch, train_loss, train_acc, val_loss, val_acc, val_bacc, lr */
+
+dg_cnn_train_config *dg_cnn_train_config_new(void)
+{
+    dg_cnn_train_config *c = g_new0(dg_cnn_train_config, 1);
+    c->arch = g_strdup("dermanet");
+    c->epochs = 40;
+    c->batch = 64;
+    c->lr = 2e-3;
+    c->weight_decay = 5e-4;
+    c->label_smoothing = 0.1;
+    c->balance = g_strdup("weights");
+    c->schedule = g_strdup("cosine");
+    c->augment = TRUE;
+    c->seed = 1;
+    c->split_seed = 1;
+    return c;
+}
+
+void dg_cnn_train_config_free(void *p)
+{
+    dg_cnn_train_config *c = p;
+    if (!c)
+        return;
+    g_free(c->data);
+    g_free(c->out);
+    g_free(c->arch);
+    g_free(c->balance);
+    g_free(c->schedule);
+    g_free(c->synthetic);
+    g_free(c->cache_dir);
+    g_free(c);
+}
+
+/* One training image: a real one (src 0) or a synthetic one (src 1). */
+typedef struct {
+    int src, idx, label;
+} pool_item;
+
+typedef struct {
+    dg_job *job;
+    dg_cnn_train_config *cfg;
+    dg_cnn_train_hooks hooks;
+    dg_dataset *ds, *syn;
+    dg_cnn *cnn;
+    dg_ctx *ctx;
+    dg_opt opt;
+    dg_rng rng;
+    GArray *pool;      /* pool_item */
+    GArray *syn_pool;  /* pool_item, when mixing at a fixed ratio */
+    int *perm, *syn_perm;
+    int pos, syn_pos;  /* position in the permutations */
+    int64_t step, total_steps;
+    int epoch, steps_per_epoch;
+    float class_w[64];
+    int *val_idx, n_val;
+    double best_bacc;
+    int best_epoch;
+    double ep_loss;    /* running sums of the epoch in progress */
+    int64_t ep_correct, ep_n;
+    GArray *history;   /* floats, HIST_COLS per epoch */
+    char *ckpt_path, *model_path, *best_ckpt_state;
+    int *syn_map;      /* synthetic class index -> real class index (-1: unused) */
+} cnn_run;
+
+/* ---- learning rate --------------------------------------------------------------- */
+
+static float lr_at(const cnn_run *r, int64_t step)
+{
+    const double base = r->cfg->lr > 0 ? r->cfg->lr : 2e-3;
+    const double T = (double)r->total_steps;
+    const double warm = MIN(200.0, 0.03 * T);
+    if (step < warm)
+        return (float)(base * (step + 1) / warm);
+    const char *s = r->cfg->schedule ? r->cfg->schedule : "cosine";
+    if (strcmp(s, "constant") == 0)
+        return (float)base;
+    if (strcmp(s, "step") == 0)
+        return (float)(base * (step < 0.5 * T ? 1.0 : step < 0.75 * T ? 0.1 : 0.01));
+    double t = (step - warm) / MAX(1.0, T - warm);
+    return (float)(base * (0.01 + 0.99 * 0.5 * (1.0 + cos(G_PI * t))));
+}
+
+/* ---- data ------------------------------------------------------------------------- */
+
+static void shuffle_pool(cnn_run *r)
+{
+    for (guint i = 0; i < r->pool->len; i++)
+        r->perm[i] = (int)i;
+    dg_rng_shuffle(&r->rng, r->perm, (int)r->pool->len);
+    r->pos = 0;
+}
+
+static void next_batch(cnn_run *r, int B, pool_item *items)
+{
+    const int K = r->ds->n_classes;
+    const gboolean sampler = g_strcmp0(r->cfg->balance, "sampler") == 0;
+    int n_syn = 0;
+    if (r->syn_pool && r->cfg->synthetic_ratio > 0)
+        n_syn = (int)lround(r->cfg->synthetic_ratio * B);
+    for (int b = 0; b < B - n_syn; b++) {
+        if (sampler) {
+            /* class first, then an image of that class: balanced in expectation */
+            int c = (int)dg_rng_below(&r->rng, K), tries = 0;
+            pool_item it;
+            do {
+                it = g_array_index(r->pool, pool_item, dg_rng_below(&r->rng, r->pool->len));
+            } while (it.label != c && ++tries < 64);
+            items[b] = it;
+            continue;
+        }
+        if (r->pos >= (int)r->pool->len)
+            shuffle_pool(r);
+        items[b] = g_array_index(r->pool, pool_item, r->perm[r->pos++]);
+    }
+    for (int b = B - n_syn; b < B; b++) {
+        if (r->syn_pos >= (int)r->syn_pool->len) {
+            for (guint i = 0; i < r->syn_pool->len; i++)
+                r->syn_perm[i] = (int)i;
+            dg_rng_shuffle(&r->rng, r->syn_perm, (int)r->syn_pool->len);
+            r->syn_pos = 0;
+        }
+        items[b] = g_array_index(r->syn_pool, pool_item, r->syn_perm[r->syn_pos++]);
+    }
+}
+
+static void fill_batch(cnn_run *r, const pool_item *items, int B, float *x, int *y,
+                       const dg_augment *aug)
+{
+    const int S = r->cnn->cfg.size;
+    const long img = 3L * S * S;
+    for (int b = 0; b < B; b++) {
+        const dg_dataset *d = items[b].src == 0 ? r->ds : r->syn;
+        const uint8_t *src = dg_dataset_image(d, items[b].idx);
+        if (aug)
+            dg_augment_image(aug, &r->rng, src, S, x + b * img);
+        else
+            dg_image_to_float(src, S, x + b * img);
+        y[b] = items[b].label;
+    }
+}
+
+/* ---- evaluation on the validation split ---------------------------------------------- */
+
+double dg_cnn_eval_split(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n,
+                         const int *label_map, double *loss, double *acc, float *probs_out)
+{
+    const int K = cnn->cfg.n_classes, S = cnn->cfg.size, MB = dg_net_max_batch(cnn->net);
+    const long img = 3L * S * S;
+    float *x = g_new(float, (long)MB * img), *p = probs_out ? probs_out : g_new(float, (long)n * K);
+    int *y = g_new(int, n);
+    for (int i0 = 0; i0 < n; i0 += MB) {
+        int b = MIN(MB, n - i0);
+        for (int i = 0; i < b; i++)
+            dg_image_to_float(dg_dataset_image(ds, idx[i0 + i]), S, x + i * img);
+        dg_cnn_predict(cnn, ctx, x, b, false, p + (long)i0 * K);
+    }
+    double l = 0.0;
+    for (int i = 0; i < n; i++) {
+        int c = ds->items[idx[i]].cls;
+        y[i] = label_map ? label_map[c] : c;
+        l -= log(fmax(p[(long)i * K + y[i]], 1e-12));
+    }
+    dg_metrics *m = dg_metrics_compute(n, K, p, y, 0, 0);
+    double bacc = m ? m->balanced_accuracy : NAN;
+    if (loss)
+        *loss = n ? l / n : NAN;
+    if (acc)
+        *acc = m ? m->accuracy : NAN;
+    dg_metrics_free(m);
+    g_free(y);
+    g_free(x);
+    if (!probs_out)
+        g_free(p);
+    return bacc;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------- */
+
+static gboolean save_checkpoint(cnn_run *r, GError **error)
+{
+    dg_st_writer *w = dg_st_writer_new();
+    dg_net_write(w, r->cnn->net, "net.", TRUE);
+    dg_rng_write(w, "rng", &r->rng);
+    dg_rng_write(w, "net_rng", dg_net_rng(r->cnn->net)); /* dropout */
+    int64_t state[8] = {r->step,    r->epoch,      r->pos,      r->syn_pos,
+                        r->opt.t,   r->best_epoch, r->ep_correct, r->ep_n};
+    int64_t s8[1] = {8};
+    dg_st_writer_add(w, "state", DG_ST_I64, 1, s8, state);
+    double sums[2] = {r->best_bacc, r->ep_loss};
+    int64_t s2[1] = {2};
+    dg_st_writer_add(w, "best_bacc", DG_ST_F64, 1, s2, sums);
+    int64_t sp[1] = {(int64_t)r->pool->len};
+    dg_st_writer_add(w, "perm", DG_ST_I32, 1, sp, r->perm);
+    if (r->syn_pool) {
+        int64_t ss[1] = {(int64_t)r->syn_pool->len};
+        dg_st_writer_add(w, "syn_perm", DG_ST_I32, 1, ss, r->syn_perm);
+    }
+    int64_t hs[2] = {(int64_t)(r->history->len / HIST_COLS), HIST_COLS};
+    dg_st_writer_add(w, "history", DG_ST_F32, 2, hs, r->history->data);
+    char *cfg = dg_cnn_config_to_json(&r->cnn->cfg);
+    dg_st_writer_set_metadata(w, "format", "dermagan-classifier-checkpoint");
+    dg_st_writer_set_metadata(w, "classifier", cfg);
+    char *n = g_strdup_printf("%u", r->pool->len);
+    dg_st_writer_set_metadata(w, "pool_size", n);
+    gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
+    dg_st_writer_free(w);
+    g_free(cfg), g_free(n);
+    return ok;
+}
+
+static gboolean get_i64(const dg_st *st, const char *name, int n, int64_t *out, GError **error)
+{
+    const dg_st_tensor *t = dg_st_find(st, name);
+    if (!t || t->dtype != DG_ST_I64 || t->ndim != 1 || t->shape[0] != n) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "checkpoint: '%s' missing or wrong",
+                    name);
+        return FALSE;
+    }
+    memcpy(out, t->data, 8 * (size_t)n);
+    return TRUE;
+}
+
+static gboolean get_perm(const dg_st *st, const char *name, int n, int *out, GError **error)
+{
+    const dg_st_tensor *t = dg_st_find(st, name);
+    if (!t || t->dtype != DG_ST_I32 || t->ndim != 1 || t->shape[0] != n) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "checkpoint: '%s' missing or does not match this data set (%d images)", name, n);
+        return FALSE;
+    }
+    memcpy(out, t->data, 4 * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (out[i] < 0 || out[i] >= n) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "checkpoint: '%s' is corrupt", name);
+            return FALSE;
+        }
+    return TRUE;
+}
+
+static gboolean load_checkpoint(cnn_run *r, GError **error)
+{
+    dg_st *st = dg_st_load(r->ckpt_path, error);
+    if (!st)
+        return FALSE;
+    gboolean ok = FALSE;
+    int64_t state[8];
+    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-classifier-checkpoint") != 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "%s is not a classifier checkpoint",
+                    r->ckpt_path);
+        goto out;
+    }
+    char *cfg = dg_cnn_config_to_json(&r->cnn->cfg);
+    gboolean same = g_strcmp0(cfg, dg_st_metadata(st, "classifier")) == 0;
+    g_free(cfg);
+    if (!same) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the checkpoint in %s was made with another architecture; resume with the same "
+                    "settings",
+                    r->cfg->out);
+        goto out;
+    }
+    if (!dg_net_read(st, r->cnn->net, "net.", TRUE, error) || !dg_rng_read(st, "rng", &r->rng, error) ||
+        !dg_rng_read(st, "net_rng", dg_net_rng(r->cnn->net), error) ||
+        !get_i64(st, "state", 8, state, error) ||
+        !get_perm(st, "perm", (int)r->pool->len, r->perm, error))
+        goto out;
+    if (r->syn_pool && !get_perm(st, "syn_perm", (int)r->syn_pool->len, r->syn_perm, error))
+        goto out;
+    const dg_st_tensor *b = dg_st_find(st, "best_bacc"), *h = dg_st_find(st, "history");
+    if (!b || b->dtype != DG_ST_F64 || b->numel != 2 || !h || h->dtype != DG_ST_F32 ||
+        h->ndim != 2 || h->shape[1] != HIST_COLS) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "checkpoint: history missing");
+        goto out;
+    }
+    double sums[2];
+    memcpy(sums, b->data, sizeof sums);
+    r->best_bacc = sums[0];
+    r->ep_loss = sums[1];
+    g_array_set_size(r->history, 0);
+    g_array_append_vals(r->history, h->data, (guint)(h->shape[0] * HIST_COLS));
+    r->step = state[0];
+    r->epoch = (int)state[1];
+    r->pos = (int)state[2];
+    r->syn_pos = (int)state[3];
+    r->opt.t = state[4];
+    r->best_epoch = (int)state[5];
+    r->ep_correct = state[6];
+    r->ep_n = state[7];
+    if (r->step < 0 || r->epoch < 0 || r->pos < 0 || r->pos > (int)r->pool->len || r->syn_pos < 0 ||
+        (r->syn_pool && r->syn_pos > (int)r->syn_pool->len) || r->ep_n < 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "checkpoint: corrupt state");
+        goto out;
+    }
+    ok = TRUE;
+out:
+    dg_st_free(st);
+    return ok;
+}
+
+static gboolean save_model(cnn_run *r, GError **error)
+{
+    GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_hash_table_insert(meta, "best_epoch", g_strdup_printf("%d", r->best_epoch));
+    g_hash_table_insert(meta, "val_balanced_accuracy", g_strdup_printf("%.4f", r->best_bacc));
+    g_hash_table_insert(meta, "seed", g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed));
+    g_hash_table_insert(meta, "split_seed", g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed));
+    g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
+    g_hash_table_insert(meta, "synthetic_data", g_strdup(r->cfg->synthetic ? r->cfg->synthetic : ""));
+    g_hash_table_insert(meta, "steps", g_strdup_printf("%" G_GINT64_FORMAT, r->step));
+    gboolean ok = dg_cnn_save(r->cnn, r->model_path, meta, error);
+    g_hash_table_unref(meta);
+    return ok;
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static gboolean setup(cnn_run *r, GError **error)
+{
+    dg_cnn_train_config *cfg = r->cfg;
+    if (!cfg->out || !*cfg->out) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
+        return FALSE;
+    }
+    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
+    r->model_path = g_build_filename(cfg->out, "model.safetensors", NULL);
+    gboolean have = g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS);
+    if (cfg->resume && !have) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
+        return FALSE;
+    }
+    if (!cfg->resume && have) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s already holds a training run; resume it (--resume) or choose another "
+                    "folder", cfg->out);
+        return FALSE;
+    }
+    if (cfg->balance && strcmp(cfg->balance, "weights") != 0 && strcmp(cfg->balance, "sampler") != 0 &&
+        strcmp(cfg->balance, "none") != 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "unknown balancing '%s' (weights, sampler, none)", cfg->balance);
+        return FALSE;
+    }
+    if (cfg->schedule && strcmp(cfg->schedule, "cosine") != 0 && strcmp(cfg->schedule, "step") != 0 &&
+        strcmp(cfg->schedule, "constant") != 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "unknown schedule '%s' (cosine, step, constant)", cfg->schedule);
+        return FALSE;
+    }
+    dg_cnn_config cc;
+    if (!dg_cnn_config_arch(&cc, cfg->arch, 2, error))
+        return FALSE;
+    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
+                                cfg->split_seed, error);
+    if (!r->ds)
+        return FALSE;
+    const int K = r->ds->n_classes;
+    if (!dg_cnn_config_arch(&cc, cfg->arch, K, error))
+        return FALSE;
+    if (cfg->width > 0)
+        cc.width = cfg->width;
+    const char **ids = g_new0(const char *, K + 1), **names = g_new0(const char *, K + 1);
+    for (int k = 0; k < K; k++) {
+        ids[k] = r->ds->classes[k].id;
+        names[k] = r->ds->classes[k].name;
+    }
+    const int B = cfg->batch > 0 ? cfg->batch : 64;
+    r->cnn = dg_cnn_new(&cc, B, ids, names);
+    g_free(ids);
+    g_free(names);
+
+    /* the training pool: real training images, plus synthetic ones */
+    r->pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
+    int n_train = dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, NULL);
+    int *tr = g_new(int, n_train);
+    dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, tr);
+    for (int i = 0; i < n_train; i++) {
+        pool_item it = {0, tr[i], r->ds->items[tr[i]].cls};
+        g_array_append_val(r->pool, it);
+    }
+    g_free(tr);
+    if (cfg->synthetic) {
+        dg_load_options opt;
+        dg_load_options_init(&opt);
+        opt.size = cc.size;
+        opt.cache_dir = cfg->cache_dir;
+        opt.cancel = dg_job_cancel_flag(r->job);
+        r->syn = dg_dataset_load(cfg->synthetic, &opt, error);
+        if (!r->syn) {
+            g_prefix_error(error, "synthetic images: ");
+            return FALSE;
+        }
+        GArray *dst = r->pool;
+        if (cfg->synthetic_ratio > 0) {
+            r->syn_pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
+            dst = r->syn_pool;
+        }
+        int used = 0;
+        for (int i = 0; i < r->syn->n_items; i++) {
+            int c = dg_dataset_class_index(r->ds, r->syn->classes[r->syn->items[i].cls].id);
+            if (c < 0)
+                continue;
+            pool_item it = {1, i, c};
+            g_array_append_val(dst, it);
+            used++;
+        }
+        for (int k = 0; k < r->syn->n_classes; k++)
+            if (dg_dataset_class_index(r->ds, r->syn->classes[k].id) < 0)
+                dg_job_message(r->job, "warning",
+                               "synthetic class '%s' is not a class of the data set; ignored",
+                               r->syn->classes[k].id);
+        dg_job_message(r->job, "info", "%d synthetic images mixed in%s", used,
+                       cfg->synthetic_ratio > 0 ? " at a fixed share of each batch" : "");
+        if (r->syn_pool && r->syn_pool->len == 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "no usable synthetic images in %s", cfg->synthetic);
+            return FALSE;
+        }
+        if (r->syn_pool)
+            r->syn_perm = g_new0(int, r->syn_pool->len);
+    }
+    r->perm = g_new0(int, r->pool->len);
+
+    /* class weights N / (K n_c) over the training pool (real + pooled synthetic) */
+    int counts[64] = {0};
+    for (guint i = 0; i < r->pool->len; i++)
+        counts[g_array_index(r->pool, pool_item, i).label]++;
+    for (int k = 0; k < K; k++) {
+        if (counts[k] == 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "class %s has no training images", r->ds->classes[k].id);
+            return FALSE;
+        }
+        r->class_w[k] = g_strcmp0(cfg->balance, "weights") == 0
+                            ? (float)r->pool->len / ((float)K * counts[k])
+                            : 1.0f;
+    }
+
+    r->n_val = dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, NULL);
+    r->val_idx = g_new(int, MAX(1, r->n_val));
+    dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, r->val_idx);
+
+    r->steps_per_epoch = MAX(1, (int)(r->pool->len / B));
+    r->total_steps = cfg->steps > 0 ? cfg->steps : (int64_t)cfg->epochs * r->steps_per_epoch;
+    r->ctx = dg_ctx_new(cfg->threads);
+    dg_rng_seed(&r->rng, cfg->seed);
+    dg_cnn_init(r->cnn, &r->rng);
+    dg_rng_fork(&r->rng, 1, dg_net_rng(r->cnn->net));
+    dg_opt_adam(&r->opt, (float)cfg->lr, 0.9f, 0.999f);
+    r->opt.kind = DG_OPT_ADAMW;
+    r->opt.weight_decay = (float)cfg->weight_decay;
+    r->history = g_array_new(FALSE, FALSE, sizeof(float));
+    r->best_bacc = -1.0;
+    shuffle_pool(r);
+    if (r->syn_pool) {
+        for (guint i = 0; i < r->syn_pool->len; i++)
+            r->syn_perm[i] = (int)i;
+        dg_rng_shuffle(&r->rng, r->syn_perm, (int)r->syn_pool->len);
+    }
+
+    if (cfg->resume) {
+        if (!load_checkpoint(r, error))
+            return FALSE;
+        dg_job_message(r->job, "info", "resumed at step %" G_GINT64_FORMAT " (epoch %d)", r->step,
+                       r->epoch);
+    } else {
+        if (g_mkdir_with_parents(cfg->out, 0755) != 0) {
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
+                        cfg->out, g_strerror(errno));
+            return FALSE;
+        }
+        char *cj = dg_cnn_config_to_json(&cc);
+        char *path = g_build_filename(cfg->out, "config.json", NULL);
+        gboolean ok = dg_write_text(path, cj, error);
+        g_free(cj), g_free(path);
+        if (!ok)
+            return FALSE;
+    }
+    dg_job_message(r->job, "info",
+                   "classifier %s: %ld parameters, %u training images (%d classes), %d validation, "
+                   "batch %d, %" G_GINT64_FORMAT " steps (%d per epoch)",
+                   cc.arch, dg_net_n_params(r->cnn->net), r->pool->len, K, r->n_val, B,
+                   r->total_steps, r->steps_per_epoch);
+    return TRUE;
+}
+
+static void run_free(cnn_run *r)
+{
+    dg_cnn_free(r->cnn);
+    dg_ctx_free(r->ctx);
+    dg_dataset_free(r->ds);
+    dg_dataset_free(r->syn);
+    if (r->pool)
+        g_array_free(r->pool, TRUE);
+    if (r->syn_pool)
+        g_array_free(r->syn_pool, TRUE);
+    if (r->history)
+        g_array_free(r->history, TRUE);
+    g_free(r->perm);
+    g_free(r->syn_perm);
+    g_free(r->val_idx);
+    g_free(r->ckpt_path);
+    g_free(r->model_path);
+}
+
+static gboolean write_history_csv(cnn_run *r, GError **error)
+{
+    GString *s = g_string_new("epoch,train_loss,train_acc,val_loss,val_acc,val_bacc,lr\n");
+    const float *h = (const float *)r->history->data;
+    for (guint i = 0; i < r->history->len / HIST_COLS; i++) {
+        const float *row = h + i * HIST_COLS;
+        g_string_append_printf(s, "%d,%.5f,%.4f,%.5f,%.4f,%.4f,%.6g\n", (int)row[0], row[1], row[2],
+                               row[3], row[4], row[5], row[6]);
+    }
+    char *path = g_build_filename(r->cfg->out, "history.csv", NULL);
+    gboolean ok = dg_write_text(path, s->str, error);
+    g_free(path);
+    g_string_free(s, TRUE);
+    return ok;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+gboolean dg_cnn_train_run(dg_job *job, dg_cnn_train_config *cfg, const dg_cnn_train_hooks *hooks,
+                          GError **error)
+{
+    cnn_run r = {.job = job, .cfg = cfg};
+    if (hooks)
+        r.hooks = *hooks;
+    gboolean ok = FALSE;
+    if (!setup(&r, error)) {
+        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_clear_error(error);
+            ok = TRUE;
+        }
+        goto out;
+    }
+    const int K = r.ds->n_classes, S = r.cnn->cfg.size, B = dg_net_max_batch(r.cnn->net);
+    float *x = g_new(float, (long)B * 3 * S * S), *dl = g_new(float, (long)B * K);
+    int *y = g_new(int, B);
+    pool_item *items = g_new(pool_item, B);
+    dg_augment aug;
+    dg_augment_defaults(&aug);
+    dg_rate rate;
+    dg_rate_init(&rate);
+
+    while (r.step < r.total_steps) {
+        if (!dg_job_continue(job)) {
+            ok = save_checkpoint(&r, error) && write_history_csv(&r, error);
+            if (ok && !g_file_test(r.model_path, G_FILE_TEST_EXISTS))
+                ok = save_model(&r, error); /* stopped before the first epoch ended */
+            dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
+                           r.step);
+            goto done;
+        }
+        next_batch(&r, B, items);
+        fill_batch(&r, items, B, x, y, cfg->augment ? &aug : NULL);
+        float lr = lr_at(&r, r.step);
+        r.opt.lr = lr;
+        dg_net_zero_grad(r.cnn->net);
+        dg_net_forward(r.cnn->net, r.ctx, x, NULL, B, true);
+        const float *logits = dg_net_output(r.cnn->net);
+        float loss = dg_softmax_xent(logits, y, B, K, r.class_w, (float)cfg->label_smoothing, dl,
+                                     NULL);
+        if (!isfinite(loss)) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                        "training diverged at step %" G_GINT64_FORMAT
+                        ": the loss is not finite (try a lower learning rate); the last good "
+                        "checkpoint is kept in %s",
+                        r.step + 1, cfg->out);
+            goto done;
+        }
+        for (int b = 0; b < B; b++) {
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (logits[b * K + k] > logits[b * K + best])
+                    best = k;
+            r.ep_correct += best == y[b];
+        }
+        r.ep_n += B;
+        r.ep_loss += (double)loss * B;
+        dg_net_backward(r.cnn->net, r.ctx, dl, NULL, true);
+        dg_net_step(r.cnn->net, r.ctx, &r.opt);
+        r.step++;
+
+        double spp = dg_rate_tick(&rate);
+        dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = r.step, .total = r.total_steps,
+                       .epoch = r.epoch, .rate = B / spp, .eta = spp * (r.total_steps - r.step)};
+        dg_event_set(&ev, "loss", loss);
+        dg_event_set(&ev, "lr", lr);
+        dg_job_emit(job, &ev);
+
+        if (r.step % r.steps_per_epoch == 0 || r.step == r.total_steps) {
+            /* end of an epoch: validate, keep the best, checkpoint */
+            double vl = NAN, va = NAN;
+            double vb = r.n_val > 0 ? dg_cnn_eval_split(r.cnn, r.ctx, r.ds, r.val_idx, r.n_val, NULL,
+                                                        &vl, &va, NULL)
+                                    : NAN;
+            r.epoch++;
+            float row[HIST_COLS] = {(float)r.epoch, (float)(r.ep_loss / MAX(1, r.ep_n)),
+                                    (float)r.ep_correct / MAX(1, r.ep_n), (float)vl, (float)va,
+                                    (float)vb, lr};
+            g_array_append_vals(r.history, row, HIST_COLS);
+            gboolean better = isfinite(vb) && vb > r.best_bacc;
+            if (better || (!isfinite(vb) && r.best_epoch == 0)) {
+                r.best_bacc = isfinite(vb) ? vb : r.best_bacc;
+                r.best_epoch = r.epoch;
+                GError *e = NULL;
+                if (!save_model(&r, &e)) {
+                    g_propagate_error(error, e);
+                    goto done;
+                }
+            }
+            dg_event ee = {.kind = DG_EVENT_EPOCH, .step = r.step, .total = r.total_steps,
+                           .epoch = r.epoch, .eta = spp * (r.total_steps - r.step)};
+            dg_event_set(&ee, "train_loss", row[1]);
+            dg_event_set(&ee, "train_acc", row[2]);
+            dg_event_set(&ee, "val_loss", vl);
+            dg_event_set(&ee, "val_acc", va);
+            dg_event_set(&ee, "val_bacc", vb);
+            dg_event_set(&ee, "best_bacc", r.best_bacc);
+            dg_job_emit(job, &ee);
+            r.ep_loss = 0.0;
+            r.ep_correct = r.ep_n = 0;
+            if (r.hooks.on_epoch)
+                r.hooks.on_epoch(r.hooks.user, r.cnn, r.epoch);
+            GError *e = NULL;
+            if (!save_checkpoint(&r, &e) || !write_history_csv(&r, &e)) {
+                g_propagate_error(error, e);
+                goto done;
+            }
+        }
+    }
+    ok = TRUE;
+    {
+        char *qm = dg_json_quote(r.model_path), *qo = dg_json_quote(cfg->out);
+        char *res = g_strdup_printf("{\"run\": %s, \"model\": %s, \"steps\": %" G_GINT64_FORMAT
+                                    ", \"epochs\": %d, \"best_epoch\": %d, "
+                                    "\"best_val_balanced_accuracy\": %.4f, \"seconds\": %.1f}",
+                                    qo, qm, r.step, r.epoch, r.best_epoch, r.best_bacc,
+                                    dg_job_elapsed(job));
+        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = res};
+        dg_job_emit(job, &ev);
+        g_free(res), g_free(qm), g_free(qo);
+    }
+done:
+    g_free(x);
+    g_free(dl);
+    g_free(y);
+    g_free(items);
+out:
+    run_free(&r);
+    return ok;
+}
+
+static gboolean cnn_train_run(dg_job *job, void *config, GError **error)
+{
+    dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "training a classifier"};
+    dg_job_emit(job, &ev);
+    return dg_cnn_train_run(job, config, NULL, error);
+}
+
+const dg_job_kind dg_job_cnn_train = {"cnn-train", cnn_train_run, dg_cnn_train_config_free};

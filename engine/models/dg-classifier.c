@@ -1,0 +1,460 @@
+#include "dg-classifier.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "models/dg-checkpoint.h"
+#include "models/dg-safetensors.h"
+#include "numerics/dg-loss.h"
+
+#define CNN_ERROR (g_quark_from_static_string("dg-cnn-error"))
+
+gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, GError **error)
+{
+    memset(c, 0, sizeof *c);
+    c->size = 64;
+    c->n_classes = n_classes;
+    if (!arch || strcmp(arch, "dermanet") == 0) {
+        arch = "dermanet";
+        c->width = 32;
+        c->dropout = 0.2f;
+    } else if (strcmp(arch, "mobile") == 0) {
+        c->width = 24;
+        c->dropout = 0.2f;
+    } else if (strcmp(arch, "seed") == 0) {
+        c->width = 0;
+        c->dropout = 0.2f;
+    } else {
+        g_set_error(error, CNN_ERROR, 1, "unknown architecture '%s' (seed, dermanet, mobile)", arch);
+        return FALSE;
+    }
+    g_strlcpy(c->arch, arch, sizeof c->arch);
+    if (n_classes < 2 || n_classes > 64) {
+        g_set_error(error, CNN_ERROR, 1, "a classifier needs 2 to 64 classes, not %d", n_classes);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *dg_cnn_config_to_json(const dg_cnn_config *c)
+{
+    return g_strdup_printf("{\"arch\": \"%s\", \"size\": %d, \"n_classes\": %d, \"width\": %d, "
+                           "\"dropout\": %.3f}",
+                           c->arch, c->size, c->n_classes, c->width, c->dropout);
+}
+
+gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **error)
+{
+    memset(c, 0, sizeof *c);
+    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        if (root)
+            json_node_unref(root);
+        g_set_error(error, CNN_ERROR, 2, "classifier file: the 'classifier' metadata is not a JSON "
+                                         "object");
+        return FALSE;
+    }
+    JsonObject *o = json_node_get_object(root);
+    JsonNode *an = json_object_get_member(o, "arch");
+    const char *arch = an && json_node_get_value_type(an) == G_TYPE_STRING ? json_node_get_string(an) : "";
+#define NUM(k) (json_object_has_member(o, k) && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, k)) \
+                    ? json_object_get_double_member(o, k) : NAN)
+    double size = NUM("size"), k = NUM("n_classes"), width = NUM("width"), drop = NUM("dropout");
+#undef NUM
+    gboolean ok = dg_cnn_config_arch(c, arch, isfinite(k) ? (int)k : 0, error);
+    json_node_unref(root);
+    if (!ok)
+        return FALSE;
+    if (!isfinite(size) || (size != 32 && size != 64 && size != 96 && size != 128)) {
+        g_set_error(error, CNN_ERROR, 2, "classifier file: image size is not 32, 64, 96 or 128");
+        return FALSE;
+    }
+    c->size = (int)size;
+    if (isfinite(width)) {
+        if (width < 0 || width > 512) {
+            g_set_error(error, CNN_ERROR, 2, "classifier file: width out of range");
+            return FALSE;
+        }
+        c->width = (int)width;
+    }
+    if (isfinite(drop) && drop >= 0 && drop < 1)
+        c->dropout = (float)drop;
+    return TRUE;
+}
+
+/* ---- architectures ------------------------------------------------------------ */
+
+static int conv_bn_relu(dg_net *n, int x, int oc, int k, int s)
+{
+    return dg_net_relu(n, dg_net_bn(n, dg_net_conv(n, x, oc, k, s, k / 2, false)));
+}
+
+/* Residual block: conv3x3(s) BN ReLU conv3x3 BN, plus a projected shortcut
+ * (conv1x1(s) BN) when the shape changes; ReLU after the sum. */
+static int res_block(dg_net *n, int x, int oc, int s)
+{
+    int ic;
+    dg_net_node_shape(n, x, &ic, NULL, NULL);
+    int y = conv_bn_relu(n, x, oc, 3, s);
+    y = dg_net_bn(n, dg_net_conv(n, y, oc, 3, 1, 1, false));
+    int sc = x;
+    if (s != 1 || ic != oc)
+        sc = dg_net_bn(n, dg_net_conv(n, x, oc, 1, s, 0, false));
+    return dg_net_relu(n, dg_net_add(n, y, sc));
+}
+
+static int dw_sep(dg_net *n, int x, int oc, int s)
+{
+    x = dg_net_relu(n, dg_net_bn(n, dg_net_dwconv(n, x, 3, s, 1, false)));
+    return dg_net_relu(n, dg_net_bn(n, dg_net_conv(n, x, oc, 1, 1, 0, false)));
+}
+
+static void build(dg_cnn *m, int max_batch)
+{
+    const dg_cnn_config *c = &m->cfg;
+    dg_net *n = dg_net_new(3, c->size, c->size, max_batch);
+    int x = 0, feat;
+    if (strcmp(c->arch, "seed") == 0) {
+        x = dg_net_relu(n, dg_net_conv(n, 0, 60, 1, 1, 0, true));
+        x = dg_net_maxpool(n, x, 2, 2, 0);
+        x = dg_net_relu(n, dg_net_conv(n, x, 50, 3, 1, 0, true));
+        m->cam_node = x;
+        x = dg_net_maxpool(n, x, 5, 5, 0);
+        x = dg_net_dropout(n, dg_net_relu(n, dg_net_dense(n, x, 256, true)), c->dropout);
+        x = dg_net_relu(n, dg_net_dense(n, x, 128, true));
+        feat = x;
+        x = dg_net_dropout(n, x, c->dropout);
+    } else if (strcmp(c->arch, "mobile") == 0) {
+        int w = c->width;
+        x = conv_bn_relu(n, 0, w, 3, 2); /* 32 */
+        x = dw_sep(n, x, 2 * w, 1);
+        x = dw_sep(n, x, 4 * w, 2); /* 16 */
+        x = dw_sep(n, x, 4 * w, 1);
+        x = dw_sep(n, x, 8 * w, 2); /* 8 */
+        x = dw_sep(n, x, 8 * w, 1);
+        x = dw_sep(n, x, 8 * w, 1);
+        x = dw_sep(n, x, 12 * w, 2); /* 4 */
+        m->cam_node = x;
+        feat = dg_net_gap(n, x);
+        x = dg_net_dropout(n, feat, c->dropout);
+    } else { /* dermanet */
+        int w = c->width;
+        x = conv_bn_relu(n, 0, w, 3, 1);      /* 64 */
+        x = res_block(n, x, w * 3 / 2, 2);    /* 32 */
+        x = res_block(n, x, w * 3, 2);        /* 16 */
+        x = res_block(n, x, w * 6, 2);        /* 8 */
+        x = res_block(n, x, w * 8, 2);        /* 4 */
+        m->cam_node = x;
+        feat = dg_net_gap(n, x);
+        x = dg_net_dropout(n, feat, c->dropout);
+    }
+    m->feature_node = feat;
+    dg_net_dense(n, x, c->n_classes, true);
+    dg_net_finalize(n);
+    m->net = n;
+}
+
+dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,
+                   const char *const *class_names)
+{
+    dg_cnn *m = g_new0(dg_cnn, 1);
+    m->cfg = *cfg;
+    build(m, max_batch);
+    m->class_ids = g_new0(char *, cfg->n_classes + 1);
+    m->class_names = g_new0(char *, cfg->n_classes + 1);
+    for (int k = 0; k < cfg->n_classes; k++) {
+        m->class_ids[k] = g_strdup(class_ids ? class_ids[k] : "");
+        m->class_names[k] = g_strdup(class_names && class_names[k] ? class_names[k]
+                                                                   : m->class_ids[k]);
+    }
+    return m;
+}
+
+void dg_cnn_free(dg_cnn *m)
+{
+    if (!m)
+        return;
+    dg_net_free(m->net);
+    g_strfreev(m->class_ids);
+    g_strfreev(m->class_names);
+    g_free(m);
+}
+
+void dg_cnn_init(dg_cnn *m, dg_rng *rng)
+{
+    dg_net_init(m->net, rng, DG_INIT_KAIMING);
+    /* the last dense layer starts small: initial predictions near uniform */
+    int t = dg_net_n_tensors(m->net);
+    for (int i = 0; i < t; i++) {
+        const dg_tensor *ti = dg_net_tensor(m->net, i);
+        char prefix[8];
+        g_snprintf(prefix, sizeof prefix, "%02d.", dg_net_output_node(m->net));
+        if (g_str_has_prefix(ti->name, prefix) && g_str_has_suffix(ti->name, "weight")) {
+            float *w = dg_net_tensor_data(m->net, i);
+            for (long k = 0; k < ti->n; k++)
+                w[k] *= 0.1f;
+        }
+    }
+}
+
+int dg_cnn_class_index(const dg_cnn *m, const char *id)
+{
+    for (int k = 0; k < m->cfg.n_classes; k++)
+        if (g_strcmp0(m->class_ids[k], id) == 0)
+            return k;
+    return -1;
+}
+
+/* ---- inference ------------------------------------------------------------------ */
+
+/* The 8 symmetries of the square: t = 0..7 (bit 0 hflip, bit 1 vflip, bit 2 transpose). */
+static void dihedral(const float *src, float *dst, int S, int t)
+{
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                int sy = y, sx = x;
+                if (t & 4) {
+                    int tmp = sy;
+                    sy = sx;
+                    sx = tmp;
+                }
+                if (t & 1)
+                    sx = S - 1 - sx;
+                if (t & 2)
+                    sy = S - 1 - sy;
+                dst[(c * S + y) * S + x] = src[(c * S + sy) * S + sx];
+            }
+}
+
+void dg_cnn_predict(dg_cnn *m, dg_ctx *ctx, const float *x, int n, bool tta, float *probs)
+{
+    const int K = m->cfg.n_classes, S = m->cfg.size, MB = dg_net_max_batch(m->net);
+    const long img = 3L * S * S;
+    if (!tta) {
+        for (int i0 = 0; i0 < n; i0 += MB) {
+            int b = MIN(MB, n - i0);
+            dg_net_forward(m->net, ctx, x + i0 * img, NULL, b, false);
+            dg_softmax(dg_net_output(m->net), b, K, probs + (long)i0 * K);
+        }
+        return;
+    }
+    float *buf = g_new(float, (long)MB * img), *p = g_new(float, (long)MB * K);
+    memset(probs, 0, sizeof(float) * n * K);
+    for (int i0 = 0; i0 < n; i0 += MB) {
+        int b = MIN(MB, n - i0);
+        for (int t = 0; t < 8; t++) {
+            for (int i = 0; i < b; i++)
+                dihedral(x + (i0 + i) * img, buf + i * img, S, t);
+            dg_net_forward(m->net, ctx, buf, NULL, b, false);
+            dg_softmax(dg_net_output(m->net), b, K, p);
+            for (long k = 0; k < (long)b * K; k++)
+                probs[(long)i0 * K + k] += p[k] / 8.0f;
+        }
+    }
+    g_free(buf);
+    g_free(p);
+}
+
+int dg_cnn_feature_dim(const dg_cnn *m)
+{
+    return (int)dg_net_node_size(m->net, m->feature_node);
+}
+
+void dg_cnn_features(dg_cnn *m, dg_ctx *ctx, const float *x, int n, float *features)
+{
+    const int S = m->cfg.size, MB = dg_net_max_batch(m->net), D = dg_cnn_feature_dim(m);
+    const long img = 3L * S * S;
+    for (int i0 = 0; i0 < n; i0 += MB) {
+        int b = MIN(MB, n - i0);
+        dg_net_forward(m->net, ctx, x + i0 * img, NULL, b, false);
+        memcpy(features + (long)i0 * D, dg_net_node_out(m->net, m->feature_node),
+               sizeof(float) * b * D);
+    }
+}
+
+void dg_cnn_gradcam(dg_cnn *m, dg_ctx *ctx, const float *x, int cls, float *cam, float *probs)
+{
+    const int K = m->cfg.n_classes, S = m->cfg.size;
+    dg_net_forward(m->net, ctx, x, NULL, 1, false);
+    if (probs)
+        dg_softmax(dg_net_output(m->net), 1, K, probs);
+    float *d = g_new0(float, K);
+    d[cls] = 1.0f; /* gradient of the class score (logit) */
+    dg_net_backward_to(m->net, ctx, d, m->cam_node);
+    g_free(d);
+    int C, h, w;
+    dg_net_node_shape(m->net, m->cam_node, &C, &h, &w);
+    const float *A = dg_net_node_out(m->net, m->cam_node);
+    const float *G = dg_net_node_grad(m->net, m->cam_node);
+    float *map = g_new0(float, h * w);
+    for (int c = 0; c < C; c++) {
+        double a = 0.0;
+        for (int i = 0; i < h * w; i++)
+            a += G[c * h * w + i];
+        a /= h * w;
+        for (int i = 0; i < h * w; i++)
+            map[i] += (float)a * A[c * h * w + i];
+    }
+    float mx = 0.0f;
+    for (int i = 0; i < h * w; i++) {
+        map[i] = map[i] > 0 ? map[i] : 0.0f;
+        mx = map[i] > mx ? map[i] : mx;
+    }
+    /* bilinear upsampling, pixel centres aligned */
+    for (int y = 0; y < S; y++)
+        for (int xx = 0; xx < S; xx++) {
+            float fy = (y + 0.5f) * h / S - 0.5f, fx = (xx + 0.5f) * w / S - 0.5f;
+            int y0 = (int)floorf(fy), x0 = (int)floorf(fx);
+            float ty = fy - y0, tx = fx - x0;
+            int y1 = MIN(y0 + 1, h - 1), x1 = MIN(x0 + 1, w - 1);
+            y0 = MAX(y0, 0), x0 = MAX(x0, 0);
+            float v = (1 - ty) * ((1 - tx) * map[y0 * w + x0] + tx * map[y0 * w + x1]) +
+                      ty * ((1 - tx) * map[y1 * w + x0] + tx * map[y1 * w + x1]);
+            cam[y * S + xx] = mx > 0 ? v / mx : 0.0f;
+        }
+    g_free(map);
+}
+
+/* A perceptual colour map (inferno-like), t in [0, 1]. */
+static void colormap(float t, float rgb[3])
+{
+    static const float stops[6][3] = {{0.00f, 0.00f, 0.02f}, {0.26f, 0.04f, 0.41f},
+                                      {0.58f, 0.15f, 0.40f}, {0.87f, 0.32f, 0.23f},
+                                      {0.99f, 0.64f, 0.04f}, {0.99f, 1.00f, 0.64f}};
+    t = t < 0 ? 0 : (t > 1 ? 1 : t);
+    float f = t * 5.0f;
+    int i = (int)f;
+    if (i >= 5)
+        i = 4;
+    float u = f - i;
+    for (int k = 0; k < 3; k++)
+        rgb[k] = stops[i][k] * (1 - u) + stops[i + 1][k] * u;
+}
+
+uint8_t *dg_cam_overlay(const uint8_t *rgb, int w, int h, const float *cam, int cs, float alpha)
+{
+    uint8_t *out = g_new(uint8_t, (long)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            /* nearest sample of the (small) map with bilinear weights */
+            float fy = (y + 0.5f) * cs / h - 0.5f, fx = (x + 0.5f) * cs / w - 0.5f;
+            int y0 = (int)floorf(fy), x0 = (int)floorf(fx);
+            float ty = fy - y0, tx = fx - x0;
+            int y1 = MIN(y0 + 1, cs - 1), x1 = MIN(x0 + 1, cs - 1);
+            y0 = MAX(y0, 0), x0 = MAX(x0, 0);
+            float v = (1 - ty) * ((1 - tx) * cam[y0 * cs + x0] + tx * cam[y0 * cs + x1]) +
+                      ty * ((1 - tx) * cam[y1 * cs + x0] + tx * cam[y1 * cs + x1]);
+            float c[3];
+            colormap(v, c);
+            /* stronger where the map is hot, the photo shows through elsewhere */
+            float a = alpha * (0.25f + 0.75f * v);
+            for (int k = 0; k < 3; k++) {
+                float o = (1 - a) * rgb[((long)y * w + x) * 3 + k] + a * 255.0f * c[k];
+                out[((long)y * w + x) * 3 + k] = (uint8_t)(o + 0.5f);
+            }
+        }
+    return out;
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError **error)
+{
+    dg_st_writer *w = dg_st_writer_new();
+    dg_net_write(w, m->net, "", FALSE);
+    char *cfg = dg_cnn_config_to_json(&m->cfg);
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_array(b);
+    for (int k = 0; k < m->cfg.n_classes; k++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, m->class_ids[k]);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, m->class_names[k]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *cls = json_to_string(root, FALSE);
+    json_node_unref(root);
+    g_object_unref(b);
+    char *pre = g_strdup_printf("{\"crop\": \"center-square\", \"resize\": %d, \"filter\": \"area\", "
+                                "\"range\": [-1, 1], \"layout\": \"CHW RGB\"}",
+                                m->cfg.size);
+    char *size = g_strdup_printf("%d", m->cfg.size);
+    dg_st_writer_set_metadata(w, "format", "dermagan-classifier");
+    dg_st_writer_set_metadata(w, "format_version", "1");
+    dg_st_writer_set_metadata(w, "classifier", cfg);
+    dg_st_writer_set_metadata(w, "classes", cls);
+    dg_st_writer_set_metadata(w, "image_size", size);
+    dg_st_writer_set_metadata(w, "preprocessing", pre);
+    if (extra_meta) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, extra_meta);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            dg_st_writer_set_metadata(w, k, v);
+    }
+    gboolean ok = dg_st_writer_save(w, path, error);
+    dg_st_writer_free(w);
+    g_free(cfg), g_free(cls), g_free(pre), g_free(size);
+    return ok;
+}
+
+dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error)
+{
+    dg_st *st = dg_st_load(path, error);
+    if (!st)
+        return NULL;
+    dg_cnn *m = NULL;
+    char **ids = NULL, **names = NULL;
+    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-classifier") != 0) {
+        g_set_error(error, CNN_ERROR, 2, "%s is not a DermaGAN classifier model (format '%s')", path,
+                    dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
+        goto fail;
+    }
+    dg_cnn_config cfg;
+    if (!dg_cnn_config_from_json(&cfg, dg_st_metadata(st, "classifier"), error))
+        goto fail;
+    const char *cj = dg_st_metadata(st, "classes");
+    JsonNode *root = cj ? json_from_string(cj, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
+        (int)json_array_get_length(json_node_get_array(root)) != cfg.n_classes) {
+        if (root)
+            json_node_unref(root);
+        g_set_error(error, CNN_ERROR, 2, "%s: the 'classes' metadata does not list %d classes", path,
+                    cfg.n_classes);
+        goto fail;
+    }
+    ids = g_new0(char *, cfg.n_classes + 1);
+    names = g_new0(char *, cfg.n_classes + 1);
+    JsonArray *a = json_node_get_array(root);
+    for (int k = 0; k < cfg.n_classes; k++) {
+        JsonNode *e = json_array_get_element(a, k);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+        JsonNode *idn = o ? json_object_get_member(o, "id") : NULL;
+        JsonNode *nmn = o ? json_object_get_member(o, "name") : NULL;
+        if (!idn || json_node_get_value_type(idn) != G_TYPE_STRING) {
+            json_node_unref(root);
+            g_set_error(error, CNN_ERROR, 2, "%s: class %d has no id", path, k);
+            goto fail;
+        }
+        ids[k] = g_strdup(json_node_get_string(idn));
+        names[k] = g_strdup(nmn && json_node_get_value_type(nmn) == G_TYPE_STRING
+                                ? json_node_get_string(nmn) : ids[k]);
+    }
+    json_node_unref(root);
+    m = dg_cnn_new(&cfg, max_batch, (const char *const *)ids, (const char *const *)names);
+    if (!dg_net_read(st, m->net, "", FALSE, error)) {
+        g_prefix_error(error, "%s: ", path);
+        dg_cnn_free(m);
+        m = NULL;
+    }
+fail:
+    g_strfreev(ids);
+    g_strfreev(names);
+    dg_st_free(st);
+    return m;
+}
