@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
 
 static int gan_train(int argc, char **argv)
@@ -132,6 +133,63 @@ static int gan_generate(int argc, char **argv)
     return rc;
 }
 
+static int gan_score(int argc, char **argv)
+{
+    dg_gan_score_config *c = dg_gan_score_config_new();
+    char *model = NULL, *classifier = NULL, *data = NULL, *cache = NULL;
+    int per_class = 0, cas_epochs = 0, threads = 0;
+    gint64 seed = 1, split_seed = 1;
+    gboolean cas = FALSE, json = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
+        {"classifier", 0, 0, G_OPTION_ARG_FILENAME, &classifier, "Classifier whose features are compared (default: the bundled one)", "FILE"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the generator was trained on", "PATH"},
+        {"per-class", 0, 0, G_OPTION_ARG_INT, &per_class, "Synthetic images per class (default 500)", "N"},
+        {"cas", 0, 0, G_OPTION_ARG_NONE, &cas, "Also the classification accuracy score (trains a classifier on synthetic images only)", NULL},
+        {"cas-epochs", 0, 0, G_OPTION_ARG_INT, &cas_epochs, "Epochs of that classifier (default 20)", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
+        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (the generator's; default 1)", "N"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The scores as one JSON document on stdout", NULL},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new("- per-class quality scores of a generator");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_gan_score_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!data) {
+        g_free(model), g_free(classifier), g_free(cache);
+        dg_gan_score_config_free(c);
+        return cli_fail("gan score needs --data PATH");
+    }
+    c->generator = model;
+    c->classifier = classifier;
+    c->data = data;
+    if (per_class > 0)
+        c->per_class = per_class;
+    c->cas = cas;
+    if (cas_epochs > 0)
+        c->cas_epochs = cas_epochs;
+    c->seed = (uint64_t)seed;
+    c->split_seed = (uint64_t)split_seed;
+    c->all_classes = all;
+    c->threads = threads;
+    c->cache_dir = cache;
+    /* results only: the scores document on stdout, messages on stderr */
+    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
+    dg_job *job = dg_job_new(&dg_job_gan_score, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
 int cli_gan(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -146,5 +204,7 @@ int cli_gan(int argc, char **argv)
         return gan_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "generate") == 0)
         return gan_generate(argc - 1, argv + 1);
+    if (strcmp(argv[1], "score") == 0)
+        return gan_score(argc - 1, argv + 1);
     return cli_fail("unknown gan command '%s' (train, generate, score)", argv[1]);
 }

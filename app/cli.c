@@ -104,12 +104,22 @@ void cli_progress_done(cli_progress *p)
 struct cli_job_sink {
     gboolean json;
     cli_progress *bar;
+    gboolean results_only; /* commands that print results, not events */
+    cli_result_fn show;
 };
 
 cli_job_sink *cli_job_sink_new(gboolean json)
 {
     cli_job_sink *s = g_new0(cli_job_sink, 1);
     s->json = json;
+    return s;
+}
+
+cli_job_sink *cli_job_sink_new_results(gboolean json, cli_result_fn show)
+{
+    cli_job_sink *s = cli_job_sink_new(json);
+    s->results_only = TRUE;
+    s->show = show;
     return s;
 }
 
@@ -124,7 +134,28 @@ void cli_job_sink_free(cli_job_sink *s)
 void cli_job_events(const dg_event *ev, void *user)
 {
     cli_job_sink *s = user;
-    if (s->json) {
+    if (s->results_only && ev->kind == DG_EVENT_RESULT) {
+        if (s->bar && s->bar->tty)
+            fprintf(stderr, "\r\033[K");
+        if (s->json || !s->show) {
+            /* one compact JSON document per line */
+            JsonNode *n = json_from_string(ev->json, NULL);
+            char *line = n ? json_to_string(n, FALSE) : g_strdup(ev->json);
+            fprintf(stdout, "%s\n", line);
+            g_free(line);
+            if (n)
+                json_node_unref(n);
+        } else {
+            JsonNode *n = json_from_string(ev->json, NULL);
+            if (n && JSON_NODE_HOLDS_OBJECT(n))
+                s->show(json_node_get_object(n));
+            if (n)
+                json_node_unref(n);
+        }
+        fflush(stdout);
+        return;
+    }
+    if (s->json && !s->results_only) {
         char *line = dg_event_to_json(ev);
         fprintf(stdout, "%s\n", line);
         fflush(stdout);

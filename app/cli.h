@@ -1,6 +1,7 @@
 /* cli.h: shared pieces of dermagan-cli's subcommands. */
 #pragma once
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "jobs/dg-job.h"
 
@@ -33,5 +34,11 @@ int cli_run_job(dg_job *job, gboolean json);
  * pass cli_job_events as fn and a cli_job_sink from cli_job_sink_new as user. */
 typedef struct cli_job_sink cli_job_sink;
 cli_job_sink *cli_job_sink_new(gboolean json);
+/* A sink for commands whose output is their results (evaluate, predict):
+ * with json, each RESULT document is printed on stdout as one compact line
+ * and nothing else goes to stdout; without, show prints it readably.
+ * Progress and messages go to stderr in both modes. */
+typedef void (*cli_result_fn)(JsonObject *result);
+cli_job_sink *cli_job_sink_new_results(gboolean json, cli_result_fn show);
 void cli_job_sink_free(cli_job_sink *s);
 void cli_job_events(const dg_event *ev, void *user);

@@ -985,9 +985,11 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
     scan_clear(&sc);
     progress(opt, 1.0, "loaded");
 
-    if (ds->n_classes < 2) {
+    const int need = opt->min_classes > 0 ? opt->min_classes : 2;
+    if (ds->n_classes < need) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: fewer than two classes with images (found %d%s%s)", disp, ds->n_classes,
+                    "%s: fewer than %s classes with images (found %d%s%s)", disp,
+                    need == 1 ? "one" : need == 2 ? "two" : "the needed", ds->n_classes,
                     ds->n_classes == 1 ? ": " : "",
                     ds->n_classes == 1 ? ds->classes[0].id : "");
         dg_dataset_free(ds);

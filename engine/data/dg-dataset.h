@@ -53,6 +53,8 @@ typedef struct {
     dg_progress_fn progress;  /* may be NULL; called from the loading thread */
     void *progress_user;
     const volatile int *cancel; /* may be NULL; nonzero stops with G_IO_ERROR_CANCELLED */
+    int min_classes;          /* classes with images needed (0: 2; 1 for synthetic images
+                                 that fill only some classes) */
 } dg_load_options;
 
 typedef struct {

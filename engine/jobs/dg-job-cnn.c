@@ -367,6 +367,13 @@ static gboolean setup(cnn_run *r, GError **error)
     dg_cnn_config cc;
     if (!dg_cnn_config_arch(&cc, cfg->arch, 2, error))
         return FALSE;
+    if (cfg->size != 0 && cfg->size != 32 && cfg->size != 64 && cfg->size != 96 && cfg->size != 128) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "image size %d is not one of 32, 64, 96, 128", cfg->size);
+        return FALSE;
+    }
+    if (cfg->size > 0)
+        cc.size = cfg->size;
     r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
                                 cfg->split_seed, error);
     if (!r->ds)
@@ -374,6 +381,8 @@ static gboolean setup(cnn_run *r, GError **error)
     const int K = r->ds->n_classes;
     if (!dg_cnn_config_arch(&cc, cfg->arch, K, error))
         return FALSE;
+    if (cfg->size > 0)
+        cc.size = cfg->size;
     if (cfg->width > 0)
         cc.width = cfg->width;
     const char **ids = g_new0(const char *, K + 1), **names = g_new0(const char *, K + 1);
@@ -402,6 +411,7 @@ static gboolean setup(cnn_run *r, GError **error)
         opt.size = cc.size;
         opt.cache_dir = cfg->cache_dir;
         opt.cancel = dg_job_cancel_flag(r->job);
+        opt.min_classes = 1; /* balancing fills only the smaller classes */
         r->syn = dg_dataset_load(cfg->synthetic, &opt, error);
         if (!r->syn) {
             g_prefix_error(error, "synthetic images: ");
@@ -457,8 +467,9 @@ static gboolean setup(cnn_run *r, GError **error)
     r->val_idx = g_new(int, MAX(1, r->n_val));
     dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, r->val_idx);
 
-    r->steps_per_epoch = MAX(1, (int)(r->pool->len / B));
-    r->total_steps = cfg->steps > 0 ? cfg->steps : (int64_t)cfg->epochs * r->steps_per_epoch;
+    const int pass = MAX(1, (int)(r->pool->len / B)); /* steps per pass over the pool */
+    r->steps_per_epoch = cfg->eval_every > 0 ? cfg->eval_every : pass;
+    r->total_steps = cfg->steps > 0 ? cfg->steps : (int64_t)cfg->epochs * pass;
     r->ctx = dg_ctx_new(cfg->threads);
     dg_rng_seed(&r->rng, cfg->seed);
     dg_cnn_init(r->cnn, &r->rng);
@@ -495,7 +506,7 @@ static gboolean setup(cnn_run *r, GError **error)
     }
     dg_job_message(r->job, "info",
                    "classifier %s: %ld parameters, %u training images (%d classes), %d validation, "
-                   "batch %d, %" G_GINT64_FORMAT " steps (%d per epoch)",
+                   "batch %d, %" G_GINT64_FORMAT " steps (validation every %d)",
                    cc.arch, dg_net_n_params(r->cnn->net), r->pool->len, K, r->n_val, B,
                    r->total_steps, r->steps_per_epoch);
     return TRUE;

@@ -36,6 +36,9 @@ typedef struct {
     gboolean all_classes;
     char *cache_dir;
     int width;               /* 0: the architecture's */
+    int size;                /* image side: 32, 64 (default), 96 or 128 */
+    int eval_every;          /* steps between validations ("epochs" in events and history);
+                                0: one pass over the training pool */
 } dg_cnn_train_config;
 
 dg_cnn_train_config *dg_cnn_train_config_new(void);

@@ -1,6 +1,7 @@
 #include "dg-job-util.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 typedef struct {
@@ -130,4 +131,71 @@ char *dg_json_quote(const char *s)
     char *out = json_to_string(n, FALSE);
     json_node_unref(n);
     return out;
+}
+
+/* ---- sub-jobs ---------------------------------------------------------------------- */
+
+typedef struct {
+    dg_job *parent, *child;
+    char *result;
+} child_relay;
+
+static void relay_event(const dg_event *ev, void *user)
+{
+    child_relay *r = user;
+    switch (ev->kind) {
+    case DG_EVENT_RESULT:
+        g_free(r->result);
+        r->result = g_strdup(ev->json);
+        return;
+    case DG_EVENT_STARTED:
+    case DG_EVENT_FINISHED:
+        return;
+    default:
+        break;
+    }
+    dg_event copy = *ev;
+    dg_job_emit(r->parent, &copy);
+    /* the parent's pause blocks here; its cancel stops the child at its next check */
+    if (ev->kind == DG_EVENT_PROGRESS && !dg_job_continue(r->parent))
+        dg_job_cancel(r->child);
+    else if (dg_job_cancel_requested(r->parent))
+        dg_job_cancel(r->child);
+}
+
+dg_job_state dg_job_run_child(dg_job *parent, const dg_job_kind *kind, void *config,
+                              char **result_json, GError **error)
+{
+    child_relay r = {parent, NULL, NULL};
+    dg_job *child = dg_job_new(kind, config, relay_event, &r);
+    r.child = child;
+    dg_job_state st = dg_job_run(child, error);
+    if (st == DG_JOB_SUCCEEDED && dg_job_cancel_requested(parent))
+        st = DG_JOB_CANCELLED;
+    dg_job_free(child);
+    if (result_json)
+        *result_json = r.result;
+    else
+        g_free(r.result);
+    return st;
+}
+
+void dg_remove_tree(const char *path)
+{
+    GDir *d = g_file_test(path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(path, 0, NULL);
+    if (d) {
+        const char *n;
+        while ((n = g_dir_read_name(d))) {
+            char *p = g_build_filename(path, n, NULL);
+            if (g_file_test(p, G_FILE_TEST_IS_DIR) && !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+                dg_remove_tree(p);
+            else
+                g_unlink(p);
+            g_free(p);
+        }
+        g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
 }

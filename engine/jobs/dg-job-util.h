@@ -26,6 +26,10 @@ gboolean dg_write_png(const char *path, const uint8_t *rgb, int width, int heigh
 /* Write a string to a file atomically and durably. */
 gboolean dg_write_text(const char *path, const char *text, GError **error);
 
+/* Remove a folder and everything under it (symbolic links are removed, not
+ * followed).  Best effort: what cannot be removed stays. */
+void dg_remove_tree(const char *path);
+
 /* s as a JSON string literal, quotes included (g_free). */
 char *dg_json_quote(const char *s);
 
@@ -37,5 +41,14 @@ typedef struct {
 void dg_rate_init(dg_rate *r);
 /* Call once per step; returns seconds per step (smoothed). */
 double dg_rate_tick(dg_rate *r);
+
+/* Run another job (a "sub-job") on the calling job's thread, e.g. a
+ * classifier training inside the ablation.  Its PROGRESS, EPOCH, MESSAGE and
+ * IMAGE events go out through parent; the parent's pause and cancel reach
+ * it; its RESULT document is returned in result_json (g_free; NULL if it
+ * gave none) instead of being emitted.  The child owns config.  Returns the
+ * child's final state (CANCELLED also when the parent was cancelled). */
+dg_job_state dg_job_run_child(dg_job *parent, const dg_job_kind *kind, void *config,
+                              char **result_json, GError **error);
 
 G_END_DECLS

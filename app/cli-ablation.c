@@ -1,0 +1,65 @@
+/* dermagan-cli ablation */
+#include <stdio.h>
+
+#include "cli.h"
+#include "jobs/dg-job-cnn.h"
+
+int cli_ablation(int argc, char **argv)
+{
+    dg_ablation_config *c = dg_ablation_config_new();
+    char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL;
+    int seeds = 0, epochs = 0, threads = 0;
+    gint64 split_seed = 1;
+    gboolean json = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (runs, ablation.json, report.md, plots)", "DIR"},
+        {"seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Seeds per arm (default 3)", "K"},
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "Classifier architecture (default dermanet)", "NAME"},
+        {"generator", 0, 0, G_OPTION_ARG_FILENAME, &gen, "Generator model (default: the bundled one)", "FILE"},
+        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of the real training split that set both arms' step budget (default 40)", "N"},
+        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (must be the generator's; default 1)", "N"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new(
+        "- real only vs real + synthetic training, same steps and seeds (re-run to resume)");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_ablation_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!data || !out) {
+        g_free(data), g_free(out), g_free(arch), g_free(gen), g_free(cache);
+        dg_ablation_config_free(c);
+        return cli_fail("ablation needs --data PATH and --out DIR");
+    }
+    c->data = data;
+    c->out = out;
+    if (arch) {
+        g_free(c->arch);
+        c->arch = arch;
+    }
+    c->generator = gen;
+    if (seeds > 0)
+        c->seeds = seeds;
+    if (epochs > 0)
+        c->epochs = epochs;
+    c->split_seed = (uint64_t)split_seed;
+    c->all_classes = all;
+    c->threads = threads;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new(json);
+    dg_job *job = dg_job_new(&dg_job_ablation, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    if (rc == 0 && !json)
+        fprintf(stderr, "report: %s/report.md\n", out);
+    return rc;
+}

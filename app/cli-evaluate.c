@@ -1,0 +1,108 @@
+/* dermagan-cli evaluate */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jobs/dg-job-cnn.h"
+
+static double num(JsonObject *o, const char *k)
+{
+    JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
+/* The metrics as a readable report on stdout. */
+static void show(JsonObject *r)
+{
+    printf("%s split of %s, %d images%s\n", json_object_get_string_member_with_default(r, "split", "?"),
+           json_object_get_string_member_with_default(r, "data", "?"), (int)num(r, "n"),
+           json_object_get_boolean_member_with_default(r, "tta", FALSE) ? " (test-time augmentation)" : "");
+    printf("model: %s\n\n", json_object_get_string_member_with_default(r, "model", "?"));
+    JsonArray *ci = json_object_has_member(r, "balanced_accuracy_ci95")
+                        ? json_object_get_array_member(r, "balanced_accuracy_ci95") : NULL;
+    printf("  accuracy           %.4f\n", num(r, "accuracy"));
+    printf("  balanced accuracy  %.4f", num(r, "balanced_accuracy"));
+    if (ci && json_array_get_length(ci) == 2)
+        printf("  (95%% bootstrap interval %.4f - %.4f)", json_array_get_double_element(ci, 0),
+               json_array_get_double_element(ci, 1));
+    printf("\n  macro F1           %.4f\n", num(r, "macro_f1"));
+    printf("  macro AUC          %.4f\n", num(r, "auc_macro"));
+    printf("  ECE                %.4f\n\n", num(r, "ece"));
+    JsonObject *pc = json_object_get_object_member(r, "per_class");
+    JsonObject *cm = json_object_get_object_member(r, "confusion_matrix");
+    JsonArray *labels = cm ? json_object_get_array_member(cm, "labels") : NULL;
+    JsonArray *rows = cm ? json_object_get_array_member(cm, "matrix") : NULL;
+    if (!pc || !labels || !rows)
+        return;
+    guint K = json_array_get_length(labels);
+    printf("  %-8s %9s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "AUC", "support");
+    for (guint k = 0; k < K; k++) {
+        const char *id = json_array_get_string_element(labels, k);
+        JsonObject *c = json_object_get_object_member(pc, id);
+        printf("  %-8s %9.4f %9.4f %9.4f %9.4f %8d\n", id, num(c, "precision"), num(c, "recall"),
+               num(c, "f1"), num(c, "auc"), (int)num(c, "support"));
+    }
+    printf("\n  confusion matrix (rows: true class, columns: predicted)\n  %-8s", "");
+    for (guint k = 0; k < K; k++)
+        printf(" %7s", json_array_get_string_element(labels, k));
+    printf("\n");
+    for (guint i = 0; i < K && i < json_array_get_length(rows); i++) {
+        JsonArray *row = json_array_get_array_element(rows, i);
+        printf("  %-8s", json_array_get_string_element(labels, i));
+        for (guint j = 0; j < K && j < json_array_get_length(row); j++)
+            printf(" %7d", (int)json_array_get_int_element(row, j));
+        printf("\n");
+    }
+}
+
+int cli_evaluate(int argc, char **argv)
+{
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    char *model = NULL, *data = NULL, *split = NULL, *cache = NULL;
+    int threads = 0;
+    gint64 split_seed = 1;
+    gboolean json = FALSE, tta = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
+        {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default), val, or all: every image", "NAME"},
+        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (default 1, as in training)", "N"},
+        {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The metrics as one JSON document on stdout", NULL},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new("- evaluate a classifier on a data set");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_evaluate_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!data) {
+        g_free(model), g_free(split), g_free(cache);
+        dg_evaluate_config_free(c);
+        return cli_fail("evaluate needs --data PATH");
+    }
+    c->model = model;
+    c->data = data;
+    if (split) {
+        g_free(c->split);
+        c->split = split;
+    }
+    c->split_seed = (uint64_t)split_seed;
+    c->tta = tta;
+    c->all_classes = all;
+    c->threads = threads;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new_results(json, show);
+    dg_job *job = dg_job_new(&dg_job_evaluate, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}

@@ -1,0 +1,117 @@
+/* dermagan-cli predict */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jobs/dg-job-cnn.h"
+
+static int n_failed;
+
+static void show(JsonObject *r)
+{
+    const char *image = json_object_get_string_member_with_default(r, "image", "?");
+    if (json_object_has_member(r, "error")) {
+        fprintf(stderr, "dermagan-cli: %s: %s\n", image,
+                json_object_get_string_member_with_default(r, "error", "?"));
+        return;
+    }
+    JsonObject *p = json_object_get_object_member(r, "probabilities");
+    const char *top = json_object_get_string_member_with_default(r, "top", "?");
+    printf("%s: %s (%s)\n", image, json_object_get_string_member_with_default(r, "top_name", top), top);
+    GList *keys = p ? json_object_get_members(p) : NULL;
+    for (GList *l = keys; l; l = l->next) {
+        double v = json_object_get_double_member(p, l->data);
+        char bar[41] = "";
+        int n = (int)(v * 40 + 0.5);
+        for (int i = 0; i < n && i < 40; i++)
+            bar[i] = '#';
+        printf("  %-6s %6.1f%%  %s\n", (const char *)l->data, 100 * v, bar);
+    }
+    g_list_free(keys);
+    if (json_object_has_member(r, "saliency"))
+        printf("  saliency map: %s\n", json_object_get_string_member(r, "saliency"));
+}
+
+static void count_and_show(JsonObject *r)
+{
+    if (json_object_has_member(r, "error"))
+        n_failed++;
+    show(r);
+}
+
+static void count_only(JsonObject *r)
+{
+    if (json_object_has_member(r, "error"))
+        n_failed++;
+}
+
+static gboolean json_mode;
+
+static void on_result(JsonObject *r)
+{
+    if (json_mode) {
+        count_only(r);
+        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+        json_node_set_object(n, r);
+        char *s = json_to_string(n, FALSE);
+        printf("%s\n", s);
+        g_free(s);
+        json_node_unref(n);
+    } else {
+        count_and_show(r);
+    }
+}
+
+int cli_predict(int argc, char **argv)
+{
+    dg_predict_config *c = dg_predict_config_new();
+    char *model = NULL, *saliency = NULL;
+    char **images = NULL;
+    int threads = 1;
+    gboolean json = FALSE, tta = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
+        {"saliency", 0, 0, G_OPTION_ARG_FILENAME, &saliency, "Write a Grad-CAM overlay of the top class as PNG (one image)", "OUT.png"},
+        {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default 1)", "N"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per image on stdout", NULL},
+        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..."},
+        {NULL}};
+    GOptionContext *oc = g_option_context_new("IMAGE... - classify lesion images (a research demonstration, not a diagnosis)");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+        g_option_context_free(oc);
+        dg_predict_config_free(c);
+        return cli_fail_error(error);
+    }
+    g_option_context_free(oc);
+    if (!images || !images[0]) {
+        g_free(model), g_free(saliency), g_strfreev(images);
+        dg_predict_config_free(c);
+        return cli_fail("predict needs at least one IMAGE");
+    }
+    if (saliency && images[1]) {
+        g_free(model), g_free(saliency), g_strfreev(images);
+        dg_predict_config_free(c);
+        return cli_fail("--saliency writes one file: give a single IMAGE");
+    }
+    c->model = model;
+    c->images = images;
+    c->tta = tta;
+    c->saliency = saliency != NULL;
+    c->saliency_out = saliency;
+    c->threads = threads;
+    json_mode = json;
+    n_failed = 0;
+    /* results are printed by on_result in both modes (the sink's json mode
+     * would print them too, so it is told "not json") */
+    cli_job_sink *sink = cli_job_sink_new_results(FALSE, on_result);
+    dg_job *job = dg_job_new(&dg_job_predict, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    if (rc == 0 && n_failed > 0)
+        rc = 1; /* some image could not be read: said on stderr / in its JSON */
+    return rc;
+}

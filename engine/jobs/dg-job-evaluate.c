@@ -1,0 +1,381 @@
+/* dg-job-evaluate.c: the evaluate and predict jobs of a trained classifier. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "jobs/dg-job-cnn-private.h"
+#include "jobs/dg-job-util.h"
+#include "models/dg-metrics.h"
+
+#define EVAL_BATCH 64
+
+/* The classifier to use: the given file, or the bundled default. */
+dg_cnn *dg_job_load_classifier(const char *path, int max_batch, char **used_path, GError **error)
+{
+    char *p = path ? g_strdup(path) : dg_find_resource("models/classifier.safetensors");
+    if (!p) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "no classifier model given and no bundled default found "
+                    "(resources/models/classifier.safetensors)");
+        return NULL;
+    }
+    dg_cnn *cnn = dg_cnn_load(p, max_batch, error);
+    if (cnn && used_path)
+        *used_path = p;
+    else
+        g_free(p);
+    return cnn;
+}
+
+int *dg_job_class_map(dg_job *job, const dg_dataset *ds, const dg_cnn *cnn)
+{
+    int *map = g_new(int, ds->n_classes);
+    for (int c = 0; c < ds->n_classes; c++) {
+        map[c] = dg_cnn_class_index(cnn, ds->classes[c].id);
+        if (map[c] < 0 && job)
+            dg_job_message(job, "warning",
+                           "class '%s' of the data set is not a class of the model; its images "
+                           "are left out",
+                           ds->classes[c].id);
+    }
+    return map;
+}
+
+JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
+                                const int *idx, int n, gboolean tta, uint64_t seed, float **probs_out,
+                                int **labels_out, int *n_out)
+{
+    const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
+    const long img = 3L * S * S;
+    int *map = dg_job_class_map(job, ds, cnn);
+    int *use = g_new(int, MAX(n, 1)), m = 0;
+    for (int i = 0; i < n; i++)
+        if (map[ds->items[idx[i]].cls] >= 0)
+            use[m++] = idx[i];
+    float *x = g_new(float, EVAL_BATCH * img), *probs = g_new(float, (long)MAX(m, 1) * K);
+    int *labels = g_new(int, MAX(m, 1));
+    dg_rate rate;
+    dg_rate_init(&rate);
+    JsonNode *res = NULL;
+    for (int i0 = 0; i0 < m; i0 += EVAL_BATCH) {
+        if (job && !dg_job_continue(job))
+            goto out;
+        int b = MIN(EVAL_BATCH, m - i0);
+        for (int i = 0; i < b; i++) {
+            dg_image_to_float(dg_dataset_image(ds, use[i0 + i]), S, x + i * img);
+            labels[i0 + i] = map[ds->items[use[i0 + i]].cls];
+        }
+        dg_cnn_predict(cnn, ctx, x, b, tta, probs + (long)i0 * K);
+        if (job) {
+            double spp = dg_rate_tick(&rate);
+            dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = i0 + b, .total = m,
+                           .rate = b / MAX(spp, 1e-9), .eta = spp * (m - i0 - b) / b};
+            dg_job_emit(job, &ev);
+        }
+    }
+    dg_metrics *met = dg_metrics_compute(m, K, probs, labels, seed, DG_METRICS_N_BOOT);
+    if (met) {
+        res = dg_metrics_to_json(met, (const char *const *)cnn->class_ids);
+        dg_metrics_free(met);
+    }
+out:
+    if (probs_out && res) {
+        *probs_out = probs;
+        probs = NULL;
+    }
+    if (labels_out && res) {
+        *labels_out = labels;
+        labels = NULL;
+    }
+    if (n_out)
+        *n_out = m;
+    g_free(probs), g_free(labels), g_free(x), g_free(use), g_free(map);
+    return res;
+}
+
+/* ---- evaluate --------------------------------------------------------------------- */
+
+dg_evaluate_config *dg_evaluate_config_new(void)
+{
+    dg_evaluate_config *c = g_new0(dg_evaluate_config, 1);
+    c->split = g_strdup("test");
+    c->split_seed = 1;
+    return c;
+}
+
+void dg_evaluate_config_free(void *p)
+{
+    dg_evaluate_config *c = p;
+    if (!c)
+        return;
+    g_free(c->model);
+    g_free(c->data);
+    g_free(c->split);
+    g_free(c->cache_dir);
+    g_free(c);
+}
+
+static gboolean evaluate_run(dg_job *job, void *config, GError **error)
+{
+    dg_evaluate_config *cfg = config;
+    const char *split = cfg->split ? cfg->split : "test";
+    dg_split which;
+    if (strcmp(split, "test") == 0)
+        which = DG_SPLIT_TEST;
+    else if (strcmp(split, "val") == 0)
+        which = DG_SPLIT_VAL;
+    else if (strcmp(split, "all") == 0)
+        which = DG_SPLIT_NONE;
+    else {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "unknown split '%s' (test, val, all)",
+                    split);
+        return FALSE;
+    }
+    dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "evaluating a classifier"};
+    dg_job_emit(job, &ev);
+    char *model = NULL;
+    dg_cnn *cnn = dg_job_load_classifier(cfg->model, EVAL_BATCH, &model, error);
+    if (!cnn)
+        return FALSE;
+    gboolean ok = FALSE;
+    dg_ctx *ctx = NULL;
+    int *idx = NULL;
+    dg_dataset *ds = NULL;
+    if (which == DG_SPLIT_NONE) {
+        /* every image: no split needed (an ImageFolder of other images, say) */
+        dg_load_options opt;
+        dg_load_options_init(&opt);
+        opt.all_classes = cfg->all_classes;
+        opt.size = cnn->cfg.size;
+        opt.cache_dir = cfg->cache_dir;
+        opt.cancel = dg_job_cancel_flag(job);
+        ds = cfg->data ? dg_dataset_load(cfg->data, &opt, error) : NULL;
+        if (!cfg->data)
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no data set given");
+        if (ds && ds->skipped->len > 0) {
+            const dg_skip *first = g_ptr_array_index(ds->skipped, 0);
+            dg_job_message(job, "warning", "%u file(s) skipped, e.g. %s: %s", ds->skipped->len,
+                           first->path, first->reason);
+        }
+    } else {
+        ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
+                                 cfg->split_seed, error);
+    }
+    if (!ds) {
+        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_clear_error(error);
+            ok = TRUE;
+        }
+        goto out;
+    }
+    int n = dg_dataset_indices(ds, which, -1, NULL);
+    idx = g_new(int, MAX(n, 1));
+    dg_dataset_indices(ds, which, -1, idx);
+    ctx = dg_ctx_new(cfg->threads);
+    int used = 0;
+    JsonNode *res = dg_job_evaluate_items(job, cnn, ctx, ds, idx, n, cfg->tta, 1, NULL, NULL, &used);
+    if (!res) {
+        if (dg_job_cancel_requested(job)) {
+            ok = TRUE;
+            goto out;
+        }
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "none of the %d images of the %s split belongs to a class of the model", n, split);
+        goto out;
+    }
+    if (used == 0) {
+        json_node_unref(res);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "none of the %d images of the %s split belongs to a class of the model", n, split);
+        goto out;
+    }
+    JsonObject *o = json_node_get_object(res);
+    json_object_set_string_member(o, "split", split);
+    json_object_set_string_member(o, "model", model);
+    json_object_set_string_member(o, "data", cfg->data);
+    json_object_set_boolean_member(o, "tta", cfg->tta);
+    JsonArray *names = json_array_new();
+    for (int k = 0; k < cnn->cfg.n_classes; k++)
+        json_array_add_string_element(names, cnn->class_names[k]);
+    json_object_set_array_member(o, "class_names", names);
+    char *js = json_to_string(res, TRUE);
+    json_node_unref(res);
+    dg_event rv = {.kind = DG_EVENT_RESULT, .eta = -1, .json = js};
+    dg_job_emit(job, &rv);
+    g_free(js);
+    ok = TRUE;
+out:
+    g_free(idx);
+    dg_dataset_free(ds);
+    dg_ctx_free(ctx);
+    dg_cnn_free(cnn);
+    g_free(model);
+    return ok;
+}
+
+const dg_job_kind dg_job_evaluate = {"evaluate", evaluate_run, dg_evaluate_config_free};
+
+/* ---- predict ---------------------------------------------------------------------- */
+
+dg_predict_config *dg_predict_config_new(void)
+{
+    return g_new0(dg_predict_config, 1);
+}
+
+void dg_predict_config_free(void *p)
+{
+    dg_predict_config *c = p;
+    if (!c)
+        return;
+    g_free(c->model);
+    g_strfreev(c->images);
+    g_free(c->saliency_out);
+    g_free(c);
+}
+
+/* Side of the saliency overlay: the prepared photo at 4x the model's size. */
+#define SALIENCY_SCALE 4
+
+static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict_config *cfg,
+                         const char *path, gboolean single, GError **error)
+{
+    const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
+    char *display = g_filename_display_name(path);
+    GError *e = NULL;
+    GdkPixbuf *pb = NULL;
+    uint8_t *chw = g_new(uint8_t, 3L * S * S);
+    float *x = g_new(float, 3L * S * S), *probs = g_new(float, K);
+    char *out = NULL;
+    /* decode once; the model's input and the overlay's backdrop come from it */
+    gchar *bytes = NULL;
+    gsize len = 0;
+    if (g_file_get_contents(path, &bytes, &len, &e)) {
+        if (dg_image_prepare_data(bytes, len, S, chw, &e) && cfg->saliency) {
+            /* the same bytes again, at full size, as the overlay's backdrop (their
+             * dimensions were checked by dg_image_prepare_data) */
+            GInputStream *in = g_memory_input_stream_new_from_data(bytes, (gssize)len, NULL);
+            pb = gdk_pixbuf_new_from_stream(in, NULL, NULL);
+            g_object_unref(in);
+        }
+    }
+    if (e) {
+        JsonBuilder *b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "image");
+        json_builder_add_string_value(b, display);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, e->message);
+        json_builder_end_object(b);
+        JsonNode *r = json_builder_get_root(b);
+        out = json_to_string(r, FALSE);
+        json_node_unref(r);
+        g_object_unref(b);
+        g_error_free(e);
+        goto done;
+    }
+    dg_image_to_float(chw, S, x);
+    int top = 0;
+    float *cam = NULL;
+    dg_cnn_predict(cnn, ctx, x, 1, cfg->tta, probs);
+    for (int k = 1; k < K; k++)
+        if (probs[k] > probs[top])
+            top = k;
+    if (cfg->saliency) {
+        cam = g_new(float, (long)S * S);
+        dg_cnn_gradcam(cnn, ctx, x, top, cam, NULL);
+    }
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "image");
+    json_builder_add_string_value(b, display);
+    json_builder_set_member_name(b, "top");
+    json_builder_add_string_value(b, cnn->class_ids[top]);
+    json_builder_set_member_name(b, "top_name");
+    json_builder_add_string_value(b, cnn->class_names[top]);
+    json_builder_set_member_name(b, "probabilities");
+    json_builder_begin_object(b);
+    for (int k = 0; k < K; k++) {
+        json_builder_set_member_name(b, cnn->class_ids[k]);
+        json_builder_add_double_value(b, probs[k]);
+    }
+    json_builder_end_object(b);
+    if (cam) {
+        const int D = S * SALIENCY_SCALE;
+        uint8_t *big = g_new(uint8_t, 3L * D * D), *rgb = g_new(uint8_t, 3L * D * D);
+        GError *pe = NULL;
+        if (!pb || !dg_image_prepare_pixbuf(pb, D, big, &pe)) {
+            /* cannot happen after a successful decode; fall back to the small image */
+            g_clear_error(&pe);
+            for (int c = 0; c < 3; c++)
+                for (int yy = 0; yy < D; yy++)
+                    for (int xx = 0; xx < D; xx++)
+                        big[((long)c * D + yy) * D + xx] =
+                            chw[((long)c * S + yy / SALIENCY_SCALE) * S + xx / SALIENCY_SCALE];
+        }
+        for (long p = 0; p < (long)D * D; p++)
+            for (int c = 0; c < 3; c++)
+                rgb[3 * p + c] = big[c * (long)D * D + p];
+        uint8_t *ov = dg_cam_overlay(rgb, D, D, cam, S, 0.6f);
+        const char *written = NULL;
+        if (single && cfg->saliency_out) {
+            if (!dg_write_png(cfg->saliency_out, ov, D, D, error)) {
+                g_free(big), g_free(rgb), g_free(ov), g_free(cam);
+                json_builder_end_object(b);
+                g_object_unref(b);
+                goto done;
+            }
+            written = cfg->saliency_out;
+            json_builder_set_member_name(b, "saliency");
+            json_builder_add_string_value(b, cfg->saliency_out);
+        }
+        dg_event ev = {.kind = DG_EVENT_IMAGE, .eta = -1, .width = D, .height = D, .rgb = ov,
+                       .path = written, .message = display};
+        dg_job_emit(job, &ev);
+        g_free(big), g_free(rgb), g_free(ov);
+    }
+    g_free(cam);
+    json_builder_end_object(b);
+    JsonNode *r = json_builder_get_root(b);
+    out = json_to_string(r, FALSE);
+    json_node_unref(r);
+    g_object_unref(b);
+done:
+    if (pb)
+        g_object_unref(pb);
+    g_free(bytes), g_free(chw), g_free(x), g_free(probs), g_free(display);
+    return out;
+}
+
+static gboolean predict_run(dg_job *job, void *config, GError **error)
+{
+    dg_predict_config *cfg = config;
+    int n = cfg->images ? (int)g_strv_length(cfg->images) : 0;
+    if (n == 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no image given");
+        return FALSE;
+    }
+    dg_cnn *cnn = dg_job_load_classifier(cfg->model, 1, NULL, error);
+    if (!cnn)
+        return FALSE;
+    dg_ctx *ctx = dg_ctx_new(cfg->threads);
+    gboolean ok = TRUE;
+    for (int i = 0; i < n && ok; i++) {
+        if (!dg_job_continue(job))
+            break;
+        char *res = predict_one(job, cnn, ctx, cfg, cfg->images[i], n == 1, error);
+        if (!res) {
+            ok = FALSE;
+            break;
+        }
+        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = res};
+        dg_job_emit(job, &ev);
+        g_free(res);
+        dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = i + 1, .total = n, .eta = -1};
+        dg_job_emit(job, &pv);
+    }
+    dg_ctx_free(ctx);
+    dg_cnn_free(cnn);
+    return ok;
+}
+
+const dg_job_kind dg_job_predict = {"predict", predict_run, dg_predict_config_free};

@@ -1,0 +1,506 @@
+/* test-cnn-job: the classifier jobs end to end on a tiny generated data set:
+ * training (exact resume with dropout, cancel with a checkpoint, divergence),
+ * evaluation, prediction (with a bad file and a saliency map), and, with a
+ * tiny GAN, the ablation and the GAN quality scores. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "jobs-test-util.h"
+#include "jobs/dg-job-cnn.h"
+#include "jobs/dg-job-gan.h"
+#include "models/dg-classifier.h"
+#include "models/dg-safetensors.h"
+
+static char *tmp, *data;
+
+static dg_cnn_train_config *tiny(const char *out, int steps)
+{
+    dg_cnn_train_config *c = dg_cnn_train_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, out, NULL);
+    c->steps = steps;
+    c->eval_every = 4;
+    c->batch = 8;
+    c->size = 32;
+    c->width = 8;
+    c->threads = 2;
+    c->seed = 5;
+    c->cache_dir = g_strdup("");
+    return c;
+}
+
+static JsonObject *parse_object(const char *json, JsonNode **keep)
+{
+    g_assert_nonnull(json);
+    *keep = json_from_string(json, NULL);
+    g_assert_nonnull(*keep);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(*keep));
+    return json_node_get_object(*keep);
+}
+
+static void test_exact_resume(void)
+{
+    jt_sink a, b;
+    jt_sink_init(&a);
+    jt_sink_init(&b);
+    GError *error = NULL;
+    {
+        dg_job_state st_ = jt_run(&dg_job_cnn_train, tiny("full", 10), &a, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpuint(a.steps->len, ==, 10);
+    g_assert_cmpint(a.results, ==, 1);
+    /* the same run stopped after step 6 and resumed; dermanet has dropout, so
+     * its random stream must be part of the checkpoint */
+    b.cancel_at = 6; /* stop in the middle of a validation round */
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, tiny("halves", 10), &b, &error), ==,
+                    DG_JOB_CANCELLED);
+    g_assert_no_error(error);
+    b.cancel_at = 0;
+    dg_cnn_train_config *c = tiny("halves", 10);
+    c->resume = TRUE;
+    {
+        dg_job_state st_ = jt_run(&dg_job_cnn_train, c, &b, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpuint(b.steps->len, ==, 10);
+    for (guint i = 0; i < 10; i++)
+        g_assert_cmpint(g_array_index(b.steps, gint64, i), ==, (gint64)i + 1);
+    /* every step's loss and learning rate are identical */
+    g_assert_cmpmem(a.values->data, a.values->len * sizeof(double), b.values->data,
+                    b.values->len * sizeof(double));
+    /* and so is the history, including the epoch that straddled the stop */
+    char *ha = NULL, *hb = NULL;
+    char *pa = g_build_filename(tmp, "full", "history.csv", NULL);
+    char *pb = g_build_filename(tmp, "halves", "history.csv", NULL);
+    g_assert_true(g_file_get_contents(pa, &ha, NULL, NULL));
+    g_assert_true(g_file_get_contents(pb, &hb, NULL, NULL));
+    g_assert_cmpstr(ha, ==, hb);
+    g_assert_nonnull(strstr(ha, "epoch,train_loss"));
+    g_free(ha), g_free(hb), g_free(pa), g_free(pb);
+
+    /* the run folder refuses a second, fresh training */
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, tiny("full", 10), &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "--resume"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    jt_sink_clear(&a);
+    jt_sink_clear(&b);
+}
+
+static void test_bad_settings(void)
+{
+    GError *error = NULL;
+    jt_sink s;
+    jt_sink_init(&s);
+    dg_cnn_train_config *c = tiny("bad-arch", 4);
+    g_free(c->arch);
+    c->arch = g_strdup("resnet9000");
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "resnet9000"));
+    g_clear_error(&error);
+    c = tiny("bad-size", 4);
+    c->size = 50;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "50"));
+    g_clear_error(&error);
+    /* a learning rate that cannot work: stops with a clear message, keeps nothing broken */
+    c = tiny("diverge", 30);
+    c->lr = 1e30;
+    c->label_smoothing = 0;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED);
+    g_assert_nonnull(strstr(error->message, "diverged"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+}
+
+/* A classifier trained for the evaluation and prediction tests. */
+static char *trained_model(void)
+{
+    static char *model;
+    if (!model) {
+        jt_sink s;
+        jt_sink_init(&s);
+        GError *error = NULL;
+        dg_cnn_train_config *c = tiny("model", 40);
+        g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        jt_sink_clear(&s);
+        model = g_build_filename(tmp, "model", "model.safetensors", NULL);
+    }
+    return model;
+}
+
+static void test_evaluate(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    c->cache_dir = g_strdup("");
+    g_free(c->split);
+    c->split = g_strdup("all");
+    {
+        dg_job_state st_ = jt_run(&dg_job_evaluate, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpint(s.results, ==, 1);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    const char *keys[] = {"accuracy", "balanced_accuracy", "macro_f1", "auc_macro", "ece"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        double v = json_object_get_double_member(o, keys[i]);
+        g_assert_true(v >= 0.0 && v <= 1.0);
+    }
+    g_assert_cmpint(json_object_get_int_member(o, "n"), ==, 3 * 16 + 8);
+    /* the classes are easy: a trained model beats chance by far */
+    g_assert_cmpfloat(json_object_get_double_member(o, "balanced_accuracy"), >, 0.5);
+    JsonObject *cm = json_object_get_object_member(o, "confusion_matrix");
+    JsonArray *labels = json_object_get_array_member(cm, "labels");
+    JsonArray *rows = json_object_get_array_member(cm, "matrix");
+    g_assert_cmpuint(json_array_get_length(labels), ==, 4);
+    JsonObject *pc = json_object_get_object_member(o, "per_class");
+    gint64 total = 0, diag = 0;
+    for (guint i = 0; i < 4; i++) {
+        JsonArray *r = json_array_get_array_element(rows, i);
+        gint64 row = 0;
+        for (guint j = 0; j < 4; j++) {
+            row += json_array_get_int_element(r, j);
+            if (i == j)
+                diag += json_array_get_int_element(r, j);
+        }
+        /* rows are true classes: each sums to that class's support */
+        JsonObject *k = json_object_get_object_member(pc, json_array_get_string_element(labels, i));
+        g_assert_cmpint(row, ==, json_object_get_int_member(k, "support"));
+        total += row;
+    }
+    g_assert_cmpint(total, ==, 56);
+    g_assert_cmpfloat_with_epsilon(json_object_get_double_member(o, "accuracy"), diag / 56.0, 1e-9);
+    json_node_unref(keep);
+
+    /* an unknown split and a model that is not a model are clear errors */
+    c = dg_evaluate_config_new();
+    c->model = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    g_free(c->split);
+    c->split = g_strdup("training");
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "training"));
+    g_clear_error(&error);
+    char *junk = g_build_filename(tmp, "junk.safetensors", NULL);
+    g_assert_true(g_file_set_contents(junk, "not a model at all", -1, NULL));
+    c = dg_evaluate_config_new();
+    c->model = junk;
+    c->data = g_strdup(data);
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+}
+
+typedef struct {
+    GPtrArray *results;
+    int images, image_w;
+} predict_sink;
+
+static void on_predict(const dg_event *ev, void *user)
+{
+    predict_sink *p = user;
+    if (ev->kind == DG_EVENT_RESULT)
+        g_ptr_array_add(p->results, g_strdup(ev->json));
+    else if (ev->kind == DG_EVENT_IMAGE) {
+        p->images++;
+        p->image_w = ev->width;
+    }
+}
+
+static void test_predict(void)
+{
+    predict_sink p = {g_ptr_array_new_with_free_func(g_free), 0, 0};
+    char *good = g_build_filename(data, "bcc", "img-03.png", NULL);
+    char *bad = g_build_filename(tmp, "notes.jpg", NULL);
+    g_assert_true(g_file_set_contents(bad, "this is text, not a JPEG", -1, NULL));
+    char *sal = g_build_filename(tmp, "saliency.png", NULL);
+    dg_predict_config *c = dg_predict_config_new();
+    c->model = g_strdup(trained_model());
+    c->images = g_new0(char *, 3);
+    c->images[0] = g_strdup(good);
+    c->images[1] = g_strdup(bad);
+    c->saliency = TRUE;
+    dg_job *job = dg_job_new(&dg_job_predict, c, on_predict, &p);
+    GError *error = NULL;
+    g_assert_cmpint(dg_job_run(job, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    dg_job_free(job);
+    g_assert_cmpuint(p.results->len, ==, 2);
+    JsonNode *keep;
+    JsonObject *o = parse_object(g_ptr_array_index(p.results, 0), &keep);
+    JsonObject *pr = json_object_get_object_member(o, "probabilities");
+    g_assert_cmpuint(json_object_get_size(pr), ==, 4);
+    double sum = 0, best = -1;
+    const char *top = json_object_get_string_member(o, "top");
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel"};
+    for (int k = 0; k < 4; k++) {
+        double v = json_object_get_double_member(pr, ids[k]);
+        g_assert_true(v >= 0 && v <= 1);
+        sum += v;
+        best = MAX(best, v);
+    }
+    g_assert_cmpfloat_with_epsilon(sum, 1.0, 1e-5);
+    g_assert_cmpfloat(json_object_get_double_member(pr, top), ==, best);
+    json_node_unref(keep);
+    /* the text file is reported, not fatal */
+    o = parse_object(g_ptr_array_index(p.results, 1), &keep);
+    g_assert_true(json_object_has_member(o, "error"));
+    g_assert_false(json_object_has_member(o, "probabilities"));
+    json_node_unref(keep);
+    g_assert_cmpint(p.images, ==, 1);
+    g_assert_cmpint(p.image_w, ==, 4 * 32);
+
+    /* a single image with saliency writes the overlay */
+    g_ptr_array_set_size(p.results, 0);
+    c = dg_predict_config_new();
+    c->model = g_strdup(trained_model());
+    c->images = g_new0(char *, 2);
+    c->images[0] = g_strdup(good);
+    c->saliency = TRUE;
+    c->saliency_out = g_strdup(sal);
+    job = dg_job_new(&dg_job_predict, c, on_predict, &p);
+    g_assert_cmpint(dg_job_run(job, &error), ==, DG_JOB_SUCCEEDED);
+    dg_job_free(job);
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(sal, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(gdk_pixbuf_get_width(pb), ==, 128);
+    g_assert_cmpint(gdk_pixbuf_get_height(pb), ==, 128);
+    g_object_unref(pb);
+    g_ptr_array_unref(p.results);
+    g_free(good), g_free(bad), g_free(sal);
+}
+
+static void test_gradcam_finite(void)
+{
+    GError *error = NULL;
+    dg_cnn *cnn = dg_cnn_load(trained_model(), 1, &error);
+    g_assert_no_error(error);
+    const int S = cnn->cfg.size;
+    float *x = g_new(float, 3 * S * S), *cam = g_new(float, S * S), probs[4];
+    dg_rng r;
+    dg_rng_seed(&r, 3);
+    dg_rng_fill_normal(&r, x, 3L * S * S, 0, 0.5f);
+    for (int k = 0; k < 4; k++) {
+        dg_ctx *ctx = dg_ctx_new(1);
+        dg_cnn_gradcam(cnn, ctx, x, k, cam, probs);
+        dg_ctx_free(ctx);
+        float mx = 0;
+        for (int i = 0; i < S * S; i++) {
+            g_assert_true(cam[i] >= 0.0f && cam[i] <= 1.0f);
+            mx = MAX(mx, cam[i]);
+        }
+        /* normalised to 1 at its peak, unless the map is empty */
+        g_assert_true(mx == 0.0f || fabsf(mx - 1.0f) < 1e-5f);
+    }
+    g_free(x), g_free(cam);
+    dg_cnn_free(cnn);
+}
+
+/* A tiny generator trained on the same data, for the ablation and scores. */
+static char *tiny_generator(void)
+{
+    static char *gen;
+    if (!gen) {
+        dg_gan_train_config *c = dg_gan_train_config_new();
+        c->data = g_strdup(data);
+        c->out = g_build_filename(tmp, "gan", NULL);
+        g_free(c->preset);
+        c->preset = g_strdup("tiny");
+        c->steps = 6;
+        c->threads = 2;
+        c->cache_dir = g_strdup("");
+        jt_sink s;
+        jt_sink_init(&s);
+        GError *error = NULL;
+        g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        jt_sink_clear(&s);
+        gen = g_build_filename(tmp, "gan", "generator.safetensors", NULL);
+    }
+    return gen;
+}
+
+static void test_ablation(void)
+{
+    char *out = g_build_filename(tmp, "ablation", NULL);
+    dg_ablation_config *c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    {
+        dg_job_state st_ = jt_run(&dg_job_ablation, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpint(s.results, ==, 1); /* the sub-jobs' results are not passed on */
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "seeds"), ==, 2);
+    JsonObject *bacc = json_object_get_object_member(json_object_get_object_member(o, "metrics"),
+                                                     "balanced_accuracy");
+    g_assert_true(json_object_has_member(bacc, "real"));
+    g_assert_true(json_object_has_member(bacc, "real+synthetic"));
+    JsonObject *d = json_object_get_object_member(bacc, "difference");
+    double diff = json_object_get_double_member(d, "mean");
+    JsonObject *runs = json_object_get_object_member(o, "runs");
+    JsonArray *ra = json_object_get_array_member(runs, "real"),
+              *rb = json_object_get_array_member(runs, "real+synthetic");
+    g_assert_cmpuint(json_array_get_length(ra), ==, 2);
+    double expect = 0;
+    for (guint i = 0; i < 2; i++)
+        expect += (json_object_get_double_member(json_array_get_object_element(rb, i),
+                                                 "balanced_accuracy") -
+                   json_object_get_double_member(json_array_get_object_element(ra, i),
+                                                 "balanced_accuracy")) / 2;
+    g_assert_cmpfloat_with_epsilon(diff, expect, 1e-9);
+    /* two seeds: the sign-flip p-value takes one of 0.5 and 1 */
+    double p = json_object_get_double_member(d, "p_sign_flip");
+    g_assert_true(p == 0.5 || p == 1.0);
+    json_node_unref(keep);
+    /* same number of optimizer steps in both arms, of the same seed */
+    for (int seed = 1; seed <= 2; seed++) {
+        char *h1 = g_strdup_printf("%s/real-seed%d/checkpoint.safetensors", out, seed);
+        char *h2 = g_strdup_printf("%s/synthetic-seed%d/checkpoint.safetensors", out, seed);
+        gint64 steps[2];
+        for (int k = 0; k < 2; k++) {
+            dg_st *st = dg_st_load(k ? h2 : h1, &error);
+            g_assert_no_error(error);
+            const dg_st_tensor *t = dg_st_find(st, "state");
+            g_assert_nonnull(t);
+            memcpy(&steps[k], t->data, 8);
+            dg_st_free(st);
+        }
+        g_assert_cmpint(steps[0], ==, steps[1]);
+        g_assert_cmpint(steps[0], >, 0);
+        g_free(h1), g_free(h2);
+    }
+    const char *files[] = {"ablation.json", "report.md", "recall.png", "curves.png",
+                           "confusion-real.png", "confusion-synthetic.png",
+                           "synthetic-images-seed1/manifest.json"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *f = g_build_filename(out, files[i], NULL);
+        g_assert_true(g_file_test(f, G_FILE_TEST_IS_REGULAR));
+        g_free(f);
+    }
+    /* a second run reuses every finished run */
+    jt_sink_clear(&s);
+    jt_sink_init(&s);
+    c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->cache_dir = g_strdup("");
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
+    jt_sink_clear(&s);
+
+    /* a generator trained on another split is refused: it has seen the test images */
+    c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, "ablation-other-split", NULL);
+    c->generator = g_strdup(tiny_generator());
+    c->split_seed = 2;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "split"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(out);
+}
+
+static void test_gan_score(void)
+{
+    dg_gan_score_config *c = dg_gan_score_config_new();
+    c->generator = g_strdup(tiny_generator());
+    c->classifier = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    c->per_class = 24;
+    c->cas = TRUE;
+    c->cas_epochs = 1;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    {
+        dg_job_state st_ = jt_run(&dg_job_gan_score, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpint(s.results, ==, 1);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    JsonObject *pc = json_object_get_object_member(o, "per_class");
+    g_assert_cmpuint(json_object_get_size(pc), ==, 4);
+    JsonObject *k = json_object_get_object_member(pc, "mel");
+    JsonObject *syn = json_object_get_object_member(k, "synthetic");
+    JsonObject *floor = json_object_get_object_member(k, "real_floor");
+    g_assert_cmpfloat(json_object_get_double_member(syn, "frechet"), >=, 0);
+    g_assert_cmpfloat(json_object_get_double_member(floor, "frechet"), >=, 0);
+    /* a 6-step generator is far from the real images: farther than real from real */
+    g_assert_cmpfloat(json_object_get_double_member(syn, "frechet"), >,
+                      json_object_get_double_member(floor, "frechet"));
+    JsonObject *cas = json_object_get_object_member(o, "classification_accuracy_score");
+    g_assert_nonnull(cas);
+    double b = json_object_get_double_member(cas, "balanced_accuracy");
+    g_assert_true(b >= 0 && b <= 1);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmp = g_dir_make_tmp("dg-cnn-job-XXXXXX", NULL);
+    data = jt_make_imagefolder(tmp, 4, 16, 32);
+    /* imbalanced, as real data: akiec keeps 8 images, so balancing has work */
+    for (int i = 8; i < 16; i++) {
+        char *name = g_strdup_printf("img-%02d.png", i);
+        char *p = g_build_filename(data, "akiec", name, NULL);
+        g_unlink(p);
+        g_free(name), g_free(p);
+    }
+    g_test_add_func("/jobs/cnn/exact-resume", test_exact_resume);
+    g_test_add_func("/jobs/cnn/bad-settings", test_bad_settings);
+    g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
+    g_test_add_func("/jobs/cnn/predict", test_predict);
+    g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
+    g_test_add_func("/jobs/cnn/ablation", test_ablation);
+    g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
+    int rc = g_test_run();
+    jt_rm_rf(tmp);
+    g_free(tmp), g_free(data);
+    return rc;
+}
