@@ -1,0 +1,9 @@
+/* dermagan: the GTK 4 application.  Everything it shows comes from the
+ * engine's jobs and data sets; see ui/ for the widgets. */
+#include "dg-application.h"
+
+int main(int argc, char **argv)
+{
+    g_autoptr(DgApplication) app = dg_application_new(G_APPLICATION_DEFAULT_FLAGS);
+    return g_application_run(G_APPLICATION(app), argc, argv);
+}

@@ -1,0 +1,34 @@
+/* dg-diagnose-view.h: the Diagnose view: one photo, four probabilities.
+ *
+ * dg_diagnose_view_open runs the predict job (test-time augmentation and
+ * Grad-CAM) with the session's classifier on one image file: the photo, the
+ * class probabilities as bars, the top class, and a Grad-CAM overlay toggle.
+ * A clear note says that this is a research demonstration, not a medical
+ * device.  An unreadable image or a missing or malformed model is reported in
+ * the window, never a crash. */
+#pragma once
+#include <gtk/gtk.h>
+
+#include "dg-chart.h"
+#include "dg-job-runner.h"
+#include "dg-session.h"
+
+G_BEGIN_DECLS
+
+#define DG_TYPE_DIAGNOSE_VIEW (dg_diagnose_view_get_type())
+G_DECLARE_FINAL_TYPE(DgDiagnoseView, dg_diagnose_view, DG, DIAGNOSE_VIEW, GtkWidget)
+
+void dg_diagnose_view_set_session(DgDiagnoseView *self, DgSession *session);
+/* FALSE (and a toast) when no prediction could be started. */
+gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path);
+void dg_diagnose_view_set_overlay(DgDiagnoseView *self, gboolean overlay);
+
+DgJobRunner *dg_diagnose_view_get_runner(DgDiagnoseView *self);
+DgChart *dg_diagnose_view_get_chart(DgDiagnoseView *self);
+/* The last prediction: number of classes (0: none yet); up to max
+ * probabilities into probs (model order), and the top class id. */
+int dg_diagnose_view_get_probabilities(DgDiagnoseView *self, double *probs, int max);
+const char *dg_diagnose_view_get_top(DgDiagnoseView *self);
+gboolean dg_diagnose_view_has_overlay(DgDiagnoseView *self);
+
+G_END_DECLS

@@ -1,0 +1,143 @@
+/* dg-ui-util.c: small helpers shared by the views. */
+#include "dg-ui-util.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "data/dg-dataset.h"
+
+char *dg_ui_format_duration(double s)
+{
+    if (!(s >= 0) || !isfinite(s))
+        return g_strdup("–");
+    long t = lround(s);
+    if (t < 60)
+        return g_strdup_printf("%ld s", t);
+    if (t < 3600)
+        return g_strdup_printf("%ld min %02ld s", t / 60, t % 60);
+    return g_strdup_printf("%ld h %02ld min", t / 3600, (t % 3600) / 60);
+}
+
+char *dg_ui_format_count(gint64 n)
+{
+    char digits[32];
+    g_snprintf(digits, sizeof digits, "%" G_GINT64_FORMAT, n < 0 ? -n : n);
+    GString *s = g_string_new(n < 0 ? "-" : "");
+    int len = (int)strlen(digits);
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && len > 4)
+            g_string_append(s, "\u2009"); /* thin space */
+        g_string_append_c(s, digits[i]);
+    }
+    return g_string_free(s, FALSE);
+}
+
+const char *dg_ui_class_name(const char *id)
+{
+    return dg_class_display_name(id);
+}
+
+typedef struct {
+    dg_ui_file_fn fn;
+    gpointer user;
+} choose_data;
+
+static void on_choose_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    choose_data *cd = data;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        if (file) {
+            cd->fn(file, cd->user);
+            g_object_unref(file);
+        }
+    }
+    g_free(cd);
+    g_object_unref(dialog);
+}
+
+void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *title,
+                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer user)
+{
+    GtkRoot *root = parent ? gtk_widget_get_root(parent) : NULL;
+    GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
+        title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, action, accept, "_Cancel");
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(dialog), TRUE);
+    if (filter) {
+        gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(dialog), filter);
+        g_object_unref(filter);
+    }
+    choose_data *cd = g_new0(choose_data, 1);
+    cd->fn = fn;
+    cd->user = user;
+    g_signal_connect(dialog, "response", G_CALLBACK(on_choose_response), cd);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
+GtkFileFilter *dg_ui_image_filter(void)
+{
+    GtkFileFilter *f = gtk_file_filter_new();
+    gtk_file_filter_set_name(f, "Images (JPEG, PNG, BMP)");
+    gtk_file_filter_add_mime_type(f, "image/jpeg");
+    gtk_file_filter_add_mime_type(f, "image/png");
+    gtk_file_filter_add_mime_type(f, "image/bmp");
+    gtk_file_filter_add_suffix(f, "jpg");
+    gtk_file_filter_add_suffix(f, "jpeg");
+    gtk_file_filter_add_suffix(f, "png");
+    gtk_file_filter_add_suffix(f, "bmp");
+    return f;
+}
+
+GtkFileFilter *dg_ui_model_filter(void)
+{
+    GtkFileFilter *f = gtk_file_filter_new();
+    gtk_file_filter_set_name(f, "Model files (safetensors)");
+    gtk_file_filter_add_suffix(f, "safetensors");
+    return f;
+}
+
+double dg_ui_json_double(JsonObject *o, const char *member)
+{
+    if (!o || !json_object_has_member(o, member))
+        return NAN;
+    JsonNode *n = json_object_get_member(o, member);
+    if (!n || !JSON_NODE_HOLDS_VALUE(n))
+        return NAN;
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_DOUBLE || t == G_TYPE_INT64 || t == G_TYPE_INT || t == G_TYPE_FLOAT)
+        return json_node_get_double(n);
+    return NAN;
+}
+
+void dg_ui_clear_children(GtkWidget *container)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(container))) {
+        if (GTK_IS_GRID(container))
+            gtk_grid_remove(GTK_GRID(container), child);
+        else if (GTK_IS_BOX(container))
+            gtk_box_remove(GTK_BOX(container), child);
+        else if (GTK_IS_LIST_BOX(container))
+            gtk_list_box_remove(GTK_LIST_BOX(container), child);
+        else
+            gtk_widget_unparent(child);
+    }
+}
+
+void dg_ui_unparent_children(GtkWidget *widget)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(widget)))
+        gtk_widget_unparent(child);
+}
+
+GtkWidget *dg_ui_cell(const char *text, gboolean numeric, const char *css_class)
+{
+    GtkWidget *l = gtk_label_new(text);
+    gtk_label_set_xalign(GTK_LABEL(l), numeric ? 1.0f : 0.0f);
+    if (numeric)
+        gtk_widget_add_css_class(l, "numeric");
+    if (css_class)
+        gtk_widget_add_css_class(l, css_class);
+    return l;
+}

@@ -1,0 +1,35 @@
+/* dg-ui-util.h: small helpers shared by the views (no GObject type here). */
+#pragma once
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* "45 s", "3 min 20 s", "1 h 05 min"; "–" for a negative or unknown time. */
+char *dg_ui_format_duration(double seconds);
+/* n in digits, with a thin space between groups of three from 10 000 up. */
+char *dg_ui_format_count(gint64 n);
+
+/* The display name of a class id ("Melanoma" for "mel"). */
+const char *dg_ui_class_name(const char *id);
+
+typedef void (*dg_ui_file_fn)(GFile *file, gpointer user);
+/* A GtkFileChooserNative; fn is called with the chosen file (never on cancel).
+ * action: OPEN or SELECT_FOLDER (or SAVE).  filter may be NULL. */
+void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *title,
+                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer user);
+/* Filters: images the data sets and Diagnose read; model files. */
+GtkFileFilter *dg_ui_image_filter(void);
+GtkFileFilter *dg_ui_model_filter(void);
+
+/* A JSON number member as a double (NAN when absent, null or not a number). */
+double dg_ui_json_double(JsonObject *o, const char *member);
+
+/* Removes every child of a GtkGrid / GtkBox / GtkListBox. */
+void dg_ui_clear_children(GtkWidget *container);
+/* Unparents every child of a widget (its dispose, after the template's). */
+void dg_ui_unparent_children(GtkWidget *widget);
+/* A label for table cells: xalign 0 (text) or 1 (numbers), optional CSS classes. */
+GtkWidget *dg_ui_cell(const char *text, gboolean numeric, const char *css_class);
+
+G_END_DECLS

@@ -1,0 +1,492 @@
+/* dg-window.c: the main window. */
+#include "dg-window.h"
+
+#include <string.h>
+
+#include "dg-ui-util.h"
+#include "jobs/dg-job-util.h"
+
+struct _DgWindow {
+    AdwApplicationWindow parent_instance;
+
+    AdwToastOverlay *toast_overlay;
+    AdwViewStack *view_stack;
+    GtkImage *busy_icon;
+    DgDatasetView *dataset_view;
+    DgGanView *gan_view;
+    DgGenerateView *generate_view;
+    DgClassifierView *classifier_view;
+    DgDiagnoseView *diagnose_view;
+
+    DgSession *session;
+    GSettings *settings;
+    gboolean close_confirmed; /* asked; closing once the jobs have stopped */
+    GtkWidget *close_dialog;
+    guint n_toasts;
+    char *last_toast;
+};
+
+G_DEFINE_FINAL_TYPE(DgWindow, dg_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* ---- messages -------------------------------------------------------------------------------- */
+
+void dg_window_toast(DgWindow *self, const char *message, gboolean error)
+{
+    g_return_if_fail(DG_IS_WINDOW(self));
+    g_autofree char *esc = g_markup_escape_text(message, -1);
+    AdwToast *t = adw_toast_new(esc);
+    if (error) {
+        adw_toast_set_priority(t, ADW_TOAST_PRIORITY_HIGH);
+        adw_toast_set_timeout(t, 10);
+    }
+    adw_toast_overlay_add_toast(self->toast_overlay, t);
+    self->n_toasts++;
+    g_free(self->last_toast);
+    self->last_toast = g_strdup(message);
+}
+
+static void on_session_toast(DgSession *s, const char *message, gboolean error, DgWindow *self)
+{
+    (void)s;
+    dg_window_toast(self, message, error);
+}
+
+static void on_load_failed(DgSession *s, const char *path, const char *message, DgWindow *self)
+{
+    (void)s;
+    if (!message)
+        return; /* cancelled */
+    g_autofree char *disp = g_filename_display_name(path);
+    g_autofree char *t = g_strdup_printf("Cannot open %s as a data set: %s", disp, message);
+    dg_window_toast(self, t, TRUE);
+}
+
+static void on_dataset_loaded(DgSession *s, GParamSpec *p, DgWindow *self)
+{
+    (void)p;
+    const dg_dataset *ds = dg_session_get_dataset(s);
+    if (ds && ds->skipped->len > 0) {
+        g_autofree char *t = g_strdup_printf("%u files could not be read and were skipped; the "
+                                             "Dataset view lists them with the reasons",
+                                             ds->skipped->len);
+        dg_window_toast(self, t, FALSE);
+    }
+}
+
+static const char *job_title(const char *kind);
+
+static void on_busy(DgSession *s, GParamSpec *p, DgWindow *self)
+{
+    (void)p;
+    /* a still icon, not a spinner: an animation would repaint the window all
+     * the time and take CPU from the training */
+    gboolean busy = dg_session_is_busy(s);
+    gtk_widget_set_visible(GTK_WIDGET(self->busy_icon), busy);
+    if (busy) {
+        g_autoptr(GPtrArray) act = dg_session_get_active(s);
+        GString *tip = g_string_new("Running: ");
+        for (guint i = 0; i < act->len; i++)
+            g_string_append_printf(tip, "%s%s", i ? ", " : "",
+                                   job_title(dg_job_runner_get_name(g_ptr_array_index(act, i))));
+        gtk_widget_set_tooltip_text(GTK_WIDGET(self->busy_icon), tip->str);
+        g_string_free(tip, TRUE);
+    }
+    if (!busy && self->close_confirmed)
+        gtk_window_close(GTK_WINDOW(self)); /* every job has stopped and kept its checkpoint */
+}
+
+/* ---- views ----------------------------------------------------------------------------------- */
+
+void dg_window_show_view(DgWindow *self, const char *name)
+{
+    g_return_if_fail(DG_IS_WINDOW(self));
+    adw_view_stack_set_visible_child_name(self->view_stack, name);
+}
+
+const char *dg_window_get_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return adw_view_stack_get_visible_child_name(self->view_stack);
+}
+
+static gboolean open_path(DgWindow *self, const char *path, GFileType type)
+{
+    if (type == G_FILE_TYPE_DIRECTORY) {
+        dg_session_load_dataset(self->session, path);
+        dg_window_show_view(self, "dataset");
+        return TRUE;
+    }
+    if (type == G_FILE_TYPE_REGULAR) {
+        if (dg_diagnose_view_open(self->diagnose_view, path)) {
+            dg_window_show_view(self, "diagnose");
+            return TRUE;
+        }
+        return FALSE;
+    }
+    g_autofree char *disp = g_filename_display_name(path);
+    g_autofree char *t = g_strdup_printf("%s is neither a folder nor an image file", disp);
+    dg_window_toast(self, t, TRUE);
+    return FALSE;
+}
+
+gboolean dg_window_open_file(DgWindow *self, GFile *file)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), FALSE);
+    g_autofree char *path = g_file_get_path(file);
+    if (!path) {
+        g_autofree char *uri = g_file_get_uri(file);
+        g_autofree char *t = g_strdup_printf("Only local files can be opened, not %s", uri);
+        dg_window_toast(self, t, TRUE);
+        return FALSE;
+    }
+    GFileType type = g_file_query_file_type(file, G_FILE_QUERY_INFO_NONE, NULL);
+    return open_path(self, path, type);
+}
+
+/* ---- drag and drop ----------------------------------------------------------------------------- */
+
+static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, double y,
+                        DgWindow *self)
+{
+    (void)target, (void)x, (void)y;
+    GFile *file = NULL;
+    if (G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST)) {
+        GSList *files = gdk_file_list_get_files(g_value_get_boxed(value));
+        if (files)
+            file = files->data;
+        if (files && files->next)
+            dg_window_toast(self, "Several files were dropped: the first one is opened", FALSE);
+        g_slist_free(files);
+    } else if (G_VALUE_HOLDS(value, G_TYPE_FILE)) {
+        file = g_value_get_object(value);
+    }
+    if (!file) {
+        dg_window_toast(self, "Drop a folder (a data set) or an image file", TRUE);
+        return FALSE;
+    }
+    return dg_window_open_file(self, file);
+}
+
+/* ---- actions ----------------------------------------------------------------------------------- */
+
+static void on_dataset_folder(GFile *file, gpointer data)
+{
+    dg_window_open_file(DG_WINDOW(data), file);
+}
+
+static void act_open_dataset(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    dg_ui_choose(GTK_WIDGET(data), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Open a Data Set",
+                 "_Open", NULL, on_dataset_folder, data);
+}
+
+static char *sample_dir(void)
+{
+    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    return csv ? g_path_get_dirname(csv) : NULL;
+}
+
+static void act_open_sample(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    DgWindow *self = data;
+    g_autofree char *dir = sample_dir();
+    if (!dir) {
+        dg_window_toast(self, "The bundled sample data set is not installed", TRUE);
+        return;
+    }
+    dg_session_load_dataset(self->session, dir);
+    dg_window_show_view(self, "dataset");
+}
+
+static void on_image_file(GFile *file, gpointer data)
+{
+    dg_window_open_file(DG_WINDOW(data), file);
+}
+
+static void act_open_image(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    dg_ui_choose(GTK_WIDGET(data), GTK_FILE_CHOOSER_ACTION_OPEN, "Diagnose an Image", "_Open",
+                 dg_ui_image_filter(), on_image_file, data);
+}
+
+static void act_diagnose_file(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a;
+    DgWindow *self = data;
+    const char *path = g_variant_get_string(p, NULL);
+    if (dg_diagnose_view_open(self->diagnose_view, path))
+        dg_window_show_view(self, "diagnose");
+}
+
+static void act_view(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a;
+    dg_window_show_view(DG_WINDOW(data), g_variant_get_string(p, NULL));
+}
+
+static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    DgWindow *self = data;
+    const char *v = dg_window_get_view(self);
+    if (g_strcmp0(v, "gan") == 0)
+        dg_gan_view_start(self->gan_view, NULL);
+    else if (g_strcmp0(v, "classifier") == 0)
+        dg_classifier_view_train(self->classifier_view, NULL, 0);
+    else if (g_strcmp0(v, "generate") == 0)
+        dg_generate_view_generate(self->generate_view, 0, NULL);
+}
+
+static void act_pause(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    DgWindow *self = data;
+    const char *v = dg_window_get_view(self);
+    if (g_strcmp0(v, "gan") == 0)
+        dg_gan_view_toggle_pause(self->gan_view);
+    else if (g_strcmp0(v, "classifier") == 0)
+        dg_classifier_view_toggle_pause(self->classifier_view);
+}
+
+static void act_stop(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    (void)a, (void)p;
+    DgWindow *self = data;
+    const char *v = dg_window_get_view(self);
+    if (g_strcmp0(v, "gan") == 0)
+        dg_gan_view_stop(self->gan_view);
+    else if (g_strcmp0(v, "classifier") == 0)
+        dg_classifier_view_stop(self->classifier_view);
+    else if (g_strcmp0(v, "generate") == 0)
+        dg_generate_view_stop(self->generate_view);
+}
+
+static const GActionEntry win_actions[] = {
+    {.name = "open-dataset", .activate = act_open_dataset},
+    {.name = "open-sample", .activate = act_open_sample},
+    {.name = "open-image", .activate = act_open_image},
+    {.name = "diagnose-file", .activate = act_diagnose_file, .parameter_type = "s"},
+    {.name = "view", .activate = act_view, .parameter_type = "s"},
+    {.name = "start", .activate = act_start},
+    {.name = "pause", .activate = act_pause},
+    {.name = "stop", .activate = act_stop},
+};
+
+/* ---- closing ------------------------------------------------------------------------------------ */
+
+static const char *job_title(const char *kind)
+{
+    static const char *const map[][2] = {
+        {"gan-train", "GAN training"},     {"cnn-train", "classifier training"},
+        {"gan-generate", "generation"},    {"evaluate", "evaluation"},
+        {"predict", "diagnosis"},          {"ablation", "ablation"},
+        {"gan-score", "GAN scoring"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+        if (g_strcmp0(kind, map[i][0]) == 0)
+            return map[i][1];
+    return kind;
+}
+
+static void on_close_response(AdwMessageDialog *dialog, const char *response, DgWindow *self)
+{
+    (void)dialog;
+    self->close_dialog = NULL;
+    if (g_strcmp0(response, "stop") != 0)
+        return;
+    self->close_confirmed = TRUE;
+    dg_session_cancel_all(self->session);
+    if (!dg_session_is_busy(self->session)) {
+        gtk_window_close(GTK_WINDOW(self));
+        return;
+    }
+    dg_window_toast(self, "Stopping and saving checkpoints…", FALSE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->view_stack), FALSE);
+}
+
+static gboolean on_close_request(GtkWindow *window, gpointer data)
+{
+    (void)data;
+    DgWindow *self = DG_WINDOW(window);
+    int w = 0, h = 0;
+    gtk_window_get_default_size(window, &w, &h);
+    if (w > 0 && h > 0) {
+        g_settings_set_int(self->settings, "window-width", w);
+        g_settings_set_int(self->settings, "window-height", h);
+    }
+    g_settings_set_boolean(self->settings, "window-maximized", gtk_window_is_maximized(window));
+    if (!dg_session_is_busy(self->session)) {
+        dg_session_cancel_load(self->session);
+        return FALSE;
+    }
+    if (self->close_confirmed || self->close_dialog)
+        return TRUE; /* stopping, or already asking */
+    g_autoptr(GPtrArray) act = dg_session_get_active(self->session);
+    GString *what = g_string_new(NULL);
+    for (guint i = 0; i < act->len; i++) {
+        const char *t = job_title(dg_job_runner_get_name(g_ptr_array_index(act, i)));
+        if (strstr(what->str, t))
+            continue;
+        g_string_append_printf(what, "%s%s", what->len ? ", " : "", t);
+    }
+    g_autofree char *body = g_strdup_printf(
+        "Running now: %s. DermaGAN stops it cleanly and keeps its checkpoint, so that a training "
+        "can be resumed later.",
+        what->str);
+    g_string_free(what, TRUE);
+    GtkWidget *d = adw_message_dialog_new(window, "Stop and Close?", body);
+    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(d), "cancel", "_Keep Working", "stop",
+                                     "_Stop and Close", NULL);
+    adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(d), "stop",
+                                               ADW_RESPONSE_DESTRUCTIVE);
+    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(d), "cancel");
+    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(d), "cancel");
+    g_signal_connect(d, "response", G_CALLBACK(on_close_response), self);
+    self->close_dialog = d;
+    gtk_window_present(GTK_WINDOW(d));
+    return TRUE;
+}
+
+/* ---- GObject ------------------------------------------------------------------------------------- */
+
+static void dg_window_dispose(GObject *object)
+{
+    DgWindow *self = DG_WINDOW(object);
+    if (self->session)
+        dg_session_cancel_load(self->session);
+    gtk_widget_dispose_template(GTK_WIDGET(self), DG_TYPE_WINDOW);
+    g_clear_object(&self->session);
+    g_clear_object(&self->settings);
+    G_OBJECT_CLASS(dg_window_parent_class)->dispose(object);
+}
+
+static void dg_window_finalize(GObject *object)
+{
+    DgWindow *self = DG_WINDOW(object);
+    g_free(self->last_toast);
+    G_OBJECT_CLASS(dg_window_parent_class)->finalize(object);
+}
+
+static void dg_window_class_init(DgWindowClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    oc->dispose = dg_window_dispose;
+    oc->finalize = dg_window_finalize;
+    g_type_ensure(DG_TYPE_DATASET_VIEW);
+    g_type_ensure(DG_TYPE_GAN_VIEW);
+    g_type_ensure(DG_TYPE_GENERATE_VIEW);
+    g_type_ensure(DG_TYPE_CLASSIFIER_VIEW);
+    g_type_ensure(DG_TYPE_DIAGNOSE_VIEW);
+    gtk_widget_class_set_template_from_resource(wc, "/org/dermagan/DermaGAN/ui/dg-window.ui");
+    gtk_widget_class_bind_template_child(wc, DgWindow, toast_overlay);
+    gtk_widget_class_bind_template_child(wc, DgWindow, view_stack);
+    gtk_widget_class_bind_template_child(wc, DgWindow, busy_icon);
+    gtk_widget_class_bind_template_child(wc, DgWindow, dataset_view);
+    gtk_widget_class_bind_template_child(wc, DgWindow, gan_view);
+    gtk_widget_class_bind_template_child(wc, DgWindow, generate_view);
+    gtk_widget_class_bind_template_child(wc, DgWindow, classifier_view);
+    gtk_widget_class_bind_template_child(wc, DgWindow, diagnose_view);
+}
+
+static void dg_window_init(DgWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions),
+                                    self);
+    GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
+    GType types[] = {GDK_TYPE_FILE_LIST, G_TYPE_FILE};
+    gtk_drop_target_set_gtypes(drop, types, G_N_ELEMENTS(types));
+    g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+    g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
+}
+
+DgWindow *dg_window_new(GtkApplication *app, GSettings *settings)
+{
+    g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
+    DgWindow *self = g_object_new(DG_TYPE_WINDOW, "application", app, NULL);
+    self->settings = g_object_ref(settings);
+    gtk_window_set_default_size(GTK_WINDOW(self), g_settings_get_int(settings, "window-width"),
+                                g_settings_get_int(settings, "window-height"));
+    if (g_settings_get_boolean(settings, "window-maximized"))
+        gtk_window_maximize(GTK_WINDOW(self));
+    self->session = dg_session_new(settings);
+    g_signal_connect_object(self->session, "toast", G_CALLBACK(on_session_toast), self, 0);
+    g_signal_connect_object(self->session, "load-failed", G_CALLBACK(on_load_failed), self, 0);
+    g_signal_connect_object(self->session, "notify::dataset", G_CALLBACK(on_dataset_loaded), self,
+                            0);
+    g_signal_connect_object(self->session, "notify::busy", G_CALLBACK(on_busy), self, 0);
+    dg_dataset_view_set_session(self->dataset_view, self->session);
+    dg_gan_view_set_session(self->gan_view, self->session);
+    dg_generate_view_set_session(self->generate_view, self->session);
+    dg_classifier_view_set_session(self->classifier_view, self->session);
+    dg_diagnose_view_set_session(self->diagnose_view, self->session);
+    return self;
+}
+
+void dg_window_open_initial(DgWindow *self)
+{
+    g_return_if_fail(DG_IS_WINDOW(self));
+    g_autofree char *last = g_settings_get_string(self->settings, "last-dataset");
+    gboolean first = g_settings_get_boolean(self->settings, "first-run");
+    g_settings_set_boolean(self->settings, "first-run", FALSE);
+    if (!first && last && *last && g_file_test(last, G_FILE_TEST_IS_DIR)) {
+        dg_session_load_dataset(self->session, last);
+        return;
+    }
+    g_autofree char *dir = sample_dir();
+    if (dir)
+        dg_session_load_dataset(self->session, dir);
+}
+
+DgSession *dg_window_get_session(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->session;
+}
+
+guint dg_window_get_n_toasts(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), 0);
+    return self->n_toasts;
+}
+
+const char *dg_window_get_last_toast(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->last_toast;
+}
+
+DgDatasetView *dg_window_get_dataset_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->dataset_view;
+}
+
+DgGanView *dg_window_get_gan_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->gan_view;
+}
+
+DgGenerateView *dg_window_get_generate_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->generate_view;
+}
+
+DgClassifierView *dg_window_get_classifier_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->classifier_view;
+}
+
+DgDiagnoseView *dg_window_get_diagnose_view(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
+    return self->diagnose_view;
+}
