@@ -104,6 +104,7 @@ int cli_cnn(int argc, char **argv)
                 "See also: dermagan-cli evaluate, predict, ablation.\n");
         return argc < 2 ? 2 : 0;
     }
+    g_set_prgname("dermagan-cli cnn train");
     if (strcmp(argv[1], "train") == 0)
         return cnn_train(argc - 1, argv + 1);
     return cli_fail("unknown cnn command '%s' (train)", argv[1]);

@@ -381,6 +381,9 @@ int cli_dataset(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    char *name = g_strdup_printf("dermagan-cli dataset %s", sub);
+    g_set_prgname(name);
+    g_free(name);
     if (strcmp(sub, "info") == 0)
         return cmd_info(argc - 1, argv + 1);
     if (strcmp(sub, "split") == 0)

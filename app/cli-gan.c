@@ -200,6 +200,9 @@ int cli_gan(int argc, char **argv)
                 "  score     per-class quality scores of a generator\n");
         return argc < 2 ? 2 : 0;
     }
+    char *name = g_strdup_printf("dermagan-cli gan %s", argv[1]);
+    g_set_prgname(name);
+    g_free(name);
     if (strcmp(argv[1], "train") == 0)
         return gan_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "generate") == 0)

@@ -77,7 +77,7 @@ int cli_predict(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per image on stdout", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..."},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("IMAGE... - classify lesion images (a research demonstration, not a diagnosis)");
+    GOptionContext *oc = g_option_context_new("- classify lesion images (a research demonstration, not a diagnosis)");
     g_option_context_add_main_entries(oc, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(oc, &argc, &argv, &error)) {

@@ -59,8 +59,13 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; commands[i].name; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            /* "Usage: dermagan-cli predict [OPTION...]" in a command's --help */
+            char *name = g_strdup_printf("dermagan-cli %s", commands[i].name);
+            g_set_prgname(name);
+            g_free(name);
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "dermagan-cli: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
