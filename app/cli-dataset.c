@@ -217,7 +217,7 @@ static int cmd_info(int argc, char **argv)
 {
     dataset_args a = {0};
     GOptionContext *ctx =
-        make_context("dataset info PATH", "Show a data set: layout, classes with image and "
+        make_context("PATH", "Show a data set: layout, classes with image and "
                                           "lesion counts, skipped files with reasons.",
                      &a, FALSE);
     const char *path = NULL;
@@ -250,7 +250,7 @@ static int cmd_split(int argc, char **argv)
 {
     dataset_args a = {.train = 0.70, .val = 0.15};
     GOptionContext *ctx = make_context(
-        "dataset split PATH",
+        "PATH",
         "Split a data set into train/val/test, stratified by class and grouped by lesion, "
         "and show the per-split, per-class counts.",
         &a, TRUE);
