@@ -213,8 +213,29 @@ static void dg_application_init(DgApplication *self)
     (void)self;
 }
 
+/* Without a GPU, GL is Mesa's software rasterizer, which repaints the whole
+ * window on every frame with threads of its own, competing with training;
+ * GTK's cairo renderer repaints only what changed.  GSK_RENDERER still wins. */
+static void pick_renderer(void)
+{
+    if (g_getenv("GSK_RENDERER"))
+        return;
+    gboolean gpu = FALSE;
+    GDir *d = g_dir_open("/dev/dri", 0, NULL);
+    if (d) {
+        const char *n;
+        while ((n = g_dir_read_name(d)))
+            if (g_str_has_prefix(n, "renderD") || g_str_has_prefix(n, "card"))
+                gpu = TRUE;
+        g_dir_close(d);
+    }
+    if (!gpu)
+        g_setenv("GSK_RENDERER", "cairo", FALSE);
+}
+
 DgApplication *dg_application_new(GApplicationFlags extra_flags)
 {
+    pick_renderer();
     return g_object_new(DG_TYPE_APPLICATION, "application-id", DG_APPLICATION_ID, "flags",
                         G_APPLICATION_HANDLES_OPEN | extra_flags, "resource-base-path",
                         "/org/dermagan/DermaGAN", NULL);

@@ -5,7 +5,9 @@
  * (preferences, shortcuts, about, quit) and their accelerators, and the CSS.
  * Activation opens a window on the last data set or the bundled sample;
  * files given on the command line open as a data set (a folder) or in
- * Diagnose (an image). */
+ * Diagnose (an image).  On a machine without a GPU (no /dev/dri render node)
+ * dg_application_new selects GTK's cairo renderer, unless GSK_RENDERER says
+ * otherwise: software GL would repaint the whole window every frame. */
 #pragma once
 #include <adwaita.h>
 

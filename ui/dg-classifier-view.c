@@ -568,6 +568,7 @@ gboolean dg_classifier_view_train(DgClassifierView *self, const char *out, int s
     self->train_runner = dg_job_runner_new(&dg_job_cnn_train, c);
     g_signal_connect(self->train_runner, "event", G_CALLBACK(on_train_event), self);
     g_signal_connect(self->train_runner, "notify::state", G_CALLBACK(on_state), self);
+    dg_job_runner_set_interval(self->train_runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     dg_session_track(self->session, self->train_runner);
     dg_job_runner_start(self->train_runner);
     update_buttons(self);
@@ -803,6 +804,7 @@ gboolean dg_classifier_view_run_ablation(DgClassifierView *self, const char *out
     self->abl_runner = dg_job_runner_new(&dg_job_ablation, c);
     g_signal_connect(self->abl_runner, "event", G_CALLBACK(on_abl_event), self);
     g_signal_connect(self->abl_runner, "notify::state", G_CALLBACK(on_state), self);
+    dg_job_runner_set_interval(self->abl_runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     gtk_progress_bar_set_fraction(self->abl_progress, 0);
     gtk_progress_bar_set_text(self->abl_progress, "starting");
     dg_session_track(self->session, self->abl_runner);

@@ -48,6 +48,12 @@ struct _DgGanView {
 
 G_DEFINE_FINAL_TYPE(DgGanView, dg_gan_view, GTK_TYPE_WIDGET)
 
+int dg_gan_view_sample_every(int total)
+{
+    /* about 20 grids a run; each costs about a training step */
+    return CLAMP(total / 20, 10, 200);
+}
+
 static const char *selected_preset(DgGanView *self)
 {
     guint i = adw_combo_row_get_selected(self->preset_row);
@@ -288,6 +294,7 @@ static void attach_runner(DgGanView *self, DgJobRunner *runner)
     g_set_object(&self->runner, runner);
     g_signal_connect(runner, "event", G_CALLBACK(on_event), self);
     g_signal_connect(runner, "notify::state", G_CALLBACK(on_runner_state), self);
+    dg_job_runner_set_interval(runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     dg_session_track(self->session, runner);
     dg_job_runner_start(runner);
     update_buttons(self);
@@ -337,7 +344,7 @@ gboolean dg_gan_view_start(DgGanView *self, const char *out)
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(self->session);
     int total = c->steps > 0 ? c->steps : preset_steps(c->preset);
-    c->sample_every = CLAMP(total / 25, 1, 200);
+    c->sample_every = dg_gan_view_sample_every(total);
 
     g_free(self->run_dir);
     self->run_dir = g_strdup(c->out);
@@ -474,7 +481,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
     c->split_seed = r->split_seed;
     c->threads = dg_session_get_threads(self->session);
     c->resume = TRUE;
-    c->sample_every = CLAMP(total / 25, 1, 200);
+    c->sample_every = dg_gan_view_sample_every(total);
 
     g_free(self->run_dir);
     self->run_dir = g_strdup(r->folder);

@@ -31,6 +31,10 @@ void dg_gan_view_resume_run(DgGanView *self, const char *folder);
 void dg_gan_view_toggle_pause(DgGanView *self);
 void dg_gan_view_stop(DgGanView *self);
 
+/* Steps between sample grids for a run of total steps (20 a run, at least
+ * 10 and at most 200 steps apart): a grid costs about one training step. */
+int dg_gan_view_sample_every(int total);
+
 /* For tests and the benchmark. */
 DgJobRunner *dg_gan_view_get_runner(DgGanView *self);
 DgChart *dg_gan_view_get_curves_chart(DgGanView *self);

@@ -371,6 +371,7 @@ gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const ch
     self->runner = dg_job_runner_new(&dg_job_gan_generate, c);
     g_signal_connect(self->runner, "event", G_CALLBACK(on_event), self);
     g_signal_connect(self->runner, "notify::state", G_CALLBACK(on_runner_state), self);
+    dg_job_runner_set_interval(self->runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     gtk_progress_bar_set_fraction(self->progress, 0.0);
     gtk_progress_bar_set_text(self->progress, "starting");
     gtk_label_set_text(self->status_label, "Loading the generator…");

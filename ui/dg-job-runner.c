@@ -2,8 +2,13 @@
 #include "dg-job-runner.h"
 
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
-#define DELIVERY_MS 50 /* events reach the main loop in batches, 20 times a second at most */
+#define DELIVERY_MS 50 /* default: events reach the main loop 20 times a second at most */
 
 DgEventCopy *dg_event_copy_new(const dg_event *ev)
 {
@@ -63,10 +68,12 @@ struct _DgJobRunner {
     gboolean cancel_requested;
     char *error;
     guint n_events;
+    gboolean lowered;     /* worker thread only: its priority was lowered */
 
     GMutex mu;            /* guards the fields below (shared with the worker) */
     GPtrArray *queue;     /* of DgEventCopy*, filled by the worker */
     gboolean delivery_pending;
+    guint interval_ms;    /* between deliveries */
     gboolean closed;      /* disposed: the worker's events are dropped */
 };
 
@@ -116,10 +123,27 @@ static gboolean drain(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+void dg_job_runner_lower_thread_priority(void)
+{
+#ifdef __linux__
+    /* Linux's nice value belongs to a thread; threads created later by this
+     * one (the job's compute pool) inherit it */
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (now < DG_JOB_NICE)
+        setpriority(PRIO_PROCESS, (id_t)tid, DG_JOB_NICE);
+#endif
+}
+
 /* Worker thread: copy the event and wake the main loop. */
 static void on_job_event(const dg_event *ev, void *user)
 {
     DgJobRunner *self = user;
+    if (!self->lowered) {
+        /* the first event (STARTED) comes before the job makes its threads */
+        self->lowered = TRUE;
+        dg_job_runner_lower_thread_priority();
+    }
     DgEventCopy *copy = dg_event_copy_new(ev);
     g_mutex_lock(&self->mu);
     if (self->closed) {
@@ -129,11 +153,11 @@ static void on_job_event(const dg_event *ev, void *user)
     }
     g_ptr_array_add(self->queue, copy);
     if (!self->delivery_pending) {
-        /* Deliver in batches, at most DELIVERY_MS apart: a job may emit a
+        /* Deliver in batches, at most interval_ms apart: a job may emit a
          * thousand events a second, and an idle source at any one priority
          * would either starve the frame clock or be starved by it. */
         self->delivery_pending = TRUE;
-        g_timeout_add_full(G_PRIORITY_DEFAULT, DELIVERY_MS, drain, g_object_ref(self),
+        g_timeout_add_full(G_PRIORITY_DEFAULT, self->interval_ms, drain, g_object_ref(self),
                            g_object_unref);
     }
     g_mutex_unlock(&self->mu);
@@ -200,6 +224,7 @@ static void dg_job_runner_init(DgJobRunner *self)
     g_mutex_init(&self->mu);
     self->queue = g_ptr_array_new();
     self->state = DG_JOB_READY;
+    self->interval_ms = DELIVERY_MS;
 }
 
 DgJobRunner *dg_job_runner_new(const dg_job_kind *kind, void *config)
@@ -207,6 +232,14 @@ DgJobRunner *dg_job_runner_new(const dg_job_kind *kind, void *config)
     DgJobRunner *self = g_object_new(DG_TYPE_JOB_RUNNER, NULL);
     self->job = dg_job_new(kind, config, on_job_event, self);
     return self;
+}
+
+void dg_job_runner_set_interval(DgJobRunner *self, guint ms)
+{
+    g_return_if_fail(DG_IS_JOB_RUNNER(self));
+    g_mutex_lock(&self->mu);
+    self->interval_ms = CLAMP(ms, 1, 2000);
+    g_mutex_unlock(&self->mu);
 }
 
 void dg_job_runner_start(DgJobRunner *self)
