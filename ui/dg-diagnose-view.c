@@ -8,6 +8,7 @@
 #include "jobs/dg-job-cnn.h"
 
 #define MAX_CLASSES 32
+#define PHOTO_MAX 1600 /* the shown photo's longest side */
 
 struct _DgDiagnoseView {
     GtkWidget parent_instance;
@@ -79,11 +80,18 @@ static void photo_thread(GTask *task, gpointer src, gpointer data, GCancellable 
                                 w > 0 ? "the image is too large" : "not a readable image");
         return;
     }
-    GdkTexture *t = gdk_texture_new_from_filename(data, &error); /* thread-safe */
-    if (!t)
+    /* at most PHOTO_MAX pixels a side, upright as the camera meant it */
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file_at_scale(data, MIN(w, PHOTO_MAX), MIN(h, PHOTO_MAX),
+                                                      TRUE, &error);
+    if (!pb) {
         g_task_return_error(task, error);
-    else
-        g_task_return_pointer(task, t, g_object_unref);
+        return;
+    }
+    GdkPixbuf *up = gdk_pixbuf_apply_embedded_orientation(pb);
+    g_object_unref(pb);
+    GdkTexture *t = gdk_texture_new_for_pixbuf(up); /* an immutable copy: thread-safe */
+    g_object_unref(up);
+    g_task_return_pointer(task, t, g_object_unref);
 }
 
 static void photo_done(GObject *src, GAsyncResult *res, gpointer data)

@@ -349,6 +349,10 @@ gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const ch
                          "Balancing needs a data set: open one, or generate N per class");
         return FALSE;
     }
+    /* the controls show what runs */
+    adw_combo_row_set_selected(self->mode_row, per_class > 0 ? 1 : 0);
+    if (per_class > 0)
+        gtk_spin_button_set_value(self->count_spin, per_class);
     dg_gan_generate_config *c = dg_gan_generate_config_new();
     c->model = g_strdup(model);
     c->out = out ? g_strdup(out) : dg_session_new_run_dir(self->session, "synthetic");

@@ -137,11 +137,20 @@ static void load_done(GObject *source, GAsyncResult *res, gpointer data)
     g_free(path);
 }
 
+static void drop_load(DgSession *self)
+{
+    g_atomic_int_set(&self->load->cancel, 1);
+    g_clear_handle_id(&self->load_poll, g_source_remove);
+    self->load = NULL;
+    g_clear_object(&self->load_task); /* its completion is ignored */
+}
+
 void dg_session_load_dataset(DgSession *self, const char *path)
 {
     g_return_if_fail(DG_IS_SESSION(self));
     g_return_if_fail(path != NULL);
-    dg_session_cancel_load(self);
+    if (self->load_task)
+        drop_load(self); /* superseded: the new load's signals follow */
     load_state *ls = g_new0(load_state, 1);
     g_mutex_init(&ls->mu);
     ls->path = g_strdup(path);
@@ -162,10 +171,9 @@ void dg_session_cancel_load(DgSession *self)
     g_return_if_fail(DG_IS_SESSION(self));
     if (!self->load_task)
         return;
-    g_atomic_int_set(&self->load->cancel, 1);
-    g_clear_handle_id(&self->load_poll, g_source_remove);
-    self->load = NULL;
-    g_clear_object(&self->load_task); /* its completion is ignored */
+    g_autofree char *path = g_strdup(self->load->path);
+    drop_load(self);
+    g_signal_emit(self, signals[SIGNAL_LOAD_FAILED], 0, path, NULL);
 }
 
 gboolean dg_session_is_loading(DgSession *self)
@@ -346,7 +354,8 @@ void dg_session_toast(DgSession *self, gboolean error, const char *fmt, ...)
 static void dg_session_dispose(GObject *object)
 {
     DgSession *self = DG_SESSION(object);
-    dg_session_cancel_load(self);
+    if (self->load_task)
+        drop_load(self);
     if (self->active) {
         for (guint i = 0; i < self->active->len; i++)
             g_signal_handlers_disconnect_by_func(g_ptr_array_index(self->active, i),

@@ -30,7 +30,8 @@ int dg_session_get_threads(DgSession *self);
 /* ---- the data set ---- */
 /* Starts loading path (cancelling a load in progress).  Signals:
  * "load-started" (path), "load-progress" (double fraction, const char *what),
- * then notify::dataset on success or "load-failed" (path, message). */
+ * then notify::dataset on success or "load-failed" (path, message); message
+ * is NULL when the load was cancelled (dg_session_cancel_load). */
 void dg_session_load_dataset(DgSession *self, const char *path);
 void dg_session_cancel_load(DgSession *self);
 gboolean dg_session_is_loading(DgSession *self);

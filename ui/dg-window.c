@@ -24,11 +24,28 @@ struct _DgWindow {
     GtkWidget *close_dialog;
     guint n_toasts;
     char *last_toast;
+    GPtrArray *toasts; /* shown or queued, not dismissed yet */
 };
 
 G_DEFINE_FINAL_TYPE(DgWindow, dg_window, ADW_TYPE_APPLICATION_WINDOW)
 
 /* ---- messages -------------------------------------------------------------------------------- */
+
+static void on_toast_dismissed(AdwToast *t, DgWindow *self)
+{
+    g_ptr_array_remove(self->toasts, t);
+}
+
+void dg_window_dismiss_toasts(DgWindow *self)
+{
+    g_return_if_fail(DG_IS_WINDOW(self));
+    /* dismissing removes a toast from the list: work on a copy */
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_object_unref);
+    for (guint i = 0; i < self->toasts->len; i++)
+        g_ptr_array_add(all, g_object_ref(g_ptr_array_index(self->toasts, i)));
+    for (guint i = 0; i < all->len; i++)
+        adw_toast_dismiss(g_ptr_array_index(all, i));
+}
 
 void dg_window_toast(DgWindow *self, const char *message, gboolean error)
 {
@@ -39,6 +56,8 @@ void dg_window_toast(DgWindow *self, const char *message, gboolean error)
         adw_toast_set_priority(t, ADW_TOAST_PRIORITY_HIGH);
         adw_toast_set_timeout(t, 10);
     }
+    g_ptr_array_add(self->toasts, g_object_ref(t));
+    g_signal_connect_object(t, "dismissed", G_CALLBACK(on_toast_dismissed), self, 0);
     adw_toast_overlay_add_toast(self->toast_overlay, t);
     self->n_toasts++;
     g_free(self->last_toast);
@@ -367,6 +386,7 @@ static void dg_window_finalize(GObject *object)
 {
     DgWindow *self = DG_WINDOW(object);
     g_free(self->last_toast);
+    g_ptr_array_unref(self->toasts);
     G_OBJECT_CLASS(dg_window_parent_class)->finalize(object);
 }
 
@@ -394,6 +414,7 @@ static void dg_window_class_init(DgWindowClass *klass)
 
 static void dg_window_init(DgWindow *self)
 {
+    self->toasts = g_ptr_array_new_with_free_func(g_object_unref);
     gtk_widget_init_template(GTK_WIDGET(self));
     g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions),
                                     self);

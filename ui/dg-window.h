@@ -32,6 +32,8 @@ gboolean dg_window_open_file(DgWindow *self, GFile *file);
 void dg_window_show_view(DgWindow *self, const char *name);
 const char *dg_window_get_view(DgWindow *self);
 void dg_window_toast(DgWindow *self, const char *message, gboolean error);
+/* Dismisses every message shown or waiting. */
+void dg_window_dismiss_toasts(DgWindow *self);
 /* Toasts shown so far (tests). */
 guint dg_window_get_n_toasts(DgWindow *self);
 const char *dg_window_get_last_toast(DgWindow *self);

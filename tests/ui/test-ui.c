@@ -16,6 +16,7 @@
 #include "dg-application.h"
 #include "dg-window.h"
 #include "jobs/dg-job-util.h"
+#include "ui-png8.h"
 #include "ui-test-util.h"
 
 #define K_CLASSES 4
@@ -184,6 +185,16 @@ static void test_dataset_errors(void)
     dg_session_load_dataset(s, missing);
     g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 30));
     g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Cannot open"));
+    g_assert_cmpstr(dg_session_get_dataset_path(s), ==, data);
+
+    /* a load cancelled at once: nothing changes */
+    g_autofree char *sample_csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_autofree char *sample = g_path_get_dirname(sample_csv);
+    dg_session_load_dataset(s, sample);
+    g_assert_true(dg_session_is_loading(s));
+    dg_session_cancel_load(s);
+    g_assert_false(dg_session_is_loading(s));
+    ut_spin(0.3);
     g_assert_cmpstr(dg_session_get_dataset_path(s), ==, data);
 
     /* a data set with a broken image: it loads, and the file is listed as skipped */
@@ -661,9 +672,12 @@ static void test_close_during_training(void)
 
 static const char *shot_dir;
 
-/* The window as PNG, scaled to at most 1100 px wide (small files for the README). */
+/* The window as a palette PNG, scaled to at most 1100 px wide (small files
+ * for the README). */
 static void screenshot(const char *name)
 {
+    dg_window_dismiss_toasts(win);
+    ut_spin(0.6);
     ut_frames(GTK_WIDGET(win), 20);
     GdkTexture *t = ut_render(GTK_WIDGET(win));
     g_assert_nonnull(t);
@@ -676,7 +690,7 @@ static void screenshot(const char *name)
         pb = small;
     }
     g_autofree char *path = g_build_filename(shot_dir, name, NULL);
-    g_assert_true(gdk_pixbuf_save(pb, path, "png", NULL, "compression", "9", NULL));
+    g_assert_true(p8_save(pb, path)); /* 256 colours: a fraction of the size */
     g_object_unref(pb);
     g_test_message("screenshot %s", path);
 }
@@ -708,7 +722,7 @@ static void test_screenshots(void)
                                        ADW_COLOR_SCHEME_FORCE_LIGHT);
     gtk_window_destroy(GTK_WINDOW(win));
     win = new_window();
-    gtk_window_set_default_size(GTK_WINDOW(win), 1240, 800);
+    gtk_window_set_default_size(GTK_WINDOW(win), 1240, 860);
     DgSession *s = dg_window_get_session(win);
     load_data(sample);
 
