@@ -142,6 +142,33 @@ static void test_preferences(void)
 
 /* ---- data sets ------------------------------------------------------------------------------ */
 
+static gboolean dataset_loaded_in(gpointer p)
+{
+    DgSession *s = dg_window_get_session(p);
+    return dg_session_get_dataset(s) && !dg_session_is_loading(s);
+}
+
+static void test_first_start(void)
+{
+    /* the first start opens the bundled sample; later starts the last data set */
+    g_settings_reset(settings, "first-run");
+    g_settings_reset(settings, "last-dataset");
+    DgWindow *w = new_window();
+    dg_window_open_initial(w);
+    g_assert_true(ut_wait(dataset_loaded_in, w, 120));
+    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_autofree char *sample = g_path_get_dirname(csv);
+    const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(w));
+    g_assert_cmpstr(ds->root, ==, sample);
+    g_assert_true(ds->layout == DG_LAYOUT_HAM10000);
+    g_assert_cmpint(ds->n_classes, ==, 4);
+    g_assert_false(g_settings_get_boolean(settings, "first-run"));
+    g_autofree char *last = g_settings_get_string(settings, "last-dataset");
+    g_assert_cmpstr(last, ==, sample);
+    gtk_window_destroy(GTK_WINDOW(w));
+    ut_spin(0.2);
+}
+
 static gboolean thumbs_decoded(gpointer p)
 {
     return dg_thumb_grid_get_n_decoded(p) > 0;
@@ -825,6 +852,7 @@ int main(int argc, char **argv)
 
     g_test_add_func("/ui/window", test_window);
     g_test_add_func("/ui/preferences", test_preferences);
+    g_test_add_func("/ui/first-start", test_first_start);
     g_test_add_func("/ui/dataset", test_dataset);
     g_test_add_func("/ui/dataset-errors", test_dataset_errors);
     g_test_add_func("/ui/gan", test_gan);
