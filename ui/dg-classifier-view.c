@@ -222,8 +222,7 @@ static gboolean show_metrics(DgClassifierView *self, const char *json)
     }
     char *v;
     gtk_box_append(self->metrics_box,
-                   stat_card(v = fmt_pct(bacc),
-                             isfinite(lo) ? "balanced accuracy" : "balanced accuracy",
+                   stat_card(v = fmt_pct(bacc), "balanced accuracy",
                              "Mean recall over the classes: what matters when the classes are "
                              "imbalanced"));
     g_free(v);

@@ -263,8 +263,8 @@ static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgGanView *self
         if (ev->state == DG_JOB_SUCCEEDED)
             text = g_strdup_printf("Finished at step %s. Model and checkpoint in %s.", s, run);
         else if (ev->state == DG_JOB_CANCELLED)
-            text = g_strdup_printf("Stopped at step %s; the checkpoint is kept in %s. Resume it "
-                                   "with Resume….", s, run);
+            text = g_strdup_printf("Stopped at step %s. The checkpoint in %s can be resumed "
+                                   "(Resume…)", s, run);
         else {
             text = g_strdup_printf("Failed: %s", ev->message ? ev->message : "unknown error");
             if (self->session)
