@@ -170,7 +170,8 @@ static gboolean run_one(ablation *a, int arm, int s, const char *syn_dir, GError
         t->synthetic = syn_dir ? g_strdup(syn_dir) : NULL;
         t->resume = g_file_test(ckpt, G_FILE_TEST_EXISTS);
         char *res = NULL;
-        dg_job_state st = dg_job_run_child(a->job, &dg_job_cnn_train, t, &res, error);
+        dg_job_state st = dg_job_run_child_part(a->job, &dg_job_cnn_train, t, s * N_ARMS + arm,
+                                                a->seeds * N_ARMS, &res, error);
         g_free(res);
         if (st != DG_JOB_SUCCEEDED) {
             ok = st == DG_JOB_CANCELLED; /* cancelled: the run's checkpoint stays for later */
@@ -192,15 +193,14 @@ static gboolean run_one(ablation *a, int arm, int s, const char *syn_dir, GError
         int *idx = g_new(int, MAX(n, 1));
         dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
         dg_ctx *ctx = dg_ctx_new(cfg->threads);
-        m = dg_job_evaluate_items(a->job, cnn, ctx, ds, idx, n, FALSE, seed, NULL, NULL, NULL);
+        /* (no job: its progress would interrupt the ablation's; it takes seconds) */
+        m = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, FALSE, seed, NULL, NULL, NULL);
         dg_ctx_free(ctx);
         g_free(idx);
         dg_dataset_free(ds);
         dg_cnn_free(cnn);
         if (!m) {
-            ok = dg_job_cancel_requested(a->job);
-            if (!ok)
-                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "%s: no test images", name);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "%s: no test images", name);
             goto out;
         }
         JsonObject *o = json_node_get_object(m);
@@ -594,7 +594,7 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
             g->seed = seed;
             g->threads = cfg->threads;
             g->cache_dir = g_strdup(cfg->cache_dir);
-            dg_job_state st = dg_job_run_child(job, &dg_job_gan_generate, g, NULL, error);
+            dg_job_state st = dg_job_run_child_part(job, &dg_job_gan_generate, g, 0, -1, NULL, error);
             if (st != DG_JOB_SUCCEEDED) {
                 ok = st == DG_JOB_CANCELLED;
                 g_free(syn_dir), g_free(manifest);

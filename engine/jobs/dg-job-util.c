@@ -138,6 +138,7 @@ char *dg_json_quote(const char *s)
 typedef struct {
     dg_job *parent, *child;
     char *result;
+    int part, n_parts; /* n_parts > 0: progress is rescaled to the whole; < 0: dropped */
 } child_relay;
 
 static void relay_event(const dg_event *ev, void *user)
@@ -154,7 +155,22 @@ static void relay_event(const dg_event *ev, void *user)
     default:
         break;
     }
+    if (ev->kind == DG_EVENT_PROGRESS && r->n_parts < 0) {
+        /* progress not passed on; the parent's pause and cancel still apply */
+        if (!dg_job_continue(r->parent))
+            dg_job_cancel(r->child);
+        return;
+    }
     dg_event copy = *ev;
+    if (ev->kind == DG_EVENT_PROGRESS && r->n_parts > 0 && ev->total > 0) {
+        /* the child's progress as a share of the parent's: part i of n */
+        copy.step = r->part * ev->total + ev->step;
+        copy.total = (int64_t)r->n_parts * ev->total;
+        if (ev->eta >= 0 && ev->step < ev->total)
+            copy.eta = ev->eta / (double)(ev->total - ev->step) * (double)(copy.total - copy.step);
+        dg_event_set(&copy, "run", r->part + 1);
+        dg_event_set(&copy, "runs", r->n_parts);
+    }
     dg_job_emit(r->parent, &copy);
     /* the parent's pause blocks here; its cancel stops the child at its next check */
     if (ev->kind == DG_EVENT_PROGRESS && !dg_job_continue(r->parent))
@@ -166,7 +182,13 @@ static void relay_event(const dg_event *ev, void *user)
 dg_job_state dg_job_run_child(dg_job *parent, const dg_job_kind *kind, void *config,
                               char **result_json, GError **error)
 {
-    child_relay r = {parent, NULL, NULL};
+    return dg_job_run_child_part(parent, kind, config, 0, 0, result_json, error);
+}
+
+dg_job_state dg_job_run_child_part(dg_job *parent, const dg_job_kind *kind, void *config, int part,
+                                   int n_parts, char **result_json, GError **error)
+{
+    child_relay r = {parent, NULL, NULL, part, n_parts};
     dg_job *child = dg_job_new(kind, config, relay_event, &r);
     r.child = child;
     dg_job_state st = dg_job_run(child, error);

@@ -50,5 +50,13 @@ double dg_rate_tick(dg_rate *r);
  * child's final state (CANCELLED also when the parent was cancelled). */
 dg_job_state dg_job_run_child(dg_job *parent, const dg_job_kind *kind, void *config,
                               char **result_json, GError **error);
+/* The same for part `part` (0-based) of n_parts similar sub-jobs: the child's
+ * PROGRESS events are rescaled to the whole (step, total and ETA as if all
+ * parts took as long as this one) and carry the values "run" (part + 1) and
+ * "runs" (n_parts), so that a progress bar shows the parent's progress.
+ * n_parts < 0: the child's PROGRESS events are not passed on at all (work
+ * that is small beside the parent's own progress). */
+dg_job_state dg_job_run_child_part(dg_job *parent, const dg_job_kind *kind, void *config, int part,
+                                   int n_parts, char **result_json, GError **error);
 
 G_END_DECLS

@@ -361,6 +361,10 @@ static void test_ablation(void)
         g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
     }
     g_assert_cmpint(s.results, ==, 1); /* the sub-jobs' results are not passed on */
+    /* progress is the ablation's own: it rises through all four runs */
+    g_assert_cmpuint(s.steps->len, >, 4);
+    for (guint i = 1; i < s.steps->len; i++)
+        g_assert_cmpint(g_array_index(s.steps, gint64, i), >, g_array_index(s.steps, gint64, i - 1));
     JsonNode *keep;
     JsonObject *o = parse_object(s.result_json, &keep);
     g_assert_cmpint(json_object_get_int_member(o, "seeds"), ==, 2);
