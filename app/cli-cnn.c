@@ -21,7 +21,7 @@ static int cnn_train(int argc, char **argv)
     int epochs = 0, steps = 0, batch = 0, threads = 0, width = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0, wd = -1, ls = -1, ratio = 0;
-    gboolean resume = FALSE, json = FALSE, all = FALSE, no_aug = FALSE;
+    gboolean resume = FALSE, json = FALSE, all = FALSE, no_aug = FALSE, aux = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoint, best model, history)", "RUNDIR"},
@@ -43,6 +43,7 @@ static int cnn_train(int argc, char **argv)
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"auxiliary-classes", 0, 0, G_OPTION_ARG_NONE, &aux, "HAM10000: also learn from nv, df and vasc; the model predicts the four task classes", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
@@ -87,6 +88,7 @@ static int cnn_train(int argc, char **argv)
     c->threads = threads;
     c->resume = resume;
     c->all_classes = all;
+    c->auxiliary = aux;
     cli_job_sink *sink = cli_job_sink_new(json);
     dg_job *job = dg_job_new(&dg_job_cnn_train, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);

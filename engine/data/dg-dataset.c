@@ -45,7 +45,7 @@ const char *dg_class_display_name(const char *id)
     return id;
 }
 
-static gboolean is_task_class(const char *id)
+gboolean dg_class_is_task(const char *id)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(known_classes); i++)
         if (known_classes[i].task && strcmp(id, known_classes[i].id) == 0)
@@ -177,7 +177,7 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
             continue;
         }
         g_hash_table_insert(seen, g_strdup(image), GINT_TO_POINTER(rec.line));
-        if (!all_classes && !is_task_class(dx))
+        if (!all_classes && !dg_class_is_task(dx))
             continue;
         dg_ham_row *row = g_new0(dg_ham_row, 1);
         /* Without a lesion_id an image is its own group. */

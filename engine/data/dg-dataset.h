@@ -29,6 +29,8 @@ typedef struct {
 } dg_class;
 /* The display name of a class id: "Melanoma" for "mel", ..., else id itself. */
 const char *dg_class_display_name(const char *id);
+/* TRUE for the four classes of DermaGAN's task: akiec, bcc, bkl, mel. */
+gboolean dg_class_is_task(const char *id);
 
 typedef struct {
     char *path;      /* the image file (GLib filename encoding) */

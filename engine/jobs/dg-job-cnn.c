@@ -77,6 +77,10 @@ typedef struct {
     GArray *history;   /* floats, HIST_COLS per epoch */
     char *ckpt_path, *model_path, *best_ckpt_state;
     int *syn_map;      /* synthetic class index -> real class index (-1: unused) */
+    /* auxiliary classes: the task classes' indices, a task-only copy of the
+     * model (validated and saved), and data set class -> task index */
+    int n_task, task[64], task_map[64];
+    dg_cnn *task_cnn;
 } cnn_run;
 
 /* ---- learning rate --------------------------------------------------------------- */
@@ -314,6 +318,16 @@ out:
     return ok;
 }
 
+/* The model that is validated and saved: the task classes only, when
+ * auxiliary classes take part in training. */
+static dg_cnn *task_model(cnn_run *r)
+{
+    if (!r->task_cnn)
+        return r->cnn;
+    dg_cnn_copy_subset(r->task_cnn, r->cnn, r->task);
+    return r->task_cnn;
+}
+
 static gboolean save_model(cnn_run *r, GError **error)
 {
     GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
@@ -324,7 +338,14 @@ static gboolean save_model(cnn_run *r, GError **error)
     g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
     g_hash_table_insert(meta, "synthetic_data", g_strdup(r->cfg->synthetic ? r->cfg->synthetic : ""));
     g_hash_table_insert(meta, "steps", g_strdup_printf("%" G_GINT64_FORMAT, r->step));
-    gboolean ok = dg_cnn_save(r->cnn, r->model_path, meta, error);
+    if (r->task_cnn) {
+        GString *aux = g_string_new(NULL);
+        for (int c = 0; c < r->ds->n_classes; c++)
+            if (r->task_map[c] < 0)
+                g_string_append_printf(aux, "%s%s", aux->len ? "," : "", r->ds->classes[c].id);
+        g_hash_table_insert(meta, "auxiliary_classes", g_string_free(aux, FALSE));
+    }
+    gboolean ok = dg_cnn_save(task_model(r), r->model_path, meta, error);
     g_hash_table_unref(meta);
     return ok;
 }
@@ -374,10 +395,34 @@ static gboolean setup(cnn_run *r, GError **error)
     }
     if (cfg->size > 0)
         cc.size = cfg->size;
-    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
-                                cfg->split_seed, error);
+    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes || cfg->auxiliary, cc.size,
+                                cfg->cache_dir, cfg->split_seed, error);
     if (!r->ds)
         return FALSE;
+    if (cfg->auxiliary) {
+        /* the split of a class does not depend on which other classes are
+         * loaded, so the task classes' validation and test images are the
+         * same as without the auxiliary classes */
+        if (r->ds->layout != DG_LAYOUT_HAM10000) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "auxiliary classes need a HAM10000 data set (the task classes are "
+                        "akiec, bcc, bkl, mel)");
+            return FALSE;
+        }
+        for (int c = 0; c < r->ds->n_classes && c < 64; c++) {
+            r->task_map[c] = -1;
+            if (dg_class_is_task(r->ds->classes[c].id)) {
+                r->task_map[c] = r->n_task;
+                r->task[r->n_task++] = c;
+            }
+        }
+        if (r->n_task < 2 || r->n_task == r->ds->n_classes) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "auxiliary classes: the data set has %d task classes and %d others",
+                        r->n_task, r->ds->n_classes - r->n_task);
+            return FALSE;
+        }
+    }
     const int K = r->ds->n_classes;
     if (!dg_cnn_config_arch(&cc, cfg->arch, K, error))
         return FALSE;
@@ -394,6 +439,8 @@ static gboolean setup(cnn_run *r, GError **error)
     r->cnn = dg_cnn_new(&cc, B, ids, names);
     g_free(ids);
     g_free(names);
+    if (cfg->auxiliary)
+        r->task_cnn = dg_cnn_new_subset(r->cnn, r->n_task, r->task, B);
 
     /* the training pool: real training images, plus synthetic ones */
     r->pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
@@ -461,11 +508,21 @@ static gboolean setup(cnn_run *r, GError **error)
         r->class_w[k] = g_strcmp0(cfg->balance, "weights") == 0
                             ? (float)r->pool->len / ((float)K * counts[k])
                             : 1.0f;
+        /* a tiny auxiliary class (df: 80 images) must not dominate the loss */
+        if (cfg->auxiliary && r->task_map[k] < 0)
+            r->class_w[k] = MIN(r->class_w[k], 3.0f);
     }
 
     r->n_val = dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, NULL);
     r->val_idx = g_new(int, MAX(1, r->n_val));
     dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, r->val_idx);
+    if (r->task_cnn) {
+        int m = 0;
+        for (int i = 0; i < r->n_val; i++)
+            if (r->task_map[r->ds->items[r->val_idx[i]].cls] >= 0)
+                r->val_idx[m++] = r->val_idx[i];
+        r->n_val = m;
+    }
 
     const int pass = MAX(1, (int)(r->pool->len / B)); /* steps per pass over the pool */
     r->steps_per_epoch = cfg->eval_every > 0 ? cfg->eval_every : pass;
@@ -515,6 +572,7 @@ static gboolean setup(cnn_run *r, GError **error)
 static void run_free(cnn_run *r)
 {
     dg_cnn_free(r->cnn);
+    dg_cnn_free(r->task_cnn);
     dg_ctx_free(r->ctx);
     dg_dataset_free(r->ds);
     dg_dataset_free(r->syn);
@@ -621,7 +679,8 @@ gboolean dg_cnn_train_run(dg_job *job, dg_cnn_train_config *cfg, const dg_cnn_tr
         if (r.step % r.steps_per_epoch == 0 || r.step == r.total_steps) {
             /* end of an epoch: validate, keep the best, checkpoint */
             double vl = NAN, va = NAN;
-            double vb = r.n_val > 0 ? dg_cnn_eval_split(r.cnn, r.ctx, r.ds, r.val_idx, r.n_val, NULL,
+            double vb = r.n_val > 0 ? dg_cnn_eval_split(task_model(&r), r.ctx, r.ds, r.val_idx,
+                                                        r.n_val, r.task_cnn ? r.task_map : NULL,
                                                         &vl, &va, NULL)
                                     : NAN;
             r.epoch++;

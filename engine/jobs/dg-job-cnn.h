@@ -37,6 +37,9 @@ typedef struct {
     char *cache_dir;
     int width;               /* 0: the architecture's */
     int size;                /* image side: 32, 64 (default), 96 or 128 */
+    gboolean auxiliary;      /* HAM10000: also train on the classes outside the task (nv,
+                                df, vasc) as auxiliary data; validation and the saved
+                                model cover the four task classes only */
     int eval_every;          /* steps between validations ("epochs" in events and history);
                                 0: one pass over the training pool */
 } dg_cnn_train_config;

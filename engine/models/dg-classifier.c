@@ -358,6 +358,48 @@ uint8_t *dg_cam_overlay(const uint8_t *rgb, int w, int h, const float *cam, int 
     return out;
 }
 
+/* ---- class subsets ------------------------------------------------------------ */
+
+dg_cnn *dg_cnn_new_subset(const dg_cnn *src, int n, const int *classes, int max_batch)
+{
+    dg_cnn_config cfg = src->cfg;
+    cfg.n_classes = n;
+    const char **ids = g_new0(const char *, n + 1), **names = g_new0(const char *, n + 1);
+    for (int k = 0; k < n; k++) {
+        g_return_val_if_fail(classes[k] >= 0 && classes[k] < src->cfg.n_classes, NULL);
+        ids[k] = src->class_ids[classes[k]];
+        names[k] = src->class_names[classes[k]];
+    }
+    dg_cnn *m = dg_cnn_new(&cfg, max_batch, ids, names);
+    g_free(ids);
+    g_free(names);
+    dg_cnn_copy_subset(m, src, classes);
+    return m;
+}
+
+void dg_cnn_copy_subset(dg_cnn *dst, const dg_cnn *src, const int *classes)
+{
+    dg_net *d = dst->net, *s = src->net;
+    const int out = dg_net_output_node(s);
+    char prefix[8];
+    g_snprintf(prefix, sizeof prefix, "%02d.", out);
+    g_return_if_fail(dg_net_n_tensors(d) == dg_net_n_tensors(s));
+    for (int i = 0; i < dg_net_n_tensors(s); i++) {
+        const dg_tensor *ts = dg_net_tensor(s, i), *td = dg_net_tensor(d, i);
+        const float *from = dg_net_tensor_data(s, i);
+        float *to = dg_net_tensor_data(d, i);
+        if (!g_str_has_prefix(ts->name, prefix)) {
+            g_return_if_fail(ts->n == td->n);
+            memcpy(to, from, sizeof(float) * ts->n);
+            continue;
+        }
+        /* the last dense layer: weight [K, D] and bias [K], rows picked */
+        const long row = ts->n / ts->shape[0];
+        for (int k = 0; k < dst->cfg.n_classes; k++)
+            memcpy(to + k * row, from + classes[k] * row, sizeof(float) * row);
+    }
+}
+
 /* ---- files ---------------------------------------------------------------------- */
 
 gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError **error)

@@ -66,6 +66,13 @@ void dg_cnn_gradcam(dg_cnn *cnn, dg_ctx *ctx, const float *x, int cls, float *ca
  * same size (g_free). */
 uint8_t *dg_cam_overlay(const uint8_t *rgb, int w, int h, const float *cam, int cs, float alpha);
 
+/* A model for a subset of the classes: the same network whose last layer
+ * keeps only the rows of classes[0..n) (indices into src's classes), so its
+ * softmax is src's renormalised over those classes.  dg_cnn_copy_subset
+ * refreshes an existing one (made by dg_cnn_new_subset from the same src). */
+dg_cnn *dg_cnn_new_subset(const dg_cnn *src, int n, const int *classes, int max_batch);
+void dg_cnn_copy_subset(dg_cnn *dst, const dg_cnn *src, const int *classes);
+
 gboolean dg_cnn_save(dg_cnn *cnn, const char *path, GHashTable *extra_meta, GError **error);
 dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error);
 /* Metadata of the last loaded/saved file is not kept; read it with dg_st_load. */

@@ -484,6 +484,94 @@ static void test_gan_score(void)
     jt_sink_clear(&s);
 }
 
+/* A HAM10000-layout copy of a generated ImageFolder with one more class
+ * (nv) than the task's four, two images per lesion. */
+static char *make_ham_with_nv(void)
+{
+    char *root = g_build_filename(tmp, "ham", NULL);
+    char *src = jt_make_imagefolder(root, 5, 12, 32);
+    char *images = g_build_filename(root, "images", NULL);
+    g_mkdir_with_parents(images, 0755);
+    GString *csv = g_string_new("lesion_id,image_id,dx,dx_type,age,sex,localization\n");
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel", "nv"};
+    for (int c = 0; c < 5; c++)
+        for (int i = 0; i < 12; i++) {
+            char *name = g_strdup_printf("img-%02d.png", i);
+            char *from = g_build_filename(src, ids[c], name, NULL);
+            char *iid = g_strdup_printf("ISIC_%d%02d", c, i);
+            char *to_name = g_strdup_printf("%s.png", iid);
+            char *to = g_build_filename(images, to_name, NULL);
+            g_assert_cmpint(g_rename(from, to), ==, 0);
+            g_string_append_printf(csv, "HAM_%d%02d,%s,%s,histo,50,male,back\n", c, i / 2, iid,
+                                   ids[c]);
+            g_free(name), g_free(from), g_free(iid), g_free(to_name), g_free(to);
+        }
+    char *meta = g_build_filename(root, "HAM10000_metadata.csv", NULL);
+    g_assert_true(g_file_set_contents(meta, csv->str, -1, NULL));
+    g_string_free(csv, TRUE);
+    g_free(meta), g_free(images), g_free(src);
+    return root;
+}
+
+static void test_auxiliary_classes(void)
+{
+    GError *error = NULL;
+    jt_sink s;
+    jt_sink_init(&s);
+    /* an ImageFolder has no task classes to single out */
+    dg_cnn_train_config *c = tiny("aux-folder", 4);
+    c->auxiliary = TRUE;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "HAM10000"));
+    g_clear_error(&error);
+
+    char *ham = make_ham_with_nv();
+    c = tiny("aux", 8);
+    g_free(c->data);
+    c->data = g_strdup(ham);
+    c->auxiliary = TRUE;
+    {
+        dg_job_state st_ = jt_run(&dg_job_cnn_train, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    /* trained on five classes, saved for the four of the task */
+    char *model = g_build_filename(tmp, "aux", "model.safetensors", NULL);
+    dg_cnn *cnn = dg_cnn_load(model, 4, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(cnn->cfg.n_classes, ==, 4);
+    g_assert_cmpstr(cnn->class_ids[0], ==, "akiec");
+    g_assert_cmpstr(cnn->class_ids[3], ==, "mel");
+    dg_st *st = dg_st_load(model, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(dg_st_metadata(st, "auxiliary_classes"), ==, "nv");
+    dg_st_free(st);
+    /* its probabilities are the five-class model's, renormalised over the four */
+    dg_cnn *full = dg_cnn_new(&(dg_cnn_config){.arch = "dermanet", .size = 32, .n_classes = 5,
+                                               .width = 8, .dropout = 0.2f},
+                              4, (const char *const[]){"akiec", "bcc", "bkl", "mel", "nv"}, NULL);
+    dg_rng r;
+    dg_rng_seed(&r, 9);
+    dg_cnn_init(full, &r);
+    const int task[4] = {0, 1, 2, 3};
+    dg_cnn *sub = dg_cnn_new_subset(full, 4, task, 4);
+    float *x = g_new(float, 4 * 3 * 32 * 32), p5[20], p4[16];
+    dg_rng_fill_normal(&r, x, 4L * 3 * 32 * 32, 0, 0.5f);
+    dg_ctx *ctx = dg_ctx_new(1);
+    dg_cnn_predict(full, ctx, x, 4, false, p5);
+    dg_cnn_predict(sub, ctx, x, 4, false, p4);
+    for (int i = 0; i < 4; i++) {
+        float z = p5[i * 5] + p5[i * 5 + 1] + p5[i * 5 + 2] + p5[i * 5 + 3];
+        for (int k = 0; k < 4; k++)
+            g_assert_cmpfloat_with_epsilon(p4[i * 4 + k], p5[i * 5 + k] / z, 1e-5);
+    }
+    dg_ctx_free(ctx);
+    g_free(x);
+    dg_cnn_free(sub), dg_cnn_free(full), dg_cnn_free(cnn);
+    g_free(model), g_free(ham);
+    jt_sink_clear(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -498,6 +586,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/jobs/cnn/exact-resume", test_exact_resume);
     g_test_add_func("/jobs/cnn/bad-settings", test_bad_settings);
+    g_test_add_func("/jobs/cnn/auxiliary-classes", test_auxiliary_classes);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
