@@ -9,7 +9,8 @@
 static int gan_train(int argc, char **argv)
 {
     dg_gan_train_config *c = dg_gan_train_config_new();
-    char *data = NULL, *out = NULL, *preset = NULL, *loss = NULL, *diffaug = NULL, *cache = NULL;
+    char *data = NULL, *out = NULL, *preset = NULL, *loss = NULL, *diffaug = NULL, *cache = NULL,
+         *upsample = NULL;
     int steps = 0, threads = 0, batch = 0, width = 0, sample_every = 0, ckpt_every = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0;
@@ -28,6 +29,7 @@ static int gan_train(int argc, char **argv)
         {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
         {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
         {"width", 0, 0, G_OPTION_ARG_INT, &width, "Channel width ngf = ndf", "N"},
+        {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions) or nearest (upsample + 3x3 convolution)", "HOW"},
         {"sample-every", 0, 0, G_OPTION_ARG_INT, &sample_every, "Steps between sample grids (default 200)", "N"},
         {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &ckpt_every, "Steps between checkpoints (default 500)", "N"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
@@ -64,6 +66,7 @@ static int gan_train(int argc, char **argv)
     c->loss = loss;
     c->diffaug = diffaug;
     c->width = width;
+    c->g_upsample = upsample;
     c->sample_every = sample_every;
     c->checkpoint_every = ckpt_every;
     c->cache_dir = cache;

@@ -37,6 +37,7 @@ void dg_gan_train_config_free(void *p)
     g_free(c->cache_dir);
     g_free(c->loss);
     g_free(c->diffaug);
+    g_free(c->g_upsample);
     g_free(c);
 }
 
@@ -265,6 +266,15 @@ static gboolean setup(gan_run *r, GError **error)
         gc.lr_g = gc.lr_d = (float)cfg->lr;
     if (cfg->width > 0)
         gc.ngf = gc.ndf = cfg->width;
+    if (cfg->g_upsample) {
+        if (strcmp(cfg->g_upsample, "nearest") == 0 || strcmp(cfg->g_upsample, "convt") == 0) {
+            gc.upsample_conv = strcmp(cfg->g_upsample, "nearest") == 0;
+        } else {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "unknown generator upsampling '%s' (convt, nearest)", cfg->g_upsample);
+            return FALSE;
+        }
+    }
     if (cfg->loss) {
         if (strcmp(cfg->loss, "hinge") == 0)
             gc.loss = DG_GAN_LOSS_HINGE;

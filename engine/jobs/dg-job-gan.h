@@ -33,6 +33,7 @@ typedef struct {
     char *loss;             /* NULL: the preset's; "bce" | "hinge" */
     char *diffaug;          /* NULL: the preset's */
     int width;              /* ngf = ndf; 0: the preset's */
+    char *g_upsample;       /* NULL: the preset's; "convt" | "nearest" (upsample + conv) */
 } dg_gan_train_config;
 
 dg_gan_train_config *dg_gan_train_config_new(void);

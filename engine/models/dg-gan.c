@@ -109,6 +109,7 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     S("diffaug", aug);
     B("balanced", c->balanced);
     I("steps", c->steps);
+    S("g_upsample", c->upsample_conv ? "nearest" : "convt");
 #undef S
 #undef I
 #undef D
@@ -156,6 +157,14 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->ema = isfinite(NUM("ema")) ? (float)NUM("ema") : 0.0f;
     c->steps = isfinite(NUM("steps")) ? (int)NUM("steps") : 0;
     c->balanced = json_object_has_member(o, "balanced") && json_object_get_boolean_member(o, "balanced");
+    JsonNode *up = json_object_get_member(o, "g_upsample");
+    const char *ups = up && json_node_get_value_type(up) == G_TYPE_STRING ? json_node_get_string(up)
+                                                                          : "convt";
+    c->upsample_conv = strcmp(ups, "nearest") == 0;
+    if (!c->upsample_conv && strcmp(ups, "convt") != 0) {
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown generator upsampling '%s'", ups);
+        ok = FALSE;
+    }
     const char *aug = json_object_has_member(o, "diffaug") ? json_object_get_string_member(o, "diffaug") : "";
     if (!dg_diffaug_parse(aug, &c->diffaug)) {
         g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown DiffAugment policy '%s'", aug);
@@ -193,10 +202,16 @@ static dg_net *build_g(const dg_gan_config *c, int max_batch)
     x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
     for (int i = 0; i < mid; i++) {
         mult /= 2;
-        x = dg_net_convt(G, x, c->ngf * mult, 4, 2, 1, false);
+        if (c->upsample_conv)
+            x = dg_net_conv(G, dg_net_upsample(G, x, 2), c->ngf * mult, 3, 1, 1, false);
+        else
+            x = dg_net_convt(G, x, c->ngf * mult, 4, 2, 1, false);
         x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
     }
-    dg_net_tanh(G, dg_net_convt(G, x, 3, 4, 2, 1, false));
+    if (c->upsample_conv)
+        dg_net_tanh(G, dg_net_conv(G, dg_net_upsample(G, x, 2), 3, 3, 1, 1, false));
+    else
+        dg_net_tanh(G, dg_net_convt(G, x, 3, 4, 2, 1, false));
     dg_net_finalize(G);
     return G;
 }

@@ -40,6 +40,8 @@ typedef struct {
     float ema;            /* EMA decay of the generator's weights; 0 = off */
     dg_diffaug_policy diffaug;
     bool balanced;        /* class-balanced sampling of real images */
+    bool upsample_conv;   /* generator: nearest 2x upsampling + 3x3 convolution instead of
+                             4x4 stride-2 transposed convolutions (no checkerboard) */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 

@@ -713,6 +713,67 @@ void dg_gap_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, i
     }
 }
 
+typedef struct {
+    float *dst;
+    const float *src;
+    long planes;
+    int H, W, f;
+} upsample_args;
+
+static void upsample_fwd_part(void *arg, int tid, int nt)
+{
+    const upsample_args *a = arg;
+    const int H = a->H, W = a->W, f = a->f, OW = W * f;
+    long lo, hi;
+    dg_part(a->planes, tid, nt, &lo, &hi);
+    for (long q = lo; q < hi; q++) {
+        const float *x = a->src + q * H * W;
+        float *y = a->dst + q * (long)H * f * OW;
+        for (int h = 0; h < H; h++) {
+            float *row = y + (long)h * f * OW;
+            for (int w = 0; w < W; w++)
+                for (int j = 0; j < f; j++)
+                    row[w * f + j] = x[h * W + w];
+            for (int i = 1; i < f; i++)
+                memcpy(row + (long)i * OW, row, sizeof(float) * OW);
+        }
+    }
+}
+
+static void upsample_bwd_part(void *arg, int tid, int nt)
+{
+    const upsample_args *a = arg;
+    const int H = a->H, W = a->W, f = a->f, OW = W * f;
+    long lo, hi;
+    dg_part(a->planes, tid, nt, &lo, &hi);
+    for (long q = lo; q < hi; q++) {
+        const float *g = a->src + q * (long)H * f * OW;
+        float *dx = a->dst + q * H * W;
+        for (int h = 0; h < H; h++)
+            for (int w = 0; w < W; w++) {
+                float acc = 0.0f;
+                for (int i = 0; i < f; i++)
+                    for (int j = 0; j < f; j++)
+                        acc += g[((long)h * f + i) * OW + w * f + j];
+                dx[h * W + w] = acc;
+            }
+    }
+}
+
+void dg_upsample_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                         int f)
+{
+    upsample_args a = {out, in, (long)B * C, H, W, f};
+    dg_ctx_run(ctx, 0, upsample_fwd_part, &a);
+}
+
+void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H, int W,
+                          int f)
+{
+    upsample_args a = {din, dout, (long)B * C, H, W, f};
+    dg_ctx_run(ctx, 0, upsample_bwd_part, &a);
+}
+
 /* ---- dropout, embedding, concat, projection ---------------------------------- */
 
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng)

@@ -110,6 +110,12 @@ void dg_avgpool_backward(dg_ctx *ctx, float *din, const float *dout, int B, int 
                          int k, int s, int p);
 void dg_gap_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int HW);
 void dg_gap_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int HW);
+/* Nearest-neighbour upsampling by f: [B, C, H, W] -> [B, C, H*f, W*f]; the
+ * backward pass writes din (each input gets the sum of its f*f copies). */
+void dg_upsample_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                         int f);
+void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H, int W,
+                          int f);
 
 /* Inverted dropout: mask[i] is 0 or 1/(1-p); out = in * mask (in place ok). */
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng);

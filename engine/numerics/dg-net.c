@@ -68,7 +68,7 @@ void dg_net_profile(dg_net *net, bool on)
 
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
-    "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn",
+    "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn", "upsample",
 };
 
 const char *dg_op_name(dg_op op)
@@ -317,6 +317,17 @@ int dg_net_gap(dg_net *net, int in)
 {
     node nd = base(net, DG_OP_GAP, in);
     nd.h = nd.w = 1;
+    return add_node(net, nd);
+}
+
+int dg_net_upsample(dg_net *net, int in, int factor)
+{
+    if (factor < 1)
+        die("dg_net_upsample: factor must be at least 1");
+    node nd = base(net, DG_OP_UPSAMPLE, in);
+    nd.k = factor;
+    nd.h *= factor;
+    nd.w *= factor;
     return add_node(net, nd);
 }
 
@@ -719,6 +730,9 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
         case DG_OP_GAP:
             dg_gap_forward(ctx, n->out, x0, B, a->c, a->h * a->w);
             break;
+        case DG_OP_UPSAMPLE:
+            dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
+            break;
         case DG_OP_DROPOUT:
             if (train && n->alpha > 0.0f)
                 dg_dropout_forward(n->out, n->mask, x0, len, n->alpha, &net->rng);
@@ -928,6 +942,9 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
             break;
         case DG_OP_GAP:
             if (d0) dg_gap_backward(ctx, d0, n->grad, B, a->c, a->h * a->w);
+            break;
+        case DG_OP_UPSAMPLE:
+            if (d0) dg_upsample_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->k);
             break;
         case DG_OP_DROPOUT:
             if (d0) {

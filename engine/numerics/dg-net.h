@@ -41,6 +41,7 @@ typedef enum {
     DG_OP_CONCAT,
     DG_OP_PROJECT,
     DG_OP_CBN,
+    DG_OP_UPSAMPLE,
 } dg_op;
 
 const char *dg_op_name(dg_op op);
@@ -75,6 +76,7 @@ int dg_net_sigmoid(dg_net *net, int in);
 int dg_net_maxpool(dg_net *net, int in, int k, int stride, int pad);
 int dg_net_avgpool(dg_net *net, int in, int k, int stride, int pad);
 int dg_net_gap(dg_net *net, int in);
+int dg_net_upsample(dg_net *net, int in, int factor);     /* nearest neighbour, H*f x W*f */
 int dg_net_dropout(dg_net *net, int in, float p);
 int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */

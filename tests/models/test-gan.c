@@ -129,10 +129,11 @@ static void test_tiny_gan_learns_classes(void)
     dg_ctx_free(ctx);
 }
 
-static void test_model_roundtrip(void)
+static void model_roundtrip(gboolean upsample_conv)
 {
     dg_gan_config cfg;
     g_assert_true(dg_gan_config_preset(&cfg, "tiny", 3, NULL));
+    cfg.upsample_conv = upsample_conv;
     dg_gan *gan = dg_gan_new(&cfg, 8, true, false);
     dg_ctx *ctx = dg_ctx_new(1);
     dg_rng r;
@@ -163,6 +164,7 @@ static void test_model_roundtrip(void)
     g_assert_cmpstr(lids[2], ==, "mel");
     g_assert_cmpstr(lnames[1], ==, "B");
     g_assert_cmpint(back->cfg.nz, ==, cfg.nz);
+    g_assert_cmpint(back->cfg.upsample_conv, ==, upsample_conv);
     g_assert_nonnull(back->D[0]);
 
     float z[6 * 16], o1[6 * 3 * 32 * 32], o2[6 * 3 * 32 * 32];
@@ -224,6 +226,12 @@ static void test_model_roundtrip(void)
     dg_gan_free(back);
     dg_gan_free(gan);
     dg_ctx_free(ctx);
+}
+
+static void test_model_roundtrip(void)
+{
+    model_roundtrip(FALSE);
+    model_roundtrip(TRUE); /* the upsample + convolution generator */
 }
 
 static void test_state_roundtrip(void)

@@ -289,6 +289,28 @@ static void test_pool_grad(void)
     dg_net *net = dg_net_new(4, 5, 3, 3);
     dg_net_gap(net, dg_net_conv(net, 0, 3, 3, 1, 1, true));
     gc_run(net, 3, NULL, true, true, ctx2, 750);
+    /* nearest upsampling (x2 and x3, odd sizes) between convolutions, as in
+     * an upsample + conv generator */
+    for (int f = 2; f <= 3; f++) {
+        net = dg_net_new(3, 3, 5, 3);
+        int u = dg_net_upsample(net, dg_net_conv(net, 0, 4, 1, 1, 0, true), f);
+        dg_net_conv(net, u, 2, 3, 1, 1, true);
+        gc_run(net, 3, NULL, true, true, f == 2 ? ctx2 : ctx1, 760 + f);
+    }
+    /* and its forward pass: every output pixel is its source pixel */
+    net = dg_net_new(2, 3, 4, 2);
+    dg_net_upsample(net, 0, 2);
+    dg_net_finalize(net);
+    float x[2 * 2 * 3 * 4];
+    for (int i = 0; i < 48; i++)
+        x[i] = (float)i;
+    dg_net_forward(net, ctx2, x, NULL, 2, false);
+    const float *y = dg_net_output(net);
+    for (int q = 0; q < 4; q++)
+        for (int h = 0; h < 6; h++)
+            for (int w = 0; w < 8; w++)
+                g_assert_cmpfloat(y[(q * 6 + h) * 8 + w], ==, x[(q * 3 + h / 2) * 4 + w / 2]);
+    dg_net_free(net);
 }
 
 static void test_dropout_grad(void)
