@@ -885,6 +885,7 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
             t->out = g_strdup(run);
             g_free(t->arch);
             t->arch = g_strdup(cnn->cfg.arch);
+            t->size = gan->cfg.size; /* tested on the real images, prepared at this size */
             t->epochs = cfg->cas_epochs > 0 ? cfg->cas_epochs : 20;
             t->seed = cfg->seed;
             t->threads = cfg->threads;

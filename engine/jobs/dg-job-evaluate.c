@@ -47,6 +47,7 @@ JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_
 {
     const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
     const long img = 3L * S * S;
+    g_return_val_if_fail(ds->size == S, NULL); /* images prepared for another model */
     int *map = dg_job_class_map(job, ds, cnn);
     int *use = g_new(int, MAX(n, 1)), m = 0;
     for (int i = 0; i < n; i++)
