@@ -81,7 +81,7 @@ static int gan_train(int argc, char **argv)
 static int gan_generate(int argc, char **argv)
 {
     dg_gan_generate_config *c = dg_gan_generate_config_new();
-    char *model = NULL, *out = NULL, *data = NULL, *filter = NULL, *cache = NULL;
+    char *model = NULL, *out = NULL, *data = NULL, *filter = NULL, *cache = NULL, *grid = NULL;
     int per_class = 0, target = 0, threads = 0;
     gint64 seed = 1, split_seed = 1;
     double keep = 0.5;
@@ -97,6 +97,7 @@ static int gan_generate(int argc, char **argv)
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none or discriminator: keep the samples D scores most real", "HOW"},
         {"keep", 0, 0, G_OPTION_ARG_DOUBLE, &keep, "With --filter: fraction of candidates kept (default 0.5)", "F"},
+        {"grid", 0, 0, G_OPTION_ARG_FILENAME, &grid, "Also write a picture of the first 8 images of each class (PNG)", "FILE"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
@@ -125,6 +126,7 @@ static int gan_generate(int argc, char **argv)
     c->all_classes = all;
     c->filter = filter;
     c->keep = keep;
+    c->grid = grid;
     c->seed = (uint64_t)seed;
     c->threads = threads;
     c->cache_dir = cache;

@@ -57,6 +57,8 @@ typedef struct {
     char *classifier;       /* classifier model for filter = classifier (NULL: bundled) */
     double keep;            /* filtering: keep this fraction of candidates (default 0.5) */
     char *cache_dir;
+    char *grid;             /* also write a picture of the first images, one row per class
+                               with its name (PNG), or NULL */
 } dg_gan_generate_config;
 
 dg_gan_generate_config *dg_gan_generate_config_new(void);

@@ -7,8 +7,10 @@
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "models/dg-gan.h"
+#include "models/dg-plot.h"
 
 #define GEN_BATCH 64
+#define GRID_COLS 8
 
 dg_gan_generate_config *dg_gan_generate_config_new(void)
 {
@@ -30,7 +32,45 @@ void dg_gan_generate_config_free(void *p)
     g_free(c->filter);
     g_free(c->classifier);
     g_free(c->cache_dir);
+    g_free(c->grid);
     g_free(c);
+}
+
+/* The first GRID_COLS images of each class (rgb: K rows of GRID_COLS cells,
+ * size x size RGB each), drawn with the class names, at twice the size. */
+static gboolean write_grid(const char *path, const uint8_t *cells, int K, int size,
+                           const char *const *names, GError **error)
+{
+    const int gutter = 2;
+    const uint8_t bg[3] = {255, 255, 255};
+    int gw = 0, gh = 0;
+    uint8_t *grid = dg_plot_image_grid(cells, K * GRID_COLS, size, K, GRID_COLS, gutter, bg, &gw, &gh);
+    if (!grid) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "cannot lay out the sample grid");
+        return FALSE;
+    }
+    cairo_surface_t *src = dg_plot_surface_from_rgb(grid, gw, gh);
+    const int W = 2 * gw + 190, H = 2 * gh + 16;
+    cairo_surface_t *out = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+    cairo_t *cr = cairo_create(out);
+    dg_plot_theme theme = dg_plot_theme_light();
+    cairo_set_source_rgb(cr, theme.background.r, theme.background.g, theme.background.b);
+    cairo_paint(cr);
+    dg_plot_image_grid_draw(cr, 8, 8, W - 16, H - 16, &theme, src, K, gutter, names);
+    cairo_destroy(cr);
+    char *tmp = g_strdup_printf("%s.tmp", path);
+    cairo_status_t st = cairo_surface_write_to_png(out, tmp);
+    gboolean ok = st == CAIRO_STATUS_SUCCESS && g_rename(tmp, path) == 0;
+    if (!ok) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot write %s: %s", path,
+                    st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(st) : g_strerror(errno));
+        g_unlink(tmp);
+    }
+    g_free(tmp);
+    cairo_surface_destroy(out);
+    cairo_surface_destroy(src);
+    g_free(grid);
+    return ok;
 }
 
 /* Image scores for filtering: higher = more real. */
@@ -52,7 +92,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *model = cfg->model ? g_strdup(cfg->model) : dg_find_resource("models/generator.safetensors");
     GString *manifest = NULL;
     float *img = NULL, *scores = NULL;
-    uint8_t *rgb = NULL;
+    uint8_t *rgb = NULL, *cells = NULL;
     int *order = NULL, *labels = NULL;
 
     if (!model) {
@@ -123,6 +163,10 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     for (int k = 0; k < K; k++)
         total += counts[k];
     ctx = dg_ctx_new(cfg->threads);
+    if (cfg->grid)
+        cells = g_new0(uint8_t, (long)K * GRID_COLS * 3 * S * S); /* white where none */
+    if (cells)
+        memset(cells, 255, (long)K * GRID_COLS * 3 * S * S);
     dg_rng rng;
     dg_rng_seed(&rng, cfg->seed);
     long img_n = 3L * S * S;
@@ -170,6 +214,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         rgb = g_renew(uint8_t, rgb, img_n);
         for (int i = 0; i < need; i++) {
             dg_images_to_rgb(img + (long)order[i] * img_n, 1, S, rgb);
+            if (cells && i < GRID_COLS)
+                memcpy(cells + ((long)k * GRID_COLS + i) * img_n, rgb, img_n);
             char *name = g_strdup_printf("syn-%s-%" G_GUINT64_FORMAT "-%05d.png", ids[k], cfg->seed, i);
             char *path = g_build_filename(dir, name, NULL);
             gboolean w = dg_write_png(path, rgb, S, S, error);
@@ -196,6 +242,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *mpath = g_build_filename(cfg->out, "manifest.json", NULL);
     ok = dg_write_text(mpath, manifest->str, error);
     g_free(mpath);
+    if (ok && cells)
+        ok = write_grid(cfg->grid, cells, K, S, (const char *const *)names, error);
     if (ok) {
         dg_job_message(job, "info", "wrote %d synthetic images into %s", done, cfg->out);
         dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest->str};
@@ -204,7 +252,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
 out:
     if (manifest)
         g_string_free(manifest, TRUE);
-    g_free(img), g_free(rgb), g_free(scores), g_free(order), g_free(labels);
+    g_free(img), g_free(rgb), g_free(scores), g_free(order), g_free(labels), g_free(cells);
     g_strfreev(ids), g_strfreev(names);
     dg_gan_free(gan);
     dg_ctx_free(ctx);

@@ -161,8 +161,16 @@ static void test_generate(void)
     g->out = g_build_filename(tmp, "gen", NULL);
     g->per_class = 5;
     g->threads = 2;
+    char *grid = g_build_filename(tmp, "grid.png", NULL);
+    g->grid = g_strdup(grid);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
+    /* the picture of the samples: one row per class, labelled, wider than tall */
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(grid, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(gdk_pixbuf_get_width(pb), >, gdk_pixbuf_get_height(pb));
+    g_object_unref(pb);
+    g_free(grid);
     const char *cls[] = {"akiec", "bcc", "bkl"};
     for (int k = 0; k < 3; k++) {
         char *d = g_build_filename(tmp, "gen", cls[k], NULL);
