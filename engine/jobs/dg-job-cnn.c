@@ -56,7 +56,6 @@ typedef struct {
 typedef struct {
     dg_job *job;
     dg_cnn_train_config *cfg;
-    dg_cnn_train_hooks hooks;
     dg_dataset *ds, *syn;
     dg_cnn *cnn;
     dg_ctx *ctx;
@@ -75,8 +74,7 @@ typedef struct {
     double ep_loss;    /* running sums of the epoch in progress */
     int64_t ep_correct, ep_n;
     GArray *history;   /* floats, HIST_COLS per epoch */
-    char *ckpt_path, *model_path, *best_ckpt_state;
-    int *syn_map;      /* synthetic class index -> real class index (-1: unused) */
+    char *ckpt_path, *model_path;
     /* auxiliary classes: the task classes' indices, a task-only copy of the
      * model (validated and saved), and data set class -> task index */
     int n_task, task[64], task_map[64];
@@ -607,12 +605,9 @@ static gboolean write_history_csv(cnn_run *r, GError **error)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-gboolean dg_cnn_train_run(dg_job *job, dg_cnn_train_config *cfg, const dg_cnn_train_hooks *hooks,
-                          GError **error)
+static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 {
     cnn_run r = {.job = job, .cfg = cfg};
-    if (hooks)
-        r.hooks = *hooks;
     gboolean ok = FALSE;
     if (!setup(&r, error)) {
         if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -709,8 +704,6 @@ gboolean dg_cnn_train_run(dg_job *job, dg_cnn_train_config *cfg, const dg_cnn_tr
             dg_job_emit(job, &ee);
             r.ep_loss = 0.0;
             r.ep_correct = r.ep_n = 0;
-            if (r.hooks.on_epoch)
-                r.hooks.on_epoch(r.hooks.user, r.cnn, r.epoch);
             GError *e = NULL;
             if (!save_checkpoint(&r, &e) || !write_history_csv(&r, &e)) {
                 g_propagate_error(error, e);
@@ -744,7 +737,7 @@ static gboolean cnn_train_run(dg_job *job, void *config, GError **error)
 {
     dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "training a classifier"};
     dg_job_emit(job, &ev);
-    return dg_cnn_train_run(job, config, NULL, error);
+    return train_run(job, config, error);
 }
 
 const dg_job_kind dg_job_cnn_train = {"cnn-train", cnn_train_run, dg_cnn_train_config_free};
