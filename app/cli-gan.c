@@ -1,4 +1,5 @@
 /* dermagan-cli gan train | generate | score */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,6 +139,44 @@ static int gan_generate(int argc, char **argv)
     return rc;
 }
 
+static double member(JsonObject *o, const char *k)
+{
+    JsonNode *n = o && json_object_has_member(o, k) ? json_object_get_member(o, k) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
+/* The scores as a table on stdout. */
+static void show_scores(JsonObject *r)
+{
+    printf("generator: %s\nfeatures:  %s (%d-dimensional pooled features of our classifier)\n\n",
+           json_object_get_string_member_with_default(r, "generator", "?"),
+           json_object_get_string_member_with_default(r, "feature_extractor", "?"),
+           (int)member(r, "feature_dim"));
+    printf("  %-7s %9s  %10s %10s  %10s %10s\n", "class", "samples", "Frechet", "(floor)",
+           "kernel", "(floor)");
+    JsonObject *pc = json_object_get_object_member(r, "per_class");
+    GList *keys = pc ? json_object_get_members(pc) : NULL;
+    for (GList *l = keys; l; l = l->next) {
+        JsonObject *c = json_object_get_object_member(pc, l->data);
+        JsonObject *syn = json_object_get_object_member(c, "synthetic");
+        JsonObject *fl = json_object_get_object_member(c, "real_floor");
+        printf("  %-7s %9d  %10.2f %10.2f  %10.4f %10.4f\n", (const char *)l->data,
+               (int)member(c, "n_compared"), member(syn, "frechet"), member(fl, "frechet"),
+               member(syn, "kernel"), member(fl, "kernel"));
+    }
+    g_list_free(keys);
+    printf("\n  (floor: the real test images against the same real training images, with as "
+           "many samples)\n");
+    printf("  classifier trained on real images, test balanced accuracy: %.4f\n",
+           member(r, "real_trained_balanced_accuracy"));
+    if (json_object_has_member(r, "classification_accuracy_score")) {
+        JsonObject *cas = json_object_get_object_member(r, "classification_accuracy_score");
+        printf("  classification accuracy score (trained on synthetic only, tested on real): "
+               "balanced accuracy %.4f, accuracy %.4f\n",
+               member(cas, "balanced_accuracy"), member(cas, "accuracy"));
+    }
+}
+
 static int gan_score(int argc, char **argv)
 {
     dg_gan_score_config *c = dg_gan_score_config_new();
@@ -187,7 +226,7 @@ static int gan_score(int argc, char **argv)
     c->threads = threads;
     c->cache_dir = cache;
     /* results only: the scores document on stdout, messages on stderr */
-    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
+    cli_job_sink *sink = cli_job_sink_new_results(json, show_scores);
     dg_job *job = dg_job_new(&dg_job_gan_score, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
     dg_job_free(job);
