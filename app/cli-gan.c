@@ -30,7 +30,7 @@ static int gan_train(int argc, char **argv)
         {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
         {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
         {"width", 0, 0, G_OPTION_ARG_INT, &width, "Channel width ngf = ndf", "N"},
-        {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions) or nearest (upsample + 3x3 convolution)", "HOW"},
+        {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions) or nearest (upsample + 3x3 convolution; the default and large presets' choice)", "HOW"},
         {"sample-every", 0, 0, G_OPTION_ARG_INT, &sample_every, "Steps between sample grids (default 200)", "N"},
         {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &ckpt_every, "Steps between checkpoints (default 500)", "N"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},

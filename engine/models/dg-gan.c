@@ -35,6 +35,9 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         c->ema = 0.999f;
         dg_diffaug_parse("color,translation,cutout", &c->diffaug);
         c->balanced = true;
+        /* nearest upsampling + 3x3 convolution: the transposed-convolution
+         * generator collapsed into checkerboard artifacts on HAM10000 */
+        c->upsample_conv = true;
         c->steps = 6000;
     } else if (strcmp(preset, "large") == 0) {
         c->conditional = true;
@@ -45,6 +48,7 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         c->ema = 0.999f;
         dg_diffaug_parse("color,translation,cutout", &c->diffaug);
         c->balanced = true;
+        c->upsample_conv = true;
         c->steps = 15000;
     } else if (strcmp(preset, "seed") == 0) {
         /* the original notebook: per-class DCGAN, latent 512, Adam 1e-4 / 0.5, batch 16 */

@@ -293,7 +293,7 @@ static void test_presets(void)
     dg_gan_config c;
     GError *error = NULL;
     g_assert_true(dg_gan_config_preset(&c, "default", 4, &error));
-    g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout);
+    g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout && c.upsample_conv);
     g_assert_true(dg_gan_config_preset(&c, "seed", 4, &error));
     g_assert_false(c.conditional);
     g_assert_cmpint(c.nz, ==, 512);
