@@ -807,12 +807,6 @@ static void test_screenshots(void)
                     DG_JOB_SUCCEEDED);
     screenshot("classifier-training.png");
     g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(before + 1), 600));
-    if (bundled_cnn) {
-        /* the results page shows the bundled classifier on the test split */
-        dg_session_set_classifier(s, bundled_cnn);
-        g_assert_true(dg_classifier_view_evaluate(cv, "test"));
-        g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(before + 2), 600));
-    }
     dg_classifier_view_show_page(cv, "results");
     screenshot("classifier-results.png");
     dg_classifier_view_show_page(cv, "ablation");
