@@ -36,7 +36,21 @@ void dg_gan_generate_config_free(void *p)
     g_free(c);
 }
 
-/* The first GRID_COLS images of each class (rgb: K rows of GRID_COLS cells,
+typedef struct {
+    cairo_surface_t *src;
+    int rows, gutter;
+    const char *const *names;
+} grid_picture;
+
+static void draw_grid(void *data, cairo_t *cr, double x, double y, double w, double h,
+                      const dg_plot_theme *theme)
+{
+    const grid_picture *g = data;
+    dg_plot_image_grid_draw(cr, x + 8, y + 8, w - 16, h - 16, theme, g->src, g->rows, g->gutter,
+                            g->names);
+}
+
+/* The first GRID_COLS images of each class (cells: K rows of GRID_COLS cells,
  * size x size RGB each), drawn with the class names, at twice the size. */
 static gboolean write_grid(const char *path, const uint8_t *cells, int K, int size,
                            const char *const *names, GError **error)
@@ -49,26 +63,10 @@ static gboolean write_grid(const char *path, const uint8_t *cells, int K, int si
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "cannot lay out the sample grid");
         return FALSE;
     }
-    cairo_surface_t *src = dg_plot_surface_from_rgb(grid, gw, gh);
-    const int W = 2 * gw + 190, H = 2 * gh + 16;
-    cairo_surface_t *out = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
-    cairo_t *cr = cairo_create(out);
+    grid_picture g = {dg_plot_surface_from_rgb(grid, gw, gh), K, gutter, names};
     dg_plot_theme theme = dg_plot_theme_light();
-    cairo_set_source_rgb(cr, theme.background.r, theme.background.g, theme.background.b);
-    cairo_paint(cr);
-    dg_plot_image_grid_draw(cr, 8, 8, W - 16, H - 16, &theme, src, K, gutter, names);
-    cairo_destroy(cr);
-    char *tmp = g_strdup_printf("%s.tmp", path);
-    cairo_status_t st = cairo_surface_write_to_png(out, tmp);
-    gboolean ok = st == CAIRO_STATUS_SUCCESS && g_rename(tmp, path) == 0;
-    if (!ok) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot write %s: %s", path,
-                    st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(st) : g_strerror(errno));
-        g_unlink(tmp);
-    }
-    g_free(tmp);
-    cairo_surface_destroy(out);
-    cairo_surface_destroy(src);
+    gboolean ok = dg_plot_save(path, 2 * gw + 190, 2 * gh + 16, &theme, draw_grid, &g, error);
+    cairo_surface_destroy(g.src);
     g_free(grid);
     return ok;
 }
@@ -163,10 +161,10 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     for (int k = 0; k < K; k++)
         total += counts[k];
     ctx = dg_ctx_new(cfg->threads);
-    if (cfg->grid)
-        cells = g_new0(uint8_t, (long)K * GRID_COLS * 3 * S * S); /* white where none */
-    if (cells)
-        memset(cells, 255, (long)K * GRID_COLS * 3 * S * S);
+    if (cfg->grid) { /* white where a class has fewer than GRID_COLS images */
+        cells = g_malloc((size_t)K * GRID_COLS * 3 * S * S);
+        memset(cells, 255, (size_t)K * GRID_COLS * 3 * S * S);
+    }
     dg_rng rng;
     dg_rng_seed(&rng, cfg->seed);
     long img_n = 3L * S * S;
