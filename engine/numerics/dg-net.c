@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dg-layers.h"
+#include "dg-specnorm.h"
 
 typedef struct {
     dg_op op;
@@ -19,6 +20,9 @@ typedef struct {
     float eps, momentum; /* batch norm */
     int t_w, t_b;        /* trainable tensors: weight/gamma/table, bias/beta */
     int t_rm, t_rv;      /* BN running mean / var (buffers) */
+    int t_u;             /* spectral norm: the power-iteration vector u (buffer), or -1 */
+    float *wsn, *sn_v, *sn_dw; /* spectral norm: W / sigma, v, scratch dW_sn */
+    float sigma;
     float *out, *grad;
     bool alias;          /* out and grad are in0's buffers (in place) */
     float *mean, *invstd; /* BN batch statistics of the last forward */
@@ -95,7 +99,7 @@ dg_net *dg_net_new(int c, int h, int w, int max_batch)
     net->cap_tensors = 64;
     net->tensors = calloc(net->cap_tensors, sizeof(dg_tensor));
     net->nodes[0] = (node){.op = DG_OP_INPUT, .in0 = -1, .in1 = -1, .c = c, .h = h, .w = w,
-                           .t_w = -1, .t_b = -1, .t_rm = -1, .t_rv = -1};
+                           .t_w = -1, .t_b = -1, .t_rm = -1, .t_rv = -1, .t_u = -1};
     net->n_nodes = 1;
     dg_rng_seed(&net->rng, 0x5eed);
     return net;
@@ -109,6 +113,11 @@ void dg_net_free(dg_net *net)
     dg_free(net->act);
     dg_free(net->tmp);
     dg_free(net->argmax_mem);
+    for (int i = 0; i < net->n_nodes; i++) {
+        dg_free(net->nodes[i].wsn);
+        dg_free(net->nodes[i].sn_v);
+        dg_free(net->nodes[i].sn_dw);
+    }
     free(net->nodes);
     free(net->tensors);
     free(net);
@@ -138,7 +147,7 @@ static node base(dg_net *net, dg_op op, int in)
         die("input node does not exist");
     const node *i = &net->nodes[in];
     return (node){.op = op, .in0 = in, .in1 = -1, .c = i->c, .h = i->h, .w = i->w, .t_w = -1,
-                  .t_b = -1, .t_rm = -1, .t_rv = -1};
+                  .t_b = -1, .t_rm = -1, .t_rv = -1, .t_u = -1};
 }
 
 static int add_tensor(dg_net *net, int node_id, const char *what, int ndim, const int *shape,
@@ -355,7 +364,7 @@ int dg_net_concat(dg_net *net, int a, int b)
 int dg_net_embed(dg_net *net, int n_classes, int dim)
 {
     node nd = {.op = DG_OP_EMBED, .in0 = -1, .in1 = -1, .c = dim, .h = 1, .w = 1,
-               .n_classes = n_classes, .t_rm = -1, .t_rv = -1};
+               .n_classes = n_classes, .t_rm = -1, .t_rv = -1, .t_u = -1};
     int ws[2] = {n_classes, dim};
     return add_with_tensors(net, nd, 2, ws, false, 0);
 }
@@ -368,6 +377,28 @@ int dg_net_project(dg_net *net, int in, int n_classes)
     nd.n_classes = n_classes;
     int ws[2] = {n_classes, D};
     return add_with_tensors(net, nd, 2, ws, false, 0);
+}
+
+/* The weight of a spectrally normalized node as a matrix [rows, cols]. */
+static void sn_dims(const dg_net *net, const node *n, int *rows, int *cols)
+{
+    const dg_tensor *t = &net->tensors[n->t_w];
+    *rows = t->shape[0];
+    *cols = (int)(t->n / t->shape[0]);
+}
+
+void dg_net_spectral_norm(dg_net *net, int id)
+{
+    if (net->finalized)
+        die("builder called after dg_net_finalize");
+    if (id <= 0 || id >= net->n_nodes)
+        die("dg_net_spectral_norm: no such node");
+    node *n = &net->nodes[id];
+    if ((n->op != DG_OP_CONV && n->op != DG_OP_CONVT && n->op != DG_OP_DENSE) || n->t_u >= 0)
+        die("dg_net_spectral_norm: only once, on a conv, convt or dense node");
+    int shape[1] = {net->tensors[n->t_w].shape[0]};
+    int t = add_tensor(net, id, "sn_u", 1, shape, false, false);
+    net->nodes[id].t_u = t;
 }
 
 static long nsize(const node *n)
@@ -464,6 +495,20 @@ void dg_net_finalize(dg_net *net)
         }
     }
 #undef TAKE
+    for (int i = 1; i < net->n_nodes; i++) {
+        node *n = &net->nodes[i];
+        if (n->t_u < 0)
+            continue;
+        int rows, cols;
+        sn_dims(net, n, &rows, &cols);
+        n->wsn = dg_alloc(sizeof(float) * (size_t)rows * cols);
+        n->sn_dw = dg_alloc(sizeof(float) * (size_t)rows * cols);
+        n->sn_v = dg_alloc(sizeof(float) * (size_t)cols);
+        float *u = dg_net_tensor_data(net, n->t_u);
+        for (int r = 0; r < rows; r++)
+            u[r] = 1.0f / sqrtf((float)rows);
+        net->act_bytes += sizeof(float) * ((size_t)2 * rows * cols + cols);
+    }
     /* BN running variance starts at 1 */
     for (int i = 1; i < net->n_nodes; i++) {
         node *n = &net->nodes[i];
@@ -546,6 +591,9 @@ int dg_net_find_tensor(const dg_net *net, const char *name)
 }
 
 static float *W(dg_net *net, const node *n) { return n->t_w >= 0 ? dg_net_tensor_data(net, n->t_w) : NULL; }
+/* The weight a layer computes with: W, or W / sigma under spectral norm
+ * (refreshed by sn_refresh at the start of every forward pass). */
+static float *Weff(dg_net *net, const node *n) { return n->t_u >= 0 ? n->wsn : W(net, n); }
 static float *Bv(dg_net *net, const node *n) { return n->t_b >= 0 ? dg_net_tensor_data(net, n->t_b) : NULL; }
 static float *dW(dg_net *net, const node *n) { return n->t_w >= 0 ? dg_net_tensor_grad(net, n->t_w) : NULL; }
 static float *dB(dg_net *net, const node *n) { return n->t_b >= 0 ? dg_net_tensor_grad(net, n->t_b) : NULL; }
@@ -605,6 +653,14 @@ void dg_net_init(dg_net *net, dg_rng *rng, dg_init scheme)
         }
         if (b)
             memset(b, 0, sizeof(float) * net->tensors[n->t_b].n);
+        if (n->t_u >= 0) { /* a random unit u, then a few power iterations */
+            int rows, cols;
+            sn_dims(net, n, &rows, &cols);
+            float *u = dg_net_tensor_data(net, n->t_u);
+            dg_rng_fill_normal(rng, u, rows, 0.0f, 1.0f);
+            for (int k = 0; k < 3; k++)
+                dg_sn_power_iteration(u, n->sn_v, w, rows, cols);
+        }
     }
     dg_net_bn_reset_stats(net);
 }
@@ -641,6 +697,14 @@ void dg_net_copy_weights(dg_net *dst, const dg_net *src)
 
 /* ---- forward ---------------------------------------------------------------- */
 
+static void sn_refresh(dg_net *net, node *n)
+{
+    int rows, cols;
+    sn_dims(net, n, &rows, &cols);
+    n->sigma = dg_sn_forward(n->wsn, n->sn_v, W(net, n), dg_net_tensor_data(net, n->t_u), rows,
+                             cols);
+}
+
 static dg_conv_geom geom_of(const dg_net *net, const node *n, int B)
 {
     const node *in = &net->nodes[n->in0];
@@ -666,17 +730,19 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
         const float *x0 = a ? a->out : NULL;
         long len = (long)B * nsize(n);
         double tstart = net->profile ? now_s() : 0.0;
+        if (n->t_u >= 0)
+            sn_refresh(net, n);
         switch (n->op) {
         case DG_OP_INPUT:
             break;
         case DG_OP_CONV: {
             dg_conv_geom g = geom_of(net, n, B);
-            dg_conv2d_forward(ctx, &g, n->out, x0, W(net, n), Bv(net, n));
+            dg_conv2d_forward(ctx, &g, n->out, x0, Weff(net, n), Bv(net, n));
             break;
         }
         case DG_OP_CONVT: {
             dg_conv_geom g = geom_of(net, n, B);
-            dg_convt2d_forward(ctx, &g, n->out, x0, W(net, n), Bv(net, n));
+            dg_convt2d_forward(ctx, &g, n->out, x0, Weff(net, n), Bv(net, n));
             break;
         }
         case DG_OP_DWCONV: {
@@ -707,7 +773,7 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
                            n->c, n->h * n->w, n->eps, n->momentum, train);
             break;
         case DG_OP_DENSE:
-            dg_dense_forward(ctx, n->out, x0, W(net, n), Bv(net, n), B, (int)nsize(a), n->c);
+            dg_dense_forward(ctx, n->out, x0, Weff(net, n), Bv(net, n), B, (int)nsize(a), n->c);
             break;
         case DG_OP_RELU:
             dg_relu_forward(ctx, n->out, x0, len);
@@ -841,6 +907,12 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
         long alen = a ? (long)B * nsize(a) : 0;
         float *dw = param_grads ? dW(net, n) : NULL;
         float *db = param_grads ? dB(net, n) : NULL;
+        float *dw_sn_target = NULL; /* spectral norm: dW_sn goes to scratch, then into dW */
+        if (dw && n->t_u >= 0) {
+            dw_sn_target = dw;
+            dw = n->sn_dw;
+            memset(dw, 0, sizeof(float) * net->tensors[n->t_w].n);
+        }
         double tstart = net->profile ? now_s() : 0.0;
 
         if (n->alias) {
@@ -873,13 +945,13 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
         case DG_OP_CONV: {
             dg_conv_geom g = geom_of(net, n, B);
             if (d0 || dw || db)
-                dg_conv2d_backward(ctx, &g, d0, dw, db, n->grad, a->out, W(net, n));
+                dg_conv2d_backward(ctx, &g, d0, dw, db, n->grad, a->out, Weff(net, n));
             break;
         }
         case DG_OP_CONVT: {
             dg_conv_geom g = geom_of(net, n, B);
             if (d0 || dw || db)
-                dg_convt2d_backward(ctx, &g, d0, dw, db, n->grad, a->out, W(net, n));
+                dg_convt2d_backward(ctx, &g, d0, dw, db, n->grad, a->out, Weff(net, n));
             break;
         }
         case DG_OP_DWCONV: {
@@ -917,7 +989,7 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
                             net->labels, B, n->c, n->h * n->w, net->last_train);
             break;
         case DG_OP_DENSE:
-            dg_dense_backward(ctx, d0, dw, db, n->grad, a->out, W(net, n), B, (int)nsize(a), n->c);
+            dg_dense_backward(ctx, d0, dw, db, n->grad, a->out, Weff(net, n), B, (int)nsize(a), n->c);
             break;
         case DG_OP_RELU:
             if (d0) dg_relu_backward(ctx, d0, n->grad, n->out, len);
@@ -969,6 +1041,12 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
         case DG_OP_PROJECT:
             dg_project_backward(d0, dw, n->grad, a->out, W(net, n), net->labels, B, (int)nsize(a));
             break;
+        }
+        if (dw_sn_target) {
+            int rows, cols;
+            sn_dims(net, n, &rows, &cols);
+            dg_sn_backward(dw_sn_target, n->sn_dw, n->wsn, dg_net_tensor_data(net, n->t_u),
+                           n->sn_v, n->sigma, rows, cols);
         }
         if (d0)
             finish_target(net, ctx, &t0, n->in0, dx, alen);
@@ -1022,6 +1100,19 @@ void dg_net_step(dg_net *net, dg_ctx *ctx, dg_opt *opt)
         dg_opt_update(ctx, opt, dg_net_params(net) + off, dg_net_grads(net) + off,
                       dg_net_moment1(net) + off, dg_net_moment2(net) + off, n, decay);
         i = j;
+    }
+    dg_net_sn_iterate(net);
+}
+
+void dg_net_sn_iterate(dg_net *net)
+{
+    for (int i = 1; i < net->n_nodes; i++) {
+        node *n = &net->nodes[i];
+        if (n->t_u < 0)
+            continue;
+        int rows, cols;
+        sn_dims(net, n, &rows, &cols);
+        dg_sn_power_iteration(dg_net_tensor_data(net, n->t_u), n->sn_v, W(net, n), rows, cols);
     }
 }
 

@@ -82,6 +82,14 @@ int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */
 int dg_net_concat(dg_net *net, int a, int b);              /* channels; same H, W */
 int dg_net_project(dg_net *net, int in, int n_classes);    /* [1, 1, 1] = <E[y], flatten(in)> */
+/* Spectral normalization of a conv, convt or dense node's weight (see
+ * dg-specnorm.h): the layer computes with W / sigma(W); the vector u is a
+ * buffer ("NN.op.sn_u", saved with the weights) that dg_net_step advances by
+ * one power iteration after every update. */
+void dg_net_spectral_norm(dg_net *net, int node);
+/* One power iteration of every spectrally normalized weight (dg_net_step
+ * does this; call it after changing weights by other means if wanted). */
+void dg_net_sn_iterate(dg_net *net);
 /* Set batch-norm eps / momentum of a BN node (defaults 1e-5, 0.1). */
 void dg_net_bn_set(dg_net *net, int node, float eps, float momentum);
 

@@ -235,6 +235,62 @@ static void test_dense_grad(void)
     gc_run(net, 3, NULL, true, true, ctx1, 502);
 }
 
+/* Spectral normalization: gradients through W / sigma(W) (u held fixed), and
+ * the power iteration converging to the largest singular value. */
+static void test_spectral_norm_grad(void)
+{
+    dg_net *net = dg_net_new(3, 5, 5, 2);
+    int c = dg_net_conv(net, 0, 4, 3, 1, 1, true);
+    dg_net_spectral_norm(net, c);
+    gc_run(net, 2, NULL, true, true, ctx2, 601);
+    net = dg_net_new(4, 3, 3, 2);
+    c = dg_net_convt(net, 0, 3, 4, 2, 1, false);
+    dg_net_spectral_norm(net, c);
+    gc_run(net, 2, NULL, true, true, ctx1, 602);
+    net = dg_net_new(6, 1, 1, 3);
+    c = dg_net_dense(net, 0, 5, true);
+    dg_net_spectral_norm(net, c);
+    gc_run(net, 3, NULL, true, true, ctx3, 603);
+    /* a stack of two: the gradient reaches the first through the second's W_sn */
+    net = dg_net_new(2, 4, 4, 2);
+    c = dg_net_conv(net, 0, 3, 3, 1, 1, false);
+    dg_net_spectral_norm(net, c);
+    c = dg_net_conv(net, dg_net_lrelu(net, c, 0.2f), 2, 3, 2, 1, true);
+    dg_net_spectral_norm(net, c);
+    gc_run(net, 2, NULL, true, true, ctx2, 604);
+}
+
+static void test_spectral_norm_sigma(void)
+{
+    /* W = diag(3, 2, 1) embedded in a 3x4 dense layer: sigma = 3, and the
+     * normalized layer maps e0 to (1, 0, 0) */
+    dg_net *net = dg_net_new(4, 1, 1, 1);
+    int d = dg_net_dense(net, 0, 3, false);
+    dg_net_spectral_norm(net, d);
+    dg_net_finalize(net);
+    dg_rng rng;
+    dg_rng_seed(&rng, 5);
+    dg_net_init(net, &rng, DG_INIT_KAIMING);
+    float *w = dg_net_tensor_data(net, dg_net_find_tensor(net, "01.dense.weight"));
+    memset(w, 0, sizeof(float) * 12);
+    w[0] = 3.0f, w[5] = 2.0f, w[10] = 1.0f;
+    for (int k = 0; k < 60; k++)
+        dg_net_sn_iterate(net);
+    float x[4] = {1, 0, 0, 0};
+    dg_net_forward(net, ctx1, x, NULL, 1, false);
+    const float *o = dg_net_output(net);
+    g_assert_cmpfloat_with_epsilon(o[0], 1.0f, 1e-3f);
+    g_assert_cmpfloat_with_epsilon(o[1], 0.0f, 1e-3f);
+    float x2[4] = {0, 1, 0, 0};
+    dg_net_forward(net, ctx1, x2, NULL, 1, false);
+    g_assert_cmpfloat_with_epsilon(dg_net_output(net)[1], 2.0f / 3.0f, 1e-3f);
+    /* u is a buffer (saved with the weights), not a trainable tensor */
+    int tu = dg_net_find_tensor(net, "01.dense.sn_u");
+    g_assert_cmpint(tu, >=, 0);
+    g_assert_false(dg_net_tensor(net, tu)->trainable);
+    dg_net_free(net);
+}
+
 static void test_activation_grad(void)
 {
     for (int a = 0; a < 4; a++) {
@@ -631,6 +687,8 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/bn", test_bn_grad);
     g_test_add_func("/layers/grad/cbn", test_cbn_grad);
     g_test_add_func("/layers/grad/dense", test_dense_grad);
+    g_test_add_func("/layers/grad/spectral-norm", test_spectral_norm_grad);
+    g_test_add_func("/layers/spectral-norm-sigma", test_spectral_norm_sigma);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);
