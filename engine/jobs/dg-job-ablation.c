@@ -4,12 +4,14 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "models/dg-gan.h"
+#include "models/dg-gan-quality.h"
 #include "models/dg-metrics.h"
 #include "models/dg-plot.h"
 #include "models/dg-safetensors.h"
@@ -726,6 +728,110 @@ static void add_distance(JsonBuilder *b, const char *name, double fd, dg_kernel_
     json_builder_end_object(b);
 }
 
+/* Images idx[0..n) of ds as floats at size S. */
+static float *real_images(const dg_dataset *ds, const int *idx, int n, int S)
+{
+    const long img = 3L * S * S;
+    float *x = g_new(float, MAX(n, 1) * img);
+    for (int i = 0; i < n; i++)
+        dg_image_to_float(dg_dataset_image(ds, idx[i]), S, x + i * img);
+    return x;
+}
+
+static void add_number(JsonBuilder *b, const char *name, double v)
+{
+    json_builder_set_member_name(b, name);
+    if (isfinite(v))
+        json_builder_add_double_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *x, int n)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(x, n, sizeof(double), cmp_dbl);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The spectral artifact score of one class: the generated images against one
+ * half of the class's real training images, and (the floor) the other half
+ * against the same half, with as many images on both sides.  Returns the
+ * generated-vs-real worst log10 ratio; *floor gets the real-vs-real one. */
+static void spectral_scores(JsonBuilder *b, const dg_dataset *ds, const int *itr, int ntr,
+                            const float *syn, int nsyn, int S, double *worst, double *floor)
+{
+    int na = ntr / 2, nb = MIN(ntr - na, nsyn);
+    float *ra = real_images(ds, itr, na, S), *rb = real_images(ds, itr + na, nb, S);
+    double *pa = g_new(double, S * S), *pb = g_new(double, S * S), *pg = g_new(double, S * S);
+    dg_mean_power_spectrum(ra, na, S, pa);
+    dg_mean_power_spectrum(rb, nb, S, pb);
+    dg_mean_power_spectrum(syn, nb, S, pg);
+    dg_spectral_score gs = dg_spectral_compare(pg, pa, S), fs = dg_spectral_compare(pb, pa, S);
+    json_builder_set_member_name(b, "spectral");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "n_per_side");
+    json_builder_add_int_value(b, nb);
+    add_number(b, "synthetic_worst_log10", gs.worst);
+    add_number(b, "synthetic_excess_log10", gs.excess);
+    add_number(b, "synthetic_deficit_log10", gs.deficit);
+    json_builder_set_member_name(b, "synthetic_worst_frequency");
+    json_builder_begin_array(b);
+    json_builder_add_int_value(b, gs.fu);
+    json_builder_add_int_value(b, gs.fv);
+    json_builder_end_array(b);
+    add_number(b, "real_floor_worst_log10", fs.worst);
+    add_number(b, "real_floor_excess_log10", fs.excess);
+    add_number(b, "real_floor_deficit_log10", fs.deficit);
+    json_builder_end_object(b);
+    *worst = gs.worst;
+    *floor = fs.worst;
+    g_free(ra), g_free(rb), g_free(pa), g_free(pb), g_free(pg);
+}
+
+/* Precision / recall (k = 3) of the generated features against the training
+ * features, beside the real test images' own; the memorization check (each
+ * image's distance to its nearest training image, generated vs real test). */
+static void feature_scores(JsonBuilder *b, const float *fs, int nsyn, const float *ftr, int ntr,
+                           const float *fte, int nte, int D, dg_precision_recall *out_pr)
+{
+    dg_precision_recall pr = dg_precision_recall_knn(ftr, ntr, fs, nsyn, D, 3);
+    dg_precision_recall prf = dg_precision_recall_knn(ftr, ntr, fte, nte, D, 3);
+    json_builder_set_member_name(b, "precision_recall");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "k");
+    json_builder_add_int_value(b, 3);
+    add_number(b, "precision", pr.precision);
+    add_number(b, "recall", pr.recall);
+    add_number(b, "real_floor_precision", prf.precision);
+    add_number(b, "real_floor_recall", prf.recall);
+    json_builder_end_object(b);
+    double *dg = g_new(double, MAX(nsyn, 1)), *dt = g_new(double, MAX(nte, 1));
+    dg_nearest_distances(fs, nsyn, ftr, ntr, D, dg, NULL);
+    dg_nearest_distances(fte, nte, ftr, ntr, D, dt, NULL);
+    double mg = median_of(dg, nsyn), mt = median_of(dt, nte);
+    double p5 = nte > 0 ? dt[(int)(0.05 * (nte - 1))] : NAN; /* dt is sorted now */
+    int close = 0;
+    for (int i = 0; i < nsyn; i++)
+        close += dg[i] < p5;
+    json_builder_set_member_name(b, "memorization");
+    json_builder_begin_object(b);
+    add_number(b, "synthetic_median_nn_distance", mg);
+    add_number(b, "real_test_median_nn_distance", mt);
+    add_number(b, "ratio", mg / mt);
+    add_number(b, "share_closer_than_real_p5", nsyn > 0 ? (double)close / nsyn : NAN);
+    json_builder_end_object(b);
+    *out_pr = pr;
+    g_free(dg), g_free(dt);
+}
+
 static gboolean score_run(dg_job *job, void *config, GError **error)
 {
     dg_gan_score_config *cfg = config;
@@ -836,11 +942,17 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
             json_builder_add_null_value(b);
         json_builder_set_member_name(b, "n_synthetic_all");
         json_builder_add_int_value(b, NPC);
+        double sw, sf;
+        spectral_scores(b, ds, itr, ntr, syn, NPC, S, &sw, &sf);
+        dg_precision_recall pr;
+        feature_scores(b, fs, NPC, ftr, ntr, fte, nte, D, &pr);
         json_builder_end_object(b);
         dg_job_message(job, "info",
                        "%s: Frechet distance %.2f (real floor %.2f), kernel distance %.4f "
-                       "(floor %.4f), %d samples a side",
-                       gids[k], fd_syn, fd_floor, kd_syn.mean, kd_floor.mean, nm);
+                       "(floor %.4f), %d samples a side; spectral artifact score %.3f (real "
+                       "floor %.3f); precision %.3f, recall %.3f",
+                       gids[k], fd_syn, fd_floor, kd_syn.mean, kd_floor.mean, nm, sw, sf,
+                       pr.precision, pr.recall);
         dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = k + 1, .total = gan->cfg.n_classes,
                        .eta = -1};
         dg_job_emit(job, &pv);

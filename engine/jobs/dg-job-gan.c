@@ -267,11 +267,14 @@ static gboolean setup(gan_run *r, GError **error)
     if (cfg->width > 0)
         gc.ngf = gc.ndf = cfg->width;
     if (cfg->g_upsample) {
-        if (strcmp(cfg->g_upsample, "nearest") == 0 || strcmp(cfg->g_upsample, "convt") == 0) {
-            gc.upsample_conv = strcmp(cfg->g_upsample, "nearest") == 0;
+        if (strcmp(cfg->g_upsample, "nearest") == 0 || strcmp(cfg->g_upsample, "convt") == 0 ||
+            strcmp(cfg->g_upsample, "bilinear") == 0) {
+            gc.upsample_conv = strcmp(cfg->g_upsample, "convt") != 0;
+            gc.up_bilinear = strcmp(cfg->g_upsample, "bilinear") == 0;
         } else {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "unknown generator upsampling '%s' (convt, nearest)", cfg->g_upsample);
+                        "unknown generator upsampling '%s' (convt, nearest, bilinear)",
+                        cfg->g_upsample);
             return FALSE;
         }
     }

@@ -1,7 +1,8 @@
-#include "dg-gan.h"
+#include "dg-gan-private.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
@@ -14,7 +15,56 @@ const char *dg_gan_loss_name(dg_gan_loss l)
     return l == DG_GAN_LOSS_HINGE ? "hinge" : "bce";
 }
 
+const char *dg_gan_arch_name(dg_gan_arch a)
+{
+    return a == DG_GAN_ARCH_RESNET ? "resnet" : "dcgan";
+}
+
+static gboolean parse_arch(const char *s, dg_gan_arch *a)
+{
+    if (g_strcmp0(s, "resnet") == 0)
+        *a = DG_GAN_ARCH_RESNET;
+    else if (g_strcmp0(s, "dcgan") == 0)
+        *a = DG_GAN_ARCH_DCGAN;
+    else
+        return FALSE;
+    return TRUE;
+}
+
 /* ---- configuration ---------------------------------------------------------- */
+
+/* The presets: each starts from the class-conditional base below and
+ * changes what differs. */
+static void base_conditional(dg_gan_config *c)
+{
+    c->conditional = true;
+    c->nz = 128;
+    c->ngf = c->ndf = 48;
+    c->lr_g = c->lr_d = 2e-4f;
+    c->batch = 64;
+    c->ema = 0.999f;
+    dg_diffaug_parse("color,translation,cutout", &c->diffaug);
+    c->balanced = true;
+    c->upsample_conv = true;
+}
+
+/* The residual pair for small data: BigGAN-style G blocks with
+ * class-conditional BN and nearest upsampling, an SNGAN-style D with
+ * spectral normalization, average-pool downsampling and no batch norm,
+ * hinge loss, LeCam regularization, DiffAugment, EMA generator. */
+static void base_resnet(dg_gan_config *c)
+{
+    base_conditional(c);
+    c->up_bilinear = true;
+    c->g_arch = c->d_arch = DG_GAN_ARCH_RESNET;
+    c->d_sn = true;
+    c->loss = DG_GAN_LOSS_HINGE;
+    c->lecam = 0.3f;
+    c->beta1 = 0.0f;
+    c->beta2 = 0.999f;
+    c->lr_g = 2e-4f;
+    c->lr_d = 2e-4f;
+}
 
 gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classes,
                               GError **error)
@@ -25,31 +75,25 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
     c->beta1 = 0.5f;
     c->beta2 = 0.999f;
     c->loss = DG_GAN_LOSS_BCE;
-    if (!preset || strcmp(preset, "default") == 0) {
+    if (!preset)
         preset = "default";
-        c->conditional = true;
-        c->nz = 128;
-        c->ngf = c->ndf = 48;
-        c->lr_g = c->lr_d = 2e-4f;
-        c->batch = 64;
-        c->ema = 0.999f;
-        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
-        c->balanced = true;
-        /* nearest upsampling + 3x3 convolution: the transposed-convolution
-         * generator collapsed into checkerboard artifacts on HAM10000 */
-        c->upsample_conv = true;
-        c->steps = 4000; /* about an hour here at ~65 images/s; the bundled generator */
+    if (strcmp(preset, "default") == 0) {
+        base_resnet(c);
+        c->d_arch = DG_GAN_ARCH_DCGAN; /* plain SN + average-pooling D: 1.6x the speed of the residual D */
+        c->d_avgpool = true;
+        c->ngf = 24;
+        c->ndf = 32;
+        c->steps = 6000;
     } else if (strcmp(preset, "large") == 0) {
-        c->conditional = true;
-        c->nz = 128;
-        c->ngf = c->ndf = 64;
-        c->lr_g = c->lr_d = 2e-4f;
-        c->batch = 64;
-        c->ema = 0.999f;
-        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
-        c->balanced = true;
-        c->upsample_conv = true;
-        c->steps = 15000;
+        base_resnet(c);
+        c->ngf = 32;
+        c->ndf = 32;
+        c->steps = 30000;
+    } else if (strcmp(preset, "dcgan") == 0) {
+        /* the DCGAN pair of DermaGAN 0.1 (nearest upsampling + 3x3 conv in G,
+         * 4x4 stride-2 convolutions with BN in D, BCE): for comparison */
+        base_conditional(c);
+        c->steps = 4000;
     } else if (strcmp(preset, "seed") == 0) {
         /* the original notebook: per-class DCGAN, latent 512, Adam 1e-4 / 0.5, batch 16 */
         c->conditional = false;
@@ -57,23 +101,50 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         c->ngf = c->ndf = 64;
         c->lr_g = c->lr_d = 1e-4f;
         c->batch = 16;
-        c->ema = 0.0f;
-        c->balanced = false;
         c->steps = 20000;
     } else if (strcmp(preset, "tiny") == 0) {
         /* for tests: 32x32, narrow, fast */
+        base_conditional(c);
         c->size = 32;
-        c->conditional = true;
         c->nz = 16;
         c->ngf = c->ndf = 8;
-        c->lr_g = c->lr_d = 2e-4f;
         c->batch = 8;
         c->ema = 0.99f;
-        dg_diffaug_parse("color,translation,cutout", &c->diffaug);
-        c->balanced = true;
+        c->upsample_conv = false;
         c->steps = 20;
+    } else if (strcmp(preset, "tiny-resnet") == 0) {
+        base_resnet(c);
+        c->size = 32;
+        c->nz = 16;
+        c->ngf = c->ndf = 4;
+        c->batch = 8;
+        c->ema = 0.99f;
+        c->steps = 20;
+    } else if (g_str_has_prefix(preset, "x-")) {
+        /* experiments (not shipped): x-<g>-<d>-<width> */
+        char **p = g_strsplit(preset + 2, "-", -1);
+        base_resnet(c);
+        if (g_strv_length(p) >= 3) {
+            parse_arch(p[0], &c->g_arch);
+            c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;
+            c->d_avgpool = strcmp(p[1], "ap") == 0;
+            c->d_sn = strcmp(p[1], "bn") != 0;
+            if (!c->d_sn) {
+                c->loss = DG_GAN_LOSS_BCE;
+                c->lecam = 0.0f;
+                c->beta1 = 0.5f;
+            }
+            c->ngf = c->ndf = atoi(p[2]);
+            if (g_strv_length(p) >= 4)
+                c->ndf = atoi(p[3]);
+            if (g_strv_length(p) >= 5)
+                c->lecam = (float)g_ascii_strtod(p[4], NULL);
+        }
+        g_strfreev(p);
+        c->steps = 8000;
     } else {
-        g_set_error(error, GAN_ERROR, 1, "unknown GAN preset '%s' (seed, default, large)", preset);
+        g_set_error(error, GAN_ERROR, 1, "unknown GAN preset '%s' (default, large, dcgan, seed)",
+                    preset);
         return FALSE;
     }
     g_strlcpy(c->preset, preset, sizeof c->preset);
@@ -113,7 +184,12 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     S("diffaug", aug);
     B("balanced", c->balanced);
     I("steps", c->steps);
-    S("g_upsample", c->upsample_conv ? "nearest" : "convt");
+    S("g_upsample", !c->upsample_conv ? "convt" : c->up_bilinear ? "bilinear" : "nearest");
+    S("g_arch", dg_gan_arch_name(c->g_arch));
+    S("d_arch", dg_gan_arch_name(c->d_arch));
+    B("d_sn", c->d_sn);
+    B("d_avgpool", c->d_avgpool);
+    D("lecam", c->lecam);
 #undef S
 #undef I
 #undef D
@@ -164,11 +240,27 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     JsonNode *up = json_object_get_member(o, "g_upsample");
     const char *ups = up && json_node_get_value_type(up) == G_TYPE_STRING ? json_node_get_string(up)
                                                                           : "convt";
-    c->upsample_conv = strcmp(ups, "nearest") == 0;
+    c->up_bilinear = strcmp(ups, "bilinear") == 0;
+    c->upsample_conv = strcmp(ups, "nearest") == 0 || c->up_bilinear;
     if (!c->upsample_conv && strcmp(ups, "convt") != 0) {
         g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown generator upsampling '%s'", ups);
         ok = FALSE;
     }
+    /* files written before the residual networks: DCGAN, batch-norm D */
+    JsonNode *ga = json_object_get_member(o, "g_arch"), *da = json_object_get_member(o, "d_arch");
+    const char *gas = ga && json_node_get_value_type(ga) == G_TYPE_STRING ? json_node_get_string(ga) : "dcgan";
+    const char *das = da && json_node_get_value_type(da) == G_TYPE_STRING ? json_node_get_string(da) : "dcgan";
+    if (!parse_arch(gas, &c->g_arch) || !parse_arch(das, &c->d_arch)) {
+        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown network family '%s' / '%s' "
+                    "(dcgan, resnet)", gas, das);
+        ok = FALSE;
+    }
+    c->d_sn = json_object_has_member(o, "d_sn") && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "d_sn")) &&
+              json_object_get_boolean_member(o, "d_sn");
+    c->d_avgpool = json_object_has_member(o, "d_avgpool") &&
+                   JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "d_avgpool")) &&
+                   json_object_get_boolean_member(o, "d_avgpool");
+    c->lecam = isfinite(NUM("lecam")) ? (float)NUM("lecam") : 0.0f;
     const char *aug = json_object_has_member(o, "diffaug") ? json_object_get_string_member(o, "diffaug") : "";
     if (!dg_diffaug_parse(aug, &c->diffaug)) {
         g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown DiffAugment policy '%s'", aug);
@@ -184,58 +276,15 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     }
     if (c->n_classes < 1 || c->n_classes > DG_GAN_MAX_CLASSES || c->nz < 1 || c->nz > 4096 ||
         c->ngf < 1 || c->ngf > 1024 || c->ndf < 1 || c->ndf > 1024 || c->batch < 1 ||
-        c->batch > DG_DIFFAUG_MAX_BATCH || !(c->ema >= 0 && c->ema < 1)) {
+        c->batch > DG_DIFFAUG_MAX_BATCH || !(c->ema >= 0 && c->ema < 1) ||
+        !(c->lecam >= 0 && c->lecam <= 100)) {
         g_set_error(error, GAN_ERROR, 2, "GAN model file: architecture values out of range");
         return FALSE;
     }
     return TRUE;
 }
 
-/* ---- architecture ------------------------------------------------------------ */
-
-static int n_mid(int size)
-{
-    return size == 32 ? 2 : size == 64 ? 3 : 4;
-}
-
-static dg_net *build_g(const dg_gan_config *c, int max_batch)
-{
-    int mid = n_mid(c->size), mult = 1 << mid;
-    dg_net *G = dg_net_new(c->nz, 1, 1, max_batch);
-    int x = dg_net_convt(G, 0, c->ngf * mult, 4, 1, 0, false);
-    x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
-    for (int i = 0; i < mid; i++) {
-        mult /= 2;
-        if (c->upsample_conv)
-            x = dg_net_conv(G, dg_net_upsample(G, x, 2), c->ngf * mult, 3, 1, 1, false);
-        else
-            x = dg_net_convt(G, x, c->ngf * mult, 4, 2, 1, false);
-        x = dg_net_relu(G, c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x));
-    }
-    if (c->upsample_conv)
-        dg_net_tanh(G, dg_net_conv(G, dg_net_upsample(G, x, 2), 3, 3, 1, 1, false));
-    else
-        dg_net_tanh(G, dg_net_convt(G, x, 3, 4, 2, 1, false));
-    dg_net_finalize(G);
-    return G;
-}
-
-static dg_net *build_d(const dg_gan_config *c, int max_batch)
-{
-    int mid = n_mid(c->size), mult = 1;
-    dg_net *D = dg_net_new(3, c->size, c->size, max_batch);
-    int x = dg_net_lrelu(D, dg_net_conv(D, 0, c->ndf, 4, 2, 1, false), 0.2f);
-    for (int i = 0; i < mid; i++) {
-        mult *= 2;
-        x = dg_net_conv(D, x, c->ndf * mult, 4, 2, 1, false);
-        x = dg_net_lrelu(D, dg_net_bn(D, x), 0.2f);
-    }
-    int out = dg_net_conv(D, x, 1, 4, 1, 0, false); /* 4x4 -> 1: the DCGAN head */
-    if (c->conditional)
-        dg_net_add(D, out, dg_net_project(D, dg_net_gap(D, x), c->n_classes));
-    dg_net_finalize(D);
-    return D;
-}
+/* ---- the model ------------------------------------------------------------------- */
 
 dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool with_d)
 {
@@ -245,11 +294,11 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
     g->max_batch = max_batch;
     g->training = training;
     for (int p = 0; p < g->n_pairs; p++) {
-        g->G[p] = build_g(cfg, max_batch);
+        g->G[p] = dg_gan_build_g(cfg, max_batch);
         if (training || with_d)
-            g->D[p] = build_d(cfg, max_batch);
+            g->D[p] = dg_gan_build_d(cfg, max_batch);
         if (training && cfg->ema > 0)
-            g->Gema[p] = build_g(cfg, max_batch);
+            g->Gema[p] = dg_gan_build_g(cfg, max_batch);
         dg_opt_adam(&g->opt_g[p], cfg->lr_g, cfg->beta1, cfg->beta2);
         dg_opt_adam(&g->opt_d[p], cfg->lr_d, cfg->beta1, cfg->beta2);
     }
@@ -286,9 +335,10 @@ void dg_gan_free(dg_gan *g)
 void dg_gan_init(dg_gan *g, dg_rng *rng)
 {
     for (int p = 0; p < g->n_pairs; p++) {
-        dg_net_init(g->G[p], rng, DG_INIT_DCGAN);
+        dg_net_init(g->G[p], rng, dg_gan_init_scheme(g->cfg.g_arch));
         if (g->D[p])
-            dg_net_init(g->D[p], rng, DG_INIT_DCGAN);
+            dg_net_init(g->D[p], rng, dg_gan_init_scheme(g->cfg.d_arch));
+        g->lecam_real[p] = g->lecam_fake[p] = 0.0f;
         if (g->Gema[p])
             dg_net_copy_weights(g->Gema[p], g->G[p]);
         g->opt_g[p].t = g->opt_d[p].t = 0;
@@ -337,6 +387,32 @@ static float d_loss(const dg_gan_config *c, const float *logits, int B, bool rea
     return dg_bce_logits(logits, NULL, real ? 1.0f : 0.0f, B, dl, 1.0f);
 }
 
+/* LeCam regularization (Tseng et al., CVPR 2021, and their code): on top of
+ * D's loss, lambda * (mean relu(D(x) - a_fake)^2 + mean relu(a_real - D(G(z)))^2)
+ * with a_real, a_fake moving averages (decay 0.99) of D's mean outputs; it
+ * keeps D's predictions from drifting apart on small data.  Adds the
+ * gradient to dl and returns the term. */
+static float lecam_term(float lambda, const float *logits, int B, float anchor, bool real, float *dl)
+{
+    double r = 0.0;
+    for (int i = 0; i < B; i++) {
+        float d = real ? logits[i] - anchor : anchor - logits[i];
+        if (d > 0.0f) {
+            r += (double)d * d;
+            dl[i] += (real ? 2.0f : -2.0f) * lambda * d / B;
+        }
+    }
+    return (float)(lambda * r / B);
+}
+
+static float mean_of(const float *x, int n)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    return (float)(s / n);
+}
+
 static void augment(dg_gan *g, dg_rng *rng, const float *in, float *out, int B,
                     dg_diffaug_params *a)
 {
@@ -368,6 +444,10 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     dg_net_forward(D, ctx, dreal_in, labels, B, true);
     float lr = d_loss(c, dg_net_output(D), B, true, g->dl);
     st->d_real = mean_sigmoid(dg_net_output(D), B);
+    const float mreal = mean_of(dg_net_output(D), B);
+    const bool lecam = c->lecam > 0.0f && g->opt_d[pair].t > 0;
+    if (lecam)
+        lr += lecam_term(c->lecam, dg_net_output(D), B, g->lecam_fake[pair], true, g->dl);
     dg_net_backward(D, ctx, g->dl, NULL, true);
 
     const float *dfake_in = fake;
@@ -378,6 +458,9 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     dg_net_forward(D, ctx, dfake_in, labels, B, true);
     float lf = d_loss(c, dg_net_output(D), B, false, g->dl);
     st->d_fake = mean_sigmoid(dg_net_output(D), B);
+    const float mfake = mean_of(dg_net_output(D), B);
+    if (lecam)
+        lf += lecam_term(c->lecam, dg_net_output(D), B, g->lecam_real[pair], false, g->dl);
     dg_net_backward(D, ctx, g->dl, NULL, true);
     st->d_loss = lr + lf;
     if (!isfinite(st->d_loss) || !all_finite(dg_net_grads(D), dg_net_n_params(D))) {
@@ -385,6 +468,11 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
         goto out;
     }
     dg_net_step(D, ctx, &g->opt_d[pair]);
+    if (c->lecam > 0.0f) {
+        float decay = g->opt_d[pair].t > 1 ? 0.99f : 0.0f; /* the first step sets them */
+        g->lecam_real[pair] = decay * g->lecam_real[pair] + (1.0f - decay) * mreal;
+        g->lecam_fake[pair] = decay * g->lecam_fake[pair] + (1.0f - decay) * mfake;
+    }
 
     /* generator: through the updated D and the same augmentation */
     dg_net_zero_grad(G);
@@ -663,6 +751,12 @@ void dg_gan_write_state(dg_gan *g, dg_st_writer *w, int64_t *steps)
     }
     int64_t shape[1] = {2 * g->n_pairs};
     dg_st_writer_add(w, "adam_steps", DG_ST_I64, 1, shape, steps);
+    /* the LeCam anchors: lecam_real[0..n), then lecam_fake[0..n) (the writer
+     * keeps a pointer: both arrays live in the gan, adjacent fields) */
+    int64_t lshape[2] = {2, g->n_pairs};
+    memcpy(g->lecam_state, g->lecam_real, sizeof(float) * g->n_pairs);
+    memcpy(g->lecam_state + g->n_pairs, g->lecam_fake, sizeof(float) * g->n_pairs);
+    dg_st_writer_add(w, "lecam_anchors", DG_ST_F32, 2, lshape, g->lecam_state);
 }
 
 gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
@@ -694,6 +788,24 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
     for (int p = 0; p < g->n_pairs; p++) { /* the data may sit at any byte offset */
         memcpy(&g->opt_g[p].t, (const guint8 *)t->data + 16 * p, 8);
         memcpy(&g->opt_d[p].t, (const guint8 *)t->data + 16 * p + 8, 8);
+    }
+    const dg_st_tensor *l = dg_st_find(st, "lecam_anchors");
+    if (l) {
+        if (l->dtype != DG_ST_F32 || l->ndim != 2 || l->shape[0] != 2 || l->shape[1] != g->n_pairs) {
+            g_set_error(error, GAN_ERROR, 3, "checkpoint: lecam_anchors of the wrong shape");
+            return FALSE;
+        }
+        memcpy(g->lecam_real, l->data, sizeof(float) * g->n_pairs);
+        memcpy(g->lecam_fake, (const guint8 *)l->data + sizeof(float) * g->n_pairs,
+               sizeof(float) * g->n_pairs);
+        for (int p = 0; p < g->n_pairs; p++)
+            if (!isfinite(g->lecam_real[p]) || !isfinite(g->lecam_fake[p])) {
+                g_set_error(error, GAN_ERROR, 3, "checkpoint: lecam_anchors are not finite");
+                return FALSE;
+            }
+    } else {
+        memset(g->lecam_real, 0, sizeof g->lecam_real);
+        memset(g->lecam_fake, 0, sizeof g->lecam_fake);
     }
     return TRUE;
 }

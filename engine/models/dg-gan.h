@@ -28,6 +28,11 @@ G_BEGIN_DECLS
 typedef enum { DG_GAN_LOSS_BCE, DG_GAN_LOSS_HINGE } dg_gan_loss;
 const char *dg_gan_loss_name(dg_gan_loss l);
 
+/* Network families (dg-gan-nets.c): DCGAN-style plain stacks, or the
+ * residual blocks of SNGAN / BigGAN. */
+typedef enum { DG_GAN_ARCH_DCGAN, DG_GAN_ARCH_RESNET } dg_gan_arch;
+const char *dg_gan_arch_name(dg_gan_arch a);
+
 typedef struct {
     char preset[16];
     int size;
@@ -42,6 +47,11 @@ typedef struct {
     bool balanced;        /* class-balanced sampling of real images */
     bool upsample_conv;   /* generator: nearest 2x upsampling + 3x3 convolution instead of
                              4x4 stride-2 transposed convolutions (no checkerboard) */
+    bool up_bilinear;     /* with upsample_conv: bilinear instead of nearest upsampling */
+    dg_gan_arch g_arch, d_arch;
+    bool d_sn;            /* spectral normalization in D (and no batch norm there) */
+    bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
+    float lecam;          /* LeCam regularization weight (Tseng et al. 2021); 0 = off */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 
@@ -65,6 +75,9 @@ typedef struct {
     /* step buffers */
     float *z, *real_aug, *fake_aug, *dfake_aug, *dfake, *dl;
     dg_diffaug_params aug_real, aug_fake;
+    /* LeCam: moving averages of D's outputs on real and fake images, per pair */
+    float lecam_real[DG_GAN_MAX_CLASSES], lecam_fake[DG_GAN_MAX_CLASSES];
+    float lecam_state[2 * DG_GAN_MAX_CLASSES]; /* their copy while a checkpoint is written */
 } dg_gan;
 
 /* Build the nets.  training: also the discriminators, EMA copies and

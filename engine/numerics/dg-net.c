@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dg-layers.h"
+#include "dg-resample.h"
 #include "dg-specnorm.h"
 
 typedef struct {
@@ -338,6 +339,13 @@ int dg_net_upsample(dg_net *net, int in, int factor)
     nd.h *= factor;
     nd.w *= factor;
     return add_node(net, nd);
+}
+
+int dg_net_upsample_bilinear(dg_net *net, int in)
+{
+    int id = dg_net_upsample(net, in, 2);
+    net->nodes[id].alpha = 1.0f; /* the bilinear filter */
+    return id;
 }
 
 int dg_net_add(dg_net *net, int a, int b)
@@ -797,7 +805,10 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
             dg_gap_forward(ctx, n->out, x0, B, a->c, a->h * a->w);
             break;
         case DG_OP_UPSAMPLE:
-            dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
+            if (n->alpha > 0.0f)
+                dg_upbilinear_forward(ctx, n->out, x0, B, a->c, a->h, a->w);
+            else
+                dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
             break;
         case DG_OP_DROPOUT:
             if (train && n->alpha > 0.0f)
@@ -1016,7 +1027,10 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
             if (d0) dg_gap_backward(ctx, d0, n->grad, B, a->c, a->h * a->w);
             break;
         case DG_OP_UPSAMPLE:
-            if (d0) dg_upsample_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->k);
+            if (d0 && n->alpha > 0.0f)
+                dg_upbilinear_backward(ctx, d0, n->grad, B, a->c, a->h, a->w);
+            else if (d0)
+                dg_upsample_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->k);
             break;
         case DG_OP_DROPOUT:
             if (d0) {

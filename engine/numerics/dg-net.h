@@ -77,6 +77,7 @@ int dg_net_maxpool(dg_net *net, int in, int k, int stride, int pad);
 int dg_net_avgpool(dg_net *net, int in, int k, int stride, int pad);
 int dg_net_gap(dg_net *net, int in);
 int dg_net_upsample(dg_net *net, int in, int factor);     /* nearest neighbour, H*f x W*f */
+int dg_net_upsample_bilinear(dg_net *net, int in);        /* 2x bilinear (dg-resample.h) */
 int dg_net_dropout(dg_net *net, int in, float p);
 int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */

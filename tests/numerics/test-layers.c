@@ -260,6 +260,30 @@ static void test_spectral_norm_grad(void)
     gc_run(net, 2, NULL, true, true, ctx2, 604);
 }
 
+/* Bilinear 2x upsampling: gradient, and PyTorch's values on a 2x3 plane
+ * (F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)). */
+static void test_upsample_bilinear(void)
+{
+    dg_net *net = dg_net_new(2, 3, 4, 2);
+    dg_net_upsample_bilinear(net, 0);
+    gc_run(net, 2, NULL, true, true, ctx2, 611);
+    net = dg_net_new(1, 1, 1, 1);
+    dg_net_upsample_bilinear(net, 0);
+    gc_run(net, 1, NULL, true, true, ctx1, 612);
+
+    net = dg_net_new(1, 2, 3, 1);
+    dg_net_upsample_bilinear(net, 0);
+    dg_net_finalize(net);
+    const float x[6] = {1, 2, 4, 3, 5, 9};
+    dg_net_forward(net, ctx1, x, NULL, 1, false);
+    const float want[24] = {1, 1.25f, 1.75f, 2.5f, 3.5f, 4, 1.5f, 1.8125f, 2.4375f, 3.375f,
+                            4.625f, 5.25f, 2.5f, 2.9375f, 3.8125f, 5.125f, 6.875f, 7.75f, 3, 3.5f,
+                            4.5f, 6, 8, 9};
+    for (int i = 0; i < 24; i++)
+        g_assert_cmpfloat_with_epsilon(dg_net_output(net)[i], want[i], 1e-6f);
+    dg_net_free(net);
+}
+
 static void test_spectral_norm_sigma(void)
 {
     /* W = diag(3, 2, 1) embedded in a 3x4 dense layer: sigma = 3, and the
@@ -689,6 +713,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/dense", test_dense_grad);
     g_test_add_func("/layers/grad/spectral-norm", test_spectral_norm_grad);
     g_test_add_func("/layers/spectral-norm-sigma", test_spectral_norm_sigma);
+    g_test_add_func("/layers/grad/upsample-bilinear", test_upsample_bilinear);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);

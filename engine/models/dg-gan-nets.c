@@ -1,0 +1,177 @@
+/* dg-gan-nets.c: the generator and discriminator networks of dg-gan.h.
+ *
+ * Two families, chosen per network by the config:
+ *  - "dcgan" (Radford et al. 2016): G is a 4x4 transposed convolution from
+ *    the latent vector, then one (upsample + 3x3 conv | 4x4 stride-2
+ *    transposed conv) + BN + ReLU per doubling; D is 4x4 stride-2
+ *    convolutions with BN and LeakyReLU (or, with d_avgpool, 3x3 stride-1
+ *    convolutions followed by 2x2 average pooling, which low-pass filters
+ *    before every subsampling instead of sampling every other pixel).
+ *  - "resnet" (the SNGAN / BigGAN residual blocks: Miyato et al. 2018,
+ *    Brock et al. 2019): G blocks BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3
+ *    plus a nearest-upsampled 1x1 shortcut, with class-conditional BN; D
+ *    blocks ReLU-conv3x3-ReLU-conv3x3-avgpool plus an avgpool-1x1 shortcut,
+ *    no batch norm (it would couple the real and fake batches), a ReLU,
+ *    global pooling, a linear output and a class projection (Miyato &
+ *    Koyama 2018).
+ * Spectral normalization (d_sn) applies to every weight of D but the
+ * projection table. */
+#include "dg-gan-private.h"
+
+static int n_mid(int size)
+{
+    return size == 32 ? 2 : size == 64 ? 3 : 4;
+}
+
+static int norm(dg_net *G, const dg_gan_config *c, int x)
+{
+    return c->conditional ? dg_net_cbn(G, x, c->n_classes) : dg_net_bn(G, x);
+}
+
+static int up2(dg_net *G, const dg_gan_config *c, int x)
+{
+    return c->up_bilinear ? dg_net_upsample_bilinear(G, x) : dg_net_upsample(G, x, 2);
+}
+
+static dg_net *build_g_dcgan(const dg_gan_config *c, int max_batch)
+{
+    int mid = n_mid(c->size), mult = 1 << mid;
+    dg_net *G = dg_net_new(c->nz, 1, 1, max_batch);
+    int x = dg_net_convt(G, 0, c->ngf * mult, 4, 1, 0, false);
+    x = dg_net_relu(G, norm(G, c, x));
+    for (int i = 0; i < mid; i++) {
+        mult /= 2;
+        if (c->upsample_conv)
+            x = dg_net_conv(G, up2(G, c, x), c->ngf * mult, 3, 1, 1, false);
+        else
+            x = dg_net_convt(G, x, c->ngf * mult, 4, 2, 1, false);
+        x = dg_net_relu(G, norm(G, c, x));
+    }
+    if (c->upsample_conv)
+        dg_net_tanh(G, dg_net_conv(G, up2(G, c, x), 3, 3, 1, 1, false));
+    else
+        dg_net_tanh(G, dg_net_convt(G, x, 3, 4, 2, 1, false));
+    return G;
+}
+
+/* One generator block: doubles the resolution, cin -> cout channels. */
+static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout)
+{
+    int h = dg_net_relu(G, norm(G, c, x));
+    h = dg_net_conv(G, up2(G, c, h), cout, 3, 1, 1, false);
+    h = dg_net_relu(G, norm(G, c, h));
+    h = dg_net_conv(G, h, cout, 3, 1, 1, true);
+    /* a 1x1 convolution (and its bias) commutes with upsampling: run it at the low resolution */
+    int s = up2(G, c, dg_net_conv(G, x, cout, 1, 1, 0, true));
+    return dg_net_add(G, h, s);
+}
+
+/* Channel multipliers of the resnet generator from 4x4 up (ngf * mult). */
+static int g_mult(int size, int level)
+{
+    static const int m32[] = {8, 4, 2, 1}, m64[] = {8, 8, 4, 2, 1}, m128[] = {8, 8, 4, 2, 1, 1};
+    const int *m = size == 32 ? m32 : size == 64 ? m64 : m128;
+    return m[level];
+}
+
+static dg_net *build_g_resnet(const dg_gan_config *c, int max_batch)
+{
+    int levels = n_mid(c->size) + 1; /* doublings from 4x4 */
+    dg_net *G = dg_net_new(c->nz, 1, 1, max_batch);
+    int x = dg_net_convt(G, 0, c->ngf * g_mult(c->size, 0), 4, 1, 0, true); /* = dense + reshape */
+    for (int l = 1; l <= levels; l++)
+        x = g_block(G, c, x, c->ngf * g_mult(c->size, l));
+    x = dg_net_relu(G, dg_net_bn(G, x));
+    dg_net_tanh(G, dg_net_conv(G, x, 3, 3, 1, 1, true));
+    return G;
+}
+
+static int sn(dg_net *D, const dg_gan_config *c, int node)
+{
+    if (c->d_sn)
+        dg_net_spectral_norm(D, node);
+    return node;
+}
+
+static int d_head(dg_net *D, const dg_gan_config *c, int x, int out)
+{
+    if (c->conditional)
+        out = dg_net_add(D, out, dg_net_project(D, dg_net_gap(D, x), c->n_classes));
+    return out;
+}
+
+static dg_net *build_d_dcgan(const dg_gan_config *c, int max_batch)
+{
+    int mid = n_mid(c->size), mult = 1;
+    dg_net *D = dg_net_new(3, c->size, c->size, max_batch);
+    int x = 0;
+    for (int i = 0; i <= mid; i++) {
+        int oc = c->ndf * mult;
+        if (c->d_avgpool)
+            x = dg_net_avgpool(D, sn(D, c, dg_net_conv(D, x, oc, 3, 1, 1, c->d_sn)), 2, 2, 0);
+        else
+            x = sn(D, c, dg_net_conv(D, x, oc, 4, 2, 1, c->d_sn));
+        if (i > 0 && !c->d_sn)
+            x = dg_net_bn(D, x);
+        x = dg_net_lrelu(D, x, 0.2f);
+        mult *= 2;
+    }
+    int out = sn(D, c, dg_net_conv(D, x, 1, 4, 1, 0, false)); /* 4x4 -> 1: the DCGAN head */
+    d_head(D, c, x, out);
+    return D;
+}
+
+/* One discriminator block: cin -> cout channels, halves the resolution when
+ * down.  first: the input is the image (no ReLU before the first conv). */
+static int d_block(dg_net *D, const dg_gan_config *c, int x, int cout, bool down, bool first)
+{
+    int cin;
+    dg_net_node_shape(D, x, &cin, NULL, NULL);
+    int h = first ? x : dg_net_relu(D, x);
+    h = sn(D, c, dg_net_conv(D, h, cout, 3, 1, 1, true));
+    h = sn(D, c, dg_net_conv(D, dg_net_relu(D, h), cout, 3, 1, 1, true));
+    if (down)
+        h = dg_net_avgpool(D, h, 2, 2, 0);
+    int s = x;
+    if (down) /* average pooling commutes with a 1x1 convolution: pool first */
+        s = dg_net_avgpool(D, s, 2, 2, 0);
+    if (cin != cout || down)
+        s = sn(D, c, dg_net_conv(D, s, cout, 1, 1, 0, true));
+    return dg_net_add(D, h, s);
+}
+
+static dg_net *build_d_resnet(const dg_gan_config *c, int max_batch)
+{
+    int mid = n_mid(c->size), mult = 1;
+    dg_net *D = dg_net_new(3, c->size, c->size, max_batch);
+    int x = 0;
+    for (int i = 0; i <= mid; i++) { /* size -> 4x4 */
+        x = d_block(D, c, x, c->ndf * mult, true, i == 0);
+        mult *= 2;
+    }
+    x = dg_net_relu(D, x);
+    int out = sn(D, c, dg_net_dense(D, dg_net_gap(D, x), 1, true));
+    d_head(D, c, x, out);
+    return D;
+}
+
+dg_net *dg_gan_build_g(const dg_gan_config *c, int max_batch)
+{
+    dg_net *G = c->g_arch == DG_GAN_ARCH_RESNET ? build_g_resnet(c, max_batch)
+                                                : build_g_dcgan(c, max_batch);
+    dg_net_finalize(G);
+    return G;
+}
+
+dg_net *dg_gan_build_d(const dg_gan_config *c, int max_batch)
+{
+    dg_net *D = c->d_arch == DG_GAN_ARCH_RESNET ? build_d_resnet(c, max_batch)
+                                                : build_d_dcgan(c, max_batch);
+    dg_net_finalize(D);
+    return D;
+}
+
+dg_init dg_gan_init_scheme(dg_gan_arch arch)
+{
+    return arch == DG_GAN_ARCH_RESNET ? DG_INIT_KAIMING : DG_INIT_DCGAN;
+}

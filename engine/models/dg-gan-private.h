@@ -1,0 +1,9 @@
+/* dg-gan-private.h: pieces of the GAN model shared by its source files. */
+#pragma once
+#include "models/dg-gan.h"
+
+/* The networks of a config (dg-gan-nets.c), finalized. */
+dg_net *dg_gan_build_g(const dg_gan_config *c, int max_batch);
+dg_net *dg_gan_build_d(const dg_gan_config *c, int max_batch);
+/* Weight initialization for an architecture family. */
+dg_init dg_gan_init_scheme(dg_gan_arch arch);
