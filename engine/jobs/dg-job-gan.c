@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/dg-dataset.h"
+#include "jobs/dg-gan-monitor.h"
 #include "jobs/dg-job-util.h"
 #include "models/dg-checkpoint.h"
 #include "models/dg-gan.h"
@@ -38,6 +39,7 @@ void dg_gan_train_config_free(void *p)
     g_free(c->loss);
     g_free(c->diffaug);
     g_free(c->g_upsample);
+    g_free(c->quality_model);
     g_free(c);
 }
 
@@ -51,6 +53,8 @@ typedef struct {
     int64_t step;      /* steps done */
     int64_t total;
     GArray *history;   /* floats, HIST_COLS per step */
+    GArray *quality;   /* floats: (step, frechet) pairs */
+    dg_gan_monitor *monitor;
     char **class_ids, **class_names;
     int *train_idx[DG_GAN_MAX_CLASSES];
     int n_train[DG_GAN_MAX_CLASSES];
@@ -87,6 +91,9 @@ static gboolean save_checkpoint(gan_run *r, GError **error)
     dg_st_writer_add(w, "step", DG_ST_I64, 1, one, &step);
     int64_t hshape[2] = {(int64_t)(r->history->len / HIST_COLS), HIST_COLS};
     dg_st_writer_add(w, "history", DG_ST_F32, 2, hshape, r->history->data);
+    int64_t qshape[2] = {(int64_t)(r->quality->len / 2), 2};
+    if (r->quality->len)
+        dg_st_writer_add(w, "quality", DG_ST_F32, 2, qshape, r->quality->data);
     char *cfg = dg_gan_config_to_json(&r->gan->cfg);
     char *cls = classes_meta(r);
     char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed);
@@ -168,6 +175,16 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
     memcpy(&r->step, ts->data, 8);
     g_array_set_size(r->history, 0);
     g_array_append_vals(r->history, th->data, (guint)(th->shape[0] * HIST_COLS));
+    const dg_st_tensor *tq = dg_st_find(st, "quality");
+    g_array_set_size(r->quality, 0);
+    if (tq) {
+        if (tq->dtype != DG_ST_F32 || tq->ndim != 2 || tq->shape[1] != 2) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "checkpoint %s: the quality series has the wrong shape", r->ckpt_path);
+            goto out;
+        }
+        g_array_append_vals(r->quality, tq->data, (guint)(tq->shape[0] * 2));
+    }
     r->last_ckpt_step = r->step;
     ok = TRUE;
 out:
@@ -205,6 +222,21 @@ static void emit_grid(gan_run *r)
         dg_job_emit(r->job, &ev);
     }
     g_free(grid), g_free(name), g_free(path), g_free(latest), g_free(img), g_free(rgb);
+}
+
+/* The quality figure of the sampling generator now, as an EPOCH event. */
+static void measure_quality(gan_run *r)
+{
+    dg_rng srng;
+    dg_rng_seed(&srng, r->cfg->seed ^ 0x9A11ull ^ (uint64_t)r->step);
+    dg_gan_refresh_stats(r->gan, r->ctx, &srng, 4);
+    double fd = dg_gan_monitor_measure(r->monitor, r->gan, r->ctx);
+    float row[2] = {(float)r->step, (float)fd};
+    g_array_append_vals(r->quality, row, 2);
+    dg_event ev = {.kind = DG_EVENT_EPOCH, .step = r->step, .total = r->total, .eta = -1,
+                   .epoch = (int)(r->quality->len / 2)};
+    dg_event_set(&ev, "frechet", fd);
+    dg_job_emit(r->job, &ev);
 }
 
 /* ---- the run --------------------------------------------------------------------- */
@@ -326,6 +358,16 @@ static gboolean setup(gan_run *r, GError **error)
     dg_rng_seed(&r->rng, cfg->seed);
     dg_gan_init(r->gan, &r->rng);
     r->history = g_array_new(FALSE, FALSE, sizeof(float));
+    r->quality = g_array_new(FALSE, FALSE, sizeof(float));
+    if (cfg->quality_every >= 0) {
+        char *why = NULL;
+        r->monitor = dg_gan_monitor_new(cfg->quality_model, r->ds, r->all_train, r->n_all_train,
+                                        r->gan, r->ctx, cfg->seed, &why);
+        if (!r->monitor) {
+            dg_job_message(r->job, "info", "no quality curve while training: %s", why);
+            g_free(why);
+        }
+    }
 
     /* fixed noise for the sample grid: its own stream, so training is unaffected */
     dg_rng frng;
@@ -369,6 +411,9 @@ static void run_free(gan_run *r)
     dg_dataset_free(r->ds);
     if (r->history)
         g_array_free(r->history, TRUE);
+    if (r->quality)
+        g_array_free(r->quality, TRUE);
+    dg_gan_monitor_free(r->monitor);
     g_strfreev(r->class_ids);
     g_strfreev(r->class_names);
     for (int k = 0; k < DG_GAN_MAX_CLASSES; k++)
@@ -419,6 +464,10 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
     gboolean warned = FALSE;
     if (r.step == 0)
         emit_grid(&r); /* what the untrained generator makes */
+    const double quality_every = r.cfg->quality_every > 0 ? r.cfg->quality_every : 300;
+    double last_quality = dg_job_elapsed(job), last_grid = last_quality;
+    if (r.monitor && r.quality->len == 0)
+        measure_quality(&r);
 
     while (r.step < r.total) {
         if (!dg_job_continue(job)) {
@@ -473,8 +522,17 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
             dwin = 0;
             warned = FALSE;
         }
-        if (r.step % sample_every == 0 && r.step < r.total)
+        double now = dg_job_elapsed(job);
+        if ((r.step % sample_every == 0 ||
+             (r.cfg->sample_seconds > 0 && now - last_grid >= r.cfg->sample_seconds)) &&
+            r.step < r.total) {
             emit_grid(&r);
+            last_grid = now;
+        }
+        if (r.monitor && now - last_quality >= quality_every) {
+            measure_quality(&r);
+            last_quality = now;
+        }
         if (r.step % ckpt_every == 0 && r.step < r.total) {
             GError *e = NULL;
             if (!save_checkpoint(&r, &e) || !save_model(&r, &e)) {

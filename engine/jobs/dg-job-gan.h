@@ -14,6 +14,8 @@ G_BEGIN_DECLS
  * discriminator), samples/step-NNNNNN.png and samples/latest.png.
  * Events: PROGRESS per step with values d_loss, g_loss, d_real, d_fake (and
  * rate = images/s, eta); IMAGE every sample_every steps (one row per class);
+ * EPOCH every quality_every seconds with step and the value "frechet" (see
+ * dg-gan-monitor.h; the series is kept in the checkpoint);
  * MESSAGE warnings (discriminator winning outright); RESULT at the end. */
 typedef struct {
     char *data;             /* data set folder */
@@ -33,7 +35,11 @@ typedef struct {
     char *loss;             /* NULL: the preset's; "bce" | "hinge" */
     char *diffaug;          /* NULL: the preset's */
     int width;              /* ngf = ndf; 0: the preset's */
-    char *g_upsample;       /* NULL: the preset's; "convt" | "nearest" (upsample + conv) */
+    char *g_upsample;       /* NULL: the preset's; "convt" | "nearest" | "bilinear" (upsample + conv) */
+    int sample_seconds;     /* also a sample grid after this many seconds of training (0: by
+                               steps only; the app asks for one every 20 s) */
+    int quality_every;      /* seconds between quality measurements (0: 300; < 0: none) */
+    char *quality_model;    /* their feature extractor (NULL: the bundled classifier) */
 } dg_gan_train_config;
 
 dg_gan_train_config *dg_gan_train_config_new(void);
