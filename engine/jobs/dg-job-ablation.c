@@ -1,5 +1,4 @@
-/* dg-job-ablation.c: the with/without-GAN ablation, and the GAN quality
- * scores (both need trained classifiers). */
+/* dg-job-ablation.c: the with/without-GAN ablation. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -10,6 +9,7 @@
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-job-gan-private.h"
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
 #include "models/dg-metrics.h"
@@ -17,62 +17,6 @@
 #include "models/dg-safetensors.h"
 
 #define ABL_BATCH 64
-
-/* The generator's file: given, or the bundled default. */
-static char *find_generator(const char *given, GError **error)
-{
-    char *p = given ? g_strdup(given) : dg_find_resource("models/generator.safetensors");
-    if (!p)
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "no generator model given and no bundled default found "
-                    "(resources/models/generator.safetensors)");
-    return p;
-}
-
-/* A generator trained on another split has seen our test images: refuse. */
-static gboolean check_generator_split(const char *gen, uint64_t split_seed, GError **error)
-{
-    dg_st *st = dg_st_load(gen, error);
-    if (!st)
-        return FALSE;
-    const char *s = dg_st_metadata(st, "split_seed");
-    gboolean ok = TRUE;
-    if (s && g_ascii_strtoull(s, NULL, 10) != split_seed) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the generator %s was trained on the split of seed %s, not %" G_GUINT64_FORMAT
-                    ": it has seen images of this split's validation and test sets; use "
-                    "--split-seed %s or a generator trained on this split",
-                    gen, s, split_seed, s);
-        ok = FALSE;
-    }
-    dg_st_free(st);
-    return ok;
-}
-
-static JsonNode *read_json(const char *path)
-{
-    JsonParser *p = json_parser_new();
-    JsonNode *n = NULL;
-    if (json_parser_load_from_file(p, path, NULL) && json_parser_get_root(p) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        n = json_node_copy(json_parser_get_root(p));
-    g_object_unref(p);
-    return n;
-}
-
-static gboolean write_json(const char *path, JsonNode *n, GError **error)
-{
-    char *s = json_to_string(n, TRUE);
-    gboolean ok = dg_write_text(path, s, error);
-    g_free(s);
-    return ok;
-}
-
-static double member_double(JsonObject *o, const char *k)
-{
-    JsonNode *n = o ? json_object_get_member(o, k) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
-}
 
 /* ---- the ablation ------------------------------------------------------------------ */
 
@@ -153,7 +97,7 @@ static gboolean run_one(ablation *a, int arm, int s, const char *syn_dir, GError
     char *metrics_path = g_build_filename(run_dir, "test-metrics.json", NULL);
     char *ckpt = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
     gboolean ok = FALSE;
-    JsonNode *m = read_json(metrics_path);
+    JsonNode *m = dg_json_read_object(metrics_path);
     if (m) {
         dg_job_message(a->job, "info", "%s: done before, metrics reused", name);
     } else {
@@ -209,7 +153,7 @@ static gboolean run_one(ablation *a, int arm, int s, const char *syn_dir, GError
         json_object_set_int_member(o, "seed", (gint64)seed);
         json_object_set_string_member(o, "arm", arm_ids[arm]);
         json_object_set_string_member(o, "run", run_dir);
-        if (!write_json(metrics_path, m, error)) {
+        if (!dg_json_write(metrics_path, m, error)) {
             json_node_unref(m);
             m = NULL;
             goto out;
@@ -228,7 +172,7 @@ typedef double (*metric_fn)(JsonObject *metrics, const void *arg);
 
 static double get_top(JsonObject *m, const void *key)
 {
-    return member_double(m, key);
+    return dg_json_member_double(m, key);
 }
 
 static double get_recall(JsonObject *m, const void *cls)
@@ -236,7 +180,7 @@ static double get_recall(JsonObject *m, const void *cls)
     JsonObject *pc = json_object_get_object_member(m, "per_class");
     JsonObject *c = pc && json_object_has_member(pc, cls) ? json_object_get_object_member(pc, cls)
                                                           : NULL;
-    return member_double(c, "recall");
+    return dg_json_member_double(c, "recall");
 }
 
 static void add_summary(JsonBuilder *b, const char *name, dg_summary s)
@@ -429,9 +373,9 @@ static char *report_markdown(ablation *a)
         for (int k = 0; k < a->seeds; k++) {
             JsonObject *o = json_node_get_object(a->runs[arm][k]);
             g_string_append_printf(s, "| %s | %d | %.4f | %.4f | %.4f | %.4f |\n", arm_titles[arm],
-                                   k + 1, member_double(o, "accuracy"),
-                                   member_double(o, "balanced_accuracy"),
-                                   member_double(o, "macro_f1"), member_double(o, "auc_macro"));
+                                   k + 1, dg_json_member_double(o, "accuracy"),
+                                   dg_json_member_double(o, "balanced_accuracy"),
+                                   dg_json_member_double(o, "macro_f1"), dg_json_member_double(o, "auc_macro"));
         }
     g_string_append(s, "\n![per-class recall](recall.png)\n\n![validation curves](curves.png)\n\n"
                        "![confusion, real only](confusion-real.png) "
@@ -550,8 +494,8 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     dg_cnn_config cc;
     if (!dg_cnn_config_arch(&cc, cfg->arch, 2, error))
         return FALSE;
-    a.gen = find_generator(cfg->generator, error);
-    if (!a.gen || !check_generator_split(a.gen, cfg->split_seed, error))
+    a.gen = dg_job_find_generator(cfg->generator, error);
+    if (!a.gen || !dg_job_check_generator_split(a.gen, cfg->split_seed, error))
         goto out;
     if (g_mkdir_with_parents(cfg->out, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
@@ -605,7 +549,7 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
         }
         /* nothing to fill (a balanced training split): the second arm has no
          * synthetic images and repeats the first */
-        JsonNode *mf = read_json(manifest);
+        JsonNode *mf = dg_json_read_object(manifest);
         gint64 n_syn = 0;
         JsonObject *mc = mf ? json_object_get_object_member(json_node_get_object(mf), "classes") : NULL;
         GList *keys = mc ? json_object_get_members(mc) : NULL;
@@ -633,7 +577,7 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
 
     JsonNode *summary = summary_json(&a);
     char *p = g_build_filename(cfg->out, "ablation.json", NULL);
-    ok = write_json(p, summary, error);
+    ok = dg_json_write(p, summary, error);
     g_free(p);
     if (ok)
         ok = write_plots(&a, error);
@@ -666,396 +610,3 @@ out:
 
 const dg_job_kind dg_job_ablation = {"ablation", ablation_run, dg_ablation_config_free};
 
-/* ---- GAN quality scores ------------------------------------------------------------ */
-
-dg_gan_score_config *dg_gan_score_config_new(void)
-{
-    dg_gan_score_config *c = g_new0(dg_gan_score_config, 1);
-    c->per_class = 500;
-    c->cas_epochs = 20;
-    c->split_seed = 1;
-    c->seed = 1;
-    return c;
-}
-
-void dg_gan_score_config_free(void *p)
-{
-    dg_gan_score_config *c = p;
-    if (!c)
-        return;
-    g_free(c->generator);
-    g_free(c->classifier);
-    g_free(c->data);
-    g_free(c->cache_dir);
-    g_free(c);
-}
-
-/* Features of items idx[0..n) of ds. */
-static float *real_features(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n)
-{
-    const int S = cnn->cfg.size, D = dg_cnn_feature_dim(cnn);
-    const long img = 3L * S * S;
-    float *f = g_new(float, (long)MAX(n, 1) * D), *x = g_new(float, ABL_BATCH * img);
-    for (int i0 = 0; i0 < n; i0 += ABL_BATCH) {
-        int b = MIN(ABL_BATCH, n - i0);
-        for (int i = 0; i < b; i++)
-            dg_image_to_float(dg_dataset_image(ds, idx[i0 + i]), S, x + i * img);
-        dg_cnn_features(cnn, ctx, x, b, f + (long)i0 * D);
-    }
-    g_free(x);
-    return f;
-}
-
-static void add_distance(JsonBuilder *b, const char *name, double fd, dg_kernel_distance_result kd)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "frechet");
-    if (isfinite(fd))
-        json_builder_add_double_value(b, fd);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "kernel");
-    if (isfinite(kd.mean))
-        json_builder_add_double_value(b, kd.mean);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "kernel_std");
-    if (isfinite(kd.std))
-        json_builder_add_double_value(b, kd.std);
-    else
-        json_builder_add_null_value(b);
-    json_builder_end_object(b);
-}
-
-/* Images idx[0..n) of ds as floats at size S. */
-static float *real_images(const dg_dataset *ds, const int *idx, int n, int S)
-{
-    const long img = 3L * S * S;
-    float *x = g_new(float, MAX(n, 1) * img);
-    for (int i = 0; i < n; i++)
-        dg_image_to_float(dg_dataset_image(ds, idx[i]), S, x + i * img);
-    return x;
-}
-
-static void add_number(JsonBuilder *b, const char *name, double v)
-{
-    json_builder_set_member_name(b, name);
-    if (isfinite(v))
-        json_builder_add_double_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *x, int n)
-{
-    if (n <= 0)
-        return NAN;
-    qsort(x, n, sizeof(double), cmp_dbl);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-/* The spectral artifact score of one class: the generated images against one
- * half of the class's real training images, and (the floor) the other half
- * against the same half, with as many images on both sides.  Returns the
- * generated-vs-real worst log10 ratio; *floor gets the real-vs-real one. */
-static void spectral_scores(JsonBuilder *b, const dg_dataset *ds, const int *itr, int ntr,
-                            const float *syn, int nsyn, int S, double *worst, double *floor)
-{
-    int na = ntr / 2, nb = MIN(ntr - na, nsyn);
-    float *ra = real_images(ds, itr, na, S), *rb = real_images(ds, itr + na, nb, S);
-    double *pa = g_new(double, S * S), *pb = g_new(double, S * S), *pg = g_new(double, S * S);
-    dg_mean_power_spectrum(ra, na, S, pa);
-    dg_mean_power_spectrum(rb, nb, S, pb);
-    dg_mean_power_spectrum(syn, nb, S, pg);
-    dg_spectral_score gs = dg_spectral_compare(pg, pa, S), fs = dg_spectral_compare(pb, pa, S);
-    json_builder_set_member_name(b, "spectral");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "n_per_side");
-    json_builder_add_int_value(b, nb);
-    add_number(b, "synthetic_worst_log10", gs.worst);
-    add_number(b, "synthetic_excess_log10", gs.excess);
-    add_number(b, "synthetic_deficit_log10", gs.deficit);
-    json_builder_set_member_name(b, "synthetic_worst_frequency");
-    json_builder_begin_array(b);
-    json_builder_add_int_value(b, gs.fu);
-    json_builder_add_int_value(b, gs.fv);
-    json_builder_end_array(b);
-    add_number(b, "real_floor_worst_log10", fs.worst);
-    add_number(b, "real_floor_excess_log10", fs.excess);
-    add_number(b, "real_floor_deficit_log10", fs.deficit);
-    json_builder_end_object(b);
-    *worst = gs.worst;
-    *floor = fs.worst;
-    g_free(ra), g_free(rb), g_free(pa), g_free(pb), g_free(pg);
-}
-
-/* Precision / recall (k = 3) of the generated features against the training
- * features, beside the real test images' own; the memorization check (each
- * image's distance to its nearest training image, generated vs real test). */
-static void feature_scores(JsonBuilder *b, const float *fs, int nsyn, const float *ftr, int ntr,
-                           const float *fte, int nte, int D, dg_precision_recall *out_pr)
-{
-    dg_precision_recall pr = dg_precision_recall_knn(ftr, ntr, fs, nsyn, D, 3);
-    dg_precision_recall prf = dg_precision_recall_knn(ftr, ntr, fte, nte, D, 3);
-    json_builder_set_member_name(b, "precision_recall");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "k");
-    json_builder_add_int_value(b, 3);
-    add_number(b, "precision", pr.precision);
-    add_number(b, "recall", pr.recall);
-    add_number(b, "real_floor_precision", prf.precision);
-    add_number(b, "real_floor_recall", prf.recall);
-    json_builder_end_object(b);
-    double *dg = g_new(double, MAX(nsyn, 1)), *dt = g_new(double, MAX(nte, 1));
-    dg_nearest_distances(fs, nsyn, ftr, ntr, D, dg, NULL);
-    dg_nearest_distances(fte, nte, ftr, ntr, D, dt, NULL);
-    double mg = median_of(dg, nsyn), mt = median_of(dt, nte);
-    double p5 = nte > 0 ? dt[(int)(0.05 * (nte - 1))] : NAN; /* dt is sorted now */
-    int close = 0;
-    for (int i = 0; i < nsyn; i++)
-        close += dg[i] < p5;
-    json_builder_set_member_name(b, "memorization");
-    json_builder_begin_object(b);
-    add_number(b, "synthetic_median_nn_distance", mg);
-    add_number(b, "real_test_median_nn_distance", mt);
-    add_number(b, "ratio", mg / mt);
-    add_number(b, "share_closer_than_real_p5", nsyn > 0 ? (double)close / nsyn : NAN);
-    json_builder_end_object(b);
-    *out_pr = pr;
-    g_free(dg), g_free(dt);
-}
-
-static gboolean score_run(dg_job *job, void *config, GError **error)
-{
-    dg_gan_score_config *cfg = config;
-    dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "scoring a generator"};
-    dg_job_emit(job, &sev);
-    gboolean ok = FALSE;
-    char **gids = NULL, **gnames = NULL, *cls_path = NULL, *tmp = NULL;
-    dg_gan *gan = NULL;
-    dg_cnn *cnn = NULL;
-    dg_dataset *ds = NULL;
-    dg_ctx *ctx = NULL;
-    JsonBuilder *b = NULL;
-    char *gen = find_generator(cfg->generator, error);
-    if (!gen || !check_generator_split(gen, cfg->split_seed, error))
-        goto out;
-    gan = dg_gan_load_model(gen, ABL_BATCH, &gids, &gnames, error);
-    if (!gan)
-        goto out;
-    cnn = dg_job_load_classifier(cfg->classifier, ABL_BATCH, &cls_path, error);
-    if (!cnn)
-        goto out;
-    if (cnn->cfg.size != gan->cfg.size) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the classifier takes %dx%d images but the generator makes %dx%d",
-                    cnn->cfg.size, cnn->cfg.size, gan->cfg.size, gan->cfg.size);
-        goto out;
-    }
-    ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, gan->cfg.size, cfg->cache_dir,
-                             cfg->split_seed, error);
-    if (!ds) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
-    ctx = dg_ctx_new(cfg->threads);
-    const int S = gan->cfg.size, D = dg_cnn_feature_dim(cnn), NPC = MAX(2, cfg->per_class);
-    const long img = 3L * S * S;
-    dg_rng rng;
-    dg_rng_seed(&rng, cfg->seed);
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "generator");
-    json_builder_add_string_value(b, gen);
-    json_builder_set_member_name(b, "feature_extractor");
-    json_builder_add_string_value(b, cls_path);
-    json_builder_set_member_name(b, "feature_dim");
-    json_builder_add_int_value(b, D);
-    json_builder_set_member_name(b, "note");
-    json_builder_add_string_value(
-        b, "Frechet and kernel (MMD^2, cubic polynomial kernel) distances on the pooled features "
-           "of our own classifier (not Inception: these are not FID/KID values). 'synthetic' "
-           "compares generated images with the real training images of the class; 'real_floor' "
-           "compares the real test images with the same training images, with the same number of "
-           "samples, as the floor a perfect generator would reach.");
-    json_builder_set_member_name(b, "per_class");
-    json_builder_begin_object(b);
-    float *syn = g_new(float, (long)NPC * img), *fs = g_new(float, (long)NPC * D);
-    int *labels = g_new(int, NPC);
-    for (int k = 0; k < gan->cfg.n_classes; k++) {
-        int c = dg_dataset_class_index(ds, gids[k]);
-        if (c < 0 || dg_cnn_class_index(cnn, gids[k]) < 0) {
-            dg_job_message(job, "warning", "class '%s' is missing from the data set or the "
-                           "classifier; not scored", gids[k]);
-            continue;
-        }
-        if (!dg_job_continue(job)) {
-            ok = TRUE;
-            g_free(syn), g_free(fs), g_free(labels);
-            goto out;
-        }
-        int ntr = dg_dataset_indices(ds, DG_SPLIT_TRAIN, c, NULL);
-        int nte = dg_dataset_indices(ds, DG_SPLIT_TEST, c, NULL);
-        int *itr = g_new(int, MAX(ntr, 1)), *ite = g_new(int, MAX(nte, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TRAIN, c, itr);
-        dg_dataset_indices(ds, DG_SPLIT_TEST, c, ite);
-        float *ftr = real_features(cnn, ctx, ds, itr, ntr);
-        float *fte = real_features(cnn, ctx, ds, ite, nte);
-        for (int i = 0; i < NPC; i++)
-            labels[i] = k;
-        for (int i0 = 0; i0 < NPC; i0 += ABL_BATCH) {
-            int m = MIN(ABL_BATCH, NPC - i0);
-            dg_gan_generate(gan, ctx, &rng, NULL, labels + i0, m, syn + (long)i0 * img);
-        }
-        dg_cnn_features(cnn, ctx, syn, NPC, fs);
-        /* the same number of samples on both sides of the comparison */
-        int nm = MIN(nte, NPC);
-        double fd_syn = dg_frechet_distance(fs, nm, ftr, ntr, D);
-        double fd_floor = dg_frechet_distance(fte, nm, ftr, ntr, D);
-        dg_kernel_distance_result kd_syn =
-            dg_kernel_distance(fs, nm, ftr, ntr, D, 0, 0, cfg->seed);
-        dg_kernel_distance_result kd_floor =
-            dg_kernel_distance(fte, nm, ftr, ntr, D, 0, 0, cfg->seed);
-        double fd_all = dg_frechet_distance(fs, NPC, ftr, ntr, D);
-        json_builder_set_member_name(b, gids[k]);
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "n_train");
-        json_builder_add_int_value(b, ntr);
-        json_builder_set_member_name(b, "n_compared");
-        json_builder_add_int_value(b, nm);
-        add_distance(b, "synthetic", fd_syn, kd_syn);
-        add_distance(b, "real_floor", fd_floor, kd_floor);
-        json_builder_set_member_name(b, "frechet_synthetic_all");
-        if (isfinite(fd_all))
-            json_builder_add_double_value(b, fd_all);
-        else
-            json_builder_add_null_value(b);
-        json_builder_set_member_name(b, "n_synthetic_all");
-        json_builder_add_int_value(b, NPC);
-        double sw, sf;
-        spectral_scores(b, ds, itr, ntr, syn, NPC, S, &sw, &sf);
-        dg_precision_recall pr;
-        feature_scores(b, fs, NPC, ftr, ntr, fte, nte, D, &pr);
-        json_builder_end_object(b);
-        dg_job_message(job, "info",
-                       "%s: Frechet distance %.2f (real floor %.2f), kernel distance %.4f "
-                       "(floor %.4f), %d samples a side; spectral artifact score %.3f (real "
-                       "floor %.3f); precision %.3f, recall %.3f",
-                       gids[k], fd_syn, fd_floor, kd_syn.mean, kd_floor.mean, nm, sw, sf,
-                       pr.precision, pr.recall);
-        dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = k + 1, .total = gan->cfg.n_classes,
-                       .eta = -1};
-        dg_job_emit(job, &pv);
-        g_free(itr), g_free(ite), g_free(ftr), g_free(fte);
-    }
-    g_free(syn), g_free(fs), g_free(labels);
-    json_builder_end_object(b);
-
-    /* the classifier's own score on the real test split, for reference */
-    {
-        int n = dg_dataset_indices(ds, DG_SPLIT_TEST, -1, NULL);
-        int *idx = g_new(int, MAX(n, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
-        JsonNode *m = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, FALSE, 1, NULL, NULL, NULL);
-        g_free(idx);
-        json_builder_set_member_name(b, "real_trained_balanced_accuracy");
-        if (m)
-            json_builder_add_double_value(
-                b, member_double(json_node_get_object(m), "balanced_accuracy"));
-        else
-            json_builder_add_null_value(b);
-        if (m)
-            json_node_unref(m);
-    }
-
-    if (cfg->cas) {
-        /* classification accuracy score: train on synthetic images only, test on real */
-        tmp = g_dir_make_tmp("dermagan-cas-XXXXXX", error);
-        if (!tmp)
-            goto out;
-        char *imgs = g_build_filename(tmp, "images", NULL), *run = g_build_filename(tmp, "run", NULL);
-        dg_gan_generate_config *g = dg_gan_generate_config_new();
-        g->model = g_strdup(gen);
-        g->out = g_strdup(imgs);
-        g->per_class = cfg->per_class;
-        g->seed = cfg->seed + 1000;
-        g->threads = cfg->threads;
-        dg_job_state st = dg_job_run_child(job, &dg_job_gan_generate, g, NULL, error);
-        if (st == DG_JOB_SUCCEEDED) {
-            dg_cnn_train_config *t = dg_cnn_train_config_new();
-            t->data = g_strdup(imgs);
-            t->out = g_strdup(run);
-            g_free(t->arch);
-            t->arch = g_strdup(cnn->cfg.arch);
-            t->size = gan->cfg.size; /* tested on the real images, prepared at this size */
-            t->epochs = cfg->cas_epochs > 0 ? cfg->cas_epochs : 20;
-            t->seed = cfg->seed;
-            t->threads = cfg->threads;
-            t->cache_dir = g_strdup(""); /* temporary images: nothing worth caching */
-            st = dg_job_run_child(job, &dg_job_cnn_train, t, NULL, error);
-        }
-        if (st != DG_JOB_SUCCEEDED) {
-            g_free(imgs), g_free(run);
-            ok = st == DG_JOB_CANCELLED;
-            goto out;
-        }
-        char *model = g_build_filename(run, "model.safetensors", NULL);
-        dg_cnn *cas = dg_cnn_load(model, ABL_BATCH, error);
-        g_free(model), g_free(imgs), g_free(run);
-        if (!cas)
-            goto out;
-        int n = dg_dataset_indices(ds, DG_SPLIT_TEST, -1, NULL);
-        int *idx = g_new(int, MAX(n, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
-        JsonNode *m = dg_job_evaluate_items(job, cas, ctx, ds, idx, n, FALSE, cfg->seed, NULL,
-                                            NULL, NULL);
-        g_free(idx);
-        dg_cnn_free(cas);
-        if (!m) {
-            ok = dg_job_cancel_requested(job);
-            goto out;
-        }
-        json_builder_set_member_name(b, "classification_accuracy_score");
-        json_builder_add_value(b, m);
-        dg_job_message(job, "info",
-                       "classification accuracy score: a classifier trained on %d synthetic "
-                       "images per class reaches balanced accuracy %.4f on the real test split",
-                       cfg->per_class, member_double(json_node_get_object(m), "balanced_accuracy"));
-    }
-    json_builder_end_object(b);
-    {
-        JsonNode *root = json_builder_get_root(b);
-        char *js = json_to_string(root, TRUE);
-        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = js};
-        dg_job_emit(job, &ev);
-        g_free(js);
-        json_node_unref(root);
-    }
-    ok = TRUE;
-out:
-    if (tmp) {
-        dg_remove_tree(tmp);
-        g_free(tmp);
-    }
-    if (b)
-        g_object_unref(b);
-    g_strfreev(gids), g_strfreev(gnames);
-    dg_gan_free(gan);
-    dg_cnn_free(cnn);
-    dg_dataset_free(ds);
-    dg_ctx_free(ctx);
-    g_free(gen), g_free(cls_path);
-    return ok;
-}
-
-const dg_job_kind dg_job_gan_score = {"gan-score", score_run, dg_gan_score_config_free};

@@ -44,6 +44,7 @@ void dg_cnn_train_config_free(void *p)
     g_free(c->balance);
     g_free(c->schedule);
     g_free(c->synthetic);
+    g_free(c->init_model);
     g_free(c->cache_dir);
     g_free(c);
 }
@@ -350,6 +351,34 @@ static gboolean save_model(cnn_run *r, GError **error)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
+/* Start from another model's weights: same architecture, size and classes. */
+static gboolean init_from_model(cnn_run *r, const char *path, GError **error)
+{
+    dg_cnn *src = dg_cnn_load(path, 1, error);
+    if (!src) {
+        g_prefix_error(error, "initial weights: ");
+        return FALSE;
+    }
+    const dg_cnn *dst = r->cnn;
+    gboolean same = src->cfg.size == dst->cfg.size && src->cfg.n_classes == dst->cfg.n_classes &&
+                    dg_net_n_params(src->net) == dg_net_n_params(dst->net) &&
+                    dg_net_n_buffers(src->net) == dg_net_n_buffers(dst->net) &&
+                    g_strcmp0(src->cfg.arch, dst->cfg.arch) == 0;
+    for (int k = 0; same && k < dst->cfg.n_classes; k++)
+        same = g_strcmp0(src->class_ids[k], dst->class_ids[k]) == 0;
+    if (!same) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "initial weights: %s is not a %s at %dx%d with this data set's classes", path,
+                    dst->cfg.arch, dst->cfg.size, dst->cfg.size);
+        dg_cnn_free(src);
+        return FALSE;
+    }
+    dg_net_copy_weights(r->cnn->net, src->net);
+    dg_cnn_free(src);
+    dg_job_message(r->job, "info", "starting from the weights of %s", path);
+    return TRUE;
+}
+
 static gboolean setup(cnn_run *r, GError **error)
 {
     dg_cnn_train_config *cfg = r->cfg;
@@ -528,6 +557,8 @@ static gboolean setup(cnn_run *r, GError **error)
     r->ctx = dg_ctx_new(cfg->threads);
     dg_rng_seed(&r->rng, cfg->seed);
     dg_cnn_init(r->cnn, &r->rng);
+    if (cfg->init_model && !init_from_model(r, cfg->init_model, error))
+        return FALSE;
     dg_rng_fork(&r->rng, 1, dg_net_rng(r->cnn->net));
     dg_opt_adam(&r->opt, (float)cfg->lr, 0.9f, 0.999f);
     r->opt.kind = DG_OPT_ADAMW;

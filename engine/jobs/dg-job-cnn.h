@@ -42,6 +42,9 @@ typedef struct {
                                 model cover the four task classes only */
     int eval_every;          /* steps between validations ("epochs" in events and history);
                                 0: one pass over the training pool */
+    char *init_model;        /* start from this model's weights (same architecture, size and
+                                classes; e.g. pretrained on synthetic images) instead of a
+                                random initialization, or NULL */
 } dg_cnn_train_config;
 
 dg_cnn_train_config *dg_cnn_train_config_new(void);

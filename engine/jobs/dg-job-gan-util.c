@@ -1,0 +1,64 @@
+/* dg-job-gan-util.c: pieces shared by the jobs that use a trained generator. */
+#include <json-glib/json-glib.h>
+#include <math.h>
+
+#include "jobs/dg-job-gan-private.h"
+#include "jobs/dg-job-util.h"
+#include "models/dg-safetensors.h"
+
+/* The generator's file: given, or the bundled default. */
+char *dg_job_find_generator(const char *given, GError **error)
+{
+    char *p = given ? g_strdup(given) : dg_find_resource("models/generator.safetensors");
+    if (!p)
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "no generator model given and no bundled default found "
+                    "(resources/models/generator.safetensors)");
+    return p;
+}
+
+/* A generator trained on another split has seen our test images: refuse. */
+gboolean dg_job_check_generator_split(const char *gen, uint64_t split_seed, GError **error)
+{
+    dg_st *st = dg_st_load(gen, error);
+    if (!st)
+        return FALSE;
+    const char *s = dg_st_metadata(st, "split_seed");
+    gboolean ok = TRUE;
+    if (s && g_ascii_strtoull(s, NULL, 10) != split_seed) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the generator %s was trained on the split of seed %s, not %" G_GUINT64_FORMAT
+                    ": it has seen images of this split's validation and test sets; use "
+                    "--split-seed %s or a generator trained on this split",
+                    gen, s, split_seed, s);
+        ok = FALSE;
+    }
+    dg_st_free(st);
+    return ok;
+}
+
+JsonNode *dg_json_read_object(const char *path)
+{
+    JsonParser *p = json_parser_new();
+    JsonNode *n = NULL;
+    if (json_parser_load_from_file(p, path, NULL) && json_parser_get_root(p) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+        n = json_node_copy(json_parser_get_root(p));
+    g_object_unref(p);
+    return n;
+}
+
+gboolean dg_json_write(const char *path, JsonNode *n, GError **error)
+{
+    char *s = json_to_string(n, TRUE);
+    gboolean ok = dg_write_text(path, s, error);
+    g_free(s);
+    return ok;
+}
+
+double dg_json_member_double(JsonObject *o, const char *k)
+{
+    JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
