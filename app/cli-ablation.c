@@ -7,14 +7,15 @@
 int cli_ablation(int argc, char **argv)
 {
     dg_ablation_config *c = dg_ablation_config_new();
-    char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL;
+    char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL, *protos = NULL;
     int seeds = 0, epochs = 0, threads = 0;
     gint64 split_seed = 1;
     gboolean json = FALSE, all = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (runs, ablation.json, report.md, plots)", "DIR"},
-        {"seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Seeds per arm (default 3)", "K"},
+        {"seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Seeds per arm (default 5)", "K"},
+        {"protocols", 0, 0, G_OPTION_ARG_STRING, &protos, "Ways of using synthetic images, each an arm beside real only: balance, share, pretrain, filter (default: all four)", "LIST"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "Classifier architecture (default dermanet)", "NAME"},
         {"generator", 0, 0, G_OPTION_ARG_FILENAME, &gen, "Generator model (default: the bundled one)", "FILE"},
         {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of the real training split that set both arms' step budget (default 40)", "N"},
@@ -25,7 +26,8 @@ int cli_ablation(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
     GOptionContext *oc = g_option_context_new(
-        "- real only vs real + synthetic training, same steps and seeds (re-run to resume)");
+        "- real only vs each way of adding synthetic images, same steps and seeds (re-run to "
+        "resume)");
     g_option_context_add_main_entries(oc, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(oc, &argc, &argv, &error)) {
@@ -35,7 +37,7 @@ int cli_ablation(int argc, char **argv)
     }
     g_option_context_free(oc);
     if (!data || !out) {
-        g_free(data), g_free(out), g_free(arch), g_free(gen), g_free(cache);
+        g_free(data), g_free(out), g_free(arch), g_free(gen), g_free(cache), g_free(protos);
         dg_ablation_config_free(c);
         return cli_fail("ablation needs --data PATH and --out DIR");
     }
@@ -46,6 +48,10 @@ int cli_ablation(int argc, char **argv)
         c->arch = arch;
     }
     c->generator = gen;
+    if (protos) {
+        g_free(c->protocols);
+        c->protocols = protos;
+    }
     if (seeds > 0)
         c->seeds = seeds;
     if (epochs > 0)

@@ -88,16 +88,22 @@ void dg_predict_config_free(void *config);
 extern const dg_job_kind dg_job_predict;
 
 /* ---- ablation ----------------------------------------------------------------------
- * K seeds x two arms with the same architecture, the same number of optimizer
- * steps and the same seeds: real images only (class-weighted loss) versus real
- * + synthetic images generated to balance the training split.  Writes
- * out/ablation.json, out/report.md and PNG plots; RESULT is ablation.json. */
+ * K seeds x arms with the same architecture, the same number of optimizer steps
+ * and the same seeds: real images only (class-weighted loss) versus each
+ * protocol of using synthetic images (balance: fill every class up to the
+ * largest; share: a fixed share of every batch; pretrain: synthetic-only
+ * pretraining, then real-only fine-tuning; filter: balance with classifier-
+ * filtered images).  The protocol with the best mean validation balanced
+ * accuracy is chosen; all are reported on the test split with paired
+ * differences from real only.  Writes out/ablation.json, out/report.md and PNG
+ * plots; RESULT is ablation.json.  Interrupted: run again to continue. */
 typedef struct {
     char *data;
     char *out;
     char *arch;
     char *generator;     /* NULL: the bundled default generator */
-    int seeds;           /* K, default 3 */
+    int seeds;           /* K, default 5 */
+    char *protocols;     /* comma-separated (default "balance,share,pretrain,filter") */
     int epochs;          /* real-only epochs that set the step budget (default 40) */
     uint64_t split_seed; /* must match the generator's training split */
     int threads;

@@ -349,6 +349,83 @@ static char *tiny_generator(void)
     return gen;
 }
 
+static gint64 run_steps(const char *dir)
+{
+    char *ck = g_build_filename(dir, "checkpoint.safetensors", NULL);
+    GError *error = NULL;
+    dg_st *st = dg_st_load(ck, &error);
+    g_assert_no_error(error);
+    const dg_st_tensor *t = dg_st_find(st, "state");
+    g_assert_nonnull(t);
+    gint64 n;
+    memcpy(&n, t->data, 8);
+    dg_st_free(st);
+    g_free(ck);
+    return n;
+}
+
+/* The fixed-share and pretraining protocols: the same optimizer steps as real
+ * only (pretraining's two stages together), one protocol chosen on validation,
+ * every protocol's paired difference reported. */
+static void test_ablation_protocols(void)
+{
+    char *out = g_build_filename(tmp, "ablation-protocols", NULL);
+    dg_ablation_config *c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("share, pretrain");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    JsonArray *pr = json_object_get_array_member(o, "protocols");
+    g_assert_cmpuint(json_array_get_length(pr), ==, 3);
+    const char *chosen = json_object_get_string_member(o, "chosen_protocol");
+    g_assert_true(g_strcmp0(chosen, "share") == 0 || g_strcmp0(chosen, "pretrain") == 0);
+    /* the chosen one has the best mean validation balanced accuracy */
+    double vbest = -1, vchosen = -2;
+    for (guint i = 1; i < 3; i++) {
+        JsonObject *p = json_array_get_object_element(pr, i);
+        double v = json_object_get_double_member(
+            json_object_get_object_member(p, "val_balanced_accuracy"), "mean");
+        vbest = MAX(vbest, v);
+        if (strcmp(json_object_get_string_member(p, "id"), chosen) == 0)
+            vchosen = v;
+    }
+    g_assert_cmpfloat(vchosen, ==, vbest);
+    JsonObject *diffs = json_object_get_object_member(
+        json_object_get_object_member(json_object_get_object_member(o, "metrics"),
+                                      "balanced_accuracy"),
+        "differences");
+    g_assert_true(json_object_has_member(diffs, "share") && json_object_has_member(diffs, "pretrain"));
+    json_node_unref(keep);
+    for (int seed = 1; seed <= 2; seed++) {
+        char *r = g_strdup_printf("%s/real-seed%d", out, seed);
+        char *sh = g_strdup_printf("%s/share-seed%d", out, seed);
+        char *p1 = g_strdup_printf("%s/pretrain-seed%d-stage1", out, seed);
+        char *p2 = g_strdup_printf("%s/pretrain-seed%d", out, seed);
+        gint64 n = run_steps(r);
+        g_assert_cmpint(n, >, 0);
+        g_assert_cmpint(run_steps(sh), ==, n);
+        g_assert_cmpint(run_steps(p1) + run_steps(p2), ==, n);
+        g_assert_cmpint(run_steps(p1), >, 0);
+        g_free(r), g_free(sh), g_free(p1), g_free(p2);
+    }
+    jt_sink_clear(&s);
+    g_free(out);
+}
+
 static void test_ablation(void)
 {
     char *out = g_build_filename(tmp, "ablation", NULL);
@@ -362,6 +439,8 @@ static void test_ablation(void)
     c->epochs = 2;
     c->threads = 2;
     c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
     jt_sink s;
     jt_sink_init(&s);
     GError *error = NULL;
@@ -436,6 +515,8 @@ static void test_ablation(void)
     c->seeds = 2;
     c->epochs = 2;
     c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
     g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
     jt_sink_clear(&s);
@@ -601,6 +682,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
     g_test_add_func("/jobs/cnn/ablation", test_ablation);
+    g_test_add_func("/jobs/cnn/ablation-protocols", test_ablation_protocols);
     g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
     int rc = g_test_run();
     jt_rm_rf(tmp);
