@@ -794,6 +794,9 @@ gboolean dg_classifier_view_run_ablation(DgClassifierView *self, const char *out
     c->generator = g_strdup(gen);
     c->seeds = gtk_spin_button_get_value_as_int(self->abl_seeds_spin);
     c->epochs = gtk_spin_button_get_value_as_int(self->abl_epochs_spin);
+    /* the page compares two arms: real only and balancing with synthetic images */
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(self->session);
     g_free(self->abl_dir);
