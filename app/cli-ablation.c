@@ -2,6 +2,8 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
 
 int cli_ablation(int argc, char **argv)
@@ -14,28 +16,24 @@ int cli_ablation(int argc, char **argv)
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (runs, ablation.json, report.md, plots)", "DIR"},
-        {"seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "Seeds per arm (default 5)", "K"},
         {"protocols", 0, 0, G_OPTION_ARG_STRING, &protos, "Ways of using synthetic images, each an arm beside real only: balance, share, pretrain, filter (default: all four)", "LIST"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "Classifier architecture (default dermanet)", "NAME"},
         {"generator", 0, 0, G_OPTION_ARG_FILENAME, &gen, "Generator model (default: the bundled one)", "FILE"},
-        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of the real training split that set both arms' step budget (default 40)", "N"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (must be the generator's; default 1)", "N"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new(
-        "- real only vs each way of adding synthetic images, same steps and seeds (re-run to "
-        "resume)");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"seeds", CLI_INT, &seeds, 1, DG_LIMIT_SEEDS, "Seeds per arm (default 5)", "K", FALSE},
+        {"epochs", CLI_INT, &epochs, 1, DG_LIMIT_EPOCHS, "Epochs of the real training split that set both arms' step budget (default 40)", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (must be the generator's; default 1)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- real only vs each way of adding synthetic images, same steps and seeds (re-run to resume)", entries, nums, &argc, &argv, &error)) {
         dg_ablation_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!data || !out) {
         g_free(data), g_free(out), g_free(arch), g_free(gen), g_free(cache), g_free(protos);
         dg_ablation_config_free(c);

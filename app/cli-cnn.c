@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
 
 static void set_str(char **dst, char *value)
@@ -27,35 +29,34 @@ static int cnn_train(int argc, char **argv)
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoint, best model, history)", "RUNDIR"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "seed, dermanet or mobile (default dermanet)", "NAME"},
         {"synthetic", 0, 0, G_OPTION_ARG_FILENAME, &synthetic, "ImageFolder of synthetic images to mix into training", "DIR"},
-        {"synthetic-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &ratio, "Share of each batch from synthetic images (default: pooled with the real ones)", "F"},
-        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs (default 40)", "N"},
-        {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Total optimizer steps (overrides --epochs)", "N"},
-        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default 64)", "N"},
-        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate, AdamW (default 0.002)", "LR"},
-        {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &wd, "Weight decay (default 0.0005)", "W"},
-        {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &ls, "Label smoothing (default 0.1)", "E"},
         {"balance", 0, 0, G_OPTION_ARG_STRING, &balance, "weights (class-weighted loss, default), sampler or none", "HOW"},
         {"schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "cosine (default), step or constant", "NAME"},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_aug, "Train without augmentation", NULL},
-        {"width", 0, 0, G_OPTION_ARG_INT, &width, "Base channel width (default: the architecture's)", "N"},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the train/val/test split (default 1)", "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
-        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint", NULL},
+        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, architecture, optimizer, balancing, synthetic images, augmentation) must be the same, only --epochs/--steps and --threads may change (the schedule stretches to the new length)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"auxiliary-classes", 0, 0, G_OPTION_ARG_NONE, &aux, "HAM10000: also learn from nv, df and vasc; the model predicts the four task classes", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- train a classifier on a data set's training split");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"synthetic-ratio", CLI_DOUBLE, &ratio, 0, 1, "Share of each batch from synthetic images (default: pooled with the real ones)", "F", FALSE},
+        {"epochs", CLI_INT, &epochs, 1, DG_LIMIT_EPOCHS, "Epochs (default 40)", "N", FALSE},
+        {"steps", CLI_INT, &steps, 1, DG_LIMIT_STEPS, "Total optimizer steps (overrides --epochs)", "N", FALSE},
+        {"batch", CLI_INT, &batch, 1, DG_LIMIT_CNN_BATCH, "Batch size (default 64)", "N", FALSE},
+        {"lr", CLI_DOUBLE, &lr, 1e-8, 1, "Peak learning rate, AdamW (default 0.002)", "LR", FALSE},
+        {"weight-decay", CLI_DOUBLE, &wd, 0, 1, "Weight decay (default 0.0005)", "W", FALSE},
+        {"label-smoothing", CLI_DOUBLE, &ls, 0, 0.5, "Label smoothing (default 0.1)", "E", FALSE},
+        {"width", CLI_INT, &width, 4, DG_LIMIT_CNN_WIDTH, "Base channel width (default: the architecture's)", "N", FALSE},
+        {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the train/val/test split (default 1)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- train a classifier on a data set's training split", entries, nums, &argc,
+                   &argv, &error)) {
         dg_cnn_train_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!data || !out) {
         g_free(data), g_free(out), g_free(arch), g_free(synthetic), g_free(balance);
         g_free(schedule), g_free(cache);
@@ -70,16 +71,16 @@ static int cnn_train(int argc, char **argv)
     c->synthetic = synthetic;
     c->synthetic_ratio = ratio;
     c->cache_dir = cache;
-    if (epochs > 0)
+    if (cli_num_find(nums, "epochs")->given)
         c->epochs = epochs;
     c->steps = steps;
-    if (batch > 0)
+    if (cli_num_find(nums, "batch")->given)
         c->batch = batch;
-    if (lr > 0)
+    if (cli_num_find(nums, "lr")->given)
         c->lr = lr;
-    if (wd >= 0)
+    if (cli_num_find(nums, "weight-decay")->given)
         c->weight_decay = wd;
-    if (ls >= 0)
+    if (cli_num_find(nums, "label-smoothing")->given)
         c->label_smoothing = ls;
     c->augment = !no_aug;
     c->width = width;

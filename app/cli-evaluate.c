@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
 
 static double num(JsonObject *o, const char *k)
@@ -67,22 +69,20 @@ int cli_evaluate(int argc, char **argv)
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default), val, or all: every image", "NAME"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (default 1, as in training)", "N"},
         {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The metrics as one JSON document on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- evaluate a classifier on a data set");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (default 1, as in training)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- evaluate a classifier on a data set", entries, nums, &argc, &argv, &error)) {
         dg_evaluate_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!data) {
         g_free(model), g_free(split), g_free(cache);
         dg_evaluate_config_free(c);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
 
@@ -20,32 +22,31 @@ static int gan_train(int argc, char **argv)
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoints, samples, model)", "RUNDIR"},
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, "seed, default or large (default: default)", "NAME"},
-        {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Total training steps (default: the preset's)", "N"},
-        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint", NULL},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the train/val/test split (default 1)", "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
-        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (default: the preset's)", "N"},
-        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Learning rate of both nets", "LR"},
+        {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, preset, batch, lr, loss, diffaug, width, upsampling) must be the same, only --steps, --threads and the sample/checkpoint intervals may change", NULL},
         {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
         {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
-        {"width", 0, 0, G_OPTION_ARG_INT, &width, "Channel width ngf = ndf", "N"},
-        {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions) or nearest (upsample + 3x3 convolution; the default and large presets' choice)", "HOW"},
-        {"sample-every", 0, 0, G_OPTION_ARG_INT, &sample_every, "Steps between sample grids (default 200)", "N"},
-        {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &ckpt_every, "Steps between checkpoints (default 500)", "N"},
+        {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions), nearest or bilinear (upsample + 3x3 convolution)", "HOW"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- train a GAN on a data set's training split");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"steps", CLI_INT, &steps, 1, DG_LIMIT_STEPS, "Total training steps (default: the preset's)", "N", FALSE},
+        {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the train/val/test split (default 1)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {"batch", CLI_INT, &batch, 1, DG_LIMIT_GAN_BATCH, "Batch size (default: the preset's)", "N", FALSE},
+        {"lr", CLI_DOUBLE, &lr, 1e-8, 1, "Learning rate of both nets (default: the preset's)", "LR", FALSE},
+        {"width", CLI_INT, &width, 1, DG_LIMIT_GAN_WIDTH, "Channel width ngf = ndf (default: the preset's)", "N", FALSE},
+        {"sample-every", CLI_INT, &sample_every, 1, DG_LIMIT_STEPS, "Steps between sample grids (default 200)", "N", FALSE},
+        {"checkpoint-every", CLI_INT, &ckpt_every, 1, DG_LIMIT_STEPS, "Steps between checkpoints (default 500)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- train a GAN on a data set's training split", entries, nums, &argc, &argv,
+                   &error)) {
         dg_gan_train_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!data || !out) {
         dg_gan_train_config_free(c);
         return cli_fail("gan train needs --data PATH and --out RUNDIR");
@@ -90,29 +91,27 @@ static int gan_generate(int argc, char **argv)
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (OUT/<class>/*.png)", "DIR"},
-        {"per-class", 0, 0, G_OPTION_ARG_INT, &per_class, "Images per class", "N"},
         {"balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Fill every class of the training split up to the largest", NULL},
-        {"target", 0, 0, G_OPTION_ARG_INT, &target, "With --balance: fill up to N instead", "N"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set", "PATH"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split to balance (default 1)", "N"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none or discriminator: keep the samples D scores most real", "HOW"},
-        {"keep", 0, 0, G_OPTION_ARG_DOUBLE, &keep, "With --filter: fraction of candidates kept (default 0.5)", "F"},
         {"grid", 0, 0, G_OPTION_ARG_FILENAME, &grid, "Also write a picture of the first 8 images of each class (PNG)", "FILE"},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- generate synthetic images per class");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"per-class", CLI_INT, &per_class, 1, DG_LIMIT_PER_CLASS, "Images per class", "N", FALSE},
+        {"target", CLI_INT, &target, 1, DG_LIMIT_PER_CLASS, "With --balance: fill up to N instead", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split to balance (default 1)", "N", FALSE},
+        {"keep", CLI_DOUBLE, &keep, DG_LIMIT_KEEP_MIN, 1, "With --filter: fraction of candidates kept (default 0.5)", "F", FALSE},
+        {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- generate synthetic images per class", entries, nums, &argc, &argv, &error)) {
         dg_gan_generate_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!out || (per_class <= 0 && !balance)) {
         dg_gan_generate_config_free(c);
         return cli_fail("gan generate needs --out DIR and --per-class N or --balance");
@@ -188,25 +187,24 @@ static int gan_score(int argc, char **argv)
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"classifier", 0, 0, G_OPTION_ARG_FILENAME, &classifier, "Classifier whose features are compared (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the generator was trained on", "PATH"},
-        {"per-class", 0, 0, G_OPTION_ARG_INT, &per_class, "Synthetic images per class (default 500)", "N"},
         {"cas", 0, 0, G_OPTION_ARG_NONE, &cas, "Also the classification accuracy score (trains a classifier on synthetic images only)", NULL},
-        {"cas-epochs", 0, 0, G_OPTION_ARG_INT, &cas_epochs, "Epochs of that classifier (default 20)", "N"},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N"},
-        {"split-seed", 0, 0, G_OPTION_ARG_INT64, &split_seed, "Seed of the split (the generator's; default 1)", "N"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The scores as one JSON document on stdout", NULL},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- per-class quality scores of a generator");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"per-class", CLI_INT, &per_class, 2, DG_LIMIT_SCORE_PER_CLASS, "Synthetic images per class (default 500)", "N", FALSE},
+        {"cas-epochs", CLI_INT, &cas_epochs, 1, DG_LIMIT_EPOCHS, "Epochs of that classifier (default 20)", "N", FALSE},
+        {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (the generator's; default 1)", "N", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- per-class quality scores of a generator", entries, nums, &argc, &argv,
+                   &error)) {
         dg_gan_score_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!data) {
         g_free(model), g_free(classifier), g_free(cache);
         dg_gan_score_config_free(c);

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
 
 static int n_failed;
@@ -73,19 +75,17 @@ int cli_predict(int argc, char **argv)
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"saliency", 0, 0, G_OPTION_ARG_FILENAME, &saliency, "Write a Grad-CAM overlay of the top class as PNG (one image)", "OUT.png"},
         {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default 1)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per image on stdout", NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..."},
         {NULL}};
-    GOptionContext *oc = g_option_context_new("- classify lesion images (a research demonstration, not a diagnosis)");
-    g_option_context_add_main_entries(oc, entries, NULL);
+    cli_num nums[] = {
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default 1)", "N", FALSE},
+        {NULL}};
     GError *error = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-        g_option_context_free(oc);
+    if (!cli_parse("- classify lesion images (a research demonstration, not a diagnosis)", entries, nums, &argc, &argv, &error)) {
         dg_predict_config_free(c);
         return cli_fail_error(error);
     }
-    g_option_context_free(oc);
     if (!images || !images[0]) {
         g_free(model), g_free(saliency), g_strfreev(images);
         dg_predict_config_free(c);

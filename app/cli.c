@@ -212,17 +212,37 @@ typedef struct {
     dg_job *job;
     GMainLoop *loop;
     int interrupts;
+    int signal; /* the first signal that stopped the job */
 } run_state;
 
-static gboolean on_sigint(gpointer data)
+/* SIGINT, SIGTERM and SIGHUP all stop a job the same way: it finishes its
+ * step, writes its checkpoint, and the process exits with 128 + the
+ * signal's number.  A second signal aborts at once. */
+static gboolean on_signal(run_state *rs, int sig)
 {
-    run_state *rs = data;
     if (rs->interrupts++ == 0) {
-        fprintf(stderr, "\ndermagan-cli: stopping after the current step (Ctrl+C again to abort)\n");
+        rs->signal = sig;
+        fprintf(stderr, "\ndermagan-cli: %s: stopping after the current step (again to abort)\n",
+                g_strsignal(sig));
         dg_job_cancel(rs->job);
         return G_SOURCE_CONTINUE;
     }
-    _exit(130);
+    _exit(128 + sig);
+}
+
+static gboolean on_sigint(gpointer data)
+{
+    return on_signal(data, SIGINT);
+}
+
+static gboolean on_sigterm(gpointer data)
+{
+    return on_signal(data, SIGTERM);
+}
+
+static gboolean on_sighup(gpointer data)
+{
+    return on_signal(data, SIGHUP);
 }
 
 static gboolean poll_finished(gpointer data)
@@ -240,12 +260,15 @@ int cli_run_job(dg_job *job, gboolean json)
     (void)json;
     /* The job runs on its worker thread; the main thread waits in a main loop
      * so that SIGINT is handled safely (g_unix_signal_add) and cancels it. */
-    run_state rs = {job, g_main_loop_new(NULL, FALSE), 0};
-    guint sig = g_unix_signal_add(SIGINT, on_sigint, &rs);
+    run_state rs = {job, g_main_loop_new(NULL, FALSE), 0, 0};
+    guint sig[3] = {g_unix_signal_add(SIGINT, on_sigint, &rs),
+                    g_unix_signal_add(SIGTERM, on_sigterm, &rs),
+                    g_unix_signal_add(SIGHUP, on_sighup, &rs)};
     guint poll = g_timeout_add(40, poll_finished, &rs);
     dg_job_start(job);
     g_main_loop_run(rs.loop);
-    g_source_remove(sig);
+    for (int i = 0; i < 3; i++)
+        g_source_remove(sig[i]);
     (void)poll;
     g_main_loop_unref(rs.loop);
     GError *error = NULL;
@@ -254,7 +277,12 @@ int cli_run_job(dg_job *job, gboolean json)
         return 0;
     if (st == DG_JOB_CANCELLED) {
         fprintf(stderr, "dermagan-cli: cancelled\n");
-        return 130;
+        return 128 + (rs.signal ? rs.signal : SIGINT);
+    }
+    if (rs.signal && st == DG_JOB_SUCCEEDED) {
+        /* the job had finished its work when the signal came: still say so */
+        fprintf(stderr, "dermagan-cli: %s after the job finished\n", g_strsignal(rs.signal));
+        return 128 + rs.signal;
     }
     return cli_fail_error(error);
 }

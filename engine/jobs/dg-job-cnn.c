@@ -9,9 +9,12 @@
 #include "data/dg-dataset.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
 #include "models/dg-checkpoint.h"
 #include "models/dg-classifier.h"
 #include "models/dg-metrics.h"
+#include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
 
 #define HIST_COLS 7 /* epoch, train_loss, train_acc, val_loss, val_acc, val_bacc, lr */
@@ -80,6 +83,9 @@ typedef struct {
      * model (validated and saved), and data set class -> task index */
     int n_task, task[64], task_map[64];
     dg_cnn *task_cnn;
+    int64_t last_ckpt_step;   /* -1: none written by this run yet */
+    dg_run_dir *dir;          /* the run folder, locked while the job runs */
+    dg_run_identity *identity; /* the settings that define the run */
 } cnn_run;
 
 /* ---- learning rate --------------------------------------------------------------- */
@@ -116,7 +122,7 @@ static void next_batch(cnn_run *r, int B, pool_item *items)
     const gboolean sampler = g_strcmp0(r->cfg->balance, "sampler") == 0;
     int n_syn = 0;
     if (r->syn_pool && r->cfg->synthetic_ratio > 0)
-        n_syn = (int)lround(r->cfg->synthetic_ratio * B);
+        n_syn = CLAMP((int)lround(r->cfg->synthetic_ratio * B), 0, B);
     for (int b = 0; b < B - n_syn; b++) {
         if (sampler) {
             /* class first, then an image of that class: balanced in expectation */
@@ -198,6 +204,10 @@ double dg_cnn_eval_split(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const i
 
 static gboolean save_checkpoint(cnn_run *r, GError **error)
 {
+    if (!dg_model_check_finite(r->cnn->net, "the classifier", error)) {
+        g_prefix_error(error, "not saving a checkpoint at step %" G_GINT64_FORMAT ": ", r->step);
+        return FALSE;
+    }
     dg_st_writer *w = dg_st_writer_new();
     dg_net_write(w, r->cnn->net, "net.", TRUE);
     dg_rng_write(w, "rng", &r->rng);
@@ -222,9 +232,13 @@ static gboolean save_checkpoint(cnn_run *r, GError **error)
     dg_st_writer_set_metadata(w, "classifier", cfg);
     char *n = g_strdup_printf("%u", r->pool->len);
     dg_st_writer_set_metadata(w, "pool_size", n);
+    char *run = dg_run_identity_to_json(r->identity);
+    dg_st_writer_set_metadata(w, "run", run);
     gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
     dg_st_writer_free(w);
-    g_free(cfg), g_free(n);
+    g_free(cfg), g_free(n), g_free(run);
+    if (ok)
+        r->last_ckpt_step = r->step;
     return ok;
 }
 
@@ -279,7 +293,8 @@ static gboolean load_checkpoint(cnn_run *r, GError **error)
                     r->cfg->out);
         goto out;
     }
-    if (!dg_net_read(st, r->cnn->net, "net.", TRUE, error) || !dg_rng_read(st, "rng", &r->rng, error) ||
+    if (!dg_run_identity_check(r->identity, dg_st_metadata(st, "run"), r->cfg->out, error) ||
+        !dg_net_read(st, r->cnn->net, "net.", TRUE, error) || !dg_rng_read(st, "rng", &r->rng, error) ||
         !dg_rng_read(st, "net_rng", dg_net_rng(r->cnn->net), error) ||
         !get_i64(st, "state", 8, state, error) ||
         !get_perm(st, "perm", (int)r->pool->len, r->perm, error))
@@ -294,6 +309,27 @@ static gboolean load_checkpoint(cnn_run *r, GError **error)
     }
     double sums[2];
     memcpy(sums, b->data, sizeof sums);
+    /* every field within what a run can reach (a hostile file must not make
+     * the loop run backwards or forever) */
+    const int64_t max_images = (int64_t)dg_net_max_batch(r->cnn->net) * MAX(state[0], 0);
+    if (state[0] < 0 || state[1] < 0 || state[1] > state[0] || state[2] < 0 ||
+        state[2] > (int64_t)r->pool->len || state[3] < 0 ||
+        state[3] > (r->syn_pool ? (int64_t)r->syn_pool->len : 0) || state[4] < 0 ||
+        state[4] > state[0] || state[5] < 0 || state[5] > state[1] || state[7] < 0 ||
+        state[7] > max_images || state[6] < 0 || state[6] > state[7] ||
+        !(sums[0] >= -1.0 && sums[0] <= 1.0) || !(sums[1] >= 0.0) || !isfinite(sums[1]) ||
+        h->shape[0] != state[1]) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                    "checkpoint %s is corrupt: its training state is out of range", r->ckpt_path);
+        goto out;
+    }
+    if (state[0] > r->total_steps) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the run in %s is at step %" G_GINT64_FORMAT ", past the %" G_GINT64_FORMAT
+                    " steps asked for: give more --epochs or --steps to continue it",
+                    r->cfg->out, state[0], r->total_steps);
+        goto out;
+    }
     r->best_bacc = sums[0];
     r->ep_loss = sums[1];
     g_array_set_size(r->history, 0);
@@ -306,11 +342,7 @@ static gboolean load_checkpoint(cnn_run *r, GError **error)
     r->best_epoch = (int)state[5];
     r->ep_correct = state[6];
     r->ep_n = state[7];
-    if (r->step < 0 || r->epoch < 0 || r->pos < 0 || r->pos > (int)r->pool->len || r->syn_pos < 0 ||
-        (r->syn_pool && r->syn_pos > (int)r->syn_pool->len) || r->ep_n < 0) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "checkpoint: corrupt state");
-        goto out;
-    }
+    r->last_ckpt_step = r->step;
     ok = TRUE;
 out:
     dg_st_free(st);
@@ -379,22 +411,74 @@ static gboolean init_from_model(cnn_run *r, const char *path, GError **error)
     return TRUE;
 }
 
+/* Every number of the config within its stated range (dg-limits.h). */
+static gboolean check_config(const dg_cnn_train_config *c, GError **error)
+{
+    return dg_job_check_int("epochs", c->epochs, 1, DG_LIMIT_EPOCHS, FALSE, error) &&
+           dg_job_check_int("steps", c->steps, 1, DG_LIMIT_STEPS, TRUE, error) &&
+           dg_job_check_int("batch", c->batch, 1, DG_LIMIT_CNN_BATCH, FALSE, error) &&
+           dg_job_check_double("lr", c->lr, 1e-8, 1.0, FALSE, error) &&
+           dg_job_check_double("weight-decay", c->weight_decay, 0.0, 1.0, FALSE, error) &&
+           dg_job_check_double("label-smoothing", c->label_smoothing, 0.0, 0.5, FALSE, error) &&
+           dg_job_check_double("synthetic-ratio", c->synthetic_ratio, 0.0, 1.0, FALSE, error) &&
+           dg_job_check_int("threads", c->threads, 1, DG_LIMIT_THREADS, TRUE, error) &&
+           dg_job_check_int("width", c->width, DG_CNN_MIN_WIDTH, DG_LIMIT_CNN_WIDTH, TRUE, error) &&
+           dg_job_check_int("eval-every", c->eval_every, 1, DG_LIMIT_STEPS, TRUE, error);
+}
+
+/* The settings that define the run: all but its length and how it runs. */
+static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cnn_config *cc)
+{
+    dg_run_identity *id = dg_run_identity_new();
+    char *data = dg_run_canonical_path(cfg->data);
+    char *syn = cfg->synthetic ? dg_run_canonical_path(cfg->synthetic) : g_strdup("none");
+    char *init = cfg->init_model ? dg_run_canonical_path(cfg->init_model) : g_strdup("none");
+    char *arch = dg_cnn_config_to_json(cc);
+    dg_run_identity_add(id, "data", "%s", data);
+    dg_run_identity_add(id, "all-classes", "%s", cfg->all_classes ? "yes" : "no");
+    dg_run_identity_add(id, "auxiliary-classes", "%s", cfg->auxiliary ? "yes" : "no");
+    dg_run_identity_add(id, "split-seed", "%" G_GUINT64_FORMAT, cfg->split_seed);
+    dg_run_identity_add(id, "seed", "%" G_GUINT64_FORMAT, cfg->seed);
+    dg_run_identity_add(id, "arch", "%s", arch);
+    dg_run_identity_add(id, "batch", "%d", cfg->batch);
+    dg_run_identity_add(id, "lr", "%g", cfg->lr);
+    dg_run_identity_add(id, "weight-decay", "%g", cfg->weight_decay);
+    dg_run_identity_add(id, "label-smoothing", "%g", cfg->label_smoothing);
+    dg_run_identity_add(id, "balance", "%s", cfg->balance ? cfg->balance : "weights");
+    dg_run_identity_add(id, "schedule", "%s", cfg->schedule ? cfg->schedule : "cosine");
+    dg_run_identity_add(id, "synthetic", "%s", syn);
+    dg_run_identity_add(id, "synthetic-ratio", "%g", cfg->synthetic_ratio);
+    dg_run_identity_add(id, "augment", "%s", cfg->augment ? "yes" : "no");
+    dg_run_identity_add(id, "init-model", "%s", init);
+    dg_run_identity_add(id, "eval-every", "%d", cfg->eval_every);
+    g_free(data), g_free(syn), g_free(init), g_free(arch);
+    return id;
+}
+
 static gboolean setup(cnn_run *r, GError **error)
 {
     dg_cnn_train_config *cfg = r->cfg;
+    r->last_ckpt_step = -1;
+    if (!check_config(cfg, error))
+        return FALSE;
     if (!cfg->out || !*cfg->out) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
         return FALSE;
     }
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
     r->model_path = g_build_filename(cfg->out, "model.safetensors", NULL);
-    gboolean have = g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS);
-    if (cfg->resume && !have) {
+    if (cfg->resume && !g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
         return FALSE;
     }
-    if (!cfg->resume && have) {
+    /* one process per run folder, from here to the end of the job */
+    if (!(r->dir = dg_run_dir_open(cfg->out, error)))
+        return FALSE;
+    if (dg_run_dir_cleaned(r->dir) > 0)
+        dg_job_message(r->job, "info", "removed %d temporary file(s) left by an interrupted run",
+                       dg_run_dir_cleaned(r->dir));
+    if (!cfg->resume && g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s already holds a training run; resume it (--resume) or choose another "
                     "folder", cfg->out);
@@ -462,7 +546,12 @@ static gboolean setup(cnn_run *r, GError **error)
         ids[k] = r->ds->classes[k].id;
         names[k] = r->ds->classes[k].name;
     }
-    const int B = cfg->batch > 0 ? cfg->batch : 64;
+    const int B = cfg->batch;
+    if (!dg_cnn_config_validate(&cc, error) || !dg_cnn_config_check_memory(&cc, B, error)) {
+        g_free(ids), g_free(names);
+        return FALSE;
+    }
+    r->identity = run_identity(cfg, &cc);
     r->cnn = dg_cnn_new(&cc, B, ids, names);
     g_free(ids);
     g_free(names);
@@ -600,6 +689,8 @@ static gboolean setup(cnn_run *r, GError **error)
 
 static void run_free(cnn_run *r)
 {
+    dg_run_dir_close(r->dir);
+    dg_run_identity_free(r->identity);
     dg_cnn_free(r->cnn);
     dg_cnn_free(r->task_cnn);
     dg_ctx_free(r->ctx);
@@ -636,6 +727,33 @@ static gboolean write_history_csv(cnn_run *r, GError **error)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
+/* Training went numerically wrong: say so, and what is kept. */
+static void diverged(cnn_run *r, const char *what, GError **error)
+{
+    if (r->last_ckpt_step >= 0)
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                    "training diverged by step %" G_GINT64_FORMAT
+                    ": %s (try a lower learning rate); the last good checkpoint (step %" G_GINT64_FORMAT
+                    ") is kept in %s",
+                    r->step + 1, what, r->last_ckpt_step, r->cfg->out);
+    else
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                    "training diverged by step %" G_GINT64_FORMAT
+                    ": %s (try a lower learning rate); no checkpoint had been written yet",
+                    r->step + 1, what);
+}
+
+/* A save failed: non-finite weights end the run as diverged. */
+static void save_failed(cnn_run *r, GError *e, GError **error)
+{
+    if (g_error_matches(e, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE)) {
+        diverged(r, e->message, error);
+        g_error_free(e);
+    } else {
+        g_propagate_error(error, e);
+    }
+}
+
 static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 {
     cnn_run r = {.job = job, .cfg = cfg};
@@ -658,11 +776,15 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 
     while (r.step < r.total_steps) {
         if (!dg_job_continue(job)) {
-            ok = save_checkpoint(&r, error) && write_history_csv(&r, error);
+            GError *e = NULL;
+            ok = save_checkpoint(&r, &e) && write_history_csv(&r, &e);
             if (ok && !g_file_test(r.model_path, G_FILE_TEST_EXISTS))
-                ok = save_model(&r, error); /* stopped before the first epoch ended */
-            dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
-                           r.step);
+                ok = save_model(&r, &e); /* stopped before the first epoch ended */
+            if (ok)
+                dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
+                               r.step);
+            else
+                save_failed(&r, e, error);
             goto done;
         }
         next_batch(&r, B, items);
@@ -675,11 +797,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         float loss = dg_softmax_xent(logits, y, B, K, r.class_w, (float)cfg->label_smoothing, dl,
                                      NULL);
         if (!isfinite(loss)) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
-                        "training diverged at step %" G_GINT64_FORMAT
-                        ": the loss is not finite (try a lower learning rate); the last good "
-                        "checkpoint is kept in %s",
-                        r.step + 1, cfg->out);
+            diverged(&r, "the loss is not finite", error);
             goto done;
         }
         for (int b = 0; b < B; b++) {
@@ -720,7 +838,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
                 r.best_epoch = r.epoch;
                 GError *e = NULL;
                 if (!save_model(&r, &e)) {
-                    g_propagate_error(error, e);
+                    save_failed(&r, e, error);
                     goto done;
                 }
             }
@@ -737,7 +855,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
             r.ep_correct = r.ep_n = 0;
             GError *e = NULL;
             if (!save_checkpoint(&r, &e) || !write_history_csv(&r, &e)) {
-                g_propagate_error(error, e);
+                save_failed(&r, e, error);
                 goto done;
             }
         }

@@ -250,7 +250,9 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     /* decode once; the model's input and the overlay's backdrop come from it */
     gchar *bytes = NULL;
     gsize len = 0;
-    if (g_file_get_contents(path, &bytes, &len, &e)) {
+    gboolean transient = FALSE;
+    /* a regular file within the image size limit (no FIFO, device or 3 GB file) */
+    if (dg_image_read_file(path, &bytes, &len, &transient, &e)) {
         if (dg_image_prepare_data(bytes, len, S, chw, &e) && cfg->saliency) {
             /* the same bytes again, at full size, as the overlay's backdrop (their
              * dimensions were checked by dg_image_prepare_data) */

@@ -9,8 +9,11 @@
 #include "data/dg-dataset.h"
 #include "jobs/dg-gan-monitor.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
 #include "models/dg-checkpoint.h"
 #include "models/dg-gan.h"
+#include "models/dg-model-file.h"
 #include "models/dg-plot.h"
 #include "numerics/dg-ctx.h"
 
@@ -64,6 +67,8 @@ typedef struct {
     int *grid_labels;
     char *ckpt_path, *model_path, *samples_dir;
     int64_t last_ckpt_step;
+    dg_run_dir *dir;          /* the run folder, locked while the job runs */
+    dg_run_identity *identity; /* the settings that define the run */
 } gan_run;
 
 static char *classes_meta(gan_run *r)
@@ -82,6 +87,10 @@ static char *classes_meta(gan_run *r)
 
 static gboolean save_checkpoint(gan_run *r, GError **error)
 {
+    if (!dg_gan_check_finite(r->gan, error)) {
+        g_prefix_error(error, "not saving a checkpoint at step %" G_GINT64_FORMAT ": ", r->step);
+        return FALSE;
+    }
     dg_st_writer *w = dg_st_writer_new();
     int64_t steps[2 * DG_GAN_MAX_CLASSES];
     dg_gan_write_state(r->gan, w, steps);
@@ -104,9 +113,11 @@ static gboolean save_checkpoint(gan_run *r, GError **error)
     dg_st_writer_set_metadata(w, "data", r->cfg->data);
     dg_st_writer_set_metadata(w, "seed", seed);
     dg_st_writer_set_metadata(w, "split_seed", split);
+    char *run = dg_run_identity_to_json(r->identity);
+    dg_st_writer_set_metadata(w, "run", run);
     gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
     dg_st_writer_free(w);
-    g_free(cfg), g_free(cls), g_free(seed), g_free(split);
+    g_free(cfg), g_free(cls), g_free(seed), g_free(split), g_free(run);
     if (ok)
         r->last_ckpt_step = r->step;
     return ok;
@@ -162,7 +173,8 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
                     "the checkpoint's classes differ from this data set's");
         goto out;
     }
-    if (!dg_gan_read_state(r->gan, st, error) || !dg_rng_read(st, "rng", &r->rng, error))
+    if (!dg_run_identity_check(r->identity, dg_st_metadata(st, "run"), r->cfg->out, error) ||
+        !dg_gan_read_state(r->gan, st, error) || !dg_rng_read(st, "rng", &r->rng, error))
         goto out;
     const dg_st_tensor *ts = dg_st_find(st, "step");
     const dg_st_tensor *th = dg_st_find(st, "history");
@@ -173,6 +185,28 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
         goto out;
     }
     memcpy(&r->step, ts->data, 8);
+    if (r->step < 0 || th->shape[0] != r->step) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                    "checkpoint %s is corrupt: step %" G_GINT64_FORMAT " with %" G_GINT64_FORMAT
+                    " rows of history",
+                    r->ckpt_path, r->step, th->shape[0]);
+        goto out;
+    }
+    if (r->step > r->total) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the run in %s is at step %" G_GINT64_FORMAT ", past the %" G_GINT64_FORMAT
+                    " steps asked for: give --steps above %" G_GINT64_FORMAT " to continue it",
+                    r->cfg->out, r->step, r->total, r->step);
+        goto out;
+    }
+    for (int p = 0; p < r->gan->n_pairs; p++)
+        if (r->gan->opt_g[p].t < 0 || r->gan->opt_g[p].t > r->step || r->gan->opt_d[p].t < 0 ||
+            r->gan->opt_d[p].t > r->step) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                        "checkpoint %s is corrupt: optimizer step counts outside 0..%" G_GINT64_FORMAT,
+                        r->ckpt_path, r->step);
+            goto out;
+        }
     g_array_set_size(r->history, 0);
     g_array_append_vals(r->history, th->data, (guint)(th->shape[0] * HIST_COLS));
     const dg_st_tensor *tq = dg_st_find(st, "quality");
@@ -184,6 +218,13 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
             goto out;
         }
         g_array_append_vals(r->quality, tq->data, (guint)(tq->shape[0] * 2));
+        const float *q = (const float *)r->quality->data;
+        for (guint i = 0; i < r->quality->len; i += 2)
+            if (!(q[i] >= 0 && q[i] <= r->step) || isnan(q[i + 1])) {
+                g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                            "checkpoint %s is corrupt: its quality series", r->ckpt_path);
+                goto out;
+            }
     }
     r->last_ckpt_step = r->step;
     ok = TRUE;
@@ -258,9 +299,51 @@ static void sample_batch(gan_run *r, int B, int pair, int *idx)
     }
 }
 
+/* Every number of the config within its stated range (dg-limits.h). */
+static gboolean check_config(const dg_gan_train_config *c, GError **error)
+{
+    return dg_job_check_int("steps", c->steps, 1, DG_LIMIT_STEPS, TRUE, error) &&
+           dg_job_check_int("threads", c->threads, 1, DG_LIMIT_THREADS, TRUE, error) &&
+           dg_job_check_int("batch", c->batch, 1, DG_LIMIT_GAN_BATCH, TRUE, error) &&
+           dg_job_check_double("lr", c->lr, 1e-8, 1.0, TRUE, error) &&
+           dg_job_check_int("width", c->width, 1, DG_LIMIT_GAN_WIDTH, TRUE, error) &&
+           dg_job_check_int("sample-every", c->sample_every, 1, DG_LIMIT_STEPS, TRUE, error) &&
+           dg_job_check_int("checkpoint-every", c->checkpoint_every, 1, DG_LIMIT_STEPS, TRUE,
+                            error) &&
+           dg_job_check_int("sample-seconds", c->sample_seconds, 1, DG_LIMIT_SECONDS, TRUE,
+                            error) &&
+           (c->quality_every < 0 ||
+            dg_job_check_int("quality-every", c->quality_every, 1, DG_LIMIT_SECONDS, TRUE, error));
+}
+
+/* The settings that define the run: all but its length and how it runs. */
+static dg_run_identity *run_identity(const dg_gan_train_config *cfg, const dg_gan_config *gc)
+{
+    dg_run_identity *id = dg_run_identity_new();
+    char *data = dg_run_canonical_path(cfg->data);
+    char aug[64];
+    dg_diffaug_format(&gc->diffaug, aug, sizeof aug);
+    dg_run_identity_add(id, "data", "%s", data);
+    dg_run_identity_add(id, "all-classes", "%s", cfg->all_classes ? "yes" : "no");
+    dg_run_identity_add(id, "split-seed", "%" G_GUINT64_FORMAT, cfg->split_seed);
+    dg_run_identity_add(id, "seed", "%" G_GUINT64_FORMAT, cfg->seed);
+    dg_run_identity_add(id, "preset", "%s", gc->preset);
+    dg_run_identity_add(id, "batch", "%d", gc->batch);
+    dg_run_identity_add(id, "lr", "%g/%g", gc->lr_g, gc->lr_d);
+    dg_run_identity_add(id, "loss", "%s", dg_gan_loss_name(gc->loss));
+    dg_run_identity_add(id, "diffaug", "%s", aug);
+    dg_run_identity_add(id, "width", "%d/%d", gc->ngf, gc->ndf);
+    dg_run_identity_add(id, "g-upsample", "%s",
+                        !gc->upsample_conv ? "convt" : gc->up_bilinear ? "bilinear" : "nearest");
+    g_free(data);
+    return id;
+}
+
 static gboolean setup(gan_run *r, GError **error)
 {
     dg_gan_train_config *cfg = r->cfg;
+    if (!check_config(cfg, error))
+        return FALSE;
     if (!cfg->out || !*cfg->out) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
         return FALSE;
@@ -268,13 +351,18 @@ static gboolean setup(gan_run *r, GError **error)
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
     r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
     r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
-    gboolean have_ckpt = g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS);
-    if (cfg->resume && !have_ckpt) {
+    if (cfg->resume && !g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
         return FALSE;
     }
-    if (!cfg->resume && have_ckpt) {
+    /* one process per run folder, from here to the end of the job */
+    if (!(r->dir = dg_run_dir_open(cfg->out, error)))
+        return FALSE;
+    if (dg_run_dir_cleaned(r->dir) > 0)
+        dg_job_message(r->job, "info", "removed %d temporary file(s) left by an interrupted run",
+                       dg_run_dir_cleaned(r->dir));
+    if (!cfg->resume && g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s already holds a training run; resume it (--resume) or choose another "
                     "folder",
@@ -326,12 +414,12 @@ static gboolean setup(gan_run *r, GError **error)
                     "unknown DiffAugment policy '%s' (color, translation, cutout)", cfg->diffaug);
         return FALSE;
     }
-    if (gc.batch > DG_DIFFAUG_MAX_BATCH) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "batch %d is too large (max %d)",
-                    gc.batch, DG_DIFFAUG_MAX_BATCH);
-        return FALSE;
-    }
     r->total = cfg->steps > 0 ? cfg->steps : gc.steps;
+    if (!dg_gan_config_validate(&gc, error) ||
+        !dg_gan_config_check_memory(&gc, MAX(gc.batch, MIN(r->ds->n_classes * GRID_COLS, 64)),
+                                    TRUE, FALSE, error))
+        return FALSE;
+    r->identity = run_identity(cfg, &gc);
 
     const int K = r->ds->n_classes;
     r->class_ids = g_new0(char *, K + 1);
@@ -406,6 +494,8 @@ static gboolean setup(gan_run *r, GError **error)
 
 static void run_free(gan_run *r)
 {
+    dg_run_dir_close(r->dir);
+    dg_run_identity_free(r->identity);
     dg_gan_free(r->gan);
     dg_ctx_free(r->ctx);
     dg_dataset_free(r->ds);
@@ -426,9 +516,41 @@ static void run_free(gan_run *r)
     g_free(r->samples_dir);
 }
 
+/* Training went numerically wrong: say so, and what is kept. */
+static void diverged(gan_run *r, const char *what, GError **error)
+{
+    if (r->last_ckpt_step > 0)
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                    "training diverged by step %" G_GINT64_FORMAT
+                    ": %s (try a lower learning rate); the last good checkpoint (step %" G_GINT64_FORMAT
+                    ") is kept in %s",
+                    r->step + 1, what, r->last_ckpt_step, r->cfg->out);
+    else
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
+                    "training diverged by step %" G_GINT64_FORMAT
+                    ": %s (try a lower learning rate); no checkpoint had been written yet",
+                    r->step + 1, what);
+}
+
+/* A checkpoint and the model; weights that are no longer finite are not
+ * written (the previous files stay) and end the run as diverged. */
+static gboolean save_all(gan_run *r, GError **error)
+{
+    GError *e = NULL;
+    if (save_checkpoint(r, &e) && save_model(r, &e))
+        return TRUE;
+    if (g_error_matches(e, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE)) {
+        diverged(r, e->message, error);
+        g_error_free(e);
+    } else {
+        g_propagate_prefixed_error(error, e, "checkpoint at step %" G_GINT64_FORMAT ": ", r->step);
+    }
+    return FALSE;
+}
+
 static gboolean finish(gan_run *r, GError **error)
 {
-    if (!save_checkpoint(r, error) || !save_model(r, error))
+    if (!save_all(r, error))
         return FALSE;
     emit_grid(r);
     return TRUE;
@@ -481,18 +603,7 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         dg_dataset_batch(r.ds, idx, B, &aug, &r.rng, x, y);
         dg_gan_stats st;
         if (!dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, B, pair, &st)) {
-            if (r.last_ckpt_step > 0)
-                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
-                            "training diverged at step %" G_GINT64_FORMAT
-                            ": a loss or gradient is not finite (try a lower learning rate); the "
-                            "last good checkpoint (step %" G_GINT64_FORMAT ") is kept in %s",
-                            r.step + 1, r.last_ckpt_step, r.cfg->out);
-            else
-                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED,
-                            "training diverged at step %" G_GINT64_FORMAT
-                            ": a loss or gradient is not finite (try a lower learning rate); no "
-                            "checkpoint had been written yet",
-                            r.step + 1);
+            diverged(&r, "a loss or gradient is not finite", error);
             goto done;
         }
         r.step++;
@@ -533,14 +644,8 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
             measure_quality(&r);
             last_quality = now;
         }
-        if (r.step % ckpt_every == 0 && r.step < r.total) {
-            GError *e = NULL;
-            if (!save_checkpoint(&r, &e) || !save_model(&r, &e)) {
-                g_propagate_prefixed_error(error, e, "checkpoint at step %" G_GINT64_FORMAT ": ",
-                                           r.step);
-                goto done;
-            }
-        }
+        if (r.step % ckpt_every == 0 && r.step < r.total && !save_all(&r, error))
+            goto done;
     }
     ok = finish(&r, error);
     if (ok) {

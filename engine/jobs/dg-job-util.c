@@ -3,6 +3,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
+
+#include "jobs/dg-limits.h"
 
 typedef struct {
     dg_job *job;
@@ -220,4 +223,27 @@ void dg_remove_tree(const char *path)
     } else {
         g_unlink(path);
     }
+}
+
+gboolean dg_job_check_int(const char *name, gint64 v, gint64 lo, gint64 hi, gboolean allow_zero,
+                          GError **error)
+{
+    if ((allow_zero && v == 0) || (v >= lo && v <= hi))
+        return TRUE;
+    g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                "%s: %" G_GINT64_FORMAT " is out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                "%s)",
+                name, v, lo, hi, allow_zero ? ", or 0 for the default" : "");
+    return FALSE;
+}
+
+gboolean dg_job_check_double(const char *name, double v, double lo, double hi,
+                             gboolean allow_zero, GError **error)
+{
+    if ((allow_zero && v == 0.0) || (isfinite(v) && v >= lo && v <= hi))
+        return TRUE;
+    g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                "%s: %g is out of range (%g to %g%s)", name, v, lo, hi,
+                allow_zero ? ", or 0 for the default" : "");
+    return FALSE;
 }

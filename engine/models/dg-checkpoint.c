@@ -1,5 +1,9 @@
 #include "dg-checkpoint.h"
 
+#include <math.h>
+
+#include "models/dg-model-file.h"
+
 static char *tname(const char *prefix, const char *mid, const char *name)
 {
     return g_strconcat(prefix ? prefix : "", mid ? mid : "", name, NULL);
@@ -52,7 +56,22 @@ gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean 
                 return FALSE;
         }
     }
-    return TRUE;
+    /* a file can hold any bits: weights, statistics and moments must be usable */
+    char *what = g_strdup_printf("tensors %s*", prefix ? prefix : "");
+    gboolean ok = dg_model_check_finite(net, what, error);
+    g_free(what);
+    if (ok && moments) {
+        const float *m = dg_net_moment1(net), *v = dg_net_moment2(net);
+        for (long i = 0; i < dg_net_n_params(net); i++)
+            if (!isfinite(m[i]) || !isfinite(v[i]) || v[i] < 0.0f) {
+                g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                            "optimizer moments of %s* are not finite (or a second moment is "
+                            "negative) at %ld",
+                            prefix ? prefix : "", i);
+                return FALSE;
+            }
+    }
+    return ok;
 }
 
 void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng)
@@ -70,11 +89,19 @@ gboolean dg_rng_read(const dg_st *st, const char *name, dg_rng *rng, GError **er
         return FALSE;
     }
     const guint8 *p = t->data;
+    dg_rng r;
     for (int i = 0; i < 4; i++) {
         guint64 v = 0;
         for (int k = 7; k >= 0; k--)
             v = (v << 8) | p[8 * i + k];
-        rng->s[i] = v;
+        r.s[i] = v;
     }
+    /* xoshiro256** never leaves the all-zero state: it would draw 0 forever */
+    if ((r.s[0] | r.s[1] | r.s[2] | r.s[3]) == 0) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                    "checkpoint: the random-number state '%s' is all zeros (corrupt)", name);
+        return FALSE;
+    }
+    *rng = r;
     return TRUE;
 }

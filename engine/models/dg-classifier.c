@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
+#include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 #include "numerics/dg-loss.h"
 
-#define CNN_ERROR (g_quark_from_static_string("dg-cnn-error"))
 
 gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, GError **error)
 {
@@ -26,12 +26,12 @@ gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, G
         c->width = 0;
         c->dropout = 0.2f;
     } else {
-        g_set_error(error, CNN_ERROR, 1, "unknown architecture '%s' (seed, dermanet, mobile)", arch);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "unknown architecture '%s' (seed, dermanet, mobile)", arch);
         return FALSE;
     }
     g_strlcpy(c->arch, arch, sizeof c->arch);
     if (n_classes < 2 || n_classes > 64) {
-        g_set_error(error, CNN_ERROR, 1, "a classifier needs 2 to 64 classes, not %d", n_classes);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "a classifier needs 2 to 64 classes, not %d", n_classes);
         return FALSE;
     }
     return TRUE;
@@ -51,36 +51,75 @@ gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **er
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         if (root)
             json_node_unref(root);
-        g_set_error(error, CNN_ERROR, 2, "classifier file: the 'classifier' metadata is not a JSON "
-                                         "object");
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier file: the 'classifier' metadata is not a JSON object");
         return FALSE;
     }
     JsonObject *o = json_node_get_object(root);
     JsonNode *an = json_object_get_member(o, "arch");
-    const char *arch = an && json_node_get_value_type(an) == G_TYPE_STRING ? json_node_get_string(an) : "";
-#define NUM(k) (json_object_has_member(o, k) && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, k)) \
-                    ? json_object_get_double_member(o, k) : NAN)
+    const char *arch = an && JSON_NODE_HOLDS_VALUE(an) && json_node_get_value_type(an) == G_TYPE_STRING
+                           ? json_node_get_string(an) : "";
+    /* numbers clamped before conversion: a hostile 1e300 is out of range, not UB */
+#define NUM(k) (json_object_has_member(o, k) && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, k)) && \
+                json_node_get_value_type(json_object_get_member(o, k)) != G_TYPE_STRING &&          \
+                json_node_get_value_type(json_object_get_member(o, k)) != G_TYPE_BOOLEAN             \
+                    ? CLAMP(json_object_get_double_member(o, k), -1e9, 1e9) : NAN)
     double size = NUM("size"), k = NUM("n_classes"), width = NUM("width"), drop = NUM("dropout");
 #undef NUM
     gboolean ok = dg_cnn_config_arch(c, arch, isfinite(k) ? (int)k : 0, error);
     json_node_unref(root);
     if (!ok)
         return FALSE;
-    if (!isfinite(size) || (size != 32 && size != 64 && size != 96 && size != 128)) {
-        g_set_error(error, CNN_ERROR, 2, "classifier file: image size is not 32, 64, 96 or 128");
+    c->size = isfinite(size) ? (int)size : 0;
+    if (isfinite(width))
+        c->width = (int)width;
+    if (isfinite(drop))
+        c->dropout = (float)drop;
+    return dg_cnn_config_validate(c, error);
+}
+
+gboolean dg_cnn_config_validate(const dg_cnn_config *c, GError **error)
+{
+    const gboolean uses_width = strcmp(c->arch, "seed") != 0;
+    if (c->size != 32 && c->size != 64 && c->size != 96 && c->size != 128) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: image size %d is not 32, 64, 96 or 128", c->size);
         return FALSE;
     }
-    c->size = (int)size;
-    if (isfinite(width)) {
-        if (width < 0 || width > 512) {
-            g_set_error(error, CNN_ERROR, 2, "classifier file: width out of range");
-            return FALSE;
-        }
-        c->width = (int)width;
+    if (c->n_classes < 2 || c->n_classes > DG_MODEL_MAX_CLASSES) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: %d classes (2 to %d are allowed)", c->n_classes,
+                    DG_MODEL_MAX_CLASSES);
+        return FALSE;
     }
-    if (isfinite(drop) && drop >= 0 && drop < 1)
-        c->dropout = (float)drop;
+    if (uses_width && (c->width < DG_CNN_MIN_WIDTH || c->width > DG_CNN_MAX_WIDTH)) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: width %d is out of range (%d to %d)", c->width, DG_CNN_MIN_WIDTH,
+                    DG_CNN_MAX_WIDTH);
+        return FALSE;
+    }
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: dropout %g is out of range (0 to below 1)", c->dropout);
+        return FALSE;
+    }
     return TRUE;
+}
+
+static void build_graph(dg_cnn *m, int max_batch);
+
+gboolean dg_cnn_config_check_memory(const dg_cnn_config *c, int max_batch, GError **error)
+{
+    if (max_batch < 1 || max_batch > DG_CNN_MAX_BATCH) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: batch %d is out of range (1 to %d)", max_batch, DG_CNN_MAX_BATCH);
+        return FALSE;
+    }
+    dg_cnn tmp = {.cfg = *c};
+    build_graph(&tmp, max_batch);
+    guint64 bytes = dg_model_net_bytes(tmp.net);
+    dg_net_free(tmp.net);
+    return dg_model_check_bytes("this classifier", bytes, error);
 }
 
 /* ---- architectures ------------------------------------------------------------ */
@@ -110,7 +149,7 @@ static int dw_sep(dg_net *n, int x, int oc, int s)
     return dg_net_relu(n, dg_net_bn(n, dg_net_conv(n, x, oc, 1, 1, 0, false)));
 }
 
-static void build(dg_cnn *m, int max_batch)
+static void build_graph(dg_cnn *m, int max_batch)
 {
     const dg_cnn_config *c = &m->cfg;
     dg_net *n = dg_net_new(3, c->size, c->size, max_batch);
@@ -151,8 +190,13 @@ static void build(dg_cnn *m, int max_batch)
     }
     m->feature_node = feat;
     dg_net_dense(n, x, c->n_classes, true);
-    dg_net_finalize(n);
     m->net = n;
+}
+
+static void build(dg_cnn *m, int max_batch)
+{
+    build_graph(m, max_batch);
+    dg_net_finalize(m->net);
 }
 
 dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,
@@ -404,34 +448,18 @@ void dg_cnn_copy_subset(dg_cnn *dst, const dg_cnn *src, const int *classes)
 
 gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError **error)
 {
+    if (!dg_model_check_finite(m->net, "the classifier", error)) {
+        g_prefix_error(error, "not saving %s: ", path);
+        return FALSE;
+    }
     dg_st_writer *w = dg_st_writer_new();
     dg_net_write(w, m->net, "", FALSE);
     char *cfg = dg_cnn_config_to_json(&m->cfg);
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_array(b);
-    for (int k = 0; k < m->cfg.n_classes; k++) {
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_string_value(b, m->class_ids[k]);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, m->class_names[k]);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    JsonNode *root = json_builder_get_root(b);
-    char *cls = json_to_string(root, FALSE);
-    json_node_unref(root);
-    g_object_unref(b);
-    char *pre = g_strdup_printf("{\"crop\": \"center-square\", \"resize\": %d, \"filter\": \"area\", "
-                                "\"range\": [-1, 1], \"layout\": \"CHW RGB\"}",
-                                m->cfg.size);
-    char *size = g_strdup_printf("%d", m->cfg.size);
     dg_st_writer_set_metadata(w, "format", "dermagan-classifier");
     dg_st_writer_set_metadata(w, "format_version", "1");
     dg_st_writer_set_metadata(w, "classifier", cfg);
-    dg_st_writer_set_metadata(w, "classes", cls);
-    dg_st_writer_set_metadata(w, "image_size", size);
-    dg_st_writer_set_metadata(w, "preprocessing", pre);
+    dg_model_write_common(w, (const char *const *)m->class_ids,
+                          (const char *const *)m->class_names, m->cfg.n_classes, m->cfg.size);
     if (extra_meta) {
         GHashTableIter it;
         gpointer k, v;
@@ -441,7 +469,7 @@ gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError
     }
     gboolean ok = dg_st_writer_save(w, path, error);
     dg_st_writer_free(w);
-    g_free(cfg), g_free(cls), g_free(pre), g_free(size);
+    g_free(cfg);
     return ok;
 }
 
@@ -452,51 +480,31 @@ dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error)
         return NULL;
     dg_cnn *m = NULL;
     char **ids = NULL, **names = NULL;
+    dg_cnn_config cfg;
     if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-classifier") != 0) {
-        g_set_error(error, CNN_ERROR, 2, "%s is not a DermaGAN classifier model (format '%s')", path,
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
+                    "not a DermaGAN classifier model (format '%s')",
                     dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
         goto fail;
     }
-    dg_cnn_config cfg;
-    if (!dg_cnn_config_from_json(&cfg, dg_st_metadata(st, "classifier"), error))
+    if (!dg_cnn_config_from_json(&cfg, dg_st_metadata(st, "classifier"), error) ||
+        !dg_model_read_common(st, cfg.size, cfg.n_classes, &ids, &names, error) ||
+        !dg_cnn_config_check_memory(&cfg, max_batch, error))
         goto fail;
-    const char *cj = dg_st_metadata(st, "classes");
-    JsonNode *root = cj ? json_from_string(cj, NULL) : NULL;
-    if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
-        (int)json_array_get_length(json_node_get_array(root)) != cfg.n_classes) {
-        if (root)
-            json_node_unref(root);
-        g_set_error(error, CNN_ERROR, 2, "%s: the 'classes' metadata does not list %d classes", path,
-                    cfg.n_classes);
-        goto fail;
-    }
-    ids = g_new0(char *, cfg.n_classes + 1);
-    names = g_new0(char *, cfg.n_classes + 1);
-    JsonArray *a = json_node_get_array(root);
-    for (int k = 0; k < cfg.n_classes; k++) {
-        JsonNode *e = json_array_get_element(a, k);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-        JsonNode *idn = o ? json_object_get_member(o, "id") : NULL;
-        JsonNode *nmn = o ? json_object_get_member(o, "name") : NULL;
-        if (!idn || json_node_get_value_type(idn) != G_TYPE_STRING) {
-            json_node_unref(root);
-            g_set_error(error, CNN_ERROR, 2, "%s: class %d has no id", path, k);
-            goto fail;
-        }
-        ids[k] = g_strdup(json_node_get_string(idn));
-        names[k] = g_strdup(nmn && json_node_get_value_type(nmn) == G_TYPE_STRING
-                                ? json_node_get_string(nmn) : ids[k]);
-    }
-    json_node_unref(root);
     m = dg_cnn_new(&cfg, max_batch, (const char *const *)ids, (const char *const *)names);
     if (!dg_net_read(st, m->net, "", FALSE, error)) {
-        g_prefix_error(error, "%s: ", path);
         dg_cnn_free(m);
         m = NULL;
+        goto fail;
     }
-fail:
     g_strfreev(ids);
     g_strfreev(names);
     dg_st_free(st);
     return m;
+fail:
+    g_prefix_error(error, "%s: ", path);
+    g_strfreev(ids);
+    g_strfreev(names);
+    dg_st_free(st);
+    return NULL;
 }

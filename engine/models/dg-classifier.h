@@ -20,6 +20,10 @@
 
 G_BEGIN_DECLS
 
+#define DG_CNN_MIN_WIDTH 4
+#define DG_CNN_MAX_WIDTH 256
+#define DG_CNN_MAX_BATCH 1024
+
 typedef struct {
     char arch[16];
     int size;
@@ -31,7 +35,14 @@ typedef struct {
 /* Fill a config for an architecture name; FALSE + error for an unknown one. */
 gboolean dg_cnn_config_arch(dg_cnn_config *cfg, const char *arch, int n_classes, GError **error);
 char *dg_cnn_config_to_json(const dg_cnn_config *cfg);
+/* Parsed and validated (FALSE + DG_MODEL_ERROR on anything out of range). */
 gboolean dg_cnn_config_from_json(dg_cnn_config *cfg, const char *json, GError **error);
+/* Every value within its range: size 32/64/96/128, 2..64 classes, width
+ * DG_CNN_MIN_WIDTH..DG_CNN_MAX_WIDTH, dropout in [0, 1). */
+gboolean dg_cnn_config_validate(const dg_cnn_config *cfg, GError **error);
+/* The network for max_batch images (1..DG_CNN_MAX_BATCH) fits in
+ * DG_MODEL_MAX_BYTES; checked before anything is allocated. */
+gboolean dg_cnn_config_check_memory(const dg_cnn_config *cfg, int max_batch, GError **error);
 
 typedef struct {
     dg_cnn_config cfg;

@@ -155,18 +155,28 @@ static dg_net *build_d_resnet(const dg_gan_config *c, int max_batch)
     return D;
 }
 
+dg_net *dg_gan_graph_g(const dg_gan_config *c, int max_batch)
+{
+    return c->g_arch == DG_GAN_ARCH_RESNET ? build_g_resnet(c, max_batch)
+                                           : build_g_dcgan(c, max_batch);
+}
+
+dg_net *dg_gan_graph_d(const dg_gan_config *c, int max_batch)
+{
+    return c->d_arch == DG_GAN_ARCH_RESNET ? build_d_resnet(c, max_batch)
+                                           : build_d_dcgan(c, max_batch);
+}
+
 dg_net *dg_gan_build_g(const dg_gan_config *c, int max_batch)
 {
-    dg_net *G = c->g_arch == DG_GAN_ARCH_RESNET ? build_g_resnet(c, max_batch)
-                                                : build_g_dcgan(c, max_batch);
+    dg_net *G = dg_gan_graph_g(c, max_batch);
     dg_net_finalize(G);
     return G;
 }
 
 dg_net *dg_gan_build_d(const dg_gan_config *c, int max_batch)
 {
-    dg_net *D = c->d_arch == DG_GAN_ARCH_RESNET ? build_d_resnet(c, max_batch)
-                                                : build_d_dcgan(c, max_batch);
+    dg_net *D = dg_gan_graph_d(c, max_batch);
     dg_net_finalize(D);
     return D;
 }

@@ -2,7 +2,10 @@
 #pragma once
 #include "models/dg-gan.h"
 
-/* The networks of a config (dg-gan-nets.c), finalized. */
+/* The networks of a config (dg-gan-nets.c): the graph only (nothing
+ * allocated yet: dg_model_net_bytes can size it), or finalized. */
+dg_net *dg_gan_graph_g(const dg_gan_config *c, int max_batch);
+dg_net *dg_gan_graph_d(const dg_gan_config *c, int max_batch);
 dg_net *dg_gan_build_g(const dg_gan_config *c, int max_batch);
 dg_net *dg_gan_build_d(const dg_gan_config *c, int max_batch);
 /* Weight initialization for an architecture family. */

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
+#include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
 
-#define GAN_ERROR (g_quark_from_static_string("dg-gan-error"))
 
 const char *dg_gan_loss_name(dg_gan_loss l)
 {
@@ -143,13 +143,13 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         g_strfreev(p);
         c->steps = 8000;
     } else {
-        g_set_error(error, GAN_ERROR, 1, "unknown GAN preset '%s' (default, large, dcgan, seed)",
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "unknown GAN preset '%s' (default, large, dcgan, seed)",
                     preset);
         return FALSE;
     }
     g_strlcpy(c->preset, preset, sizeof c->preset);
     if (n_classes < 1 || n_classes > DG_GAN_MAX_CLASSES) {
-        g_set_error(error, GAN_ERROR, 1, "a GAN takes 1 to %d classes, not %d", DG_GAN_MAX_CLASSES,
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "a GAN takes 1 to %d classes, not %d", DG_GAN_MAX_CLASSES,
                     n_classes);
         return FALSE;
     }
@@ -202,6 +202,36 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     return s;
 }
 
+/* Members of the "gan" metadata object; absent or mistyped members give
+ * the default (numbers are clamped before they are converted, so that a
+ * hostile 1e300 is just out of range, not undefined behaviour). */
+static double num_member(JsonObject *o, const char *k, double def)
+{
+    JsonNode *n = json_object_get_member(o, k);
+    if (!n || !JSON_NODE_HOLDS_VALUE(n))
+        return def;
+    GType t = json_node_get_value_type(n);
+    if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+        return def;
+    double v = json_node_get_double(n);
+    return isfinite(v) ? CLAMP(v, -1e9, 1e9) : def;
+}
+
+static const char *str_member(JsonObject *o, const char *k, const char *def)
+{
+    JsonNode *n = json_object_get_member(o, k);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : def;
+}
+
+static bool bool_member(JsonObject *o, const char *k)
+{
+    JsonNode *n = json_object_get_member(o, k);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+           json_node_get_boolean(n);
+}
+
 gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **error)
 {
     memset(c, 0, sizeof *c);
@@ -209,79 +239,105 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         if (root)
             json_node_unref(root);
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: the 'gan' metadata is not a JSON object");
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: the 'gan' metadata is not a JSON object");
         return FALSE;
     }
     JsonObject *o = json_node_get_object(root);
     gboolean ok = TRUE;
-#define NUM(k) (json_object_has_member(o, k) && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, k)) \
-                    ? json_object_get_double_member(o, k) : NAN)
-    const char *preset = json_object_has_member(o, "preset") ? json_object_get_string_member(o, "preset") : NULL;
-    g_strlcpy(c->preset, preset ? preset : "custom", sizeof c->preset);
-    double size = NUM("size"), ncls = NUM("n_classes"), nz = NUM("nz"), ngf = NUM("ngf"),
-           ndf = NUM("ndf");
-    c->size = isfinite(size) ? (int)size : 0;
-    c->n_classes = isfinite(ncls) ? (int)ncls : 0;
-    c->nz = isfinite(nz) ? (int)nz : 0;
-    c->ngf = isfinite(ngf) ? (int)ngf : 0;
-    c->ndf = isfinite(ndf) ? (int)ndf : 0;
-    c->conditional = json_object_has_member(o, "conditional") &&
-                     json_object_get_boolean_member(o, "conditional");
-    const char *loss = json_object_has_member(o, "loss") ? json_object_get_string_member(o, "loss") : "bce";
-    c->loss = g_strcmp0(loss, "hinge") == 0 ? DG_GAN_LOSS_HINGE : DG_GAN_LOSS_BCE;
-    c->lr_g = isfinite(NUM("lr_g")) ? (float)NUM("lr_g") : 2e-4f;
-    c->lr_d = isfinite(NUM("lr_d")) ? (float)NUM("lr_d") : 2e-4f;
-    c->beta1 = isfinite(NUM("beta1")) ? (float)NUM("beta1") : 0.5f;
-    c->beta2 = isfinite(NUM("beta2")) ? (float)NUM("beta2") : 0.999f;
-    c->batch = isfinite(NUM("batch")) ? (int)NUM("batch") : 64;
-    c->ema = isfinite(NUM("ema")) ? (float)NUM("ema") : 0.0f;
-    c->steps = isfinite(NUM("steps")) ? (int)NUM("steps") : 0;
-    c->balanced = json_object_has_member(o, "balanced") && json_object_get_boolean_member(o, "balanced");
-    JsonNode *up = json_object_get_member(o, "g_upsample");
-    const char *ups = up && json_node_get_value_type(up) == G_TYPE_STRING ? json_node_get_string(up)
-                                                                          : "convt";
+    g_strlcpy(c->preset, str_member(o, "preset", "custom"), sizeof c->preset);
+    c->size = (int)num_member(o, "size", 0);
+    c->n_classes = (int)num_member(o, "n_classes", 0);
+    c->nz = (int)num_member(o, "nz", 0);
+    c->ngf = (int)num_member(o, "ngf", 0);
+    c->ndf = (int)num_member(o, "ndf", 0);
+    c->conditional = bool_member(o, "conditional");
+    c->loss = g_strcmp0(str_member(o, "loss", "bce"), "hinge") == 0 ? DG_GAN_LOSS_HINGE
+                                                                      : DG_GAN_LOSS_BCE;
+    c->lr_g = (float)num_member(o, "lr_g", 2e-4);
+    c->lr_d = (float)num_member(o, "lr_d", 2e-4);
+    c->beta1 = (float)num_member(o, "beta1", 0.5);
+    c->beta2 = (float)num_member(o, "beta2", 0.999);
+    c->batch = (int)num_member(o, "batch", 64);
+    c->ema = (float)num_member(o, "ema", 0.0);
+    c->steps = (int)num_member(o, "steps", 0);
+    c->balanced = bool_member(o, "balanced");
+    const char *ups = str_member(o, "g_upsample", "convt");
     c->up_bilinear = strcmp(ups, "bilinear") == 0;
     c->upsample_conv = strcmp(ups, "nearest") == 0 || c->up_bilinear;
     if (!c->upsample_conv && strcmp(ups, "convt") != 0) {
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown generator upsampling '%s'", ups);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: unknown generator upsampling '%s'", ups);
         ok = FALSE;
     }
     /* files written before the residual networks: DCGAN, batch-norm D */
-    JsonNode *ga = json_object_get_member(o, "g_arch"), *da = json_object_get_member(o, "d_arch");
-    const char *gas = ga && json_node_get_value_type(ga) == G_TYPE_STRING ? json_node_get_string(ga) : "dcgan";
-    const char *das = da && json_node_get_value_type(da) == G_TYPE_STRING ? json_node_get_string(da) : "dcgan";
-    if (!parse_arch(gas, &c->g_arch) || !parse_arch(das, &c->d_arch)) {
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown network family '%s' / '%s' "
-                    "(dcgan, resnet)", gas, das);
+    const char *gas = str_member(o, "g_arch", "dcgan"), *das = str_member(o, "d_arch", "dcgan");
+    if (ok && (!parse_arch(gas, &c->g_arch) || !parse_arch(das, &c->d_arch))) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: unknown network family '%s' / '%s' (dcgan, resnet)", gas, das);
         ok = FALSE;
     }
-    c->d_sn = json_object_has_member(o, "d_sn") && JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "d_sn")) &&
-              json_object_get_boolean_member(o, "d_sn");
-    c->d_avgpool = json_object_has_member(o, "d_avgpool") &&
-                   JSON_NODE_HOLDS_VALUE(json_object_get_member(o, "d_avgpool")) &&
-                   json_object_get_boolean_member(o, "d_avgpool");
-    c->lecam = isfinite(NUM("lecam")) ? (float)NUM("lecam") : 0.0f;
-    const char *aug = json_object_has_member(o, "diffaug") ? json_object_get_string_member(o, "diffaug") : "";
-    if (!dg_diffaug_parse(aug, &c->diffaug)) {
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: unknown DiffAugment policy '%s'", aug);
+    c->d_sn = bool_member(o, "d_sn");
+    c->d_avgpool = bool_member(o, "d_avgpool");
+    c->lecam = (float)num_member(o, "lecam", 0.0);
+    const char *aug = str_member(o, "diffaug", "");
+    if (ok && !dg_diffaug_parse(aug, &c->diffaug)) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: unknown DiffAugment policy '%s'", aug);
         ok = FALSE;
     }
-#undef NUM
     json_node_unref(root);
-    if (!ok)
-        return FALSE;
-    if (c->size != 32 && c->size != 64 && c->size != 128) {
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: image size %d is not 32, 64 or 128", c->size);
-        return FALSE;
+    return ok && dg_gan_config_validate(c, error);
+}
+
+gboolean dg_gan_config_validate(const dg_gan_config *c, GError **error)
+{
+#define RANGE(cond, ...)                                                                     \
+    if (!(cond)) {                                                                            \
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "GAN: " __VA_ARGS__);     \
+        return FALSE;                                                                         \
     }
-    if (c->n_classes < 1 || c->n_classes > DG_GAN_MAX_CLASSES || c->nz < 1 || c->nz > 4096 ||
-        c->ngf < 1 || c->ngf > 1024 || c->ndf < 1 || c->ndf > 1024 || c->batch < 1 ||
-        c->batch > DG_DIFFAUG_MAX_BATCH || !(c->ema >= 0 && c->ema < 1) ||
-        !(c->lecam >= 0 && c->lecam <= 100)) {
-        g_set_error(error, GAN_ERROR, 2, "GAN model file: architecture values out of range");
-        return FALSE;
-    }
+    RANGE(c->size == 32 || c->size == 64 || c->size == 128, "image size %d is not 32, 64 or 128",
+          c->size);
+    RANGE(c->n_classes >= 1 && c->n_classes <= DG_GAN_MAX_CLASSES,
+          "%d classes (1 to %d are allowed)", c->n_classes, DG_GAN_MAX_CLASSES);
+    RANGE(c->nz >= 1 && c->nz <= DG_GAN_MAX_NZ, "latent size %d is out of range (1 to %d)", c->nz,
+          DG_GAN_MAX_NZ);
+    RANGE(c->ngf >= 1 && c->ngf <= DG_GAN_MAX_WIDTH && c->ndf >= 1 && c->ndf <= DG_GAN_MAX_WIDTH,
+          "width ngf %d / ndf %d is out of range (1 to %d)", c->ngf, c->ndf, DG_GAN_MAX_WIDTH);
+    RANGE(c->batch >= 1 && c->batch <= DG_DIFFAUG_MAX_BATCH, "batch %d is out of range (1 to %d)",
+          c->batch, DG_DIFFAUG_MAX_BATCH);
+    RANGE(c->lr_g > 0 && c->lr_g <= 1 && c->lr_d > 0 && c->lr_d <= 1,
+          "learning rates %g / %g are out of range (above 0, at most 1)", c->lr_g, c->lr_d);
+    RANGE(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
+          "Adam betas %g / %g are out of range (0 to below 1)", c->beta1, c->beta2);
+    RANGE(c->ema >= 0 && c->ema < 1, "EMA decay %g is out of range (0 to below 1)", c->ema);
+    RANGE(c->lecam >= 0 && c->lecam <= 100, "LeCam weight %g is out of range (0 to 100)", c->lecam);
+    RANGE(c->steps >= 0 && c->steps <= DG_GAN_MAX_STEPS, "%d steps is out of range (0 to %d)",
+          c->steps, DG_GAN_MAX_STEPS);
+#undef RANGE
     return TRUE;
+}
+
+gboolean dg_gan_config_check_memory(const dg_gan_config *c, int max_batch, bool training,
+                                    bool with_d, GError **error)
+{
+    if (max_batch < 1 || max_batch > DG_DIFFAUG_MAX_BATCH) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN: batch %d is out of range (1 to %d)", max_batch, DG_DIFFAUG_MAX_BATCH);
+        return FALSE;
+    }
+    dg_net *G = dg_gan_graph_g(c, max_batch);
+    guint64 bytes = dg_model_net_bytes(G) * (training && c->ema > 0 ? 2 : 1);
+    dg_net_free(G);
+    if (training || with_d) {
+        dg_net *D = dg_gan_graph_d(c, max_batch);
+        bytes += dg_model_net_bytes(D);
+        dg_net_free(D);
+        bytes += 4ull * 4ull * 3ull * c->size * c->size * (guint64)max_batch; /* step buffers */
+    }
+    const int pairs = c->conditional ? 1 : c->n_classes;
+    return dg_model_check_bytes("this GAN", bytes * (guint64)pairs, error);
 }
 
 /* ---- the model ------------------------------------------------------------------- */
@@ -583,30 +639,16 @@ static char *pair_prefix(const dg_gan *g, char what, int p)
     return g->n_pairs == 1 ? g_strdup_printf("%c.", what) : g_strdup_printf("%c%d.", what, p);
 }
 
-static char *classes_json(const char *const *ids, const char *const *names, int n)
-{
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_array(b);
-    for (int i = 0; i < n; i++) {
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_string_value(b, ids[i]);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, names ? names[i] : ids[i]);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    JsonNode *root = json_builder_get_root(b);
-    char *s = json_to_string(root, FALSE);
-    json_node_unref(root);
-    g_object_unref(b);
-    return s;
-}
-
 gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class_ids,
                            const char *const *class_names, bool with_d, GHashTable *extra_meta,
                            GError **error)
 {
+    for (int p = 0; p < g->n_pairs; p++)
+        if (!dg_model_check_finite(sampler(g, p), "the generator", error) ||
+            (with_d && g->D[p] && !dg_model_check_finite(g->D[p], "the discriminator", error))) {
+            g_prefix_error(error, "not saving %s: ", path);
+            return FALSE;
+        }
     dg_st_writer *w = dg_st_writer_new();
     for (int p = 0; p < g->n_pairs; p++) {
         char *pre = pair_prefix(g, 'g', p);
@@ -619,17 +661,10 @@ gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class
         }
     }
     char *cfg = dg_gan_config_to_json(&g->cfg);
-    char *cls = classes_json(class_ids, class_names, g->cfg.n_classes);
-    char *pre = g_strdup_printf("{\"crop\": \"center-square\", \"resize\": %d, "
-                                "\"filter\": \"area\", \"range\": [-1, 1], \"layout\": \"CHW RGB\"}",
-                                g->cfg.size);
-    char *size = g_strdup_printf("%d", g->cfg.size);
     dg_st_writer_set_metadata(w, "format", "dermagan-gan");
     dg_st_writer_set_metadata(w, "format_version", "1");
     dg_st_writer_set_metadata(w, "gan", cfg);
-    dg_st_writer_set_metadata(w, "classes", cls);
-    dg_st_writer_set_metadata(w, "image_size", size);
-    dg_st_writer_set_metadata(w, "preprocessing", pre);
+    dg_model_write_common(w, class_ids, class_names, g->cfg.n_classes, g->cfg.size);
     dg_st_writer_set_metadata(w, "discriminator", with_d ? "yes" : "no");
     if (extra_meta) {
         GHashTableIter it;
@@ -640,43 +675,8 @@ gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class
     }
     gboolean ok = dg_st_writer_save(w, path, error);
     dg_st_writer_free(w);
-    g_free(cfg), g_free(cls), g_free(pre), g_free(size);
+    g_free(cfg);
     return ok;
-}
-
-/* Parses the "classes" metadata: [{"id": "...", "name": "..."}, ...] */
-static gboolean parse_classes(const char *json, int n, char ***ids, char ***names, GError **error)
-{
-    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
-    if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
-        (int)json_array_get_length(json_node_get_array(root)) != n) {
-        if (root)
-            json_node_unref(root);
-        g_set_error(error, GAN_ERROR, 2, "model file: 'classes' metadata is missing or does not "
-                                         "list %d classes", n);
-        return FALSE;
-    }
-    JsonArray *a = json_node_get_array(root);
-    char **I = g_new0(char *, n + 1), **N = g_new0(char *, n + 1);
-    for (int i = 0; i < n; i++) {
-        JsonNode *e = json_array_get_element(a, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-        JsonNode *idn = o ? json_object_get_member(o, "id") : NULL;
-        JsonNode *nmn = o ? json_object_get_member(o, "name") : NULL;
-        if (!idn || json_node_get_value_type(idn) != G_TYPE_STRING) {
-            g_strfreev(I), g_strfreev(N);
-            json_node_unref(root);
-            g_set_error(error, GAN_ERROR, 2, "model file: class %d has no id", i);
-            return FALSE;
-        }
-        I[i] = g_strdup(json_node_get_string(idn));
-        N[i] = g_strdup(nmn && json_node_get_value_type(nmn) == G_TYPE_STRING
-                            ? json_node_get_string(nmn) : I[i]);
-    }
-    json_node_unref(root);
-    *ids = I;
-    *names = N;
-    return TRUE;
 }
 
 dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
@@ -688,16 +688,17 @@ dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
     dg_gan *g = NULL;
     char **ids = NULL, **names = NULL;
     if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan") != 0) {
-        g_set_error(error, GAN_ERROR, 2, "%s is not a DermaGAN generator model (format '%s')", path,
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
+                    "not a DermaGAN generator model (format '%s')",
                     dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
         goto fail;
     }
     dg_gan_config cfg;
-    if (!dg_gan_config_from_json(&cfg, dg_st_metadata(st, "gan"), error))
-        goto fail;
-    if (!parse_classes(dg_st_metadata(st, "classes"), cfg.n_classes, &ids, &names, error))
-        goto fail;
     bool with_d = g_strcmp0(dg_st_metadata(st, "discriminator"), "yes") == 0;
+    if (!dg_gan_config_from_json(&cfg, dg_st_metadata(st, "gan"), error) ||
+        !dg_model_read_common(st, cfg.size, cfg.n_classes, &ids, &names, error) ||
+        !dg_gan_config_check_memory(&cfg, max_batch, false, with_d, error))
+        goto fail;
     g = dg_gan_new(&cfg, max_batch, false, with_d);
     for (int p = 0; p < g->n_pairs; p++) {
         char *pre = pair_prefix(g, 'g', p);
@@ -708,10 +709,8 @@ dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
             ok = dg_net_read(st, g->D[p], pre, FALSE, error);
             g_free(pre);
         }
-        if (!ok) {
-            g_prefix_error(error, "%s: ", path);
+        if (!ok)
             goto fail;
-        }
     }
     dg_st_free(st);
     if (class_ids)
@@ -724,11 +723,22 @@ dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
         g_strfreev(names);
     return g;
 fail:
+    g_prefix_error(error, "%s: ", path);
     dg_gan_free(g);
     g_strfreev(ids);
     g_strfreev(names);
     dg_st_free(st);
     return NULL;
+}
+
+gboolean dg_gan_check_finite(dg_gan *g, GError **error)
+{
+    for (int p = 0; p < g->n_pairs; p++)
+        if (!dg_model_check_finite(g->G[p], "the generator", error) ||
+            (g->D[p] && !dg_model_check_finite(g->D[p], "the discriminator", error)) ||
+            (g->Gema[p] && !dg_model_check_finite(g->Gema[p], "the EMA generator", error)))
+            return FALSE;
+    return TRUE;
 }
 
 void dg_gan_write_state(dg_gan *g, dg_st_writer *w, int64_t *steps)
@@ -782,7 +792,7 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
     }
     const dg_st_tensor *t = dg_st_find(st, "adam_steps");
     if (!t || t->dtype != DG_ST_I64 || t->ndim != 1 || t->shape[0] != 2 * g->n_pairs) {
-        g_set_error(error, GAN_ERROR, 3, "checkpoint: adam_steps missing or of the wrong shape");
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE, "checkpoint: adam_steps missing or of the wrong shape");
         return FALSE;
     }
     for (int p = 0; p < g->n_pairs; p++) { /* the data may sit at any byte offset */
@@ -792,7 +802,7 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
     const dg_st_tensor *l = dg_st_find(st, "lecam_anchors");
     if (l) {
         if (l->dtype != DG_ST_F32 || l->ndim != 2 || l->shape[0] != 2 || l->shape[1] != g->n_pairs) {
-            g_set_error(error, GAN_ERROR, 3, "checkpoint: lecam_anchors of the wrong shape");
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE, "checkpoint: lecam_anchors of the wrong shape");
             return FALSE;
         }
         memcpy(g->lecam_real, l->data, sizeof(float) * g->n_pairs);
@@ -800,7 +810,7 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
                sizeof(float) * g->n_pairs);
         for (int p = 0; p < g->n_pairs; p++)
             if (!isfinite(g->lecam_real[p]) || !isfinite(g->lecam_fake[p])) {
-                g_set_error(error, GAN_ERROR, 3, "checkpoint: lecam_anchors are not finite");
+                g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE, "checkpoint: lecam_anchors are not finite");
                 return FALSE;
             }
     } else {

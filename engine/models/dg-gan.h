@@ -24,6 +24,9 @@
 G_BEGIN_DECLS
 
 #define DG_GAN_MAX_CLASSES 16
+#define DG_GAN_MAX_NZ 1024       /* latent size */
+#define DG_GAN_MAX_WIDTH 256     /* ngf, ndf */
+#define DG_GAN_MAX_STEPS 10000000
 
 typedef enum { DG_GAN_LOSS_BCE, DG_GAN_LOSS_HINGE } dg_gan_loss;
 const char *dg_gan_loss_name(dg_gan_loss l);
@@ -62,6 +65,13 @@ gboolean dg_gan_config_preset(dg_gan_config *cfg, const char *preset, int n_clas
  * (validated: FALSE + error on anything out of range). */
 char *dg_gan_config_to_json(const dg_gan_config *cfg);
 gboolean dg_gan_config_from_json(dg_gan_config *cfg, const char *json, GError **error);
+/* Every value within its range (DG_MODEL_ERROR_INVALID naming the range). */
+gboolean dg_gan_config_validate(const dg_gan_config *cfg, GError **error);
+/* The memory the nets of cfg would need for max_batch images (training: G,
+ * its EMA copy, D and optimizer state; otherwise G, and D when with_d) is
+ * within DG_MODEL_MAX_BYTES; checked before anything is allocated. */
+gboolean dg_gan_config_check_memory(const dg_gan_config *cfg, int max_batch, bool training,
+                                    bool with_d, GError **error);
 
 typedef struct {
     dg_gan_config cfg;
@@ -122,6 +132,9 @@ gboolean dg_gan_save_model(dg_gan *gan, const char *path, const char *const *cla
  * NULL-terminated arrays (free with g_strfreev). */
 dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
                           char ***class_names, GError **error);
+
+/* Every net's weights and statistics finite (DG_MODEL_ERROR_NOT_FINITE). */
+gboolean dg_gan_check_finite(dg_gan *gan, GError **error);
 
 /* Full training state (all nets with optimizer moments and Adam step counts)
  * into / out of a checkpoint writer / file. */

@@ -15,6 +15,8 @@
  * about 2e-7 over the clamped range. */
 static inline float exp_approx(float x)
 {
+    if (x != x)
+        return x; /* NaN in, NaN out (and no undefined float-to-int conversion below) */
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
@@ -28,7 +30,7 @@ static inline float exp_approx(float x)
     union {
         int32_t i;
         float f;
-    } u = {.i = ((int32_t)n + 127) << 23};
+    } u = {.i = (int32_t)((uint32_t)((int32_t)n + 127) << 23)};
     return p * u.f;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jobs/dg-job.h"
+#include "models/dg-safetensors.h"
 #include "numerics/dg-rng.h"
 
 G_GNUC_UNUSED static void jt_rm_rf(const char *path)
@@ -124,4 +125,55 @@ G_GNUC_UNUSED static dg_job_state jt_run(const dg_job_kind *kind, void *config, 
     dg_job_state st = dg_job_run(job, error);
     dg_job_free(job);
     return st;
+}
+
+/* Rewrites a safetensors file (a checkpoint or a model) as a hostile or
+ * broken writer might: edit() sees every tensor's bytes (a writable copy)
+ * and may change them; metadata key meta_key gets meta_value (NULL:
+ * removed); the rest is copied as it was. */
+typedef void (*jt_st_edit)(const char *name, dg_st_dtype dtype, void *data, int64_t numel,
+                           void *user);
+
+G_GNUC_UNUSED static void jt_st_rewrite(const char *path, jt_st_edit edit, void *user,
+                                        const char *meta_key, const char *meta_value)
+{
+    GError *error = NULL;
+    dg_st *st = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    dg_st_writer *w = dg_st_writer_new();
+    GPtrArray *copies = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < dg_st_n_tensors(st); i++) {
+        const dg_st_tensor *t = dg_st_tensor_at(st, i);
+        void *copy = g_malloc(t->nbytes ? t->nbytes : 1);
+        if (t->nbytes)
+            memcpy(copy, t->data, t->nbytes);
+        g_ptr_array_add(copies, copy);
+        if (edit)
+            edit(t->name, t->dtype, copy, t->numel, user);
+        dg_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, copy);
+    }
+    for (const char *const *k = dg_st_metadata_keys(st); k && *k; k++)
+        if (!meta_key || strcmp(*k, meta_key) != 0)
+            dg_st_writer_set_metadata(w, *k, dg_st_metadata(st, *k));
+    if (meta_key && meta_value)
+        dg_st_writer_set_metadata(w, meta_key, meta_value);
+    g_assert_true(dg_st_writer_save(w, path, &error));
+    g_assert_no_error(error);
+    dg_st_writer_free(w);
+    g_ptr_array_unref(copies);
+    dg_st_free(st);
+}
+
+/* An edit for jt_st_rewrite: every F32 tensor whose name starts with the
+ * prefix in user (and is not an optimizer moment) set to +-3e38: finite in
+ * the file, overflowing in the first forward pass. */
+G_GNUC_UNUSED static void jt_edit_overflow(const char *name, dg_st_dtype dtype, void *data,
+                                           int64_t numel, void *user)
+{
+    if (dtype != DG_ST_F32 || !g_str_has_prefix(name, (const char *)user) || strstr(name, "adam_") ||
+        strstr(name, "running_") || strstr(name, "sn_u"))
+        return;
+    float *x = data;
+    for (int64_t i = 0; i < numel; i++)
+        x[i] = (i & 1) ? -3e38f : 3e38f;
 }

@@ -122,14 +122,14 @@ static void test_bad_settings(void)
     g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(strstr(error->message, "50"));
     g_clear_error(&error);
-    /* a learning rate that cannot work: stops with a clear message, keeps nothing broken */
-    c = tiny("diverge", 30);
+    /* a learning rate out of range is refused before anything runs */
+    c = tiny("bad-lr", 30);
     c->lr = 1e30;
-    c->label_smoothing = 0;
     g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
-    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED);
-    g_assert_nonnull(strstr(error->message, "diverged"));
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "out of range"));
     g_clear_error(&error);
+    g_assert_false(g_file_test(c->out, G_FILE_TEST_EXISTS));
     jt_sink_clear(&s);
 }
 
@@ -148,6 +148,38 @@ static char *trained_model(void)
         model = g_build_filename(tmp, "model", "model.safetensors", NULL);
     }
     return model;
+}
+
+/* Weights that overflow (finite in the file, so it loads) make the first
+ * step's loss non-finite: the run stops as diverged and does not claim a
+ * checkpoint it never wrote. */
+static void test_divergence(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_cnn *m = dg_cnn_load(trained_model(), 8, &error);
+    g_assert_no_error(error);
+    for (int i = 0; i < dg_net_n_tensors(m->net); i++) {
+        float *w = dg_net_tensor_data(m->net, i);
+        if (dg_net_tensor(m->net, i)->trainable)
+            for (long k = 0; k < dg_net_tensor(m->net, i)->n; k++)
+                w[k] = w[k] >= 0 ? 3e38f : -3e38f;
+    }
+    char *huge = g_build_filename(tmp, "huge.safetensors", NULL);
+    g_assert_true(dg_cnn_save(m, huge, NULL, &error));
+    dg_cnn_free(m);
+    dg_cnn_train_config *c = tiny("diverge", 30);
+    c->init_model = g_strdup(huge);
+    c->label_smoothing = 0;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_DIVERGED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "no checkpoint had been written yet"));
+    g_assert_null(strstr(error->message, "is kept"));
+    g_clear_error(&error);
+    g_free(huge);
+    jt_sink_clear(&s);
 }
 
 static void test_evaluate(void)
@@ -678,6 +710,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/exact-resume", test_exact_resume);
     g_test_add_func("/jobs/cnn/bad-settings", test_bad_settings);
     g_test_add_func("/jobs/cnn/auxiliary-classes", test_auxiliary_classes);
+    g_test_add_func("/jobs/cnn/divergence", test_divergence);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);

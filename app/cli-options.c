@@ -1,0 +1,105 @@
+#include "cli-options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *format_bound(cli_num_kind kind, double v)
+{
+    if (kind != CLI_DOUBLE)
+        return v >= 9.2e18 ? g_strdup("9223372036854775807") : g_strdup_printf("%.0f", v);
+    return g_strdup_printf("%g", v);
+}
+
+static gboolean parse_number(const char *option_name, const char *value, gpointer data,
+                             GError **error)
+{
+    cli_num *nums = data;
+    const char *name = option_name;
+    while (*name == '-')
+        name++;
+    cli_num *n = (cli_num *)cli_num_find(nums, name);
+    if (!n) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unknown option %s", option_name);
+        return FALSE;
+    }
+    char *lo = format_bound(n->kind, n->lo), *hi = format_bound(n->kind, n->hi);
+    gboolean ok = FALSE;
+    char *end = NULL;
+    errno = 0;
+    if (n->kind == CLI_DOUBLE) {
+        double v = g_ascii_strtod(value, &end);
+        if (end != value && *end == '\0' && errno == 0 && isfinite(v) && v >= n->lo && v <= n->hi) {
+            *(double *)n->dest = v;
+            ok = TRUE;
+        }
+    } else {
+        gint64 v = g_ascii_strtoll(value, &end, 10);
+        if (end != value && *end == '\0' && errno == 0 && (double)v >= n->lo &&
+            (double)v <= n->hi) {
+            if (n->kind == CLI_INT)
+                *(int *)n->dest = (int)v;
+            else
+                *(gint64 *)n->dest = v;
+            ok = TRUE;
+        }
+    }
+    if (ok)
+        n->given = TRUE;
+    else
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--%s: '%s' is not %s from %s to %s", n->name, value,
+                    n->kind == CLI_DOUBLE ? "a number" : "a whole number", lo, hi);
+    g_free(lo);
+    g_free(hi);
+    return ok;
+}
+
+const cli_num *cli_num_find(const cli_num *nums, const char *name)
+{
+    for (const cli_num *n = nums; n && n->name; n++)
+        if (strcmp(n->name, name) == 0)
+            return n;
+    return NULL;
+}
+
+gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cli_num *nums,
+                   int *argc, char ***argv, GError **error)
+{
+    int n_plain = 0, n_nums = 0;
+    while (entries && entries[n_plain].long_name)
+        n_plain++;
+    while (nums && nums[n_nums].name)
+        n_nums++;
+    GOptionEntry *all = g_new0(GOptionEntry, n_plain + n_nums + 1);
+    GPtrArray *strings = g_ptr_array_new_with_free_func(g_free);
+    /* plain entries first, the numbers in their table order; the remaining
+     * arguments (G_OPTION_REMAINING) last, as GOption wants */
+    int k = 0;
+    for (int i = 0; i < n_plain; i++)
+        if (strcmp(entries[i].long_name, G_OPTION_REMAINING) != 0)
+            all[k++] = entries[i];
+    for (int i = 0; i < n_nums; i++) {
+        cli_num *n = &nums[i];
+        n->given = FALSE;
+        char *lo = format_bound(n->kind, n->lo), *hi = format_bound(n->kind, n->hi);
+        char *desc = g_strdup_printf("%s [%s to %s]", n->help, lo, hi);
+        g_free(lo), g_free(hi);
+        g_ptr_array_add(strings, desc);
+        all[k++] = (GOptionEntry){n->name, 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)parse_number,
+                                  desc, n->arg};
+    }
+    for (int i = 0; i < n_plain; i++)
+        if (strcmp(entries[i].long_name, G_OPTION_REMAINING) == 0)
+            all[k++] = entries[i];
+    GOptionContext *oc = g_option_context_new(parameter_string);
+    GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, nums, NULL);
+    g_option_group_add_entries(main_group, all);
+    g_option_context_set_main_group(oc, main_group);
+    gboolean ok = g_option_context_parse(oc, argc, argv, error);
+    g_option_context_free(oc);
+    g_ptr_array_unref(strings);
+    g_free(all);
+    return ok;
+}

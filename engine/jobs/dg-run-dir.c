@@ -1,0 +1,229 @@
+#include "dg-run-dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jobs/dg-job.h"
+
+#define LOCK_NAME ".dermagan.lock"
+
+struct dg_run_dir {
+    int fd;
+    int cleaned;
+};
+
+/* NAME.XXXXXX where NAME is one of the files jobs write atomically
+ * (g_file_set_contents_full's temporaries): six characters of
+ * [A-Za-z0-9] after the last dot of a known extension. */
+static gboolean is_stale_temp(const char *name)
+{
+    static const char *const exts[] = {".safetensors.", ".json.", ".csv.", ".png.", ".md.",
+                                       ".svg.", ".pdf."};
+    size_t n = strlen(name);
+    if (n < 8 || name[n - 7] != '.')
+        return FALSE;
+    for (size_t i = n - 6; i < n; i++)
+        if (!g_ascii_isalnum(name[i]))
+            return FALSE;
+    for (size_t e = 0; e < G_N_ELEMENTS(exts); e++) {
+        size_t el = strlen(exts[e]);
+        if (n - 6 >= el && strncmp(name + n - 6 - el, exts[e], el) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Removes stale temporaries in path and its direct sub-folders (samples/). */
+static int clean_temps(const char *path, int depth)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (!d)
+        return 0;
+    int n = 0;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        char *p = g_build_filename(path, name, NULL);
+        struct stat st;
+        if (lstat(p, &st) == 0) {
+            if (S_ISREG(st.st_mode) && is_stale_temp(name) && g_unlink(p) == 0)
+                n++;
+            else if (S_ISDIR(st.st_mode) && depth == 0)
+                n += clean_temps(p, 1);
+        }
+        g_free(p);
+    }
+    g_dir_close(d);
+    return n;
+}
+
+dg_run_dir *dg_run_dir_open(const char *path, GError **error)
+{
+    if (!path || !*path) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
+        return NULL;
+    }
+    char *disp = g_filename_display_name(path);
+    if (g_mkdir_with_parents(path, 0755) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s", disp,
+                    g_strerror(e));
+        g_free(disp);
+        return NULL;
+    }
+    char *lock = g_build_filename(path, LOCK_NAME, NULL);
+    int fd = g_open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    g_free(lock);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "cannot create the lock file in %s: %s", disp, g_strerror(e));
+        g_free(disp);
+        return NULL;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char buf[32] = "";
+        ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+        buf[r > 0 ? r : 0] = '\0';
+        g_strchomp(buf);
+        if (e == EWOULDBLOCK)
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "%s is in use by another DermaGAN process%s%s%s; wait for it to finish, "
+                        "or choose another folder",
+                        disp, *buf ? " (pid " : "", buf, *buf ? ")" : "");
+        else
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot lock %s: %s",
+                        disp, g_strerror(e));
+        close(fd);
+        g_free(disp);
+        return NULL;
+    }
+    g_free(disp);
+    char pid[32];
+    int len = g_snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) < 0) {
+        /* the pid is only for the message above */
+    }
+    dg_run_dir *d = g_new0(dg_run_dir, 1);
+    d->fd = fd;
+    d->cleaned = clean_temps(path, 0);
+    return d;
+}
+
+void dg_run_dir_close(dg_run_dir *d)
+{
+    if (!d)
+        return;
+    flock(d->fd, LOCK_UN);
+    close(d->fd);
+    g_free(d);
+}
+
+int dg_run_dir_cleaned(const dg_run_dir *d)
+{
+    return d ? d->cleaned : 0;
+}
+
+/* ---- identity ------------------------------------------------------------------- */
+
+struct dg_run_identity {
+    GPtrArray *keys, *values;
+};
+
+dg_run_identity *dg_run_identity_new(void)
+{
+    dg_run_identity *id = g_new0(dg_run_identity, 1);
+    id->keys = g_ptr_array_new_with_free_func(g_free);
+    id->values = g_ptr_array_new_with_free_func(g_free);
+    return id;
+}
+
+void dg_run_identity_free(dg_run_identity *id)
+{
+    if (!id)
+        return;
+    g_ptr_array_unref(id->keys);
+    g_ptr_array_unref(id->values);
+    g_free(id);
+}
+
+void dg_run_identity_add(dg_run_identity *id, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_ptr_array_add(id->values, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+    g_ptr_array_add(id->keys, g_strdup(key));
+}
+
+char *dg_run_identity_to_json(const dg_run_identity *id)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    for (guint i = 0; i < id->keys->len; i++) {
+        json_builder_set_member_name(b, id->keys->pdata[i]);
+        json_builder_add_string_value(b, id->values->pdata[i]);
+    }
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *s = json_to_string(root, FALSE);
+    json_node_unref(root);
+    g_object_unref(b);
+    return s;
+}
+
+gboolean dg_run_identity_check(const dg_run_identity *id, const char *saved_json,
+                               const char *run_path, GError **error)
+{
+    if (!saved_json)
+        return TRUE;
+    JsonNode *root = json_from_string(saved_json, NULL);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        if (root)
+            json_node_unref(root);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the checkpoint in %s has a corrupt 'run' record", run_path);
+        return FALSE;
+    }
+    JsonObject *o = json_node_get_object(root);
+    gboolean ok = TRUE;
+    for (guint i = 0; i < id->keys->len && ok; i++) {
+        const char *k = id->keys->pdata[i], *v = id->values->pdata[i];
+        JsonNode *n = json_object_get_member(o, k);
+        const char *old = n && JSON_NODE_HOLDS_VALUE(n) &&
+                                  json_node_get_value_type(n) == G_TYPE_STRING
+                              ? json_node_get_string(n)
+                              : NULL;
+        if (!old)
+            continue; /* a setting this version records and the run's did not */
+        if (strcmp(old, v) != 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "cannot resume %s with another --%s: the run was made with '%s', not '%s' "
+                        "(on --resume only the length and how it runs may change)",
+                        run_path, k, old, v);
+            ok = FALSE;
+        }
+    }
+    json_node_unref(root);
+    return ok;
+}
+
+char *dg_run_canonical_path(const char *path)
+{
+    if (!path)
+        return g_strdup("");
+    char *real = realpath(path, NULL);
+    if (real) {
+        char *s = g_strdup(real);
+        free(real);
+        return s;
+    }
+    return g_canonicalize_filename(path, NULL);
+}

@@ -1,0 +1,51 @@
+/* dg-run-dir.h: a job's run folder, owned by one process at a time, and the
+ * settings that define a run (jobs layer).
+ *
+ * Every job that writes into a folder (GAN and classifier training,
+ * generation, the ablation) opens it with dg_run_dir_open: the folder is
+ * created if needed and locked (flock on RUN/.dermagan.lock, released when
+ * the process ends, however it ends), so that a second process writing the
+ * same folder is refused with a clear message instead of overwriting the
+ * first one's run.  Under the lock, temporary files that a killed process
+ * left behind (NAME.XXXXXX, the atomic writes' temporaries) are removed.
+ *
+ * A run's identity is the list of settings that define it (data set, split,
+ * seeds, architecture, optimizer...).  It is stored in the checkpoint; on
+ * --resume every setting must be the same, so that two runs never get mixed
+ * into one; settings outside the identity (the number of steps, threads,
+ * how often to checkpoint) may change. */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct dg_run_dir dg_run_dir;
+
+/* Creates path (and parents) and takes its lock; FALSE + error (naming the
+ * folder, and the process that holds it) when another process has it. */
+dg_run_dir *dg_run_dir_open(const char *path, GError **error);
+/* Releases the lock (the lock file stays). */
+void dg_run_dir_close(dg_run_dir *dir);
+/* How many stale temporary files dg_run_dir_open removed. */
+int dg_run_dir_cleaned(const dg_run_dir *dir);
+
+/* ---- identity ---- */
+typedef struct dg_run_identity dg_run_identity;
+dg_run_identity *dg_run_identity_new(void);
+void dg_run_identity_free(dg_run_identity *id);
+/* key: the option's name as the user knows it ("split-seed"). */
+void dg_run_identity_add(dg_run_identity *id, const char *key, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+/* The identity as a JSON object (g_free), for a checkpoint's metadata. */
+char *dg_run_identity_to_json(const dg_run_identity *id);
+/* Compares with a saved identity (NULL: a checkpoint from before
+ * identities were saved; accepted).  FALSE + DG_JOB_ERROR_INVALID naming
+ * the first setting that differs, with the run's and the new value. */
+gboolean dg_run_identity_check(const dg_run_identity *id, const char *saved_json,
+                               const char *run_path, GError **error);
+
+/* An absolute, normalized form of a path given by the user (for the data
+ * set in an identity: "data" and "./data" are the same set). g_free. */
+char *dg_run_canonical_path(const char *path);
+
+G_END_DECLS
