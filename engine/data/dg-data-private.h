@@ -6,23 +6,22 @@
 
 #include "data/dg-csv.h"
 #include "data/dg-dataset.h"
+#include "data/dg-file.h"
 
 G_BEGIN_DECLS
 
 /* Bump when the preparation of pixels changes: it is part of the cache key. */
 #define DG_PREP_VERSION 1
 
-/* Largest file dg_image_prepare_file reads. */
-#define DG_IMAGE_MAX_FILE_BYTES (256u << 20)
-
 /* --- dg-image.c --- */
 /* What the first bytes of a file are: "JPEG", "PNG", "BMP" (supported),
  * another image format's name ("GIF", "TIFF", ...), "text", or NULL. */
 const char *dg_image_sniff(const uint8_t *data, gsize len);
-/* Reads a whole file for decoding, with the errors as skip reasons
- * ("permission denied", "symlink loop", "zero-byte file", ...).  *transient
- * is set for errors that say nothing about the content (permission, I/O),
- * which are not cached. */
+/* Reads a whole image file for decoding (dg_file_read_regular within
+ * DG_IMAGE_MAX_FILE_BYTES; an empty file is "zero-byte file"), with the
+ * errors as skip reasons ("permission denied", "symlink loop", ...).
+ * *transient is set for errors that say nothing about the content
+ * (permission, a missing file, I/O), which are not cached. */
 gboolean dg_image_read_file(const char *path, char **data, gsize *len, gboolean *transient,
                             GError **error);
 

@@ -310,19 +310,10 @@ static gboolean scan_ham(scan *sc, GError **error)
     const char *root = sc->root;
     g_autofree char *csv_path = g_build_filename(root, HAM_CSV, NULL);
     g_autofree char *csv_disp = g_filename_display_name(csv_path);
-    struct stat st;
-    if (stat(csv_path, &st) == 0 && st.st_size > (off_t)DG_IMAGE_MAX_FILE_BYTES) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "%s is too large",
-                    csv_disp);
-        return FALSE;
-    }
     g_autofree char *data = NULL;
     gsize len = 0;
-    GError *err = NULL;
-    if (!g_file_get_contents(csv_path, &data, &len, &err)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot read %s: %s", csv_disp,
-                    err->message);
-        g_error_free(err);
+    if (!dg_file_read_regular(csv_path, DG_CSV_MAX_FILE_BYTES, &data, &len, error)) {
+        g_prefix_error(error, "cannot read %s: ", csv_disp);
         return FALSE;
     }
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);

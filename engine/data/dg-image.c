@@ -10,13 +10,9 @@
  * version. */
 #include "dg-data-private.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DG_IMAGE_MAX_SIZE 1024 /* largest prepared side */
 
@@ -349,82 +345,31 @@ gboolean dg_image_prepare_data(const void *data, gsize len, int size, uint8_t *o
     return ok;
 }
 
+/* Errors that say something about the file itself, and so may be cached;
+ * the others (permission, a file gone missing, I/O) may not hold next time. */
+static gboolean lasting_error(const GError *e)
+{
+    return e->domain == G_IO_ERROR &&
+           (e->code == G_IO_ERROR_IS_DIRECTORY || e->code == G_IO_ERROR_NOT_REGULAR_FILE ||
+            e->code == G_IO_ERROR_TOO_MANY_LINKS || e->code == G_IO_ERROR_MESSAGE_TOO_LARGE ||
+            e->code == G_IO_ERROR_FILENAME_TOO_LONG);
+}
+
 gboolean dg_image_read_file(const char *path, char **data, gsize *len, gboolean *transient,
                             GError **error)
 {
-    *data = NULL;
-    *len = 0;
     *transient = FALSE;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        int e = errno;
-        const char *why;
-        switch (e) {
-        case EACCES:
-        case EPERM: why = "permission denied"; *transient = TRUE; break;
-        case ELOOP: why = "symlink loop"; break;
-        case ENOENT: why = "file not found (or a broken symlink)"; *transient = TRUE; break;
-        case EISDIR: why = "is a folder, not a file"; break;
-        default: why = g_strerror(e); *transient = TRUE; break;
-        }
-        g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(e), why);
+    GError *err = NULL;
+    if (!dg_file_read_regular(path, DG_IMAGE_MAX_FILE_BYTES, data, len, &err)) {
+        *transient = !lasting_error(err);
+        g_propagate_error(error, err);
         return FALSE;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        *transient = TRUE;
-        g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(e), g_strerror(e));
-        return FALSE;
-    }
-    if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-        close(fd);
-        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                            S_ISDIR(st.st_mode) ? "is a folder, not a file" : "not a regular file");
-        return FALSE;
-    }
-    if (st.st_size == 0) {
-        close(fd);
+    if (*len == 0) {
+        g_clear_pointer(data, g_free);
         g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "zero-byte file");
         return FALSE;
     }
-    if ((guint64)st.st_size > DG_IMAGE_MAX_FILE_BYTES) {
-        close(fd);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                    "file is %.0f MB, over the %u MB limit", st.st_size / 1048576.0,
-                    DG_IMAGE_MAX_FILE_BYTES >> 20);
-        return FALSE;
-    }
-    gsize cap = (gsize)st.st_size;
-    char *buf = g_malloc(cap + 1);
-    gsize got = 0;
-    while (got < cap) {
-        ssize_t r = read(fd, buf + got, cap - got);
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            int e = errno;
-            close(fd);
-            g_free(buf);
-            *transient = TRUE;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "read error: %s",
-                        g_strerror(e));
-            return FALSE;
-        }
-        if (r == 0)
-            break; /* the file shrank */
-        got += (gsize)r;
-    }
-    close(fd);
-    if (got == 0) {
-        g_free(buf);
-        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "zero-byte file");
-        return FALSE;
-    }
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
     return TRUE;
 }
 

@@ -289,6 +289,20 @@ static void test_errors(fixture *f, gconstpointer unused)
     g_assert_nonnull(strstr(r.err, "would be empty"));
     run_clear(&r);
 
+    /* A FIFO as the metadata CSV: a one-line error, not a hang. */
+    alarm(30);
+    char *fifo_dir = tu_tmpdir();
+    char *fifo = g_build_filename(fifo_dir, "HAM10000_metadata.csv", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    r = run("dataset", "info", fifo_dir, f->cache_arg, NULL);
+    alarm(0);
+    assert_one_line_error(&r);
+    g_assert_nonnull(strstr(r.err, "not a regular file (a FIFO)"));
+    run_clear(&r);
+    tu_rm_rf(fifo_dir);
+    g_free(fifo_dir);
+    g_free(fifo);
+
     /* Usage errors. */
     r = run("dataset", NULL);
     g_assert_cmpint(r.status, ==, 2);

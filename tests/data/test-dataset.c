@@ -1,5 +1,6 @@
 /* test-dataset: loading data sets in both layouts, with every kind of bad
  * file, and the errors of data sets that cannot be used. */
+#include <fcntl.h>
 #include <gio/gio.h>
 
 #include "data-test-util.h"
@@ -479,6 +480,41 @@ static void test_errors(void)
     g_free(dir);
 }
 
+/* HAM10000_metadata.csv that is no file to read: a FIFO (blocked open()
+ * forever), a symlink to /dev/zero (endless), a file over the limit. */
+static void test_csv_not_regular(void)
+{
+    alarm(20); /* a hang fails the test instead of waiting for meson */
+    char *dir = tu_tmpdir();
+    char *images = g_build_filename(dir, "images", NULL);
+    tu_mkdir(images);
+    char *csv = g_build_filename(dir, "HAM10000_metadata.csv", NULL);
+    g_assert_cmpint(mkfifo(csv, 0600), ==, 0);
+    expect_error(dir, G_IO_ERROR_NOT_REGULAR_FILE,
+                 "HAM10000_metadata.csv: not a regular file (a FIFO)");
+    g_assert_cmpint(unlink(csv), ==, 0);
+    g_assert_cmpint(symlink("/dev/zero", csv), ==, 0);
+    expect_error(dir, G_IO_ERROR_NOT_REGULAR_FILE,
+                 "HAM10000_metadata.csv: not a regular file (a character device)");
+    g_assert_cmpint(unlink(csv), ==, 0);
+    /* Sparse: 65 MB that take no room. */
+    int fd = open(csv, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)DG_CSV_MAX_FILE_BYTES + (1 << 20)), ==, 0);
+    close(fd);
+    expect_error(dir, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                 "HAM10000_metadata.csv: file is 65.0 MB, over the 64 MB limit");
+    /* A folder by that name. */
+    g_assert_cmpint(unlink(csv), ==, 0);
+    tu_mkdir(csv);
+    expect_error(dir, G_IO_ERROR_IS_DIRECTORY, "HAM10000_metadata.csv: is a folder, not a file");
+    tu_rm_rf(dir);
+    g_free(dir);
+    g_free(csv);
+    g_free(images);
+    alarm(0);
+}
+
 static void cancel_midway(double fraction, const char *what, void *user)
 {
     (void)what;
@@ -704,6 +740,7 @@ int main(int argc, char **argv)
     g_test_add_func("/data/dataset/ham-images", test_ham_images);
     g_test_add_func("/data/dataset/ham-parts", test_ham_parts);
     g_test_add_func("/data/dataset/errors", test_errors);
+    g_test_add_func("/data/dataset/csv-not-regular", test_csv_not_regular);
     g_test_add_func("/data/dataset/cancel", test_cancel);
     g_test_add_func("/data/dataset/progress", test_progress);
     g_test_add_func("/data/dataset/real-counts", test_real_counts);

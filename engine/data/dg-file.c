@@ -1,0 +1,173 @@
+/* dg-file.c: see dg-file.h. */
+#include "dg-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *open_reason(int e)
+{
+    switch (e) {
+    case EACCES:
+    case EPERM: return "permission denied";
+    case ELOOP: return "symlink loop";
+    case ENOENT: return "file not found (or a broken symlink)";
+    case EISDIR: return "is a folder, not a file";
+    default: return g_strerror(e);
+    }
+}
+
+/* FALSE + error unless st is a regular file. */
+static gboolean check_regular(const struct stat *st, GError **error)
+{
+    if (S_ISREG(st->st_mode))
+        return TRUE;
+    if (S_ISDIR(st->st_mode)) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                            "is a folder, not a file");
+        return FALSE;
+    }
+    const char *what = S_ISFIFO(st->st_mode)   ? "a FIFO"
+                       : S_ISCHR(st->st_mode)  ? "a character device"
+                       : S_ISBLK(st->st_mode)  ? "a block device"
+                       : S_ISSOCK(st->st_mode) ? "a socket"
+                                               : "an unknown kind of file";
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file (%s)", what);
+    return FALSE;
+}
+
+/* Megabytes with one decimal, rounded up, so that a file one byte over a
+ * limit of 64 MB reads "64.1 MB", not "64.0 MB". */
+static double mb_up(guint64 bytes)
+{
+    return ceil((double)bytes * 10 / (1 << 20)) / 10;
+}
+
+/* "64 MB" for a limit in whole megabytes, else "100 bytes". */
+static char *limit_text(gsize max_bytes)
+{
+    if (max_bytes % (1 << 20) == 0)
+        return g_strdup_printf("%" G_GSIZE_FORMAT " MB", max_bytes >> 20);
+    return g_strdup_printf("%" G_GSIZE_FORMAT " bytes", max_bytes);
+}
+
+static void set_too_large(GError **error, guint64 size, gsize max_bytes)
+{
+    g_autofree char *limit = limit_text(max_bytes);
+    if (max_bytes % (1 << 20) == 0)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "file is %.1f MB, over the %s limit", mb_up(size), limit);
+    else
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "file is %" G_GUINT64_FORMAT " bytes, over the %s limit", size, limit);
+}
+
+gboolean dg_file_read_regular(const char *path, gsize max_bytes, char **data, gsize *len,
+                              GError **error)
+{
+    g_return_val_if_fail(path && data && len && max_bytes < G_MAXSIZE - 1, FALSE);
+    *data = NULL;
+    *len = 0;
+    /* A look before opening: opening some devices has side effects, so
+     * anything that is not a regular file is refused without an open.
+     * The fstat after the open is the check that counts (the path may have
+     * changed in between). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !check_regular(&st, error))
+        return FALSE;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(e), open_reason(e));
+        return FALSE;
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "read error: %s",
+                    g_strerror(e));
+        return FALSE;
+    }
+    if (!check_regular(&st, error)) {
+        close(fd);
+        return FALSE;
+    }
+    if (st.st_size < 0 || (guint64)st.st_size > max_bytes) {
+        close(fd);
+        set_too_large(error, (guint64)st.st_size, max_bytes);
+        return FALSE;
+    }
+    /* Room for the size fstat reported plus one byte, so that the end of
+     * the file is seen; a file that keeps going (it grew, or its size is
+     * not known in advance) gets more room up to max_bytes + 1, never more. */
+    gsize cap = (gsize)st.st_size + 1, got = 0;
+    char *buf = g_try_malloc(cap + 1);
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                        "out of memory reading %.1f MB", mb_up(cap));
+            return FALSE;
+        }
+        if (got > max_bytes) {
+            close(fd);
+            g_free(buf);
+            g_autofree char *limit = limit_text(max_bytes);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                        "file grew past the %s limit while it was read", limit);
+            return FALSE;
+        }
+        if (got == cap) {
+            cap = MIN(MAX(cap * 2, (gsize)4096), max_bytes + 1);
+            char *more = g_try_realloc(buf, cap + 1);
+            if (!more)
+                g_free(buf);
+            buf = more;
+            continue;
+        }
+        ssize_t r = read(fd, buf + got, cap - got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            g_free(buf);
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "read error: %s",
+                        g_strerror(e));
+            return FALSE;
+        }
+        if (r == 0)
+            break;
+        got += (gsize)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return TRUE;
+}
+
+char *dg_file_display_name(const char *path)
+{
+    char *disp = g_filename_display_name(path);
+    GString *out = NULL;
+    for (const char *p = disp; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        gboolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+        if (control && !out)
+            out = g_string_new_len(disp, p - disp);
+        if (out) {
+            if (control)
+                g_string_append_unichar(out, 0xFFFD);
+            else
+                g_string_append_len(out, p, g_utf8_next_char(p) - p);
+        }
+    }
+    if (!out)
+        return disp;
+    g_free(disp);
+    return g_string_free(out, FALSE);
+}

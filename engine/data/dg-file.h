@@ -1,0 +1,47 @@
+/* dg-file.h: reading a whole file that comes from outside, within a stated
+ * limit (models-and-data layer; the jobs and models layers use it too).
+ *
+ * Only regular files are read.  A FIFO would block forever in open() or
+ * read(), a device such as /dev/zero never ends, and a folder is not data:
+ * each is refused with a one-line reason before anything is allocated.  The
+ * size is checked against the caller's limit before the buffer is
+ * allocated, and the reader never reads more than limit + 1 bytes, so a
+ * file that grows while it is read (or that reports a size of 0, as files
+ * in /proc do) is caught too. */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Limits on files read whole.  For scale: the real HAM10000_metadata.csv
+ * is 0.55 MB and its largest image 0.3 MB. */
+#define DG_CSV_MAX_FILE_BYTES ((gsize)64 << 20)    /* a metadata CSV: 64 MB */
+#define DG_IMAGE_MAX_FILE_BYTES ((gsize)256 << 20) /* one image file: 256 MB */
+
+/* Reads the regular file at path (symlinks followed) whole: *data (g_free;
+ * NUL-terminated after *len bytes) and *len.  An empty file is read as
+ * len 0.  FALSE + error (G_IO_ERROR) otherwise.  The messages do not name
+ * the file, so that they can serve as skip reasons beside a path; put the
+ * path in front (g_prefix_error) when reporting one file:
+ *   NOT_FOUND          "file not found (or a broken symlink)"
+ *   PERMISSION_DENIED  "permission denied"
+ *   TOO_MANY_LINKS     "symlink loop"
+ *   IS_DIRECTORY       "is a folder, not a file"
+ *   NOT_REGULAR_FILE   "not a regular file (a FIFO)", "(a character device)", ...
+ *   MESSAGE_TOO_LARGE  "file is 300.0 MB, over the 256 MB limit" (from its size,
+ *                      before reading; a limit that is not whole megabytes is
+ *                      given in bytes), or "file grew past the 64 MB limit while
+ *                      it was read"
+ *   others             "read error: ...", from errno.
+ * The open is O_NONBLOCK (a FIFO cannot block it), O_NOCTTY and O_CLOEXEC;
+ * max_bytes must be below G_MAXSIZE. */
+gboolean dg_file_read_regular(const char *path, gsize max_bytes, char **data, gsize *len,
+                              GError **error);
+
+/* The display form of a path in the GLib filename encoding: valid UTF-8
+ * (like g_filename_display_name) with control characters (C0, DEL, C1)
+ * replaced by U+FFFD, so that a file name can neither break a one-line
+ * message nor send escape sequences to a terminal. */
+char *dg_file_display_name(const char *path);
+
+G_END_DECLS

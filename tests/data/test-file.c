@@ -1,0 +1,151 @@
+/* test-file: dg_file_read_regular, the one reader of whole files that come
+ * from outside, on every kind of file that is not a plain small file. */
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <signal.h>
+
+#include "data-test-util.h"
+#include "data/dg-file.h"
+
+/* A test that hangs fails (SIGALRM) instead of waiting for meson's timeout. */
+static void watchdog(void)
+{
+    alarm(20);
+}
+
+static void expect(const char *path, gsize max, gint code, const char *message)
+{
+    char *data = (char *)"untouched";
+    gsize len = 7;
+    GError *error = NULL;
+    g_assert_false(dg_file_read_regular(path, max, &data, &len, &error));
+    g_assert_error(error, G_IO_ERROR, code);
+    g_assert_cmpstr(error->message, ==, message);
+    g_assert_null(data);
+    g_assert_cmpuint(len, ==, 0);
+    g_error_free(error);
+}
+
+static void test_plain(void)
+{
+    char *dir = tu_tmpdir();
+    char *file = g_build_filename(dir, "a.csv", NULL);
+    tu_write(file, "x,y\n1,2\n", 8);
+    char *data;
+    gsize len;
+    GError *error = NULL;
+    g_assert_true(dg_file_read_regular(file, 8, &data, &len, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(len, ==, 8);
+    g_assert_cmpstr(data, ==, "x,y\n1,2\n"); /* NUL-terminated */
+    g_free(data);
+    /* One byte over the limit, with the limit in MB; exactly at it, read. */
+    expect(file, 7, G_IO_ERROR_MESSAGE_TOO_LARGE, "file is 8 bytes, over the 7 bytes limit");
+    /* An empty file is read (len 0); it is for the caller to mind. */
+    tu_write(file, "", 0);
+    g_assert_true(dg_file_read_regular(file, 8, &data, &len, &error));
+    g_assert_cmpuint(len, ==, 0);
+    g_assert_cmpstr(data, ==, "");
+    g_free(data);
+    /* A symlink to a regular file is followed. */
+    char *link = g_build_filename(dir, "link.csv", NULL);
+    g_assert_cmpint(symlink("a.csv", link), ==, 0);
+    g_assert_true(dg_file_read_regular(link, 8, &data, &len, &error));
+    g_free(data);
+    tu_rm_rf(dir);
+    g_free(dir);
+    g_free(file);
+    g_free(link);
+}
+
+static void test_not_regular(void)
+{
+    watchdog();
+    char *dir = tu_tmpdir();
+    expect(dir, 1 << 20, G_IO_ERROR_IS_DIRECTORY, "is a folder, not a file");
+    /* A FIFO with no writer: open() would block forever without O_NONBLOCK,
+     * and read() would wait for a writer. */
+    char *fifo = g_build_filename(dir, "fifo.csv", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    expect(fifo, 1 << 20, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file (a FIFO)");
+    /* /dev/zero never ends; through a symlink, as hostile data sets do. */
+    char *zero = g_build_filename(dir, "zero.csv", NULL);
+    g_assert_cmpint(symlink("/dev/zero", zero), ==, 0);
+    expect(zero, 1 << 20, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file (a character device)");
+    char *missing = g_build_filename(dir, "missing.csv", NULL);
+    expect(missing, 1 << 20, G_IO_ERROR_NOT_FOUND, "file not found (or a broken symlink)");
+    char *loop = g_build_filename(dir, "loop.csv", NULL);
+    g_assert_cmpint(symlink("loop.csv", loop), ==, 0);
+    expect(loop, 1 << 20, G_IO_ERROR_TOO_MANY_LINKS, "symlink loop");
+    tu_rm_rf(dir);
+    g_free(dir);
+    g_free(fifo);
+    g_free(zero);
+    g_free(missing);
+    g_free(loop);
+    alarm(0);
+}
+
+/* A huge sparse file is refused from its size: nothing is allocated or read. */
+static void test_huge(void)
+{
+    char *dir = tu_tmpdir();
+    char *file = g_build_filename(dir, "huge.csv", NULL);
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)100 << 30), ==, 0); /* 100 GB, sparse */
+    close(fd);
+    expect(file, DG_CSV_MAX_FILE_BYTES, G_IO_ERROR_MESSAGE_TOO_LARGE,
+           "file is 102400.0 MB, over the 64 MB limit");
+    expect(file, DG_IMAGE_MAX_FILE_BYTES, G_IO_ERROR_MESSAGE_TOO_LARGE,
+           "file is 102400.0 MB, over the 256 MB limit");
+    tu_rm_rf(dir);
+    g_free(dir);
+    g_free(file);
+}
+
+/* A regular file longer than fstat says: files in /proc report size 0 and
+ * stand in for a file that grows while it is read.  The reader stops at
+ * the limit + 1 byte. */
+static void test_grows(void)
+{
+    const char *proc = "/proc/self/maps";
+    if (!g_file_test(proc, G_FILE_TEST_IS_REGULAR)) {
+        g_test_skip("no /proc here");
+        return;
+    }
+    expect(proc, 16, G_IO_ERROR_MESSAGE_TOO_LARGE,
+           "file grew past the 16 bytes limit while it was read");
+    char *data;
+    gsize len;
+    GError *error = NULL;
+    g_assert_true(dg_file_read_regular(proc, 16 << 20, &data, &len, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(len, >, 16);
+    g_assert_cmpuint(strlen(data), ==, len);
+    g_free(data);
+}
+
+static void test_display_name(void)
+{
+    char *d = dg_file_display_name("/data/a\nb\033[31m\x7f.jpg");
+    g_assert_cmpstr(d, ==, "/data/a\xEF\xBF\xBD" "b\xEF\xBF\xBD[31m\xEF\xBF\xBD.jpg");
+    g_free(d);
+    d = dg_file_display_name("/data/caf\xc3\xa9/x\xc2\x9b" "1.jpg"); /* U+009B (CSI) */
+    g_assert_cmpstr(d, ==, "/data/caf\xc3\xa9/x\xEF\xBF\xBD" "1.jpg");
+    g_free(d);
+    d = dg_file_display_name("/plain/path.png");
+    g_assert_cmpstr(d, ==, "/plain/path.png");
+    g_free(d);
+}
+
+int main(int argc, char **argv)
+{
+    tu_init(&argc, &argv);
+    g_test_add_func("/data/file/plain", test_plain);
+    g_test_add_func("/data/file/not-regular", test_not_regular);
+    g_test_add_func("/data/file/huge", test_huge);
+    g_test_add_func("/data/file/grows", test_grows);
+    g_test_add_func("/data/file/display-name", test_display_name);
+    return tu_run();
+}
