@@ -9,6 +9,8 @@
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
 #include "jobs/dg-job-gan-private.h"
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
@@ -836,14 +838,15 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     ablation a = {.job = job, .cfg = cfg};
     gboolean ok = FALSE;
     dg_dataset *ds = NULL;
+    dg_run_dir *dir = NULL;
     dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1,
                     .message = "ablation: real only vs the ways of adding synthetic images"};
     dg_job_emit(job, &sev);
-    a.seeds = cfg->seeds > 0 ? cfg->seeds : 5;
-    if (a.seeds > MAX_SEEDS) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "at most %d seeds", MAX_SEEDS);
+    if (!dg_job_check_int("seeds", cfg->seeds, 1, MIN(MAX_SEEDS, DG_LIMIT_SEEDS), TRUE, error) ||
+        !dg_job_check_int("epochs", cfg->epochs, 1, DG_LIMIT_EPOCHS, FALSE, error) ||
+        !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
         return FALSE;
-    }
+    a.seeds = cfg->seeds > 0 ? cfg->seeds : 5;
     if (!cfg->out || !*cfg->out) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         return FALSE;
@@ -856,11 +859,8 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     a.gen = dg_job_find_generator(cfg->generator, error);
     if (!a.gen || !dg_job_check_generator_split(a.gen, cfg->split_seed, error))
         goto out;
-    if (g_mkdir_with_parents(cfg->out, 0755) != 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
-                    cfg->out, g_strerror(errno));
+    if (!(dir = dg_run_dir_open(cfg->out, error)))
         goto out;
-    }
     ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
                              cfg->split_seed, error);
     if (!ds) {
@@ -922,6 +922,7 @@ out:
     g_strfreev(a.class_ids);
     g_free(a.gen);
     dg_dataset_free(ds);
+    dg_run_dir_close(dir);
     return ok;
 }
 

@@ -3,8 +3,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
 #include "models/dg-metrics.h"
 
 #define EVAL_BATCH 64
@@ -119,6 +121,8 @@ void dg_evaluate_config_free(void *p)
 static gboolean evaluate_run(dg_job *job, void *config, GError **error)
 {
     dg_evaluate_config *cfg = config;
+    if (!dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+        return FALSE;
     const char *split = cfg->split ? cfg->split : "test";
     dg_split which;
     if (strcmp(split, "test") == 0)
@@ -250,9 +254,8 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     /* decode once; the model's input and the overlay's backdrop come from it */
     gchar *bytes = NULL;
     gsize len = 0;
-    gboolean transient = FALSE;
     /* a regular file within the image size limit (no FIFO, device or 3 GB file) */
-    if (dg_image_read_file(path, &bytes, &len, &transient, &e)) {
+    if (dg_file_read_regular(path, DG_IMAGE_MAX_FILE_BYTES, &bytes, &len, &e)) {
         if (dg_image_prepare_data(bytes, len, S, chw, &e) && cfg->saliency) {
             /* the same bytes again, at full size, as the overlay's backdrop (their
              * dimensions were checked by dg_image_prepare_data) */
@@ -352,6 +355,8 @@ done:
 static gboolean predict_run(dg_job *job, void *config, GError **error)
 {
     dg_predict_config *cfg = config;
+    if (!dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+        return FALSE;
     int n = cfg->images ? (int)g_strv_length(cfg->images) : 0;
     if (n == 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no image given");

@@ -8,6 +8,7 @@
 #include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
 #include "models/dg-gan-quality.h"
 #include "models/dg-gan.h"
 #include "models/dg-metrics.h"
@@ -192,7 +193,12 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
     dg_dataset *ds = NULL;
     dg_ctx *ctx = NULL;
     JsonBuilder *b = NULL;
-    char *gen = dg_job_find_generator(cfg->generator, error);
+    char *gen = NULL;
+    if (!dg_job_check_int("per-class", cfg->per_class, 2, DG_LIMIT_SCORE_PER_CLASS, FALSE, error) ||
+        !dg_job_check_int("cas-epochs", cfg->cas_epochs, 1, DG_LIMIT_EPOCHS, FALSE, error) ||
+        !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+        goto out;
+    gen = dg_job_find_generator(cfg->generator, error);
     if (!gen || !dg_job_check_generator_split(gen, cfg->split_seed, error))
         goto out;
     gan = dg_gan_load_model(gen, ABL_BATCH, &gids, &gnames, error);

@@ -1,11 +1,14 @@
 /* dg-job-generate.c: synthetic images from a generator model file. */
 #include <errno.h>
+#include <json-glib/json-glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
 #include "models/dg-gan.h"
 #include "models/dg-plot.h"
 
@@ -79,181 +82,276 @@ static int cmp_score_desc(const void *a, const void *b, void *scores)
     return x > y ? -1 : x < y ? 1 : (*(const int *)a - *(const int *)b);
 }
 
+/* Every number of the config within its stated range (dg-limits.h). */
+static gboolean check_config(const dg_gan_generate_config *c, GError **error)
+{
+    return dg_job_check_int("per-class", c->per_class, 1, DG_LIMIT_PER_CLASS, TRUE, error) &&
+           dg_job_check_int("target", c->target, 1, DG_LIMIT_PER_CLASS, TRUE, error) &&
+           dg_job_check_double("keep", c->keep, DG_LIMIT_KEEP_MIN, 1.0, FALSE, error) &&
+           dg_job_check_int("threads", c->threads, 1, DG_LIMIT_THREADS, TRUE, error);
+}
+
+/* How many images each class gets: per_class, or what fills the training
+ * split up to the largest class (or the target). */
+static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int K, int S,
+                            char **ids, int *counts, GError **error)
+{
+    if (!cfg->balance) {
+        if (cfg->per_class <= 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "say how many images: --per-class N or --balance");
+            return FALSE;
+        }
+        for (int k = 0; k < K; k++)
+            counts[k] = cfg->per_class;
+        return TRUE;
+    }
+    if (!cfg->data) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "--balance needs the data set (--data) whose training split to balance");
+        return FALSE;
+    }
+    dg_dataset *ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, S, cfg->cache_dir,
+                                         cfg->split_seed, error);
+    if (!ds)
+        return FALSE;
+    int have[DG_GAN_MAX_CLASSES] = {0}, largest = 0;
+    for (int k = 0; k < K; k++) {
+        int c = dg_dataset_class_index(ds, ids[k]);
+        if (c < 0) {
+            dg_job_message(job, "warning", "the data set has no class '%s'; none generated", ids[k]);
+            have[k] = -1;
+            continue;
+        }
+        have[k] = dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN);
+        largest = MAX(largest, have[k]);
+    }
+    dg_dataset_free(ds);
+    int target = cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);
+    for (int k = 0; k < K; k++)
+        counts[k] = have[k] < 0 ? 0 : MAX(0, target - have[k]);
+    dg_job_message(job, "info", "balancing the training split to %d images per class", target);
+    return TRUE;
+}
+
+typedef struct {
+    dg_job *job;
+    const dg_gan_generate_config *cfg;
+    dg_gan *gan;
+    dg_ctx *ctx;
+    dg_rng rng;
+    char **ids;
+    int K, S, total, done;
+    uint8_t *cells; /* the grid's cells, or NULL */
+    dg_rate rate;
+} gen_run;
+
+/* Writes image i of class k (CHW floats) as a PNG. */
+static gboolean write_one(gen_run *g, const char *dir, int k, int i, const float *img,
+                          uint8_t *rgb, GError **error)
+{
+    const long img_n = 3L * g->S * g->S;
+    dg_images_to_rgb(img, 1, g->S, rgb);
+    if (g->cells && i < GRID_COLS)
+        memcpy(g->cells + ((long)k * GRID_COLS + i) * img_n, rgb, img_n);
+    char *name = g_strdup_printf("syn-%s-%" G_GUINT64_FORMAT "-%05d.png", g->ids[k], g->cfg->seed, i);
+    char *path = g_build_filename(dir, name, NULL);
+    gboolean ok = dg_write_png(path, rgb, g->S, g->S, error);
+    g_free(name), g_free(path);
+    if (!ok)
+        return FALSE;
+    g->done++;
+    if (g->done % 16 == 0 || g->done == g->total) {
+        double spp = dg_rate_tick(&g->rate) / 16;
+        dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = g->done, .total = g->total,
+                       .rate = 1.0 / MAX(spp, 1e-9), .eta = spp * (g->total - g->done)};
+        dg_job_emit(g->job, &ev);
+    }
+    return TRUE;
+}
+
+/* The images of class k, GEN_BATCH at a time: memory does not grow with the
+ * count.  With a filter, cand candidates are scored first and only their
+ * noise vectors kept; the best `need` are then generated again from their
+ * noise (the same images: the generator runs in evaluation mode).  FALSE
+ * with no error when cancelled. */
+static gboolean generate_class(gen_run *g, int k, int need, int cand, gboolean filter,
+                               const char *dir, GError **error)
+{
+    const int nz = g->gan->cfg.nz;
+    const long img_n = 3L * g->S * g->S;
+    float *img = g_new(float, GEN_BATCH * img_n), *z = NULL, *scores = NULL;
+    uint8_t *rgb = g_new(uint8_t, img_n);
+    int labels[GEN_BATCH], *order = NULL;
+    gboolean ok = FALSE;
+    for (int i = 0; i < GEN_BATCH; i++)
+        labels[i] = k;
+    if (filter) {
+        z = g_new(float, (long)cand * nz);
+        scores = g_new(float, cand);
+        order = g_new(int, cand);
+        for (int i0 = 0; i0 < cand; i0 += GEN_BATCH) {
+            if (!dg_job_continue(g->job))
+                goto out;
+            int m = MIN(GEN_BATCH, cand - i0);
+            dg_rng_fill_normal(&g->rng, z + (long)i0 * nz, (long)m * nz, 0.0f, 1.0f);
+            dg_gan_generate(g->gan, g->ctx, NULL, z + (long)i0 * nz, labels, m, img);
+            dg_gan_discriminate(g->gan, g->ctx, img, labels, m, scores + i0);
+        }
+        for (int i = 0; i < cand; i++)
+            order[i] = i;
+        g_qsort_with_data(order, cand, sizeof(int), cmp_score_desc, scores);
+        /* the kept candidates' noise, best first */
+        float *kept = g_new(float, (long)need * nz);
+        for (int i = 0; i < need; i++)
+            memcpy(kept + (long)i * nz, z + (long)order[i] * nz, sizeof(float) * nz);
+        g_free(z);
+        z = kept;
+    }
+    for (int i0 = 0; i0 < need; i0 += GEN_BATCH) {
+        if (!dg_job_continue(g->job))
+            goto out;
+        int m = MIN(GEN_BATCH, need - i0);
+        if (z)
+            dg_gan_generate(g->gan, g->ctx, NULL, z + (long)i0 * nz, labels, m, img);
+        else
+            dg_gan_generate(g->gan, g->ctx, &g->rng, NULL, labels, m, img);
+        for (int i = 0; i < m; i++)
+            if (!write_one(g, dir, k, i0 + i, img + i * img_n, rgb, error))
+                goto out;
+    }
+    ok = TRUE;
+out:
+    g_free(img), g_free(z), g_free(scores), g_free(order), g_free(rgb);
+    return ok;
+}
+
 static gboolean generate_run(dg_job *job, void *config, GError **error)
 {
     dg_gan_generate_config *cfg = config;
+    gen_run g = {.job = job, .cfg = cfg};
     gboolean ok = FALSE;
-    char **ids = NULL, **names = NULL;
-    dg_gan *gan = NULL;
-    dg_ctx *ctx = NULL;
+    char **names = NULL;
     int counts[DG_GAN_MAX_CLASSES] = {0};
+    dg_run_dir *dir = NULL;
     char *model = cfg->model ? g_strdup(cfg->model) : dg_find_resource("models/generator.safetensors");
-    GString *manifest = NULL;
-    float *img = NULL, *scores = NULL;
-    uint8_t *rgb = NULL, *cells = NULL;
-    int *order = NULL, *labels = NULL;
+    JsonBuilder *b = NULL;
 
+    if (!check_config(cfg, error))
+        goto out;
     if (!model) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "no generator model given and no bundled default found "
                     "(resources/models/generator.safetensors)");
-        return FALSE;
+        goto out;
     }
     if (!cfg->out || !*cfg->out) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         goto out;
     }
-    gan = dg_gan_load_model(model, GEN_BATCH, &ids, &names, error);
-    if (!gan)
+    g.gan = dg_gan_load_model(model, GEN_BATCH, &g.ids, &names, error);
+    if (!g.gan)
         goto out;
-    const int K = gan->cfg.n_classes, S = gan->cfg.size;
+    g.K = g.gan->cfg.n_classes;
+    g.S = g.gan->cfg.size;
     const char *filter = cfg->filter && strcmp(cfg->filter, "none") != 0 ? cfg->filter : NULL;
     if (filter && strcmp(filter, "discriminator") != 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "unknown filter '%s' (none, discriminator)", filter);
         goto out;
     }
-    if (filter && !gan->D[0]) {
+    if (filter && !g.gan->D[0]) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s has no discriminator to filter with", model);
         goto out;
     }
-    double keep = cfg->keep > 0 && cfg->keep <= 1 ? cfg->keep : 0.5;
-
-    if (cfg->balance) {
-        if (!cfg->data) {
+    const double keep = cfg->keep;
+    if (!plan_counts(job, cfg, g.K, g.S, g.ids, counts, error))
+        goto out;
+    for (int k = 0; k < g.K; k++) {
+        g.total += counts[k];
+        if (filter && ceil(counts[k] / keep) > DG_LIMIT_CANDIDATES) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "--balance needs the data set (--data) whose training split to balance");
+                        "%d images of %s at --keep %g would need %.0f candidates, over the limit "
+                        "of %d per class",
+                        counts[k], g.ids[k], keep, ceil(counts[k] / keep), DG_LIMIT_CANDIDATES);
             goto out;
         }
-        dg_dataset *ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, S, cfg->cache_dir,
-                                             cfg->split_seed, error);
-        if (!ds)
-            goto out;
-        int have[DG_GAN_MAX_CLASSES] = {0}, largest = 0;
-        for (int k = 0; k < K; k++) {
-            int c = dg_dataset_class_index(ds, ids[k]);
-            if (c < 0) {
-                dg_job_message(job, "warning", "the data set has no class '%s'; none generated",
-                               ids[k]);
-                have[k] = -1;
-                continue;
-            }
-            have[k] = dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN);
-            largest = MAX(largest, have[k]);
-        }
-        dg_dataset_free(ds);
-        int target = cfg->target > 0 ? cfg->target : largest;
-        for (int k = 0; k < K; k++)
-            counts[k] = have[k] < 0 ? 0 : MAX(0, target - have[k]);
-        dg_job_message(job, "info", "balancing the training split to %d images per class", target);
-    } else {
-        if (cfg->per_class <= 0) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "say how many images: --per-class N or --balance");
-            goto out;
-        }
-        for (int k = 0; k < K; k++)
-            counts[k] = cfg->per_class;
     }
-
-    int total = 0;
-    for (int k = 0; k < K; k++)
-        total += counts[k];
-    ctx = dg_ctx_new(cfg->threads);
+    if (!(dir = dg_run_dir_open(cfg->out, error)))
+        goto out;
+    g.ctx = dg_ctx_new(cfg->threads);
     if (cfg->grid) { /* white where a class has fewer than GRID_COLS images */
-        cells = g_malloc((size_t)K * GRID_COLS * 3 * S * S);
-        memset(cells, 255, (size_t)K * GRID_COLS * 3 * S * S);
+        g.cells = g_malloc((size_t)g.K * GRID_COLS * 3 * g.S * g.S);
+        memset(g.cells, 255, (size_t)g.K * GRID_COLS * 3 * g.S * g.S);
     }
-    dg_rng rng;
-    dg_rng_seed(&rng, cfg->seed);
-    long img_n = 3L * S * S;
-    manifest = g_string_new("{");
-    char *qm = dg_json_quote(model);
-    g_string_append_printf(manifest,
-                           "\"model\": %s, \"seed\": %" G_GUINT64_FORMAT ", \"filter\": \"%s\", "
-                           "\"keep\": %.3f, \"image_size\": %d, \"classes\": {",
-                           qm, cfg->seed, filter ? filter : "none", filter ? keep : 1.0, S);
-    g_free(qm);
-    int done = 0;
-    dg_rate rate;
-    dg_rate_init(&rate);
-    for (int k = 0; k < K; k++) {
-        char *dir = g_build_filename(cfg->out, ids[k], NULL);
-        if (g_mkdir_with_parents(dir, 0755) != 0) {
+    dg_rng_seed(&g.rng, cfg->seed);
+    dg_rate_init(&g.rate);
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "model");
+    json_builder_add_string_value(b, model);
+    json_builder_set_member_name(b, "seed");
+    json_builder_add_int_value(b, (gint64)cfg->seed);
+    json_builder_set_member_name(b, "filter");
+    json_builder_add_string_value(b, filter ? filter : "none");
+    json_builder_set_member_name(b, "keep");
+    json_builder_add_double_value(b, filter ? keep : 1.0);
+    json_builder_set_member_name(b, "image_size");
+    json_builder_add_int_value(b, g.S);
+    json_builder_set_member_name(b, "classes");
+    json_builder_begin_object(b);
+    for (int k = 0; k < g.K; k++) {
+        char *cdir = g_build_filename(cfg->out, g.ids[k], NULL);
+        if (g_mkdir_with_parents(cdir, 0755) != 0) {
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
-                        dir, g_strerror(errno));
-            g_free(dir);
+                        cdir, g_strerror(errno));
+            g_free(cdir);
             goto out;
         }
-        int need = counts[k];
-        int cand = filter ? (int)ceil(need / keep) : need;
-        img = g_renew(float, img, (long)MAX(cand, 1) * img_n);
-        labels = g_renew(int, labels, MAX(cand, 1));
-        for (int i = 0; i < cand; i++)
-            labels[i] = k;
-        for (int i0 = 0; i0 < cand; i0 += GEN_BATCH) {
-            if (!dg_job_continue(job)) {
-                g_free(dir);
+        const int need = counts[k], cand = filter ? (int)ceil(need / keep) : need;
+        GError *e = NULL;
+        gboolean done = generate_class(&g, k, need, cand, filter != NULL, cdir, &e);
+        g_free(cdir);
+        if (!done) {
+            if (e)
+                g_propagate_error(error, e);
+            else
                 ok = TRUE; /* cancelled: what is written stays */
-                goto out;
-            }
-            int m = MIN(GEN_BATCH, cand - i0);
-            dg_gan_generate(gan, ctx, &rng, NULL, labels + i0, m, img + (long)i0 * img_n);
+            goto out;
         }
-        order = g_renew(int, order, MAX(cand, 1));
-        for (int i = 0; i < cand; i++)
-            order[i] = i;
-        if (filter && cand > 0) {
-            scores = g_renew(float, scores, cand);
-            dg_gan_discriminate(gan, ctx, img, labels, cand, scores);
-            g_qsort_with_data(order, cand, sizeof(int), cmp_score_desc, scores);
-        }
-        rgb = g_renew(uint8_t, rgb, img_n);
-        for (int i = 0; i < need; i++) {
-            dg_images_to_rgb(img + (long)order[i] * img_n, 1, S, rgb);
-            if (cells && i < GRID_COLS)
-                memcpy(cells + ((long)k * GRID_COLS + i) * img_n, rgb, img_n);
-            char *name = g_strdup_printf("syn-%s-%" G_GUINT64_FORMAT "-%05d.png", ids[k], cfg->seed, i);
-            char *path = g_build_filename(dir, name, NULL);
-            gboolean w = dg_write_png(path, rgb, S, S, error);
-            g_free(name), g_free(path);
-            if (!w) {
-                g_free(dir);
-                goto out;
-            }
-            done++;
-            if (done % 16 == 0 || done == total) {
-                double spp = dg_rate_tick(&rate) / 16;
-                dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = done, .total = total,
-                               .rate = 1.0 / MAX(spp, 1e-9), .eta = spp * (total - done)};
-                dg_job_emit(job, &ev);
-            }
-        }
-        char *qid = dg_json_quote(ids[k]);
-        g_string_append_printf(manifest, "%s%s: {\"count\": %d, \"candidates\": %d}", k ? ", " : "",
-                               qid, need, cand);
-        g_free(qid);
-        g_free(dir);
+        json_builder_set_member_name(b, g.ids[k]);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "count");
+        json_builder_add_int_value(b, need);
+        json_builder_set_member_name(b, "candidates");
+        json_builder_add_int_value(b, cand);
+        json_builder_end_object(b);
     }
-    g_string_append(manifest, "}}");
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *manifest = json_to_string(root, TRUE);
+    json_node_unref(root);
     char *mpath = g_build_filename(cfg->out, "manifest.json", NULL);
-    ok = dg_write_text(mpath, manifest->str, error);
+    ok = dg_write_text(mpath, manifest, error);
     g_free(mpath);
-    if (ok && cells)
-        ok = write_grid(cfg->grid, cells, K, S, (const char *const *)names, error);
+    if (ok && g.cells)
+        ok = write_grid(cfg->grid, g.cells, g.K, g.S, (const char *const *)names, error);
     if (ok) {
-        dg_job_message(job, "info", "wrote %d synthetic images into %s", done, cfg->out);
-        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest->str};
+        dg_job_message(job, "info", "wrote %d synthetic images into %s", g.done, cfg->out);
+        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest};
         dg_job_emit(job, &ev);
     }
+    g_free(manifest);
 out:
-    if (manifest)
-        g_string_free(manifest, TRUE);
-    g_free(img), g_free(rgb), g_free(scores), g_free(order), g_free(labels), g_free(cells);
-    g_strfreev(ids), g_strfreev(names);
-    dg_gan_free(gan);
-    dg_ctx_free(ctx);
+    if (b)
+        g_object_unref(b);
+    g_free(g.cells);
+    g_strfreev(g.ids), g_strfreev(names);
+    dg_gan_free(g.gan);
+    dg_ctx_free(g.ctx);
+    dg_run_dir_close(dir);
     g_free(model);
     return ok;
 }
