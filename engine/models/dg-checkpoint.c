@@ -57,7 +57,7 @@ gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean 
         }
     }
     /* a file can hold any bits: weights, statistics and moments must be usable */
-    char *what = g_strdup_printf("tensors %s*", prefix ? prefix : "");
+    char *what = prefix && *prefix ? g_strdup_printf("tensors %s*", prefix) : g_strdup("the weights");
     gboolean ok = dg_model_check_finite(net, what, error);
     g_free(what);
     if (ok && moments) {

@@ -1,0 +1,729 @@
+/* test-hardening: what a hostile user, a broken file or a signal tried, and
+ * what each must end in: a clear one-line error and a non-zero exit, never a
+ * crash, a hang, an allocation beyond the stated limits or a lost run.
+ * One test per class of problem (issue 9): option ranges, checkpoints that
+ * would hang or corrupt a run, files that are not files, model files that
+ * ask for too much or hold NaN, two processes on one run folder, signals,
+ * temporaries left by a kill, and --resume with other settings. */
+#include <gio/gio.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jobs-test-util.h"
+#include "jobs/dg-job-cnn.h"
+#include "jobs/dg-job-gan.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
+#include "models/dg-classifier.h"
+#include "models/dg-gan.h"
+#include "models/dg-model-file.h"
+
+static char *tmp, *data;
+
+static dg_gan_train_config *gan_tiny(const char *out, int steps)
+{
+    dg_gan_train_config *c = dg_gan_train_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, out, NULL);
+    g_free(c->preset);
+    c->preset = g_strdup("tiny");
+    c->steps = steps;
+    c->threads = 1;
+    c->seed = 3;
+    c->cache_dir = g_strdup("");
+    c->sample_every = 1000;
+    c->checkpoint_every = 1000;
+    c->quality_every = -1;
+    return c;
+}
+
+static dg_cnn_train_config *cnn_tiny(const char *out, int steps)
+{
+    dg_cnn_train_config *c = dg_cnn_train_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, out, NULL);
+    c->steps = steps;
+    c->eval_every = 4;
+    c->batch = 8;
+    c->size = 32;
+    c->width = 8;
+    c->threads = 1;
+    c->cache_dir = g_strdup("");
+    return c;
+}
+
+/* Runs a job that must fail; returns its error message (g_free). */
+static char *must_fail(const dg_job_kind *kind, void *config, int code)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(kind, config, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(error);
+    if (code >= 0)
+        g_assert_error(error, DG_JOB_ERROR, code);
+    g_assert_null(strchr(error->message, '\n'));
+    g_test_message("%s", error->message);
+    char *msg = g_strdup(error->message);
+    g_error_free(error);
+    jt_sink_clear(&s);
+    return msg;
+}
+
+static void must_succeed(const dg_job_kind *kind, void *config)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_job_state st = jt_run(kind, config, &s, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(st, ==, DG_JOB_SUCCEEDED);
+    jt_sink_clear(&s);
+}
+
+/* dermagan-cli with arguments (NULL-terminated); exit status, stderr. */
+static int run_cli(char **err, ...)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
+    va_list ap;
+    va_start(ap, err);
+    const char *a;
+    while ((a = va_arg(ap, const char *)))
+        g_ptr_array_add(argv, (gpointer)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    GError *error = NULL;
+    GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                       &error);
+    g_assert_no_error(error);
+    char *e = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &e, &error));
+    g_assert_no_error(error);
+    int status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
+                                                : 128 + g_subprocess_get_term_sig(p);
+    g_object_unref(p);
+    g_ptr_array_unref(argv);
+    if (err)
+        *err = e;
+    else
+        g_free(e);
+    return status;
+}
+
+/* ---- 7. invalid values, 3. unbounded sizes from options --------------------------- */
+
+static void test_option_ranges(void)
+{
+    char *out = g_build_filename(tmp, "never-made", NULL);
+    /* each: the command line, and a word its one-line message must hold */
+    const char *cases[][8] = {
+        {"gan", "train", "--steps", "0"},
+        {"gan", "train", "--steps", "-5"},
+        {"gan", "train", "--width", "2000"},
+        {"gan", "train", "--lr", "nan"},
+        {"gan", "train", "--lr", "-1"},
+        {"gan", "train", "--lr", "1e10"},
+        {"gan", "train", "--batch", "12x"},
+        {"cnn", "train", "--epochs", "-1"},
+        {"cnn", "train", "--batch", "100000000"},
+        {"cnn", "train", "--label-smoothing", "2"},
+        {"cnn", "train", "--weight-decay", "-5"},
+        {"cnn", "train", "--synthetic-ratio", "2"},
+        {"cnn", "train", "--synthetic-ratio", "1.5"},
+        {"cnn", "train", "--seed", "-3"},
+        {"gan", "generate", "--per-class", "1000000000"},
+        {"gan", "generate", "--keep", "1e-9"},
+        {"gan", "generate", "--keep", "2"},
+        {"gan", "generate", "--target", "1000000000"},
+        {"gan", "score", "--per-class", "1000000000"},
+        {"ablation", "--seeds", "0"},
+        {"predict", "--threads", "0"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *const *c = cases[i];
+        gboolean two = strcmp(c[0], "gan") == 0 || strcmp(c[0], "cnn") == 0;
+        char *err = NULL;
+        int rc = two ? run_cli(&err, c[0], c[1], c[2], c[3], "--data", data, "--out", out, NULL)
+                     : run_cli(&err, c[0], c[1], c[2], "--data", data, "--out", out, "x.png",
+                               NULL);
+        g_test_message("%s %s %s %s -> %d: %s", c[0], c[1], c[2], two ? c[3] : "", rc, err);
+        g_assert_cmpint(rc, ==, 1);
+        /* one line naming the option and its range */
+        g_assert_nonnull(strstr(err, "dermagan-cli: --"));
+        g_assert_nonnull(strstr(err, " to "));
+        g_assert_true(strchr(err, '\n') == err + strlen(err) - 1);
+        g_free(err);
+    }
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(out);
+}
+
+/* ---- 1. memory corruption from an option --------------------------------------- */
+
+static void test_synthetic_ratio(void)
+{
+    /* the job refuses what the CLI refuses (the app fills the same config) */
+    dg_cnn_train_config *c = cnn_tiny("ratio-bad", 4);
+    c->synthetic = g_strdup(data);
+    c->synthetic_ratio = 1.5;
+    g_free(must_fail(&dg_job_cnn_train, c, DG_JOB_ERROR_INVALID));
+    /* the whole range works, up to every image of the batch synthetic */
+    const double ratios[] = {0.0, 0.5, 1.0};
+    for (size_t i = 0; i < G_N_ELEMENTS(ratios); i++) {
+        char *name = g_strdup_printf("ratio-%zu", i);
+        c = cnn_tiny(name, 6);
+        c->synthetic = g_strdup(data);
+        c->synthetic_ratio = ratios[i];
+        must_succeed(&dg_job_cnn_train, c);
+        g_free(name);
+    }
+}
+
+/* ---- 2. hangs: checkpoints --------------------------------------------------------- */
+
+static void zero_rng(const char *name, dg_st_dtype dtype, void *d, int64_t numel, void *user)
+{
+    (void)dtype;
+    if (strcmp(name, (const char *)user) == 0)
+        memset(d, 0, 8 * (size_t)numel);
+}
+
+typedef struct {
+    const char *name;
+    int index;
+    gint64 value;
+} set_i64;
+
+static void set_i64_edit(const char *name, dg_st_dtype dtype, void *d, int64_t numel, void *user)
+{
+    const set_i64 *s = user;
+    if (strcmp(name, s->name) == 0 && dtype == DG_ST_I64 && s->index < numel)
+        memcpy((char *)d + 8 * s->index, &s->value, 8);
+}
+
+static void nan_moment(const char *name, dg_st_dtype dtype, void *d, int64_t numel, void *user)
+{
+    (void)user;
+    if (dtype == DG_ST_F32 && strstr(name, "adam_v.") && numel > 0)
+        ((float *)d)[0] = NAN;
+}
+
+static void test_corrupt_checkpoints(void)
+{
+    alarm(120); /* a hang here is a failure, not a stuck CI */
+    /* GAN: a good checkpoint, then each corruption on a copy of it */
+    must_succeed(&dg_job_gan_train, gan_tiny("ck-gan", 4));
+    char *ck = g_build_filename(tmp, "ck-gan", "checkpoint.safetensors", NULL);
+    gchar *good = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(ck, &good, &n, NULL));
+    struct {
+        jt_st_edit edit;
+        void *user;
+        const char *says;
+    } bad[] = {
+        {zero_rng, "rng", "all zeros"},
+        {set_i64_edit, &(set_i64){"step", 0, G_MININT64}, "corrupt"},
+        {set_i64_edit, &(set_i64){"step", 0, 3}, "corrupt"}, /* history has 4 rows */
+        {set_i64_edit, &(set_i64){"adam_steps", 0, -7}, "corrupt"},
+        {nan_moment, NULL, "moments"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_true(g_file_set_contents(ck, good, (gssize)n, NULL));
+        jt_st_rewrite(ck, bad[i].edit, bad[i].user, NULL, NULL);
+        dg_gan_train_config *c = gan_tiny("ck-gan", 8);
+        c->resume = TRUE;
+        char *msg = must_fail(&dg_job_gan_train, c, -1);
+        g_assert_nonnull(strstr(msg, bad[i].says));
+        g_free(msg);
+    }
+    /* a run already past the steps asked for says how to continue it */
+    g_assert_true(g_file_set_contents(ck, good, (gssize)n, NULL));
+    dg_gan_train_config *c = gan_tiny("ck-gan", 2);
+    c->resume = TRUE;
+    char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(msg, "past the 2 steps"));
+    g_free(msg);
+    g_free(good);
+    g_free(ck);
+
+    /* classifier */
+    must_succeed(&dg_job_cnn_train, cnn_tiny("ck-cnn", 4));
+    ck = g_build_filename(tmp, "ck-cnn", "checkpoint.safetensors", NULL);
+    g_assert_true(g_file_get_contents(ck, &good, &n, NULL));
+    struct {
+        jt_st_edit edit;
+        void *user;
+    } cbad[] = {
+        {zero_rng, "rng"},
+        {zero_rng, "net_rng"},
+        {set_i64_edit, &(set_i64){"state", 0, G_MININT64}},
+        {set_i64_edit, &(set_i64){"state", 2, 1 << 30}},
+        {set_i64_edit, &(set_i64){"state", 4, -1}},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cbad); i++) {
+        g_assert_true(g_file_set_contents(ck, good, (gssize)n, NULL));
+        jt_st_rewrite(ck, cbad[i].edit, cbad[i].user, NULL, NULL);
+        dg_cnn_train_config *cc = cnn_tiny("ck-cnn", 8);
+        cc->resume = TRUE;
+        g_free(must_fail(&dg_job_cnn_train, cc, -1));
+    }
+    g_free(good);
+    g_free(ck);
+    alarm(0);
+}
+
+/* ---- 2. hangs: a FIFO where a file should be ---------------------------------------- */
+
+static void test_fifo(void)
+{
+    alarm(60);
+    char *fifo = g_build_filename(tmp, "lesion.jpg", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    char *err = NULL;
+    int rc = run_cli(&err, "predict", fifo, NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    /* a model file that is a FIFO */
+    rc = run_cli(&err, "predict", "--model", fifo, fifo, NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    /* devices: /dev/zero would be read forever */
+    rc = run_cli(&err, "predict", "/dev/zero", NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    g_unlink(fifo);
+    g_free(fifo);
+    alarm(0);
+}
+
+/* ---- 3. unbounded sizes from model files; 8. contradictory models --------------------- */
+
+static char *small_classifier(void)
+{
+    static char *model;
+    if (!model) {
+        must_succeed(&dg_job_cnn_train, cnn_tiny("clf", 4));
+        model = g_build_filename(tmp, "clf", "model.safetensors", NULL);
+    }
+    return model;
+}
+
+static char *small_generator(void)
+{
+    static char *model;
+    if (!model) {
+        must_succeed(&dg_job_gan_train, gan_tiny("gen", 2));
+        model = g_build_filename(tmp, "gen", "generator.safetensors", NULL);
+    }
+    return model;
+}
+
+/* A copy of a model file with one metadata entry replaced by the result
+ * of replacing `from` with `to` in it. */
+static char *model_with(const char *src, const char *name, const char *key, const char *from,
+                        const char *to)
+{
+    char *dst = g_build_filename(tmp, name, NULL);
+    gchar *bytes = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(src, &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(dst, bytes, (gssize)n, NULL));
+    g_free(bytes);
+    GError *error = NULL;
+    dg_st *st = dg_st_load(dst, &error);
+    g_assert_no_error(error);
+    const char *v = dg_st_metadata(st, key);
+    g_assert_nonnull(v);
+    g_assert_nonnull(strstr(v, from));
+    char **parts = g_strsplit(v, from, 2);
+    char *nv = g_strjoinv(to, parts);
+    g_strfreev(parts);
+    dg_st_free(st);
+    jt_st_rewrite(dst, NULL, NULL, key, nv);
+    g_free(nv);
+    return dst;
+}
+
+static void test_model_files(void)
+{
+    GError *error = NULL;
+    const char *clf = small_classifier(), *gen = small_generator();
+    struct {
+        const char *src, *name, *key, *from, *to, *says;
+        gboolean gan;
+    } cases[] = {
+        {gen, "ngf.safetensors", "gan", "\"ngf\":8", "\"ngf\":1024", "out of range", TRUE},
+        {gen, "nz.safetensors", "gan", "\"nz\":16", "\"nz\":1e300", "out of range", TRUE},
+        {gen, "gbatch.safetensors", "gan", "\"batch\":8", "\"batch\":0", "out of range", TRUE},
+        {gen, "gdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", TRUE},
+        {gen, "gsize.safetensors", "image_size", "32", "128", "contradicts", TRUE},
+        {clf, "w512.safetensors", "classifier", "\"width\": 8", "\"width\": 512", "out of range", FALSE},
+        {clf, "w0.safetensors", "classifier", "\"width\": 8", "\"width\": 0", "out of range", FALSE},
+        {clf, "cdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", FALSE},
+        {clf, "csize.safetensors", "image_size", "32", "128", "contradicts", FALSE},
+        {clf, "cpre.safetensors", "preprocessing", "\"resize\": 32", "\"resize\": 64", "contradicts", FALSE},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *p = model_with(cases[i].src, cases[i].name, cases[i].key, cases[i].from, cases[i].to);
+        if (cases[i].gan) {
+            dg_gan *g = dg_gan_load_model(p, 8, NULL, NULL, &error);
+            g_assert_null(g);
+        } else {
+            dg_cnn *m = dg_cnn_load(p, 8, &error);
+            g_assert_null(m);
+        }
+        g_assert_nonnull(error);
+        g_test_message("%s: %s", cases[i].name, error->message);
+        g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, cases[i].says));
+        g_clear_error(&error);
+        g_free(p);
+    }
+    /* within every range but too big for memory: refused before allocating */
+    dg_cnn_config cc;
+    g_assert_true(dg_cnn_config_arch(&cc, "dermanet", 4, NULL));
+    cc.size = 128;
+    cc.width = 256;
+    g_assert_false(dg_cnn_config_check_memory(&cc, 1024, &error));
+    g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_TOO_LARGE);
+    g_assert_nonnull(strstr(error->message, "GiB limit"));
+    g_clear_error(&error);
+    g_assert_true(dg_cnn_config_check_memory(&cc, 1, &error));
+    dg_gan_config gc;
+    g_assert_true(dg_gan_config_preset(&gc, "large", 4, NULL));
+    gc.size = 128;
+    gc.ngf = gc.ndf = 256;
+    g_assert_false(dg_gan_config_check_memory(&gc, 1024, TRUE, TRUE, &error));
+    g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_TOO_LARGE);
+    g_clear_error(&error);
+}
+
+/* ---- 5. silent wrong results: non-finite weights ------------------------------------- */
+
+static void nan_all(const char *name, dg_st_dtype dtype, void *d, int64_t numel, void *user)
+{
+    (void)name, (void)user;
+    if (dtype == DG_ST_F32)
+        for (int64_t i = 0; i < numel; i++)
+            ((float *)d)[i] = NAN;
+}
+
+static void test_non_finite_models(void)
+{
+    GError *error = NULL;
+    /* a NaN classifier: predict and evaluate fail, with the reason */
+    char *nan_clf = g_build_filename(tmp, "nan-clf.safetensors", NULL);
+    gchar *bytes = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(small_classifier(), &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(nan_clf, bytes, (gssize)n, NULL));
+    g_free(bytes);
+    jt_st_rewrite(nan_clf, nan_all, NULL, NULL, NULL);
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    char *err = NULL;
+    int rc = run_cli(&err, "predict", "--model", nan_clf, img, NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "NaN") ? strstr(err, "NaN") : strstr(err, "finite"));
+    g_free(err);
+    rc = run_cli(&err, "evaluate", "--model", nan_clf, "--data", data, "--cache-dir", "", NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "finite"));
+    g_free(err);
+
+    /* a NaN generator writes nothing */
+    char *nan_gen = g_build_filename(tmp, "nan-gen.safetensors", NULL);
+    g_assert_true(g_file_get_contents(small_generator(), &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(nan_gen, bytes, (gssize)n, NULL));
+    g_free(bytes);
+    jt_st_rewrite(nan_gen, nan_all, NULL, NULL, NULL);
+    char *out = g_build_filename(tmp, "nan-out", NULL);
+    rc = run_cli(&err, "gan", "generate", "--model", nan_gen, "--out", out, "--per-class", "2",
+                 NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "finite"));
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(err);
+
+    /* and nothing non-finite is ever written */
+    dg_cnn *m = dg_cnn_load(small_classifier(), 1, &error);
+    g_assert_no_error(error);
+    dg_net_tensor_data(m->net, 0)[0] = INFINITY;
+    char *p = g_build_filename(tmp, "inf.safetensors", NULL);
+    g_assert_false(dg_cnn_save(m, p, NULL, &error));
+    g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE);
+    g_clear_error(&error);
+    g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+    dg_cnn_free(m);
+    g_free(p), g_free(out), g_free(nan_gen), g_free(img), g_free(nan_clf);
+}
+
+/* ---- 4. lost runs: two processes, one folder ----------------------------------------- */
+
+static void test_run_folder_lock(void)
+{
+    GError *error = NULL;
+    char *out = g_build_filename(tmp, "locked", NULL);
+    /* this process holds the folder (as a training in progress would) */
+    dg_run_dir *held = dg_run_dir_open(out, &error);
+    g_assert_no_error(error);
+    /* a second lock in this process is refused too (flock is per open file) */
+    g_assert_null(dg_run_dir_open(out, &error));
+    g_assert_nonnull(strstr(error->message, "in use by another DermaGAN process"));
+    g_clear_error(&error);
+    /* another process: gan train, cnn train, a --resume, generate, ablation */
+    char *err = NULL;
+    int rc = run_cli(&err, "gan", "train", "--preset", "tiny", "--data", data, "--out", out,
+                     "--cache-dir", "", "--steps", "3", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "in use"));
+    g_free(err);
+    rc = run_cli(&err, "cnn", "train", "--data", data, "--out", out, "--cache-dir", "", "--steps",
+                 "3", NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "in use"));
+    g_free(err);
+    rc = run_cli(&err, "gan", "generate", "--model", small_generator(), "--out", out,
+                 "--per-class", "1", NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "in use"));
+    g_free(err);
+    /* nothing was written into the folder but the lock file */
+    GDir *d = g_dir_open(out, 0, NULL);
+    const char *name;
+    while ((name = g_dir_read_name(d)))
+        g_assert_cmpstr(name, ==, ".dermagan.lock");
+    g_dir_close(d);
+    dg_run_dir_close(held);
+    /* released: the folder can be used */
+    rc = run_cli(&err, "gan", "train", "--preset", "tiny", "--data", data, "--out", out,
+                 "--cache-dir", "", "--steps", "3", NULL);
+    g_assert_cmpint(rc, ==, 0);
+    g_free(err);
+    /* and a resume while another process trains it */
+    held = dg_run_dir_open(out, &error);
+    g_assert_no_error(error);
+    rc = run_cli(&err, "gan", "train", "--preset", "tiny", "--data", data, "--out", out,
+                 "--cache-dir", "", "--steps", "6", "--resume", NULL);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "in use"));
+    g_free(err);
+    dg_run_dir_close(held);
+    g_free(out);
+}
+
+/* ---- 4. lost runs: signals ----------------------------------------------------------- */
+
+/* Starts a training CLI with --json, waits for its step `at`, sends sig;
+ * returns the exit status. */
+static int train_and_signal(const char *const *args, int at, int sig)
+{
+    GError *error = NULL;
+    GSubprocess *p = g_subprocess_newv(args, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                       &error);
+    g_assert_no_error(error);
+    GDataInputStream *in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+    gboolean sent = FALSE;
+    char *line;
+    while ((line = g_data_input_stream_read_line_utf8(in, NULL, NULL, NULL))) {
+        if (!sent && strstr(line, "\"progress\"")) {
+            JsonNode *n = json_from_string(line, NULL);
+            if (n && json_object_get_int_member(json_node_get_object(n), "step") >= at) {
+                g_subprocess_send_signal(p, sig);
+                sent = TRUE;
+            }
+            if (n)
+                json_node_unref(n);
+        }
+        g_free(line);
+    }
+    g_assert_true(sent);
+    g_assert_true(g_subprocess_wait(p, NULL, &error));
+    int status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
+                                                : 128 + g_subprocess_get_term_sig(p);
+    g_object_unref(in);
+    g_object_unref(p);
+    return status;
+}
+
+static void test_signals(void)
+{
+    alarm(240);
+    /* SIGTERM at step 5 of a GAN whose first checkpoint would come at 500:
+     * the run stops after its step, writes its checkpoint, exits 143 */
+    char *out = g_build_filename(tmp, "sigterm", NULL);
+    const char *gan[] = {DG_CLI_PATH, "gan", "train", "--preset", "tiny", "--data", data,
+                         "--out", out, "--cache-dir", "", "--steps", "100000", "--threads", "1",
+                         "--json", NULL};
+    g_assert_cmpint(train_and_signal(gan, 5, SIGTERM), ==, 128 + SIGTERM);
+    char *ck = g_build_filename(out, "checkpoint.safetensors", NULL);
+    g_assert_true(g_file_test(ck, G_FILE_TEST_IS_REGULAR));
+    GError *error = NULL;
+    dg_st *st = dg_st_load(ck, &error);
+    g_assert_no_error(error);
+    const dg_st_tensor *step = dg_st_find(st, "step");
+    gint64 s = 0;
+    memcpy(&s, step->data, 8);
+    g_assert_cmpint(s, >=, 5);
+    dg_st_free(st);
+    g_free(ck), g_free(out);
+    /* SIGHUP (a closed terminal) stops a classifier the same way: exit 129 */
+    out = g_build_filename(tmp, "sighup", NULL);
+    const char *cnn[] = {DG_CLI_PATH, "cnn", "train", "--data", data, "--out", out,
+                         "--cache-dir", "", "--steps", "100000", "--batch", "8", "--width", "8",
+                         "--threads", "1", "--json", NULL};
+    g_assert_cmpint(train_and_signal(cnn, 3, SIGHUP), ==, 128 + SIGHUP);
+    ck = g_build_filename(out, "checkpoint.safetensors", NULL);
+    g_assert_true(g_file_test(ck, G_FILE_TEST_IS_REGULAR));
+    g_free(ck), g_free(out);
+    alarm(0);
+}
+
+/* ---- 4. lost runs: temporaries left by a kill ---------------------------------------- */
+
+static void test_stale_temporaries(void)
+{
+    must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
+    char *run = g_build_filename(tmp, "temps", NULL);
+    const char *stale[] = {"checkpoint.safetensors.Ab12Cd", "generator.safetensors.x9Y8z7",
+                           "samples/latest.png.QwErTy", "config.json.000000"};
+    const char *kept[] = {"notes.txt.Ab12Cd", "checkpoint.safetensors.bak",
+                          "generator.safetensors.Ab12Cd7"};
+    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
+        char *p = g_build_filename(run, stale[i], NULL);
+        g_assert_true(g_file_set_contents(p, "half", -1, NULL));
+        g_free(p);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+        char *p = g_build_filename(run, kept[i], NULL);
+        g_assert_true(g_file_set_contents(p, "mine", -1, NULL));
+        g_free(p);
+    }
+    dg_gan_train_config *c = gan_tiny("temps", 4);
+    c->resume = TRUE;
+    must_succeed(&dg_job_gan_train, c);
+    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
+        char *p = g_build_filename(run, stale[i], NULL);
+        g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+        g_free(p);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+        char *p = g_build_filename(run, kept[i], NULL);
+        g_assert_true(g_file_test(p, G_FILE_TEST_EXISTS));
+        g_free(p);
+    }
+    g_free(run);
+}
+
+/* ---- 6. resume with other settings ----------------------------------------------------- */
+
+static void test_resume_settings(void)
+{
+    must_succeed(&dg_job_gan_train, gan_tiny("settings", 3));
+    struct {
+        const char *key, *old, *new_;
+    } cases[] = {{"split-seed", "1", "2"}, {"seed", "3", "4"}, {"lr", "0.0002/0.0002", "0.001/0.001"},
+                 {"diffaug", "color,translation,cutout", "color"}, {"data", data, "copy"}};
+    char *copy = g_build_filename(tmp, "data-copy", NULL);
+    g_assert_cmpint(symlink(data, copy), ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        dg_gan_train_config *c = gan_tiny("settings", 6);
+        c->resume = TRUE;
+        if (strcmp(cases[i].key, "split-seed") == 0)
+            c->split_seed = 2;
+        else if (strcmp(cases[i].key, "seed") == 0)
+            c->seed = 4;
+        else if (strcmp(cases[i].key, "lr") == 0)
+            c->lr = 1e-3;
+        else if (strcmp(cases[i].key, "diffaug") == 0)
+            c->diffaug = g_strdup("color");
+        else {
+            /* another folder with the same images is another data set */
+            char *other = g_build_filename(tmp, "data-other", NULL);
+            jt_rm_rf(other);
+            g_free(c->data);
+            char *cmd = g_strdup_printf("cp -r '%s' '%s'", data, other);
+            g_assert_cmpint(system(cmd), ==, 0);
+            g_free(cmd);
+            c->data = other;
+        }
+        char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
+        char *want = g_strdup_printf("--%s", cases[i].key);
+        g_assert_nonnull(strstr(msg, want));
+        if (strcmp(cases[i].key, "data") != 0) {
+            char *both = g_strdup_printf("'%s'", cases[i].old);
+            g_assert_nonnull(strstr(msg, both));
+            g_free(both);
+        }
+        g_free(want), g_free(msg);
+    }
+    /* the same data set through another path (a symlink, a relative path) is the same */
+    dg_gan_train_config *c = gan_tiny("settings", 5);
+    g_free(c->data);
+    c->data = g_strdup(copy);
+    c->resume = TRUE;
+    must_succeed(&dg_job_gan_train, c);
+    /* more steps, other threads and intervals are fine */
+    c = gan_tiny("settings", 7);
+    c->resume = TRUE;
+    c->threads = 2;
+    c->sample_every = 2;
+    must_succeed(&dg_job_gan_train, c);
+    g_free(copy);
+
+    /* the classifier: its seed and its optimizer */
+    must_succeed(&dg_job_cnn_train, cnn_tiny("settings-cnn", 4));
+    dg_cnn_train_config *cc = cnn_tiny("settings-cnn", 8);
+    cc->resume = TRUE;
+    cc->seed = 99;
+    char *msg = must_fail(&dg_job_cnn_train, cc, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(msg, "--seed"));
+    g_free(msg);
+    cc = cnn_tiny("settings-cnn", 8);
+    cc->resume = TRUE;
+    cc->weight_decay = 0.01;
+    msg = must_fail(&dg_job_cnn_train, cc, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(msg, "--weight-decay"));
+    g_free(msg);
+    cc = cnn_tiny("settings-cnn", 8);
+    cc->resume = TRUE;
+    must_succeed(&dg_job_cnn_train, cc);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmp = g_dir_make_tmp("dg-hardening-XXXXXX", NULL);
+    data = jt_make_imagefolder(tmp, 3, 10, 32);
+    g_test_add_func("/hardening/option-ranges", test_option_ranges);
+    g_test_add_func("/hardening/synthetic-ratio", test_synthetic_ratio);
+    g_test_add_func("/hardening/corrupt-checkpoints", test_corrupt_checkpoints);
+    g_test_add_func("/hardening/fifo-and-devices", test_fifo);
+    g_test_add_func("/hardening/model-files", test_model_files);
+    g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
+    g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
+    g_test_add_func("/hardening/signals", test_signals);
+    g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
+    g_test_add_func("/hardening/resume-settings", test_resume_settings);
+    int rc = g_test_run();
+    jt_rm_rf(tmp);
+    g_free(tmp);
+    g_free(data);
+    return rc;
+}
