@@ -61,7 +61,7 @@ void dg_load_options_init(dg_load_options *opt)
 
 dg_skip *dg_skip_new(const char *display_path, const char *reason)
 {
-    dg_skip *s = g_new(dg_skip, 1);
+    dg_skip *s = g_new0(dg_skip, 1);
     s->path = g_strdup(display_path);
     s->reason = g_strdup(reason);
     return s;
@@ -76,25 +76,103 @@ void dg_skip_free(dg_skip *s)
     g_free(s);
 }
 
-static void add_skip(GPtrArray *skipped, const char *display_path, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-static void add_skip(GPtrArray *skipped, const char *display_path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    dg_skip *s = g_new(dg_skip, 1);
-    s->path = g_strdup(display_path);
-    s->reason = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_ptr_array_add(skipped, s);
-}
-
 /* Same, from a path in the GLib filename encoding. */
 static void add_skip_path(GPtrArray *skipped, const char *path, const char *reason)
 {
-    char *disp = g_filename_display_name(path);
+    char *disp = dg_file_display_name(path);
     g_ptr_array_add(skipped, dg_skip_new(disp, reason));
     g_free(disp);
+}
+
+/* --- Rows of the metadata CSV left out (or kept with a note), grouped by
+ * what is wrong: a count and the first few lines of each kind, so that a
+ * CSV of a million bad rows makes a few lines of report, not a million. --- */
+
+typedef struct {
+    char *what;     /* "unknown dx code", ... */
+    int count;
+    GString *lines; /* "5 (xyz), 9 (foo)": the first DG_SKIP_LINES_SHOWN rows */
+} row_group;
+
+static void row_group_free(row_group *g)
+{
+    g_free(g->what);
+    g_string_free(g->lines, TRUE);
+    g_free(g);
+}
+
+static GPtrArray *row_groups_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)row_group_free);
+}
+
+/* A CSV value for a report: UTF-8 (else NULL), control characters
+ * replaced, at most 32 characters. */
+static char *short_value(const char *s)
+{
+    if (!s || !g_utf8_validate(s, -1, NULL))
+        return NULL;
+    GString *out = g_string_new(NULL);
+    int n = 0;
+    for (const char *p = s; *p; p = g_utf8_next_char(p), n++) {
+        if (n == 32) {
+            g_string_append(out, "\xe2\x80\xa6"); /* ... */
+            break;
+        }
+        gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+            g_string_append_unichar(out, 0xFFFD);
+        else
+            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Counts a row under what (the groups are few: a linear search does);
+ * detail (may be NULL) is shown beside its line for the first few rows. */
+static void row_group_add(GPtrArray *groups, const char *what, int line, const char *detail)
+{
+    row_group *g = NULL;
+    for (guint i = 0; i < groups->len && !g; i++)
+        if (strcmp(((row_group *)groups->pdata[i])->what, what) == 0)
+            g = groups->pdata[i];
+    if (!g) {
+        g = g_new0(row_group, 1);
+        g->what = g_strdup(what);
+        g->lines = g_string_new(NULL);
+        g_ptr_array_add(groups, g);
+    }
+    if (g->count < DG_SKIP_LINES_SHOWN) {
+        g_autofree char *d = short_value(detail);
+        g_string_append_printf(g->lines, "%s%d", g->count ? ", " : "", line);
+        if (d)
+            g_string_append_printf(g->lines, " (%s)", d);
+    }
+    g->count++;
+}
+
+/* "unknown dx code: 7 rows, lines 5 (xyz), 9, 12, 13, 20 and 2 more". */
+static char *row_group_text(const row_group *g)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%s: %d row%s, line%s %s", g->what, g->count,
+                           g->count == 1 ? "" : "s", g->count == 1 ? "" : "s", g->lines->str);
+    if (g->count > DG_SKIP_LINES_SHOWN)
+        g_string_append_printf(s, " and %d more", g->count - DG_SKIP_LINES_SHOWN);
+    return g_string_free(s, FALSE);
+}
+
+/* One skip per group, the CSV as its path. */
+static void row_groups_to_skips(GPtrArray *groups, const char *csv_display, GPtrArray *skipped)
+{
+    for (guint i = 0; i < groups->len; i++) {
+        const row_group *g = groups->pdata[i];
+        dg_skip *k = g_new0(dg_skip, 1);
+        k->path = g_strdup(csv_display);
+        k->reason = row_group_text(g);
+        k->rows = g->count;
+        g_ptr_array_add(skipped, k);
+    }
 }
 
 void dg_ham_row_free(dg_ham_row *row)
@@ -105,6 +183,24 @@ void dg_ham_row_free(dg_ham_row *row)
     g_free(row->image_id);
     g_free(row->dx);
     g_free(row);
+}
+
+void dg_ham_metadata_init(dg_ham_metadata *m)
+{
+    memset(m, 0, sizeof *m);
+    m->rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
+    m->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free);
+    m->warnings = g_ptr_array_new_with_free_func(g_free);
+    m->all_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void dg_ham_metadata_clear(dg_ham_metadata *m)
+{
+    g_clear_pointer(&m->rows, g_ptr_array_unref);
+    g_clear_pointer(&m->skipped, g_ptr_array_unref);
+    g_clear_pointer(&m->warnings, g_ptr_array_unref);
+    g_clear_pointer(&m->all_ids, g_hash_table_unref);
+    g_clear_pointer(&m->left_out, g_free);
 }
 
 static char *trimmed(const char *s)
@@ -120,9 +216,52 @@ static gboolean has_control_chars(const char *s)
     return FALSE;
 }
 
+/* Index into known_classes, or -1. */
+static int known_class(const char *id)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(known_classes); i++)
+        if (strcmp(id, known_classes[i].id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char *const ham_columns[3] = {"lesion_id", "image_id", "dx"};
+
+/* What is wrong with the three used fields of a row (NULL: nothing), and
+ * which value to show beside its line. */
+static const char *check_ids(char *const v[3], const char **detail, char *buf, gsize bufsize)
+{
+    *detail = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (!g_utf8_validate(v[k], -1, NULL)) {
+            g_snprintf(buf, bufsize, "invalid UTF-8 in %s", ham_columns[k]);
+            return buf;
+        }
+    }
+    for (int k = 1; k < 3; k++) {
+        if (!v[k][0]) {
+            g_snprintf(buf, bufsize, "empty %s", ham_columns[k]);
+            return buf;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        if (strlen(v[k]) > DG_HAM_MAX_ID) {
+            g_snprintf(buf, bufsize, "%s longer than %d bytes", ham_columns[k], DG_HAM_MAX_ID);
+            return buf;
+        }
+        /* An image_id becomes part of a file name. */
+        if (has_control_chars(v[k]) ||
+            (k == 1 && (strchr(v[k], '/') || strchr(v[k], '\\') || v[k][0] == '.'))) {
+            g_snprintf(buf, bufsize, "invalid characters in %s", ham_columns[k]);
+            *detail = v[k];
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
-                               gboolean all_classes, GPtrArray *rows, GPtrArray *skipped,
-                               GHashTable *all_ids, GError **error)
+                               gboolean all_classes, dg_ham_metadata *m, GError **error)
 {
     g_autoptr(dg_csv) csv = dg_csv_new(data, len);
     dg_csv_record rec;
@@ -131,62 +270,96 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
         return FALSE;
     }
     int col[3];
-    static const char *const names[3] = {"lesion_id", "image_id", "dx"};
     for (int i = 0; i < 3; i++) {
-        col[i] = dg_csv_column(&rec, names[i]);
+        col[i] = dg_csv_column(&rec, ham_columns[i]);
         if (col[i] < 0) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                         "%s: the header (line %d) has no %s column", csv_display, rec.line,
-                        names[i]);
+                        ham_columns[i]);
             return FALSE;
         }
     }
     int need = MAX(col[0], MAX(col[1], col[2])) + 1;
     /* image_id -> line of its first row. */
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) problems = row_groups_new();
+    g_autoptr(GPtrArray) notes = row_groups_new();
+    int left_out[G_N_ELEMENTS(known_classes)] = {0};
+    char what[96];
     while (dg_csv_next(csv, &rec)) {
-        if (all_ids && col[1] < rec.n_fields && rec.fields[col[1]][0])
-            g_hash_table_add(all_ids, trimmed(rec.fields[col[1]]));
+        if (++m->n_rows > DG_DATASET_MAX_FILES) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                        "%s: more than %d rows, over the limit for a data set", csv_display,
+                        DG_DATASET_MAX_FILES);
+            g_ptr_array_set_size(m->rows, 0);
+            return FALSE;
+        }
+        if (col[1] < rec.n_fields && rec.fields[col[1]][0])
+            g_hash_table_add(m->all_ids, trimmed(rec.fields[col[1]]));
         if (rec.error) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: %s", rec.line, rec.error);
+            g_snprintf(what, sizeof what, "malformed row (%s)", rec.error);
+            row_group_add(problems, what, rec.line, NULL);
             continue;
         }
         if (rec.n_fields < need) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: expected at least %d fields",
-                     rec.line, need);
+            g_snprintf(what, sizeof what, "malformed row (expected at least %d fields)", need);
+            row_group_add(problems, what, rec.line, NULL);
             continue;
         }
         g_autofree char *lesion = trimmed(rec.fields[col[0]]);
         g_autofree char *image = trimmed(rec.fields[col[1]]);
         g_autofree char *dx = trimmed(rec.fields[col[2]]);
-        if (!image[0] || !dx[0]) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: empty %s", rec.line,
-                     !image[0] ? "image_id" : "dx");
-            continue;
-        }
-        if (strchr(image, '/') || strchr(image, '\\') || image[0] == '.' ||
-            has_control_chars(image) || has_control_chars(dx) || has_control_chars(lesion)) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: invalid characters in an id",
-                     rec.line);
+        char *const v[3] = {lesion, image, dx};
+        const char *detail;
+        const char *bad = check_ids(v, &detail, what, sizeof what);
+        if (bad) {
+            row_group_add(problems, bad, rec.line, detail);
             continue;
         }
         gpointer first = g_hash_table_lookup(seen, image);
         if (first) {
-            add_skip(skipped, csv_display, "duplicate image_id %s (CSV rows %d and %d)", image,
-                     GPOINTER_TO_INT(first), rec.line);
+            g_autofree char *d =
+                g_strdup_printf("%s, first on line %d", image, GPOINTER_TO_INT(first));
+            row_group_add(problems, "duplicate image_id", rec.line, d);
             continue;
         }
         g_hash_table_insert(seen, g_strdup(image), GINT_TO_POINTER(rec.line));
-        if (!all_classes && !dg_class_is_task(dx))
+        int known = known_class(dx);
+        if (known < 0) {
+            row_group_add(problems, "unknown dx code", rec.line, dx);
             continue;
+        }
+        if (!all_classes && !known_classes[known].task) {
+            left_out[known]++;
+            continue;
+        }
         dg_ham_row *row = g_new0(dg_ham_row, 1);
-        /* Without a lesion_id an image is its own group. */
+        /* Without a lesion_id an image is its own group (noted). */
+        if (!lesion[0])
+            row_group_add(notes, "no lesion_id (each such image is its own lesion in the split)",
+                          rec.line, image);
         row->lesion_id = lesion[0] ? g_steal_pointer(&lesion) : g_strdup(image);
         row->image_id = g_steal_pointer(&image);
         row->dx = g_steal_pointer(&dx);
         row->line = rec.line;
-        g_ptr_array_add(rows, row);
+        g_ptr_array_add(m->rows, row);
     }
+    row_groups_to_skips(problems, csv_display, m->skipped);
+    for (guint i = 0; i < notes->len; i++)
+        g_ptr_array_add(m->warnings, row_group_text(notes->pdata[i]));
+    GString *classes = g_string_new(NULL);
+    int n_classes = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(known_classes); i++) {
+        if (!left_out[i])
+            continue;
+        m->n_left_out += left_out[i];
+        g_string_append_printf(classes, "%s%s", n_classes++ ? ", " : "", known_classes[i].id);
+    }
+    if (m->n_left_out > 0)
+        m->left_out = g_strdup_printf("left out: %d row%s of class%s %s (use --all-classes)",
+                                      m->n_left_out, m->n_left_out == 1 ? "" : "s",
+                                      n_classes == 1 ? "" : "es", classes->str);
+    g_string_free(classes, TRUE);
     return TRUE;
 }
 
@@ -237,6 +410,8 @@ typedef struct {
     GPtrArray *skipped;  /* dg_skip* */
     GPtrArray *warnings; /* char* */
     GPtrArray *folders;  /* class_folder* (ImageFolder) */
+    int n_rows_left_out; /* HAM10000 */
+    char *left_out;
 } scan;
 
 static gboolean cancelled(const dg_load_options *opt)
@@ -309,18 +484,26 @@ static gboolean scan_ham(scan *sc, GError **error)
 {
     const char *root = sc->root;
     g_autofree char *csv_path = g_build_filename(root, HAM_CSV, NULL);
-    g_autofree char *csv_disp = g_filename_display_name(csv_path);
+    g_autofree char *csv_disp = dg_file_display_name(csv_path);
     g_autofree char *data = NULL;
     gsize len = 0;
     if (!dg_file_read_regular(csv_path, DG_CSV_MAX_FILE_BYTES, &data, &len, error)) {
         g_prefix_error(error, "cannot read %s: ", csv_disp);
         return FALSE;
     }
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
-    g_autoptr(GHashTable) all_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    if (!dg_ham_parse_metadata(data, len, csv_disp, sc->opt->all_classes, rows, sc->skipped,
-                               all_ids, error))
+    dg_ham_metadata m;
+    dg_ham_metadata_init(&m);
+    if (!dg_ham_parse_metadata(data, len, csv_disp, sc->opt->all_classes, &m, error)) {
+        dg_ham_metadata_clear(&m);
         return FALSE;
+    }
+    g_clear_pointer(&data, g_free);
+    g_ptr_array_extend_and_steal(sc->skipped, g_steal_pointer(&m.skipped));
+    g_ptr_array_extend_and_steal(sc->warnings, g_steal_pointer(&m.warnings));
+    sc->n_rows_left_out = m.n_left_out;
+    sc->left_out = g_steal_pointer(&m.left_out);
+    GPtrArray *rows = m.rows;
+    GHashTable *all_ids = m.all_ids;
 
     /* Index the image files: stem -> path relative to the root. */
     static const char *const dirs[] = {"images", "HAM10000_images_part_1",
@@ -346,7 +529,7 @@ static gboolean scan_ham(scan *sc, GError **error)
             const char *prev = g_hash_table_lookup(files, stem);
             if (prev) {
                 g_autofree char *full = g_build_filename(root, rel, NULL);
-                g_autofree char *prev_disp = g_filename_display_name(prev);
+                g_autofree char *prev_disp = dg_file_display_name(prev);
                 g_autofree char *msg =
                     g_strdup_printf("duplicate image file for image_id %s (using %s)", stem,
                                     prev_disp);
@@ -360,16 +543,14 @@ static gboolean scan_ham(scan *sc, GError **error)
         }
     }
 
-    g_autoptr(GHashTable) used = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) missing = row_groups_new();
     for (guint i = 0; i < rows->len; i++) {
         dg_ham_row *row = rows->pdata[i];
         const char *rel = g_hash_table_lookup(files, row->image_id);
         if (!rel) {
-            add_skip(sc->skipped, csv_disp, "missing image for image_id %s (CSV row %d)",
-                     row->image_id, row->line);
+            row_group_add(missing, "no image file for its image_id", row->line, row->image_id);
             continue;
         }
-        g_hash_table_add(used, row->image_id);
         cand *c = g_new0(cand, 1);
         c->rel = g_strdup(rel);
         c->path = g_build_filename(root, rel, NULL);
@@ -379,9 +560,14 @@ static gboolean scan_ham(scan *sc, GError **error)
         c->folder = -1;
         g_ptr_array_add(sc->cands, c);
         if ((i & 255) == 0 && cancelled(sc->opt))
-            return TRUE; /* the caller notices */
+            break; /* the caller notices */
     }
-    /* Images without a row at all are reported; rows of other classes are not. */
+    row_groups_to_skips(missing, csv_disp, sc->skipped);
+    if (cancelled(sc->opt)) {
+        dg_ham_metadata_clear(&m);
+        return TRUE;
+    }
+    /* Images without a row at all are reported; those of rows left out are not. */
     for (guint i = 0; i < order->len; i++) {
         const char *stem = order->pdata[i];
         if (!g_hash_table_contains(all_ids, stem)) {
@@ -389,6 +575,7 @@ static gboolean scan_ham(scan *sc, GError **error)
             add_skip_path(sc->skipped, full, "not listed in " HAM_CSV);
         }
     }
+    dg_ham_metadata_clear(&m);
     for (guint i = 0; i < sc->cands->len; i++)
         stat_cand(sc->cands->pdata[i]);
     return TRUE;
@@ -469,7 +656,7 @@ static void walk_class(scan *sc, int folder, const char *dir_path, const char *r
         }
         if (!supported_ext(name)) {
             const char *dot = strrchr(name, '.');
-            g_autofree char *ext = dot && dot != name ? g_filename_display_name(dot) : NULL;
+            g_autofree char *ext = dot && dot != name ? dg_file_display_name(dot) : NULL;
             g_autofree char *msg =
                 g_strdup_printf("unsupported file type (%s); supported: .jpg, .jpeg, .png, .bmp",
                                 ext ? ext : "no extension");
@@ -480,8 +667,8 @@ static void walk_class(scan *sc, int folder, const char *dir_path, const char *r
         c->path = g_strdup(full);
         c->rel = g_strdup(rel_full);
         g_autofree char *stem = stem_of(name);
-        c->image_id = g_filename_display_name(stem);
-        c->lesion_id = g_filename_display_name(rel_full); /* every image its own group */
+        c->image_id = dg_file_display_name(stem);
+        c->lesion_id = dg_file_display_name(rel_full); /* every image its own group */
         c->class_id = g_strdup(cf->id);
         c->folder = folder;
         c->file_size = st.st_size;
@@ -526,9 +713,9 @@ static gboolean scan_imagefolder(scan *sc)
     for (guint i = 0; i < dirs->len; i++) {
         class_folder *cf = g_new0(class_folder, 1);
         cf->name = g_strdup(dirs->pdata[i]);
-        cf->id = g_filename_display_name(cf->name);
+        cf->id = dg_file_display_name(cf->name);
         g_autofree char *full = g_build_filename(sc->root, cf->name, NULL);
-        cf->display = g_filename_display_name(full);
+        cf->display = dg_file_display_name(full);
         g_ptr_array_add(sc->folders, cf);
     }
     /* Classes sorted by id, like torchvision's ImageFolder. */
@@ -668,6 +855,7 @@ void dg_dataset_free(dg_dataset *ds)
     if (ds->warnings)
         g_ptr_array_unref(ds->warnings);
     g_free(ds->pixels);
+    g_free(ds->left_out);
     g_free(ds);
 }
 
@@ -739,6 +927,7 @@ static void scan_clear(scan *sc)
     g_clear_pointer(&sc->skipped, g_ptr_array_unref);
     g_clear_pointer(&sc->warnings, g_ptr_array_unref);
     g_clear_pointer(&sc->folders, g_ptr_array_unref);
+    g_clear_pointer(&sc->left_out, g_free);
 }
 
 static gboolean fail_cancelled(GError **error)
@@ -759,7 +948,7 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
                     "image size %d is out of range (1 to 1024)", size);
         return NULL;
     }
-    g_autofree char *disp = g_filename_display_name(path);
+    g_autofree char *disp = dg_file_display_name(path);
     struct stat st;
     if (stat(path, &st) != 0) {
         int e = errno;
@@ -909,6 +1098,8 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
     ds->size = size;
     ds->skipped = g_steal_pointer(&sc.skipped);
     ds->warnings = g_steal_pointer(&sc.warnings);
+    ds->n_rows_left_out = sc.n_rows_left_out;
+    ds->left_out = g_steal_pointer(&sc.left_out);
     GPtrArray *class_ids = g_ptr_array_new();
     int n_ok = 0;
     for (int i = 0; i < n; i++) {
@@ -978,13 +1169,55 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
 
     const int need = opt->min_classes > 0 ? opt->min_classes : 2;
     if (ds->n_classes < need) {
+        /* The report is lost with the data set: the error says what went. */
+        g_autofree char *why = dg_dataset_skip_summary(ds);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: fewer than %s classes with images (found %d%s%s)", disp,
+                    "%s: fewer than %s classes with images (found %d%s%s)%s%s", disp,
                     need == 1 ? "one" : need == 2 ? "two" : "the needed", ds->n_classes,
                     ds->n_classes == 1 ? ": " : "",
-                    ds->n_classes == 1 ? ds->classes[0].id : "");
+                    ds->n_classes == 1 ? ds->classes[0].id : "", why ? "; " : "",
+                    why ? why : "");
         dg_dataset_free(ds);
         return NULL;
     }
     return ds;
+}
+
+void dg_dataset_skip_counts(const dg_dataset *ds, int *files, int *rows)
+{
+    *files = *rows = 0;
+    for (guint i = 0; ds->skipped && i < ds->skipped->len; i++) {
+        const dg_skip *s = ds->skipped->pdata[i];
+        if (s->rows > 0)
+            *rows += s->rows;
+        else
+            (*files)++;
+    }
+}
+
+char *dg_dataset_skip_summary(const dg_dataset *ds)
+{
+    int files, rows;
+    dg_dataset_skip_counts(ds, &files, &rows);
+    if (files == 0 && rows == 0)
+        return ds->left_out ? g_strdup(ds->left_out) : NULL;
+    /* The example: the kind of row problem with the most rows, else the
+     * first file. */
+    const dg_skip *eg = NULL;
+    for (guint i = 0; i < ds->skipped->len; i++) {
+        const dg_skip *s = ds->skipped->pdata[i];
+        if (!eg || s->rows > eg->rows)
+            eg = s;
+    }
+    GString *out = g_string_new("skipped ");
+    if (rows > 0)
+        g_string_append_printf(out, "%d CSV row%s", rows, rows == 1 ? "" : "s");
+    if (files > 0)
+        g_string_append_printf(out, "%s%d file%s", rows > 0 ? " and " : "", files,
+                               files == 1 ? "" : "s");
+    g_autofree char *base = g_path_get_basename(eg->path);
+    g_string_append_printf(out, ", e.g. %s: %s", base, eg->reason);
+    if (ds->left_out)
+        g_string_append_printf(out, "; %s", ds->left_out);
+    return g_string_free(out, FALSE);
 }

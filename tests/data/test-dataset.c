@@ -384,18 +384,28 @@ static void check_ham(const char *sub1, const char *sub2)
     g_assert_cmpfloat(ABS(tu_mean(dg_dataset_image(ds, i), S, 0) - 20), <, 3);
     g_assert_cmpint(tu_find_item(ds, "ISIC_08.jpg"), ==, -1); /* nv: not selected */
 
-    tu_assert_skip(ds, "HAM10000_metadata.csv", "malformed CSV row 10: expected at least 3 fields");
-    tu_assert_skip(ds, "HAM10000_metadata.csv", "");
-    gboolean missing = FALSE, dup = FALSE;
+    /* CSV rows: one entry per kind of problem, with its rows counted. */
+    int rows = 0, files = 0;
     for (guint k = 0; k < ds->skipped->len; k++) {
         const dg_skip *s = ds->skipped->pdata[k];
-        if (strcmp(s->reason, "missing image for image_id ISIC_99 (CSV row 11)") == 0)
-            missing = TRUE;
-        if (strcmp(s->reason, "duplicate image_id ISIC_03 (CSV rows 4 and 12)") == 0)
-            dup = TRUE;
+        if (s->rows == 0) {
+            files++;
+            continue;
+        }
+        g_assert_true(g_str_has_suffix(s->path, "/HAM10000_metadata.csv"));
+        rows += s->rows;
     }
-    g_assert_true(missing);
-    g_assert_true(dup);
+    g_assert_cmpint(rows, ==, 3);
+    g_assert_cmpint(files, ==, 3);
+    tu_assert_skip(ds, "HAM10000_metadata.csv",
+                   "malformed row (expected at least 3 fields): 1 row, line 10");
+    tu_assert_skip(ds, "HAM10000_metadata.csv",
+                   "no image file for its image_id: 1 row, line 11 (ISIC_99)");
+    tu_assert_skip(ds, "HAM10000_metadata.csv",
+                   "duplicate image_id: 1 row, line 12 (ISIC_03, first on line 4)");
+    /* The nv row: left out by choice, not skipped. */
+    g_assert_cmpint(ds->n_rows_left_out, ==, 1);
+    g_assert_cmpstr(ds->left_out, ==, "left out: 1 row of class nv (use --all-classes)");
     tu_assert_skip(ds, "/ISIC_10.jpg", "zero-byte file");
     tu_assert_skip(ds, "/ISIC_77.jpg", "not listed in HAM10000_metadata.csv");
     tu_assert_skip(ds, "/ISIC_01.png", "duplicate image file for image_id ISIC_01");
@@ -417,6 +427,8 @@ static void check_ham(const char *sub1, const char *sub2)
     g_assert_cmpint(dg_dataset_class_index(ds, "nv"), ==, 4);
     g_assert_cmpstr(ds->classes[4].name, ==, "Melanocytic nevus");
     g_assert_cmpint(ds->n_items, ==, 9);
+    g_assert_cmpint(ds->n_rows_left_out, ==, 0);
+    g_assert_null(ds->left_out);
     dg_dataset_free(ds);
     tu_rm_rf(dir);
     g_free(dir);
@@ -598,6 +610,9 @@ static void test_real_counts(void)
     g_assert_cmpint(ds->layout, ==, DG_LAYOUT_HAM10000);
     g_assert_cmpuint(ds->skipped->len, ==, 0);
     g_assert_cmpuint(ds->warnings->len, ==, 0);
+    g_assert_cmpint(ds->n_rows_left_out, ==, 6705 + 115 + 142);
+    g_assert_cmpstr(ds->left_out, ==,
+                    "left out: 6962 rows of classes nv, df, vasc (use --all-classes)");
     g_assert_cmpint(ds->n_classes, ==, 4);
     static const struct {
         const char *id;
