@@ -7,7 +7,7 @@
 #include "data/dg-dataset.h"
 
 typedef struct {
-    gboolean all_classes, json, list, no_cache;
+    gboolean all_classes, json, list, no_cache, follow_symlinks;
     int size, threads;
     char *cache_dir;
     char *seed;
@@ -30,6 +30,7 @@ static dg_dataset *load(const char *path, const dataset_args *a, GError **error)
     dg_load_options opt;
     dg_load_options_init(&opt);
     opt.all_classes = a->all_classes;
+    opt.follow_symlinks = a->follow_symlinks;
     if (a->size > 0)
         opt.size = a->size;
     opt.threads = a->threads;
@@ -211,6 +212,9 @@ static GOptionContext *make_context(const char *params, const char *summary, dat
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->cache_dir,
          "Cache of prepared images (default ~/.cache/dermagan)", "DIR"},
         {"no-cache", 0, 0, G_OPTION_ARG_NONE, &a->no_cache, "Neither read nor write the cache",
+         NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &a->follow_symlinks,
+         "Also read files and folders that symlinks lead to outside the data set's folder",
          NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };

@@ -52,6 +52,16 @@ gboolean dg_cache_write(const char *file, int size, const dg_cache_entry *entrie
                         GError **error);
 
 /* --- dg-dataset.c --- */
+/* The limits of dg-dataset.h as the loader uses them: variables, so that
+ * tests can lower them instead of making a million files. */
+typedef struct {
+    int max_files;           /* DG_DATASET_MAX_FILES */
+    int max_classes;         /* DG_DATASET_MAX_CLASSES */
+    int max_path;            /* DG_DATASET_MAX_PATH */
+    guint64 max_pixel_bytes; /* DG_DATASET_MAX_PIXEL_GB in bytes */
+} dg_data_limits;
+extern dg_data_limits dg_data_limits_in_use;
+
 /* One row of HAM10000_metadata.csv that made it into the data set. */
 typedef struct {
     char *lesion_id, *image_id, *dx; /* valid UTF-8, no control characters */

@@ -10,6 +10,13 @@
 #include <unistd.h>
 
 #define HAM_CSV "HAM10000_metadata.csv"
+
+dg_data_limits dg_data_limits_in_use = {
+    .max_files = DG_DATASET_MAX_FILES,
+    .max_classes = DG_DATASET_MAX_CLASSES,
+    .max_path = DG_DATASET_MAX_PATH,
+    .max_pixel_bytes = (guint64)DG_DATASET_MAX_PIXEL_GB << 30,
+};
 #define MAX_DEPTH 16 /* folder nesting inside a class folder */
 
 const char *dg_layout_name(dg_layout l)
@@ -82,6 +89,18 @@ static void add_skip_path(GPtrArray *skipped, const char *path, const char *reas
     char *disp = dg_file_display_name(path);
     g_ptr_array_add(skipped, dg_skip_new(disp, reason));
     g_free(disp);
+}
+
+static void add_skip_pathf(GPtrArray *skipped, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static void add_skip_pathf(GPtrArray *skipped, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *reason = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    add_skip_path(skipped, path, reason);
+    g_free(reason);
 }
 
 /* --- Rows of the metadata CSV left out (or kept with a note), grouped by
@@ -287,10 +306,10 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
     int left_out[G_N_ELEMENTS(known_classes)] = {0};
     char what[96];
     while (dg_csv_next(csv, &rec)) {
-        if (++m->n_rows > DG_DATASET_MAX_FILES) {
+        if (++m->n_rows > dg_data_limits_in_use.max_files) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
                         "%s: more than %d rows, over the limit for a data set", csv_display,
-                        DG_DATASET_MAX_FILES);
+                        dg_data_limits_in_use.max_files);
             g_ptr_array_set_size(m->rows, 0);
             return FALSE;
         }
@@ -412,7 +431,74 @@ typedef struct {
     GPtrArray *folders;  /* class_folder* (ImageFolder) */
     int n_rows_left_out; /* HAM10000 */
     char *left_out;
+    char *root_real;     /* the root with every symlink resolved (realpath) */
+    int n_entries;       /* folder entries read so far, against DG_DATASET_MAX_FILES */
+    gboolean too_many;   /* over DG_DATASET_MAX_FILES: the scan stopped */
 } scan;
+
+/* --- Symlinks that lead out of the data set's folder. --- */
+
+/* TRUE when real (a resolved path) is root_real or inside it. */
+static gboolean is_under(const char *real, const char *root_real)
+{
+    gsize n = strlen(root_real);
+    if (strncmp(real, root_real, n) != 0)
+        return FALSE;
+    return real[n] == '\0' || real[n] == '/' || (n > 0 && root_real[n - 1] == '/');
+}
+
+/* For a path that lstat() found to be a symlink: the place it leads to,
+ * when that is outside the data set's folder and following such links was
+ * not asked for; else NULL (also for a broken link or a loop: stat()
+ * reports those). */
+static char *outside_target(const scan *sc, const char *path)
+{
+    if (sc->opt->follow_symlinks)
+        return NULL;
+    char *real = realpath(path, NULL);
+    if (!real)
+        return NULL;
+    char *out = is_under(real, sc->root_real) ? NULL : g_strdup(real);
+    free(real);
+    return out;
+}
+
+static char *outside_reason(const char *target, gboolean folder)
+{
+    g_autofree char *disp = dg_file_display_name(target);
+    return g_strdup_printf("symlink to a %s outside the data set (%s); not followed without "
+                           "--follow-symlinks",
+                           folder ? "folder" : "file", disp);
+}
+
+/* If path is a symlink out of the data set (not to be followed): TRUE, and
+ * it is skipped with the reason when report is set. */
+static gboolean skip_if_outside(scan *sc, const char *path, gboolean report)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
+        return FALSE;
+    g_autofree char *target = outside_target(sc, path);
+    if (!target)
+        return FALSE;
+    if (report) {
+        gboolean folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        g_autofree char *reason = outside_reason(target, folder);
+        add_skip_path(sc->skipped, path, reason);
+    }
+    return TRUE;
+}
+
+/* Counts one folder entry read; FALSE (and the scan stops) over the limit. */
+static gboolean count_entry(scan *sc)
+{
+    if (sc->n_entries >= dg_data_limits_in_use.max_files) {
+        sc->too_many = TRUE;
+        return FALSE;
+    }
+    sc->n_entries++;
+    return TRUE;
+}
 
 static gboolean cancelled(const dg_load_options *opt)
 {
@@ -458,9 +544,17 @@ static gint64 mtime_ns(const struct stat *st)
 }
 
 /* Fills the size and mtime of a candidate, or its reason. */
-static void stat_cand(cand *c)
+static void stat_cand(scan *sc, cand *c)
 {
     struct stat st;
+    if (lstat(c->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        g_autofree char *target = outside_target(sc, c->path);
+        if (target) {
+            c->reason = outside_reason(target, FALSE);
+            c->transient = TRUE; /* not about the content: not cached */
+            return;
+        }
+    }
     if (stat(c->path, &st) != 0) {
         c->reason = g_strdup(stat_reason(errno));
         c->transient = TRUE;
@@ -480,11 +574,54 @@ static int compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Lists a folder's entries (not hidden; with images_only, only names with
+ * a supported extension), sorted bytewise.  NULL with *err an errno when
+ * it cannot be read, or with sc->too_many set when the data set's folders
+ * hold more than DG_DATASET_MAX_FILES entries. */
+static GPtrArray *list_dir(scan *sc, const char *path, gboolean images_only, int *err)
+{
+    GError *e = NULL;
+    GDir *dir = g_dir_open(path, 0, &e);
+    if (!dir) {
+        *err = e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_ACCES ? EACCES : EIO;
+        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_LOOP)
+            *err = ELOOP;
+        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_NOENT)
+            *err = ENOENT;
+        g_clear_error(&e);
+        return NULL;
+    }
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+    while ((name = g_dir_read_name(dir))) {
+        if (!count_entry(sc)) {
+            g_ptr_array_unref(names);
+            g_dir_close(dir);
+            return NULL;
+        }
+        if (name[0] != '.' && (!images_only || supported_ext(name)))
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_dir_close(dir);
+    g_ptr_array_sort(names, compare_names);
+    return names;
+}
+
 static gboolean scan_ham(scan *sc, GError **error)
 {
     const char *root = sc->root;
     g_autofree char *csv_path = g_build_filename(root, HAM_CSV, NULL);
     g_autofree char *csv_disp = dg_file_display_name(csv_path);
+    struct stat lst;
+    if (lstat(csv_path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        g_autofree char *target = outside_target(sc, csv_path);
+        if (target) {
+            g_autofree char *reason = outside_reason(target, FALSE);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: %s", csv_disp,
+                        reason);
+            return FALSE;
+        }
+    }
     g_autofree char *data = NULL;
     gsize len = 0;
     if (!dg_file_read_regular(csv_path, DG_CSV_MAX_FILE_BYTES, &data, &len, error)) {
@@ -512,16 +649,15 @@ static gboolean scan_ham(scan *sc, GError **error)
     g_autoptr(GPtrArray) order = g_ptr_array_new(); /* stems in a stable order */
     for (gsize d = 0; d < G_N_ELEMENTS(dirs); d++) {
         g_autofree char *dir_path = g_build_filename(root, dirs[d], NULL);
-        GDir *dir = g_dir_open(dir_path, 0, NULL);
-        if (!dir)
+        if (dirs[d][0] && skip_if_outside(sc, dir_path, TRUE))
             continue;
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *name;
-        while ((name = g_dir_read_name(dir)))
-            if (name[0] != '.' && supported_ext(name))
-                g_ptr_array_add(names, g_strdup(name));
-        g_dir_close(dir);
-        g_ptr_array_sort(names, compare_names);
+        int err = 0;
+        g_autoptr(GPtrArray) names = list_dir(sc, dir_path, TRUE, &err);
+        if (!names) {
+            if (sc->too_many)
+                break;
+            continue; /* not there */
+        }
         for (guint i = 0; i < names->len; i++) {
             const char *nm = names->pdata[i];
             char *stem = stem_of(nm);
@@ -530,8 +666,9 @@ static gboolean scan_ham(scan *sc, GError **error)
             if (prev) {
                 g_autofree char *full = g_build_filename(root, rel, NULL);
                 g_autofree char *prev_disp = dg_file_display_name(prev);
+                g_autofree char *stem_disp = dg_file_display_name(stem);
                 g_autofree char *msg =
-                    g_strdup_printf("duplicate image file for image_id %s (using %s)", stem,
+                    g_strdup_printf("duplicate image file for image_id %s (using %s)", stem_disp,
                                     prev_disp);
                 add_skip_path(sc->skipped, full, msg);
                 g_free(stem);
@@ -541,6 +678,10 @@ static gboolean scan_ham(scan *sc, GError **error)
             g_hash_table_insert(files, stem, rel);
             g_ptr_array_add(order, stem);
         }
+    }
+    if (sc->too_many) {
+        dg_ham_metadata_clear(&m);
+        return TRUE; /* the caller reports it */
     }
 
     g_autoptr(GPtrArray) missing = row_groups_new();
@@ -577,7 +718,7 @@ static gboolean scan_ham(scan *sc, GError **error)
     }
     dg_ham_metadata_clear(&m);
     for (guint i = 0; i < sc->cands->len; i++)
-        stat_cand(sc->cands->pdata[i]);
+        stat_cand(sc, sc->cands->pdata[i]);
     return TRUE;
 }
 
@@ -586,45 +727,32 @@ typedef struct {
     ino_t ino;
 } dir_id;
 
-/* Lists a folder's entries (not hidden), sorted bytewise. */
-static GPtrArray *list_dir(const char *path, int *err)
-{
-    GError *e = NULL;
-    GDir *dir = g_dir_open(path, 0, &e);
-    if (!dir) {
-        *err = e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_ACCES ? EACCES : EIO;
-        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_LOOP)
-            *err = ELOOP;
-        g_clear_error(&e);
-        return NULL;
-    }
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
-    while ((name = g_dir_read_name(dir)))
-        if (name[0] != '.')
-            g_ptr_array_add(names, g_strdup(name));
-    g_dir_close(dir);
-    g_ptr_array_sort(names, compare_names);
-    return names;
-}
-
 static void walk_class(scan *sc, int folder, const char *dir_path, const char *rel, int depth,
                        GArray *ancestors)
 {
     class_folder *cf = sc->folders->pdata[folder];
     int err = 0;
-    g_autoptr(GPtrArray) names = list_dir(dir_path, &err);
+    g_autoptr(GPtrArray) names = list_dir(sc, dir_path, FALSE, &err);
     if (!names) {
+        if (sc->too_many)
+            return;
         add_skip_path(sc->skipped, dir_path, stat_reason(err));
         cf->entries++;
         return;
     }
-    for (guint i = 0; i < names->len; i++) {
+    for (guint i = 0; i < names->len && !sc->too_many; i++) {
         const char *name = names->pdata[i];
         g_autofree char *full = g_build_filename(dir_path, name, NULL);
         g_autofree char *rel_full = g_build_filename(rel, name, NULL);
         struct stat st;
         cf->entries++;
+        if (strlen(full) > (gsize)dg_data_limits_in_use.max_path) {
+            add_skip_pathf(sc->skipped, full, "path longer than %d bytes",
+                           dg_data_limits_in_use.max_path);
+            continue;
+        }
+        if (skip_if_outside(sc, full, TRUE))
+            continue;
         if (stat(full, &st) != 0) {
             add_skip_path(sc->skipped, full, stat_reason(errno));
             continue;
@@ -683,15 +811,16 @@ static int compare_folders(gconstpointer a, gconstpointer b)
     return strcmp(x->id, y->id);
 }
 
-/* FALSE (no error set) when the root has no class folders at all. */
-static gboolean scan_imagefolder(scan *sc)
+/* FALSE + error when the root has no class folders at all, or too many. */
+static gboolean scan_imagefolder(scan *sc, GError **error)
 {
+    g_autofree char *disp = dg_file_display_name(sc->root);
     int err = 0;
-    g_autoptr(GPtrArray) names = list_dir(sc->root, &err);
-    if (!names)
-        return FALSE;
+    g_autoptr(GPtrArray) names = list_dir(sc, sc->root, FALSE, &err);
+    if (!names && sc->too_many)
+        return TRUE; /* the caller reports it */
     g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < names->len; i++) {
+    for (guint i = 0; names && i < names->len; i++) {
         const char *name = names->pdata[i];
         g_autofree char *full = g_build_filename(sc->root, name, NULL);
         struct stat st;
@@ -701,15 +830,30 @@ static gboolean scan_imagefolder(scan *sc)
                 add_skip_path(sc->skipped, full, stat_reason(e));
             continue;
         }
-        if (S_ISDIR(st.st_mode)) {
+        gboolean is_dir = S_ISDIR(st.st_mode);
+        gboolean image = S_ISREG(st.st_mode) && supported_ext(name);
+        /* Other files beside the class folders (README, CSV, ...) are not
+         * data: neither reported nor followed. */
+        if (skip_if_outside(sc, full, is_dir || image))
+            continue;
+        if (is_dir)
             g_ptr_array_add(dirs, g_strdup(name));
-        } else if (S_ISREG(st.st_mode) && supported_ext(name)) {
+        else if (image)
             add_skip_path(sc->skipped, full, "image outside a class folder");
-        }
-        /* Other files beside the class folders (README, CSV, ...) are not data. */
     }
-    if (dirs->len == 0)
+    if (dirs->len == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "%s: no data set there (expected " HAM_CSV
+                    " or one folder of images per class)",
+                    disp);
         return FALSE;
+    }
+    if (dirs->len > (guint)dg_data_limits_in_use.max_classes) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: %u folders, more than the %d classes a data set may have", disp,
+                    dirs->len, dg_data_limits_in_use.max_classes);
+        return FALSE;
+    }
     for (guint i = 0; i < dirs->len; i++) {
         class_folder *cf = g_new0(class_folder, 1);
         cf->name = g_strdup(dirs->pdata[i]);
@@ -738,6 +882,8 @@ static gboolean scan_imagefolder(scan *sc)
         }
         walk_class(sc, (int)i, full, name, 1, anc);
         g_array_unref(anc);
+        if (sc->too_many)
+            return TRUE;
         progress(sc->opt, 0.05 * (i + 1) / sc->folders->len, "scanning");
     }
     return TRUE;
@@ -928,6 +1074,17 @@ static void scan_clear(scan *sc)
     g_clear_pointer(&sc->warnings, g_ptr_array_unref);
     g_clear_pointer(&sc->folders, g_ptr_array_unref);
     g_clear_pointer(&sc->left_out, g_free);
+    g_clear_pointer(&sc->root_real, g_free);
+}
+
+/* "8.0 GB", "11.2 KB": binary units, as in the other limits' messages. */
+static char *size_text(guint64 bytes)
+{
+    if (bytes >= (1u << 30))
+        return g_strdup_printf("%.1f GB", bytes / 1073741824.0);
+    if (bytes >= (1u << 20))
+        return g_strdup_printf("%.1f MB", bytes / 1048576.0);
+    return g_strdup_printf("%.1f KB", bytes / 1024.0);
 }
 
 static gboolean fail_cancelled(GError **error)
@@ -966,14 +1123,17 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
         return NULL;
     }
 
+    char *real = realpath(path, NULL);
     scan sc = {
         .root = path,
+        .root_real = g_strdup(real ? real : path),
         .opt = opt,
         .cands = g_ptr_array_new_with_free_func((GDestroyNotify)cand_free),
         .skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free),
         .warnings = g_ptr_array_new_with_free_func(g_free),
         .folders = g_ptr_array_new_with_free_func((GDestroyNotify)class_folder_free),
     };
+    free(real);
     progress(opt, 0, "scanning");
     g_autofree char *csv_path = g_build_filename(path, HAM_CSV, NULL);
     dg_layout layout;
@@ -985,14 +1145,17 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
         }
     } else {
         layout = DG_LAYOUT_IMAGEFOLDER;
-        if (!scan_imagefolder(&sc)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                        "%s: no data set there (expected " HAM_CSV
-                        " or one folder of images per class)",
-                        disp);
+        if (!scan_imagefolder(&sc, error)) {
             scan_clear(&sc);
             return NULL;
         }
+    }
+    if (sc.too_many) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: more than %d files in the data set's folders, over the limit", disp,
+                    dg_data_limits_in_use.max_files);
+        scan_clear(&sc);
+        return NULL;
     }
     if (cancelled(opt)) {
         scan_clear(&sc);
@@ -1005,7 +1168,27 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
     /* The cache. */
     int n = (int)sc.cands->len;
     gsize pix = (gsize)3 * size * size;
-    uint8_t *pixels = g_malloc((gsize)MAX(n, 1) * pix);
+    guint64 need_bytes = (guint64)MAX(n, 1) * pix;
+    if (need_bytes > dg_data_limits_in_use.max_pixel_bytes || need_bytes > G_MAXSIZE) {
+        g_autofree char *need = size_text(need_bytes);
+        g_autofree char *limit =
+            size_text(dg_data_limits_in_use.max_pixel_bytes);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: %d images of %dx%d pixels need %s, over the %s limit for prepared "
+                    "images (choose a smaller image size)",
+                    disp, n, size, size, need, limit);
+        scan_clear(&sc);
+        return NULL;
+    }
+    uint8_t *pixels = g_try_malloc((gsize)need_bytes);
+    if (!pixels) {
+        g_autofree char *need = size_text(need_bytes);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                    "%s: not enough memory for %d images of %dx%d pixels (%s)", disp, n, size,
+                    size, need);
+        scan_clear(&sc);
+        return NULL;
+    }
     g_autofree char *cache_file = NULL;
     const char *cache_dir = opt->cache_dir;
     g_autofree char *default_dir = NULL;
@@ -1202,12 +1385,16 @@ char *dg_dataset_skip_summary(const dg_dataset *ds)
     if (files == 0 && rows == 0)
         return ds->left_out ? g_strdup(ds->left_out) : NULL;
     /* The example: the kind of row problem with the most rows, else the
-     * first file. */
+     * first file (not a class folder that is only empty because of its files). */
     const dg_skip *eg = NULL;
+    int best = -1;
     for (guint i = 0; i < ds->skipped->len; i++) {
         const dg_skip *s = ds->skipped->pdata[i];
-        if (!eg || s->rows > eg->rows)
+        int score = s->rows > 0 ? s->rows + 1 : strstr(s->reason, "class folder") ? 0 : 1;
+        if (score > best) {
             eg = s;
+            best = score;
+        }
     }
     GString *out = g_string_new("skipped ");
     if (rows > 0)

@@ -378,6 +378,7 @@ static void test_help(fixture *f, gconstpointer unused)
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "--all-classes"));
     g_assert_nonnull(strstr(r.out, "--json"));
+    g_assert_nonnull(strstr(r.out, "--follow-symlinks"));
     run_clear(&r);
     r = run("dataset", "split", "--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
