@@ -859,6 +859,16 @@ static void test_real_counts(void)
         g_assert_cmpint(dg_dataset_lesion_count(ds, c, DG_SPLIT_NONE), ==, want[c].lesions);
     }
     g_assert_cmpint(ds->n_items, ==, 3053);
+    /* Warm: every image from the cache, the same pixels. */
+    dg_dataset *warm = dg_dataset_load(real, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_true(warm->from_cache);
+    g_assert_cmpint(warm->n_from_cache, ==, 3053);
+    g_assert_cmpuint(warm->skipped->len, ==, 0);
+    g_assert_cmpint(warm->n_rows_left_out, ==, ds->n_rows_left_out);
+    g_assert_cmpmem(warm->pixels, (gsize)warm->n_items * 3 * warm->size * warm->size, ds->pixels,
+                    (gsize)ds->n_items * 3 * ds->size * ds->size);
+    dg_dataset_free(warm);
     dg_dataset_free(ds);
     tu_rm_rf(cache);
     g_free(cache);
