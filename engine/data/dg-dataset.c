@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #define HAM_CSV "HAM10000_metadata.csv"
+#define MAX_DEPTH 16 /* folder nesting inside a class folder */
 
 dg_data_limits dg_data_limits_in_use = {
     .max_files = DG_DATASET_MAX_FILES,
@@ -17,7 +18,6 @@ dg_data_limits dg_data_limits_in_use = {
     .max_path = DG_DATASET_MAX_PATH,
     .max_pixel_bytes = (guint64)DG_DATASET_MAX_PIXEL_GB << 30,
 };
-#define MAX_DEPTH 16 /* folder nesting inside a class folder */
 
 const char *dg_layout_name(dg_layout l)
 {

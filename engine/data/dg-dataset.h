@@ -7,7 +7,13 @@
  *
  * Every image is prepared once by dg_image_prepare_*: RGB, centre-cropped to
  * a square, downscaled to size x size, stored as uint8 CHW.  Bad files are
- * skipped and listed with a reason; the rest loads. */
+ * skipped and listed with a reason; the rest loads.  Nothing is dropped
+ * without a word: a metadata row that does not load is either skipped (a
+ * problem, counted per kind with its first lines) or left out (a class not
+ * asked for, counted in n_rows_left_out).  Only the columns lesion_id,
+ * image_id and dx must be UTF-8.  Symlinks that lead out of the data set's
+ * folder are skipped unless follow_symlinks; files are read only if regular
+ * (dg-file.h); the sizes a folder can make us allocate meet the limits below. */
 #pragma once
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
