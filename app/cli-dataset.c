@@ -7,7 +7,7 @@
 #include "data/dg-dataset.h"
 
 typedef struct {
-    gboolean all_classes, json, list, no_cache;
+    gboolean all_classes, json, list, no_cache, follow_symlinks;
     int size, threads;
     char *cache_dir;
     char *seed;
@@ -30,6 +30,7 @@ static dg_dataset *load(const char *path, const dataset_args *a, GError **error)
     dg_load_options opt;
     dg_load_options_init(&opt);
     opt.all_classes = a->all_classes;
+    opt.follow_symlinks = a->follow_symlinks;
     if (a->size > 0)
         opt.size = a->size;
     opt.threads = a->threads;
@@ -90,9 +91,24 @@ static void json_report(JsonBuilder *b, const dg_dataset *ds)
         json_builder_add_string_value(b, s->path);
         json_builder_set_member_name(b, "reason");
         json_builder_add_string_value(b, s->reason);
+        json_builder_set_member_name(b, "rows"); /* 0: a file; else CSV rows */
+        json_builder_add_int_value(b, s->rows);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    int files, rows;
+    dg_dataset_skip_counts(ds, &files, &rows);
+    json_builder_set_member_name(b, "skipped_files");
+    json_builder_add_int_value(b, files);
+    json_builder_set_member_name(b, "skipped_rows");
+    json_builder_add_int_value(b, rows);
+    json_builder_set_member_name(b, "left_out_rows");
+    json_builder_add_int_value(b, ds->n_rows_left_out);
+    json_builder_set_member_name(b, "left_out");
+    if (ds->left_out)
+        json_builder_add_string_value(b, ds->left_out);
+    else
+        json_builder_add_null_value(b);
     json_builder_set_member_name(b, "warnings");
     json_builder_begin_array(b);
     for (guint i = 0; i < ds->warnings->len; i++)
@@ -116,6 +132,22 @@ static void print_json(JsonBuilder *b)
 
 /* --- Text. --- */
 
+/* "2 files and 7 CSV rows", or NULL when nothing was skipped. */
+static char *skipped_counts(const dg_dataset *ds)
+{
+    int files, rows;
+    dg_dataset_skip_counts(ds, &files, &rows);
+    if (files == 0 && rows == 0)
+        return NULL;
+    GString *s = g_string_new(NULL);
+    if (files > 0)
+        g_string_append_printf(s, "%d file%s", files, files == 1 ? "" : "s");
+    if (rows > 0)
+        g_string_append_printf(s, "%s%d CSV row%s", files > 0 ? " and " : "", rows,
+                               rows == 1 ? "" : "s");
+    return g_string_free(s, FALSE);
+}
+
 static void print_report_text(const dg_dataset *ds)
 {
     char *root = g_filename_display_name(ds->root);
@@ -128,8 +160,9 @@ static void print_report_text(const dg_dataset *ds)
         printf("  %-12s %-24s %8d %8d\n", ds->classes[c].id, ds->classes[c].name,
                dg_dataset_class_count(ds, c, DG_SPLIT_NONE),
                dg_dataset_lesion_count(ds, c, DG_SPLIT_NONE));
-    if (ds->skipped->len > 0) {
-        printf("\nSkipped %u item%s:\n", ds->skipped->len, ds->skipped->len == 1 ? "" : "s");
+    g_autofree char *counts = skipped_counts(ds);
+    if (counts) {
+        printf("\nSkipped %s:\n", counts);
         for (guint i = 0; i < ds->skipped->len; i++) {
             const dg_skip *s = ds->skipped->pdata[i];
             printf("  %s: %s\n", s->path, s->reason);
@@ -137,6 +170,9 @@ static void print_report_text(const dg_dataset *ds)
     } else {
         printf("\nNothing skipped.\n");
     }
+    /* Rows of the classes not asked for: by choice, not a problem. */
+    if (ds->left_out)
+        printf("%c%s.\n", g_ascii_toupper(ds->left_out[0]), ds->left_out + 1);
     if (ds->warnings->len > 0) {
         printf("\nWarnings:\n");
         for (guint i = 0; i < ds->warnings->len; i++)
@@ -176,6 +212,9 @@ static GOptionContext *make_context(const char *params, const char *summary, dat
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->cache_dir,
          "Cache of prepared images (default ~/.cache/dermagan)", "DIR"},
         {"no-cache", 0, 0, G_OPTION_ARG_NONE, &a->no_cache, "Neither read nor write the cache",
+         NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &a->follow_symlinks,
+         "Also read files and folders that symlinks lead to outside the data set's folder",
          NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -351,9 +390,12 @@ static int cmd_split(int argc, char **argv)
             printf(" %16s", cell);
         }
         printf("\n");
-        if (ds->skipped->len > 0)
-            printf("\n%u item%s skipped (see 'dermagan-cli dataset info').\n", ds->skipped->len,
-                   ds->skipped->len == 1 ? "" : "s");
+        g_autofree char *counts = skipped_counts(ds);
+        if (counts)
+            printf("\nSkipped %s (see 'dermagan-cli dataset info').\n", counts);
+        if (ds->left_out)
+            printf("%s%c%s.\n", counts ? "" : "\n", g_ascii_toupper(ds->left_out[0]),
+                   ds->left_out + 1);
     }
     dg_dataset_free(ds);
     g_option_context_free(ctx);

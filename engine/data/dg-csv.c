@@ -182,13 +182,6 @@ gboolean dg_csv_next(dg_csv *csv, dg_csv_record *rec)
      * no longer moves. */
     for (guint i = 0; i < csv->offsets->len; i++)
         g_ptr_array_add(csv->fields, csv->text->str + g_array_index(csv->offsets, gsize, i));
-    for (guint i = 0; i < csv->fields->len; i++) {
-        const char *f = csv->fields->pdata[i];
-        if (!g_utf8_validate(f, -1, NULL)) {
-            set_error(&error, "invalid UTF-8");
-            break;
-        }
-    }
     rec->n_fields = (int)csv->fields->len;
     rec->fields = (char **)csv->fields->pdata;
     rec->index = csv->index++;

@@ -5,9 +5,11 @@
  * one quote; a quoted field may span lines; line ends may be LF, CRLF or CR;
  * a UTF-8 byte-order mark at the start is skipped; blank lines are skipped.
  * A malformed record (unterminated quote, text after a closing quote, a NUL
- * byte, invalid UTF-8, over the size limits) is still returned, with
- * rec->error saying what is wrong, and reading continues with the next
- * record.  Never reads outside the buffer it was given. */
+ * byte, over the size limits) is still returned, with rec->error saying
+ * what is wrong, and reading continues with the next record.  Fields are
+ * bytes: the reader does not ask for UTF-8 (one Latin-1 byte in a column
+ * nobody uses must not cost the row), so callers validate the fields they
+ * use.  Never reads outside the buffer it was given. */
 #pragma once
 #include <glib.h>
 

@@ -52,20 +52,47 @@ gboolean dg_cache_write(const char *file, int size, const dg_cache_entry *entrie
                         GError **error);
 
 /* --- dg-dataset.c --- */
+/* The limits of dg-dataset.h as the loader uses them: variables, so that
+ * tests can lower them instead of making a million files. */
+typedef struct {
+    int max_files;           /* DG_DATASET_MAX_FILES */
+    int max_classes;         /* DG_DATASET_MAX_CLASSES */
+    int max_path;            /* DG_DATASET_MAX_PATH */
+    guint64 max_pixel_bytes; /* DG_DATASET_MAX_PIXEL_GB in bytes */
+} dg_data_limits;
+extern dg_data_limits dg_data_limits_in_use;
+
 /* One row of HAM10000_metadata.csv that made it into the data set. */
 typedef struct {
-    char *lesion_id, *image_id, *dx;
+    char *lesion_id, *image_id, *dx; /* valid UTF-8, no control characters */
     int line;
 } dg_ham_row;
-/* Parses the metadata CSV: rows (of dg_ham_row*, owned) and, for every row
- * left out, a dg_skip* in skipped with csv_display as its path.  FALSE +
- * error when the file cannot be used at all (empty, no header columns).
- * all_ids receives every image_id seen (also of rows of other classes), so
- * that images without a row can be told apart; it may be NULL. */
-gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
-                               gboolean all_classes, GPtrArray *rows, GPtrArray *skipped,
-                               GHashTable *all_ids, GError **error);
 void dg_ham_row_free(dg_ham_row *row);
+
+/* What dg_ham_parse_metadata found. */
+typedef struct {
+    GPtrArray *rows;     /* of dg_ham_row*: rows of the classes asked for */
+    GPtrArray *skipped;  /* of dg_skip*: one per kind of problem with rows (rows > 0,
+                            path the CSV), e.g. malformed rows, an unknown dx code,
+                            invalid UTF-8 in a used column, a duplicate image_id */
+    GPtrArray *warnings; /* of char*: rows kept with a note (no lesion_id) */
+    GHashTable *all_ids; /* every image_id seen, also of rows left out or skipped, so
+                            that images without a row can be told apart */
+    int n_rows;          /* data rows read */
+    int n_left_out;      /* rows of HAM10000's other known classes not asked for */
+    char *left_out;      /* NULL or "left out: N rows of classes nv, df (use --all-classes)" */
+} dg_ham_metadata;
+void dg_ham_metadata_init(dg_ham_metadata *m);
+void dg_ham_metadata_clear(dg_ham_metadata *m);
+
+/* Parses the metadata CSV into m (initialized).  Only the columns
+ * lesion_id, image_id and dx are used: bytes that are not UTF-8 elsewhere
+ * do not matter.  FALSE + error when the file cannot be used at all
+ * (empty, no header columns, more than DG_DATASET_MAX_FILES rows). */
+gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
+                               gboolean all_classes, dg_ham_metadata *m, GError **error);
+
+/* A skip of a file or folder (rows 0). */
 dg_skip *dg_skip_new(const char *display_path, const char *reason);
 void dg_skip_free(dg_skip *s);
 

@@ -12,6 +12,13 @@
 #define HAM_CSV "HAM10000_metadata.csv"
 #define MAX_DEPTH 16 /* folder nesting inside a class folder */
 
+dg_data_limits dg_data_limits_in_use = {
+    .max_files = DG_DATASET_MAX_FILES,
+    .max_classes = DG_DATASET_MAX_CLASSES,
+    .max_path = DG_DATASET_MAX_PATH,
+    .max_pixel_bytes = (guint64)DG_DATASET_MAX_PIXEL_GB << 30,
+};
+
 const char *dg_layout_name(dg_layout l)
 {
     return l == DG_LAYOUT_HAM10000 ? "ham10000" : "imagefolder";
@@ -61,7 +68,7 @@ void dg_load_options_init(dg_load_options *opt)
 
 dg_skip *dg_skip_new(const char *display_path, const char *reason)
 {
-    dg_skip *s = g_new(dg_skip, 1);
+    dg_skip *s = g_new0(dg_skip, 1);
     s->path = g_strdup(display_path);
     s->reason = g_strdup(reason);
     return s;
@@ -76,25 +83,115 @@ void dg_skip_free(dg_skip *s)
     g_free(s);
 }
 
-static void add_skip(GPtrArray *skipped, const char *display_path, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-static void add_skip(GPtrArray *skipped, const char *display_path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    dg_skip *s = g_new(dg_skip, 1);
-    s->path = g_strdup(display_path);
-    s->reason = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_ptr_array_add(skipped, s);
-}
-
 /* Same, from a path in the GLib filename encoding. */
 static void add_skip_path(GPtrArray *skipped, const char *path, const char *reason)
 {
-    char *disp = g_filename_display_name(path);
+    char *disp = dg_file_display_name(path);
     g_ptr_array_add(skipped, dg_skip_new(disp, reason));
     g_free(disp);
+}
+
+static void add_skip_pathf(GPtrArray *skipped, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+static void add_skip_pathf(GPtrArray *skipped, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *reason = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    add_skip_path(skipped, path, reason);
+    g_free(reason);
+}
+
+/* --- Rows of the metadata CSV left out (or kept with a note), grouped by
+ * what is wrong: a count and the first few lines of each kind, so that a
+ * CSV of a million bad rows makes a few lines of report, not a million. --- */
+
+typedef struct {
+    char *what;     /* "unknown dx code", ... */
+    int count;
+    GString *lines; /* "5 (xyz), 9 (foo)": the first DG_SKIP_LINES_SHOWN rows */
+} row_group;
+
+static void row_group_free(row_group *g)
+{
+    g_free(g->what);
+    g_string_free(g->lines, TRUE);
+    g_free(g);
+}
+
+static GPtrArray *row_groups_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)row_group_free);
+}
+
+/* A CSV value for a report: UTF-8 (else NULL), control characters
+ * replaced, at most 32 characters. */
+static char *short_value(const char *s)
+{
+    if (!s || !g_utf8_validate(s, -1, NULL))
+        return NULL;
+    GString *out = g_string_new(NULL);
+    int n = 0;
+    for (const char *p = s; *p; p = g_utf8_next_char(p), n++) {
+        if (n == 32) {
+            g_string_append(out, "\xe2\x80\xa6"); /* ... */
+            break;
+        }
+        gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
+            g_string_append_unichar(out, 0xFFFD);
+        else
+            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Counts a row under what (the groups are few: a linear search does);
+ * detail (may be NULL) is shown beside its line for the first few rows. */
+static void row_group_add(GPtrArray *groups, const char *what, int line, const char *detail)
+{
+    row_group *g = NULL;
+    for (guint i = 0; i < groups->len && !g; i++)
+        if (strcmp(((row_group *)groups->pdata[i])->what, what) == 0)
+            g = groups->pdata[i];
+    if (!g) {
+        g = g_new0(row_group, 1);
+        g->what = g_strdup(what);
+        g->lines = g_string_new(NULL);
+        g_ptr_array_add(groups, g);
+    }
+    if (g->count < DG_SKIP_LINES_SHOWN) {
+        g_autofree char *d = short_value(detail);
+        g_string_append_printf(g->lines, "%s%d", g->count ? ", " : "", line);
+        if (d)
+            g_string_append_printf(g->lines, " (%s)", d);
+    }
+    g->count++;
+}
+
+/* "unknown dx code: 7 rows, lines 5 (xyz), 9, 12, 13, 20 and 2 more". */
+static char *row_group_text(const row_group *g)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%s: %d row%s, line%s %s", g->what, g->count,
+                           g->count == 1 ? "" : "s", g->count == 1 ? "" : "s", g->lines->str);
+    if (g->count > DG_SKIP_LINES_SHOWN)
+        g_string_append_printf(s, " and %d more", g->count - DG_SKIP_LINES_SHOWN);
+    return g_string_free(s, FALSE);
+}
+
+/* One skip per group, the CSV as its path. */
+static void row_groups_to_skips(GPtrArray *groups, const char *csv_display, GPtrArray *skipped)
+{
+    for (guint i = 0; i < groups->len; i++) {
+        const row_group *g = groups->pdata[i];
+        dg_skip *k = g_new0(dg_skip, 1);
+        k->path = g_strdup(csv_display);
+        k->reason = row_group_text(g);
+        k->rows = g->count;
+        g_ptr_array_add(skipped, k);
+    }
 }
 
 void dg_ham_row_free(dg_ham_row *row)
@@ -105,6 +202,24 @@ void dg_ham_row_free(dg_ham_row *row)
     g_free(row->image_id);
     g_free(row->dx);
     g_free(row);
+}
+
+void dg_ham_metadata_init(dg_ham_metadata *m)
+{
+    memset(m, 0, sizeof *m);
+    m->rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
+    m->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free);
+    m->warnings = g_ptr_array_new_with_free_func(g_free);
+    m->all_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void dg_ham_metadata_clear(dg_ham_metadata *m)
+{
+    g_clear_pointer(&m->rows, g_ptr_array_unref);
+    g_clear_pointer(&m->skipped, g_ptr_array_unref);
+    g_clear_pointer(&m->warnings, g_ptr_array_unref);
+    g_clear_pointer(&m->all_ids, g_hash_table_unref);
+    g_clear_pointer(&m->left_out, g_free);
 }
 
 static char *trimmed(const char *s)
@@ -120,9 +235,52 @@ static gboolean has_control_chars(const char *s)
     return FALSE;
 }
 
+/* Index into known_classes, or -1. */
+static int known_class(const char *id)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(known_classes); i++)
+        if (strcmp(id, known_classes[i].id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const char *const ham_columns[3] = {"lesion_id", "image_id", "dx"};
+
+/* What is wrong with the three used fields of a row (NULL: nothing), and
+ * which value to show beside its line. */
+static const char *check_ids(char *const v[3], const char **detail, char *buf, gsize bufsize)
+{
+    *detail = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (!g_utf8_validate(v[k], -1, NULL)) {
+            g_snprintf(buf, bufsize, "invalid UTF-8 in %s", ham_columns[k]);
+            return buf;
+        }
+    }
+    for (int k = 1; k < 3; k++) {
+        if (!v[k][0]) {
+            g_snprintf(buf, bufsize, "empty %s", ham_columns[k]);
+            return buf;
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        if (strlen(v[k]) > DG_HAM_MAX_ID) {
+            g_snprintf(buf, bufsize, "%s longer than %d bytes", ham_columns[k], DG_HAM_MAX_ID);
+            return buf;
+        }
+        /* An image_id becomes part of a file name. */
+        if (has_control_chars(v[k]) ||
+            (k == 1 && (strchr(v[k], '/') || strchr(v[k], '\\') || v[k][0] == '.'))) {
+            g_snprintf(buf, bufsize, "invalid characters in %s", ham_columns[k]);
+            *detail = v[k];
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
-                               gboolean all_classes, GPtrArray *rows, GPtrArray *skipped,
-                               GHashTable *all_ids, GError **error)
+                               gboolean all_classes, dg_ham_metadata *m, GError **error)
 {
     g_autoptr(dg_csv) csv = dg_csv_new(data, len);
     dg_csv_record rec;
@@ -131,62 +289,96 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
         return FALSE;
     }
     int col[3];
-    static const char *const names[3] = {"lesion_id", "image_id", "dx"};
     for (int i = 0; i < 3; i++) {
-        col[i] = dg_csv_column(&rec, names[i]);
+        col[i] = dg_csv_column(&rec, ham_columns[i]);
         if (col[i] < 0) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                         "%s: the header (line %d) has no %s column", csv_display, rec.line,
-                        names[i]);
+                        ham_columns[i]);
             return FALSE;
         }
     }
     int need = MAX(col[0], MAX(col[1], col[2])) + 1;
     /* image_id -> line of its first row. */
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) problems = row_groups_new();
+    g_autoptr(GPtrArray) notes = row_groups_new();
+    int left_out[G_N_ELEMENTS(known_classes)] = {0};
+    char what[96];
     while (dg_csv_next(csv, &rec)) {
-        if (all_ids && col[1] < rec.n_fields && rec.fields[col[1]][0])
-            g_hash_table_add(all_ids, trimmed(rec.fields[col[1]]));
+        if (++m->n_rows > dg_data_limits_in_use.max_files) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                        "%s: more than %d rows, over the limit for a data set", csv_display,
+                        dg_data_limits_in_use.max_files);
+            g_ptr_array_set_size(m->rows, 0);
+            return FALSE;
+        }
+        if (col[1] < rec.n_fields && rec.fields[col[1]][0])
+            g_hash_table_add(m->all_ids, trimmed(rec.fields[col[1]]));
         if (rec.error) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: %s", rec.line, rec.error);
+            g_snprintf(what, sizeof what, "malformed row (%s)", rec.error);
+            row_group_add(problems, what, rec.line, NULL);
             continue;
         }
         if (rec.n_fields < need) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: expected at least %d fields",
-                     rec.line, need);
+            g_snprintf(what, sizeof what, "malformed row (expected at least %d fields)", need);
+            row_group_add(problems, what, rec.line, NULL);
             continue;
         }
         g_autofree char *lesion = trimmed(rec.fields[col[0]]);
         g_autofree char *image = trimmed(rec.fields[col[1]]);
         g_autofree char *dx = trimmed(rec.fields[col[2]]);
-        if (!image[0] || !dx[0]) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: empty %s", rec.line,
-                     !image[0] ? "image_id" : "dx");
-            continue;
-        }
-        if (strchr(image, '/') || strchr(image, '\\') || image[0] == '.' ||
-            has_control_chars(image) || has_control_chars(dx) || has_control_chars(lesion)) {
-            add_skip(skipped, csv_display, "malformed CSV row %d: invalid characters in an id",
-                     rec.line);
+        char *const v[3] = {lesion, image, dx};
+        const char *detail;
+        const char *bad = check_ids(v, &detail, what, sizeof what);
+        if (bad) {
+            row_group_add(problems, bad, rec.line, detail);
             continue;
         }
         gpointer first = g_hash_table_lookup(seen, image);
         if (first) {
-            add_skip(skipped, csv_display, "duplicate image_id %s (CSV rows %d and %d)", image,
-                     GPOINTER_TO_INT(first), rec.line);
+            g_autofree char *d =
+                g_strdup_printf("%s, first on line %d", image, GPOINTER_TO_INT(first));
+            row_group_add(problems, "duplicate image_id", rec.line, d);
             continue;
         }
         g_hash_table_insert(seen, g_strdup(image), GINT_TO_POINTER(rec.line));
-        if (!all_classes && !dg_class_is_task(dx))
+        int known = known_class(dx);
+        if (known < 0) {
+            row_group_add(problems, "unknown dx code", rec.line, dx);
             continue;
+        }
+        if (!all_classes && !known_classes[known].task) {
+            left_out[known]++;
+            continue;
+        }
         dg_ham_row *row = g_new0(dg_ham_row, 1);
-        /* Without a lesion_id an image is its own group. */
+        /* Without a lesion_id an image is its own group (noted). */
+        if (!lesion[0])
+            row_group_add(notes, "no lesion_id (each such image is its own lesion in the split)",
+                          rec.line, image);
         row->lesion_id = lesion[0] ? g_steal_pointer(&lesion) : g_strdup(image);
         row->image_id = g_steal_pointer(&image);
         row->dx = g_steal_pointer(&dx);
         row->line = rec.line;
-        g_ptr_array_add(rows, row);
+        g_ptr_array_add(m->rows, row);
     }
+    row_groups_to_skips(problems, csv_display, m->skipped);
+    for (guint i = 0; i < notes->len; i++)
+        g_ptr_array_add(m->warnings, row_group_text(notes->pdata[i]));
+    GString *classes = g_string_new(NULL);
+    int n_classes = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(known_classes); i++) {
+        if (!left_out[i])
+            continue;
+        m->n_left_out += left_out[i];
+        g_string_append_printf(classes, "%s%s", n_classes++ ? ", " : "", known_classes[i].id);
+    }
+    if (m->n_left_out > 0)
+        m->left_out = g_strdup_printf("left out: %d row%s of class%s %s (use --all-classes)",
+                                      m->n_left_out, m->n_left_out == 1 ? "" : "s",
+                                      n_classes == 1 ? "" : "es", classes->str);
+    g_string_free(classes, TRUE);
     return TRUE;
 }
 
@@ -237,7 +429,76 @@ typedef struct {
     GPtrArray *skipped;  /* dg_skip* */
     GPtrArray *warnings; /* char* */
     GPtrArray *folders;  /* class_folder* (ImageFolder) */
+    int n_rows_left_out; /* HAM10000 */
+    char *left_out;
+    char *root_real;     /* the root with every symlink resolved (realpath) */
+    int n_entries;       /* folder entries read so far, against DG_DATASET_MAX_FILES */
+    gboolean too_many;   /* over DG_DATASET_MAX_FILES: the scan stopped */
 } scan;
+
+/* --- Symlinks that lead out of the data set's folder. --- */
+
+/* TRUE when real (a resolved path) is root_real or inside it. */
+static gboolean is_under(const char *real, const char *root_real)
+{
+    gsize n = strlen(root_real);
+    if (strncmp(real, root_real, n) != 0)
+        return FALSE;
+    return real[n] == '\0' || real[n] == '/' || (n > 0 && root_real[n - 1] == '/');
+}
+
+/* For a path that lstat() found to be a symlink: the place it leads to,
+ * when that is outside the data set's folder and following such links was
+ * not asked for; else NULL (also for a broken link or a loop: stat()
+ * reports those). */
+static char *outside_target(const scan *sc, const char *path)
+{
+    if (sc->opt->follow_symlinks)
+        return NULL;
+    char *real = realpath(path, NULL);
+    if (!real)
+        return NULL;
+    char *out = is_under(real, sc->root_real) ? NULL : g_strdup(real);
+    free(real);
+    return out;
+}
+
+static char *outside_reason(const char *target, gboolean folder)
+{
+    g_autofree char *disp = dg_file_display_name(target);
+    return g_strdup_printf("symlink to a %s outside the data set (%s); not followed without "
+                           "--follow-symlinks",
+                           folder ? "folder" : "file", disp);
+}
+
+/* If path is a symlink out of the data set (not to be followed): TRUE, and
+ * it is skipped with the reason when report is set. */
+static gboolean skip_if_outside(scan *sc, const char *path, gboolean report)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
+        return FALSE;
+    g_autofree char *target = outside_target(sc, path);
+    if (!target)
+        return FALSE;
+    if (report) {
+        gboolean folder = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        g_autofree char *reason = outside_reason(target, folder);
+        add_skip_path(sc->skipped, path, reason);
+    }
+    return TRUE;
+}
+
+/* Counts one folder entry read; FALSE (and the scan stops) over the limit. */
+static gboolean count_entry(scan *sc)
+{
+    if (sc->n_entries >= dg_data_limits_in_use.max_files) {
+        sc->too_many = TRUE;
+        return FALSE;
+    }
+    sc->n_entries++;
+    return TRUE;
+}
 
 static gboolean cancelled(const dg_load_options *opt)
 {
@@ -283,9 +544,17 @@ static gint64 mtime_ns(const struct stat *st)
 }
 
 /* Fills the size and mtime of a candidate, or its reason. */
-static void stat_cand(cand *c)
+static void stat_cand(scan *sc, cand *c)
 {
     struct stat st;
+    if (lstat(c->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        g_autofree char *target = outside_target(sc, c->path);
+        if (target) {
+            c->reason = outside_reason(target, FALSE);
+            c->transient = TRUE; /* not about the content: not cached */
+            return;
+        }
+    }
     if (stat(c->path, &st) != 0) {
         c->reason = g_strdup(stat_reason(errno));
         c->transient = TRUE;
@@ -305,22 +574,73 @@ static int compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Lists a folder's entries (not hidden; with images_only, only names with
+ * a supported extension), sorted bytewise.  NULL with *err an errno when
+ * it cannot be read, or with sc->too_many set when the data set's folders
+ * hold more than DG_DATASET_MAX_FILES entries. */
+static GPtrArray *list_dir(scan *sc, const char *path, gboolean images_only, int *err)
+{
+    GError *e = NULL;
+    GDir *dir = g_dir_open(path, 0, &e);
+    if (!dir) {
+        *err = e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_ACCES ? EACCES : EIO;
+        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_LOOP)
+            *err = ELOOP;
+        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_NOENT)
+            *err = ENOENT;
+        g_clear_error(&e);
+        return NULL;
+    }
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+    while ((name = g_dir_read_name(dir))) {
+        if (!count_entry(sc)) {
+            g_ptr_array_unref(names);
+            g_dir_close(dir);
+            return NULL;
+        }
+        if (name[0] != '.' && (!images_only || supported_ext(name)))
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_dir_close(dir);
+    g_ptr_array_sort(names, compare_names);
+    return names;
+}
+
 static gboolean scan_ham(scan *sc, GError **error)
 {
     const char *root = sc->root;
     g_autofree char *csv_path = g_build_filename(root, HAM_CSV, NULL);
-    g_autofree char *csv_disp = g_filename_display_name(csv_path);
+    g_autofree char *csv_disp = dg_file_display_name(csv_path);
+    struct stat lst;
+    if (lstat(csv_path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        g_autofree char *target = outside_target(sc, csv_path);
+        if (target) {
+            g_autofree char *reason = outside_reason(target, FALSE);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: %s", csv_disp,
+                        reason);
+            return FALSE;
+        }
+    }
     g_autofree char *data = NULL;
     gsize len = 0;
     if (!dg_file_read_regular(csv_path, DG_CSV_MAX_FILE_BYTES, &data, &len, error)) {
         g_prefix_error(error, "cannot read %s: ", csv_disp);
         return FALSE;
     }
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
-    g_autoptr(GHashTable) all_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    if (!dg_ham_parse_metadata(data, len, csv_disp, sc->opt->all_classes, rows, sc->skipped,
-                               all_ids, error))
+    dg_ham_metadata m;
+    dg_ham_metadata_init(&m);
+    if (!dg_ham_parse_metadata(data, len, csv_disp, sc->opt->all_classes, &m, error)) {
+        dg_ham_metadata_clear(&m);
         return FALSE;
+    }
+    g_clear_pointer(&data, g_free);
+    g_ptr_array_extend_and_steal(sc->skipped, g_steal_pointer(&m.skipped));
+    g_ptr_array_extend_and_steal(sc->warnings, g_steal_pointer(&m.warnings));
+    sc->n_rows_left_out = m.n_left_out;
+    sc->left_out = g_steal_pointer(&m.left_out);
+    GPtrArray *rows = m.rows;
+    GHashTable *all_ids = m.all_ids;
 
     /* Index the image files: stem -> path relative to the root. */
     static const char *const dirs[] = {"images", "HAM10000_images_part_1",
@@ -329,16 +649,15 @@ static gboolean scan_ham(scan *sc, GError **error)
     g_autoptr(GPtrArray) order = g_ptr_array_new(); /* stems in a stable order */
     for (gsize d = 0; d < G_N_ELEMENTS(dirs); d++) {
         g_autofree char *dir_path = g_build_filename(root, dirs[d], NULL);
-        GDir *dir = g_dir_open(dir_path, 0, NULL);
-        if (!dir)
+        if (dirs[d][0] && skip_if_outside(sc, dir_path, TRUE))
             continue;
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *name;
-        while ((name = g_dir_read_name(dir)))
-            if (name[0] != '.' && supported_ext(name))
-                g_ptr_array_add(names, g_strdup(name));
-        g_dir_close(dir);
-        g_ptr_array_sort(names, compare_names);
+        int err = 0;
+        g_autoptr(GPtrArray) names = list_dir(sc, dir_path, TRUE, &err);
+        if (!names) {
+            if (sc->too_many)
+                break;
+            continue; /* not there */
+        }
         for (guint i = 0; i < names->len; i++) {
             const char *nm = names->pdata[i];
             char *stem = stem_of(nm);
@@ -346,9 +665,10 @@ static gboolean scan_ham(scan *sc, GError **error)
             const char *prev = g_hash_table_lookup(files, stem);
             if (prev) {
                 g_autofree char *full = g_build_filename(root, rel, NULL);
-                g_autofree char *prev_disp = g_filename_display_name(prev);
+                g_autofree char *prev_disp = dg_file_display_name(prev);
+                g_autofree char *stem_disp = dg_file_display_name(stem);
                 g_autofree char *msg =
-                    g_strdup_printf("duplicate image file for image_id %s (using %s)", stem,
+                    g_strdup_printf("duplicate image file for image_id %s (using %s)", stem_disp,
                                     prev_disp);
                 add_skip_path(sc->skipped, full, msg);
                 g_free(stem);
@@ -359,17 +679,19 @@ static gboolean scan_ham(scan *sc, GError **error)
             g_ptr_array_add(order, stem);
         }
     }
+    if (sc->too_many) {
+        dg_ham_metadata_clear(&m);
+        return TRUE; /* the caller reports it */
+    }
 
-    g_autoptr(GHashTable) used = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) missing = row_groups_new();
     for (guint i = 0; i < rows->len; i++) {
         dg_ham_row *row = rows->pdata[i];
         const char *rel = g_hash_table_lookup(files, row->image_id);
         if (!rel) {
-            add_skip(sc->skipped, csv_disp, "missing image for image_id %s (CSV row %d)",
-                     row->image_id, row->line);
+            row_group_add(missing, "no image file for its image_id", row->line, row->image_id);
             continue;
         }
-        g_hash_table_add(used, row->image_id);
         cand *c = g_new0(cand, 1);
         c->rel = g_strdup(rel);
         c->path = g_build_filename(root, rel, NULL);
@@ -379,9 +701,14 @@ static gboolean scan_ham(scan *sc, GError **error)
         c->folder = -1;
         g_ptr_array_add(sc->cands, c);
         if ((i & 255) == 0 && cancelled(sc->opt))
-            return TRUE; /* the caller notices */
+            break; /* the caller notices */
     }
-    /* Images without a row at all are reported; rows of other classes are not. */
+    row_groups_to_skips(missing, csv_disp, sc->skipped);
+    if (cancelled(sc->opt)) {
+        dg_ham_metadata_clear(&m);
+        return TRUE;
+    }
+    /* Images without a row at all are reported; those of rows left out are not. */
     for (guint i = 0; i < order->len; i++) {
         const char *stem = order->pdata[i];
         if (!g_hash_table_contains(all_ids, stem)) {
@@ -389,8 +716,9 @@ static gboolean scan_ham(scan *sc, GError **error)
             add_skip_path(sc->skipped, full, "not listed in " HAM_CSV);
         }
     }
+    dg_ham_metadata_clear(&m);
     for (guint i = 0; i < sc->cands->len; i++)
-        stat_cand(sc->cands->pdata[i]);
+        stat_cand(sc, sc->cands->pdata[i]);
     return TRUE;
 }
 
@@ -399,45 +727,32 @@ typedef struct {
     ino_t ino;
 } dir_id;
 
-/* Lists a folder's entries (not hidden), sorted bytewise. */
-static GPtrArray *list_dir(const char *path, int *err)
-{
-    GError *e = NULL;
-    GDir *dir = g_dir_open(path, 0, &e);
-    if (!dir) {
-        *err = e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_ACCES ? EACCES : EIO;
-        if (e && e->domain == G_FILE_ERROR && e->code == G_FILE_ERROR_LOOP)
-            *err = ELOOP;
-        g_clear_error(&e);
-        return NULL;
-    }
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
-    while ((name = g_dir_read_name(dir)))
-        if (name[0] != '.')
-            g_ptr_array_add(names, g_strdup(name));
-    g_dir_close(dir);
-    g_ptr_array_sort(names, compare_names);
-    return names;
-}
-
 static void walk_class(scan *sc, int folder, const char *dir_path, const char *rel, int depth,
                        GArray *ancestors)
 {
     class_folder *cf = sc->folders->pdata[folder];
     int err = 0;
-    g_autoptr(GPtrArray) names = list_dir(dir_path, &err);
+    g_autoptr(GPtrArray) names = list_dir(sc, dir_path, FALSE, &err);
     if (!names) {
+        if (sc->too_many)
+            return;
         add_skip_path(sc->skipped, dir_path, stat_reason(err));
         cf->entries++;
         return;
     }
-    for (guint i = 0; i < names->len; i++) {
+    for (guint i = 0; i < names->len && !sc->too_many; i++) {
         const char *name = names->pdata[i];
         g_autofree char *full = g_build_filename(dir_path, name, NULL);
         g_autofree char *rel_full = g_build_filename(rel, name, NULL);
         struct stat st;
         cf->entries++;
+        if (strlen(full) > (gsize)dg_data_limits_in_use.max_path) {
+            add_skip_pathf(sc->skipped, full, "path longer than %d bytes",
+                           dg_data_limits_in_use.max_path);
+            continue;
+        }
+        if (skip_if_outside(sc, full, TRUE))
+            continue;
         if (stat(full, &st) != 0) {
             add_skip_path(sc->skipped, full, stat_reason(errno));
             continue;
@@ -469,7 +784,7 @@ static void walk_class(scan *sc, int folder, const char *dir_path, const char *r
         }
         if (!supported_ext(name)) {
             const char *dot = strrchr(name, '.');
-            g_autofree char *ext = dot && dot != name ? g_filename_display_name(dot) : NULL;
+            g_autofree char *ext = dot && dot != name ? dg_file_display_name(dot) : NULL;
             g_autofree char *msg =
                 g_strdup_printf("unsupported file type (%s); supported: .jpg, .jpeg, .png, .bmp",
                                 ext ? ext : "no extension");
@@ -480,8 +795,8 @@ static void walk_class(scan *sc, int folder, const char *dir_path, const char *r
         c->path = g_strdup(full);
         c->rel = g_strdup(rel_full);
         g_autofree char *stem = stem_of(name);
-        c->image_id = g_filename_display_name(stem);
-        c->lesion_id = g_filename_display_name(rel_full); /* every image its own group */
+        c->image_id = dg_file_display_name(stem);
+        c->lesion_id = dg_file_display_name(rel_full); /* every image its own group */
         c->class_id = g_strdup(cf->id);
         c->folder = folder;
         c->file_size = st.st_size;
@@ -496,15 +811,16 @@ static int compare_folders(gconstpointer a, gconstpointer b)
     return strcmp(x->id, y->id);
 }
 
-/* FALSE (no error set) when the root has no class folders at all. */
-static gboolean scan_imagefolder(scan *sc)
+/* FALSE + error when the root has no class folders at all, or too many. */
+static gboolean scan_imagefolder(scan *sc, GError **error)
 {
+    g_autofree char *disp = dg_file_display_name(sc->root);
     int err = 0;
-    g_autoptr(GPtrArray) names = list_dir(sc->root, &err);
-    if (!names)
-        return FALSE;
+    g_autoptr(GPtrArray) names = list_dir(sc, sc->root, FALSE, &err);
+    if (!names && sc->too_many)
+        return TRUE; /* the caller reports it */
     g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < names->len; i++) {
+    for (guint i = 0; names && i < names->len; i++) {
         const char *name = names->pdata[i];
         g_autofree char *full = g_build_filename(sc->root, name, NULL);
         struct stat st;
@@ -514,21 +830,36 @@ static gboolean scan_imagefolder(scan *sc)
                 add_skip_path(sc->skipped, full, stat_reason(e));
             continue;
         }
-        if (S_ISDIR(st.st_mode)) {
+        gboolean is_dir = S_ISDIR(st.st_mode);
+        gboolean image = S_ISREG(st.st_mode) && supported_ext(name);
+        /* Other files beside the class folders (README, CSV, ...) are not
+         * data: neither reported nor followed. */
+        if (skip_if_outside(sc, full, is_dir || image))
+            continue;
+        if (is_dir)
             g_ptr_array_add(dirs, g_strdup(name));
-        } else if (S_ISREG(st.st_mode) && supported_ext(name)) {
+        else if (image)
             add_skip_path(sc->skipped, full, "image outside a class folder");
-        }
-        /* Other files beside the class folders (README, CSV, ...) are not data. */
     }
-    if (dirs->len == 0)
+    if (dirs->len == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "%s: no data set there (expected " HAM_CSV
+                    " or one folder of images per class)",
+                    disp);
         return FALSE;
+    }
+    if (dirs->len > (guint)dg_data_limits_in_use.max_classes) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: %u folders, more than the %d classes a data set may have", disp,
+                    dirs->len, dg_data_limits_in_use.max_classes);
+        return FALSE;
+    }
     for (guint i = 0; i < dirs->len; i++) {
         class_folder *cf = g_new0(class_folder, 1);
         cf->name = g_strdup(dirs->pdata[i]);
-        cf->id = g_filename_display_name(cf->name);
+        cf->id = dg_file_display_name(cf->name);
         g_autofree char *full = g_build_filename(sc->root, cf->name, NULL);
-        cf->display = g_filename_display_name(full);
+        cf->display = dg_file_display_name(full);
         g_ptr_array_add(sc->folders, cf);
     }
     /* Classes sorted by id, like torchvision's ImageFolder. */
@@ -551,6 +882,8 @@ static gboolean scan_imagefolder(scan *sc)
         }
         walk_class(sc, (int)i, full, name, 1, anc);
         g_array_unref(anc);
+        if (sc->too_many)
+            return TRUE;
         progress(sc->opt, 0.05 * (i + 1) / sc->folders->len, "scanning");
     }
     return TRUE;
@@ -668,6 +1001,7 @@ void dg_dataset_free(dg_dataset *ds)
     if (ds->warnings)
         g_ptr_array_unref(ds->warnings);
     g_free(ds->pixels);
+    g_free(ds->left_out);
     g_free(ds);
 }
 
@@ -739,6 +1073,18 @@ static void scan_clear(scan *sc)
     g_clear_pointer(&sc->skipped, g_ptr_array_unref);
     g_clear_pointer(&sc->warnings, g_ptr_array_unref);
     g_clear_pointer(&sc->folders, g_ptr_array_unref);
+    g_clear_pointer(&sc->left_out, g_free);
+    g_clear_pointer(&sc->root_real, g_free);
+}
+
+/* "8.0 GB", "11.2 KB": binary units, as in the other limits' messages. */
+static char *size_text(guint64 bytes)
+{
+    if (bytes >= (1u << 30))
+        return g_strdup_printf("%.1f GB", bytes / 1073741824.0);
+    if (bytes >= (1u << 20))
+        return g_strdup_printf("%.1f MB", bytes / 1048576.0);
+    return g_strdup_printf("%.1f KB", bytes / 1024.0);
 }
 
 static gboolean fail_cancelled(GError **error)
@@ -759,7 +1105,7 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
                     "image size %d is out of range (1 to 1024)", size);
         return NULL;
     }
-    g_autofree char *disp = g_filename_display_name(path);
+    g_autofree char *disp = dg_file_display_name(path);
     struct stat st;
     if (stat(path, &st) != 0) {
         int e = errno;
@@ -777,14 +1123,17 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
         return NULL;
     }
 
+    char *real = realpath(path, NULL);
     scan sc = {
         .root = path,
+        .root_real = g_strdup(real ? real : path),
         .opt = opt,
         .cands = g_ptr_array_new_with_free_func((GDestroyNotify)cand_free),
         .skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free),
         .warnings = g_ptr_array_new_with_free_func(g_free),
         .folders = g_ptr_array_new_with_free_func((GDestroyNotify)class_folder_free),
     };
+    free(real);
     progress(opt, 0, "scanning");
     g_autofree char *csv_path = g_build_filename(path, HAM_CSV, NULL);
     dg_layout layout;
@@ -796,14 +1145,17 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
         }
     } else {
         layout = DG_LAYOUT_IMAGEFOLDER;
-        if (!scan_imagefolder(&sc)) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                        "%s: no data set there (expected " HAM_CSV
-                        " or one folder of images per class)",
-                        disp);
+        if (!scan_imagefolder(&sc, error)) {
             scan_clear(&sc);
             return NULL;
         }
+    }
+    if (sc.too_many) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: more than %d files in the data set's folders, over the limit", disp,
+                    dg_data_limits_in_use.max_files);
+        scan_clear(&sc);
+        return NULL;
     }
     if (cancelled(opt)) {
         scan_clear(&sc);
@@ -816,7 +1168,27 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
     /* The cache. */
     int n = (int)sc.cands->len;
     gsize pix = (gsize)3 * size * size;
-    uint8_t *pixels = g_malloc((gsize)MAX(n, 1) * pix);
+    guint64 need_bytes = (guint64)MAX(n, 1) * pix;
+    if (need_bytes > dg_data_limits_in_use.max_pixel_bytes || need_bytes > G_MAXSIZE) {
+        g_autofree char *need = size_text(need_bytes);
+        g_autofree char *limit =
+            size_text(dg_data_limits_in_use.max_pixel_bytes);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                    "%s: %d images of %dx%d pixels need %s, over the %s limit for prepared "
+                    "images (choose a smaller image size)",
+                    disp, n, size, size, need, limit);
+        scan_clear(&sc);
+        return NULL;
+    }
+    uint8_t *pixels = g_try_malloc((gsize)need_bytes);
+    if (!pixels) {
+        g_autofree char *need = size_text(need_bytes);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                    "%s: not enough memory for %d images of %dx%d pixels (%s)", disp, n, size,
+                    size, need);
+        scan_clear(&sc);
+        return NULL;
+    }
     g_autofree char *cache_file = NULL;
     const char *cache_dir = opt->cache_dir;
     g_autofree char *default_dir = NULL;
@@ -909,6 +1281,8 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
     ds->size = size;
     ds->skipped = g_steal_pointer(&sc.skipped);
     ds->warnings = g_steal_pointer(&sc.warnings);
+    ds->n_rows_left_out = sc.n_rows_left_out;
+    ds->left_out = g_steal_pointer(&sc.left_out);
     GPtrArray *class_ids = g_ptr_array_new();
     int n_ok = 0;
     for (int i = 0; i < n; i++) {
@@ -978,13 +1352,59 @@ dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt_in, GEr
 
     const int need = opt->min_classes > 0 ? opt->min_classes : 2;
     if (ds->n_classes < need) {
+        /* The report is lost with the data set: the error says what went. */
+        g_autofree char *why = dg_dataset_skip_summary(ds);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: fewer than %s classes with images (found %d%s%s)", disp,
+                    "%s: fewer than %s classes with images (found %d%s%s)%s%s", disp,
                     need == 1 ? "one" : need == 2 ? "two" : "the needed", ds->n_classes,
                     ds->n_classes == 1 ? ": " : "",
-                    ds->n_classes == 1 ? ds->classes[0].id : "");
+                    ds->n_classes == 1 ? ds->classes[0].id : "", why ? "; " : "",
+                    why ? why : "");
         dg_dataset_free(ds);
         return NULL;
     }
     return ds;
+}
+
+void dg_dataset_skip_counts(const dg_dataset *ds, int *files, int *rows)
+{
+    *files = *rows = 0;
+    for (guint i = 0; ds->skipped && i < ds->skipped->len; i++) {
+        const dg_skip *s = ds->skipped->pdata[i];
+        if (s->rows > 0)
+            *rows += s->rows;
+        else
+            (*files)++;
+    }
+}
+
+char *dg_dataset_skip_summary(const dg_dataset *ds)
+{
+    int files, rows;
+    dg_dataset_skip_counts(ds, &files, &rows);
+    if (files == 0 && rows == 0)
+        return ds->left_out ? g_strdup(ds->left_out) : NULL;
+    /* The example: the kind of row problem with the most rows, else the
+     * first file (not a class folder that is only empty because of its files). */
+    const dg_skip *eg = NULL;
+    int best = -1;
+    for (guint i = 0; i < ds->skipped->len; i++) {
+        const dg_skip *s = ds->skipped->pdata[i];
+        int score = s->rows > 0 ? s->rows + 1 : strstr(s->reason, "class folder") ? 0 : 1;
+        if (score > best) {
+            eg = s;
+            best = score;
+        }
+    }
+    GString *out = g_string_new("skipped ");
+    if (rows > 0)
+        g_string_append_printf(out, "%d CSV row%s", rows, rows == 1 ? "" : "s");
+    if (files > 0)
+        g_string_append_printf(out, "%s%d file%s", rows > 0 ? " and " : "", files,
+                               files == 1 ? "" : "s");
+    g_autofree char *base = g_path_get_basename(eg->path);
+    g_string_append_printf(out, ", e.g. %s: %s", base, eg->reason);
+    if (ds->left_out)
+        g_string_append_printf(out, "; %s", ds->left_out);
+    return g_string_free(out, FALSE);
 }

@@ -7,7 +7,13 @@
  *
  * Every image is prepared once by dg_image_prepare_*: RGB, centre-cropped to
  * a square, downscaled to size x size, stored as uint8 CHW.  Bad files are
- * skipped and listed with a reason; the rest loads. */
+ * skipped and listed with a reason; the rest loads.  Nothing is dropped
+ * without a word: a metadata row that does not load is either skipped (a
+ * problem, counted per kind with its first lines) or left out (a class not
+ * asked for, counted in n_rows_left_out).  Only the columns lesion_id,
+ * image_id and dx must be UTF-8.  Symlinks that lead out of the data set's
+ * folder are skipped unless follow_symlinks; files are read only if regular
+ * (dg-file.h); the sizes a folder can make us allocate meet the limits below. */
 #pragma once
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
@@ -40,9 +46,16 @@ typedef struct {
     dg_split split;  /* DG_SPLIT_NONE until dg_dataset_split */
 } dg_item;
 
+/* One thing left out of a data set: a file or folder (rows 0), or one kind
+ * of problem with rows of the metadata CSV (rows > 0: path is the CSV, and
+ * reason says what is wrong, how many rows and the first few of their lines,
+ * e.g. "unknown dx code: 3 rows, lines 5 (xyz), 9 (foo), 12 (xyz)"; more
+ * than DG_SKIP_LINES_SHOWN rows end with "and N more"). */
+#define DG_SKIP_LINES_SHOWN 5
 typedef struct {
-    char *path;   /* display form (valid UTF-8 even for non-UTF-8 names) */
-    char *reason; /* one line: "truncated JPEG", "duplicate image_id", ... */
+    char *path;   /* display form (valid UTF-8, no control characters) */
+    char *reason; /* one line: "truncated JPEG", "duplicate image_id: ...", ... */
+    int rows;     /* 0: a file or folder; else the CSV rows this entry stands for */
 } dg_skip;
 
 typedef void (*dg_progress_fn)(double fraction, const char *what, void *user);
@@ -57,7 +70,18 @@ typedef struct {
     const volatile int *cancel; /* may be NULL; nonzero stops with G_IO_ERROR_CANCELLED */
     int min_classes;          /* classes with images needed (0: 2; 1 for synthetic images
                                  that fill only some classes) */
+    gboolean follow_symlinks; /* also read files and walk folders that symlinks inside
+                                 the data set lead to outside its folder; by default
+                                 such symlinks are skipped with a reason */
 } dg_load_options;
+
+/* Limits on what a data set's folder may hold; over one, the load fails
+ * with a message naming it (before anything that size is allocated). */
+#define DG_DATASET_MAX_FILES 1000000 /* entries met in the folders, and CSV rows */
+#define DG_DATASET_MAX_CLASSES 64    /* class folders of an ImageFolder */
+#define DG_DATASET_MAX_PATH 4096     /* bytes in the path of an image */
+#define DG_DATASET_MAX_PIXEL_GB 8    /* prepared pixels held in memory, in GiB */
+#define DG_HAM_MAX_ID 255            /* bytes in a lesion_id, image_id or dx */
 
 typedef struct {
     dg_layout layout;
@@ -66,7 +90,7 @@ typedef struct {
     dg_class *classes;
     int n_items;       /* images that loaded */
     dg_item *items;
-    GPtrArray *skipped; /* of dg_skip*: every file left out, with the reason */
+    GPtrArray *skipped; /* of dg_skip*: every file and CSV row left out, with the reason */
     int size;
     uint8_t *pixels;   /* n_items * 3 * size * size, uint8 CHW RGB */
     gboolean has_split;
@@ -77,6 +101,11 @@ typedef struct {
                             was decoded in this load) */
     GPtrArray *warnings; /* of char*: notes that left nothing out, e.g. a lesion
                             with images in two classes, a class with no images */
+    /* HAM10000 rows of its other known classes (nv, df, vasc) not loaded
+     * because all_classes was off: not a problem, so not in skipped. */
+    int n_rows_left_out;
+    char *left_out;      /* NULL, or "left out: 6962 rows of classes nv, df, vasc
+                            (use --all-classes)" */
 } dg_dataset;
 
 void dg_load_options_init(dg_load_options *opt);
@@ -86,6 +115,13 @@ void dg_load_options_init(dg_load_options *opt);
 dg_dataset *dg_dataset_load(const char *path, const dg_load_options *opt, GError **error);
 void dg_dataset_free(dg_dataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(dg_dataset, dg_dataset_free)
+
+/* Files (and folders) and CSV rows in ds->skipped. */
+void dg_dataset_skip_counts(const dg_dataset *ds, int *files, int *rows);
+/* One line: "skipped 3 CSV rows and 1 file, e.g. HAM10000_metadata.csv: unknown
+ * dx code: 3 rows, lines 2 (x), 3 (y), 4 (z); left out: ...", or only the
+ * left-out note, or NULL when nothing was skipped or left out. */
+char *dg_dataset_skip_summary(const dg_dataset *ds);
 
 int dg_dataset_class_index(const dg_dataset *ds, const char *class_id); /* -1 if absent */
 const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);

@@ -222,8 +222,14 @@ gboolean dg_dataset_append(dg_dataset *dst, const dg_dataset *src, dg_split spli
     dst->n_items = n;
     for (guint i = 0; src->skipped && dst->skipped && i < src->skipped->len; i++) {
         const dg_skip *k = src->skipped->pdata[i];
-        g_ptr_array_add(dst->skipped, dg_skip_new(k->path, k->reason));
+        dg_skip *copy = dg_skip_new(k->path, k->reason);
+        copy->rows = k->rows;
+        g_ptr_array_add(dst->skipped, copy);
     }
+    /* Rows left out by choice: counted; the note of the first data set that has one. */
+    dst->n_rows_left_out += src->n_rows_left_out;
+    if (!dst->left_out && src->left_out)
+        dst->left_out = g_strdup(src->left_out);
     for (guint i = 0; src->warnings && dst->warnings && i < src->warnings->len; i++)
         g_ptr_array_add(dst->warnings, g_strdup(src->warnings->pdata[i]));
     dst->from_cache = dst->from_cache && src->from_cache;

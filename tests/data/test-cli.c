@@ -124,6 +124,10 @@ static void test_info_json(fixture *f, gconstpointer unused)
     JsonObject *s = json_array_get_object_element(skipped, 0);
     g_assert_true(g_str_has_suffix(json_object_get_string_member(s, "path"), "/mel/broken.jpg"));
     g_assert_cmpstr(json_object_get_string_member(s, "reason"), ==, "zero-byte file");
+    g_assert_cmpint(json_object_get_int_member(s, "rows"), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(o, "skipped_files"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(o, "skipped_rows"), ==, 0);
+    g_assert_true(json_object_get_null_member(o, "left_out"));
     g_object_unref(parser);
     run_clear(&r);
 
@@ -132,6 +136,7 @@ static void test_info_json(fixture *f, gconstpointer unused)
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "Melanoma"));
     g_assert_nonnull(strstr(r.out, "broken.jpg: zero-byte file"));
+    g_assert_nonnull(strstr(r.out, "Skipped 1 file:\n"));
     run_clear(&r);
 }
 
@@ -224,7 +229,8 @@ static void test_ham(fixture *f, gconstpointer unused)
     char *images = g_build_filename(dir, "images", NULL);
     tu_mkdir(images);
     for (int i = 0; i < 18; i++) {
-        g_string_append_printf(text, "HAM_%d,ISIC_%d,%s,histo,50.0,male,back\n", i / 2, i,
+        /* A Latin-1 byte in a column we do not use, on every row: harmless. */
+        g_string_append_printf(text, "HAM_%d,ISIC_%d,%s,histo,50.0,male,b\xe4" "ck\n", i / 2, i,
                                dx[i % 3]);
         char name[32];
         g_snprintf(name, sizeof name, "ISIC_%d.jpg", i);
@@ -232,6 +238,7 @@ static void test_ham(fixture *f, gconstpointer unused)
         tu_write_image(path, "jpeg", 20, 15, 10, 10, 10);
         g_free(path);
     }
+    g_string_append(text, "HAM_9,ISIC_18,xyz,histo,50.0,male,back\n"); /* line 20: unknown dx */
     tu_write(csv, text->str, text->len);
     run_result r = run("dataset", "info", dir, "--json", "--all-classes", f->cache_arg, NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -245,7 +252,33 @@ static void test_ham(fixture *f, gconstpointer unused)
     g_assert_cmpint(r.status, ==, 0);
     o = parse_object(r.out, &parser);
     g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "classes")), ==, 2);
+    g_assert_cmpint(json_object_get_int_member(o, "images"), ==, 12);
+    /* The unknown dx code is reported as a skipped row; nv is left out. */
+    g_assert_cmpint(json_object_get_int_member(o, "skipped_rows"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(o, "skipped_files"), ==, 0);
+    JsonArray *skipped = json_object_get_array_member(o, "skipped");
+    g_assert_cmpuint(json_array_get_length(skipped), ==, 1);
+    JsonObject *s = json_array_get_object_element(skipped, 0);
+    g_assert_cmpstr(json_object_get_string_member(s, "reason"), ==,
+                    "unknown dx code: 1 row, line 20 (xyz)");
+    g_assert_cmpint(json_object_get_int_member(s, "rows"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(o, "left_out_rows"), ==, 6);
+    g_assert_cmpstr(json_object_get_string_member(o, "left_out"), ==,
+                    "left out: 6 rows of class nv (use --all-classes)");
     g_object_unref(parser);
+    run_clear(&r);
+    /* The text report does not say "Nothing skipped". */
+    r = run("dataset", "info", dir, f->cache_arg, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_null(strstr(r.out, "Nothing skipped"));
+    g_assert_nonnull(strstr(r.out, "Skipped 1 CSV row:\n"));
+    g_assert_nonnull(strstr(r.out, "HAM10000_metadata.csv: unknown dx code: 1 row, line 20 (xyz)\n"));
+    g_assert_nonnull(strstr(r.out, "Left out: 6 rows of class nv (use --all-classes).\n"));
+    run_clear(&r);
+    r = run("dataset", "split", dir, f->cache_arg, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "Skipped 1 CSV row (see"));
+    g_assert_nonnull(strstr(r.out, "Left out: 6 rows of class nv"));
     run_clear(&r);
     g_string_free(text, TRUE);
     g_free(csv);
@@ -345,6 +378,7 @@ static void test_help(fixture *f, gconstpointer unused)
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "--all-classes"));
     g_assert_nonnull(strstr(r.out, "--json"));
+    g_assert_nonnull(strstr(r.out, "--follow-symlinks"));
     run_clear(&r);
     r = run("dataset", "split", "--help", NULL);
     g_assert_cmpint(r.status, ==, 0);

@@ -67,7 +67,9 @@ static void test_malformed(void)
     char *got = dump(nul, sizeof nul - 1);
     g_assert_cmpstr(got, ==, "1:a|bc!NUL byte in the row;2:d|e;");
     g_free(got);
-    check("a,\xff\xfe\nok,1\n", "1:a|\xff\xfe!invalid UTF-8;2:ok|1;");
+    /* Bytes that are not UTF-8 are no error of the reader's: fields are
+     * bytes, and callers check the ones they use. */
+    check("a,\xff\xfe\nok,1\n", "1:a|\xff\xfe;2:ok|1;");
 }
 
 static void test_limits(void)
@@ -120,32 +122,18 @@ static void test_column(void)
     dg_csv_free(csv);
 }
 
-typedef struct {
-    GPtrArray *rows, *skipped;
-    GHashTable *ids;
-} parsed;
-
-static gboolean parse(const char *text, gboolean all, parsed *p, GError **error)
+static gboolean parse(const char *text, gboolean all, dg_ham_metadata *m, GError **error)
 {
-    p->rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
-    p->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free);
-    p->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    return dg_ham_parse_metadata(text, strlen(text), "meta.csv", all, p->rows, p->skipped,
-                                 p->ids, error);
+    dg_ham_metadata_init(m);
+    return dg_ham_parse_metadata(text, strlen(text), "meta.csv", all, m, error);
 }
 
-static void parsed_clear(parsed *p)
+static const char *skip_reason(dg_ham_metadata *m, guint i)
 {
-    g_ptr_array_unref(p->rows);
-    g_ptr_array_unref(p->skipped);
-    g_hash_table_unref(p->ids);
-}
-
-static const char *skip_reason(parsed *p, guint i)
-{
-    g_assert_cmpuint(i, <, p->skipped->len);
-    const dg_skip *s = p->skipped->pdata[i];
+    g_assert_cmpuint(i, <, m->skipped->len);
+    const dg_skip *s = m->skipped->pdata[i];
     g_assert_cmpstr(s->path, ==, "meta.csv");
+    g_assert_cmpint(s->rows, >, 0);
     return s->reason;
 }
 
@@ -160,64 +148,174 @@ static void test_ham_rows(void)
                        "\"HAM_5\",\"ISIC_5\",\"bkl\",x,1,\"f, m\",back\r\n" /* quoted */
                        "HAM_6,,bcc\r\n"                                   /* line 8: empty id */
                        "HAM_7,\"ISIC_6,oops\r\n";                         /* unterminated */
-    parsed p;
+    dg_ham_metadata m;
     GError *error = NULL;
-    g_assert_true(parse(text, FALSE, &p, &error));
+    g_assert_true(parse(text, FALSE, &m, &error));
     g_assert_no_error(error);
-    /* Rows kept: ISIC_1, ISIC_2 (mel), ISIC_5 (bkl); nv filtered out. */
-    g_assert_cmpuint(p.rows->len, ==, 3);
-    dg_ham_row *r0 = p.rows->pdata[0], *r2 = p.rows->pdata[2];
+    /* Rows kept: ISIC_1, ISIC_2 (mel), ISIC_5 (bkl); nv left out. */
+    g_assert_cmpuint(m.rows->len, ==, 3);
+    dg_ham_row *r0 = m.rows->pdata[0], *r2 = m.rows->pdata[2];
     g_assert_cmpstr(r0->lesion_id, ==, "HAM_1");
     g_assert_cmpstr(r0->image_id, ==, "ISIC_1");
     g_assert_cmpstr(r0->dx, ==, "mel");
     g_assert_cmpint(r0->line, ==, 2);
     g_assert_cmpstr(r2->image_id, ==, "ISIC_5");
     g_assert_cmpstr(r2->dx, ==, "bkl");
-    g_assert_cmpuint(p.skipped->len, ==, 4);
-    g_assert_cmpstr(skip_reason(&p, 0), ==, "malformed CSV row 5: expected at least 3 fields");
-    g_assert_cmpstr(skip_reason(&p, 1), ==, "duplicate image_id ISIC_1 (CSV rows 2 and 6)");
-    g_assert_cmpstr(skip_reason(&p, 2), ==, "malformed CSV row 8: empty image_id");
-    g_assert_cmpstr(skip_reason(&p, 3), ==, "malformed CSV row 9: unterminated quoted field");
+    g_assert_cmpint(m.n_rows, ==, 8);
+    /* One entry per kind of problem, in the order first met. */
+    g_assert_cmpuint(m.skipped->len, ==, 4);
+    g_assert_cmpstr(skip_reason(&m, 0), ==,
+                    "malformed row (expected at least 3 fields): 1 row, line 5");
+    g_assert_cmpstr(skip_reason(&m, 1), ==,
+                    "duplicate image_id: 1 row, line 6 (ISIC_1, first on line 2)");
+    g_assert_cmpstr(skip_reason(&m, 2), ==, "empty image_id: 1 row, line 8");
+    g_assert_cmpstr(skip_reason(&m, 3), ==,
+                    "malformed row (unterminated quoted field): 1 row, line 9");
+    /* The nv row is no problem: counted apart. */
+    g_assert_cmpint(m.n_left_out, ==, 1);
+    g_assert_cmpstr(m.left_out, ==, "left out: 1 row of class nv (use --all-classes)");
+    g_assert_cmpuint(m.warnings->len, ==, 0);
     /* Every image id seen, also of rows of other classes. */
-    g_assert_true(g_hash_table_contains(p.ids, "ISIC_3"));
-    g_assert_true(g_hash_table_contains(p.ids, "ISIC_4"));
-    parsed_clear(&p);
+    g_assert_true(g_hash_table_contains(m.all_ids, "ISIC_3"));
+    g_assert_true(g_hash_table_contains(m.all_ids, "ISIC_4"));
+    dg_ham_metadata_clear(&m);
 
-    g_assert_true(parse(text, TRUE, &p, &error));
-    g_assert_cmpuint(p.rows->len, ==, 4); /* nv now kept */
-    parsed_clear(&p);
+    g_assert_true(parse(text, TRUE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 4); /* nv now kept */
+    g_assert_cmpint(m.n_left_out, ==, 0);
+    g_assert_null(m.left_out);
+    dg_ham_metadata_clear(&m);
+}
+
+/* Unknown dx codes are reported (they were dropped without a word), with a
+ * count, the first lines and their values; HAM10000's other classes are
+ * counted as left out. */
+static void test_ham_unknown_dx(void)
+{
+    GString *text = g_string_new("lesion_id,image_id,dx\n");
+    g_string_append(text, "L1,I1,mel\n");    /* line 2 */
+    g_string_append(text, "L2,I2,melanoma\n"); /* line 3 */
+    g_string_append(text, "L3,I3,nv\n");
+    g_string_append(text, "L4,I4,df\n");
+    g_string_append(text, "L5,I5,MEL\n");    /* line 6: codes are lower case */
+    g_string_append(text, "L6,I6,vasc\n");
+    for (int i = 0; i < 10; i++) /* lines 8 to 17 */
+        g_string_append_printf(text, "L%d,J%d,x%d\n", 10 + i, i, i);
+    g_string_append(text, "L9,K9,\x1b]0;owned\x07\n"); /* line 18: control characters */
+    dg_ham_metadata m;
+    GError *error = NULL;
+    g_assert_true(parse(text->str, FALSE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 1);
+    g_assert_cmpuint(m.skipped->len, ==, 2);
+    const dg_skip *k = m.skipped->pdata[0];
+    g_assert_cmpint(k->rows, ==, 12);
+    g_assert_cmpstr(k->reason, ==,
+                    "unknown dx code: 12 rows, lines 3 (melanoma), 6 (MEL), 8 (x0), 9 (x1), "
+                    "10 (x2) and 7 more");
+    /* Control characters of a value do not reach the report. */
+    g_assert_cmpstr(skip_reason(&m, 1), ==,
+                    "invalid characters in dx: 1 row, line 18 (\xEF\xBF\xBD]0;owned\xEF\xBF\xBD)");
+    g_assert_cmpint(m.n_left_out, ==, 3);
+    g_assert_cmpstr(m.left_out, ==, "left out: 3 rows of classes nv, df, vasc (use --all-classes)");
+    dg_ham_metadata_clear(&m);
+    /* With all seven classes, an unknown code is still unknown. */
+    g_assert_true(parse(text->str, TRUE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 4); /* mel, nv, df, vasc */
+    g_assert_cmpint(((dg_skip *)m.skipped->pdata[0])->rows, ==, 12);
+    g_assert_cmpint(m.n_left_out, ==, 0);
+    dg_ham_metadata_clear(&m);
+    g_string_free(text, TRUE);
+}
+
+/* One Latin-1 byte in a column we do not use costs nothing; in a used
+ * column it costs that row only. */
+static void test_ham_latin1(void)
+{
+    const char *text = "lesion_id,image_id,dx,dx_type,age,sex,localization\n"
+                       "HAM_1,ISIC_1,mel,histo,80.0,male,sc\xe8ne\n"   /* unused column */
+                       "HAM_2,ISIC_2,bcc,histo,80.0,m\xe4nnlich,back\n" /* unused column */
+                       "HAM_3,ISIC_\xe9,bkl,histo,80.0,male,back\n"    /* image_id: line 4 */
+                       "HAM_\xe9,ISIC_4,akiec,histo,80.0,male,back\n"  /* lesion_id: line 5 */
+                       "HAM_5,ISIC_5,m\xe9l,histo,80.0,male,back\n"    /* dx: line 6 */
+                       "HAM_6,ISIC_6,akiec,histo,80.0,male,back\n";
+    dg_ham_metadata m;
+    GError *error = NULL;
+    g_assert_true(parse(text, FALSE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 3);
+    g_assert_cmpstr(((dg_ham_row *)m.rows->pdata[0])->image_id, ==, "ISIC_1");
+    g_assert_cmpstr(((dg_ham_row *)m.rows->pdata[1])->image_id, ==, "ISIC_2");
+    g_assert_cmpstr(((dg_ham_row *)m.rows->pdata[2])->image_id, ==, "ISIC_6");
+    g_assert_cmpuint(m.skipped->len, ==, 3);
+    g_assert_cmpstr(skip_reason(&m, 0), ==, "invalid UTF-8 in image_id: 1 row, line 4");
+    g_assert_cmpstr(skip_reason(&m, 1), ==, "invalid UTF-8 in lesion_id: 1 row, line 5");
+    g_assert_cmpstr(skip_reason(&m, 2), ==, "invalid UTF-8 in dx: 1 row, line 6");
+    for (guint i = 0; i < m.skipped->len; i++)
+        g_assert_true(g_utf8_validate(((dg_skip *)m.skipped->pdata[i])->reason, -1, NULL));
+    dg_ham_metadata_clear(&m);
 }
 
 static void test_ham_header(void)
 {
-    parsed p;
+    dg_ham_metadata m;
     GError *error = NULL;
-    g_assert_false(parse("", FALSE, &p, &error));
+    g_assert_false(parse("", FALSE, &m, &error));
     g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
     g_assert_nonnull(strstr(error->message, "empty"));
     g_clear_error(&error);
-    parsed_clear(&p);
+    dg_ham_metadata_clear(&m);
 
-    g_assert_false(parse("lesion_id,image,dx\nA,B,mel\n", FALSE, &p, &error));
+    g_assert_false(parse("lesion_id,image,dx\nA,B,mel\n", FALSE, &m, &error));
     g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
     g_assert_nonnull(strstr(error->message, "image_id"));
     g_clear_error(&error);
-    parsed_clear(&p);
+    dg_ham_metadata_clear(&m);
 
-    /* Columns in another order, missing lesion ids: each image its own group. */
-    g_assert_true(parse("dx,image_id,lesion_id\nmel,I1,\nbcc,I2,L2\n", FALSE, &p, &error));
-    g_assert_cmpuint(p.rows->len, ==, 2);
-    dg_ham_row *r0 = p.rows->pdata[0];
+    /* Columns in another order, missing lesion ids: each image its own
+     * group, with a note. */
+    g_assert_true(parse("dx,image_id,lesion_id\nmel,I1,\nbcc,I2,L2\n", FALSE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 2);
+    dg_ham_row *r0 = m.rows->pdata[0];
     g_assert_cmpstr(r0->lesion_id, ==, "I1");
     g_assert_cmpstr(r0->dx, ==, "mel");
-    parsed_clear(&p);
+    g_assert_cmpuint(m.skipped->len, ==, 0);
+    g_assert_cmpuint(m.warnings->len, ==, 1);
+    g_assert_cmpstr(m.warnings->pdata[0], ==,
+                    "no lesion_id (each such image is its own lesion in the split): 1 row, "
+                    "line 2 (I1)");
+    dg_ham_metadata_clear(&m);
 
-    /* Path tricks in image ids are refused. */
-    g_assert_true(parse("lesion_id,image_id,dx\nL,../x,mel\nL,a/b,mel\n", FALSE, &p, &error));
-    g_assert_cmpuint(p.rows->len, ==, 0);
-    g_assert_cmpuint(p.skipped->len, ==, 2);
-    g_assert_nonnull(strstr(skip_reason(&p, 0), "invalid characters"));
-    parsed_clear(&p);
+    /* Path tricks and over-long ids are refused. */
+    GString *text = g_string_new("lesion_id,image_id,dx\nL,../x,mel\nL,a/b,mel\n");
+    g_string_append(text, "L,");
+    for (int i = 0; i < DG_HAM_MAX_ID + 1; i++)
+        g_string_append_c(text, 'i');
+    g_string_append(text, ",mel\n");
+    g_assert_true(parse(text->str, FALSE, &m, &error));
+    g_assert_cmpuint(m.rows->len, ==, 0);
+    g_assert_cmpuint(m.skipped->len, ==, 2);
+    g_assert_cmpstr(skip_reason(&m, 0), ==,
+                    "invalid characters in image_id: 2 rows, lines 2 (../x), 3 (a/b)");
+    g_assert_cmpstr(skip_reason(&m, 1), ==, "image_id longer than 255 bytes: 1 row, line 4");
+    dg_ham_metadata_clear(&m);
+    g_string_free(text, TRUE);
+}
+
+/* More rows than a data set may have: an error naming the limit. */
+static void test_ham_too_many_rows(void)
+{
+    GString *text = g_string_new("lesion_id,image_id,dx\n");
+    for (int i = 0; i <= DG_DATASET_MAX_FILES; i++)
+        g_string_append(text, "x\n");
+    dg_ham_metadata m;
+    GError *error = NULL;
+    g_assert_false(parse(text->str, FALSE, &m, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+    g_assert_cmpstr(error->message, ==,
+                    "meta.csv: more than 1000000 rows, over the limit for a data set");
+    g_assert_cmpuint(m.rows->len, ==, 0);
+    g_clear_error(&error);
+    dg_ham_metadata_clear(&m);
+    g_string_free(text, TRUE);
 }
 
 int main(int argc, char **argv)
@@ -231,5 +329,8 @@ int main(int argc, char **argv)
     g_test_add_func("/data/csv/column", test_column);
     g_test_add_func("/data/csv/ham-rows", test_ham_rows);
     g_test_add_func("/data/csv/ham-header", test_ham_header);
+    g_test_add_func("/data/csv/ham-unknown-dx", test_ham_unknown_dx);
+    g_test_add_func("/data/csv/ham-latin1", test_ham_latin1);
+    g_test_add_func("/data/csv/ham-too-many-rows", test_ham_too_many_rows);
     return tu_run();
 }

@@ -1,7 +1,8 @@
 /* fuzz-csv: the CSV reader and the HAM10000 metadata parser on arbitrary
  * bytes.  Checks the reader's promises as it goes: records come in order,
- * fields are NUL-terminated inside the limits, a record without an error is
- * valid UTF-8; the metadata parser never fails on a row, only on a header. */
+ * fields are NUL-terminated inside the limits; the metadata parser never
+ * fails on a row, only on a header (or too many rows), keeps only rows whose
+ * used fields are UTF-8 and name a known class, and accounts for rows. */
 #include <glib.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,12 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(rec.n_fields >= 1 && rec.n_fields <= DG_CSV_MAX_FIELDS);
         last_line = rec.line;
         gsize record = 0;
-        for (int i = 0; i < rec.n_fields; i++) {
-            gsize n = strlen(rec.fields[i]);
-            record += n;
-            if (!rec.error)
-                check(g_utf8_validate(rec.fields[i], (gssize)n, NULL));
-        }
+        for (int i = 0; i < rec.n_fields; i++)
+            record += strlen(rec.fields[i]);
         check(record <= DG_CSV_MAX_RECORD);
         text += record;
         check(dg_csv_column(&rec, "image_id") < rec.n_fields);
@@ -49,30 +46,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dg_csv_free(csv);
 
     for (int all = 0; all < 2; all++) {
-        GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)dg_ham_row_free);
-        GPtrArray *skipped = g_ptr_array_new_with_free_func((GDestroyNotify)dg_skip_free);
-        GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        dg_ham_metadata m;
+        dg_ham_metadata_init(&m);
         GError *error = NULL;
-        if (dg_ham_parse_metadata((const char *)data, size, "fuzz.csv", all, rows, skipped, ids,
-                                  &error)) {
+        if (dg_ham_parse_metadata((const char *)data, size, "fuzz.csv", all, &m, &error)) {
             check(error == NULL);
-            for (guint i = 0; i < rows->len; i++) {
-                const dg_ham_row *r = rows->pdata[i];
+            int skipped_rows = 0;
+            for (guint i = 0; i < m.rows->len; i++) {
+                const dg_ham_row *r = m.rows->pdata[i];
                 check(r->image_id[0] && r->dx[0] && r->lesion_id[0]);
                 check(!strchr(r->image_id, '/'));
-                check(g_hash_table_contains(ids, r->image_id));
+                check(g_hash_table_contains(m.all_ids, r->image_id));
+                /* The fields we use are UTF-8, whatever the rest holds. */
+                check(g_utf8_validate(r->image_id, -1, NULL) && g_utf8_validate(r->dx, -1, NULL) &&
+                      g_utf8_validate(r->lesion_id, -1, NULL));
+                check(dg_class_display_name(r->dx) != r->dx); /* a known class */
+                check(all || dg_class_is_task(r->dx));
             }
-            for (guint i = 0; i < skipped->len; i++) {
-                const dg_skip *s = skipped->pdata[i];
+            for (guint i = 0; i < m.skipped->len; i++) {
+                const dg_skip *s = m.skipped->pdata[i];
+                check(s->rows > 0);
+                skipped_rows += s->rows;
                 check(g_utf8_validate(s->reason, -1, NULL) && !strchr(s->reason, '\n'));
+                check(strlen(s->reason) < 1024); /* a few lines' worth, however many rows */
             }
+            for (guint i = 0; i < m.warnings->len; i++)
+                check(g_utf8_validate(m.warnings->pdata[i], -1, NULL));
+            /* Every data row is kept, skipped or left out. */
+            check((int)m.rows->len + skipped_rows + m.n_left_out == m.n_rows);
+            check((m.n_left_out > 0) == (m.left_out != NULL));
+            check(!all || m.n_left_out == 0);
         } else {
-            check(error != NULL && rows->len == 0);
+            check(error != NULL && m.rows->len == 0);
             g_error_free(error);
         }
-        g_hash_table_unref(ids);
-        g_ptr_array_unref(skipped);
-        g_ptr_array_unref(rows);
+        dg_ham_metadata_clear(&m);
     }
     return 0;
 }
