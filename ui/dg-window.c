@@ -84,10 +84,14 @@ static void on_dataset_loaded(DgSession *s, GParamSpec *p, DgWindow *self)
 {
     (void)p;
     const dg_dataset *ds = dg_session_get_dataset(s);
-    if (ds && ds->skipped->len > 0) {
-        g_autofree char *t = g_strdup_printf("%u files could not be read and were skipped; the "
+    int files = 0, rows = 0;
+    if (ds)
+        dg_dataset_skip_counts(ds, &files, &rows);
+    if (files > 0 || rows > 0) {
+        g_autofree char *t = g_strdup_printf("%d file%s and %d metadata row%s were skipped; the "
                                              "Dataset view lists them with the reasons",
-                                             ds->skipped->len);
+                                             files, files == 1 ? "" : "s", rows,
+                                             rows == 1 ? "" : "s");
         dg_window_toast(self, t, FALSE);
     }
 }

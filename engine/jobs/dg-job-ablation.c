@@ -8,6 +8,7 @@
 
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
+#include "data/dg-file.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-run-dir.h"
@@ -110,7 +111,8 @@ static GArray *read_val_curve(const char *run_dir)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(double));
     char *path = g_build_filename(run_dir, "history.csv", NULL), *text = NULL;
-    if (g_file_get_contents(path, &text, NULL, NULL)) {
+    gsize len = 0;
+    if (dg_file_read_regular(path, DG_CSV_MAX_FILE_BYTES, &text, &len, NULL)) {
         char **lines = g_strsplit(text, "\n", -1);
         for (int i = 1; lines[i]; i++) {
             char **f = g_strsplit(lines[i], ",", -1);

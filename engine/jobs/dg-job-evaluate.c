@@ -157,11 +157,10 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
         ds = cfg->data ? dg_dataset_load(cfg->data, &opt, error) : NULL;
         if (!cfg->data)
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no data set given");
-        if (ds && ds->skipped->len > 0) {
-            const dg_skip *first = g_ptr_array_index(ds->skipped, 0);
-            dg_job_message(job, "warning", "%u file(s) skipped, e.g. %s: %s", ds->skipped->len,
-                           first->path, first->reason);
-        }
+        char *skipped = ds ? dg_dataset_skip_summary(ds) : NULL;
+        if (skipped)
+            dg_job_message(job, "warning", "%s", skipped);
+        g_free(skipped);
     } else {
         ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
                                  cfg->split_seed, error);

@@ -45,11 +45,10 @@ dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_clas
     dg_dataset *ds = dg_dataset_load(path, &opt, error);
     if (!ds)
         return NULL;
-    if (ds->skipped->len > 0) {
-        const dg_skip *first = g_ptr_array_index(ds->skipped, 0);
-        dg_job_message(job, "warning", "%u file(s) skipped, e.g. %s: %s", ds->skipped->len,
-                       first->path, first->reason);
-    }
+    char *skipped = dg_dataset_skip_summary(ds);
+    if (skipped)
+        dg_job_message(job, "warning", "%s", skipped);
+    g_free(skipped);
     if (!dg_dataset_split(ds, split_seed, 0.70, 0.15, error)) {
         dg_dataset_free(ds);
         return NULL;

@@ -125,11 +125,13 @@ static void test_bad_settings(void)
     /* a learning rate out of range is refused before anything runs */
     c = tiny("bad-lr", 30);
     c->lr = 1e30;
+    char *out = g_strdup(c->out);
     g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
     g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "out of range"));
     g_clear_error(&error);
-    g_assert_false(g_file_test(c->out, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(out);
     jt_sink_clear(&s);
 }
 
