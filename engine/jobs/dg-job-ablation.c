@@ -865,13 +865,9 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
         goto out;
     ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
                              cfg->split_seed, error);
-    if (!ds) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
+    if (!ds)
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+
     a.K = ds->n_classes;
     a.class_ids = g_new0(char *, a.K + 1);
     int largest = 0;

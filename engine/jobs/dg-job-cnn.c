@@ -758,15 +758,11 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 {
     cnn_run r = {.job = job, .cfg = cfg};
     gboolean ok = FALSE;
-    if (!setup(&r, error)) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
-    const int K = r.ds->n_classes, S = r.cnn->cfg.size, B = dg_net_max_batch(r.cnn->net);
-    float *x = g_new(float, (long)B * 3 * S * S), *dl = g_new(float, (long)B * K);
+    if (!setup(&r, error))
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+
+    const int S = r.cnn->cfg.size, B = dg_net_max_batch(r.cnn->net);
+    float *x = g_new(float, (long)B * 3 * S * S);
     int *y = g_new(int, B);
     pool_item *items = g_new(pool_item, B);
     dg_augment aug;
@@ -789,28 +785,18 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         }
         next_batch(&r, B, items);
         fill_batch(&r, items, B, x, y, cfg->augment ? &aug : NULL);
-        float lr = lr_at(&r, r.step);
+        const float lr = lr_at(&r, r.step);
         r.opt.lr = lr;
-        dg_net_zero_grad(r.cnn->net);
-        dg_net_forward(r.cnn->net, r.ctx, x, NULL, B, true);
-        const float *logits = dg_net_output(r.cnn->net);
-        float loss = dg_softmax_xent(logits, y, B, K, r.class_w, (float)cfg->label_smoothing, dl,
-                                     NULL);
-        if (!isfinite(loss)) {
+        dg_cnn_step_stats st;
+        if (!dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, B, r.class_w,
+                               (float)cfg->label_smoothing, NULL, NULL, &st)) {
             diverged(&r, "the loss is not finite", error);
             goto done;
         }
-        for (int b = 0; b < B; b++) {
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (logits[b * K + k] > logits[b * K + best])
-                    best = k;
-            r.ep_correct += best == y[b];
-        }
+        const float loss = st.loss;
+        r.ep_correct += st.correct;
         r.ep_n += B;
         r.ep_loss += (double)loss * B;
-        dg_net_backward(r.cnn->net, r.ctx, dl, NULL, true);
-        dg_net_step(r.cnn->net, r.ctx, &r.opt);
         r.step++;
 
         double spp = dg_rate_tick(&rate);
@@ -874,7 +860,6 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     }
 done:
     g_free(x);
-    g_free(dl);
     g_free(y);
     g_free(items);
 out:

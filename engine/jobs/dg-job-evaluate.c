@@ -165,13 +165,9 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
         ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
                                  cfg->split_seed, error);
     }
-    if (!ds) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
+    if (!ds)
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+
     int n = dg_dataset_indices(ds, which, -1, NULL);
     idx = g_new(int, MAX(n, 1));
     dg_dataset_indices(ds, which, -1, idx);

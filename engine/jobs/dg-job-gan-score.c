@@ -215,13 +215,9 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
     }
     ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, gan->cfg.size, cfg->cache_dir,
                              cfg->split_seed, error);
-    if (!ds) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
+    if (!ds)
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+
     ctx = dg_ctx_new(cfg->threads);
     const int S = gan->cfg.size, D = dg_cnn_feature_dim(cnn), NPC = MAX(2, cfg->per_class);
     const long img = 3L * S * S;

@@ -564,13 +564,9 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "training a GAN"};
         dg_job_emit(job, &ev);
     }
-    if (!setup(&r, error)) {
-        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_clear_error(error);
-            ok = TRUE;
-        }
-        goto out;
-    }
+    if (!setup(&r, error))
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+
     const dg_gan_config *c = &r.gan->cfg;
     const int B = c->batch, S = c->size, K = r.ds->n_classes;
     const int sample_every = r.cfg->sample_every > 0 ? r.cfg->sample_every : 200;

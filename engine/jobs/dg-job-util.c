@@ -46,8 +46,10 @@ dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_clas
     if (!ds)
         return NULL;
     char *skipped = dg_dataset_skip_summary(ds);
-    if (skipped)
-        dg_job_message(job, "warning", "%s", skipped);
+    int files = 0, rows = 0;
+    dg_dataset_skip_counts(ds, &files, &rows);
+    if (skipped) /* a warning for what could not be read; rows of other classes are news */
+        dg_job_message(job, files + rows > 0 ? "warning" : "info", "%s", skipped);
     g_free(skipped);
     if (!dg_dataset_split(ds, split_seed, 0.70, 0.15, error)) {
         dg_dataset_free(ds);

@@ -1,5 +1,7 @@
 #include "dg-job.h"
 
+#include <gio/gio.h>
+
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdarg.h>
@@ -226,6 +228,13 @@ static void run_body(dg_job *job)
 {
     GError *error = NULL;
     gboolean ok = job->kind->run(job, job->config, &error);
+    /* work below the jobs layer (e.g. loading a data set) that saw the cancel
+     * flag fails with G_IO_ERROR_CANCELLED: that is a cancel, not a failure */
+    if (!ok && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        dg_job_cancel_requested(job)) {
+        g_clear_error(&error);
+        ok = TRUE;
+    }
     if (!ok && !error)
         g_set_error(&error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "%s failed", job->kind->name);
     if (ok)
@@ -242,10 +251,13 @@ static gpointer thread_main(gpointer data)
 static void mark_running(dg_job *job)
 {
     g_mutex_lock(&job->mu);
-    g_return_if_fail(job->state == DG_JOB_READY);
-    job->state = DG_JOB_RUNNING;
-    job->t_start = g_get_monotonic_time();
+    gboolean ready = job->state == DG_JOB_READY;
+    if (ready) {
+        job->state = DG_JOB_RUNNING;
+        job->t_start = g_get_monotonic_time();
+    }
     g_mutex_unlock(&job->mu);
+    g_return_if_fail(ready); /* a job runs once (and the mutex is not held here) */
 }
 
 void dg_job_start(dg_job *job)

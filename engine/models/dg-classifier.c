@@ -225,6 +225,38 @@ void dg_cnn_free(dg_cnn *m)
     g_free(m);
 }
 
+gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
+                           int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
+                           void *grad_user, dg_cnn_step_stats *st)
+{
+    const int K = m->cfg.n_classes;
+    float *dl = g_new(float, (long)B * K);
+    dg_net_zero_grad(m->net);
+    dg_net_forward(m->net, ctx, x, NULL, B, true);
+    const float *logits = dg_net_output(m->net);
+    float loss = dg_softmax_xent(logits, y, B, K, w, label_smoothing, dl, NULL);
+    gboolean finite = isfinite(loss);
+    if (finite) {
+        dg_net_backward(m->net, ctx, dl, NULL, true);
+        if (grad_fn)
+            grad_fn(m->net, grad_user);
+        dg_net_step(m->net, ctx, opt);
+    }
+    if (st) {
+        st->loss = loss;
+        st->correct = 0;
+        for (int b = 0; b < B; b++) {
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (logits[b * K + k] > logits[b * K + best])
+                    best = k;
+            st->correct += best == y[b];
+        }
+    }
+    g_free(dl);
+    return finite;
+}
+
 void dg_cnn_init(dg_cnn *m, dg_rng *rng)
 {
     dg_net_init(m->net, rng, DG_INIT_KAIMING);

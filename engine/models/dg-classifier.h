@@ -59,6 +59,23 @@ void dg_cnn_free(dg_cnn *cnn);
 void dg_cnn_init(dg_cnn *cnn, dg_rng *rng);
 int dg_cnn_class_index(const dg_cnn *cnn, const char *class_id); /* -1 if absent */
 
+typedef struct {
+    float loss;  /* mean weighted (smoothed) cross-entropy of the batch */
+    int correct; /* images whose top logit is their label */
+} dg_cnn_step_stats;
+
+/* Called between backward and the optimizer's update (e.g. to sum the
+ * gradients of several processes); may be NULL. */
+typedef void (*dg_cnn_grad_fn)(dg_net *net, void *user);
+
+/* One training step on B images x [B, 3, S, S] with labels y: forward in
+ * training mode, softmax cross-entropy with class weights w (K, may be
+ * NULL) and label smoothing, backward, grad_fn, then opt's update.
+ * FALSE when the loss is not finite: the weights are then not updated. */
+gboolean dg_cnn_train_step(dg_cnn *cnn, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
+                           int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
+                           void *grad_user, dg_cnn_step_stats *st);
+
 /* Class probabilities (softmax) for n images [n, 3, S, S], evaluation mode,
  * in batches of the net's max batch.  tta: average over the 8 flips and
  * rotations of each image. */
