@@ -9,7 +9,7 @@
 #pragma once
 #include <gtk/gtk.h>
 
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 G_BEGIN_DECLS
 

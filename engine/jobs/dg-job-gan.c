@@ -11,7 +11,7 @@
 #include "jobs/dg-job-util.h"
 #include "models/dg-checkpoint.h"
 #include "models/dg-gan.h"
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 #include "numerics/dg-ctx.h"
 
 #define GRID_COLS 8

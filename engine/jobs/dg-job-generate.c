@@ -7,7 +7,7 @@
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "models/dg-gan.h"
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 #define GEN_BATCH 64
 #define GRID_COLS 8

@@ -5,7 +5,7 @@
  * chart painted its rectangle, used its colours where they belong and left
  * everything outside the rectangle alone.  The renders are also written as
  * PNGs to $G_TEST_BUILDDIR/plot-samples/ to be looked at. */
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
