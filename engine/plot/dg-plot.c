@@ -8,6 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* In a chart's file: defines T_kind, whose draw
+ * and destroy call them with the chart as a void pointer (no function-pointer
+ * casts), and T_save, which saves through dg_plot_save.  Like G_DEFINE_TYPE,
+ * one line per chart instead of the same wrappers written four times. */
+#define DG_PLOT_DEFINE_KIND(T, kind_name)                                                       \
+    static void T##_draw_any(void *chart, cairo_t *cr, double x, double y, double width,       \
+                             double height, const dg_plot_theme *theme)                        \
+    {                                                                                          \
+        T##_draw(chart, cr, x, y, width, height, theme);                                       \
+    }                                                                                          \
+    static void T##_destroy_any(void *chart)                                                   \
+    {                                                                                          \
+        T##_free(chart);                                                                       \
+    }                                                                                          \
+    const dg_plot_kind T##_kind = {kind_name, T##_draw_any, T##_destroy_any};                  \
+    gboolean T##_save(T *chart, const char *path, int width, int height,                       \
+                      const dg_plot_theme *theme, GError **error)                              \
+    {                                                                                          \
+        return dg_plot_save(path, width, height, theme, T##_draw_any, chart, error);           \
+    }
+
 /* ======================================================================== */
 /* Colours and themes                                                        */
 /* ======================================================================== */
@@ -1386,17 +1407,7 @@ static void count_hits(const double *px, const double *py, size_t n, const dg_pl
     }
 }
 
-static void line_chart_draw(void *chart, cairo_t *cr, double x, double y, double w, double h,
-                            const dg_plot_theme *theme)
-{
-    dg_line_chart_draw(chart, cr, x, y, w, h, theme);
-}
-
-gboolean dg_line_chart_save(dg_line_chart *c, const char *path, int width, int height,
-                            const dg_plot_theme *theme, GError **error)
-{
-    return dg_plot_save(path, width, height, theme, line_chart_draw, c, error);
-}
+DG_PLOT_DEFINE_KIND(dg_line_chart, "line")
 
 void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, double w, double h,
                         const dg_plot_theme *theme)
@@ -1793,17 +1804,7 @@ void dg_bar_chart_set_legend(dg_bar_chart *c, dg_plot_legend legend)
     c->legend = legend;
 }
 
-static void bar_chart_draw(void *chart, cairo_t *cr, double x, double y, double w, double h,
-                           const dg_plot_theme *theme)
-{
-    dg_bar_chart_draw(chart, cr, x, y, w, h, theme);
-}
-
-gboolean dg_bar_chart_save(dg_bar_chart *c, const char *path, int width, int height,
-                           const dg_plot_theme *theme, GError **error)
-{
-    return dg_plot_save(path, width, height, theme, bar_chart_draw, c, error);
-}
+DG_PLOT_DEFINE_KIND(dg_bar_chart, "bar")
 
 static void bar_format(const dg_bar_chart *c, gboolean integral, double v, char *buf, size_t n)
 {
@@ -2153,17 +2154,7 @@ gboolean dg_heatmap_get_cell(const dg_heatmap *m, int row, int col, dg_plot_rect
     return TRUE;
 }
 
-static void heatmap_draw(void *chart, cairo_t *cr, double x, double y, double w, double h,
-                         const dg_plot_theme *theme)
-{
-    dg_heatmap_draw(chart, cr, x, y, w, h, theme);
-}
-
-gboolean dg_heatmap_save(dg_heatmap *m, const char *path, int width, int height,
-                         const dg_plot_theme *theme, GError **error)
-{
-    return dg_plot_save(path, width, height, theme, heatmap_draw, m, error);
-}
+DG_PLOT_DEFINE_KIND(dg_heatmap, "heatmap")
 
 void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, double h,
                      const dg_plot_theme *theme)
@@ -2373,17 +2364,7 @@ void dg_prob_chart_set_accent(dg_prob_chart *c, int palette_index)
     c->accent = palette_index;
 }
 
-static void prob_chart_draw(void *chart, cairo_t *cr, double x, double y, double w, double h,
-                            const dg_plot_theme *theme)
-{
-    dg_prob_chart_draw(chart, cr, x, y, w, h, theme);
-}
-
-gboolean dg_prob_chart_save(dg_prob_chart *c, const char *path, int width, int height,
-                            const dg_plot_theme *theme, GError **error)
-{
-    return dg_plot_save(path, width, height, theme, prob_chart_draw, c, error);
-}
+DG_PLOT_DEFINE_KIND(dg_prob_chart, "prob")
 
 void dg_prob_chart_draw(dg_prob_chart *c, cairo_t *cr, double x, double y, double w, double h,
                         const dg_plot_theme *theme)
