@@ -149,152 +149,217 @@ static void bar_format(const dg_bar_chart *c, gboolean integral, double v, char 
         g_snprintf(buf, n, "%.3g", v);
 }
 
-void dg_bar_chart_draw(dg_bar_chart *c, cairo_t *cr, double x, double y, double w, double h,
-                       const dg_plot_theme *theme)
-{
-    dg_plot_theme store;
-    const dg_plot_theme *th = dg_plot_theme_or_default(theme, &store);
-    dg_plot_ink k;
-    if (!(w > 0 && h > 0))
-        return;
-    dg_plot_begin(cr, &k, th, x, y, w, h);
-    const double pad = 8;
-    int nc = c->n_cat, ns = c->n_series;
+/* ---- Drawing -------------------------------------------------------------
+ *
+ * dg_bar_chart_draw: the data's extents (bar_extents), the title, the layout
+ * (bar_layout_vertical, bar_layout_horizontal, bar_layout_plot), the axes
+ * (bar_axes_draw), the bars (bar_series_draw, bar_values_draw), the labels
+ * (bar_labels_draw) and the legend (bar_legend_draw). */
 
-    /* ---- Data extents (bars start at 0). */
-    double mn = 0, mx = 0;
-    gboolean integral = TRUE, any = FALSE;
-    for (int s = 0; s < ns; s++) {
-        for (int i = 0; i < nc; i++) {
+/* Category labels: up to 3 wrapped lines, this far under the plot. */
+#define CAT_TOP_GAP 7.0
+
+typedef struct {
+    double mn, mx;           /* data with error bars, and 0 */
+    gboolean integral, any;  /* every value an integer; any finite value */
+    double lab_h, tick_cap;  /* an axis title's height; a tick label's capitals */
+    double row_h, legend_y;  /* a legend row's height and (inside legend) top */
+    double bottom;           /* of the space for the plot and the category labels */
+    double left, right;      /* of the space for the y tick labels and the plot */
+    double plot_y0, plot_y1; /* top and bottom of the plot */
+    dg_plot_legend legend;   /* where the legend goes after all (NONE without entries) */
+    double legend_w;         /* an outside legend's width */
+    dg_plot_legend_entry entries[DG_PLOT_LEGEND_MAX];
+    int n_entries;
+    dg_plot_cat_layout cl; /* the category labels */
+    double ylo, yhi;       /* the y range shown */
+    dg_plot_ticks ty;
+    dg_plot_rect area;           /* the plot */
+    double slot, group, bw, gap; /* a category's width, its bars', one bar's, between bars */
+} bar_layout;
+
+static double bar_y(const bar_layout *L, double v)
+{
+    return dg_plot_map_y(&L->area, L->ylo, L->yhi, v);
+}
+
+/* Extents of the data (bars start at 0, error bars included). */
+static void bar_extents(const dg_bar_chart *c, bar_layout *L)
+{
+    L->mn = L->mx = 0;
+    L->integral = TRUE;
+    L->any = FALSE;
+    for (int s = 0; s < c->n_series; s++) {
+        for (int i = 0; i < c->n_cat; i++) {
             double v = c->s[s].v[i];
             if (!isfinite(v))
                 continue;
             double e = c->s[s].e && isfinite(c->s[s].e[i]) ? fabs(c->s[s].e[i]) : 0;
-            mn = MIN(mn, v - e);
-            mx = MAX(mx, v + e);
-            any = TRUE;
+            L->mn = MIN(L->mn, v - e);
+            L->mx = MAX(L->mx, v + e);
+            L->any = TRUE;
             if (v != floor(v))
-                integral = FALSE;
+                L->integral = FALSE;
         }
     }
-    if (mx == mn)
-        mx = 1;
+    if (L->mx == L->mn)
+        L->mx = 1;
+}
 
-    /* ---- Vertical layout. */
-    double top = y + pad;
-    top += dg_plot_title_draw(&k, c->title, x + pad, x + w - pad, top);
-    dg_plot_legend_entry entries[64];
-    int n_entries = 0;
-    if (ns > 1) {
-        for (int s = 0; s < ns && s < 64; s++)
-            entries[n_entries++] =
-                (dg_plot_legend_entry){c->s[s].name, dg_plot_palette(th, s), FALSE};
+/* Top of the plot under the title and an inside legend's row; bottom of the
+ * space left for the plot and its category labels. */
+static void bar_layout_vertical(const dg_bar_chart *c, dg_plot_frame *f, bar_layout *L)
+{
+    dg_plot_ink *k = &f->k;
+    double top = f->y + DG_PLOT_PAD + dg_plot_title_height(k, c->title);
+    L->n_entries = 0;
+    if (c->n_series > 1) {
+        for (int s = 0; s < c->n_series && s < DG_PLOT_LEGEND_MAX; s++)
+            L->entries[L->n_entries++] =
+                (dg_plot_legend_entry){c->s[s].name, dg_plot_palette(f->th, s), FALSE};
     }
-    dg_plot_legend legend = n_entries ? c->legend : DG_PLOT_LEGEND_NONE;
-    dg_plot_use_font(&k, 1.0, FALSE);
-    double lab_h = dg_plot_line_h(&k), tick_cap = k.cap;
-    double row_h = dg_plot_legend_row_h(&k);
-    double legend_y = top;
-    if (legend == DG_PLOT_LEGEND_INSIDE)
-        top += row_h + 6; /* a row of entries above the plot */
-    double bottom = y + h - pad;
+    L->legend = L->n_entries ? c->legend : DG_PLOT_LEGEND_NONE;
+    dg_plot_use_font(k, 1.0, FALSE);
+    L->lab_h = dg_plot_line_h(k);
+    L->tick_cap = k->cap;
+    L->row_h = dg_plot_legend_row_h(k);
+    L->legend_y = top;
+    if (L->legend == DG_PLOT_LEGEND_INSIDE)
+        top += L->row_h + 6; /* a row of entries above the plot */
+    L->bottom = f->y + f->h - DG_PLOT_PAD;
     if (c->x_label)
-        bottom -= lab_h + 6;
-    /* Category labels: up to 3 wrapped lines; measured below. */
-    double cat_top_gap = 7;
-    double plot_y0 = top + tick_cap / 2 + 1;
+        L->bottom -= L->lab_h + 6;
+    L->plot_y0 = top + L->tick_cap / 2 + 1;
+}
 
-    /* ---- Horizontal layout. */
-    double left = x + pad;
+/* Left and right of the space for the plot: room for the y axis title and
+ * an outside legend (which moves inside, above the plot, when the chart is
+ * too narrow). */
+static void bar_layout_horizontal(const dg_bar_chart *c, dg_plot_frame *f, bar_layout *L)
+{
+    L->left = f->x + DG_PLOT_PAD;
     if (c->y_label)
-        left += lab_h + 6;
-    double right = x + w - pad;
-    double legend_w = 0;
-    if (legend == DG_PLOT_LEGEND_OUTSIDE) {
-        legend_w = dg_plot_legend_width(&k, entries, n_entries, w * 0.35);
-        if (w - legend_w < 200) {
-            legend = DG_PLOT_LEGEND_INSIDE;
-            plot_y0 += row_h + 6;
+        L->left += L->lab_h + 6;
+    L->right = f->x + f->w - DG_PLOT_PAD;
+    L->legend_w = 0;
+    if (L->legend == DG_PLOT_LEGEND_OUTSIDE) {
+        L->legend_w = dg_plot_legend_width(&f->k, L->entries, L->n_entries, f->w * 0.35);
+        if (f->w - L->legend_w < 200) {
+            L->legend = DG_PLOT_LEGEND_INSIDE;
+            L->plot_y0 += L->row_h + 6;
         } else {
-            right -= legend_w + 12;
+            L->right -= L->legend_w + 12;
         }
     }
-    /* y ticks depend on the plot height, which depends on the category labels'
-     * height, which depends on the slot width: guess, then settle. */
-    double ylo = mn, yhi = mx;
-    dg_plot_ticks ty;
-    dg_plot_y_ticks(&ty, ylo, yhi, MAX(40, bottom - plot_y0 - 3 * lab_h));
-    double tw = dg_plot_ticks_width(&k, &ty);
-    double plot_x0 = left + tw + 7;
-    double slot = nc > 0 ? (right - plot_x0) / nc : 0;
-    dg_plot_cat_layout cl;
-    dg_plot_cat_layout_compute(&k, c->cat, nc, slot, (bottom - plot_y0) * 0.35, plot_x0 - x - pad,
-                               &cl);
-    double plot_y1 = bottom - cl.height - cat_top_gap;
-    if (plot_y1 - plot_y0 < 30 || right - plot_x0 < 30 || nc == 0) {
-        if (nc == 0 && plot_y1 - plot_y0 >= 30) {
-            dg_plot_set_color(cr, th->muted, 1);
-            dg_plot_text_at(&k, "No data", x + w / 2, (plot_y0 + plot_y1) / 2, 0.5, 0.5);
-        }
-        cairo_restore(cr);
-        return;
-    }
-    double ph = plot_y1 - plot_y0;
+}
 
-    /* Headroom for the value labels above (or below) the bars. */
-    double vlab = c->show_values ? (k.cap * 0.9 + 6) : 0;
+/* The y range: fixed, or the data's with headroom for the value labels above
+ * (or below) the bars, in a plot ph high. */
+static void bar_y_range(const dg_bar_chart *c, const dg_plot_ink *k, bar_layout *L, double ph)
+{
+    double vlab = c->show_values ? (k->cap * 0.9 + 6) : 0;
+    double mn = L->mn, mx = L->mx;
+    L->ylo = mn;
+    L->yhi = mx;
     if (isfinite(c->y_fix[0])) {
-        ylo = c->y_fix[0];
-        yhi = c->y_fix[1];
+        L->ylo = c->y_fix[0];
+        L->yhi = c->y_fix[1];
     } else {
-        double f = vlab / ph;
-        f = MIN(f, 0.3);
-        double span = (mx - mn) / (1 - f * ((mx > 0) + (mn < 0)));
+        double fr = vlab / ph;
+        fr = MIN(fr, 0.3);
+        double span = (mx - mn) / (1 - fr * ((mx > 0) + (mn < 0)));
         if (mx > 0)
-            yhi = mx + span * f;
+            L->yhi = mx + span * fr;
         if (mn < 0)
-            ylo = mn - span * f;
-        if (!any) {
-            ylo = 0;
-            yhi = 1;
+            L->ylo = mn - span * fr;
+        if (!L->any) {
+            L->ylo = 0;
+            L->yhi = 1;
         }
     }
-    dg_plot_y_ticks(&ty, ylo, yhi, ph);
-    plot_x0 = left + dg_plot_ticks_width(&k, &ty) + 7;
-    dg_plot_rect area = {plot_x0, plot_y0, right - plot_x0, ph};
-    slot = area.width / nc;
-#define BAR_Y(v) (area.y + area.height - ((v) - ylo) / (yhi - ylo) * area.height)
+}
 
-    /* ---- Grid and axes. */
+/* The plot area, the category labels, the y range and ticks, and the bars'
+ * widths.  The y ticks depend on the plot height, which depends on the
+ * category labels' height, which depends on the slot width: guess, then
+ * settle.  FALSE when there is no category or no room for a plot. */
+static gboolean bar_layout_plot(const dg_bar_chart *c, dg_plot_frame *f, bar_layout *L)
+{
+    dg_plot_ink *k = &f->k;
+    int nc = c->n_cat, ns = c->n_series;
+    dg_plot_y_ticks(&L->ty, L->mn, L->mx, MAX(40, L->bottom - L->plot_y0 - 3 * L->lab_h));
+    double plot_x0 = L->left + dg_plot_ticks_width(k, &L->ty) + 7;
+    double slot = nc > 0 ? (L->right - plot_x0) / nc : 0;
+    dg_plot_cat_layout_compute(k, c->cat, nc, slot, (L->bottom - L->plot_y0) * 0.35,
+                               plot_x0 - f->x - DG_PLOT_PAD, &L->cl);
+    L->plot_y1 = L->bottom - L->cl.height - CAT_TOP_GAP;
+    if (L->plot_y1 - L->plot_y0 < 30 || L->right - plot_x0 < 30 || nc == 0)
+        return FALSE;
+    double ph = L->plot_y1 - L->plot_y0;
+    bar_y_range(c, k, L, ph);
+    dg_plot_y_ticks(&L->ty, L->ylo, L->yhi, ph);
+    plot_x0 = L->left + dg_plot_ticks_width(k, &L->ty) + 7;
+    L->area = (dg_plot_rect){plot_x0, L->plot_y0, L->right - plot_x0, ph};
+    L->slot = L->area.width / nc;
+    L->group = L->slot * (ns > 1 ? 0.8 : 0.66);
+    L->bw = L->group / MAX(ns, 1);
+    L->gap = ns > 1 ? MIN(2.0, L->bw * 0.12) : 0;
+    return TRUE;
+}
+
+/* Grid lines and labels at the y ticks. */
+static void bar_axes_draw(dg_plot_frame *f, const bar_layout *L)
+{
+    cairo_t *cr = f->cr;
+    const dg_plot_rect *area = &L->area;
     cairo_set_line_width(cr, 1);
-    dg_plot_set_color(cr, th->grid, 1);
-    for (int i = 0; i < ty.n; i++) {
-        double py = dg_plot_snap(BAR_Y(ty.value[i]));
-        cairo_move_to(cr, area.x, py);
-        cairo_line_to(cr, area.x + area.width, py);
+    dg_plot_set_color(cr, f->th->grid, 1);
+    for (int i = 0; i < L->ty.n; i++) {
+        double py = dg_plot_snap(bar_y(L, L->ty.value[i]));
+        cairo_move_to(cr, area->x, py);
+        cairo_line_to(cr, area->x + area->width, py);
     }
     cairo_stroke(cr);
-    dg_plot_set_color(cr, th->muted, 1);
-    for (int i = 0; i < ty.n; i++)
-        dg_plot_text_at(&k, ty.label[i], area.x - 7, BAR_Y(ty.value[i]), 1, 0.5);
+    dg_plot_set_color(cr, f->th->muted, 1);
+    for (int i = 0; i < L->ty.n; i++)
+        dg_plot_text_at(&f->k, L->ty.label[i], area->x - 7, bar_y(L, L->ty.value[i]), 1, 0.5);
+}
 
-    /* ---- Bars. */
-    double group = slot * (ns > 1 ? 0.8 : 0.66);
-    double bw = group / MAX(ns, 1);
-    double gap = ns > 1 ? MIN(2.0, bw * 0.12) : 0;
-    double base = BAR_Y(CLAMP(0, ylo, yhi));
+/* An error bar: a vertical line from y0 to y1 at cx, capped at both ends. */
+static void error_bar_draw(cairo_t *cr, const dg_plot_theme *th, double cx, double y0, double y1,
+                           double cap)
+{
+    dg_plot_set_color(cr, th->foreground, 0.75);
+    cairo_set_line_width(cr, 1.25);
+    cairo_move_to(cr, cx, y0);
+    cairo_line_to(cr, cx, y1);
+    cairo_move_to(cr, cx - cap, y0);
+    cairo_line_to(cr, cx + cap, y0);
+    cairo_move_to(cr, cx - cap, y1);
+    cairo_line_to(cr, cx + cap, y1);
+    cairo_stroke(cr);
+}
+
+/* The bars, grouped by category, with their error bars, then the zero line
+ * over their feet. */
+static void bar_series_draw(const dg_bar_chart *c, dg_plot_frame *f, const bar_layout *L)
+{
+    cairo_t *cr = f->cr;
+    const dg_plot_rect *area = &L->area;
+    int ns = c->n_series;
+    double base = bar_y(L, CLAMP(0, L->ylo, L->yhi));
     cairo_save(cr);
-    cairo_rectangle(cr, area.x, area.y - 1, area.width, area.height + 2);
+    cairo_rectangle(cr, area->x, area->y - 1, area->width, area->height + 2);
     cairo_clip(cr);
-    for (int i = 0; i < nc; i++) {
-        double gx = area.x + slot * i + (slot - group) / 2;
+    for (int i = 0; i < c->n_cat; i++) {
+        double gx = area->x + L->slot * i + (L->slot - L->group) / 2;
         for (int s = 0; s < ns; s++) {
             double v = c->s[s].v[i];
             if (!isfinite(v))
                 continue;
-            double bx = gx + s * bw + gap / 2, bww = bw - gap;
-            double vy = BAR_Y(v);
-            dg_plot_rgba col = dg_plot_palette(th, ns == 1 && c->by_category ? i : s);
+            double bx = gx + s * L->bw + L->gap / 2, bww = L->bw - L->gap;
+            double vy = bar_y(L, v);
+            dg_plot_rgba col = dg_plot_palette(f->th, ns == 1 && c->by_category ? i : s);
             dg_plot_set_color(cr, col, 1);
             if (v >= 0)
                 bar_path(cr, bx, vy, bww, base - vy, MIN(3, bww / 4), TRUE);
@@ -303,88 +368,115 @@ void dg_bar_chart_draw(dg_bar_chart *c, cairo_t *cr, double x, double y, double 
             cairo_fill(cr);
             if (c->s[s].e && isfinite(c->s[s].e[i]) && c->s[s].e[i] != 0) {
                 double e = fabs(c->s[s].e[i]);
-                double cx = dg_plot_snap(bx + bww / 2), cap = MIN(bww * 0.3, 6);
-                double y0 = BAR_Y(v - e), y1 = BAR_Y(v + e);
-                dg_plot_set_color(cr, th->foreground, 0.75);
-                cairo_set_line_width(cr, 1.25);
-                cairo_move_to(cr, cx, y0);
-                cairo_line_to(cr, cx, y1);
-                cairo_move_to(cr, cx - cap, y0);
-                cairo_line_to(cr, cx + cap, y0);
-                cairo_move_to(cr, cx - cap, y1);
-                cairo_line_to(cr, cx + cap, y1);
-                cairo_stroke(cr);
+                error_bar_draw(cr, f->th, dg_plot_snap(bx + bww / 2), bar_y(L, v - e),
+                               bar_y(L, v + e), MIN(bww * 0.3, 6));
             }
         }
     }
     cairo_restore(cr);
-    /* Zero line over the bars' feet. */
-    dg_plot_set_color(cr, th->axis, 1);
+    dg_plot_set_color(cr, f->th->axis, 1);
     cairo_set_line_width(cr, 1);
-    cairo_move_to(cr, area.x, dg_plot_snap(base));
-    cairo_line_to(cr, area.x + area.width, dg_plot_snap(base));
+    cairo_move_to(cr, area->x, dg_plot_snap(base));
+    cairo_line_to(cr, area->x + area->width, dg_plot_snap(base));
     cairo_stroke(cr);
+}
 
-    /* ---- Values on the bars: all of them when they all fit, else none. */
-    if (c->show_values && ns > 0) {
-        dg_plot_use_font(&k, 0.9, FALSE);
-        double room = ns > 1 ? bw + gap : slot - 4;
-        gboolean fit = TRUE;
+/* Whether every value label fits its bar (or, with one series, its slot). */
+static gboolean bar_values_fit(const dg_bar_chart *c, const dg_plot_ink *k, const bar_layout *L)
+{
+    double room = c->n_series > 1 ? L->bw + L->gap : L->slot - 4;
+    char buf[64];
+    for (int s = 0; s < c->n_series; s++)
+        for (int i = 0; i < c->n_cat; i++) {
+            bar_format(c, L->integral, c->s[s].v[i], buf, sizeof buf);
+            if (!(dg_plot_text_w(k, buf) <= room - 1))
+                return FALSE;
+        }
+    return TRUE;
+}
+
+/* Values on the bars, above them (below negative ones): all of them when they
+ * all fit, else none. */
+static void bar_values_draw(const dg_bar_chart *c, dg_plot_frame *f, const bar_layout *L)
+{
+    if (!c->show_values || c->n_series == 0)
+        return;
+    dg_plot_ink *k = &f->k;
+    const dg_plot_rect *area = &L->area;
+    dg_plot_use_font(k, 0.9, FALSE);
+    if (bar_values_fit(c, k, L)) {
         char buf[64];
-        for (int s = 0; s < ns && fit; s++)
-            for (int i = 0; i < nc && fit; i++) {
-                bar_format(c, integral, c->s[s].v[i], buf, sizeof buf);
-                fit = dg_plot_text_w(&k, buf) <= room - 1;
-            }
-        if (fit) {
-            dg_plot_set_color(cr, th->foreground, 0.85);
-            for (int i = 0; i < nc; i++) {
-                double gx = area.x + slot * i + (slot - group) / 2;
-                for (int s = 0; s < ns; s++) {
-                    double v = c->s[s].v[i];
-                    if (!isfinite(v))
-                        continue;
-                    double e = c->s[s].e && isfinite(c->s[s].e[i]) ? fabs(c->s[s].e[i]) : 0;
-                    double cx = gx + s * bw + bw / 2;
-                    bar_format(c, integral, v, buf, sizeof buf);
-                    if (v >= 0) {
-                        double ty0 = BAR_Y(v + e) - 4;
-                        if (ty0 - k.cap >= area.y - tick_cap / 2)
-                            dg_plot_text_at(&k, buf, cx, ty0, 0.5, 1);
-                    } else {
-                        double ty0 = BAR_Y(v - e) + 4;
-                        if (ty0 + k.cap <= area.y + area.height)
-                            dg_plot_text_at(&k, buf, cx, ty0, 0.5, 0);
-                    }
+        dg_plot_set_color(f->cr, f->th->foreground, 0.85);
+        for (int i = 0; i < c->n_cat; i++) {
+            double gx = area->x + L->slot * i + (L->slot - L->group) / 2;
+            for (int s = 0; s < c->n_series; s++) {
+                double v = c->s[s].v[i];
+                if (!isfinite(v))
+                    continue;
+                double e = c->s[s].e && isfinite(c->s[s].e[i]) ? fabs(c->s[s].e[i]) : 0;
+                double cx = gx + s * L->bw + L->bw / 2;
+                bar_format(c, L->integral, v, buf, sizeof buf);
+                if (v >= 0) {
+                    double ty0 = bar_y(L, v + e) - 4;
+                    if (ty0 - k->cap >= area->y - L->tick_cap / 2)
+                        dg_plot_text_at(k, buf, cx, ty0, 0.5, 1);
+                } else {
+                    double ty0 = bar_y(L, v - e) + 4;
+                    if (ty0 + k->cap <= area->y + area->height)
+                        dg_plot_text_at(k, buf, cx, ty0, 0.5, 0);
                 }
             }
         }
-        dg_plot_use_font(&k, 1.0, FALSE);
     }
+    dg_plot_use_font(k, 1.0, FALSE);
+}
 
-    /* ---- Category labels, axis titles, legend. */
-    dg_plot_set_color(cr, th->foreground, 0.85);
-    for (int i = 0; i < nc; i++)
-        dg_plot_cat_label_draw(&k, &cl, c->cat[i], i, slot, area.x + slot * (i + 0.5),
-                       area.y + area.height + cat_top_gap);
-    if (c->x_label) {
-        char *s = dg_plot_ellipsize(&k, c->x_label, area.width);
-        dg_plot_text_at(&k, s, area.x + area.width / 2, y + h - pad - lab_h, 0.5, 0);
-        g_free(s);
+/* Category labels under the bars and the axis titles. */
+static void bar_labels_draw(const dg_bar_chart *c, dg_plot_frame *f, const bar_layout *L)
+{
+    const dg_plot_rect *area = &L->area;
+    dg_plot_set_color(f->cr, f->th->foreground, 0.85);
+    for (int i = 0; i < c->n_cat; i++)
+        dg_plot_cat_label_draw(&f->k, &L->cl, c->cat[i], i, L->slot,
+                               area->x + L->slot * (i + 0.5),
+                               area->y + area->height + CAT_TOP_GAP);
+    dg_plot_axis_titles(&f->k, area, c->x_label, f->y + f->h - DG_PLOT_PAD - L->lab_h,
+                        c->y_label, f->x + DG_PLOT_PAD);
+}
+
+/* The legend: a row right-aligned above the plot (inside), or a box right of
+ * it (outside). */
+static void bar_legend_draw(dg_plot_frame *f, const bar_layout *L)
+{
+    const dg_plot_rect *area = &L->area;
+    if (L->legend == DG_PLOT_LEGEND_INSIDE)
+        dg_plot_legend_row_draw(&f->k, L->entries, L->n_entries, area->x, area->x + area->width,
+                                L->legend_y + (L->row_h - 3) / 2);
+    else if (L->legend == DG_PLOT_LEGEND_OUTSIDE)
+        dg_plot_legend_box_draw(&f->k, L->entries, L->n_entries, f->x + f->w - DG_PLOT_PAD,
+                                area->y, L->legend_w, area->height, FALSE, f->th->line_width);
+}
+
+void dg_bar_chart_draw(dg_bar_chart *c, cairo_t *cr, double x, double y, double w, double h,
+                       const dg_plot_theme *theme)
+{
+    dg_plot_frame f;
+    if (!dg_plot_frame_begin(&f, cr, theme, x, y, w, h))
+        return;
+    bar_layout L;
+    bar_extents(c, &L);
+    dg_plot_title_draw(&f.k, c->title, x + DG_PLOT_PAD, x + w - DG_PLOT_PAD, y + DG_PLOT_PAD);
+    bar_layout_vertical(c, &f, &L);
+    bar_layout_horizontal(c, &f, &L);
+    if (bar_layout_plot(c, &f, &L)) {
+        bar_axes_draw(&f, &L);
+        bar_series_draw(c, &f, &L);
+        bar_values_draw(c, &f, &L);
+        bar_labels_draw(c, &f, &L);
+        bar_legend_draw(&f, &L);
+    } else if (c->n_cat == 0 && L.plot_y1 - L.plot_y0 >= 30) {
+        dg_plot_set_color(cr, f.th->muted, 1);
+        dg_plot_text_at(&f.k, "No data", x + w / 2, (L.plot_y0 + L.plot_y1) / 2, 0.5, 0.5);
     }
-    if (c->y_label) {
-        char *s = dg_plot_ellipsize(&k, c->y_label, area.height);
-        dg_plot_text_vertical(&k, s, x + pad, area.y + area.height / 2);
-        g_free(s);
-    }
-    if (legend == DG_PLOT_LEGEND_INSIDE) {
-        /* One row, right-aligned above the plot. */
-        dg_plot_legend_row_draw(&k, entries, n_entries, area.x, area.x + area.width,
-                                legend_y + (row_h - 3) / 2);
-    } else if (legend == DG_PLOT_LEGEND_OUTSIDE) {
-        dg_plot_legend_box_draw(&k, entries, n_entries, x + w - pad, area.y, legend_w, area.height,
-                        FALSE, th->line_width);
-    }
-#undef BAR_Y
-    cairo_restore(cr);
+    dg_plot_frame_end(&f);
 }

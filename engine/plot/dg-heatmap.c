@@ -77,161 +77,216 @@ gboolean dg_heatmap_get_cell(const dg_heatmap *m, int row, int col, dg_plot_rect
 
 DG_PLOT_DEFINE_KIND(dg_heatmap, "heatmap")
 
-void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, double h,
-                     const dg_plot_theme *theme)
+/* ---- Drawing -------------------------------------------------------------
+ *
+ * dg_heatmap_draw: the layout (heatmap_layout), the cells with their numbers
+ * (heatmap_cells_draw), the row and column labels and titles
+ * (heatmap_labels_draw), then the title over the grid. */
+
+typedef struct {
+    double top, bottom; /* of the space for the grid and its column labels */
+    double left;        /* where the row title goes */
+    double lab_h;       /* an axis title's height */
+    double line_step;   /* from one line of a wrapped label to the next */
+    double row_lab_w;   /* room for the row labels */
+    double col_lab_h;   /* room for the column labels, under the grid */
+    double cell;        /* a cell's side */
+    dg_plot_rect grid;
+} heat_layout;
+
+/* How many lines the column labels wrap to in cells of the given side. */
+static int col_label_lines(const dg_heatmap *m, const dg_plot_ink *k, double cell)
 {
-    dg_plot_theme store;
-    const dg_plot_theme *th = dg_plot_theme_or_default(theme, &store);
-    dg_plot_ink k;
-    m->have_layout = FALSE;
-    if (!(w > 0 && h > 0))
-        return;
-    dg_plot_begin(cr, &k, th, x, y, w, h);
-    const double pad = 8;
-    double top = y + pad;
-    top += dg_plot_title_height(&k, m->title);
-    dg_plot_use_font(&k, 1.0, FALSE);
-    if (m->rows == 0) {
-        dg_plot_title_draw(&k, m->title, x + pad, x + w - pad, y + pad);
-        dg_plot_use_font(&k, 1.0, FALSE);
-        dg_plot_set_color(cr, th->muted, 1);
-        dg_plot_text_at(&k, "No data", x + w / 2, (top + y + h) / 2, 0.5, 0.5);
-        cairo_restore(cr);
-        return;
+    int need = 1;
+    for (int c = 0; c < m->cols; c++) {
+        char **l = dg_plot_wrap_text(k, m->cl[c], cell - 4, 3);
+        need = MAX(need, (int)g_strv_length(l));
+        g_strfreev(l);
     }
-    double lab_h = dg_plot_line_h(&k), line_step = k.ascent + k.descent;
-    double left = x + pad + (m->row_title ? lab_h + 8 : 0);
-    double row_lab_w = 0;
+    return need;
+}
+
+/* Square cells as large as fit beside the row labels and above the column
+ * labels, the grid centred in the space left; FALSE when the cells would be
+ * too small to see. */
+static gboolean heatmap_layout(const dg_heatmap *m, dg_plot_frame *f, heat_layout *L)
+{
+    dg_plot_ink *k = &f->k;
+    double x = f->x, y = f->y, w = f->w, h = f->h;
+    L->lab_h = dg_plot_line_h(k);
+    L->line_step = k->ascent + k->descent;
+    L->left = x + DG_PLOT_PAD + (m->row_title ? L->lab_h + 8 : 0);
+    L->row_lab_w = 0;
     for (int r = 0; r < m->rows; r++)
-        row_lab_w = MAX(row_lab_w, dg_plot_text_w(&k, m->rl[r]));
-    row_lab_w = MIN(row_lab_w, w * 0.3);
-    double bottom = y + h - pad - (m->col_title ? lab_h + 6 : 0);
-    double gx0 = left + row_lab_w + 8, gx1 = x + w - pad;
+        L->row_lab_w = MAX(L->row_lab_w, dg_plot_text_w(k, m->rl[r]));
+    L->row_lab_w = MIN(L->row_lab_w, w * 0.3);
+    L->bottom = y + h - DG_PLOT_PAD - (m->col_title ? L->lab_h + 6 : 0);
+    double gx0 = L->left + L->row_lab_w + 8, gx1 = x + w - DG_PLOT_PAD;
 
     /* Column labels wrap to the cell width, which depends on their height: twice. */
     int lines = 2;
-    double cell = 0, col_lab_h = 0;
+    double cell = 0;
     for (int it = 0; it < 2; it++) {
-        col_lab_h = 6 + k.cap + k.descent + (lines - 1) * line_step;
-        double avail_h = bottom - col_lab_h - top;
+        L->col_lab_h = 6 + k->cap + k->descent + (lines - 1) * L->line_step;
+        double avail_h = L->bottom - L->col_lab_h - L->top;
         cell = MIN((gx1 - gx0) / m->cols, avail_h / m->rows);
-        int need = 1;
-        for (int c = 0; c < m->cols; c++) {
-            char **l = dg_plot_wrap_text(&k, m->cl[c], cell - 4, 3);
-            need = MAX(need, (int)g_strv_length(l));
-            g_strfreev(l);
-        }
-        lines = need;
+        lines = col_label_lines(m, k, cell);
     }
-    col_lab_h = 6 + k.cap + k.descent + (lines - 1) * line_step;
-    cell = MIN((gx1 - gx0) / m->cols, (bottom - col_lab_h - top) / m->rows);
-    if (cell < 4) {
-        cairo_restore(cr);
-        return;
-    }
+    L->col_lab_h = 6 + k->cap + k->descent + (lines - 1) * L->line_step;
+    cell = MIN((gx1 - gx0) / m->cols, (L->bottom - L->col_lab_h - L->top) / m->rows);
+    if (cell < 4)
+        return FALSE;
     /* Centre the grid (and its labels) in the space left. */
     double gw = cell * m->cols, gh = cell * m->rows;
     double shift = ((gx1 - gx0) - gw) / 2;
     gx0 += shift;
-    left += shift;
-    double gy0 = top + ((bottom - col_lab_h - top) - gh) / 2;
-    m->grid = (dg_plot_rect){gx0, gy0, gw, gh};
-    m->have_layout = TRUE;
+    L->left += shift;
+    double gy0 = L->top + ((L->bottom - L->col_lab_h - L->top) - gh) / 2;
+    L->cell = cell;
+    L->grid = (dg_plot_rect){gx0, gy0, gw, gh};
+    return TRUE;
+}
 
+/* The numbers of a cell of side cell at (cx, cy), in fg: the value (bold)
+ * over the row percentage pct (NULL: none) at full or 85% size, else the
+ * value alone at full, 85% or 72% size; nothing if none fits. */
+static void cell_text_draw(dg_plot_ink *k, const char *value, const char *pct, dg_plot_rgba fg,
+                           double cx, double cy, double cell)
+{
+    static const double scales[] = {1.0, 0.85, 0.72};
+    double room = cell - 6;
+    for (size_t si = 0; pct && si < 2; si++) {
+        double sc = scales[si];
+        dg_plot_use_font(k, sc, TRUE);
+        double vcap = k->cap, vw = dg_plot_text_w(k, value);
+        dg_plot_use_font(k, sc * 0.85, FALSE);
+        double pcap = k->cap, pw = dg_plot_text_w(k, pct);
+        double both_h = vcap + 5 * sc + pcap;
+        if (both_h <= room && pw <= room && vw <= room) {
+            double ty0 = cy + (cell - both_h) / 2;
+            dg_plot_use_font(k, sc, TRUE);
+            dg_plot_set_color(k->cr, fg, 1);
+            dg_plot_text_at(k, value, cx + cell / 2, ty0, 0.5, 0);
+            dg_plot_use_font(k, sc * 0.85, FALSE);
+            dg_plot_set_color(k->cr, fg, 0.8);
+            dg_plot_text_at(k, pct, cx + cell / 2, ty0 + vcap + 5 * sc, 0.5, 0);
+            return;
+        }
+    }
+    for (size_t si = 0; si < G_N_ELEMENTS(scales); si++) {
+        dg_plot_use_font(k, scales[si], TRUE);
+        if (dg_plot_text_w(k, value) <= room && k->cap <= room) {
+            dg_plot_set_color(k->cr, fg, 1);
+            dg_plot_text_at(k, value, cx + cell / 2, cy + cell / 2, 0.5, 0.5);
+            return;
+        }
+    }
+}
+
+/* One cell: coloured by t (its share of the row) on the theme's ramp, with
+ * its value and, when asked, the row percentage in black or white. */
+static void heatmap_cell_draw(dg_plot_frame *f, double v, double t, gboolean pct, double cx,
+                              double cy, double cell)
+{
     char buf[64], pbuf[32];
-    for (int r = 0; r < m->rows; r++) {
-        double sum = 0;
-        for (int c = 0; c < m->cols; c++) {
-            double v = m->v[r * m->cols + c];
-            if (isfinite(v) && v > 0)
-                sum += v;
-        }
-        for (int c = 0; c < m->cols; c++) {
-            double v = m->v[r * m->cols + c];
-            double t = sum > 0 && isfinite(v) ? MAX(v, 0) / sum : 0;
-            dg_plot_rgba bg = dg_plot_theme_ramp(th, t);
-            double cx = gx0 + c * cell, cy = gy0 + r * cell;
-            double inset = cell > 24 ? 1 : 0;
-            dg_plot_rounded_rect(cr, cx + inset, cy + inset, cell - 2 * inset, cell - 2 * inset,
+    dg_plot_rgba bg = dg_plot_theme_ramp(f->th, t);
+    double inset = cell > 24 ? 1 : 0;
+    dg_plot_rounded_rect(f->cr, cx + inset, cy + inset, cell - 2 * inset, cell - 2 * inset,
                          cell > 24 ? 3 : 0);
-            dg_plot_set_color(cr, bg, 1);
-            cairo_fill(cr);
-            /* Text: the value and, below it, the row percentage, as room allows. */
-            if (!isfinite(v))
-                g_strlcpy(buf, "\u2013", sizeof buf);
-            else if (v == floor(v) && fabs(v) < 1e15)
-                g_snprintf(buf, sizeof buf, "%.0f", v);
-            else
-                g_snprintf(buf, sizeof buf, "%.3g", v);
+    dg_plot_set_color(f->cr, bg, 1);
+    cairo_fill(f->cr);
+    if (!isfinite(v))
+        g_strlcpy(buf, "\u2013", sizeof buf);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        g_snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        g_snprintf(buf, sizeof buf, "%.3g", v);
+    if (pct)
+        g_snprintf(pbuf, sizeof pbuf, "%.1f%%", 100 * t);
+    cell_text_draw(&f->k, buf, pct ? pbuf : NULL, dg_plot_text_color_for(bg), cx, cy, cell);
+}
+
+/* Every cell, row by row, coloured by its row-normalised value. */
+static void heatmap_cells_draw(const dg_heatmap *m, dg_plot_frame *f, const heat_layout *L)
+{
+    for (int r = 0; r < m->rows; r++) {
+        const double *row = m->v + (size_t)r * m->cols;
+        double sum = 0;
+        for (int c = 0; c < m->cols; c++)
+            if (isfinite(row[c]) && row[c] > 0)
+                sum += row[c];
+        for (int c = 0; c < m->cols; c++) {
+            double v = row[c];
+            double t = sum > 0 && isfinite(v) ? MAX(v, 0) / sum : 0;
             gboolean pct = m->percent && sum > 0 && isfinite(v);
-            if (pct)
-                g_snprintf(pbuf, sizeof pbuf, "%.1f%%", 100 * t);
-            dg_plot_rgba fg = dg_plot_text_color_for(bg);
-            double room = cell - 6;
-            /* The value (bold) over the percentage at full or 85% size, else
-             * the value alone at full, 85% or 72% size; nothing if none fits. */
-            static const double scales[] = {1.0, 0.85, 0.72};
-            gboolean done = FALSE;
-            for (size_t si = 0; pct && !done && si < 2; si++) {
-                double sc = scales[si];
-                dg_plot_use_font(&k, sc, TRUE);
-                double vcap = k.cap, vw = dg_plot_text_w(&k, buf);
-                dg_plot_use_font(&k, sc * 0.85, FALSE);
-                double pcap = k.cap, pw = dg_plot_text_w(&k, pbuf);
-                double both_h = vcap + 5 * sc + pcap;
-                if (both_h <= room && pw <= room && vw <= room) {
-                    double ty0 = cy + (cell - both_h) / 2;
-                    dg_plot_use_font(&k, sc, TRUE);
-                    dg_plot_set_color(cr, fg, 1);
-                    dg_plot_text_at(&k, buf, cx + cell / 2, ty0, 0.5, 0);
-                    dg_plot_use_font(&k, sc * 0.85, FALSE);
-                    dg_plot_set_color(cr, fg, 0.8);
-                    dg_plot_text_at(&k, pbuf, cx + cell / 2, ty0 + vcap + 5 * sc, 0.5, 0);
-                    done = TRUE;
-                }
-            }
-            for (size_t si = 0; !done && si < G_N_ELEMENTS(scales); si++) {
-                dg_plot_use_font(&k, scales[si], TRUE);
-                if (dg_plot_text_w(&k, buf) <= room && k.cap <= room) {
-                    dg_plot_set_color(cr, fg, 1);
-                    dg_plot_text_at(&k, buf, cx + cell / 2, cy + cell / 2, 0.5, 0.5);
-                    done = TRUE;
-                }
-            }
+            heatmap_cell_draw(f, v, t, pct, L->grid.x + c * L->cell, L->grid.y + r * L->cell,
+                              L->cell);
         }
     }
+}
 
-    dg_plot_use_font(&k, 1.0, FALSE);
-    dg_plot_set_color(cr, th->foreground, 0.85);
-    for (int r = 0; r < m->rows; r++) {
-        char *s = dg_plot_ellipsize(&k, m->rl[r], row_lab_w);
-        dg_plot_text_at(&k, s, gx0 - 8, gy0 + (r + 0.5) * cell, 1, 0.5);
-        g_free(s);
-    }
+/* Row labels left of the grid, column labels (wrapped) under it, and the
+ * column and row titles. */
+static void heatmap_labels_draw(const dg_heatmap *m, dg_plot_frame *f, const heat_layout *L)
+{
+    dg_plot_ink *k = &f->k;
+    const dg_plot_rect *g = &L->grid;
+    dg_plot_use_font(k, 1.0, FALSE);
+    dg_plot_set_color(f->cr, f->th->foreground, 0.85);
+    for (int r = 0; r < m->rows; r++)
+        dg_plot_text_fit_at(k, m->rl[r], L->row_lab_w, g->x - 8, g->y + (r + 0.5) * L->cell, 1,
+                            0.5);
     for (int c = 0; c < m->cols; c++) {
-        char **l = dg_plot_wrap_text(&k, m->cl[c], cell - 4, 3);
+        char **l = dg_plot_wrap_text(k, m->cl[c], L->cell - 4, 3);
         for (int j = 0; l[j]; j++)
-            dg_plot_text_at(&k, l[j], gx0 + (c + 0.5) * cell, gy0 + gh + 6 + j * line_step, 0.5, 0);
+            dg_plot_text_at(k, l[j], g->x + (c + 0.5) * L->cell,
+                            g->y + g->height + 6 + j * L->line_step, 0.5, 0);
         g_strfreev(l);
     }
-    dg_plot_use_font(&k, 1.0, TRUE);
-    dg_plot_set_color(cr, th->foreground, 0.85);
-    if (m->col_title) {
-        char *s = dg_plot_ellipsize(&k, m->col_title, gw);
-        dg_plot_text_at(&k, s, gx0 + gw / 2, gy0 + gh + col_lab_h + 6, 0.5, 0);
-        g_free(s);
+    dg_plot_use_font(k, 1.0, TRUE);
+    dg_plot_set_color(f->cr, f->th->foreground, 0.85);
+    if (m->col_title)
+        dg_plot_text_fit_at(k, m->col_title, g->width, g->x + g->width / 2,
+                            g->y + g->height + L->col_lab_h + 6, 0.5, 0);
+    if (m->row_title)
+        dg_plot_text_fit_vertical(k, m->row_title, g->height, L->left - L->lab_h - 8,
+                                  g->y + g->height / 2);
+}
+
+/* The title, centred over the grid (and inside the rectangle). */
+static void heatmap_title_draw(const dg_heatmap *m, dg_plot_frame *f, const dg_plot_rect *g)
+{
+    if (!m->title)
+        return;
+    dg_plot_ink *k = &f->k;
+    double x = f->x, w = f->w;
+    dg_plot_use_font(k, 1.2, TRUE);
+    double tw = MIN(dg_plot_text_w(k, m->title), w - 2 * DG_PLOT_PAD);
+    double cx = CLAMP(g->x + g->width / 2, x + DG_PLOT_PAD + tw / 2, x + w - DG_PLOT_PAD - tw / 2);
+    dg_plot_title_draw(k, m->title, cx - tw / 2 - 0.5, cx + tw / 2 + 0.5, f->y + DG_PLOT_PAD);
+}
+
+void dg_heatmap_draw(dg_heatmap *m, cairo_t *cr, double x, double y, double w, double h,
+                     const dg_plot_theme *theme)
+{
+    dg_plot_frame f;
+    m->have_layout = FALSE;
+    if (!dg_plot_frame_begin(&f, cr, theme, x, y, w, h))
+        return;
+    heat_layout L;
+    L.top = y + DG_PLOT_PAD + dg_plot_title_height(&f.k, m->title);
+    dg_plot_use_font(&f.k, 1.0, FALSE);
+    if (m->rows == 0) {
+        dg_plot_title_draw(&f.k, m->title, x + DG_PLOT_PAD, x + w - DG_PLOT_PAD, y + DG_PLOT_PAD);
+        dg_plot_use_font(&f.k, 1.0, FALSE);
+        dg_plot_set_color(cr, f.th->muted, 1);
+        dg_plot_text_at(&f.k, "No data", x + w / 2, (L.top + y + h) / 2, 0.5, 0.5);
+    } else if (heatmap_layout(m, &f, &L)) {
+        m->grid = L.grid;
+        m->have_layout = TRUE;
+        heatmap_cells_draw(m, &f, &L);
+        heatmap_labels_draw(m, &f, &L);
+        heatmap_title_draw(m, &f, &L.grid);
     }
-    if (m->row_title) {
-        char *s = dg_plot_ellipsize(&k, m->row_title, gh);
-        dg_plot_text_vertical(&k, s, left - lab_h - 8, gy0 + gh / 2);
-        g_free(s);
-    }
-    /* The title is centred over the grid (and stays inside the rectangle). */
-    if (m->title) {
-        dg_plot_use_font(&k, 1.2, TRUE);
-        double tw = MIN(dg_plot_text_w(&k, m->title), w - 2 * pad);
-        double cx = CLAMP(gx0 + gw / 2, x + pad + tw / 2, x + w - pad - tw / 2);
-        dg_plot_title_draw(&k, m->title, cx - tw / 2 - 0.5, cx + tw / 2 + 0.5, y + pad);
-    }
-    cairo_restore(cr);
+    dg_plot_frame_end(&f);
 }

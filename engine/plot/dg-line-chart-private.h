@@ -41,38 +41,24 @@ struct dg_line_chart {
     double x_lo, x_hi, y_lo, y_hi;
 };
 
-/* Map one (x, y) to device-safe plot coordinates. */
+/* What one draw shows: the plot area and the data ranges of the x axis and
+ * of the y axes ([0] left, [1] right). */
 typedef struct {
-    double ox, oy, sx, sy, xlo, ylo;
-} dg_line_xform;
-
+    dg_plot_rect area;
+    double xlo, xhi, ylo[2], yhi[2];
+} dg_line_view;
 
 /* ---- dg-line-series.c --------------------------------------------------- */
 
-/* Bring the smoothed copy up to date (bias-corrected EMA, NaN skipped). */
-void dg_line_series_update_smoothing(line_series *s, double w);
-/* Visible index range [*i0, *i1) for x in [lo, hi]; for sorted series also one
- * finite point on each side, so lines run on to the plot's edges. */
-void dg_line_series_visible_range(const line_series *s, double lo, double hi, size_t *i0,
-                                  size_t *i1);
-/* Automatic y range of the visible points of the series on one axis. */
-gboolean dg_line_chart_auto_y_range(dg_line_chart *c, int axis, double xlo, double xhi,
-                                    double *lo, double *hi);
-/* A range too narrow to draw (relative to its values, or denormal). */
-gboolean dg_line_range_degenerate(double lo, double hi);
-/* Pad a range by 5% (a degenerate one by 10% of its value, or 1). */
-void dg_line_range_pad(double *lo, double *hi, gboolean keep_nonneg);
-/* Decimate points [i0, i1) of (x, y) into c->px/py in plot pixels: per
- * column (cols_per_px columns per pixel) the min and the max, in the order
- * they occurred.  Returns the number of points. */
-size_t dg_line_chart_decimate(dg_line_chart *c, const line_series *s, const float *y, size_t i0,
-                              size_t i1, const dg_line_xform *m, const dg_plot_rect *area,
-                              double cols_per_px);
-/* Draw decimated points: a band when they zigzag densely, else a line,
- * dashed if asked and if the line is calm enough for dashes to read as
- * dashes (on a dense zigzag they turn into noise). */
-void dg_line_chart_draw_points(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot_rect *area,
-                               double cols_per_px, double lw, gboolean dashed);
-/* How many samples along the polyline fall into each of four boxes. */
-void dg_line_count_hits(const double *px, const double *py, size_t n, const dg_plot_rect *boxes,
-                        int *hits);
+/* The data ranges to show (v's area is left alone): x over the visible series
+ * (the last window's worth when following), y per axis, fixed or automatic
+ * and robust to spikes.  *any: some visible series has a finite point;
+ * *any_right: some visible series is on the right axis. */
+void dg_line_chart_view_ranges(dg_line_chart *c, dg_line_view *v, gboolean *any,
+                               gboolean *any_right);
+/* Every visible series, clipped to v's area: decimated to pixel columns, then
+ * stroked (dashed on the right axis) or, dense and noisy, filled as a band;
+ * with smoothing, the raw series faint under the smoothed one.  With boxes
+ * (four rectangles) non-NULL, hits[b] counts how much the lines cross box b. */
+void dg_line_chart_draw_series(dg_line_chart *c, cairo_t *cr, const dg_plot_theme *th,
+                               const dg_line_view *v, const dg_plot_rect *boxes, int *hits);

@@ -207,270 +207,193 @@ gboolean dg_line_chart_get_layout(const dg_line_chart *c, dg_plot_rect *area, do
 
 DG_PLOT_DEFINE_KIND(dg_line_chart, "line")
 
-void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, double w, double h,
-                        const dg_plot_theme *theme)
+/* ---- Drawing -------------------------------------------------------------
+ *
+ * dg_line_chart_draw: the title, the layout (line_layout_vertical, then
+ * line_layout_horizontal), the axes (line_grid_draw, line_axis_labels_draw),
+ * the series (dg_line_chart_draw_series, in dg-line-series.c) and the legend
+ * (line_legend_corners, line_legend_draw). */
+
+typedef struct {
+    dg_line_view v;
+    gboolean any, any_right; /* some data; a right axis */
+    double lab_h;            /* height of an axis title */
+    dg_plot_ticks ty[2], tx; /* [axis] */
+    dg_plot_legend legend;   /* where the legend goes after all (NONE without entries) */
+    double legend_w;         /* an outside legend's width */
+    dg_plot_legend_entry entries[DG_PLOT_LEGEND_MAX];
+    int n_entries;
+    dg_plot_rect boxes[4]; /* inside legend: top-right, top-left, bottom-right, bottom-left */
+    int hits[4];           /* how much the lines cross each box */
+} line_layout;
+
+/* Top and bottom of the plot area; FALSE when the rectangle is too small for
+ * a chart. */
+static gboolean line_layout_vertical(const dg_line_chart *c, dg_plot_frame *f, line_layout *L,
+                                     double *y0, double *y1)
 {
-    dg_plot_theme store;
-    const dg_plot_theme *th = dg_plot_theme_or_default(theme, &store);
-    dg_plot_ink k;
-    c->have_layout = FALSE;
-    if (!(w > 0 && h > 0))
-        return;
-    dg_plot_begin(cr, &k, th, x, y, w, h);
-    const double pad = 8;
-
-    /* ---- Data extents. */
-    gboolean any = FALSE, any_right = FALSE;
-    double dx0 = INFINITY, dx1 = -INFINITY;
-    for (int i = 0; i < c->n_series; i++) {
-        line_series *s = &c->s[i];
-        if (!s->visible)
-            continue;
-        if (s->axis == DG_PLOT_AXIS_RIGHT)
-            any_right = TRUE;
-        if (!s->have_range)
-            continue;
-        any = TRUE;
-        dx0 = MIN(dx0, s->x_min);
-        dx1 = MAX(dx1, s->x_max);
-    }
-    double xlo = 0, xhi = 1;
-    if (any) {
-        xlo = c->window > 0 ? MAX(dx0, dx1 - c->window) : dx0;
-        xhi = dx1;
-    }
-    double ylo[2] = {0, 0}, yhi[2] = {1, 1};
-    for (int a = 0; a < 2; a++) {
-        if (isfinite(c->y_fix[a][0])) {
-            ylo[a] = c->y_fix[a][0];
-            yhi[a] = c->y_fix[a][1];
-        } else if (any && dg_line_chart_auto_y_range(c, a, xlo, xhi, &ylo[a], &yhi[a])) {
-            if (a == 1) {
-                /* Scores: [0, 1] unless the data leaves it. */
-                if (ylo[a] >= 0 && yhi[a] <= 1) {
-                    ylo[a] = 0;
-                    yhi[a] = 1;
-                } else {
-                    ylo[a] = MIN(ylo[a], 0);
-                    yhi[a] = MAX(yhi[a], 1);
-                    dg_line_range_pad(&ylo[a], &yhi[a], TRUE);
-                }
-            } else {
-                dg_line_range_pad(&ylo[a], &yhi[a], TRUE);
-            }
-        } else {
-            ylo[a] = 0;
-            yhi[a] = 1;
-        }
-    }
-    if (dg_line_range_degenerate(xlo, xhi)) {
-        double d = MAX(1, fabs(xhi) * 0.05);
-        xlo -= d;
-        xhi += d;
-    }
-
-    /* ---- Layout: vertical. */
-    double top = y + pad;
-    double plot_x0_guess = x + pad, plot_x1_guess = x + w - pad;
-    top += dg_plot_title_draw(&k, c->title, plot_x0_guess, plot_x1_guess, top);
-    dg_plot_use_font(&k, 1.0, FALSE);
-    double tick_cap = k.cap, lab_h = dg_plot_line_h(&k);
-    double bottom = y + h - pad;
+    dg_plot_ink *k = &f->k;
+    double top = f->y + DG_PLOT_PAD + dg_plot_title_height(k, c->title);
+    dg_plot_use_font(k, 1.0, FALSE);
+    double tick_cap = k->cap;
+    L->lab_h = dg_plot_line_h(k);
+    double bottom = f->y + f->h - DG_PLOT_PAD;
     if (c->x_label)
-        bottom -= lab_h + 5;
+        bottom -= L->lab_h + 5;
     bottom -= tick_cap + 7; /* x tick labels: digits, no descenders */
-    double plot_y0 = top + tick_cap / 2 + 1, plot_y1 = bottom;
-    if (plot_y1 - plot_y0 < 24 || w < 60) {
-        /* Too small for a chart: leave the background (a frame) only. */
-        cairo_restore(cr);
-        return;
-    }
+    *y0 = top + tick_cap / 2 + 1;
+    *y1 = bottom;
+    return !(*y1 - *y0 < 24 || f->w < 60);
+}
 
-    /* ---- Layout: horizontal. */
-    dg_plot_ticks ty[2], tx;
-    dg_plot_y_ticks(&ty[0], ylo[0], yhi[0], plot_y1 - plot_y0);
-    dg_plot_y_ticks(&ty[1], ylo[1], yhi[1], plot_y1 - plot_y0);
-    double left = x + pad;
-    if (c->y_label)
-        left += lab_h + 6;
-    left += dg_plot_ticks_width(&k, &ty[0]) + 7;
-    double right = x + w - pad;
-    if (any_right) {
-        right -= dg_plot_ticks_width(&k, &ty[1]) + 7;
-        if (c->y2_label)
-            right -= lab_h + 6;
-    }
-
-    dg_plot_legend_entry entries[64];
-    int n_entries = 0;
-    for (int i = 0; i < c->n_series && n_entries < 64; i++) {
+/* Legend entries: the visible series; right-axis ones dashed. */
+static void line_legend_entries(const dg_line_chart *c, const dg_plot_theme *th, line_layout *L)
+{
+    L->n_entries = 0;
+    for (int i = 0; i < c->n_series && L->n_entries < DG_PLOT_LEGEND_MAX; i++) {
         if (!c->s[i].visible)
             continue;
-        entries[n_entries++] = (dg_plot_legend_entry){
+        L->entries[L->n_entries++] = (dg_plot_legend_entry){
             c->s[i].name, dg_plot_palette(th, c->s[i].color), c->s[i].axis == DG_PLOT_AXIS_RIGHT};
     }
-    dg_plot_legend legend = n_entries > 0 ? c->legend : DG_PLOT_LEGEND_NONE;
-    double legend_w = 0;
-    if (legend == DG_PLOT_LEGEND_OUTSIDE) {
-        legend_w = dg_plot_legend_width(&k, entries, n_entries, (right - left) * 0.4);
-        if (right - left - legend_w - 12 < 160)
-            legend = DG_PLOT_LEGEND_INSIDE;
-        else
-            right -= legend_w + 12;
+    L->legend = L->n_entries > 0 ? c->legend : DG_PLOT_LEGEND_NONE;
+}
+
+/* The plot area between y0 and y1: room for the y tick labels and axis titles
+ * on either side and for an outside legend (which moves inside when the
+ * chart is too narrow), and the x ticks; FALSE when too narrow. */
+static gboolean line_layout_horizontal(const dg_line_chart *c, dg_plot_frame *f, line_layout *L,
+                                       double y0, double y1)
+{
+    dg_plot_ink *k = &f->k;
+    dg_line_view *v = &L->v;
+    dg_plot_y_ticks(&L->ty[0], v->ylo[0], v->yhi[0], y1 - y0);
+    dg_plot_y_ticks(&L->ty[1], v->ylo[1], v->yhi[1], y1 - y0);
+    double left = f->x + DG_PLOT_PAD;
+    if (c->y_label)
+        left += L->lab_h + 6;
+    left += dg_plot_ticks_width(k, &L->ty[0]) + 7;
+    double right = f->x + f->w - DG_PLOT_PAD;
+    if (L->any_right) {
+        right -= dg_plot_ticks_width(k, &L->ty[1]) + 7;
+        if (c->y2_label)
+            right -= L->lab_h + 6;
     }
-    dg_plot_use_font(&k, 1.0, FALSE);
-    dg_plot_x_ticks(&k, &tx, xlo, xhi, right - left);
-    if (!any_right && legend != DG_PLOT_LEGEND_OUTSIDE && tx.n > 0) {
+    line_legend_entries(c, f->th, L);
+    L->legend_w = 0;
+    if (L->legend == DG_PLOT_LEGEND_OUTSIDE) {
+        L->legend_w = dg_plot_legend_width(k, L->entries, L->n_entries, (right - left) * 0.4);
+        if (right - left - L->legend_w - 12 < 160)
+            L->legend = DG_PLOT_LEGEND_INSIDE;
+        else
+            right -= L->legend_w + 12;
+    }
+    dg_plot_use_font(k, 1.0, FALSE);
+    dg_plot_ticks *tx = &L->tx;
+    dg_plot_x_ticks(k, tx, v->xlo, v->xhi, right - left);
+    if (!L->any_right && L->legend != DG_PLOT_LEGEND_OUTSIDE && tx->n > 0) {
         /* The last x label is centred on its tick: keep it inside the rectangle. */
-        double tick_px = left + (tx.value[tx.n - 1] - xlo) / (xhi - xlo) * (right - left);
-        double over = tick_px + dg_plot_text_w(&k, tx.label[tx.n - 1]) / 2 - (x + w - pad / 2);
+        double tick_px =
+            left + (tx->value[tx->n - 1] - v->xlo) / (v->xhi - v->xlo) * (right - left);
+        double over = tick_px + dg_plot_text_w(k, tx->label[tx->n - 1]) / 2 -
+                      (f->x + f->w - DG_PLOT_PAD / 2);
         if (over > 0) {
             right -= over;
-            dg_plot_x_ticks(&k, &tx, xlo, xhi, right - left);
+            dg_plot_x_ticks(k, tx, v->xlo, v->xhi, right - left);
         }
     }
-    if (right - left < 30) {
-        cairo_restore(cr);
-        return;
-    }
-    dg_plot_rect area = {left, plot_y0, right - left, plot_y1 - plot_y0};
-    c->have_layout = TRUE;
-    c->area = area;
-    c->x_lo = xlo;
-    c->x_hi = xhi;
-    c->y_lo = ylo[0];
-    c->y_hi = yhi[0];
+    if (right - left < 30)
+        return FALSE;
+    v->area = (dg_plot_rect){left, y0, right - left, y1 - y0};
+    return TRUE;
+}
 
-    /* ---- Grid, axes, ticks. */
+/* Grid lines at the ticks, then the axis lines (left, bottom, and right when
+ * a series is on the right axis). */
+static void line_grid_draw(cairo_t *cr, const dg_plot_theme *th, const line_layout *L)
+{
+    const dg_line_view *v = &L->v;
+    const dg_plot_rect *area = &v->area;
     cairo_set_line_width(cr, 1);
     dg_plot_set_color(cr, th->grid, 1);
-    for (int i = 0; i < ty[0].n; i++) {
-        double py = dg_plot_snap(area.y + area.height -
-                                 (ty[0].value[i] - ylo[0]) / (yhi[0] - ylo[0]) * area.height);
-        cairo_move_to(cr, area.x, py);
-        cairo_line_to(cr, area.x + area.width, py);
+    for (int i = 0; i < L->ty[0].n; i++) {
+        double py = dg_plot_snap(dg_plot_map_y(area, v->ylo[0], v->yhi[0], L->ty[0].value[i]));
+        cairo_move_to(cr, area->x, py);
+        cairo_line_to(cr, area->x + area->width, py);
     }
-    for (int i = 0; i < tx.n; i++) {
-        double px = dg_plot_snap(area.x + (tx.value[i] - xlo) / (xhi - xlo) * area.width);
-        cairo_move_to(cr, px, area.y);
-        cairo_line_to(cr, px, area.y + area.height);
+    for (int i = 0; i < L->tx.n; i++) {
+        double px = dg_plot_snap(dg_plot_map_x(area, v->xlo, v->xhi, L->tx.value[i]));
+        cairo_move_to(cr, px, area->y);
+        cairo_line_to(cr, px, area->y + area->height);
     }
     cairo_stroke(cr);
     dg_plot_set_color(cr, th->axis, 1);
-    double ax0 = dg_plot_snap(area.x) - 1, ay1 = dg_plot_snap(area.y + area.height);
-    cairo_move_to(cr, ax0, area.y);
+    double ax0 = dg_plot_snap(area->x) - 1, ay1 = dg_plot_snap(area->y + area->height);
+    cairo_move_to(cr, ax0, area->y);
     cairo_line_to(cr, ax0, ay1);
-    cairo_line_to(cr, area.x + area.width, ay1);
-    if (any_right) {
-        double ax1 = dg_plot_snap(area.x + area.width);
-        cairo_move_to(cr, ax1, area.y);
+    cairo_line_to(cr, area->x + area->width, ay1);
+    if (L->any_right) {
+        double ax1 = dg_plot_snap(area->x + area->width);
+        cairo_move_to(cr, ax1, area->y);
         cairo_line_to(cr, ax1, ay1);
     }
     cairo_stroke(cr);
+}
 
-    dg_plot_set_color(cr, th->muted, any ? 1 : 0); /* no data: no numbers either */
-    for (int i = 0; i < ty[0].n; i++) {
-        double py = area.y + area.height - (ty[0].value[i] - ylo[0]) / (yhi[0] - ylo[0]) *
-                                               area.height;
-        dg_plot_text_at(&k, ty[0].label[i], area.x - 7, py, 1, 0.5);
+/* Tick labels (none without data) and the axis titles. */
+static void line_axis_labels_draw(const dg_line_chart *c, dg_plot_frame *f, const line_layout *L)
+{
+    const dg_line_view *v = &L->v;
+    const dg_plot_rect *area = &v->area;
+    dg_plot_ink *k = &f->k;
+    dg_plot_set_color(f->cr, f->th->muted, L->any ? 1 : 0); /* no data: no numbers either */
+    for (int i = 0; i < L->ty[0].n; i++) {
+        double py = dg_plot_map_y(area, v->ylo[0], v->yhi[0], L->ty[0].value[i]);
+        dg_plot_text_at(k, L->ty[0].label[i], area->x - 7, py, 1, 0.5);
     }
-    if (any_right) {
-        for (int i = 0; i < ty[1].n; i++) {
-            double py = area.y + area.height - (ty[1].value[i] - ylo[1]) / (yhi[1] - ylo[1]) *
-                                                   area.height;
-            dg_plot_text_at(&k, ty[1].label[i], area.x + area.width + 7, py, 0, 0.5);
+    if (L->any_right) {
+        for (int i = 0; i < L->ty[1].n; i++) {
+            double py = dg_plot_map_y(area, v->ylo[1], v->yhi[1], L->ty[1].value[i]);
+            dg_plot_text_at(k, L->ty[1].label[i], area->x + area->width + 7, py, 0, 0.5);
         }
     }
-    for (int i = 0; i < tx.n; i++) {
-        double px = area.x + (tx.value[i] - xlo) / (xhi - xlo) * area.width;
-        dg_plot_text_at(&k, tx.label[i], px, area.y + area.height + 7, 0.5, 0);
+    for (int i = 0; i < L->tx.n; i++) {
+        double px = dg_plot_map_x(area, v->xlo, v->xhi, L->tx.value[i]);
+        dg_plot_text_at(k, L->tx.label[i], px, area->y + area->height + 7, 0.5, 0);
     }
-    dg_plot_set_color(cr, th->foreground, 0.85);
-    if (c->x_label) {
-        char *s = dg_plot_ellipsize(&k, c->x_label, area.width);
-        dg_plot_text_at(&k, s, area.x + area.width / 2, y + h - pad - lab_h, 0.5, 0);
-        g_free(s);
-    }
-    if (c->y_label) {
-        char *s = dg_plot_ellipsize(&k, c->y_label, area.height);
-        dg_plot_text_vertical(&k, s, x + pad, area.y + area.height / 2);
-        g_free(s);
-    }
-    if (any_right && c->y2_label) {
-        char *s = dg_plot_ellipsize(&k, c->y2_label, area.height);
-        dg_plot_text_vertical(&k, s, area.x + area.width + 7 + dg_plot_ticks_width(&k, &ty[1]) + 6,
-                      area.y + area.height / 2);
-        g_free(s);
-    }
+    dg_plot_set_color(f->cr, f->th->foreground, 0.85);
+    dg_plot_axis_titles(k, area, c->x_label, f->y + f->h - DG_PLOT_PAD - L->lab_h, c->y_label,
+                        f->x + DG_PLOT_PAD);
+    if (L->any_right && c->y2_label)
+        dg_plot_text_fit_vertical(k, c->y2_label, area->height,
+                                  area->x + area->width + 7 + dg_plot_ticks_width(k, &L->ty[1]) + 6,
+                                  area->y + area->height / 2);
+}
 
-    /* ---- Inside legend: candidate boxes in the four corners. */
-    dg_plot_rect boxes[4];
-    int hits[4] = {0, 0, 0, 0};
-    if (legend == DG_PLOT_LEGEND_INSIDE) {
-        double bw = dg_plot_legend_width(&k, entries, n_entries, area.width - 16);
-        double bh = dg_plot_legend_height(&k, n_entries, area.height - 12);
-        double l = area.x + 8, r = area.x + area.width - 8 - bw;
-        double t = area.y + 6, b = area.y + area.height - 6 - bh;
-        boxes[0] = (dg_plot_rect){r, t, bw, bh};
-        boxes[1] = (dg_plot_rect){l, t, bw, bh};
-        boxes[2] = (dg_plot_rect){r, b, bw, bh};
-        boxes[3] = (dg_plot_rect){l, b, bw, bh};
-    }
+/* Inside legend: the candidate boxes in the four corners of the plot. */
+static void line_legend_corners(dg_plot_ink *k, line_layout *L)
+{
+    const dg_plot_rect *area = &L->v.area;
+    double bw = dg_plot_legend_width(k, L->entries, L->n_entries, area->width - 16);
+    double bh = dg_plot_legend_height(k, L->n_entries, area->height - 12);
+    double l = area->x + 8, r = area->x + area->width - 8 - bw;
+    double t = area->y + 6, b = area->y + area->height - 6 - bh;
+    L->boxes[0] = (dg_plot_rect){r, t, bw, bh};
+    L->boxes[1] = (dg_plot_rect){l, t, bw, bh};
+    L->boxes[2] = (dg_plot_rect){r, b, bw, bh};
+    L->boxes[3] = (dg_plot_rect){l, b, bw, bh};
+}
 
-    /* ---- Series. */
-    double cols_per_px = 1, dy = 0;
-    cairo_user_to_device_distance(cr, &cols_per_px, &dy);
-    cols_per_px = CLAMP(fabs(cols_per_px), 0.25, 8);
-    cairo_save(cr);
-    cairo_rectangle(cr, area.x, area.y - 1, area.width + 1, area.height + 1);
-    cairo_clip(cr);
-    for (int pass = 0; pass < 2; pass++) {
-        /* Pass 0: the faint raw series under smoothing; pass 1: the lines. */
-        if (pass == 0 && c->smoothing <= 0)
-            continue;
-        for (int si = 0; si < c->n_series; si++) {
-            line_series *s = &c->s[si];
-            if (!s->visible || !s->have_range)
-                continue;
-            int a = s->axis == DG_PLOT_AXIS_RIGHT;
-            dg_line_xform m = {area.x, area.y + area.height, area.width / (xhi - xlo),
-                       area.height / (yhi[a] - ylo[a]), xlo, ylo[a]};
-            size_t i0, i1;
-            dg_line_series_visible_range(s, xlo, xhi, &i0, &i1);
-            const float *ys = s->y;
-            if (pass == 1 && c->smoothing > 0) {
-                dg_line_series_update_smoothing(s, c->smoothing);
-                ys = s->sm;
-            }
-            size_t n = dg_line_chart_decimate(c, s, ys, i0, i1, &m, &area, cols_per_px);
-            if (n == 0)
-                continue;
-            if (legend == DG_PLOT_LEGEND_INSIDE && pass == 1)
-                dg_line_count_hits(c->px, c->py, n, boxes, hits);
-            dg_plot_rgba col = dg_plot_palette(th, s->color);
-            if (pass == 0) {
-                dg_plot_set_color(cr, col, 0.28);
-                dg_line_chart_draw_points(c, cr, n, &area, cols_per_px, 1.0, FALSE);
-            } else {
-                dg_plot_set_color(cr, col, 1);
-                dg_line_chart_draw_points(c, cr, n, &area, cols_per_px, th->line_width, a);
-            }
-            cairo_set_dash(cr, NULL, 0, 0);
-        }
-    }
-    cairo_restore(cr);
-
-    if (!any) {
-        dg_plot_use_font(&k, 1.0, FALSE);
-        dg_plot_set_color(cr, th->muted, 1);
-        dg_plot_text_at(&k, "No data yet", area.x + area.width / 2, area.y + area.height / 2, 0.5,
-                        0.5);
-    }
-
-    /* ---- Legend: inside, in the corner the lines cross least (top-right
-     * unless another is clearly better; a corner, once taken, is kept
-     * unless it gets clearly worse, so a live chart's legend does not hop). */
-    if (legend == DG_PLOT_LEGEND_INSIDE) {
+/* The legend: inside, in the corner the lines cross least (top-right unless
+ * another is clearly better; a corner, once taken, is kept unless it gets
+ * clearly worse, so a live chart's legend does not hop); or outside, right
+ * of the plot. */
+static void line_legend_draw(dg_line_chart *c, dg_plot_frame *f, const line_layout *L)
+{
+    const dg_plot_rect *area = &L->v.area;
+    double lw = f->th->line_width;
+    if (L->legend == DG_PLOT_LEGEND_INSIDE) {
+        const int *hits = L->hits;
         int best = 0;
         for (int i = 1; i < 4; i++)
             if (hits[i] < hits[best])
@@ -479,12 +402,57 @@ void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, doubl
         if (hits[cur] > hits[best] + 2 + hits[best] / 4)
             cur = hits[0] <= hits[best] + 2 + hits[best] / 4 ? 0 : best;
         c->legend_corner = cur;
-        dg_plot_legend_box_draw(&k, entries, n_entries, boxes[cur].x + boxes[cur].width,
-                                boxes[cur].y, area.width - 16, area.height - 12, TRUE,
-                                th->line_width);
+        const dg_plot_rect *box = &L->boxes[cur];
+        dg_plot_legend_box_draw(&f->k, L->entries, L->n_entries, box->x + box->width, box->y,
+                                area->width - 16, area->height - 12, TRUE, lw);
+    } else if (L->legend == DG_PLOT_LEGEND_OUTSIDE) {
+        dg_plot_legend_box_draw(&f->k, L->entries, L->n_entries, f->x + f->w - DG_PLOT_PAD,
+                                area->y, L->legend_w, area->height, TRUE, lw);
     }
-    else if (legend == DG_PLOT_LEGEND_OUTSIDE)
-        dg_plot_legend_box_draw(&k, entries, n_entries, x + w - pad, area.y, legend_w, area.height,
-                        TRUE, th->line_width);
-    cairo_restore(cr);
+}
+
+/* Lays out and draws the chart, remembering the layout for
+ * dg_line_chart_get_layout. */
+static void line_chart_paint(dg_line_chart *c, dg_plot_frame *f)
+{
+    line_layout L;
+    dg_line_chart_view_ranges(c, &L.v, &L.any, &L.any_right);
+    dg_plot_title_draw(&f->k, c->title, f->x + DG_PLOT_PAD, f->x + f->w - DG_PLOT_PAD,
+                       f->y + DG_PLOT_PAD);
+    double y0, y1;
+    if (!line_layout_vertical(c, f, &L, &y0, &y1) || !line_layout_horizontal(c, f, &L, y0, y1))
+        return; /* too small for a chart: the background (a frame) only */
+    const dg_line_view *v = &L.v;
+    c->have_layout = TRUE;
+    c->area = v->area;
+    c->x_lo = v->xlo;
+    c->x_hi = v->xhi;
+    c->y_lo = v->ylo[0];
+    c->y_hi = v->yhi[0];
+
+    line_grid_draw(f->cr, f->th, &L);
+    line_axis_labels_draw(c, f, &L);
+    gboolean inside = L.legend == DG_PLOT_LEGEND_INSIDE;
+    if (inside)
+        line_legend_corners(&f->k, &L);
+    memset(L.hits, 0, sizeof L.hits);
+    dg_line_chart_draw_series(c, f->cr, f->th, v, inside ? L.boxes : NULL, L.hits);
+    if (!L.any) {
+        dg_plot_use_font(&f->k, 1.0, FALSE);
+        dg_plot_set_color(f->cr, f->th->muted, 1);
+        dg_plot_text_at(&f->k, "No data yet", v->area.x + v->area.width / 2,
+                        v->area.y + v->area.height / 2, 0.5, 0.5);
+    }
+    line_legend_draw(c, f, &L);
+}
+
+void dg_line_chart_draw(dg_line_chart *c, cairo_t *cr, double x, double y, double w, double h,
+                        const dg_plot_theme *theme)
+{
+    dg_plot_frame f;
+    c->have_layout = FALSE;
+    if (!dg_plot_frame_begin(&f, cr, theme, x, y, w, h))
+        return;
+    line_chart_paint(c, &f);
+    dg_plot_frame_end(&f);
 }

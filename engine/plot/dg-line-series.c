@@ -5,7 +5,7 @@
 #include <string.h>
 
 /* Bring the smoothed copy up to date (bias-corrected EMA, NaN skipped). */
-void dg_line_series_update_smoothing(line_series *s, double w)
+static void update_smoothing(line_series *s, double w)
 {
     if (s->sm_cap < s->cap) {
         s->sm = g_renew(float, s->sm, s->cap);
@@ -26,8 +26,7 @@ void dg_line_series_update_smoothing(line_series *s, double w)
 
 /* Visible index range [*i0, *i1) for x in [lo, hi]; for sorted series also one
  * finite point on each side, so lines run on to the plot's edges. */
-void dg_line_series_visible_range(const line_series *s, double lo, double hi, size_t *i0,
-                                  size_t *i1)
+static void visible_range(const line_series *s, double lo, double hi, size_t *i0, size_t *i1)
 {
     if (!s->sorted) {
         *i0 = 0;
@@ -108,7 +107,7 @@ static double quickselect(double *a, size_t n, size_t k)
 }
 
 /* Automatic y range of the visible points of the series on one axis. */
-gboolean dg_line_chart_auto_y_range(dg_line_chart *c, int axis, double xlo, double xhi, double *lo,
+static gboolean auto_y_range(dg_line_chart *c, int axis, double xlo, double xhi, double *lo,
                              double *hi)
 {
     double mn = INFINITY, mx = -INFINITY;
@@ -118,7 +117,7 @@ gboolean dg_line_chart_auto_y_range(dg_line_chart *c, int axis, double xlo, doub
         if (!s->visible || (int)s->axis != axis || !s->have_range)
             continue;
         size_t i0, i1;
-        dg_line_series_visible_range(s, xlo, xhi, &i0, &i1);
+        visible_range(s, xlo, xhi, &i0, &i1);
         size_t count = i1 - i0;
         size_t stride = c->clip > 0 ? MAX(1, count / 4096) : 0;
         for (size_t i = i0; i < i1; i++) {
@@ -151,14 +150,14 @@ gboolean dg_line_chart_auto_y_range(dg_line_chart *c, int axis, double xlo, doub
 }
 
 /* A range too narrow to draw (relative to its values, or denormal). */
-gboolean dg_line_range_degenerate(double lo, double hi)
+static gboolean degenerate(double lo, double hi)
 {
     return !(hi - lo > MAX(fabs(hi), fabs(lo)) * 1e-12) || hi - lo < 1e-200;
 }
 
-void dg_line_range_pad(double *lo, double *hi, gboolean keep_nonneg)
+static void pad_range(double *lo, double *hi, gboolean keep_nonneg)
 {
-    if (dg_line_range_degenerate(*lo, *hi)) {
+    if (degenerate(*lo, *hi)) {
         double d = *hi == 0 ? 1 : fabs(*hi) * 0.1;
         *lo -= d;
         *hi += d;
@@ -171,6 +170,72 @@ void dg_line_range_pad(double *lo, double *hi, gboolean keep_nonneg)
     if (keep_nonneg && nonneg && *lo < 0)
         *lo = 0;
 }
+
+/* The y range of one axis: fixed, or automatic (padded; the right axis is
+ * [0, 1] unless its data leave it), or [0, 1] without data. */
+static void axis_range(dg_line_chart *c, int a, gboolean any, dg_line_view *v)
+{
+    double *lo = &v->ylo[a], *hi = &v->yhi[a];
+    if (isfinite(c->y_fix[a][0])) {
+        *lo = c->y_fix[a][0];
+        *hi = c->y_fix[a][1];
+    } else if (any && auto_y_range(c, a, v->xlo, v->xhi, lo, hi)) {
+        if (a == 1) {
+            /* Scores: [0, 1] unless the data leaves it. */
+            if (*lo >= 0 && *hi <= 1) {
+                *lo = 0;
+                *hi = 1;
+            } else {
+                *lo = MIN(*lo, 0);
+                *hi = MAX(*hi, 1);
+                pad_range(lo, hi, TRUE);
+            }
+        } else {
+            pad_range(lo, hi, TRUE);
+        }
+    } else {
+        *lo = 0;
+        *hi = 1;
+    }
+}
+
+void dg_line_chart_view_ranges(dg_line_chart *c, dg_line_view *v, gboolean *any,
+                               gboolean *any_right)
+{
+    *any = FALSE;
+    *any_right = FALSE;
+    double dx0 = INFINITY, dx1 = -INFINITY;
+    for (int i = 0; i < c->n_series; i++) {
+        line_series *s = &c->s[i];
+        if (!s->visible)
+            continue;
+        if (s->axis == DG_PLOT_AXIS_RIGHT)
+            *any_right = TRUE;
+        if (!s->have_range)
+            continue;
+        *any = TRUE;
+        dx0 = MIN(dx0, s->x_min);
+        dx1 = MAX(dx1, s->x_max);
+    }
+    v->xlo = 0;
+    v->xhi = 1;
+    if (*any) {
+        v->xlo = c->window > 0 ? MAX(dx0, dx1 - c->window) : dx0;
+        v->xhi = dx1;
+    }
+    for (int a = 0; a < 2; a++)
+        axis_range(c, a, *any, v);
+    if (degenerate(v->xlo, v->xhi)) {
+        double d = MAX(1, fabs(v->xhi) * 0.05);
+        v->xlo -= d;
+        v->xhi += d;
+    }
+}
+
+/* Map one (x, y) to device-safe plot coordinates. */
+typedef struct {
+    double ox, oy, sx, sy, xlo, ylo;
+} xform;
 
 static inline double clamp_px(double v, double lo, double hi)
 {
@@ -189,12 +254,30 @@ static void dpush(dg_line_chart *c, size_t *n, double x, double y)
     (*n)++;
 }
 
+/* One pixel column's lowest and highest point, and where they occurred. */
+typedef struct {
+    double mn, mx, mnx, mxx;
+    size_t mni, mxi;
+} column;
+
+/* A column's min and max, in the order they occurred (once if the same point). */
+static void column_push(dg_line_chart *c, size_t *n, const column *k)
+{
+    if (k->mni <= k->mxi) {
+        dpush(c, n, k->mnx, k->mn);
+        if (k->mxi != k->mni)
+            dpush(c, n, k->mxx, k->mx);
+    } else {
+        dpush(c, n, k->mxx, k->mx);
+        dpush(c, n, k->mnx, k->mn);
+    }
+}
+
 /* Decimate points [i0, i1) of (x, y) into c->px/py in plot pixels: per
  * column (cols_per_px columns per pixel) the min and the max, in the order
  * they occurred.  Returns the number of points. */
-size_t dg_line_chart_decimate(dg_line_chart *c, const line_series *s, const float *y, size_t i0,
-                              size_t i1, const dg_line_xform *m, const dg_plot_rect *area,
-                              double cols_per_px)
+static size_t decimate(dg_line_chart *c, const line_series *s, const float *y, size_t i0, size_t i1,
+                       const xform *m, const dg_plot_rect *area, double cols_per_px)
 {
     size_t n = 0;
     double lim_x0 = area->x - 4 * area->width - 100, lim_x1 = area->x + 5 * area->width + 100;
@@ -202,8 +285,7 @@ size_t dg_line_chart_decimate(dg_line_chart *c, const line_series *s, const floa
     double colscale = m->sx * cols_per_px;
     gboolean open = FALSE;
     long col = 0;
-    double mn = 0, mx = 0, mnx = 0, mxx = 0;
-    size_t mni = 0, mxi = 0;
+    column k = {0};
     for (size_t i = i0; i < i1; i++) {
         double yy = y[i];
         if (!isfinite(yy))
@@ -212,44 +294,26 @@ size_t dg_line_chart_decimate(dg_line_chart *c, const line_series *s, const floa
         double fc = floor((xx - m->xlo) * colscale);
         long cc = (long)clamp_px(fc, -2, 1e9);
         if (!open || cc != col) {
-            if (open) {
-                if (mni <= mxi) {
-                    dpush(c, &n, mnx, mn);
-                    if (mxi != mni)
-                        dpush(c, &n, mxx, mx);
-                } else {
-                    dpush(c, &n, mxx, mx);
-                    dpush(c, &n, mnx, mn);
-                }
-            }
+            if (open)
+                column_push(c, &n, &k);
             open = TRUE;
             col = cc;
-            mn = mx = yy;
-            mnx = mxx = xx;
-            mni = mxi = i;
+            k = (column){yy, yy, xx, xx, i, i};
             continue;
         }
-        if (yy < mn) {
-            mn = yy;
-            mnx = xx;
-            mni = i;
+        if (yy < k.mn) {
+            k.mn = yy;
+            k.mnx = xx;
+            k.mni = i;
         }
-        if (yy > mx) {
-            mx = yy;
-            mxx = xx;
-            mxi = i;
-        }
-    }
-    if (open) {
-        if (mni <= mxi) {
-            dpush(c, &n, mnx, mn);
-            if (mxi != mni)
-                dpush(c, &n, mxx, mx);
-        } else {
-            dpush(c, &n, mxx, mx);
-            dpush(c, &n, mnx, mn);
+        if (yy > k.mx) {
+            k.mx = yy;
+            k.mxx = xx;
+            k.mxi = i;
         }
     }
+    if (open)
+        column_push(c, &n, &k);
     for (size_t i = 0; i < n; i++) {
         c->px[i] = clamp_px(m->ox + (c->px[i] - m->xlo) * m->sx, lim_x0, lim_x1);
         c->py[i] = clamp_px(m->oy - (c->py[i] - m->ylo) * m->sy, lim_y0, lim_y1);
@@ -361,7 +425,7 @@ static void fill_envelope(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot
 /* Draw decimated points: a band when they zigzag densely, else a line,
  * dashed if asked and if the line is calm enough for dashes to read as
  * dashes (on a dense zigzag they turn into noise). */
-void dg_line_chart_draw_points(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot_rect *area,
+static void draw_points(dg_line_chart *c, cairo_t *cr, size_t n, const dg_plot_rect *area,
                         double cols_per_px, double lw, gboolean dashed)
 {
     double cols = area->width * cols_per_px;
@@ -382,7 +446,7 @@ void dg_line_chart_draw_points(dg_line_chart *c, cairo_t *cr, size_t n, const dg
 }
 
 /* How many samples along the polyline fall into each of four boxes. */
-void dg_line_count_hits(const double *px, const double *py, size_t n, const dg_plot_rect *boxes,
+static void count_hits(const double *px, const double *py, size_t n, const dg_plot_rect *boxes,
                        int *hits)
 {
     for (size_t i = 0; i < n; i++) {
@@ -396,4 +460,58 @@ void dg_line_count_hits(const double *px, const double *py, size_t n, const dg_p
                            sy >= boxes[b].y - 3 && sy <= boxes[b].y + boxes[b].height + 3;
         }
     }
+}
+
+/* One series in one pass (0: the faint raw series under smoothing; 1: the
+ * line). */
+static void series_draw(dg_line_chart *c, line_series *s, cairo_t *cr, const dg_plot_theme *th,
+                        const dg_line_view *v, int pass, double cols_per_px,
+                        const dg_plot_rect *boxes, int *hits)
+{
+    if (!s->visible || !s->have_range)
+        return;
+    const dg_plot_rect *area = &v->area;
+    int a = s->axis == DG_PLOT_AXIS_RIGHT;
+    xform m = {area->x, area->y + area->height, area->width / (v->xhi - v->xlo),
+               area->height / (v->yhi[a] - v->ylo[a]), v->xlo, v->ylo[a]};
+    size_t i0, i1;
+    visible_range(s, v->xlo, v->xhi, &i0, &i1);
+    const float *ys = s->y;
+    if (pass == 1 && c->smoothing > 0) {
+        update_smoothing(s, c->smoothing);
+        ys = s->sm;
+    }
+    size_t n = decimate(c, s, ys, i0, i1, &m, area, cols_per_px);
+    if (n == 0)
+        return;
+    if (boxes && pass == 1)
+        count_hits(c->px, c->py, n, boxes, hits);
+    dg_plot_rgba col = dg_plot_palette(th, s->color);
+    if (pass == 0) {
+        dg_plot_set_color(cr, col, 0.28);
+        draw_points(c, cr, n, area, cols_per_px, 1.0, FALSE);
+    } else {
+        dg_plot_set_color(cr, col, 1);
+        draw_points(c, cr, n, area, cols_per_px, th->line_width, a);
+    }
+    cairo_set_dash(cr, NULL, 0, 0);
+}
+
+void dg_line_chart_draw_series(dg_line_chart *c, cairo_t *cr, const dg_plot_theme *th,
+                               const dg_line_view *v, const dg_plot_rect *boxes, int *hits)
+{
+    const dg_plot_rect *area = &v->area;
+    double cols_per_px = 1, dy = 0;
+    cairo_user_to_device_distance(cr, &cols_per_px, &dy);
+    cols_per_px = CLAMP(fabs(cols_per_px), 0.25, 8);
+    cairo_save(cr);
+    cairo_rectangle(cr, area->x, area->y - 1, area->width + 1, area->height + 1);
+    cairo_clip(cr);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0 && c->smoothing <= 0)
+            continue;
+        for (int si = 0; si < c->n_series; si++)
+            series_draw(c, &c->s[si], cr, th, v, pass, cols_per_px, boxes, hits);
+    }
+    cairo_restore(cr);
 }

@@ -1,4 +1,4 @@
-/* dg-plot-axis.c: ticks and their labels, category labels under bars. */
+/* dg-plot-axis.c: ticks and their labels, axis titles, category labels under bars. */
 #include "dg-plot-private.h"
 
 #include <stdlib.h>
@@ -158,10 +158,19 @@ void dg_plot_x_ticks(const dg_plot_ink *k, dg_plot_ticks *t, double lo, double h
     }
 }
 
+void dg_plot_axis_titles(const dg_plot_ink *k, const dg_plot_rect *area, const char *x_label,
+                         double y, const char *y_label, double x)
+{
+    if (x_label)
+        dg_plot_text_fit_at(k, x_label, area->width, area->x + area->width / 2, y, 0.5, 0);
+    if (y_label)
+        dg_plot_text_fit_vertical(k, y_label, area->height, x, area->y + area->height / 2);
+}
+
 #define CAT_ANGLE (40 * G_PI / 180)
 
 void dg_plot_cat_layout_compute(const dg_plot_ink *k, char *const *names, int n, double slot,
-                               double max_h, double left_room, dg_plot_cat_layout *L)
+                                double max_h, double left_room, dg_plot_cat_layout *L)
 {
     memset(L, 0, sizeof *L);
     L->lines = 1;

@@ -55,37 +55,28 @@ cairo_surface_t *dg_plot_surface_from_rgb(const uint8_t *rgb, int width, int hei
     return s;
 }
 
-void dg_plot_image_grid_draw(cairo_t *cr, double x, double y, double w, double h,
-                             const dg_plot_theme *theme, cairo_surface_t *grid, int rows,
-                             int gutter, const char *const *row_labels)
+/* The grid, scaled to fit the frame beside its row labels. */
+static void image_grid_paint(dg_plot_frame *f, cairo_surface_t *grid, int rows, int gutter,
+                             const char *const *row_labels)
 {
-    dg_plot_theme store;
-    const dg_plot_theme *th = dg_plot_theme_or_default(theme, &store);
-    dg_plot_ink k;
-    if (!(w > 0 && h > 0))
+    cairo_t *cr = f->cr;
+    if (!grid || cairo_surface_get_type(grid) != CAIRO_SURFACE_TYPE_IMAGE || rows <= 0)
         return;
-    dg_plot_begin(cr, &k, th, x, y, w, h);
-    if (!grid || cairo_surface_get_type(grid) != CAIRO_SURFACE_TYPE_IMAGE || rows <= 0) {
-        cairo_restore(cr);
-        return;
-    }
     int gw = cairo_image_surface_get_width(grid), gh = cairo_image_surface_get_height(grid);
-    dg_plot_use_font(&k, 1.0, FALSE);
+    dg_plot_use_font(&f->k, 1.0, FALSE);
     double label_w = 0;
     if (row_labels) {
         for (int r = 0; r < rows; r++)
-            label_w = MAX(label_w, dg_plot_text_w(&k, row_labels[r]));
-        label_w = MIN(label_w, w * 0.3);
+            label_w = MAX(label_w, dg_plot_text_w(&f->k, row_labels[r]));
+        label_w = MIN(label_w, f->w * 0.3);
     }
     double margin = label_w > 0 ? label_w + 18 : 0;
-    double aw = w - margin, ah = h;
-    if (aw <= 1 || gw <= 0 || gh <= 0) {
-        cairo_restore(cr);
+    double aw = f->w - margin, ah = f->h;
+    if (aw <= 1 || gw <= 0 || gh <= 0)
         return;
-    }
     double scale = MIN(aw / gw, ah / gh);
     double dw = gw * scale, dh = gh * scale;
-    double ox = x + margin + (aw - dw) / 2, oy = y + (ah - dh) / 2;
+    double ox = f->x + margin + (aw - dw) / 2, oy = f->y + (ah - dh) / 2;
     cairo_save(cr);
     cairo_translate(cr, ox, oy);
     cairo_scale(cr, scale, scale);
@@ -97,14 +88,21 @@ void dg_plot_image_grid_draw(cairo_t *cr, double x, double y, double w, double h
     cairo_restore(cr);
     if (row_labels) {
         double cellp = (double)(gh - gutter) / rows; /* cell + gutter, in grid pixels */
-        dg_plot_set_color(cr, th->foreground, 0.85);
+        dg_plot_set_color(cr, f->th->foreground, 0.85);
         for (int r = 0; r < rows; r++) {
             double cy = oy + (gutter + r * cellp + (cellp - gutter) / 2) * scale;
-            char *s = dg_plot_ellipsize(&k, row_labels[r], label_w);
-            dg_plot_text_at(&k, s, ox - 10, cy, 1, 0.5);
-            g_free(s);
+            dg_plot_text_fit_at(&f->k, row_labels[r], label_w, ox - 10, cy, 1, 0.5);
         }
     }
-    cairo_restore(cr);
 }
 
+void dg_plot_image_grid_draw(cairo_t *cr, double x, double y, double w, double h,
+                             const dg_plot_theme *theme, cairo_surface_t *grid, int rows,
+                             int gutter, const char *const *row_labels)
+{
+    dg_plot_frame f;
+    if (!dg_plot_frame_begin(&f, cr, theme, x, y, w, h))
+        return;
+    image_grid_paint(&f, grid, rows, gutter, row_labels);
+    dg_plot_frame_end(&f);
+}

@@ -69,10 +69,8 @@ void dg_plot_legend_box_draw(dg_plot_ink *k, const dg_plot_legend_entry *e, int 
             dg_plot_rounded_rect(cr, sx + 3, cy - 5, LEGEND_SWATCH - 6, 10, 2);
             cairo_fill(cr);
         }
-        char *s = dg_plot_ellipsize(k, e[i].name, name_w);
         dg_plot_set_color(cr, k->th->foreground, 0.9);
-        dg_plot_text_at(k, s, sx + LEGEND_SWATCH + 6, cy, 0, 0.5);
-        g_free(s);
+        dg_plot_text_fit_at(k, e[i].name, name_w, sx + LEGEND_SWATCH + 6, cy, 0, 0.5);
     }
 }
 

@@ -1,4 +1,4 @@
-/* dg-plot-paint.c: what every chart paints first, and rounded rectangles. */
+/* dg-plot-paint.c: the frame every chart draws in, and rounded rectangles. */
 #include "dg-plot-private.h"
 
 void dg_plot_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r)
@@ -16,19 +16,32 @@ void dg_plot_rounded_rect(cairo_t *cr, double x, double y, double w, double h, d
     cairo_close_path(cr);
 }
 
-/* Common prologue: clip to the rectangle, paint the background, set fonts. */
-void dg_plot_begin(cairo_t *cr, dg_plot_ink *k, const dg_plot_theme *th, double x, double y,
-                   double w, double h)
+gboolean dg_plot_frame_begin(dg_plot_frame *f, cairo_t *cr, const dg_plot_theme *theme, double x,
+                             double y, double w, double h)
 {
+    if (!(w > 0 && h > 0))
+        return FALSE;
+    f->cr = cr;
+    f->th = dg_plot_theme_or_default(theme, &f->store);
+    f->x = x;
+    f->y = y;
+    f->w = w;
+    f->h = h;
     cairo_save(cr);
     cairo_rectangle(cr, x, y, w, h);
     cairo_clip(cr);
-    if (th->background.a > 0) {
-        dg_plot_set_color(cr, th->background, 1);
+    if (f->th->background.a > 0) {
+        dg_plot_set_color(cr, f->th->background, 1);
         cairo_paint(cr);
     }
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_dash(cr, NULL, 0, 0);
-    dg_plot_ink_init(k, cr, th);
+    dg_plot_ink_init(&f->k, cr, f->th);
+    return TRUE;
+}
+
+void dg_plot_frame_end(dg_plot_frame *f)
+{
+    cairo_restore(f->cr);
 }

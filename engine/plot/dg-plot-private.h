@@ -4,9 +4,9 @@
  *   dg-plot-theme.c    themes, colours, contrast
  *   dg-plot-text.c     fonts and metrics, text placement, ellipsis, wrapping,
  *                      titles
- *   dg-plot-paint.c    what every draw starts with (clip, background, fonts),
- *                      rounded rectangles
- *   dg-plot-axis.c     ticks, tick placement, category labels
+ *   dg-plot-paint.c    the frame every draw starts and ends with (clip,
+ *                      background, fonts), rounded rectangles
+ *   dg-plot-axis.c     ticks, tick placement, axis titles, category labels
  *   dg-plot-legend.c   legend boxes and rows
  *   dg-plot-save.c     PNG/SVG/PDF files, for every chart kind
  *   dg-line-chart.c, dg-line-series.c, dg-bar-chart.c, dg-heatmap.c,
@@ -51,6 +51,11 @@ void dg_plot_text_at(const dg_plot_ink *k, const char *s, double x, double y, do
 /* Vertical text reading bottom to top, centred on (x, y); x is the left edge
  * of the rotated line's box (the top of its capitals). */
 void dg_plot_text_vertical(const dg_plot_ink *k, const char *s, double x, double y);
+/* The same two, with s ellipsized to max_w first. */
+void dg_plot_text_fit_at(const dg_plot_ink *k, const char *s, double max_w, double x, double y,
+                         double ax, double ay);
+void dg_plot_text_fit_vertical(const dg_plot_ink *k, const char *s, double max_w, double x,
+                               double y);
 /* s shortened with an ellipsis to fit max_w ("" when not even that fits); g_free it. */
 char *dg_plot_ellipsize(const dg_plot_ink *k, const char *s, double max_w);
 /* Greedy word wrap into at most max_lines lines of width max_w; text that does
@@ -66,13 +71,27 @@ void dg_plot_replace_str(char **dst, const char *src);
 /* A strv of n labels; a missing one (labels or labels[i] NULL) is its number. */
 char **dg_plot_copy_labels(int n, const char *const *labels);
 
-/* ---- Painting (dg-plot-paint.c) ---------------------------------------- */
+/* ---- The frame of a draw (dg-plot-paint.c) ------------------------------ */
 
-/* Common prologue: save cr's state, clip to the rectangle, paint the
- * background (unless its alpha is 0), set the line style and the fonts; the
- * chart ends its draw with cairo_restore. */
-void dg_plot_begin(cairo_t *cr, dg_plot_ink *k, const dg_plot_theme *th, double x, double y,
-                   double w, double h);
+/* What every chart's draw starts with: the theme (resolved), the rectangle,
+ * and the fonts.  Lives on the caller's stack; not to be copied (th may
+ * point into it). */
+typedef struct {
+    cairo_t *cr;
+    const dg_plot_theme *th;
+    dg_plot_theme store;
+    dg_plot_ink k;
+    double x, y, w, h;
+} dg_plot_frame;
+
+/* FALSE (and nothing done) for an empty rectangle.  Else saves cr's state,
+ * clips to the rectangle, paints the background (unless its alpha is 0),
+ * and sets the line style and the font options; dg_plot_frame_end restores
+ * cr's state. */
+gboolean dg_plot_frame_begin(dg_plot_frame *f, cairo_t *cr, const dg_plot_theme *theme, double x,
+                             double y, double w, double h);
+void dg_plot_frame_end(dg_plot_frame *f);
+
 void dg_plot_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r);
 
 /* Crisp 1-px lines: put them on pixel centres. */
@@ -83,12 +102,29 @@ static inline double dg_plot_snap(double v)
 
 /* ---- Axes (dg-plot-axis.c) ---------------------------------------------- */
 
+/* Data to device coordinates in a plot area showing [lo, hi]. */
+static inline double dg_plot_map_x(const dg_plot_rect *area, double lo, double hi, double v)
+{
+    return area->x + (v - lo) / (hi - lo) * area->width;
+}
+
+static inline double dg_plot_map_y(const dg_plot_rect *area, double lo, double hi, double v)
+{
+    return area->y + area->height - (v - lo) / (hi - lo) * area->height;
+}
+
 /* The widest label of a tick set, in the current font. */
 double dg_plot_ticks_width(const dg_plot_ink *k, const dg_plot_ticks *t);
 /* Y ticks for a plot of height h: about one every 40 px. */
 void dg_plot_y_ticks(dg_plot_ticks *t, double lo, double hi, double h);
 /* X ticks for a plot of width w whose labels never touch (12 px apart). */
 void dg_plot_x_ticks(const dg_plot_ink *k, dg_plot_ticks *t, double lo, double hi, double w);
+
+/* The x axis title centred under the area, its top at y, and the y axis
+ * title reading upwards at left x, centred on the area; either may be NULL.
+ * In the current font and colour. */
+void dg_plot_axis_titles(const dg_plot_ink *k, const dg_plot_rect *area, const char *x_label,
+                         double y, const char *y_label, double x);
 
 /* Category labels under slots of equal width: wrapped (up to 3 lines) when
  * every word fits its slot, else rotated, all of them or every k-th one,

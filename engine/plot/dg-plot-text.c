@@ -69,6 +69,22 @@ void dg_plot_text_vertical(const dg_plot_ink *k, const char *s, double x, double
     cairo_restore(k->cr);
 }
 
+void dg_plot_text_fit_at(const dg_plot_ink *k, const char *s, double max_w, double x, double y,
+                         double ax, double ay)
+{
+    char *e = dg_plot_ellipsize(k, s, max_w);
+    dg_plot_text_at(k, e, x, y, ax, ay);
+    g_free(e);
+}
+
+void dg_plot_text_fit_vertical(const dg_plot_ink *k, const char *s, double max_w, double x,
+                               double y)
+{
+    char *e = dg_plot_ellipsize(k, s, max_w);
+    dg_plot_text_vertical(k, e, x, y);
+    g_free(e);
+}
+
 /* s shortened with an ellipsis to fit max_w ("" when not even that fits). */
 char *dg_plot_ellipsize(const dg_plot_ink *k, const char *s, double max_w)
 {
@@ -161,10 +177,8 @@ double dg_plot_title_draw(dg_plot_ink *k, const char *title, double x0, double x
     if (!title || !*title)
         return 0;
     dg_plot_use_font(k, 1.2, TRUE);
-    char *s = dg_plot_ellipsize(k, title, x1 - x0);
     dg_plot_set_color(k->cr, k->th->foreground, 1);
-    dg_plot_text_at(k, s, (x0 + x1) / 2, y, 0.5, 0);
-    g_free(s);
+    dg_plot_text_fit_at(k, title, x1 - x0, (x0 + x1) / 2, y, 0.5, 0);
     return dg_plot_line_h(k) + 10;
 }
 

@@ -7,48 +7,61 @@ static dg_plot_rgba hex(uint32_t v)
                           (v & 0xff) / 255.0, 1.0};
 }
 
-dg_plot_theme dg_plot_theme_light(void)
+/* A theme's colours as 0xRRGGBB; the rest is the same in every theme. */
+typedef struct {
+    uint32_t background, foreground, muted, grid, axis;
+    uint32_t heat[3];
+    uint32_t palette[DG_PLOT_PALETTE_SIZE];
+} theme_colors;
+
+static dg_plot_theme theme_from(const theme_colors *c)
 {
-    /* Series colours: Tableau 10, slightly deepened so thin lines read well on white. */
-    static const uint32_t pal[DG_PLOT_PALETTE_SIZE] = {
-        0x3b75af, 0xef8636, 0x519e3e, 0xc53a32, 0x8d69b8, 0x2aa198, 0xd5689d, 0x84584e,
-    };
     dg_plot_theme t = {
-        .background = hex(0xffffff),
-        .foreground = hex(0x2b2b2b),
-        .muted = hex(0x6b6b6b),
-        .grid = hex(0xebebeb),
-        .axis = hex(0xa8a8a8),
-        .heat = {hex(0xf1f5fa), hex(0x6a9fd0), hex(0x0d3b73)},
+        .background = hex(c->background),
+        .foreground = hex(c->foreground),
+        .muted = hex(c->muted),
+        .grid = hex(c->grid),
+        .axis = hex(c->axis),
+        .heat = {hex(c->heat[0]), hex(c->heat[1]), hex(c->heat[2])},
         .font_family = "Sans",
         .font_size = 11.0,
         .line_width = 1.75,
     };
     for (int i = 0; i < DG_PLOT_PALETTE_SIZE; i++)
-        t.palette[i] = hex(pal[i]);
+        t.palette[i] = hex(c->palette[i]);
     return t;
+}
+
+dg_plot_theme dg_plot_theme_light(void)
+{
+    static const theme_colors light = {
+        .background = 0xffffff,
+        .foreground = 0x2b2b2b,
+        .muted = 0x6b6b6b,
+        .grid = 0xebebeb,
+        .axis = 0xa8a8a8,
+        .heat = {0xf1f5fa, 0x6a9fd0, 0x0d3b73},
+        /* Series colours: Tableau 10, slightly deepened so thin lines read well on white. */
+        .palette = {0x3b75af, 0xef8636, 0x519e3e, 0xc53a32, 0x8d69b8, 0x2aa198, 0xd5689d,
+                    0x84584e},
+    };
+    return theme_from(&light);
 }
 
 dg_plot_theme dg_plot_theme_dark(void)
 {
     /* The same hues, lighter, for a dark (#1e1e1e, libadwaita's view) background. */
-    static const uint32_t pal[DG_PLOT_PALETTE_SIZE] = {
-        0x6aa9f0, 0xffa552, 0x72c95e, 0xf2665c, 0xb795ea, 0x45c8bd, 0xf28cc1, 0xc4977e,
+    static const theme_colors dark = {
+        .background = 0x1e1e1e,
+        .foreground = 0xececec,
+        .muted = 0xa3a3a3,
+        .grid = 0x323232,
+        .axis = 0x5e5e5e,
+        .heat = {0x262c35, 0x2c68b0, 0x9fd0ff},
+        .palette = {0x6aa9f0, 0xffa552, 0x72c95e, 0xf2665c, 0xb795ea, 0x45c8bd, 0xf28cc1,
+                    0xc4977e},
     };
-    dg_plot_theme t = {
-        .background = hex(0x1e1e1e),
-        .foreground = hex(0xececec),
-        .muted = hex(0xa3a3a3),
-        .grid = hex(0x323232),
-        .axis = hex(0x5e5e5e),
-        .heat = {hex(0x262c35), hex(0x2c68b0), hex(0x9fd0ff)},
-        .font_family = "Sans",
-        .font_size = 11.0,
-        .line_width = 1.75,
-    };
-    for (int i = 0; i < DG_PLOT_PALETTE_SIZE; i++)
-        t.palette[i] = hex(pal[i]);
-    return t;
+    return theme_from(&dark);
 }
 
 const dg_plot_theme *dg_plot_theme_or_default(const dg_plot_theme *theme, dg_plot_theme *store)
