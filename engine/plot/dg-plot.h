@@ -9,7 +9,12 @@
  * Naming: module-wide things are dg_plot_* (themes, ticks, saving, image
  * grids); each chart is its own noun with verbs after it: dg_line_chart_*,
  * dg_bar_chart_*, dg_heatmap_*, dg_prob_chart_*.  Every chart has the same
- * life cycle: _new, _set_* (data is copied), _draw, _save, _free.
+ * life cycle: _new, _set_* (data is copied), _draw, _save, _free, and a kind
+ * (dg_line_chart_kind, ...) that draws and frees it through a void pointer.
+ *
+ * The code: engine/plot/, one file per chart (the line chart's series in
+ * dg-line-series.c) and shared theme, text, axis, legend and save files
+ * (see dg-plot-private.h).
  *
  * Threads: nothing here is thread-safe.  A chart belongs to one thread at a
  * time (in the app, the GTK main thread: the job's worker hands its numbers
@@ -78,7 +83,7 @@ typedef struct {
 
 void dg_plot_ticks_compute(dg_plot_ticks *ticks, double lo, double hi, int max_ticks);
 
-/* ---- Saving ------------------------------------------------------------- */
+/* ---- Any chart: drawing and saving ---------------------------------------- */
 
 /* Any chart's draw function has this shape (with its own chart type); use a
  * small wrapper of this type to compose several charts into one file. */
