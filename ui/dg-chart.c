@@ -6,9 +6,8 @@
 struct _DgChart {
     GtkDrawingArea parent_instance;
 
-    dg_plot_draw_fn draw;
+    const dg_plot_kind *kind;
     gpointer plot;
-    GDestroyNotify free_plot;
     char *placeholder;
     guint n_draws;
 };
@@ -44,12 +43,12 @@ static void draw_placeholder(DgChart *self, cairo_t *cr, int width, int height,
 static void paint(DgChart *self, cairo_t *cr, int width, int height)
 {
     dg_plot_theme th = dg_chart_theme();
-    if (self->placeholder || !self->draw || !self->plot) {
+    if (self->placeholder || !self->kind || !self->plot) {
         if (self->placeholder)
             draw_placeholder(self, cr, width, height, &th);
         return;
     }
-    self->draw(self->plot, cr, 0, 0, width, height, &th);
+    self->kind->draw(self->plot, cr, 0, 0, width, height, &th);
 }
 
 static void draw_func(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
@@ -74,11 +73,10 @@ cairo_surface_t *dg_chart_render(DgChart *self, int width, int height)
 
 static void clear_plot(DgChart *self)
 {
-    if (self->plot && self->free_plot)
-        self->free_plot(self->plot);
+    if (self->plot && self->kind && self->kind->destroy)
+        self->kind->destroy(self->plot);
     self->plot = NULL;
-    self->draw = NULL;
-    self->free_plot = NULL;
+    self->kind = NULL;
 }
 
 static void dg_chart_finalize(GObject *object)
@@ -140,19 +138,13 @@ GtkWidget *dg_chart_new(void)
     return g_object_new(DG_TYPE_CHART, NULL);
 }
 
-void dg_chart_set_plot(DgChart *self, dg_plot_draw_fn draw, gpointer plot,
-                       GDestroyNotify free_plot)
+void dg_chart_set_plot(DgChart *self, const dg_plot_kind *kind, gpointer plot)
 {
     g_return_if_fail(DG_IS_CHART(self));
-    if (plot == self->plot) {
-        self->draw = draw;
-        self->free_plot = free_plot;
-    } else {
+    if (plot != self->plot)
         clear_plot(self);
-        self->draw = draw;
-        self->plot = plot;
-        self->free_plot = free_plot;
-    }
+    self->kind = kind;
+    self->plot = plot;
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -191,8 +183,9 @@ typedef struct {
     char **labels;
 } grid_plot;
 
-static void grid_plot_free(grid_plot *g)
+static void grid_plot_free(void *p)
 {
+    grid_plot *g = p;
     cairo_surface_destroy(g->surface);
     g_strfreev(g->labels);
     g_free(g);
@@ -205,6 +198,8 @@ static void grid_plot_draw(void *p, cairo_t *cr, double x, double y, double w, d
     dg_plot_image_grid_draw(cr, x, y, w, h, theme, g->surface, g->rows, g->gutter,
                             (const char *const *)g->labels);
 }
+
+static const dg_plot_kind grid_plot_kind = {"image-grid", grid_plot_draw, grid_plot_free};
 
 void dg_chart_set_image_grid(DgChart *self, const guint8 *rgb, int width, int height, int rows,
                              int gutter, const char *const *row_labels)
@@ -224,7 +219,7 @@ void dg_chart_set_image_grid(DgChart *self, const guint8 *rgb, int width, int he
                 g->labels[i] = g_strdup("");
     }
     dg_chart_set_placeholder(self, NULL);
-    dg_chart_set_plot(self, grid_plot_draw, g, (GDestroyNotify)grid_plot_free);
+    dg_chart_set_plot(self, &grid_plot_kind, g);
 }
 
 guint dg_chart_get_n_draws(DgChart *self)

@@ -1,15 +1,15 @@
 /* dg-chart.h: a GtkDrawingArea that paints one dg-plot chart.
  *
  * The chart itself (a dg_line_chart, dg_bar_chart, ...) is owned by the
- * widget and drawn through its dg_plot_draw_fn with the light or dark plot
- * theme, following libadwaita's style manager.  The owner changes the chart's
+ * widget and drawn through its kind (dg_line_chart_kind, ...) with the light
+ * or dark plot theme, following libadwaita's style manager.  The owner changes the chart's
  * data and calls dg_chart_update: one redraw is queued, and nothing is drawn
  * between updates.  Without a chart (or while dg_chart_set_placeholder's text
  * is set) a centred, muted message is drawn instead. */
 #pragma once
 #include <gtk/gtk.h>
 
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 G_BEGIN_DECLS
 
@@ -17,9 +17,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(DgChart, dg_chart, DG, CHART, GtkDrawingArea)
 
 GtkWidget *dg_chart_new(void);
-/* Takes plot; free_plot frees it when replaced or when the widget goes. */
-void dg_chart_set_plot(DgChart *self, dg_plot_draw_fn draw, gpointer plot,
-                       GDestroyNotify free_plot);
+/* Takes plot, a chart of the given kind (&dg_line_chart_kind, ...); the
+ * kind's destroy frees it when replaced or when the widget goes. */
+void dg_chart_set_plot(DgChart *self, const dg_plot_kind *kind, gpointer plot);
 gpointer dg_chart_get_plot(DgChart *self);
 /* The chart's data changed: redraw once. */
 void dg_chart_update(DgChart *self);

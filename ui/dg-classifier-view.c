@@ -266,8 +266,7 @@ static gboolean show_metrics(DgClassifierView *self, const char *json)
     dg_heatmap *hm = dg_heatmap_new();
     dg_heatmap_set_data(hm, K, K, vals, names, names);
     dg_heatmap_set_labels(hm, "true class", "predicted class");
-    dg_chart_set_plot(self->confusion_chart, (dg_plot_draw_fn)dg_heatmap_draw, hm,
-                      (GDestroyNotify)dg_heatmap_free);
+    dg_chart_set_plot(self->confusion_chart, &dg_heatmap_kind, hm);
     g_free(vals);
 
     /* per-class table */
@@ -414,8 +413,7 @@ static void new_charts(DgClassifierView *self)
     dg_line_chart_set_smoothing(l, w);
     dg_line_chart_set_legend(l, DG_PLOT_LEGEND_NONE);
     self->loss = l;
-    dg_chart_set_plot(self->loss_chart, (dg_plot_draw_fn)dg_line_chart_draw, l,
-                      (GDestroyNotify)dg_line_chart_free);
+    dg_chart_set_plot(self->loss_chart, &dg_line_chart_kind, l);
 
     dg_line_chart *e = dg_line_chart_new();
     dg_line_chart_set_labels(e, "epoch", "loss", "accuracy");
@@ -428,8 +426,7 @@ static void new_charts(DgClassifierView *self)
         dg_line_chart_set_series_axis(e, s, DG_PLOT_AXIS_RIGHT);
     dg_line_chart_set_y_clip(e, 0);
     self->epochs = e;
-    dg_chart_set_plot(self->epoch_chart, (dg_plot_draw_fn)dg_line_chart_draw, e,
-                      (GDestroyNotify)dg_line_chart_free);
+    dg_chart_set_plot(self->epoch_chart, &dg_line_chart_kind, e);
 }
 
 static void set_progress(DgClassifierView *self, const DgEventCopy *ev)
@@ -714,8 +711,7 @@ static gboolean show_ablation(DgClassifierView *self, const char *json)
     dg_bar_chart_set_y_range(bc, 0, 1);
     dg_bar_chart_set_value_labels(bc, TRUE, "%.2f");
     dg_chart_set_placeholder(self->abl_chart, NULL);
-    dg_chart_set_plot(self->abl_chart, (dg_plot_draw_fn)dg_bar_chart_draw, bc,
-                      (GDestroyNotify)dg_bar_chart_free);
+    dg_chart_set_plot(self->abl_chart, &dg_bar_chart_kind, bc);
     for (int a = 0; a < 2; a++) {
         g_free(mean[a]);
         g_free(sd[a]);

@@ -103,8 +103,7 @@ static void fill_chart(DgDatasetView *self, const dg_dataset *ds)
     }
     g_free(v);
     g_free(names);
-    dg_chart_set_plot(self->class_chart, (dg_plot_draw_fn)dg_bar_chart_draw, chart,
-                      (GDestroyNotify)dg_bar_chart_free);
+    dg_chart_set_plot(self->class_chart, &dg_bar_chart_kind, chart);
 }
 
 static void grid_text(GtkGrid *grid, int col, int row, const char *text, gboolean numeric,

@@ -152,8 +152,7 @@ static gboolean show_prediction(DgDiagnoseView *self, const char *json)
 
     dg_prob_chart *pc = dg_prob_chart_new();
     dg_prob_chart_set_data(pc, k, labels, self->probs);
-    dg_chart_set_plot(self->prob_chart, (dg_plot_draw_fn)dg_prob_chart_draw, pc,
-                      (GDestroyNotify)dg_prob_chart_free);
+    dg_chart_set_plot(self->prob_chart, &dg_prob_chart_kind, pc);
     gtk_label_set_text(self->top_label, top_name ? top_name : "–");
     g_autofree char *pt = isfinite(top_p) ? g_strdup_printf("%.1f %% probability", 100 * top_p)
                                           : g_strdup("");

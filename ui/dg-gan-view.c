@@ -81,8 +81,7 @@ static void new_curves(DgGanView *self)
     dg_line_chart_set_smoothing(c, gtk_range_get_value(GTK_RANGE(self->smoothing_scale)));
     dg_line_chart_set_window(c, gtk_spin_button_get_value(self->window_spin));
     self->curves = c;
-    dg_chart_set_plot(self->curves_chart, (dg_plot_draw_fn)dg_line_chart_draw, c,
-                      (GDestroyNotify)dg_line_chart_free);
+    dg_chart_set_plot(self->curves_chart, &dg_line_chart_kind, c);
 }
 
 static void on_curve_options(DgGanView *self)

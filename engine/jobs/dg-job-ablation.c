@@ -16,7 +16,7 @@
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
 #include "models/dg-metrics.h"
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 #include "models/dg-safetensors.h"
 
 #define ABL_BATCH 64

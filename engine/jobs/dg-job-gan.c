@@ -14,7 +14,7 @@
 #include "models/dg-checkpoint.h"
 #include "models/dg-gan.h"
 #include "models/dg-model-file.h"
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 #include "numerics/dg-ctx.h"
 
 #define GRID_COLS 8

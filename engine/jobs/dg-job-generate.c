@@ -10,7 +10,7 @@
 #include "jobs/dg-limits.h"
 #include "jobs/dg-run-dir.h"
 #include "models/dg-gan.h"
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 #define GEN_BATCH 64
 #define GRID_COLS 8

@@ -5,7 +5,7 @@
  * chart painted its rectangle, used its colours where they belong and left
  * everything outside the rectangle alone.  The renders are also written as
  * PNGs to $G_TEST_BUILDDIR/plot-samples/ to be looked at. */
-#include "models/dg-plot.h"
+#include "plot/dg-plot.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -161,30 +161,6 @@ static void canvas_write(const canvas *c, const char *name)
 static void canvas_free(canvas *c)
 {
     cairo_surface_destroy(c->s);
-}
-
-static void line_draw(void *p, cairo_t *cr, double x, double y, double w, double h,
-                      const dg_plot_theme *t)
-{
-    dg_line_chart_draw(p, cr, x, y, w, h, t);
-}
-
-static void bar_draw(void *p, cairo_t *cr, double x, double y, double w, double h,
-                     const dg_plot_theme *t)
-{
-    dg_bar_chart_draw(p, cr, x, y, w, h, t);
-}
-
-static void heat_draw(void *p, cairo_t *cr, double x, double y, double w, double h,
-                      const dg_plot_theme *t)
-{
-    dg_heatmap_draw(p, cr, x, y, w, h, t);
-}
-
-static void prob_draw(void *p, cairo_t *cr, double x, double y, double w, double h,
-                      const dg_plot_theme *t)
-{
-    dg_prob_chart_draw(p, cr, x, y, w, h, t);
 }
 
 typedef struct {
@@ -365,7 +341,7 @@ static void test_line_gan(void)
         dg_line_chart *c = gan_chart(3000);
         dg_line_chart_set_smoothing(c, 0.9);
         canvas cv = canvas_new(760, 420, 30);
-        canvas_draw(&cv, line_draw, c, th);
+        canvas_draw(&cv, dg_line_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         g_assert_cmpint(ink_pixels(&cv, th), >, 3000);
         dg_plot_rect a;
@@ -391,7 +367,7 @@ static void test_line_gan(void)
         dg_line_chart_set_legend(c, DG_PLOT_LEGEND_OUTSIDE);
         dg_line_chart_set_window(c, 5000);
         canvas cv2 = canvas_new(760, 420, 30);
-        canvas_draw(&cv2, line_draw, c, th);
+        canvas_draw(&cv2, dg_line_chart_kind.draw, c, th);
         assert_margin_untouched(&cv2);
         double x_lo, x_hi;
         g_assert_true(dg_line_chart_get_layout(c, &a, &x_lo, &x_hi, NULL, NULL));
@@ -422,7 +398,7 @@ static void test_line_training_curves(void)
                                                0.02 * sin(e * 1.3));
         }
         canvas cv = canvas_new(520, 320, 12);
-        canvas_draw(&cv, line_draw, c, th);
+        canvas_draw(&cv, dg_line_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         char *name = g_strdup_printf("line-classifier-%s.png", themes[t].name);
         canvas_write(&cv, name);
@@ -530,7 +506,7 @@ static void test_line_edges(void)
                 dg_line_chart_set_labels(c, "step", "loss", NULL);
                 cases[ci].fill(c);
                 canvas cv = canvas_new(sizes[si][0] + 20, sizes[si][1] + 20, 10);
-                canvas_draw(&cv, line_draw, c, th);
+                canvas_draw(&cv, dg_line_chart_kind.draw, c, th);
                 assert_margin_untouched(&cv);
                 /* The rectangle is painted: a frame at least. */
                 g_assert_cmpint(count_color(&cv, 10, 10, 10 + sizes[si][0], 10 + sizes[si][1],
@@ -554,7 +530,7 @@ static void test_line_edges(void)
     dg_line_chart *c = dg_line_chart_new();
     fill_one(c);
     canvas cv = canvas_new(300, 200, 0);
-    canvas_draw(&cv, line_draw, c, &themes[0].theme);
+    canvas_draw(&cv, dg_line_chart_kind.draw, c, &themes[0].theme);
     g_assert_cmpint(count_color(&cv, 0, 0, 300, 200, themes[0].theme.palette[0], 10), >, 6);
     canvas_free(&cv);
     /* Clearing keeps the series. */
@@ -585,7 +561,7 @@ static void test_line_decimation_spike(void)
         dg_line_chart_set_y_clip(c, clip ? 0.01 : 0);
         dg_line_chart_set_legend(c, DG_PLOT_LEGEND_NONE);
         canvas cv = canvas_new(640, 360, 20);
-        canvas_draw(&cv, line_draw, c, th);
+        canvas_draw(&cv, dg_line_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         dg_plot_rect a;
         double y_hi, y_lo;
@@ -738,7 +714,7 @@ static void test_bar_counts(void)
         dg_bar_chart_set_categories(c, 4, class_names);
         dg_bar_chart_add_series(c, "images", counts, NULL);
         canvas cv = canvas_new(560, 340, 24);
-        canvas_draw(&cv, bar_draw, c, th);
+        canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         g_assert_cmpint(count_color(&cv, 0, 0, cv.w, cv.h, th->palette[0], 2), >, 2000);
         char *name = g_strdup_printf("bar-counts-%s.png", themes[t].name);
@@ -748,7 +724,7 @@ static void test_bar_counts(void)
         /* One colour per class. */
         dg_bar_chart_set_color_by_category(c, TRUE);
         cv = canvas_new(560, 340, 24);
-        canvas_draw(&cv, bar_draw, c, th);
+        canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         for (int i = 0; i < 4; i++)
             g_assert_cmpint(count_color(&cv, 0, 0, cv.w, cv.h, th->palette[i], 2), >, 500);
@@ -776,7 +752,7 @@ static void test_bar_grouped(void)
         dg_bar_chart_add_series(c, "validation", val, NULL);
         dg_bar_chart_add_series(c, "test", test, NULL);
         canvas cv = canvas_new(600, 340, 16);
-        canvas_draw(&cv, bar_draw, c, th);
+        canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         for (int s = 0; s < 3; s++)
             g_assert_cmpint(count_color(&cv, 0, 0, cv.w, cv.h, th->palette[s], 2), >, 200);
@@ -793,7 +769,7 @@ static void test_bar_grouped(void)
         dg_bar_chart_set_value_labels(c, TRUE, "%.2f");
         dg_bar_chart_set_y_range(c, 0, 1);
         cv = canvas_new(600, 360, 16);
-        canvas_draw(&cv, bar_draw, c, th);
+        canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         for (int s = 0; s < 2; s++)
             g_assert_cmpint(count_color(&cv, 0, 0, cv.w, cv.h, th->palette[s], 2), >, 500);
@@ -805,7 +781,7 @@ static void test_bar_grouped(void)
         /* Legend outside. */
         dg_bar_chart_set_legend(c, DG_PLOT_LEGEND_OUTSIDE);
         cv = canvas_new(700, 360, 16);
-        canvas_draw(&cv, bar_draw, c, th);
+        canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         name = g_strdup_printf("bar-ablation-outside-%s.png", themes[t].name);
         canvas_write(&cv, name);
@@ -860,7 +836,7 @@ static void test_bar_edges(void)
         for (int sz = 0; sz < 3; sz++) {
             static const int sizes[][2] = {{420, 260}, {80, 60}, {3, 3}};
             canvas cv = canvas_new(sizes[sz][0] + 20, sizes[sz][1] + 20, 10);
-            canvas_draw(&cv, bar_draw, c, th);
+            canvas_draw(&cv, dg_bar_chart_kind.draw, c, th);
             assert_margin_untouched(&cv);
             if (sz == 0) {
                 g_assert_cmpint(ink_pixels(&cv, th), >, 50);
@@ -890,7 +866,7 @@ static void test_heatmap(void)
         dg_heatmap_set_title(m, "Confusion matrix (test split)");
         dg_heatmap_set_data(m, 4, 4, confusion, class_names, class_names);
         canvas cv = canvas_new(560, 500, 20);
-        canvas_draw(&cv, heat_draw, m, th);
+        canvas_draw(&cv, dg_heatmap_kind.draw, m, th);
         assert_margin_untouched(&cv);
         for (int r = 0; r < 4; r++) {
             double sum = 0;
@@ -956,7 +932,7 @@ static void test_heatmap_edges(void)
         for (int sz = 0; sz < 3; sz++) {
             static const int sizes[][2] = {{360, 320}, {90, 70}, {2, 2}};
             canvas cv = canvas_new(sizes[sz][0] + 20, sizes[sz][1] + 20, 10);
-            canvas_draw(&cv, heat_draw, m, th);
+            canvas_draw(&cv, dg_heatmap_kind.draw, m, th);
             assert_margin_untouched(&cv);
             if (sz == 0) {
                 g_assert_cmpint(ink_pixels(&cv, th), >, 50);
@@ -979,7 +955,7 @@ static void test_probs(void)
         dg_prob_chart_set_title(c, "Prediction");
         dg_prob_chart_set_data(c, 4, class_names, p);
         canvas cv = canvas_new(440, 200, 20);
-        canvas_draw(&cv, prob_draw, c, th);
+        canvas_draw(&cv, dg_prob_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         /* The accent colour marks one bar only: the last (melanoma) row, and it
          * is the longest. */
@@ -1011,7 +987,7 @@ static void test_probs(void)
         for (int sz = 0; sz < 3; sz++) {
             static const int sizes[][2] = {{300, 140}, {50, 30}, {1, 1}};
             cv = canvas_new(sizes[sz][0] + 20, sizes[sz][1] + 20, 10);
-            canvas_draw(&cv, prob_draw, c, th);
+            canvas_draw(&cv, dg_prob_chart_kind.draw, c, th);
             assert_margin_untouched(&cv);
             if (sz == 0) {
                 g_assert_cmpint(count_color(&cv, 0, 0, cv.w, cv.h, th->palette[3], 3), >, 100);
@@ -1023,7 +999,7 @@ static void test_probs(void)
         }
         dg_prob_chart_set_data(c, 0, NULL, NULL);
         cv = canvas_new(320, 160, 10);
-        canvas_draw(&cv, prob_draw, c, th);
+        canvas_draw(&cv, dg_prob_chart_kind.draw, c, th);
         assert_margin_untouched(&cv);
         canvas_free(&cv);
         dg_prob_chart_free(c);
@@ -1149,6 +1125,63 @@ static void test_image_grid(void)
     g_free(samples);
 }
 
+/* ---- Chart kinds --------------------------------------------------------------- */
+
+/* A chart drawn through its kind looks exactly as drawn with its typed
+ * function, and the kind's destroy frees it (the sanitizer run checks that). */
+static void assert_kind_draws_same(const dg_plot_kind *kind, const char *name, void *chart,
+                                   void (*typed)(void *chart, cairo_t *cr, dg_plot_rect r))
+{
+    g_assert_cmpstr(kind->name, ==, name);
+    canvas a = canvas_new(320, 200, 10), b = canvas_new(320, 200, 10);
+    canvas_draw(&a, kind->draw, chart, NULL);
+    cairo_t *cr = cairo_create(b.s);
+    typed(chart, cr, b.r);
+    cairo_destroy(cr);
+    canvas_sync(&b);
+    g_assert_cmpint(memcmp(a.data, b.data, (size_t)a.stride * a.h), ==, 0);
+    canvas_free(&a);
+    canvas_free(&b);
+    kind->destroy(chart);
+}
+
+static void typed_line(void *p, cairo_t *cr, dg_plot_rect r)
+{
+    dg_line_chart_draw(p, cr, r.x, r.y, r.width, r.height, NULL);
+}
+
+static void typed_bar(void *p, cairo_t *cr, dg_plot_rect r)
+{
+    dg_bar_chart_draw(p, cr, r.x, r.y, r.width, r.height, NULL);
+}
+
+static void typed_heatmap(void *p, cairo_t *cr, dg_plot_rect r)
+{
+    dg_heatmap_draw(p, cr, r.x, r.y, r.width, r.height, NULL);
+}
+
+static void typed_prob(void *p, cairo_t *cr, dg_plot_rect r)
+{
+    dg_prob_chart_draw(p, cr, r.x, r.y, r.width, r.height, NULL);
+}
+
+static void test_kinds(void)
+{
+    static const double counts[] = {327, 514, 1099, 1113};
+    static const double p[] = {0.031, 0.072, 0.124, 0.773};
+    assert_kind_draws_same(&dg_line_chart_kind, "line", gan_chart(2000), typed_line);
+    dg_bar_chart *b = dg_bar_chart_new();
+    dg_bar_chart_set_categories(b, 4, class_names);
+    dg_bar_chart_add_series(b, "images", counts, NULL);
+    assert_kind_draws_same(&dg_bar_chart_kind, "bar", b, typed_bar);
+    dg_heatmap *m = dg_heatmap_new();
+    dg_heatmap_set_data(m, 4, 4, confusion, class_ids, class_ids);
+    assert_kind_draws_same(&dg_heatmap_kind, "heatmap", m, typed_heatmap);
+    dg_prob_chart *pc = dg_prob_chart_new();
+    dg_prob_chart_set_data(pc, 4, class_names, p);
+    assert_kind_draws_same(&dg_prob_chart_kind, "prob", pc, typed_prob);
+}
+
 /* ---- Small sizes (a sidebar in the app) ------------------------------------------ */
 
 static void test_small(void)
@@ -1173,10 +1206,10 @@ static void test_small(void)
             int w, h;
             const char *name;
         } cases[] = {
-            {line_draw, l, 300, 180, "line"},
-            {bar_draw, b, 300, 180, "bar"},
-            {heat_draw, m, 240, 220, "heatmap"},
-            {prob_draw, pc, 260, 110, "probs"},
+            {dg_line_chart_kind.draw, l, 300, 180, "line"},
+            {dg_bar_chart_kind.draw, b, 300, 180, "bar"},
+            {dg_heatmap_kind.draw, m, 240, 220, "heatmap"},
+            {dg_prob_chart_kind.draw, pc, 260, 110, "probs"},
         };
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
             canvas cv = canvas_new(cases[i].w + 16, cases[i].h + 16, 8);
@@ -1309,6 +1342,7 @@ int main(int argc, char **argv)
     g_test_add_func("/plot/heatmap/edges", test_heatmap_edges);
     g_test_add_func("/plot/probs", test_probs);
     g_test_add_func("/plot/image-grid", test_image_grid);
+    g_test_add_func("/plot/kinds", test_kinds);
     g_test_add_func("/plot/small", test_small);
     g_test_add_func("/plot/save", test_save);
     int ret = g_test_run();

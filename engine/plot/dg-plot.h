@@ -9,7 +9,12 @@
  * Naming: module-wide things are dg_plot_* (themes, ticks, saving, image
  * grids); each chart is its own noun with verbs after it: dg_line_chart_*,
  * dg_bar_chart_*, dg_heatmap_*, dg_prob_chart_*.  Every chart has the same
- * life cycle: _new, _set_* (data is copied), _draw, _save, _free.
+ * life cycle: _new, _set_* (data is copied), _draw, _save, _free, and a kind
+ * (dg_line_chart_kind, ...) that draws and frees it through a void pointer.
+ *
+ * The code: engine/plot/, one file per chart (the line chart's series in
+ * dg-line-series.c) and shared theme, text, axis, legend and save files
+ * (see dg-plot-private.h).
  *
  * Threads: nothing here is thread-safe.  A chart belongs to one thread at a
  * time (in the app, the GTK main thread: the job's worker hands its numbers
@@ -78,12 +83,23 @@ typedef struct {
 
 void dg_plot_ticks_compute(dg_plot_ticks *ticks, double lo, double hi, int max_ticks);
 
-/* ---- Saving ------------------------------------------------------------- */
+/* ---- Any chart: drawing and saving ---------------------------------------- */
 
 /* Any chart's draw function has this shape (with its own chart type); use a
  * small wrapper of this type to compose several charts into one file. */
 typedef void (*dg_plot_draw_fn)(void *chart, cairo_t *cr, double x, double y,
                                 double width, double height, const dg_plot_theme *theme);
+
+/* A chart kind: its draw and free functions taking the chart as a void
+ * pointer, for code that holds charts of any kind (the app's chart widget,
+ * a report page).  Never cast dg_line_chart_draw and the like to
+ * dg_plot_draw_fn: calling a function through a pointer of another type is
+ * undefined behaviour; use dg_line_chart_kind.draw and the like. */
+typedef struct {
+    const char *name;             /* "line", "bar", "heatmap", "prob" */
+    dg_plot_draw_fn draw;         /* the chart's _draw */
+    void (*destroy)(void *chart); /* the chart's _free; a GDestroyNotify */
+} dg_plot_kind;
 
 /* Draw into a new width x height file; the format follows the extension of
  * path: .png, .svg or .pdf (case-insensitive).  The whole page is first
@@ -173,6 +189,7 @@ void dg_line_chart_set_legend(dg_line_chart *chart, dg_plot_legend legend);
 
 void dg_line_chart_draw(dg_line_chart *chart, cairo_t *cr, double x, double y, double width,
                         double height, const dg_plot_theme *theme);
+extern const dg_plot_kind dg_line_chart_kind;
 gboolean dg_line_chart_save(dg_line_chart *chart, const char *path, int width, int height,
                             const dg_plot_theme *theme, GError **error);
 
@@ -214,6 +231,7 @@ void dg_bar_chart_set_y_range(dg_bar_chart *chart, double lo, double hi);
 void dg_bar_chart_set_legend(dg_bar_chart *chart, dg_plot_legend legend);
 void dg_bar_chart_draw(dg_bar_chart *chart, cairo_t *cr, double x, double y, double width,
                        double height, const dg_plot_theme *theme);
+extern const dg_plot_kind dg_bar_chart_kind;
 gboolean dg_bar_chart_save(dg_bar_chart *chart, const char *path, int width, int height,
                            const dg_plot_theme *theme, GError **error);
 
@@ -238,6 +256,7 @@ void dg_heatmap_set_labels(dg_heatmap *map, const char *row_title, const char *c
 void dg_heatmap_set_show_percent(dg_heatmap *map, gboolean show);
 void dg_heatmap_draw(dg_heatmap *map, cairo_t *cr, double x, double y, double width,
                      double height, const dg_plot_theme *theme);
+extern const dg_plot_kind dg_heatmap_kind;
 gboolean dg_heatmap_save(dg_heatmap *map, const char *path, int width, int height,
                          const dg_plot_theme *theme, GError **error);
 /* Where the last draw put cell (row, col); FALSE before a draw or out of range. */
@@ -263,6 +282,7 @@ void dg_prob_chart_set_data(dg_prob_chart *chart, int k, const char *const *labe
 void dg_prob_chart_set_accent(dg_prob_chart *chart, int palette_index);
 void dg_prob_chart_draw(dg_prob_chart *chart, cairo_t *cr, double x, double y, double width,
                         double height, const dg_plot_theme *theme);
+extern const dg_plot_kind dg_prob_chart_kind;
 gboolean dg_prob_chart_save(dg_prob_chart *chart, const char *path, int width, int height,
                             const dg_plot_theme *theme, GError **error);
 

@@ -1,0 +1,71 @@
+/* dg-plot-save.c: any chart into a PNG, SVG or PDF file (dg_plot_save; every
+ * chart's _save goes through it). */
+#include "dg-plot-private.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <gio/gio.h>
+#include <string.h>
+
+gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_theme *theme,
+                      dg_plot_draw_fn draw, void *chart, GError **error)
+{
+    g_return_val_if_fail(path != NULL && draw != NULL, FALSE);
+    dg_plot_theme store;
+    const dg_plot_theme *th = dg_plot_theme_or_default(theme, &store);
+    if (width <= 0 || height <= 0 || width > 32767 || height > 32767) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: image size %d x %d is out of range", path, width, height);
+        return FALSE;
+    }
+    const char *dot = strrchr(path, '.');
+    enum { PNG, SVG, PDF } fmt;
+    if (dot && g_ascii_strcasecmp(dot, ".png") == 0)
+        fmt = PNG;
+    else if (dot && g_ascii_strcasecmp(dot, ".svg") == 0)
+        fmt = SVG;
+    else if (dot && g_ascii_strcasecmp(dot, ".pdf") == 0)
+        fmt = PDF;
+    else {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: unknown plot format (use .png, .svg or .pdf)", path);
+        return FALSE;
+    }
+    cairo_surface_t *s;
+    if (fmt == PNG)
+        s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+    else if (fmt == SVG) {
+        s = cairo_svg_surface_create(path, width, height);
+#if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 16, 0)
+        if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS)
+            cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PX);
+#endif
+    } else
+        s = cairo_pdf_surface_create(path, width, height);
+    cairo_status_t st = cairo_surface_status(s);
+    if (st == CAIRO_STATUS_SUCCESS) {
+        cairo_t *cr = cairo_create(s);
+        if (th->background.a > 0) {
+            dg_plot_set_color(cr, th->background, 1);
+            cairo_paint(cr);
+        }
+        draw(chart, cr, 0, 0, width, height, th);
+        st = cairo_status(cr);
+        cairo_destroy(cr);
+    }
+    if (st == CAIRO_STATUS_SUCCESS) {
+        if (fmt == PNG)
+            st = cairo_surface_write_to_png(s, path);
+        else {
+            cairo_surface_finish(s);
+            st = cairo_surface_status(s);
+        }
+    }
+    cairo_surface_destroy(s);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write plot: %s", path,
+                    cairo_status_to_string(st));
+        return FALSE;
+    }
+    return TRUE;
+}
