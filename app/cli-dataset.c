@@ -220,8 +220,6 @@ static GOptionContext *make_context(const char *params, const char *summary, dat
     };
     GOptionEntry split_entries[] = {
         {"seed", 0, 0, G_OPTION_ARG_STRING, &a->seed, "Seed of the split (default 1)", "N"},
-        {"train", 0, 0, G_OPTION_ARG_DOUBLE, &a->train, "Training fraction (default 0.70)", "F"},
-        {"val", 0, 0, G_OPTION_ARG_DOUBLE, &a->val, "Validation fraction (default 0.15)", "F"},
         {"list", 0, 0, G_OPTION_ARG_NONE, &a->list,
          "Print CSV image,class,lesion,split for every image", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -287,7 +285,7 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_split(int argc, char **argv)
 {
-    dataset_args a = {.train = 0.70, .val = 0.15};
+    dataset_args a = {.train = DG_SPLIT_TRAIN_FRACTION, .val = DG_SPLIT_VAL_FRACTION};
     GOptionContext *ctx = make_context(
         "PATH",
         "Split a data set into train/val/test, stratified by class and grouped by lesion, "

@@ -16,8 +16,6 @@
 G_BEGIN_DECLS
 
 #define DG_SPLIT_SEED 1
-#define DG_SPLIT_TRAIN_FRACTION 0.70
-#define DG_SPLIT_VAL_FRACTION 0.15
 
 #define DG_TYPE_SESSION (dg_session_get_type())
 G_DECLARE_FINAL_TYPE(DgSession, dg_session, DG, SESSION, GObject)

@@ -130,6 +130,13 @@ const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);
 int dg_dataset_class_count(const dg_dataset *ds, int cls, dg_split split); /* split NONE: all */
 int dg_dataset_lesion_count(const dg_dataset *ds, int cls, dg_split split);
 
+/* The split every job uses (training, validation; the rest is the test
+ * split), by lesion and stratified by class, from a split seed: a model is
+ * always validated and tested on lesions it never saw, and every job given
+ * the same seed sees the same split. */
+#define DG_SPLIT_TRAIN_FRACTION 0.70
+#define DG_SPLIT_VAL_FRACTION 0.15
+
 /* Seeded, stratified by class, grouped by lesion_id: no lesion in two splits.
  * Fractions train + val < 1; the rest is test.  Same seed, same split on every
  * machine.  FALSE + error if a split would be empty. */

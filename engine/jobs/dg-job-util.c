@@ -51,7 +51,7 @@ dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_clas
     if (skipped) /* a warning for what could not be read; rows of other classes are news */
         dg_job_message(job, files + rows > 0 ? "warning" : "info", "%s", skipped);
     g_free(skipped);
-    if (!dg_dataset_split(ds, split_seed, 0.70, 0.15, error)) {
+    if (!dg_dataset_split(ds, split_seed, DG_SPLIT_TRAIN_FRACTION, DG_SPLIT_VAL_FRACTION, error)) {
         dg_dataset_free(ds);
         return NULL;
     }
