@@ -455,35 +455,9 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     return id;
 }
 
-static gboolean setup(cnn_run *r, GError **error)
+/* The names the config gives for balancing and the schedule are known. */
+static gboolean check_names(const dg_cnn_train_config *cfg, GError **error)
 {
-    dg_cnn_train_config *cfg = r->cfg;
-    r->last_ckpt_step = -1;
-    if (!check_config(cfg, error))
-        return FALSE;
-    if (!cfg->out || !*cfg->out) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
-        return FALSE;
-    }
-    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
-    r->model_path = g_build_filename(cfg->out, "model.safetensors", NULL);
-    if (cfg->resume && !g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
-        return FALSE;
-    }
-    /* one process per run folder, from here to the end of the job */
-    if (!(r->dir = dg_run_dir_open(cfg->out, error)))
-        return FALSE;
-    if (dg_run_dir_cleaned(r->dir) > 0)
-        dg_job_message(r->job, "info", "removed %d temporary file(s) left by an interrupted run",
-                       dg_run_dir_cleaned(r->dir));
-    if (!cfg->resume && g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s already holds a training run; resume it (--resume) or choose another "
-                    "folder", cfg->out);
-        return FALSE;
-    }
     if (cfg->balance && strcmp(cfg->balance, "weights") != 0 && strcmp(cfg->balance, "sampler") != 0 &&
         strcmp(cfg->balance, "none") != 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
@@ -496,69 +470,120 @@ static gboolean setup(cnn_run *r, GError **error)
                     "unknown schedule '%s' (cosine, step, constant)", cfg->schedule);
         return FALSE;
     }
-    dg_cnn_config cc;
-    if (!dg_cnn_config_arch(&cc, cfg->arch, 2, error))
-        return FALSE;
     if (cfg->size != 0 && cfg->size != 32 && cfg->size != 64 && cfg->size != 96 && cfg->size != 128) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "image size %d is not one of 32, 64, 96, 128", cfg->size);
         return FALSE;
     }
-    if (cfg->size > 0)
-        cc.size = cfg->size;
-    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes || cfg->auxiliary, cc.size,
-                                cfg->cache_dir, cfg->split_seed, error);
-    if (!r->ds)
+    return TRUE;
+}
+
+/* With auxiliary classes: which of the data set's classes are the task's.
+ * The split of a class does not depend on which other classes are loaded,
+ * so the task classes' validation and test images are the same as without
+ * the auxiliary classes. */
+static gboolean map_task_classes(cnn_run *r, GError **error)
+{
+    if (r->ds->layout != DG_LAYOUT_HAM10000) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "auxiliary classes need a HAM10000 data set (the task classes are "
+                    "akiec, bcc, bkl, mel)");
         return FALSE;
-    if (cfg->auxiliary) {
-        /* the split of a class does not depend on which other classes are
-         * loaded, so the task classes' validation and test images are the
-         * same as without the auxiliary classes */
-        if (r->ds->layout != DG_LAYOUT_HAM10000) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "auxiliary classes need a HAM10000 data set (the task classes are "
-                        "akiec, bcc, bkl, mel)");
-            return FALSE;
-        }
-        for (int c = 0; c < r->ds->n_classes && c < 64; c++) {
-            r->task_map[c] = -1;
-            if (dg_class_is_task(r->ds->classes[c].id)) {
-                r->task_map[c] = r->n_task;
-                r->task[r->n_task++] = c;
-            }
-        }
-        if (r->n_task < 2 || r->n_task == r->ds->n_classes) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "auxiliary classes: the data set has %d task classes and %d others",
-                        r->n_task, r->ds->n_classes - r->n_task);
-            return FALSE;
+    }
+    for (int c = 0; c < r->ds->n_classes && c < 64; c++) {
+        r->task_map[c] = -1;
+        if (dg_class_is_task(r->ds->classes[c].id)) {
+            r->task_map[c] = r->n_task;
+            r->task[r->n_task++] = c;
         }
     }
-    const int K = r->ds->n_classes;
-    if (!dg_cnn_config_arch(&cc, cfg->arch, K, error))
+    if (r->n_task < 2 || r->n_task == r->ds->n_classes) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "auxiliary classes: the data set has %d task classes and %d others",
+                    r->n_task, r->ds->n_classes - r->n_task);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The classifier for the data set's classes (and, with auxiliary classes,
+ * its task-only copy), after its size and memory are checked. */
+static gboolean make_model(cnn_run *r, dg_cnn_config *cc, GError **error)
+{
+    const dg_cnn_train_config *cfg = r->cfg;
+    const int K = r->ds->n_classes, B = cfg->batch;
+    if (!dg_cnn_config_arch(cc, cfg->arch, K, error))
         return FALSE;
     if (cfg->size > 0)
-        cc.size = cfg->size;
+        cc->size = cfg->size;
     if (cfg->width > 0)
-        cc.width = cfg->width;
+        cc->width = cfg->width;
+    if (!dg_cnn_config_validate(cc, error) || !dg_cnn_config_check_memory(cc, B, error))
+        return FALSE;
     const char **ids = g_new0(const char *, K + 1), **names = g_new0(const char *, K + 1);
     for (int k = 0; k < K; k++) {
         ids[k] = r->ds->classes[k].id;
         names[k] = r->ds->classes[k].name;
     }
-    const int B = cfg->batch;
-    if (!dg_cnn_config_validate(&cc, error) || !dg_cnn_config_check_memory(&cc, B, error)) {
-        g_free(ids), g_free(names);
-        return FALSE;
-    }
-    r->identity = run_identity(cfg, &cc);
-    r->cnn = dg_cnn_new(&cc, B, ids, names);
+    r->identity = run_identity(cfg, cc);
+    r->cnn = dg_cnn_new(cc, B, ids, names);
     g_free(ids);
     g_free(names);
     if (cfg->auxiliary)
         r->task_cnn = dg_cnn_new_subset(r->cnn, r->n_task, r->task, B);
+    return TRUE;
+}
 
-    /* the training pool: real training images, plus synthetic ones */
+/* Synthetic images join the pool, or a pool of their own when they take a
+ * fixed share of each batch. */
+static gboolean add_synthetic(cnn_run *r, int size, GError **error)
+{
+    const dg_cnn_train_config *cfg = r->cfg;
+    dg_load_options opt;
+    dg_load_options_init(&opt);
+    opt.size = size;
+    opt.cache_dir = cfg->cache_dir;
+    opt.cancel = dg_job_cancel_flag(r->job);
+    opt.min_classes = 1; /* balancing fills only the smaller classes */
+    r->syn = dg_dataset_load(cfg->synthetic, &opt, error);
+    if (!r->syn) {
+        g_prefix_error(error, "synthetic images: ");
+        return FALSE;
+    }
+    GArray *dst = r->pool;
+    if (cfg->synthetic_ratio > 0) {
+        r->syn_pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
+        dst = r->syn_pool;
+    }
+    int used = 0;
+    for (int i = 0; i < r->syn->n_items; i++) {
+        int c = dg_dataset_class_index(r->ds, r->syn->classes[r->syn->items[i].cls].id);
+        if (c < 0)
+            continue;
+        pool_item it = {1, i, c};
+        g_array_append_val(dst, it);
+        used++;
+    }
+    for (int k = 0; k < r->syn->n_classes; k++)
+        if (dg_dataset_class_index(r->ds, r->syn->classes[k].id) < 0)
+            dg_job_message(r->job, "warning",
+                           "synthetic class '%s' is not a class of the data set; ignored",
+                           r->syn->classes[k].id);
+    dg_job_message(r->job, "info", "%d synthetic images mixed in%s", used,
+                   cfg->synthetic_ratio > 0 ? " at a fixed share of each batch" : "");
+    if (r->syn_pool && r->syn_pool->len == 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no usable synthetic images in %s",
+                    cfg->synthetic);
+        return FALSE;
+    }
+    if (r->syn_pool)
+        r->syn_perm = g_new0(int, r->syn_pool->len);
+    return TRUE;
+}
+
+/* The training pool: the real training images, plus synthetic ones. */
+static gboolean make_pool(cnn_run *r, int size, GError **error)
+{
     r->pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
     int n_train = dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, NULL);
     int *tr = g_new(int, n_train);
@@ -568,50 +593,17 @@ static gboolean setup(cnn_run *r, GError **error)
         g_array_append_val(r->pool, it);
     }
     g_free(tr);
-    if (cfg->synthetic) {
-        dg_load_options opt;
-        dg_load_options_init(&opt);
-        opt.size = cc.size;
-        opt.cache_dir = cfg->cache_dir;
-        opt.cancel = dg_job_cancel_flag(r->job);
-        opt.min_classes = 1; /* balancing fills only the smaller classes */
-        r->syn = dg_dataset_load(cfg->synthetic, &opt, error);
-        if (!r->syn) {
-            g_prefix_error(error, "synthetic images: ");
-            return FALSE;
-        }
-        GArray *dst = r->pool;
-        if (cfg->synthetic_ratio > 0) {
-            r->syn_pool = g_array_new(FALSE, FALSE, sizeof(pool_item));
-            dst = r->syn_pool;
-        }
-        int used = 0;
-        for (int i = 0; i < r->syn->n_items; i++) {
-            int c = dg_dataset_class_index(r->ds, r->syn->classes[r->syn->items[i].cls].id);
-            if (c < 0)
-                continue;
-            pool_item it = {1, i, c};
-            g_array_append_val(dst, it);
-            used++;
-        }
-        for (int k = 0; k < r->syn->n_classes; k++)
-            if (dg_dataset_class_index(r->ds, r->syn->classes[k].id) < 0)
-                dg_job_message(r->job, "warning",
-                               "synthetic class '%s' is not a class of the data set; ignored",
-                               r->syn->classes[k].id);
-        dg_job_message(r->job, "info", "%d synthetic images mixed in%s", used,
-                       cfg->synthetic_ratio > 0 ? " at a fixed share of each batch" : "");
-        if (r->syn_pool && r->syn_pool->len == 0) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "no usable synthetic images in %s", cfg->synthetic);
-            return FALSE;
-        }
-        if (r->syn_pool)
-            r->syn_perm = g_new0(int, r->syn_pool->len);
-    }
+    if (r->cfg->synthetic && !add_synthetic(r, size, error))
+        return FALSE;
     r->perm = g_new0(int, r->pool->len);
+    return TRUE;
+}
 
-    /* class weights N / (K n_c) over the training pool (real + pooled synthetic) */
+/* Class weights N / (K n_c) over the training pool (real + pooled synthetic),
+ * or 1 without "weights" balancing. */
+static gboolean class_weights(cnn_run *r, GError **error)
+{
+    const int K = r->ds->n_classes;
     int counts[64] = {0};
     for (guint i = 0; i < r->pool->len; i++)
         counts[g_array_index(r->pool, pool_item, i).label]++;
@@ -621,14 +613,19 @@ static gboolean setup(cnn_run *r, GError **error)
                         "class %s has no training images", r->ds->classes[k].id);
             return FALSE;
         }
-        r->class_w[k] = g_strcmp0(cfg->balance, "weights") == 0
+        r->class_w[k] = g_strcmp0(r->cfg->balance, "weights") == 0
                             ? (float)r->pool->len / ((float)K * counts[k])
                             : 1.0f;
         /* a tiny auxiliary class (df: 80 images) must not dominate the loss */
-        if (cfg->auxiliary && r->task_map[k] < 0)
+        if (r->cfg->auxiliary && r->task_map[k] < 0)
             r->class_w[k] = MIN(r->class_w[k], 3.0f);
     }
+    return TRUE;
+}
 
+/* The validation images (of the task classes only, with auxiliary ones). */
+static void validation_set(cnn_run *r)
+{
     r->n_val = dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, NULL);
     r->val_idx = g_new(int, MAX(1, r->n_val));
     dg_dataset_indices(r->ds, DG_SPLIT_VAL, -1, r->val_idx);
@@ -639,8 +636,14 @@ static gboolean setup(cnn_run *r, GError **error)
                 r->val_idx[m++] = r->val_idx[i];
         r->n_val = m;
     }
+}
 
-    const int pass = MAX(1, (int)(r->pool->len / B)); /* steps per pass over the pool */
+/* Weights, optimizer and the first shuffles, all from the seed; the
+ * schedule's length from the pool. */
+static gboolean initialize(cnn_run *r, GError **error)
+{
+    const dg_cnn_train_config *cfg = r->cfg;
+    const int pass = MAX(1, (int)(r->pool->len / cfg->batch)); /* steps per pass over the pool */
     r->steps_per_epoch = cfg->eval_every > 0 ? cfg->eval_every : pass;
     r->total_steps = cfg->steps > 0 ? cfg->steps : (int64_t)cfg->epochs * pass;
     r->ctx = dg_ctx_new(cfg->threads);
@@ -660,30 +663,52 @@ static gboolean setup(cnn_run *r, GError **error)
             r->syn_perm[i] = (int)i;
         dg_rng_shuffle(&r->rng, r->syn_perm, (int)r->syn_pool->len);
     }
+    return TRUE;
+}
 
-    if (cfg->resume) {
+/* The run's state: from its checkpoint when resuming; otherwise its
+ * config.json is written. */
+static gboolean start_or_resume(cnn_run *r, const dg_cnn_config *cc, GError **error)
+{
+    if (r->cfg->resume) {
         if (!load_checkpoint(r, error))
             return FALSE;
         dg_job_message(r->job, "info", "resumed at step %" G_GINT64_FORMAT " (epoch %d)", r->step,
                        r->epoch);
-    } else {
-        if (g_mkdir_with_parents(cfg->out, 0755) != 0) {
-            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
-                        cfg->out, g_strerror(errno));
-            return FALSE;
-        }
-        char *cj = dg_cnn_config_to_json(&cc);
-        char *path = g_build_filename(cfg->out, "config.json", NULL);
-        gboolean ok = dg_write_text(path, cj, error);
-        g_free(cj), g_free(path);
-        if (!ok)
-            return FALSE;
+        return TRUE;
     }
+    char *cj = dg_cnn_config_to_json(cc);
+    char *path = g_build_filename(r->cfg->out, "config.json", NULL);
+    gboolean ok = dg_write_text(path, cj, error);
+    g_free(cj), g_free(path);
+    return ok;
+}
+
+static gboolean setup(cnn_run *r, GError **error)
+{
+    const dg_cnn_train_config *cfg = r->cfg;
+    r->last_ckpt_step = -1;
+    dg_cnn_config cc;
+    if (!check_config(cfg, error) || !check_names(cfg, error) ||
+        !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error)) ||
+        !dg_cnn_config_arch(&cc, cfg->arch, 2, error))
+        return FALSE;
+    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
+    r->model_path = g_build_filename(cfg->out, "model.safetensors", NULL);
+    const int size = cfg->size > 0 ? cfg->size : cc.size;
+    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes || cfg->auxiliary, size,
+                                cfg->cache_dir, cfg->split_seed, error);
+    if (!r->ds || (cfg->auxiliary && !map_task_classes(r, error)) || !make_model(r, &cc, error) ||
+        !make_pool(r, size, error) || !class_weights(r, error))
+        return FALSE;
+    validation_set(r);
+    if (!initialize(r, error) || !start_or_resume(r, &cc, error))
+        return FALSE;
     dg_job_message(r->job, "info",
                    "classifier %s: %ld parameters, %u training images (%d classes), %d validation, "
                    "batch %d, %" G_GINT64_FORMAT " steps (validation every %d)",
-                   cc.arch, dg_net_n_params(r->cnn->net), r->pool->len, K, r->n_val, B,
-                   r->total_steps, r->steps_per_epoch);
+                   cc.arch, dg_net_n_params(r->cnn->net), r->pool->len, r->ds->n_classes, r->n_val,
+                   cfg->batch, r->total_steps, r->steps_per_epoch);
     return TRUE;
 }
 
@@ -848,15 +873,15 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     }
     ok = TRUE;
     {
-        char *qm = dg_json_quote(r.model_path), *qo = dg_json_quote(cfg->out);
-        char *res = g_strdup_printf("{\"run\": %s, \"model\": %s, \"steps\": %" G_GINT64_FORMAT
-                                    ", \"epochs\": %d, \"best_epoch\": %d, "
-                                    "\"best_val_balanced_accuracy\": %.4f, \"seconds\": %.1f}",
-                                    qo, qm, r.step, r.epoch, r.best_epoch, r.best_bacc,
-                                    dg_job_elapsed(job));
-        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = res};
-        dg_job_emit(job, &ev);
-        g_free(res), g_free(qm), g_free(qo);
+        JsonObject *res = json_object_new();
+        json_object_set_string_member(res, "run", cfg->out);
+        json_object_set_string_member(res, "model", r.model_path);
+        json_object_set_int_member(res, "steps", r.step);
+        json_object_set_int_member(res, "epochs", r.epoch);
+        json_object_set_int_member(res, "best_epoch", r.best_epoch);
+        json_object_set_double_member(res, "best_val_balanced_accuracy", r.best_bacc);
+        json_object_set_double_member(res, "seconds", dg_job_elapsed(job));
+        dg_job_emit_result(job, res);
     }
 done:
     g_free(x);

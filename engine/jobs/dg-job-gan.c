@@ -73,14 +73,8 @@ typedef struct {
 
 static char *classes_meta(gan_run *r)
 {
-    GString *s = g_string_new("[");
-    for (int i = 0; i < r->ds->n_classes; i++) {
-        char *id = dg_json_quote(r->class_ids[i]), *nm = dg_json_quote(r->class_names[i]);
-        g_string_append_printf(s, "%s{\"id\": %s, \"name\": %s}", i ? ", " : "", id, nm);
-        g_free(id), g_free(nm);
-    }
-    g_string_append(s, "]");
-    return g_string_free(s, FALSE);
+    return dg_model_classes_json((const char *const *)r->class_ids,
+                                 (const char *const *)r->class_names, r->ds->n_classes);
 }
 
 /* ---- checkpoints --------------------------------------------------------------- */
@@ -165,9 +159,13 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
                     r->cfg->out, saved.preset, saved.n_classes);
         goto out;
     }
-    char *cls = classes_meta(r);
-    gboolean same = g_strcmp0(cls, dg_st_metadata(st, "classes")) == 0;
-    g_free(cls);
+    char **ids = NULL, **names = NULL;
+    gboolean same = dg_model_parse_classes(dg_st_metadata(st, "classes"), r->ds->n_classes, &ids,
+                                           &names, NULL);
+    for (int k = 0; same && k < r->ds->n_classes; k++)
+        same = strcmp(ids[k], r->class_ids[k]) == 0;
+    g_strfreev(ids);
+    g_strfreev(names);
     if (!same) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "the checkpoint's classes differ from this data set's");
@@ -299,6 +297,12 @@ static void sample_batch(gan_run *r, int B, int pair, int *idx)
     }
 }
 
+/* The nets' batch: the training batch, or the sample grid (at most 64). */
+static int max_batch(const gan_run *r, const dg_gan_config *gc)
+{
+    return MAX(gc->batch, MIN(r->ds->n_classes * GRID_COLS, 64));
+}
+
 /* Every number of the config within its stated range (dg-limits.h). */
 static gboolean check_config(const dg_gan_train_config *c, GError **error)
 {
@@ -339,88 +343,51 @@ static dg_run_identity *run_identity(const dg_gan_train_config *cfg, const dg_ga
     return id;
 }
 
-static gboolean setup(gan_run *r, GError **error)
+/* The GAN's config: the preset for the data set's classes, then what the
+ * job's config overrides; validated, and sized against the memory limit. */
+static gboolean resolve_config(gan_run *r, dg_gan_config *gc, GError **error)
 {
-    dg_gan_train_config *cfg = r->cfg;
-    if (!check_config(cfg, error))
-        return FALSE;
-    if (!cfg->out || !*cfg->out) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
-        return FALSE;
-    }
-    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
-    r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
-    r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
-    if (cfg->resume && !g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "nothing to resume: %s has no checkpoint.safetensors", cfg->out);
-        return FALSE;
-    }
-    /* one process per run folder, from here to the end of the job */
-    if (!(r->dir = dg_run_dir_open(cfg->out, error)))
-        return FALSE;
-    if (dg_run_dir_cleaned(r->dir) > 0)
-        dg_job_message(r->job, "info", "removed %d temporary file(s) left by an interrupted run",
-                       dg_run_dir_cleaned(r->dir));
-    if (!cfg->resume && g_file_test(r->ckpt_path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s already holds a training run; resume it (--resume) or choose another "
-                    "folder",
-                    cfg->out);
-        return FALSE;
-    }
-
-    dg_gan_config gc;
-    /* the data set first: it decides the classes */
-    if (!dg_gan_config_preset(&gc, cfg->preset, 2, error))
-        return FALSE;
-    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, gc.size, cfg->cache_dir,
-                                cfg->split_seed, error);
-    if (!r->ds)
-        return FALSE;
-    if (!dg_gan_config_preset(&gc, cfg->preset, r->ds->n_classes, error))
+    const dg_gan_train_config *cfg = r->cfg;
+    if (!dg_gan_config_preset(gc, cfg->preset, r->ds->n_classes, error))
         return FALSE;
     if (cfg->batch > 0)
-        gc.batch = cfg->batch;
+        gc->batch = cfg->batch;
     if (cfg->lr > 0)
-        gc.lr_g = gc.lr_d = (float)cfg->lr;
+        gc->lr_g = gc->lr_d = (float)cfg->lr;
     if (cfg->width > 0)
-        gc.ngf = gc.ndf = cfg->width;
+        gc->ngf = gc->ndf = cfg->width;
     if (cfg->g_upsample) {
-        if (strcmp(cfg->g_upsample, "nearest") == 0 || strcmp(cfg->g_upsample, "convt") == 0 ||
-            strcmp(cfg->g_upsample, "bilinear") == 0) {
-            gc.upsample_conv = strcmp(cfg->g_upsample, "convt") != 0;
-            gc.up_bilinear = strcmp(cfg->g_upsample, "bilinear") == 0;
-        } else {
+        if (strcmp(cfg->g_upsample, "nearest") != 0 && strcmp(cfg->g_upsample, "convt") != 0 &&
+            strcmp(cfg->g_upsample, "bilinear") != 0) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                         "unknown generator upsampling '%s' (convt, nearest, bilinear)",
                         cfg->g_upsample);
             return FALSE;
         }
+        gc->upsample_conv = strcmp(cfg->g_upsample, "convt") != 0;
+        gc->up_bilinear = strcmp(cfg->g_upsample, "bilinear") == 0;
     }
     if (cfg->loss) {
-        if (strcmp(cfg->loss, "hinge") == 0)
-            gc.loss = DG_GAN_LOSS_HINGE;
-        else if (strcmp(cfg->loss, "bce") == 0)
-            gc.loss = DG_GAN_LOSS_BCE;
-        else {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "unknown loss '%s' (bce, hinge)", cfg->loss);
+        if (strcmp(cfg->loss, "hinge") != 0 && strcmp(cfg->loss, "bce") != 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "unknown loss '%s' (bce, hinge)",
+                        cfg->loss);
             return FALSE;
         }
+        gc->loss = strcmp(cfg->loss, "hinge") == 0 ? DG_GAN_LOSS_HINGE : DG_GAN_LOSS_BCE;
     }
-    if (cfg->diffaug && !dg_diffaug_parse(cfg->diffaug, &gc.diffaug)) {
+    if (cfg->diffaug && !dg_diffaug_parse(cfg->diffaug, &gc->diffaug)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "unknown DiffAugment policy '%s' (color, translation, cutout)", cfg->diffaug);
         return FALSE;
     }
-    r->total = cfg->steps > 0 ? cfg->steps : gc.steps;
-    if (!dg_gan_config_validate(&gc, error) ||
-        !dg_gan_config_check_memory(&gc, MAX(gc.batch, MIN(r->ds->n_classes * GRID_COLS, 64)),
-                                    TRUE, FALSE, error))
-        return FALSE;
-    r->identity = run_identity(cfg, &gc);
+    r->total = cfg->steps > 0 ? cfg->steps : gc->steps;
+    return dg_gan_config_validate(gc, error) &&
+           dg_gan_config_check_memory(gc, max_batch(r, gc), TRUE, FALSE, error);
+}
 
+/* Each class's training images (for class-balanced batches). */
+static gboolean index_classes(gan_run *r, GError **error)
+{
     const int K = r->ds->n_classes;
     r->class_ids = g_new0(char *, K + 1);
     r->class_names = g_new0(char *, K + 1);
@@ -439,10 +406,17 @@ static gboolean setup(gan_run *r, GError **error)
     r->n_all_train = dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, NULL);
     r->all_train = g_new(int, r->n_all_train);
     dg_dataset_indices(r->ds, DG_SPLIT_TRAIN, -1, r->all_train);
+    return TRUE;
+}
 
+/* The nets from the seed, the quality monitor, and the sample grid's fixed
+ * noise (its own stream, so training is unaffected). */
+static void make_gan(gan_run *r, const dg_gan_config *gc)
+{
+    const dg_gan_train_config *cfg = r->cfg;
+    const int grid_n = r->ds->n_classes * GRID_COLS;
     r->ctx = dg_ctx_new(cfg->threads);
-    int grid_n = K * GRID_COLS;
-    r->gan = dg_gan_new(&gc, MAX(gc.batch, grid_n < 64 ? grid_n : 64), TRUE, FALSE);
+    r->gan = dg_gan_new(gc, max_batch(r, gc), TRUE, FALSE);
     dg_rng_seed(&r->rng, cfg->seed);
     dg_gan_init(r->gan, &r->rng);
     r->history = g_array_new(FALSE, FALSE, sizeof(float));
@@ -456,39 +430,62 @@ static gboolean setup(gan_run *r, GError **error)
             g_free(why);
         }
     }
-
-    /* fixed noise for the sample grid: its own stream, so training is unaffected */
     dg_rng frng;
     dg_rng_seed(&frng, cfg->seed ^ 0xF1EDull);
-    r->z_fixed = g_new(float, (long)grid_n * gc.nz);
-    dg_rng_fill_normal(&frng, r->z_fixed, (long)grid_n * gc.nz, 0.0f, 1.0f);
+    r->z_fixed = g_new(float, (long)grid_n * gc->nz);
+    dg_rng_fill_normal(&frng, r->z_fixed, (long)grid_n * gc->nz, 0.0f, 1.0f);
     r->grid_labels = g_new(int, grid_n);
     for (int i = 0; i < grid_n; i++)
         r->grid_labels[i] = i / GRID_COLS;
+}
 
-    if (cfg->resume) {
+/* The run's state: from its checkpoint when resuming; otherwise its
+ * config.json is written. */
+static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **error)
+{
+    if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
+                    r->samples_dir, g_strerror(errno));
+        return FALSE;
+    }
+    if (r->cfg->resume) {
         if (!load_checkpoint(r, error))
             return FALSE;
         dg_job_message(r->job, "info", "resumed from step %" G_GINT64_FORMAT, r->step);
-    } else {
-        if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
-            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                        "cannot create %s: %s", r->samples_dir, g_strerror(errno));
-            return FALSE;
-        }
-        char *cj = dg_gan_config_to_json(&gc);
-        char *path = g_build_filename(cfg->out, "config.json", NULL);
-        gboolean ok = dg_write_text(path, cj, error);
-        g_free(cj), g_free(path);
-        if (!ok)
-            return FALSE;
+        return TRUE;
     }
-    g_mkdir_with_parents(r->samples_dir, 0755);
+    char *cj = dg_gan_config_to_json(gc);
+    char *path = g_build_filename(r->cfg->out, "config.json", NULL);
+    gboolean ok = dg_write_text(path, cj, error);
+    g_free(cj), g_free(path);
+    return ok;
+}
+
+static gboolean setup(gan_run *r, GError **error)
+{
+    const dg_gan_train_config *cfg = r->cfg;
+    dg_gan_config gc;
+    if (!check_config(cfg, error) ||
+        !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error)) ||
+        !dg_gan_config_preset(&gc, cfg->preset, 2, error)) /* its image size, for loading */
+        return FALSE;
+    r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
+    r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
+    r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
+    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, gc.size, cfg->cache_dir,
+                                cfg->split_seed, error);
+    if (!r->ds || !resolve_config(r, &gc, error) || !index_classes(r, error))
+        return FALSE;
+    r->identity = run_identity(cfg, &gc);
+    make_gan(r, &gc);
+    if (!start_or_resume(r, &gc, error))
+        return FALSE;
     dg_job_message(r->job, "info",
                    "GAN preset %s: %s, %d classes, %ld generator / %ld discriminator parameters, "
                    "batch %d, %" G_GINT64_FORMAT " steps",
-                   gc.preset, gc.conditional ? "class-conditional" : "one per class", K,
-                   dg_gan_n_params_g(r->gan), dg_gan_n_params_d(r->gan), gc.batch, r->total);
+                   gc.preset, gc.conditional ? "class-conditional" : "one per class",
+                   r->ds->n_classes, dg_gan_n_params_g(r->gan), dg_gan_n_params_d(r->gan), gc.batch,
+                   r->total);
     return TRUE;
 }
 
@@ -645,15 +642,13 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
     }
     ok = finish(&r, error);
     if (ok) {
-        char *qo = dg_json_quote(r.cfg->out), *qm = dg_json_quote(r.model_path),
-             *qc = dg_json_quote(r.ckpt_path);
-        char *res = g_strdup_printf("{\"run\": %s, \"steps\": %" G_GINT64_FORMAT
-                                    ", \"model\": %s, \"checkpoint\": %s, \"seconds\": %.1f}",
-                                    qo, r.step, qm, qc, dg_job_elapsed(job));
-        g_free(qo), g_free(qm), g_free(qc);
-        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = res};
-        dg_job_emit(job, &ev);
-        g_free(res);
+        JsonObject *res = json_object_new();
+        json_object_set_string_member(res, "run", r.cfg->out);
+        json_object_set_int_member(res, "steps", r.step);
+        json_object_set_string_member(res, "model", r.model_path);
+        json_object_set_string_member(res, "checkpoint", r.ckpt_path);
+        json_object_set_double_member(res, "seconds", dg_job_elapsed(job));
+        dg_job_emit_result(job, res);
     }
 done:
     g_free(x);

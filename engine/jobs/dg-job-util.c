@@ -128,13 +128,15 @@ double dg_rate_tick(dg_rate *r)
     return r->avg;
 }
 
-char *dg_json_quote(const char *s)
+void dg_job_emit_result(dg_job *job, JsonObject *result)
 {
-    JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_string(n, s ? s : "");
-    char *out = json_to_string(n, FALSE);
-    json_node_unref(n);
-    return out;
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(root, result);
+    char *json = json_to_string(root, FALSE);
+    json_node_unref(root);
+    dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = json};
+    dg_job_emit(job, &ev);
+    g_free(json);
 }
 
 /* ---- sub-jobs ---------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* dg-job-util.h: pieces shared by the job implementations. */
 #pragma once
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdint.h>
 
 #include "data/dg-dataset.h"
@@ -30,8 +31,8 @@ gboolean dg_write_text(const char *path, const char *text, GError **error);
  * followed).  Best effort: what cannot be removed stays. */
 void dg_remove_tree(const char *path);
 
-/* s as a JSON string literal, quotes included (g_free). */
-char *dg_json_quote(const char *s);
+/* Emits a RESULT event with the object as its JSON document (takes it). */
+void dg_job_emit_result(dg_job *job, JsonObject *result);
 
 /* Running estimate of seconds per step for progress events. */
 typedef struct {

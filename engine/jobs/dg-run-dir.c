@@ -117,6 +117,39 @@ dg_run_dir *dg_run_dir_open(const char *path, GError **error)
     return d;
 }
 
+dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean resume,
+                                     GError **error)
+{
+    if (!path || !*path) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
+        return NULL;
+    }
+    char *ckpt = g_build_filename(path, "checkpoint.safetensors", NULL);
+    dg_run_dir *d = NULL;
+    if (resume && !g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "nothing to resume: %s has no checkpoint.safetensors", path);
+        goto out;
+    }
+    /* one process per run folder, from here to the end of the job */
+    if (!(d = dg_run_dir_open(path, error)))
+        goto out;
+    if (d->cleaned > 0)
+        dg_job_message(job, "info", "removed %d temporary file(s) left by an interrupted run",
+                       d->cleaned);
+    if (!resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s already holds a training run; resume it (--resume) or choose another "
+                    "folder",
+                    path);
+        dg_run_dir_close(d);
+        d = NULL;
+    }
+out:
+    g_free(ckpt);
+    return d;
+}
+
 void dg_run_dir_close(dg_run_dir *d)
 {
     if (!d)

@@ -24,6 +24,13 @@ typedef struct dg_run_dir dg_run_dir;
 /* Creates path (and parents) and takes its lock; FALSE + error (naming the
  * folder, and the process that holds it) when another process has it. */
 dg_run_dir *dg_run_dir_open(const char *path, GError **error);
+/* A training's run folder, as the GAN and classifier jobs use it: refuses
+ * to resume without RUN/checkpoint.safetensors or to start over one, locks
+ * the folder, and tells the job (a MESSAGE) when stale temporaries were
+ * removed.  FALSE + error with a one-line reason. */
+struct dg_job;
+dg_run_dir *dg_run_dir_open_training(struct dg_job *job, const char *path, gboolean resume,
+                                     GError **error);
 /* Releases the lock (the lock file stays). */
 void dg_run_dir_close(dg_run_dir *dir);
 /* How many stale temporary files dg_run_dir_open removed. */
