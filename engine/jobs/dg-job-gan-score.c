@@ -181,56 +181,56 @@ static void feature_scores(JsonBuilder *b, const float *fs, int nsyn, const floa
     g_free(dg), g_free(dt);
 }
 
-static gboolean score_run(dg_job *job, void *config, GError **error)
+typedef struct {
+    dg_job *job;
+    const dg_gan_score_config *cfg;
+    char *gen, *cls_path, **gids, **gnames;
+    dg_gan *gan;
+    dg_cnn *cnn;
+    dg_dataset *ds;
+    dg_ctx *ctx;
+    dg_rng rng;
+    JsonBuilder *b;
+} score_run_t;
+
+/* The generator, the feature extractor (same image size) and the data set. */
+static gboolean load_inputs(score_run_t *s, GError **error)
 {
-    dg_gan_score_config *cfg = config;
-    dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "scoring a generator"};
-    dg_job_emit(job, &sev);
-    gboolean ok = FALSE;
-    char **gids = NULL, **gnames = NULL, *cls_path = NULL, *tmp = NULL;
-    dg_gan *gan = NULL;
-    dg_cnn *cnn = NULL;
-    dg_dataset *ds = NULL;
-    dg_ctx *ctx = NULL;
-    JsonBuilder *b = NULL;
-    char *gen = NULL;
+    const dg_gan_score_config *cfg = s->cfg;
     if (!dg_job_check_int("per-class", cfg->per_class, 2, DG_LIMIT_SCORE_PER_CLASS, FALSE, error) ||
         !dg_job_check_int("cas-epochs", cfg->cas_epochs, 1, DG_LIMIT_EPOCHS, FALSE, error) ||
         !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
-        goto out;
-    gen = dg_job_find_generator(cfg->generator, error);
-    if (!gen || !dg_job_check_generator_split(gen, cfg->split_seed, error))
-        goto out;
-    gan = dg_gan_load_model(gen, ABL_BATCH, &gids, &gnames, error);
-    if (!gan)
-        goto out;
-    cnn = dg_job_load_classifier(cfg->classifier, ABL_BATCH, &cls_path, error);
-    if (!cnn)
-        goto out;
-    if (cnn->cfg.size != gan->cfg.size) {
+        return FALSE;
+    s->gen = dg_job_find_generator(cfg->generator, error);
+    if (!s->gen || !dg_job_check_generator_split(s->gen, cfg->split_seed, error))
+        return FALSE;
+    s->gan = dg_gan_load_model(s->gen, ABL_BATCH, &s->gids, &s->gnames, error);
+    if (!s->gan)
+        return FALSE;
+    s->cnn = dg_job_load_classifier(cfg->classifier, ABL_BATCH, &s->cls_path, error);
+    if (!s->cnn)
+        return FALSE;
+    if (s->cnn->cfg.size != s->gan->cfg.size) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "the classifier takes %dx%d images but the generator makes %dx%d",
-                    cnn->cfg.size, cnn->cfg.size, gan->cfg.size, gan->cfg.size);
-        goto out;
+                    s->cnn->cfg.size, s->cnn->cfg.size, s->gan->cfg.size, s->gan->cfg.size);
+        return FALSE;
     }
-    ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, gan->cfg.size, cfg->cache_dir,
-                             cfg->split_seed, error);
-    if (!ds)
-        goto out; /* a cancelled load: the job runner calls it a cancel */
+    s->ds = dg_job_load_dataset(s->job, cfg->data, cfg->all_classes, s->gan->cfg.size,
+                                cfg->cache_dir, cfg->split_seed, error);
+    return s->ds != NULL; /* a cancelled load: the job runner calls it a cancel */
+}
 
-    ctx = dg_ctx_new(cfg->threads);
-    const int S = gan->cfg.size, D = dg_cnn_feature_dim(cnn), NPC = MAX(2, cfg->per_class);
-    const long img = 3L * S * S;
-    dg_rng rng;
-    dg_rng_seed(&rng, cfg->seed);
-    b = json_builder_new();
+static void begin_document(score_run_t *s)
+{
+    JsonBuilder *b = s->b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "generator");
-    json_builder_add_string_value(b, gen);
+    json_builder_add_string_value(b, s->gen);
     json_builder_set_member_name(b, "feature_extractor");
-    json_builder_add_string_value(b, cls_path);
+    json_builder_add_string_value(b, s->cls_path);
     json_builder_set_member_name(b, "feature_dim");
-    json_builder_add_int_value(b, D);
+    json_builder_add_int_value(b, dg_cnn_feature_dim(s->cnn));
     json_builder_set_member_name(b, "note");
     json_builder_add_string_value(
         b, "Frechet and kernel (MMD^2, cubic polynomial kernel) distances on the pooled features "
@@ -238,173 +238,206 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
            "compares generated images with the real training images of the class; 'real_floor' "
            "compares the real test images with the same training images, with the same number of "
            "samples, as the floor a perfect generator would reach.");
-    json_builder_set_member_name(b, "per_class");
+}
+
+/* Every score of class k (generator class index) into the document. */
+static void score_class(score_run_t *s, int k, int c, float *syn, float *fs, int *labels)
+{
+    const dg_gan_score_config *cfg = s->cfg;
+    JsonBuilder *b = s->b;
+    const int S = s->gan->cfg.size, D = dg_cnn_feature_dim(s->cnn), NPC = cfg->per_class;
+    const long img = 3L * S * S;
+    int ntr = dg_dataset_indices(s->ds, DG_SPLIT_TRAIN, c, NULL);
+    int nte = dg_dataset_indices(s->ds, DG_SPLIT_TEST, c, NULL);
+    int *itr = g_new(int, MAX(ntr, 1)), *ite = g_new(int, MAX(nte, 1));
+    dg_dataset_indices(s->ds, DG_SPLIT_TRAIN, c, itr);
+    dg_dataset_indices(s->ds, DG_SPLIT_TEST, c, ite);
+    float *ftr = real_features(s->cnn, s->ctx, s->ds, itr, ntr);
+    float *fte = real_features(s->cnn, s->ctx, s->ds, ite, nte);
+    for (int i = 0; i < NPC; i++)
+        labels[i] = k;
+    for (int i0 = 0; i0 < NPC; i0 += ABL_BATCH) {
+        int m = MIN(ABL_BATCH, NPC - i0);
+        dg_gan_generate(s->gan, s->ctx, &s->rng, NULL, labels + i0, m, syn + (long)i0 * img);
+    }
+    dg_cnn_features(s->cnn, s->ctx, syn, NPC, fs);
+    /* the same number of samples on both sides of the comparison */
+    int nm = MIN(nte, NPC);
+    double fd_syn = dg_frechet_distance(fs, nm, ftr, ntr, D);
+    double fd_floor = dg_frechet_distance(fte, nm, ftr, ntr, D);
+    dg_kernel_distance_result kd_syn = dg_kernel_distance(fs, nm, ftr, ntr, D, 0, 0, cfg->seed);
+    dg_kernel_distance_result kd_floor = dg_kernel_distance(fte, nm, ftr, ntr, D, 0, 0, cfg->seed);
+    double fd_all = dg_frechet_distance(fs, NPC, ftr, ntr, D);
+    json_builder_set_member_name(b, s->gids[k]);
     json_builder_begin_object(b);
-    float *syn = g_new(float, (long)NPC * img), *fs = g_new(float, (long)NPC * D);
+    json_builder_set_member_name(b, "n_train");
+    json_builder_add_int_value(b, ntr);
+    json_builder_set_member_name(b, "n_compared");
+    json_builder_add_int_value(b, nm);
+    add_distance(b, "synthetic", fd_syn, kd_syn);
+    add_distance(b, "real_floor", fd_floor, kd_floor);
+    json_builder_set_member_name(b, "frechet_synthetic_all");
+    if (isfinite(fd_all))
+        json_builder_add_double_value(b, fd_all);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "n_synthetic_all");
+    json_builder_add_int_value(b, NPC);
+    double sw, sf;
+    spectral_scores(b, s->ds, itr, ntr, syn, NPC, S, &sw, &sf);
+    dg_precision_recall pr;
+    feature_scores(b, fs, NPC, ftr, ntr, fte, nte, D, &pr);
+    json_builder_end_object(b);
+    dg_job_message(s->job, "info",
+                   "%s: Frechet distance %.2f (real floor %.2f), kernel distance %.4f (floor %.4f), "
+                   "%d samples a side; spectral artifact score %.3f (real floor %.3f); precision "
+                   "%.3f, recall %.3f",
+                   s->gids[k], fd_syn, fd_floor, kd_syn.mean, kd_floor.mean, nm, sw, sf,
+                   pr.precision, pr.recall);
+    g_free(itr), g_free(ite), g_free(ftr), g_free(fte);
+}
+
+/* The per-class scores; FALSE when cancelled. */
+static gboolean score_classes(score_run_t *s)
+{
+    const int S = s->gan->cfg.size, D = dg_cnn_feature_dim(s->cnn), NPC = s->cfg->per_class;
+    float *syn = g_new(float, (long)NPC * 3 * S * S), *fs = g_new(float, (long)NPC * D);
     int *labels = g_new(int, NPC);
-    for (int k = 0; k < gan->cfg.n_classes; k++) {
-        int c = dg_dataset_class_index(ds, gids[k]);
-        if (c < 0 || dg_cnn_class_index(cnn, gids[k]) < 0) {
-            dg_job_message(job, "warning", "class '%s' is missing from the data set or the "
-                           "classifier; not scored", gids[k]);
+    gboolean go = TRUE;
+    json_builder_set_member_name(s->b, "per_class");
+    json_builder_begin_object(s->b);
+    for (int k = 0; k < s->gan->cfg.n_classes && go; k++) {
+        int c = dg_dataset_class_index(s->ds, s->gids[k]);
+        if (c < 0 || dg_cnn_class_index(s->cnn, s->gids[k]) < 0) {
+            dg_job_message(s->job, "warning",
+                           "class '%s' is missing from the data set or the classifier; not scored",
+                           s->gids[k]);
             continue;
         }
-        if (!dg_job_continue(job)) {
-            ok = TRUE;
-            g_free(syn), g_free(fs), g_free(labels);
-            goto out;
-        }
-        int ntr = dg_dataset_indices(ds, DG_SPLIT_TRAIN, c, NULL);
-        int nte = dg_dataset_indices(ds, DG_SPLIT_TEST, c, NULL);
-        int *itr = g_new(int, MAX(ntr, 1)), *ite = g_new(int, MAX(nte, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TRAIN, c, itr);
-        dg_dataset_indices(ds, DG_SPLIT_TEST, c, ite);
-        float *ftr = real_features(cnn, ctx, ds, itr, ntr);
-        float *fte = real_features(cnn, ctx, ds, ite, nte);
-        for (int i = 0; i < NPC; i++)
-            labels[i] = k;
-        for (int i0 = 0; i0 < NPC; i0 += ABL_BATCH) {
-            int m = MIN(ABL_BATCH, NPC - i0);
-            dg_gan_generate(gan, ctx, &rng, NULL, labels + i0, m, syn + (long)i0 * img);
-        }
-        dg_cnn_features(cnn, ctx, syn, NPC, fs);
-        /* the same number of samples on both sides of the comparison */
-        int nm = MIN(nte, NPC);
-        double fd_syn = dg_frechet_distance(fs, nm, ftr, ntr, D);
-        double fd_floor = dg_frechet_distance(fte, nm, ftr, ntr, D);
-        dg_kernel_distance_result kd_syn =
-            dg_kernel_distance(fs, nm, ftr, ntr, D, 0, 0, cfg->seed);
-        dg_kernel_distance_result kd_floor =
-            dg_kernel_distance(fte, nm, ftr, ntr, D, 0, 0, cfg->seed);
-        double fd_all = dg_frechet_distance(fs, NPC, ftr, ntr, D);
-        json_builder_set_member_name(b, gids[k]);
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "n_train");
-        json_builder_add_int_value(b, ntr);
-        json_builder_set_member_name(b, "n_compared");
-        json_builder_add_int_value(b, nm);
-        add_distance(b, "synthetic", fd_syn, kd_syn);
-        add_distance(b, "real_floor", fd_floor, kd_floor);
-        json_builder_set_member_name(b, "frechet_synthetic_all");
-        if (isfinite(fd_all))
-            json_builder_add_double_value(b, fd_all);
-        else
-            json_builder_add_null_value(b);
-        json_builder_set_member_name(b, "n_synthetic_all");
-        json_builder_add_int_value(b, NPC);
-        double sw, sf;
-        spectral_scores(b, ds, itr, ntr, syn, NPC, S, &sw, &sf);
-        dg_precision_recall pr;
-        feature_scores(b, fs, NPC, ftr, ntr, fte, nte, D, &pr);
-        json_builder_end_object(b);
-        dg_job_message(job, "info",
-                       "%s: Frechet distance %.2f (real floor %.2f), kernel distance %.4f "
-                       "(floor %.4f), %d samples a side; spectral artifact score %.3f (real "
-                       "floor %.3f); precision %.3f, recall %.3f",
-                       gids[k], fd_syn, fd_floor, kd_syn.mean, kd_floor.mean, nm, sw, sf,
-                       pr.precision, pr.recall);
-        dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = k + 1, .total = gan->cfg.n_classes,
+        if (!(go = dg_job_continue(s->job)))
+            break;
+        score_class(s, k, c, syn, fs, labels);
+        dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = k + 1, .total = s->gan->cfg.n_classes,
                        .eta = -1};
-        dg_job_emit(job, &pv);
-        g_free(itr), g_free(ite), g_free(ftr), g_free(fte);
+        dg_job_emit(s->job, &pv);
     }
+    json_builder_end_object(s->b);
     g_free(syn), g_free(fs), g_free(labels);
-    json_builder_end_object(b);
+    return go;
+}
 
-    /* the classifier's own score on the real test split, for reference */
-    {
-        int n = dg_dataset_indices(ds, DG_SPLIT_TEST, -1, NULL);
-        int *idx = g_new(int, MAX(n, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
-        JsonNode *m = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, FALSE, 1, NULL, NULL, NULL);
-        g_free(idx);
-        json_builder_set_member_name(b, "real_trained_balanced_accuracy");
-        if (m)
-            json_builder_add_double_value(
-                b, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"));
-        else
-            json_builder_add_null_value(b);
-        if (m)
-            json_node_unref(m);
+/* Metrics of classifier m on the real test split (NULL if cancelled). */
+static JsonNode *test_metrics(score_run_t *s, dg_job *job, dg_cnn *m)
+{
+    int n = dg_dataset_indices(s->ds, DG_SPLIT_TEST, -1, NULL);
+    int *idx = g_new(int, MAX(n, 1));
+    dg_dataset_indices(s->ds, DG_SPLIT_TEST, -1, idx);
+    JsonNode *r = dg_job_evaluate_items(job, m, s->ctx, s->ds, idx, n, FALSE, s->cfg->seed, NULL,
+                                        NULL, NULL);
+    g_free(idx);
+    return r;
+}
+
+/* Classification accuracy score: a classifier trained on synthetic images
+ * only, tested on the real test split.  FALSE + error on failure, FALSE
+ * without an error when cancelled. */
+static gboolean cas_score(score_run_t *s, GError **error)
+{
+    const dg_gan_score_config *cfg = s->cfg;
+    char *tmp = g_dir_make_tmp("dermagan-cas-XXXXXX", error);
+    if (!tmp)
+        return FALSE;
+    char *imgs = g_build_filename(tmp, "images", NULL), *run = g_build_filename(tmp, "run", NULL);
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_strdup(s->gen);
+    g->out = g_strdup(imgs);
+    g->per_class = cfg->per_class;
+    g->seed = cfg->seed + 1000;
+    g->threads = cfg->threads;
+    dg_job_state st = dg_job_run_child(s->job, &dg_job_gan_generate, g, NULL, error);
+    if (st == DG_JOB_SUCCEEDED) {
+        dg_cnn_train_config *t = dg_cnn_train_config_new();
+        t->data = g_strdup(imgs);
+        t->out = g_strdup(run);
+        g_free(t->arch);
+        t->arch = g_strdup(s->cnn->cfg.arch);
+        t->size = s->gan->cfg.size; /* tested on the real images, prepared at this size */
+        t->epochs = cfg->cas_epochs;
+        t->seed = cfg->seed;
+        t->threads = cfg->threads;
+        t->cache_dir = g_strdup(""); /* temporary images: nothing worth caching */
+        st = dg_job_run_child(s->job, &dg_job_cnn_train, t, NULL, error);
     }
-
-    if (cfg->cas) {
-        /* classification accuracy score: train on synthetic images only, test on real */
-        tmp = g_dir_make_tmp("dermagan-cas-XXXXXX", error);
-        if (!tmp)
-            goto out;
-        char *imgs = g_build_filename(tmp, "images", NULL), *run = g_build_filename(tmp, "run", NULL);
-        dg_gan_generate_config *g = dg_gan_generate_config_new();
-        g->model = g_strdup(gen);
-        g->out = g_strdup(imgs);
-        g->per_class = cfg->per_class;
-        g->seed = cfg->seed + 1000;
-        g->threads = cfg->threads;
-        dg_job_state st = dg_job_run_child(job, &dg_job_gan_generate, g, NULL, error);
-        if (st == DG_JOB_SUCCEEDED) {
-            dg_cnn_train_config *t = dg_cnn_train_config_new();
-            t->data = g_strdup(imgs);
-            t->out = g_strdup(run);
-            g_free(t->arch);
-            t->arch = g_strdup(cnn->cfg.arch);
-            t->size = gan->cfg.size; /* tested on the real images, prepared at this size */
-            t->epochs = cfg->cas_epochs > 0 ? cfg->cas_epochs : 20;
-            t->seed = cfg->seed;
-            t->threads = cfg->threads;
-            t->cache_dir = g_strdup(""); /* temporary images: nothing worth caching */
-            st = dg_job_run_child(job, &dg_job_cnn_train, t, NULL, error);
-        }
-        if (st != DG_JOB_SUCCEEDED) {
-            g_free(imgs), g_free(run);
-            ok = st == DG_JOB_CANCELLED;
-            goto out;
-        }
+    JsonNode *m = NULL;
+    if (st == DG_JOB_SUCCEEDED) {
         char *model = g_build_filename(run, "model.safetensors", NULL);
         dg_cnn *cas = dg_cnn_load(model, ABL_BATCH, error);
-        g_free(model), g_free(imgs), g_free(run);
-        if (!cas)
-            goto out;
-        int n = dg_dataset_indices(ds, DG_SPLIT_TEST, -1, NULL);
-        int *idx = g_new(int, MAX(n, 1));
-        dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
-        JsonNode *m = dg_job_evaluate_items(job, cas, ctx, ds, idx, n, FALSE, cfg->seed, NULL,
-                                            NULL, NULL);
-        g_free(idx);
-        dg_cnn_free(cas);
-        if (!m) {
-            ok = dg_job_cancel_requested(job);
-            goto out;
+        g_free(model);
+        if (cas) {
+            m = test_metrics(s, s->job, cas);
+            dg_cnn_free(cas);
         }
-        json_builder_set_member_name(b, "classification_accuracy_score");
-        json_builder_add_value(b, m);
-        dg_job_message(job, "info",
-                       "classification accuracy score: a classifier trained on %d synthetic "
-                       "images per class reaches balanced accuracy %.4f on the real test split",
-                       cfg->per_class, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"));
     }
-    json_builder_end_object(b);
-    {
-        JsonNode *root = json_builder_get_root(b);
-        char *js = json_to_string(root, TRUE);
-        dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = js};
-        dg_job_emit(job, &ev);
-        g_free(js);
-        json_node_unref(root);
+    g_free(imgs), g_free(run);
+    dg_remove_tree(tmp);
+    g_free(tmp);
+    if (!m)
+        return FALSE;
+    dg_job_message(s->job, "info",
+                   "classification accuracy score: a classifier trained on %d synthetic images per "
+                   "class reaches balanced accuracy %.4f on the real test split",
+                   cfg->per_class, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"));
+    json_builder_set_member_name(s->b, "classification_accuracy_score");
+    json_builder_add_value(s->b, m);
+    return TRUE;
+}
+
+static gboolean score_run(dg_job *job, void *config, GError **error)
+{
+    score_run_t s = {.job = job, .cfg = config};
+    dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "scoring a generator"};
+    dg_job_emit(job, &sev);
+    gboolean ok = FALSE;
+    if (!load_inputs(&s, error))
+        goto out;
+    s.ctx = dg_ctx_new(s.cfg->threads);
+    dg_rng_seed(&s.rng, s.cfg->seed);
+    begin_document(&s);
+    if (!score_classes(&s)) {
+        ok = TRUE; /* cancelled */
+        goto out;
     }
+    /* the classifier's own score on the real test split, for reference */
+    JsonNode *m = test_metrics(&s, NULL, s.cnn);
+    json_builder_set_member_name(s.b, "real_trained_balanced_accuracy");
+    if (m)
+        json_builder_add_double_value(
+            s.b, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"));
+    else
+        json_builder_add_null_value(s.b);
+    if (m)
+        json_node_unref(m);
+    if (s.cfg->cas && !cas_score(&s, error)) {
+        ok = !(error && *error) && dg_job_cancel_requested(job);
+        goto out;
+    }
+    json_builder_end_object(s.b);
+    JsonNode *root = json_builder_get_root(s.b);
+    char *js = json_to_string(root, TRUE);
+    dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = js};
+    dg_job_emit(job, &ev);
+    g_free(js);
+    json_node_unref(root);
     ok = TRUE;
 out:
-    if (tmp) {
-        dg_remove_tree(tmp);
-        g_free(tmp);
-    }
-    if (b)
-        g_object_unref(b);
-    g_strfreev(gids), g_strfreev(gnames);
-    dg_gan_free(gan);
-    dg_cnn_free(cnn);
-    dg_dataset_free(ds);
-    dg_ctx_free(ctx);
-    g_free(gen), g_free(cls_path);
+    if (s.b)
+        g_object_unref(s.b);
+    g_strfreev(s.gids), g_strfreev(s.gnames);
+    dg_gan_free(s.gan);
+    dg_cnn_free(s.cnn);
+    dg_dataset_free(s.ds);
+    dg_ctx_free(s.ctx);
+    g_free(s.gen), g_free(s.cls_path);
     return ok;
 }
 
