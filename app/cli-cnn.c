@@ -98,17 +98,72 @@ static int cnn_train(int argc, char **argv)
     return rc;
 }
 
+static int cnn_calibrate(int argc, char **argv)
+{
+    dg_calibrate_config *c = dg_calibrate_config_new();
+    char *model = NULL, *data = NULL, *out = NULL, *cache = NULL;
+    gint64 split_seed = 1;
+    int threads = 0;
+    double keep = 0.95;
+    gboolean json = FALSE, all = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set it was trained on", "PATH"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the calibrated model here (default: over --model)", "FILE"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The calibration as one JSON document on stdout", NULL},
+        {NULL}};
+    cli_num nums[] = {
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split it was trained with (default 1)", "N", FALSE},
+        {"keep", CLI_DOUBLE, &keep, 0.5, 1, "Share of validation images the out-of-distribution threshold keeps (default 0.95)", "F", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
+    GError *error = NULL;
+    if (!cli_parse("- fit a classifier's temperature, logit adjustment and out-of-distribution "
+                   "threshold on the validation split, and record its training images",
+                   entries, nums, &argc, &argv, &error)) {
+        dg_calibrate_config_free(c);
+        return cli_fail_error(error);
+    }
+    if (!data) {
+        g_free(model), g_free(out), g_free(cache);
+        dg_calibrate_config_free(c);
+        return cli_fail("cnn calibrate needs --data PATH (the data set the model was trained on)");
+    }
+    c->model = model;
+    c->data = data;
+    c->out = out;
+    c->split_seed = (uint64_t)split_seed;
+    c->keep = keep;
+    c->threads = threads;
+    c->all_classes = all;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
+    dg_job *job = dg_job_new(&dg_job_cnn_calibrate, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
 int cli_cnn(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fprintf(argc < 2 ? stderr : stdout,
                 "Usage: dermagan-cli cnn COMMAND [OPTIONS]\n\n"
-                "  train     train a classifier on a data set's training split\n\n"
+                "  train     train a classifier on a data set's training split\n"
+                "  calibrate fit its temperature, logit adjustment and out-of-distribution\n"
+                "            threshold on the validation split\n\n"
                 "See also: dermagan-cli evaluate, predict, ablation.\n");
         return argc < 2 ? 2 : 0;
     }
-    g_set_prgname("dermagan-cli cnn train");
+    char *name = g_strdup_printf("dermagan-cli cnn %s", argv[1]);
+    g_set_prgname(name);
+    g_free(name);
     if (strcmp(argv[1], "train") == 0)
         return cnn_train(argc - 1, argv + 1);
-    return cli_fail("unknown cnn command '%s' (train)", argv[1]);
+    if (strcmp(argv[1], "calibrate") == 0)
+        return cnn_calibrate(argc - 1, argv + 1);
+    return cli_fail("unknown cnn command '%s' (train, calibrate)", argv[1]);
 }

@@ -30,7 +30,24 @@ static void show(JsonObject *r)
                json_array_get_double_element(ci, 1));
     printf("\n  macro F1           %.4f\n", num(r, "macro_f1"));
     printf("  macro AUC          %.4f\n", num(r, "auc_macro"));
-    printf("  ECE                %.4f\n\n", num(r, "ece"));
+    printf("  ECE                %.4f", num(r, "ece"));
+    if (json_object_has_member(r, "ece_uncalibrated"))
+        printf("  (%.4f before temperature scaling, T = %.3f)", num(r, "ece_uncalibrated"),
+               num(r, "temperature"));
+    printf("\n\n");
+    if (json_object_has_member(r, "unseen")) {
+        JsonObject *u = json_object_get_object_member(r, "unseen");
+        printf("  %d of the images were in the model's training split and %d in its validation "
+               "split.\n  On the %d images it never saw: accuracy %.4f, balanced accuracy %.4f, "
+               "macro AUC %.4f\n\n",
+               (int)num(r, "n_seen_in_training"), (int)num(r, "n_seen_in_validation"),
+               (int)num(u, "n"), num(u, "accuracy"), num(u, "balanced_accuracy"),
+               num(u, "auc_macro"));
+    } else if (g_strcmp0(json_object_get_string_member_with_default(r, "provenance", ""),
+                         "unknown") == 0) {
+        printf("  (the model file does not record its training images: whether these were among "
+               "them is unknown)\n\n");
+    }
     JsonObject *pc = json_object_get_object_member(r, "per_class");
     JsonObject *cm = json_object_get_object_member(r, "confusion_matrix");
     JsonArray *labels = cm ? json_object_get_array_member(cm, "labels") : NULL;

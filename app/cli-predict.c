@@ -19,7 +19,15 @@ static void show(JsonObject *r)
     }
     JsonObject *p = json_object_get_object_member(r, "probabilities");
     const char *top = json_object_get_string_member_with_default(r, "top", "?");
-    printf("%s: %s (%s)\n", image, json_object_get_string_member_with_default(r, "top_name", top), top);
+    if (!json_object_get_boolean_member_with_default(r, "judged", TRUE)) {
+        /* not a diagnosis: say why, and show the numbers only as numbers */
+        printf("%s: does not look like a dermoscopy image: %s\n"
+               "  (the model's probabilities, which mean nothing for such an image:)\n",
+               image, json_object_get_string_member_with_default(r, "assessment", "?"));
+    } else {
+        printf("%s: %s (%s)\n", image, json_object_get_string_member_with_default(r, "top_name", top),
+               top);
+    }
     GList *keys = p ? json_object_get_members(p) : NULL;
     for (GList *l = keys; l; l = l->next) {
         double v = json_object_get_double_member(p, l->data);

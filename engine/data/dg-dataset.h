@@ -166,6 +166,9 @@ gboolean dg_image_prepare_file(const char *path, int size, uint8_t *out_chw, GEr
 /* The same from the bytes of a file (JPEG, PNG or BMP, told by content). */
 gboolean dg_image_prepare_data(const void *data, gsize len, int size, uint8_t *out_chw,
                                GError **error);
+/* The same, also giving the decoded image's size (after EXIF orientation). */
+gboolean dg_image_prepare_data_sized(const void *data, gsize len, int size, uint8_t *out_chw,
+                                     int *width, int *height, GError **error);
 gboolean dg_image_prepare_pixbuf(GdkPixbuf *pixbuf, int size, uint8_t *out_chw, GError **error);
 /* uint8 CHW -> float CHW in [-1, 1], and back (clamped); and to a GdkPixbuf. */
 void dg_image_to_float(const uint8_t *chw, int size, float *out);

@@ -332,17 +332,27 @@ static GdkPixbuf *decode(const uint8_t *d, gsize n, GError **error)
     return pb;
 }
 
-gboolean dg_image_prepare_data(const void *data, gsize len, int size, uint8_t *out_chw,
-                               GError **error)
+gboolean dg_image_prepare_data_sized(const void *data, gsize len, int size, uint8_t *out_chw,
+                                     int *width, int *height, GError **error)
 {
     g_return_val_if_fail(data != NULL || len == 0, FALSE);
     g_return_val_if_fail(out_chw != NULL, FALSE);
     GdkPixbuf *pb = decode(data, len, error);
     if (!pb)
         return FALSE;
+    if (width)
+        *width = gdk_pixbuf_get_width(pb);
+    if (height)
+        *height = gdk_pixbuf_get_height(pb);
     gboolean ok = dg_image_prepare_pixbuf(pb, size, out_chw, error);
     g_object_unref(pb);
     return ok;
+}
+
+gboolean dg_image_prepare_data(const void *data, gsize len, int size, uint8_t *out_chw,
+                               GError **error)
+{
+    return dg_image_prepare_data_sized(data, len, size, out_chw, NULL, NULL, error);
 }
 
 /* Errors that say something about the file itself, and so may be cached;

@@ -26,3 +26,11 @@ int *dg_job_class_map(dg_job *job, const dg_dataset *ds, const dg_cnn *cnn);
 JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
                                 const int *idx, int n, gboolean tta, uint64_t seed, float **probs_out,
                                 int **labels_out, int *n_out);
+
+/* Calibrates cnn on ds's splits (see dg_calibrate_config); the numbers go
+ * into report (may be NULL) and a MESSAGE through job (may be NULL). */
+gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, double keep,
+                          JsonObject *report, GError **error);
+/* Saves cnn to out with the extra metadata of the model file src (its
+ * training record: best epoch, seeds, data...). */
+gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError **error);

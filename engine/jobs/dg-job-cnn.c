@@ -752,6 +752,23 @@ static gboolean write_history_csv(cnn_run *r, GError **error)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
+/* The best model learns its temperature, logit adjustment and OOD
+ * statistics on the validation split, and records its images. */
+static gboolean calibrate_best(cnn_run *r, GError **error)
+{
+    if (r->n_val < 10) {
+        dg_job_message(r->job, "info", "not calibrated: %d validation images are too few", r->n_val);
+        return TRUE;
+    }
+    dg_cnn *best = dg_cnn_load(r->model_path, dg_net_max_batch(r->cnn->net), error);
+    if (!best)
+        return FALSE;
+    gboolean ok = dg_cnn_calibrate(r->job, best, r->ctx, r->ds, 0.95, NULL, error) &&
+                  dg_cnn_save_over(best, r->model_path, r->model_path, error);
+    dg_cnn_free(best);
+    return ok;
+}
+
 /* Training went numerically wrong: say so, and what is kept. */
 static void diverged(cnn_run *r, const char *what, GError **error)
 {
@@ -871,8 +888,8 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
             }
         }
     }
-    ok = TRUE;
-    {
+    ok = calibrate_best(&r, error);
+    if (ok) {
         JsonObject *res = json_object_new();
         json_object_set_string_member(res, "run", cfg->out);
         json_object_set_string_member(res, "model", r.model_path);

@@ -51,6 +51,28 @@ dg_cnn_train_config *dg_cnn_train_config_new(void);
 void dg_cnn_train_config_free(void *config);
 extern const dg_job_kind dg_job_cnn_train;
 
+/* ---- calibration ---------------------------------------------------------------------
+ * Fits what a classifier learns about itself on the data set's validation
+ * split (dg-classifier-post.h: temperature, logit adjustment,
+ * out-of-distribution statistics and threshold) and records the images of
+ * its training and validation splits (provenance); writes the model to out
+ * (NULL: in place).  Classifier training does this at its end.  RESULT:
+ * {"temperature", "val_ece_before", "val_ece_after", "logit_tau", ...}. */
+typedef struct {
+    char *model;         /* NULL: the bundled default classifier */
+    char *data;          /* the data set it was trained on */
+    char *out;           /* NULL: the model file itself */
+    uint64_t split_seed; /* the split it was trained with */
+    double keep;         /* share of validation images the OOD threshold keeps (0.95) */
+    int threads;
+    gboolean all_classes;
+    char *cache_dir;
+} dg_calibrate_config;
+
+dg_calibrate_config *dg_calibrate_config_new(void);
+void dg_calibrate_config_free(void *config);
+extern const dg_job_kind dg_job_cnn_calibrate;
+
 /* ---- evaluation ------------------------------------------------------------------
  * RESULT: the metrics JSON (accuracy, balanced_accuracy, macro_f1, auc_macro,
  * ece, per_class, confusion_matrix, ...) plus "split", "model", "n". */

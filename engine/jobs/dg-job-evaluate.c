@@ -7,6 +7,7 @@
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
+#include "models/dg-classifier-post.h"
 #include "models/dg-metrics.h"
 
 #define EVAL_BATCH 64
@@ -118,6 +119,62 @@ void dg_evaluate_config_free(void *p)
     g_free(c);
 }
 
+/* The ECE without the model's temperature and logit adjustment, beside the
+ * calibrated one ("ece"). */
+static void add_uncalibrated_ece(JsonObject *o, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
+                                 const int *idx, int n, gboolean tta)
+{
+    if (cnn->post.temperature == 1.0f && cnn->post.logit_tau == 0.0f)
+        return;
+    dg_cnn_post keep = cnn->post;
+    cnn->post.temperature = 1.0f;
+    memset(cnn->post.logit_bias, 0, sizeof cnn->post.logit_bias);
+    JsonNode *raw = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, tta, 1, NULL, NULL, NULL);
+    cnn->post = keep;
+    if (!raw)
+        return;
+    JsonObject *r = json_node_get_object(raw);
+    if (json_object_has_member(r, "ece"))
+        json_object_set_double_member(o, "ece_uncalibrated", json_object_get_double_member(r, "ece"));
+    json_object_set_double_member(o, "temperature", cnn->post.temperature);
+    json_node_unref(raw);
+}
+
+/* Which of the evaluated images the model saw in training or validation
+ * (its provenance): with any, a warning, and the metrics of the unseen
+ * images alone under "unseen". */
+static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
+                           const dg_dataset *ds, const int *idx, int n, gboolean tta)
+{
+    if (!cnn->post.train_keys) {
+        json_object_set_string_member(o, "provenance", "unknown");
+        return;
+    }
+    int *unseen = g_new(int, MAX(n, 1)), nu = 0, in_train = 0, in_val = 0;
+    for (int i = 0; i < n; i++) {
+        dg_seen s = dg_cnn_seen(cnn, ds->items[idx[i]].image_id);
+        in_train += s == DG_SEEN_TRAIN;
+        in_val += s == DG_SEEN_VAL;
+        if (s == DG_SEEN_NO)
+            unseen[nu++] = idx[i];
+    }
+    json_object_set_int_member(o, "n_seen_in_training", in_train);
+    json_object_set_int_member(o, "n_seen_in_validation", in_val);
+    if (in_train + in_val > 0) {
+        dg_job_message(job, "warning",
+                       "%d of these %d images were in the model's training split and %d in its "
+                       "validation split: the metrics of the whole set are not a test of unseen lesions; the "
+                       "%d images it never saw are reported separately (\"unseen\")",
+                       in_train, n, in_val, nu);
+        JsonNode *u = nu > 0 ? dg_job_evaluate_items(NULL, cnn, ctx, ds, unseen, nu, tta, 1, NULL,
+                                                     NULL, NULL)
+                             : NULL;
+        if (u)
+            json_object_set_member(o, "unseen", u);
+    }
+    g_free(unseen);
+}
+
 static gboolean evaluate_run(dg_job *job, void *config, GError **error)
 {
     dg_evaluate_config *cfg = config;
@@ -190,6 +247,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
         goto out;
     }
     JsonObject *o = json_node_get_object(res);
+    add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta);
+    add_provenance(job, o, cnn, ctx, ds, idx, n, cfg->tta);
     json_object_set_string_member(o, "split", split);
     json_object_set_string_member(o, "model", model);
     json_object_set_string_member(o, "data", cfg->data);
@@ -236,6 +295,50 @@ void dg_predict_config_free(void *p)
 /* Side of the saliency overlay: the prepared photo at 4x the model's size. */
 #define SALIENCY_SCALE 4
 
+/* Whether the model should judge this image at all: the input screen
+ * (size, shape, colour) and the out-of-distribution score of its features.
+ * "judged": FALSE means the probabilities are not a diagnosis of anything. */
+static void add_assessment(JsonBuilder *b, dg_cnn *cnn, dg_ctx *ctx, const uint8_t *chw,
+                           const float *x, int width, int height)
+{
+    dg_screen sc;
+    gboolean plain = dg_input_screen(chw, cnn->cfg.size, width, height, &sc);
+    float score = NAN;
+    if (cnn->post.ood_dim > 0) {
+        float *f = g_new(float, dg_cnn_feature_dim(cnn));
+        dg_cnn_features(cnn, ctx, x, 1, f);
+        dg_cnn_ood_scores(cnn, f, 1, &score);
+        g_free(f);
+    }
+    const gboolean like = !isfinite(score) || score <= cnn->post.ood_threshold;
+    GString *why = g_string_new(sc.reasons);
+    if (!like)
+        g_string_append_printf(why, "%sunlike the lesions the model learned from (score %.0f, "
+                               "threshold %.0f)",
+                               why->len ? "; " : "", score, cnn->post.ood_threshold);
+    json_builder_set_member_name(b, "judged");
+    json_builder_add_boolean_value(b, plain && like);
+    json_builder_set_member_name(b, "assessment");
+    json_builder_add_string_value(b, plain && like ? "looks like the dermoscopy images the model "
+                                                     "learned from"
+                                                   : why->str);
+    json_builder_set_member_name(b, "ood_score");
+    if (isfinite(score))
+        json_builder_add_double_value(b, score);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "ood_threshold");
+    if (cnn->post.ood_dim > 0)
+        json_builder_add_double_value(b, cnn->post.ood_threshold);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "image_width");
+    json_builder_add_int_value(b, width);
+    json_builder_set_member_name(b, "image_height");
+    json_builder_add_int_value(b, height);
+    g_string_free(why, TRUE);
+}
+
 static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict_config *cfg,
                          const char *path, gboolean single, GError **error)
 {
@@ -247,11 +350,13 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     float *x = g_new(float, 3L * S * S), *probs = g_new(float, K);
     char *out = NULL;
     /* decode once; the model's input and the overlay's backdrop come from it */
+    int width = 0, height = 0;
     gchar *bytes = NULL;
     gsize len = 0;
     /* a regular file within the image size limit (no FIFO, device or 3 GB file) */
     if (dg_file_read_regular(path, DG_IMAGE_MAX_FILE_BYTES, &bytes, &len, &e)) {
-        if (dg_image_prepare_data(bytes, len, S, chw, &e) && cfg->saliency) {
+        if (dg_image_prepare_data_sized(bytes, len, S, chw, &width, &height, &e) &&
+            cfg->saliency) {
             /* the same bytes again, at full size, as the overlay's backdrop (their
              * dimensions were checked by dg_image_prepare_data) */
             GInputStream *in = g_memory_input_stream_new_from_data(bytes, (gssize)len, NULL);
@@ -300,6 +405,7 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
         json_builder_add_double_value(b, probs[k]);
     }
     json_builder_end_object(b);
+    add_assessment(b, cnn, ctx, chw, x, width, height);
     if (cam) {
         const int D = S * SALIENCY_SCALE;
         uint8_t *big = g_new(uint8_t, 3L * D * D), *rgb = g_new(uint8_t, 3L * D * D);

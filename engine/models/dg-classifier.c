@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
+#include "models/dg-classifier-post.h"
 #include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 #include "numerics/dg-loss.h"
@@ -39,9 +40,13 @@ gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, G
 
 char *dg_cnn_config_to_json(const dg_cnn_config *c)
 {
+    /* colour constancy only when on: files written before it stay byte-identical */
+    char cc[48] = "";
+    if (c->color_p > 0)
+        g_snprintf(cc, sizeof cc, ", \"color_constancy\": %d", c->color_p);
     return g_strdup_printf("{\"arch\": \"%s\", \"size\": %d, \"n_classes\": %d, \"width\": %d, "
-                           "\"dropout\": %.3f}",
-                           c->arch, c->size, c->n_classes, c->width, c->dropout);
+                           "\"dropout\": %.3f%s}",
+                           c->arch, c->size, c->n_classes, c->width, c->dropout, cc);
 }
 
 gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **error)
@@ -64,7 +69,8 @@ gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **er
                 json_node_get_value_type(json_object_get_member(o, k)) != G_TYPE_STRING &&          \
                 json_node_get_value_type(json_object_get_member(o, k)) != G_TYPE_BOOLEAN             \
                     ? CLAMP(json_object_get_double_member(o, k), -1e9, 1e9) : NAN)
-    double size = NUM("size"), k = NUM("n_classes"), width = NUM("width"), drop = NUM("dropout");
+    double size = NUM("size"), k = NUM("n_classes"), width = NUM("width"), drop = NUM("dropout"),
+           cp = NUM("color_constancy");
 #undef NUM
     gboolean ok = dg_cnn_config_arch(c, arch, isfinite(k) ? (int)k : 0, error);
     json_node_unref(root);
@@ -75,6 +81,7 @@ gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **er
         c->width = (int)width;
     if (isfinite(drop))
         c->dropout = (float)drop;
+    c->color_p = isfinite(cp) ? (int)cp : 0;
     return dg_cnn_config_validate(c, error);
 }
 
@@ -96,6 +103,11 @@ gboolean dg_cnn_config_validate(const dg_cnn_config *c, GError **error)
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                     "classifier: width %d is out of range (%d to %d)", c->width, DG_CNN_MIN_WIDTH,
                     DG_CNN_MAX_WIDTH);
+        return FALSE;
+    }
+    if (c->color_p < 0 || c->color_p > 16) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: colour constancy exponent %d is out of range (0 to 16)", c->color_p);
         return FALSE;
     }
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
@@ -204,6 +216,7 @@ dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *c
 {
     dg_cnn *m = g_new0(dg_cnn, 1);
     m->cfg = *cfg;
+    m->post.temperature = 1.0f;
     build(m, max_batch);
     m->class_ids = g_new0(char *, cfg->n_classes + 1);
     m->class_names = g_new0(char *, cfg->n_classes + 1);
@@ -220,9 +233,25 @@ void dg_cnn_free(dg_cnn *m)
     if (!m)
         return;
     dg_net_free(m->net);
+    dg_cnn_post_clear(m);
+    g_free(m->scratch);
     g_strfreev(m->class_ids);
     g_strfreev(m->class_names);
     g_free(m);
+}
+
+/* The model's view of n input images: x itself, or a copy with colour
+ * constancy applied (in the model's scratch buffer, n <= max batch). */
+static const float *model_input(dg_cnn *m, const float *x, int n)
+{
+    if (m->cfg.color_p <= 0)
+        return x;
+    const long img = 3L * m->cfg.size * m->cfg.size;
+    if (!m->scratch)
+        m->scratch = g_new(float, img * dg_net_max_batch(m->net));
+    memcpy(m->scratch, x, sizeof(float) * img * n);
+    dg_color_constancy(m->scratch, n, m->cfg.size, m->cfg.color_p);
+    return m->scratch;
 }
 
 gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
@@ -232,7 +261,7 @@ gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, 
     const int K = m->cfg.n_classes;
     float *dl = g_new(float, (long)B * K);
     dg_net_zero_grad(m->net);
-    dg_net_forward(m->net, ctx, x, NULL, B, true);
+    dg_net_forward(m->net, ctx, model_input(m, x, B), NULL, B, true);
     const float *logits = dg_net_output(m->net);
     float loss = dg_softmax_xent(logits, y, B, K, w, label_smoothing, dl, NULL);
     gboolean finite = isfinite(loss);
@@ -304,33 +333,56 @@ static void dihedral(const float *src, float *dst, int S, int t)
             }
 }
 
+/* softmax(logits / T + bias) for b images. */
+static void calibrated_softmax(const dg_cnn *m, const float *logits, int b, float *probs)
+{
+    const int K = m->cfg.n_classes;
+    const float invT = 1.0f / m->post.temperature;
+    float z[64];
+    for (int i = 0; i < b; i++) {
+        for (int k = 0; k < K; k++)
+            z[k] = logits[(long)i * K + k] * invT + m->post.logit_bias[k];
+        dg_softmax(z, 1, K, probs + (long)i * K);
+    }
+}
+
 void dg_cnn_predict(dg_cnn *m, dg_ctx *ctx, const float *x, int n, bool tta, float *probs)
 {
     const int K = m->cfg.n_classes, S = m->cfg.size, MB = dg_net_max_batch(m->net);
     const long img = 3L * S * S;
-    if (!tta) {
-        for (int i0 = 0; i0 < n; i0 += MB) {
-            int b = MIN(MB, n - i0);
-            dg_net_forward(m->net, ctx, x + i0 * img, NULL, b, false);
-            dg_softmax(dg_net_output(m->net), b, K, probs + (long)i0 * K);
-        }
-        return;
-    }
-    float *buf = g_new(float, (long)MB * img), *p = g_new(float, (long)MB * K);
-    memset(probs, 0, sizeof(float) * n * K);
+    float *buf = tta ? g_new(float, (long)MB * img) : NULL, *p = g_new(float, (long)MB * K);
     for (int i0 = 0; i0 < n; i0 += MB) {
-        int b = MIN(MB, n - i0);
+        const int b = MIN(MB, n - i0);
+        const float *in = model_input(m, x + i0 * img, b);
+        float *out = probs + (long)i0 * K;
+        if (!tta) {
+            dg_net_forward(m->net, ctx, in, NULL, b, false);
+            calibrated_softmax(m, dg_net_output(m->net), b, out);
+            continue;
+        }
+        memset(out, 0, sizeof(float) * b * K);
         for (int t = 0; t < 8; t++) {
             for (int i = 0; i < b; i++)
-                dihedral(x + (i0 + i) * img, buf + i * img, S, t);
+                dihedral(in + i * img, buf + i * img, S, t);
             dg_net_forward(m->net, ctx, buf, NULL, b, false);
-            dg_softmax(dg_net_output(m->net), b, K, p);
+            calibrated_softmax(m, dg_net_output(m->net), b, p);
             for (long k = 0; k < (long)b * K; k++)
-                probs[(long)i0 * K + k] += p[k] / 8.0f;
+                out[k] += p[k] / 8.0f;
         }
     }
     g_free(buf);
     g_free(p);
+}
+
+void dg_cnn_logits(dg_cnn *m, dg_ctx *ctx, const float *x, int n, float *logits)
+{
+    const int K = m->cfg.n_classes, S = m->cfg.size, MB = dg_net_max_batch(m->net);
+    const long img = 3L * S * S;
+    for (int i0 = 0; i0 < n; i0 += MB) {
+        const int b = MIN(MB, n - i0);
+        dg_net_forward(m->net, ctx, model_input(m, x + i0 * img, b), NULL, b, false);
+        memcpy(logits + (long)i0 * K, dg_net_output(m->net), sizeof(float) * b * K);
+    }
 }
 
 int dg_cnn_feature_dim(const dg_cnn *m)
@@ -344,7 +396,7 @@ void dg_cnn_features(dg_cnn *m, dg_ctx *ctx, const float *x, int n, float *featu
     const long img = 3L * S * S;
     for (int i0 = 0; i0 < n; i0 += MB) {
         int b = MIN(MB, n - i0);
-        dg_net_forward(m->net, ctx, x + i0 * img, NULL, b, false);
+        dg_net_forward(m->net, ctx, model_input(m, x + i0 * img, b), NULL, b, false);
         memcpy(features + (long)i0 * D, dg_net_node_out(m->net, m->feature_node),
                sizeof(float) * b * D);
     }
@@ -353,9 +405,9 @@ void dg_cnn_features(dg_cnn *m, dg_ctx *ctx, const float *x, int n, float *featu
 void dg_cnn_gradcam(dg_cnn *m, dg_ctx *ctx, const float *x, int cls, float *cam, float *probs)
 {
     const int K = m->cfg.n_classes, S = m->cfg.size;
-    dg_net_forward(m->net, ctx, x, NULL, 1, false);
+    dg_net_forward(m->net, ctx, model_input(m, x, 1), NULL, 1, false);
     if (probs)
-        dg_softmax(dg_net_output(m->net), 1, K, probs);
+        calibrated_softmax(m, dg_net_output(m->net), 1, probs);
     float *d = g_new0(float, K);
     d[cls] = 1.0f; /* gradient of the class score (logit) */
     dg_net_backward_to(m->net, ctx, d, m->cam_node);
@@ -492,6 +544,8 @@ gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError
     dg_st_writer_set_metadata(w, "classifier", cfg);
     dg_model_write_common(w, (const char *const *)m->class_ids,
                           (const char *const *)m->class_names, m->cfg.n_classes, m->cfg.size);
+    char *post_strings[8] = {NULL};
+    dg_cnn_post_write(m, w, post_strings);
     if (extra_meta) {
         GHashTableIter it;
         gpointer k, v;
@@ -502,6 +556,8 @@ gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError
     gboolean ok = dg_st_writer_save(w, path, error);
     dg_st_writer_free(w);
     g_free(cfg);
+    for (int i = 0; i < 8; i++)
+        g_free(post_strings[i]);
     return ok;
 }
 
@@ -524,7 +580,7 @@ dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error)
         !dg_cnn_config_check_memory(&cfg, max_batch, error))
         goto fail;
     m = dg_cnn_new(&cfg, max_batch, (const char *const *)ids, (const char *const *)names);
-    if (!dg_net_read(st, m->net, "", FALSE, error)) {
+    if (!dg_net_read(st, m->net, "", FALSE, error) || !dg_cnn_post_read(m, st, error)) {
         dg_cnn_free(m);
         m = NULL;
         goto fail;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/dg-safetensors.h"
 #include "numerics/dg-ctx.h"
 #include "numerics/dg-net.h"
 
@@ -30,6 +31,8 @@ typedef struct {
     int n_classes;
     int width;     /* base channel width (dermanet 32, mobile 24, seed: unused) */
     float dropout;
+    int color_p;   /* Shades of Gray colour constancy exponent applied to every input
+                      (dg-classifier-post.h); 0: none */
 } dg_cnn_config;
 
 /* Fill a config for an architecture name; FALSE + error for an unknown one. */
@@ -44,13 +47,31 @@ gboolean dg_cnn_config_validate(const dg_cnn_config *cfg, GError **error);
  * DG_MODEL_MAX_BYTES; checked before anything is allocated. */
 gboolean dg_cnn_config_check_memory(const dg_cnn_config *cfg, int max_batch, GError **error);
 
+/* What is fitted after training (dg-classifier-post.h); a new model has
+ * temperature 1, no bias and no OOD statistics. */
+typedef struct {
+    float temperature;
+    float logit_bias[64];
+    float logit_tau;      /* the logit adjustment's tau (bias = -tau log prior) */
+    int ood_dim;          /* 0: no statistics */
+    float *ood_means;     /* [K, ood_dim] */
+    float *ood_precision; /* [ood_dim, ood_dim] */
+    float ood_threshold;
+    /* provenance: 64-bit hashes of the images (dg_dataset_item_key) the model
+     * was trained and validated on, sorted; NULL when unknown */
+    guint64 *train_keys, *val_keys;
+    int n_train_keys, n_val_keys;
+} dg_cnn_post;
+
 typedef struct {
     dg_cnn_config cfg;
+    dg_cnn_post post;
     dg_net *net;
     int feature_node; /* pooled features (the input of the last dense layer) */
     int cam_node;     /* last convolutional feature map, for Grad-CAM */
     char **class_ids;   /* NULL-terminated */
     char **class_names; /* NULL-terminated */
+    float *scratch;     /* inputs after colour constancy (max batch images) */
 } dg_cnn;
 
 dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,
@@ -77,8 +98,9 @@ gboolean dg_cnn_train_step(dg_cnn *cnn, dg_ctx *ctx, dg_opt *opt, const float *x
                            void *grad_user, dg_cnn_step_stats *st);
 
 /* Class probabilities (softmax) for n images [n, 3, S, S], evaluation mode,
- * in batches of the net's max batch.  tta: average over the 8 flips and
- * rotations of each image. */
+ * in batches of the net's max batch, with the model's colour constancy,
+ * temperature and logit bias.  tta: average over the 8 flips and rotations
+ * of each image. */
 void dg_cnn_predict(dg_cnn *cnn, dg_ctx *ctx, const float *x, int n, bool tta, float *probs);
 /* Pooled features (dimension dg_cnn_feature_dim) for n images. */
 int dg_cnn_feature_dim(const dg_cnn *cnn);

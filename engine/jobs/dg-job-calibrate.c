@@ -1,0 +1,254 @@
+/* dg-job-calibrate.c: what a trained classifier learns about itself on the
+ * validation split (dg-classifier-post.h): temperature, logit adjustment,
+ * out-of-distribution statistics and provenance.  Run at the end of every
+ * classifier training, and as `dermagan-cli cnn calibrate` on a model file. */
+#include <math.h>
+#include <string.h>
+
+#include "jobs/dg-job-cnn-private.h"
+#include "jobs/dg-job-util.h"
+#include "jobs/dg-limits.h"
+#include "jobs/dg-run-dir.h"
+#include "models/dg-classifier-post.h"
+#include "models/dg-metrics.h"
+
+#define CAL_BATCH 64
+
+dg_calibrate_config *dg_calibrate_config_new(void)
+{
+    dg_calibrate_config *c = g_new0(dg_calibrate_config, 1);
+    c->split_seed = 1;
+    c->keep = 0.95;
+    return c;
+}
+
+void dg_calibrate_config_free(void *p)
+{
+    dg_calibrate_config *c = p;
+    if (!c)
+        return;
+    g_free(c->model);
+    g_free(c->data);
+    g_free(c->out);
+    g_free(c->cache_dir);
+    g_free(c);
+}
+
+/* Items of a split whose class the model knows, with the model's labels. */
+static int split_items(const dg_dataset *ds, const dg_cnn *cnn, dg_split split, int **idx,
+                       int **labels)
+{
+    int n = dg_dataset_indices(ds, split, -1, NULL);
+    int *all = g_new(int, MAX(n, 1)), m = 0;
+    dg_dataset_indices(ds, split, -1, all);
+    *idx = g_new(int, MAX(n, 1));
+    *labels = g_new(int, MAX(n, 1));
+    for (int i = 0; i < n; i++) {
+        int k = dg_cnn_class_index(cnn, ds->classes[ds->items[all[i]].cls].id);
+        if (k >= 0) {
+            (*idx)[m] = all[i];
+            (*labels)[m++] = k;
+        }
+    }
+    g_free(all);
+    return m;
+}
+
+/* Logits (K per image) or pooled features (D per image) of items idx. */
+static float *run_items(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n,
+                        gboolean features)
+{
+    const int S = cnn->cfg.size, W = features ? dg_cnn_feature_dim(cnn) : cnn->cfg.n_classes;
+    const long img = 3L * S * S;
+    float *x = g_new(float, CAL_BATCH * img), *out = g_new(float, (long)MAX(n, 1) * W);
+    for (int i0 = 0; i0 < n; i0 += CAL_BATCH) {
+        int b = MIN(CAL_BATCH, n - i0);
+        for (int i = 0; i < b; i++)
+            dg_image_to_float(dg_dataset_image(ds, idx[i0 + i]), S, x + i * img);
+        if (features)
+            dg_cnn_features(cnn, ctx, x, b, out + (long)i0 * W);
+        else
+            dg_cnn_logits(cnn, ctx, x, b, out + (long)i0 * W);
+    }
+    g_free(x);
+    return out;
+}
+
+static double balanced_accuracy(const float *logits, const int *y, int n, int K, double T,
+                                const float *bias)
+{
+    int hit[64] = {0}, cnt[64] = {0};
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        double bv = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            double v = logits[(long)i * K + k] / T + bias[k];
+            if (v > bv)
+                bv = v, best = k;
+        }
+        cnt[y[i]]++;
+        hit[y[i]] += best == y[i];
+    }
+    double s = 0.0;
+    int classes = 0;
+    for (int k = 0; k < K; k++)
+        if (cnt[k]) {
+            s += (double)hit[k] / cnt[k];
+            classes++;
+        }
+    return classes ? s / classes : NAN;
+}
+
+gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, double keep,
+                          JsonObject *report, GError **error)
+{
+    const int K = cnn->cfg.n_classes;
+    int *vi, *vy, *ti, *ty;
+    const int nv = split_items(ds, cnn, DG_SPLIT_VAL, &vi, &vy);
+    const int nt = split_items(ds, cnn, DG_SPLIT_TRAIN, &ti, &ty);
+    gboolean ok = FALSE;
+    float *vl = NULL, *vf = NULL, *tf = NULL;
+    if (nv < 10 || nt < 2 * K) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "calibration needs a validation and a training split (%d and %d images of "
+                    "the model's classes)",
+                    nv, nt);
+        goto out;
+    }
+    dg_cnn_post_clear(cnn);
+    /* temperature: the validation NLL */
+    vl = run_items(cnn, ctx, ds, vi, nv, FALSE);
+    const float zero[64] = {0};
+    const double ece0 = dg_ece_of_logits(vl, vy, nv, K, 1.0, zero);
+    const double T = dg_fit_temperature(vl, vy, nv, K);
+    cnn->post.temperature = (float)T;
+    /* logit adjustment: tau for the validation balanced accuracy (the
+     * smallest |tau| among equals: no adjustment unless it pays) */
+    int cnt[64] = {0};
+    for (int i = 0; i < nt; i++)
+        cnt[ty[i]]++;
+    double best_tau = 0.0, best_b = balanced_accuracy(vl, vy, nv, K, T, zero);
+    const double b0 = best_b;
+    for (int s = -10; s <= 20; s++) {
+        double tau = s / 10.0;
+        float bias[64];
+        for (int k = 0; k < K; k++)
+            bias[k] = (float)(-tau * log((cnt[k] + 1.0) / (nt + K)));
+        double b = balanced_accuracy(vl, vy, nv, K, T, bias);
+        if (b > best_b + 1e-9 || (fabs(b - best_b) <= 1e-9 && fabs(tau) < fabs(best_tau)))
+            best_b = b, best_tau = tau;
+    }
+    cnn->post.logit_tau = (float)best_tau;
+    for (int k = 0; k < K; k++)
+        cnn->post.logit_bias[k] = (float)(-best_tau * log((cnt[k] + 1.0) / (nt + K)));
+    const double ece1 = dg_ece_of_logits(vl, vy, nv, K, T, cnn->post.logit_bias);
+    if (job && !dg_job_continue(job))
+        goto out;
+    /* out of distribution: training features, validation threshold */
+    tf = run_items(cnn, ctx, ds, ti, nt, TRUE);
+    vf = run_items(cnn, ctx, ds, vi, nv, TRUE);
+    if (!dg_cnn_fit_ood(cnn, tf, ty, nt, vf, nv, keep)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED,
+                    "could not fit the out-of-distribution statistics");
+        goto out;
+    }
+    /* provenance: every image of the training and validation splits */
+    {
+        int a = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
+        int b = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
+        int *ia = g_new(int, MAX(a, 1)), *ib = g_new(int, MAX(b, 1));
+        dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, ia);
+        dg_dataset_indices(ds, DG_SPLIT_VAL, -1, ib);
+        const char **na = g_new(const char *, MAX(a, 1)), **nb = g_new(const char *, MAX(b, 1));
+        for (int i = 0; i < a; i++)
+            na[i] = ds->items[ia[i]].image_id;
+        for (int i = 0; i < b; i++)
+            nb[i] = ds->items[ib[i]].image_id;
+        dg_cnn_set_provenance(cnn, na, a, nb, b);
+        g_free(ia), g_free(ib), g_free(na), g_free(nb);
+    }
+    if (report) {
+        json_object_set_double_member(report, "temperature", T);
+        json_object_set_double_member(report, "logit_tau", best_tau);
+        json_object_set_double_member(report, "val_ece_before", ece0);
+        json_object_set_double_member(report, "val_ece_after", ece1);
+        json_object_set_double_member(report, "val_balanced_accuracy_before", b0);
+        json_object_set_double_member(report, "val_balanced_accuracy_after", best_b);
+        json_object_set_double_member(report, "ood_threshold", cnn->post.ood_threshold);
+        json_object_set_double_member(report, "ood_keep", keep);
+    }
+    if (job)
+        dg_job_message(job, "info",
+                       "calibrated on %d validation images: temperature %.3f (ECE %.3f -> %.3f), "
+                       "logit adjustment tau %.1f (balanced accuracy %.4f -> %.4f), "
+                       "out-of-distribution threshold %.1f (keeps %.0f%% of validation images)",
+                       nv, T, ece0, ece1, best_tau, b0, best_b, cnn->post.ood_threshold,
+                       100 * keep);
+    ok = TRUE;
+out:
+    g_free(vi), g_free(vy), g_free(ti), g_free(ty), g_free(vl), g_free(vf), g_free(tf);
+    return ok;
+}
+
+gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError **error)
+{
+    dg_st *st = dg_st_load(src, error);
+    if (!st)
+        return FALSE;
+    GHashTable *meta = g_hash_table_new(g_str_hash, g_str_equal);
+    static const char *const own[] = {"format", "format_version", "classifier", "classes",
+                                      "image_size", "preprocessing", "temperature", "logit_bias",
+                                      "logit_tau", "ood_threshold"};
+    for (const char *const *k = dg_st_metadata_keys(st); k && *k; k++) {
+        gboolean skip = FALSE;
+        for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+            skip = skip || strcmp(*k, own[i]) == 0;
+        if (!skip)
+            g_hash_table_insert(meta, (gpointer)*k, (gpointer)dg_st_metadata(st, *k));
+    }
+    gboolean ok = dg_cnn_save(cnn, out, meta, error);
+    g_hash_table_unref(meta);
+    dg_st_free(st);
+    return ok;
+}
+
+static gboolean calibrate_run(dg_job *job, void *config, GError **error)
+{
+    dg_calibrate_config *cfg = config;
+    gboolean ok = FALSE;
+    char *used = NULL;
+    dg_cnn *cnn = NULL;
+    dg_dataset *ds = NULL;
+    dg_ctx *ctx = NULL;
+    if (!dg_job_check_double("keep", cfg->keep, 0.5, 1.0, FALSE, error) ||
+        !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+        return FALSE;
+    cnn = dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);
+    if (!cnn)
+        return FALSE;
+    ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
+                             cfg->split_seed, error);
+    if (!ds)
+        goto out;
+    ctx = dg_ctx_new(cfg->threads);
+    JsonObject *report = json_object_new();
+    if (!dg_cnn_calibrate(job, cnn, ctx, ds, cfg->keep, report, error)) {
+        json_object_unref(report);
+        goto out;
+    }
+    ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, error);
+    if (ok) {
+        json_object_set_string_member(report, "model", cfg->out ? cfg->out : used);
+        dg_job_emit_result(job, report);
+    } else {
+        json_object_unref(report);
+    }
+out:
+    dg_cnn_free(cnn);
+    dg_dataset_free(ds);
+    dg_ctx_free(ctx);
+    g_free(used);
+    return ok;
+}
+
+const dg_job_kind dg_job_cnn_calibrate = {"cnn-calibrate", calibrate_run, dg_calibrate_config_free};
