@@ -40,18 +40,25 @@ static void decode_one(decode_work *w, int i)
     g_free(data);
 }
 
+/* Decodes the next image no thread has taken: FALSE when none is left or
+ * the load was cancelled; *done counts the images decoded so far. */
+static gboolean decode_next(decode_work *w, int *done)
+{
+    if (dg_load_cancelled(w->opt))
+        return FALSE;
+    int i = g_atomic_int_add(&w->next, 1);
+    if (i >= w->n)
+        return FALSE;
+    decode_one(w, i);
+    *done = g_atomic_int_add(&w->done, 1) + 1;
+    return TRUE;
+}
+
 static gpointer decode_thread(gpointer data)
 {
-    decode_work *w = data;
-    for (;;) {
-        if (dg_load_cancelled(w->opt))
-            break;
-        int i = g_atomic_int_add(&w->next, 1);
-        if (i >= w->n)
-            break;
-        decode_one(w, i);
-        g_atomic_int_inc(&w->done);
-    }
+    int done;
+    while (decode_next(data, &done))
+        ;
     return NULL;
 }
 
@@ -65,14 +72,8 @@ static void decode_all(decode_work *w, int threads)
             g_ptr_array_add(helpers, th);
     }
     gint64 last = 0;
-    for (;;) {
-        if (dg_load_cancelled(w->opt))
-            break;
-        int i = g_atomic_int_add(&w->next, 1);
-        if (i >= w->n)
-            break;
-        decode_one(w, i);
-        int done = g_atomic_int_add(&w->done, 1) + 1;
+    int done;
+    while (decode_next(w, &done)) {
         gint64 now = g_get_monotonic_time();
         if (w->opt->progress && now - last > 50000) {
             last = now;
