@@ -12,7 +12,7 @@ static dg_dataset *synth(int n_classes, const char *const *ids, const int *lesio
     ds->layout = DG_LAYOUT_HAM10000;
     ds->root = g_strdup("synthetic");
     ds->size = 4;
-    ds->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)g_free);
+    ds->skipped = g_ptr_array_new_with_free_func(g_free);
     ds->warnings = g_ptr_array_new_with_free_func(g_free);
     ds->n_classes = n_classes;
     ds->classes = g_new0(dg_class, n_classes);
