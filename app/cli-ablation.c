@@ -61,9 +61,9 @@ int cli_ablation(int argc, char **argv)
     cli_job_sink *sink = cli_job_sink_new(json);
     dg_job *job = dg_job_new(&dg_job_ablation, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
+    if (rc == 0 && !json) /* before dg_job_free, which frees c and with it out */
+        fprintf(stderr, "report: %s/report.md\n", out);
     dg_job_free(job);
     cli_job_sink_free(sink);
-    if (rc == 0 && !json)
-        fprintf(stderr, "report: %s/report.md\n", out);
     return rc;
 }

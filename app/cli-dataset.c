@@ -11,7 +11,6 @@ typedef struct {
     int size, threads;
     char *cache_dir;
     char *seed;
-    double train, val;
 } dataset_args;
 
 static void args_clear(dataset_args *a)
@@ -283,27 +282,125 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
+/* --list: CSV image,class,lesion,split. */
+static void print_split_list(const dg_dataset *ds)
+{
+    GString *out = g_string_new("image,class,lesion,split\n");
+    for (int i = 0; i < ds->n_items; i++) {
+        const dg_item *it = &ds->items[i];
+        char *p = g_filename_display_name(it->path);
+        csv_field(out, p);
+        g_string_append_c(out, ',');
+        csv_field(out, ds->classes[it->cls].id);
+        g_string_append_c(out, ',');
+        csv_field(out, it->lesion_id);
+        g_string_append_c(out, ',');
+        g_string_append(out, dg_split_name(it->split));
+        g_string_append_c(out, '\n');
+        g_free(p);
+    }
+    fwrite(out->str, 1, out->len, stdout);
+    g_string_free(out, TRUE);
+}
+
+static void print_split_json(const dg_dataset *ds, guint64 seed)
+{
+    const double train = DG_SPLIT_TRAIN_FRACTION, val = DG_SPLIT_VAL_FRACTION;
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_report(b, ds);
+    json_builder_set_member_name(b, "seed");
+    json_builder_add_int_value(b, (gint64)seed);
+    json_builder_set_member_name(b, "fractions");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "train");
+    json_builder_add_double_value(b, train);
+    json_builder_set_member_name(b, "val");
+    json_builder_add_double_value(b, val);
+    json_builder_set_member_name(b, "test");
+    json_builder_add_double_value(b, 1 - train - val);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "splits");
+    json_builder_begin_object(b);
+    for (int s = 0; s < 3; s++) {
+        json_builder_set_member_name(b, dg_split_name(s));
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "images");
+        json_builder_add_int_value(b, dg_dataset_class_count(ds, -1, s));
+        json_builder_set_member_name(b, "lesions");
+        json_builder_add_int_value(b, total_lesions(ds, s));
+        json_builder_set_member_name(b, "classes");
+        json_classes(b, ds, s);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    print_json(b);
+    g_object_unref(b);
+}
+
+static void print_split_text(const dg_dataset *ds, guint64 seed)
+{
+    const double train = DG_SPLIT_TRAIN_FRACTION, val = DG_SPLIT_VAL_FRACTION;
+    char *root = g_filename_display_name(ds->root);
+    printf("%s: seed %" G_GUINT64_FORMAT ", train %.2f / val %.2f / test %.2f; "
+           "images (lesions)\n\n",
+           root, seed, train, val, 1 - train - val);
+    g_free(root);
+    printf("  %-12s %16s %16s %16s\n", "class", "train", "val", "test");
+    for (int c = 0; c < ds->n_classes; c++) {
+        printf("  %-12s", ds->classes[c].id);
+        for (int s = 0; s < 3; s++) {
+            char cell[48];
+            g_snprintf(cell, sizeof cell, "%d (%d)", dg_dataset_class_count(ds, c, s),
+                       dg_dataset_lesion_count(ds, c, s));
+            printf(" %16s", cell);
+        }
+        printf("\n");
+    }
+    printf("  %-12s", "total");
+    for (int s = 0; s < 3; s++) {
+        char cell[48];
+        g_snprintf(cell, sizeof cell, "%d (%d)", dg_dataset_class_count(ds, -1, s),
+                   total_lesions(ds, s));
+        printf(" %16s", cell);
+    }
+    printf("\n");
+    g_autofree char *counts = skipped_counts(ds);
+    if (counts)
+        printf("\nSkipped %s (see 'dermagan-cli dataset info').\n", counts);
+    if (ds->left_out)
+        printf("%s%c%s.\n", counts ? "" : "\n", g_ascii_toupper(ds->left_out[0]),
+               ds->left_out + 1);
+}
+
+/* --seed as a number (default 1); 0 or the exit status 2. */
+static int parse_seed(const char *text, guint64 *seed)
+{
+    *seed = 1;
+    GError *error = NULL;
+    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, seed, &error)) {
+        cli_fail("--seed: %s", error->message);
+        g_error_free(error);
+        return 2;
+    }
+    return 0;
+}
+
 static int cmd_split(int argc, char **argv)
 {
-    dataset_args a = {.train = DG_SPLIT_TRAIN_FRACTION, .val = DG_SPLIT_VAL_FRACTION};
+    dataset_args a = {0};
     GOptionContext *ctx = make_context(
         "PATH",
         "Split a data set into train/val/test, stratified by class and grouped by lesion, "
         "and show the per-split, per-class counts.",
         &a, TRUE);
     const char *path = NULL;
-    int rc = parse(ctx, argc, argv, &path);
     guint64 seed = 1;
-    if (rc == 0 && a.seed) {
-        GError *error = NULL;
-        if (!g_ascii_string_to_unsigned(a.seed, 10, 0, G_MAXUINT64, &seed, &error)) {
-            cli_fail("--seed: %s", error->message);
-            rc = 2;
-            g_error_free(error);
-        }
-    }
-    if (rc == 0 && a.list && a.json)
-    {
+    int rc = parse(ctx, argc, argv, &path);
+    if (rc == 0)
+        rc = parse_seed(a.seed, &seed);
+    if (rc == 0 && a.list && a.json) {
         cli_fail("--list and --json cannot be combined");
         rc = 2;
     }
@@ -311,90 +408,16 @@ static int cmd_split(int argc, char **argv)
     if (rc == 0) {
         GError *error = NULL;
         ds = load(path, &a, &error);
-        if (!ds || !dg_dataset_split(ds, seed, a.train, a.val, &error))
+        if (!ds || !dg_dataset_split(ds, seed, DG_SPLIT_TRAIN_FRACTION, DG_SPLIT_VAL_FRACTION,
+                                     &error))
             rc = cli_fail_error(error);
     }
-    if (rc == 0 && a.list) {
-        GString *out = g_string_new("image,class,lesion,split\n");
-        for (int i = 0; i < ds->n_items; i++) {
-            const dg_item *it = &ds->items[i];
-            char *p = g_filename_display_name(it->path);
-            csv_field(out, p);
-            g_string_append_c(out, ',');
-            csv_field(out, ds->classes[it->cls].id);
-            g_string_append_c(out, ',');
-            csv_field(out, it->lesion_id);
-            g_string_append_c(out, ',');
-            g_string_append(out, dg_split_name(it->split));
-            g_string_append_c(out, '\n');
-            g_free(p);
-        }
-        fwrite(out->str, 1, out->len, stdout);
-        g_string_free(out, TRUE);
-    } else if (rc == 0 && a.json) {
-        JsonBuilder *b = json_builder_new();
-        json_builder_begin_object(b);
-        json_report(b, ds);
-        json_builder_set_member_name(b, "seed");
-        json_builder_add_int_value(b, (gint64)seed);
-        json_builder_set_member_name(b, "fractions");
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "train");
-        json_builder_add_double_value(b, a.train);
-        json_builder_set_member_name(b, "val");
-        json_builder_add_double_value(b, a.val);
-        json_builder_set_member_name(b, "test");
-        json_builder_add_double_value(b, 1 - a.train - a.val);
-        json_builder_end_object(b);
-        json_builder_set_member_name(b, "splits");
-        json_builder_begin_object(b);
-        for (int s = 0; s < 3; s++) {
-            json_builder_set_member_name(b, dg_split_name(s));
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "images");
-            json_builder_add_int_value(b, dg_dataset_class_count(ds, -1, s));
-            json_builder_set_member_name(b, "lesions");
-            json_builder_add_int_value(b, total_lesions(ds, s));
-            json_builder_set_member_name(b, "classes");
-            json_classes(b, ds, s);
-            json_builder_end_object(b);
-        }
-        json_builder_end_object(b);
-        json_builder_end_object(b);
-        print_json(b);
-        g_object_unref(b);
-    } else if (rc == 0) {
-        char *root = g_filename_display_name(ds->root);
-        printf("%s: seed %" G_GUINT64_FORMAT ", train %.2f / val %.2f / test %.2f; "
-               "images (lesions)\n\n",
-               root, seed, a.train, a.val, 1 - a.train - a.val);
-        g_free(root);
-        printf("  %-12s %16s %16s %16s\n", "class", "train", "val", "test");
-        for (int c = 0; c < ds->n_classes; c++) {
-            printf("  %-12s", ds->classes[c].id);
-            for (int s = 0; s < 3; s++) {
-                char cell[48];
-                g_snprintf(cell, sizeof cell, "%d (%d)", dg_dataset_class_count(ds, c, s),
-                           dg_dataset_lesion_count(ds, c, s));
-                printf(" %16s", cell);
-            }
-            printf("\n");
-        }
-        printf("  %-12s", "total");
-        for (int s = 0; s < 3; s++) {
-            char cell[48];
-            g_snprintf(cell, sizeof cell, "%d (%d)", dg_dataset_class_count(ds, -1, s),
-                       total_lesions(ds, s));
-            printf(" %16s", cell);
-        }
-        printf("\n");
-        g_autofree char *counts = skipped_counts(ds);
-        if (counts)
-            printf("\nSkipped %s (see 'dermagan-cli dataset info').\n", counts);
-        if (ds->left_out)
-            printf("%s%c%s.\n", counts ? "" : "\n", g_ascii_toupper(ds->left_out[0]),
-                   ds->left_out + 1);
-    }
+    if (rc == 0 && a.list)
+        print_split_list(ds);
+    else if (rc == 0 && a.json)
+        print_split_json(ds, seed);
+    else if (rc == 0)
+        print_split_text(ds, seed);
     dg_dataset_free(ds);
     g_option_context_free(ctx);
     args_clear(&a);

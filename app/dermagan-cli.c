@@ -12,24 +12,12 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-#ifdef DG_HAVE_CLI_DATASET
     {"dataset", cli_dataset, "inspect and split a data set (info, split)"},
-#endif
-#ifdef DG_HAVE_CLI_GAN
     {"gan", cli_gan, "train a GAN, generate synthetic images, score them (train, generate, score)"},
-#endif
-#ifdef DG_HAVE_CLI_CNN
     {"cnn", cli_cnn, "train a classifier (train)"},
-#endif
-#ifdef DG_HAVE_CLI_EVALUATE
     {"evaluate", cli_evaluate, "evaluate a classifier on a data set"},
-#endif
-#ifdef DG_HAVE_CLI_PREDICT
     {"predict", cli_predict, "classify images, optionally with a saliency map"},
-#endif
-#ifdef DG_HAVE_CLI_ABLATION
     {"ablation", cli_ablation, "real-only vs real+synthetic training over several seeds"},
-#endif
     {NULL, NULL, NULL},
 };
 

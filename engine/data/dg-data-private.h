@@ -26,6 +26,9 @@ gboolean dg_image_read_file(const char *path, char **data, gsize *len, gboolean 
                             GError **error);
 
 /* --- dg-cache.c --- */
+/* A 64-bit hash of bytes (not cryptographic; for checksums and seeds). */
+uint64_t dg_hash64(const void *data, gsize len, uint64_t seed);
+
 typedef struct dg_cache dg_cache;
 typedef struct {
     const char *rel;       /* path relative to the data-set root (filename encoding) */
@@ -62,6 +65,36 @@ typedef struct {
 } dg_data_limits;
 extern dg_data_limits dg_data_limits_in_use;
 
+/* HAM10000's seven dx codes, in the order the load reports them. */
+typedef struct {
+    const char *id, *name; /* "mel", "Melanoma" */
+    gboolean task;         /* one of the four classes of our task */
+} dg_known_class;
+#define DG_N_KNOWN_CLASSES 7
+extern const dg_known_class dg_known_classes[DG_N_KNOWN_CLASSES];
+int dg_known_class_index(const char *id); /* into dg_known_classes, or -1 */
+
+/* A skip of a file or folder (rows 0). */
+dg_skip *dg_skip_new(const char *display_path, const char *reason);
+void dg_skip_free(dg_skip *s);
+void dg_skip_free_notify(gpointer s); /* dg_skip_free as a GDestroyNotify */
+/* Appends a skip of a file or folder given in the GLib filename encoding. */
+void dg_skip_add_path(GPtrArray *skipped, const char *path, const char *reason);
+void dg_skip_add_pathf(GPtrArray *skipped, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static inline gboolean dg_load_cancelled(const dg_load_options *opt)
+{
+    return opt->cancel && *opt->cancel;
+}
+
+static inline void dg_load_progress(const dg_load_options *opt, double f, const char *what)
+{
+    if (opt->progress)
+        opt->progress(f, what, opt->progress_user);
+}
+
+/* --- dg-ham-metadata.c --- */
 /* One row of HAM10000_metadata.csv that made it into the data set. */
 typedef struct {
     char *lesion_id, *image_id, *dx; /* valid UTF-8, no control characters */
@@ -84,6 +117,7 @@ typedef struct {
 } dg_ham_metadata;
 void dg_ham_metadata_init(dg_ham_metadata *m);
 void dg_ham_metadata_clear(dg_ham_metadata *m);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(dg_ham_metadata, dg_ham_metadata_clear)
 
 /* Parses the metadata CSV into m (initialized).  Only the columns
  * lesion_id, image_id and dx are used: bytes that are not UTF-8 elsewhere
@@ -92,11 +126,60 @@ void dg_ham_metadata_clear(dg_ham_metadata *m);
 gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_display,
                                gboolean all_classes, dg_ham_metadata *m, GError **error);
 
-/* A skip of a file or folder (rows 0). */
-dg_skip *dg_skip_new(const char *display_path, const char *reason);
-void dg_skip_free(dg_skip *s);
+/* Rows of the CSV grouped by what is wrong with them: a GPtrArray of
+ * groups, each a count and the first DG_SKIP_LINES_SHOWN lines. */
+GPtrArray *dg_row_groups_new(void);
+/* Counts a row under what; detail (may be NULL) is shown beside its line
+ * for the first few rows. */
+void dg_row_group_add(GPtrArray *groups, const char *what, int line, const char *detail);
+/* Appends one skip per group to skipped, with the CSV as its path. */
+void dg_row_groups_to_skips(GPtrArray *groups, const char *csv_display, GPtrArray *skipped);
 
-/* A 64-bit hash of bytes (not cryptographic; for checksums and seeds). */
-uint64_t dg_hash64(const void *data, gsize len, uint64_t seed);
+/* --- dg-dataset-scan.c --- */
+#define DG_HAM_CSV "HAM10000_metadata.csv"
+
+/* An image file the scan found; dg_dataset_load decodes it (or takes it
+ * from the cache) unless it already has a reason. */
+typedef struct {
+    char *path;      /* the file (filename encoding) */
+    char *rel;       /* relative to the root (filename encoding): the cache key */
+    char *image_id;  /* UTF-8 */
+    char *lesion_id; /* UTF-8 */
+    char *class_id;  /* UTF-8 */
+    gint64 file_size, mtime_ns;
+    char *reason;    /* NULL: loaded */
+    gboolean transient, from_cache, decoded;
+} dg_cand;
+
+/* A class folder of an ImageFolder. */
+typedef struct {
+    char *name;      /* folder name (filename encoding) */
+    char *id;        /* class id (UTF-8) */
+    char *display;   /* the folder, for the report */
+    int entries;     /* everything found in it, good or bad */
+} dg_class_folder;
+
+typedef struct {
+    const char *root;
+    const dg_load_options *opt;
+    dg_layout layout;
+    GPtrArray *cands;    /* dg_cand*, in class then path order */
+    GPtrArray *skipped;  /* dg_skip* */
+    GPtrArray *warnings; /* char* */
+    GPtrArray *folders;  /* dg_class_folder* (ImageFolder) */
+    int n_rows_left_out; /* HAM10000 */
+    char *left_out;
+    char *root_real;     /* the root with every symlink resolved (realpath) */
+    int n_entries;       /* folder entries read so far, against DG_DATASET_MAX_FILES */
+    gboolean too_many;   /* over DG_DATASET_MAX_FILES: the scan stopped */
+} dg_scan;
+
+void dg_scan_init(dg_scan *sc, const char *root, const dg_load_options *opt);
+void dg_scan_clear(dg_scan *sc);
+/* Tells the layout (HAM10000 when the root holds DG_HAM_CSV) and finds its
+ * images and what is wrong with the others.  FALSE + error when there is
+ * no data set there at all, or too many files; a cancel stops it early
+ * with TRUE (the caller checks). */
+gboolean dg_scan_run(dg_scan *sc, GError **error);
 
 G_END_DECLS

@@ -96,7 +96,6 @@ typedef struct {
     gboolean has_split;
     uint64_t split_seed;
     gboolean from_cache; /* pixels came from the on-disk cache */
-    /* Added after the first version of this header: */
     int n_from_cache;    /* items whose pixels came from the cache (from_cache: nothing
                             was decoded in this load) */
     GPtrArray *warnings; /* of char*: notes that left nothing out, e.g. a lesion

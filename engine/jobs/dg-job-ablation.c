@@ -1,4 +1,6 @@
-/* dg-job-ablation.c: the with/without-GAN ablation. */
+/* dg-job-ablation.c: the with/without-GAN ablation: the synthetic image
+ * sets, every arm's trainings and test metrics for every seed, the choice
+ * of protocol on validation; its report is in dg-job-ablation-report.c. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -6,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs/dg-job-ablation-private.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
 #include "data/dg-file.h"
@@ -16,10 +19,22 @@
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
 #include "models/dg-metrics.h"
-#include "plot/dg-plot.h"
 #include "models/dg-safetensors.h"
 
-#define ABL_BATCH 64
+const dg_ablation_protocol dg_ablation_protocols[N_PROTOCOLS] = {
+    {"real", "real", "real only", "real training images only, class-weighted loss"},
+    {"balance", "synthetic", "balance",
+     "synthetic images fill every class up to the largest, pooled with the real ones"},
+    {"share", "share", "fixed share",
+     "a quarter of every batch is synthetic (classes in equal shares), the rest real"},
+    {"pretrain", "pretrain", "pretrain",
+     "the first third of the steps on synthetic images only, then real images only from "
+     "those weights"},
+    {"filter", "filter", "filtered balance",
+     "as balance, with the synthetic images the bundled classifier assigns most confidently "
+     "to their intended class (the better half of twice as many candidates)"},
+};
+#define SHARE_RATIO 0.25 /* of every batch, in the share protocol */
 
 /* ---- the ablation ------------------------------------------------------------------ */
 
@@ -48,29 +63,6 @@ void dg_ablation_config_free(void *p)
     g_free(c);
 }
 
-/* How synthetic images are used, one protocol per arm; arm 0 is always
- * "real".  Every arm takes the same number of optimizer steps with the same
- * seeds. */
-typedef enum { P_REAL, P_BALANCE, P_SHARE, P_PRETRAIN, P_FILTER, N_PROTOCOLS } protocol;
-static const struct {
-    const char *id, *dir, *title, *description;
-} protocols[N_PROTOCOLS] = {
-    {"real", "real", "real only", "real training images only, class-weighted loss"},
-    {"balance", "synthetic", "balance",
-     "synthetic images fill every class up to the largest, pooled with the real ones"},
-    {"share", "share", "fixed share",
-     "a quarter of every batch is synthetic (classes in equal shares), the rest real"},
-    {"pretrain", "pretrain", "pretrain",
-     "the first third of the steps on synthetic images only, then real images only from "
-     "those weights"},
-    {"filter", "filter", "filtered balance",
-     "as balance, with the synthetic images the bundled classifier assigns most confidently "
-     "to their intended class (the better half of twice as many candidates)"},
-};
-#define SHARE_RATIO 0.25
-#define MAX_ARMS N_PROTOCOLS
-#define MAX_SEEDS 64
-
 /* "real,balance,share" -> protocol list with real first; FALSE on an unknown word. */
 static gboolean parse_protocols(const char *spec, int *arms, int *n, GError **error)
 {
@@ -82,7 +74,7 @@ static gboolean parse_protocols(const char *spec, int *arms, int *n, GError **er
         char *t = g_strstrip(w[i]);
         int p = -1;
         for (int k = 0; k < N_PROTOCOLS; k++)
-            if (strcmp(t, protocols[k].id) == 0)
+            if (strcmp(t, dg_ablation_protocols[k].id) == 0)
                 p = k;
         if (p < 0) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
@@ -99,12 +91,6 @@ static gboolean parse_protocols(const char *spec, int *arms, int *n, GError **er
     g_strfreev(w);
     return ok;
 }
-
-#define N_HEADLINE 5
-static const char *const headline[N_HEADLINE] = {"accuracy", "balanced_accuracy", "macro_f1",
-                                                 "auc_macro", "ece"};
-static const char *const headline_titles[N_HEADLINE] = {"accuracy", "balanced accuracy",
-                                                        "macro F1", "macro AUC", "ECE"};
 
 /* Validation balanced accuracy per validation round, from a run's history.csv. */
 static GArray *read_val_curve(const char *run_dir)
@@ -128,23 +114,6 @@ static GArray *read_val_curve(const char *run_dir)
     return a;
 }
 
-typedef struct {
-    dg_job *job;
-    dg_ablation_config *cfg;
-    char *gen;
-    int K;             /* classes of the data set */
-    char **class_ids;  /* of the data set */
-    int seeds;
-    int64_t steps;
-    int pass;
-    int arms[MAX_ARMS], n_arms; /* protocols; arms[0] = P_REAL */
-    int chosen;        /* the arm (> 0) with the best mean validation balanced accuracy, or 0 */
-    int part, n_parts; /* trainings done / in all, for progress */
-    JsonNode *runs[MAX_ARMS][MAX_SEEDS];  /* test metrics per arm and seed */
-    GArray *curves[MAX_ARMS][MAX_SEEDS];  /* validation balanced accuracy per round */
-    double val[MAX_ARMS][MAX_SEEDS];      /* best validation balanced accuracy */
-} ablation;
-
 /* What one training of an arm takes. */
 typedef struct {
     const char *data;      /* training data (the real data set, or synthetic images only) */
@@ -156,7 +125,7 @@ typedef struct {
 
 /* Trains into run_dir (resuming a run interrupted before); the best validation
  * balanced accuracy in *val.  Cancelled: TRUE with the job's cancel flag set. */
-static gboolean train(ablation *a, const char *run_dir, const train_spec *ts, uint64_t seed,
+static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts, uint64_t seed,
                       double *val, GError **error)
 {
     dg_ablation_config *cfg = a->cfg;
@@ -207,7 +176,7 @@ out:
 }
 
 /* The best validation epoch's model of run_dir on the real test split. */
-static JsonNode *test_metrics(ablation *a, const char *run_dir, uint64_t seed, GError **error)
+static JsonNode *test_metrics(dg_ablation *a, const char *run_dir, uint64_t seed, GError **error)
 {
     dg_ablation_config *cfg = a->cfg;
     char *model = g_build_filename(run_dir, "model.safetensors", NULL);
@@ -260,7 +229,7 @@ static gint64 manifest_count(const char *dir)
 
 /* Generates into dir unless a manifest shows it done: balance (per_class 0),
  * or per_class images of every class; filter: "classifier" or NULL. */
-static gboolean generate(ablation *a, const char *dir, uint64_t seed, int per_class,
+static gboolean generate(dg_ablation *a, const char *dir, uint64_t seed, int per_class,
                          const char *filter, GError **error)
 {
     char *manifest = g_build_filename(dir, "manifest.json", NULL);
@@ -288,7 +257,7 @@ static gboolean generate(ablation *a, const char *dir, uint64_t seed, int per_cl
     return st == DG_JOB_SUCCEEDED || (st == DG_JOB_CANCELLED && !(error && *error));
 }
 
-static gboolean arm_uses(const ablation *a, int p)
+static gboolean arm_uses(const dg_ablation *a, int p)
 {
     for (int i = 0; i < a->n_arms; i++)
         if (a->arms[i] == p)
@@ -296,7 +265,7 @@ static gboolean arm_uses(const ablation *a, int p)
     return FALSE;
 }
 
-static gboolean make_sets(ablation *a, uint64_t seed, int largest, synthetic_sets *ss,
+static gboolean make_sets(dg_ablation *a, uint64_t seed, int largest, synthetic_sets *ss,
                           GError **error)
 {
     const char *out = a->cfg->out;
@@ -321,12 +290,12 @@ static void sets_free(synthetic_sets *ss)
 }
 
 /* Arm i (protocol arms[i]) for seed s: its trainings, then its test metrics. */
-static gboolean run_arm(ablation *a, int i, int s, const synthetic_sets *ss, GError **error)
+static gboolean run_arm(dg_ablation *a, int i, int s, const synthetic_sets *ss, GError **error)
 {
     dg_ablation_config *cfg = a->cfg;
     const int p = a->arms[i];
     const uint64_t seed = (uint64_t)(s + 1);
-    char *name = g_strdup_printf("%s-seed%" G_GUINT64_FORMAT, protocols[p].dir, seed);
+    char *name = g_strdup_printf("%s-seed%" G_GUINT64_FORMAT, dg_ablation_protocols[p].dir, seed);
     char *run_dir = g_build_filename(cfg->out, name, NULL);
     char *metrics_path = g_build_filename(run_dir, "test-metrics.json", NULL);
     gboolean ok = FALSE;
@@ -386,7 +355,7 @@ static gboolean run_arm(ablation *a, int i, int s, const synthetic_sets *ss, GEr
             goto out;
         JsonObject *o = json_node_get_object(m);
         json_object_set_int_member(o, "seed", (gint64)seed);
-        json_object_set_string_member(o, "arm", protocols[p].id);
+        json_object_set_string_member(o, "arm", dg_ablation_protocols[p].id);
         json_object_set_string_member(o, "run", run_dir);
         json_object_set_double_member(o, "val_balanced_accuracy", val);
         if (!dg_json_write(metrics_path, m, error)) {
@@ -404,401 +373,9 @@ out:
     return ok;
 }
 
-/* x[arm][seed] of one number from each run's metrics */
-typedef double (*metric_fn)(JsonObject *metrics, const void *arg);
-
-static double get_top(JsonObject *m, const void *key)
-{
-    return dg_json_member_double(m, key);
-}
-
-static double get_recall(JsonObject *m, const void *cls)
-{
-    JsonObject *pc = json_object_get_object_member(m, "per_class");
-    JsonObject *c = pc && json_object_has_member(pc, cls) ? json_object_get_object_member(pc, cls)
-                                                          : NULL;
-    return dg_json_member_double(c, "recall");
-}
-
-static void add_num(JsonBuilder *b, const char *k, double v)
-{
-    json_builder_set_member_name(b, k);
-    if (isfinite(v))
-        json_builder_add_double_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void add_summary(JsonBuilder *b, const char *name, dg_summary s)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    add_num(b, "mean", s.mean);
-    add_num(b, "std", s.std);
-    json_builder_end_object(b);
-}
-
-/* Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom. */
-static double t975(int df)
-{
-    static const double q[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-                                 2.228,  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
-                                 2.093,  2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
-                                 2.048,  2.045, 2.042};
-    return df < 1 ? NAN : df <= 30 ? q[df - 1] : 1.96;
-}
-
-typedef struct {
-    dg_summary arm[MAX_ARMS];
-    dg_paired diff[MAX_ARMS]; /* arm i vs arm 0 (real only); diff[0] unused */
-    double lo[MAX_ARMS], hi[MAX_ARMS]; /* 95% t interval of the paired mean difference */
-} comparison;
-
-static comparison compare(ablation *a, metric_fn fn, const void *arg)
-{
-    comparison c;
-    double x[MAX_ARMS][MAX_SEEDS];
-    for (int i = 0; i < a->n_arms; i++) {
-        for (int s = 0; s < a->seeds; s++)
-            x[i][s] = fn(json_node_get_object(a->runs[i][s]), arg);
-        c.arm[i] = dg_summarize(x[i], a->seeds);
-        c.diff[i] = dg_paired_compare(x[0], x[i], a->seeds);
-        double h = t975(a->seeds - 1) * c.diff[i].std / sqrt((double)a->seeds);
-        c.lo[i] = c.diff[i].mean - h;
-        c.hi[i] = c.diff[i].mean + h;
-    }
-    return c;
-}
-
-static void add_difference(JsonBuilder *b, const char *name, const comparison *c, int i)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    add_num(b, "mean", c->diff[i].mean);
-    add_num(b, "std", c->diff[i].std);
-    add_num(b, "t", c->diff[i].t);
-    add_num(b, "p_sign_flip", c->diff[i].p);
-    add_num(b, "ci95_low", c->lo[i]);
-    add_num(b, "ci95_high", c->hi[i]);
-    json_builder_end_object(b);
-}
-
-/* The comparison of one metric: every arm's summary and difference from real;
- * "real+synthetic" and "difference" are the chosen protocol's (as read by the
- * app's Ablation page). */
-static void add_comparison(ablation *a, JsonBuilder *b, const char *name, comparison c)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_object(b);
-    for (int i = 0; i < a->n_arms; i++)
-        add_summary(b, protocols[a->arms[i]].id, c.arm[i]);
-    if (a->chosen > 0) {
-        add_summary(b, "real+synthetic", c.arm[a->chosen]);
-        add_difference(b, "difference", &c, a->chosen);
-    }
-    json_builder_set_member_name(b, "differences");
-    json_builder_begin_object(b);
-    for (int i = 1; i < a->n_arms; i++)
-        add_difference(b, protocols[a->arms[i]].id, &c, i);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-}
-
-/* Sum of the confusion matrices of an arm's runs (K x K). */
-static void confusion_sum(ablation *a, int arm, double *cm)
-{
-    const int K = a->K;
-    memset(cm, 0, sizeof(double) * K * K);
-    for (int s = 0; s < a->seeds; s++) {
-        JsonObject *o = json_object_get_object_member(json_node_get_object(a->runs[arm][s]),
-                                                      "confusion_matrix");
-        JsonArray *rows = o ? json_object_get_array_member(o, "matrix") : NULL;
-        for (int i = 0; rows && i < K && i < (int)json_array_get_length(rows); i++) {
-            JsonArray *r = json_array_get_array_element(rows, i);
-            for (int j = 0; j < K && j < (int)json_array_get_length(r); j++)
-                cm[i * K + j] += (double)json_array_get_int_element(r, j);
-        }
-    }
-}
-
-static char *fmt_ms(dg_summary s, int digits)
-{
-    if (!isfinite(s.std))
-        return g_strdup_printf("%.*f", digits, s.mean);
-    return g_strdup_printf("%.*f ± %.*f", digits, s.mean, digits, s.std);
-}
-
-static gboolean write_plots(ablation *a, GError **error)
-{
-    const int K = a->K;
-    gboolean ok = TRUE;
-    /* per-class recall, every arm, mean ± sd */
-    dg_bar_chart *bc = dg_bar_chart_new();
-    dg_bar_chart_set_title(bc, "Test recall per class (mean ± sd over seeds)");
-    dg_bar_chart_set_labels(bc, NULL, "recall");
-    dg_bar_chart_set_categories(bc, K, (const char *const *)a->class_ids);
-    for (int i = 0; i < a->n_arms; i++) {
-        double mean[64], sd[64];
-        for (int k = 0; k < K; k++) {
-            comparison c = compare(a, get_recall, a->class_ids[k]);
-            mean[k] = c.arm[i].mean;
-            sd[k] = isfinite(c.arm[i].std) ? c.arm[i].std : 0.0;
-        }
-        dg_bar_chart_add_series(bc, protocols[a->arms[i]].title, mean, sd);
-    }
-    dg_bar_chart_set_y_range(bc, 0, 1);
-    dg_bar_chart_set_value_labels(bc, a->n_arms <= 3, "%.2f");
-    char *p = g_build_filename(a->cfg->out, "recall.png", NULL);
-    ok = ok && dg_bar_chart_save(bc, p, 760 + 120 * MAX(0, a->n_arms - 2), 420, NULL, error);
-    g_free(p);
-    dg_bar_chart_free(bc);
-
-    /* validation curves: every run, arms in their colours */
-    dg_line_chart *lc = dg_line_chart_new();
-    dg_line_chart_set_title(lc, "Validation balanced accuracy during training");
-    dg_line_chart_set_labels(lc, "epoch (passes over the real training images)",
-                             "balanced accuracy", NULL);
-    for (int i = 0; i < a->n_arms && ok; i++)
-        for (int s = 0; s < a->seeds; s++) {
-            char *nm = g_strdup_printf("%s, seed %d", protocols[a->arms[i]].title, s + 1);
-            int si = dg_line_chart_add_series(lc, nm);
-            g_free(nm);
-            dg_line_chart_set_series_color(lc, si, i);
-            GArray *cv = a->curves[i][s];
-            for (guint e = 0; cv && e < cv->len; e++)
-                dg_line_chart_append(lc, si, e + 1, g_array_index(cv, double, e));
-        }
-    dg_line_chart_set_y_clip(lc, 0);
-    dg_line_chart_set_legend(lc, DG_PLOT_LEGEND_OUTSIDE);
-    p = g_build_filename(a->cfg->out, "curves.png", NULL);
-    ok = ok && dg_line_chart_save(lc, p, 900, 420, NULL, error);
-    g_free(p);
-    dg_line_chart_free(lc);
-
-    /* confusion matrices summed over seeds */
-    for (int i = 0; i < a->n_arms && ok; i++) {
-        double *cm = g_new(double, K * K);
-        confusion_sum(a, i, cm);
-        dg_heatmap *hm = dg_heatmap_new();
-        char *t = g_strdup_printf("Confusion, %s (test, %d seeds summed)",
-                                  protocols[a->arms[i]].title, a->seeds);
-        dg_heatmap_set_title(hm, t);
-        dg_heatmap_set_data(hm, K, K, cm, (const char *const *)a->class_ids,
-                            (const char *const *)a->class_ids);
-        char *f = g_strdup_printf("confusion-%s.png", protocols[a->arms[i]].dir);
-        p = g_build_filename(a->cfg->out, f, NULL);
-        ok = dg_heatmap_save(hm, p, 460, 440, NULL, error);
-        g_free(p), g_free(f), g_free(t), g_free(cm);
-        dg_heatmap_free(hm);
-    }
-    return ok;
-}
-
-static void report_row(ablation *a, GString *s, const char *title, comparison c)
-{
-    char *x = fmt_ms(c.arm[0], 3);
-    g_string_append_printf(s, "| %s | %s |", title, x);
-    g_free(x);
-    for (int i = 1; i < a->n_arms; i++) {
-        char *y = fmt_ms(c.arm[i], 3);
-        g_string_append_printf(s, " %s (%+.3f [%+.3f, %+.3f], p %.2f) |", y, c.diff[i].mean,
-                               c.lo[i], c.hi[i], c.diff[i].p);
-        g_free(y);
-    }
-    g_string_append(s, "\n");
-}
-
-static char *report_markdown(ablation *a)
-{
-    GString *s = g_string_new(NULL);
-    dg_ablation_config *cfg = a->cfg;
-    g_string_append_printf(s, "# Ablation: how synthetic images are used\n\n");
-    g_string_append_printf(s,
-                           "Architecture `%s`, %d seeds (1..%d), %" G_GINT64_FORMAT
-                           " optimizer steps per run in every arm (%d epochs of the real "
-                           "training split at batch %d), validation every %d steps, the best "
-                           "validation balanced accuracy's model tested. Split seed %" G_GUINT64_FORMAT
-                           " (by lesion); generator `%s`, trained on that split's training images "
-                           "only; synthetic images generated anew for each seed.\n\n",
-                           cfg->arch, a->seeds, a->seeds, a->steps, cfg->epochs, ABL_BATCH, a->pass,
-                           cfg->split_seed, a->gen);
-    for (int i = 0; i < a->n_arms; i++)
-        g_string_append_printf(s, "- **%s**: %s.\n", protocols[a->arms[i]].title,
-                               protocols[a->arms[i]].description);
-    g_string_append(s, "\nValidation balanced accuracy (mean over seeds), which chooses the "
-                       "protocol:\n\n");
-    for (int i = 0; i < a->n_arms; i++) {
-        dg_summary v = dg_summarize(a->val[i], a->seeds);
-        g_string_append_printf(s, "- %s: %.4f%s\n", protocols[a->arms[i]].title, v.mean,
-                               i == a->chosen && i > 0 ? " (chosen)" : "");
-    }
-    g_string_append(s, "\nTest split (mean ± sd; in brackets the paired difference from real "
-                       "only with its 95% t interval, and the sign-flip p):\n\n| test metric |");
-    for (int i = 0; i < a->n_arms; i++)
-        g_string_append_printf(s, " %s |", protocols[a->arms[i]].title);
-    g_string_append(s, "\n|---|");
-    for (int i = 0; i < a->n_arms; i++)
-        g_string_append(s, "---|");
-    g_string_append(s, "\n");
-    for (int i = 0; i < N_HEADLINE; i++)
-        report_row(a, s, headline_titles[i], compare(a, get_top, headline[i]));
-    for (int k = 0; k < a->K; k++) {
-        char *t = g_strdup_printf("recall %s", a->class_ids[k]);
-        report_row(a, s, t, compare(a, get_recall, a->class_ids[k]));
-        g_free(t);
-    }
-    g_string_append_printf(s,
-                           "\nThe sign-flip test is exact and assumes nothing about the "
-                           "distribution; with %d seeds its smallest possible p is %.3g.\n\n",
-                           a->seeds, a->seeds < 31 ? 2.0 / (double)(1 << a->seeds) : 0.0);
-    g_string_append(s, "Per run (test split):\n\n| arm | seed | validation bacc | accuracy | "
-                       "balanced accuracy | macro F1 | macro AUC |\n|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < a->n_arms; i++)
-        for (int k = 0; k < a->seeds; k++) {
-            JsonObject *o = json_node_get_object(a->runs[i][k]);
-            g_string_append_printf(s, "| %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f |\n",
-                                   protocols[a->arms[i]].title, k + 1, a->val[i][k],
-                                   dg_json_member_double(o, "accuracy"),
-                                   dg_json_member_double(o, "balanced_accuracy"),
-                                   dg_json_member_double(o, "macro_f1"),
-                                   dg_json_member_double(o, "auc_macro"));
-        }
-    g_string_append(s, "\n![per-class recall](recall.png)\n\n![validation curves](curves.png)\n\n");
-    for (int i = 0; i < a->n_arms; i++)
-        g_string_append_printf(s, "![confusion, %s](confusion-%s.png) ",
-                               protocols[a->arms[i]].title, protocols[a->arms[i]].dir);
-    g_string_append(s, "\n");
-    return g_string_free(s, FALSE);
-}
-
-static void add_runs(JsonBuilder *b, ablation *a, int i, const char *name)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (int s = 0; s < a->seeds; s++)
-        json_builder_add_value(b, json_node_copy(a->runs[i][s]));
-    json_builder_end_array(b);
-}
-
-static void add_confusion(JsonBuilder *b, ablation *a, int i, const char *name)
-{
-    double *cm = g_new(double, a->K * a->K);
-    confusion_sum(a, i, cm);
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (int r = 0; r < a->K; r++) {
-        json_builder_begin_array(b);
-        for (int c = 0; c < a->K; c++)
-            json_builder_add_int_value(b, (gint64)cm[r * a->K + c]);
-        json_builder_end_array(b);
-    }
-    json_builder_end_array(b);
-    g_free(cm);
-}
-
-static JsonNode *summary_json(ablation *a)
-{
-    dg_ablation_config *cfg = a->cfg;
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "arch");
-    json_builder_add_string_value(b, cfg->arch);
-    json_builder_set_member_name(b, "data");
-    json_builder_add_string_value(b, cfg->data);
-    json_builder_set_member_name(b, "generator");
-    json_builder_add_string_value(b, a->gen);
-    json_builder_set_member_name(b, "seeds");
-    json_builder_add_int_value(b, a->seeds);
-    json_builder_set_member_name(b, "split_seed");
-    json_builder_add_int_value(b, (gint64)cfg->split_seed);
-    json_builder_set_member_name(b, "steps");
-    json_builder_add_int_value(b, a->steps);
-    json_builder_set_member_name(b, "epochs");
-    json_builder_add_int_value(b, cfg->epochs);
-    json_builder_set_member_name(b, "classes");
-    json_builder_begin_array(b);
-    for (int k = 0; k < a->K; k++)
-        json_builder_add_string_value(b, a->class_ids[k]);
-    json_builder_end_array(b);
-    /* "arms": the two the app compares (real, and the chosen protocol as "real+synthetic") */
-    json_builder_set_member_name(b, "arms");
-    json_builder_begin_array(b);
-    json_builder_add_string_value(b, "real");
-    if (a->chosen > 0)
-        json_builder_add_string_value(b, "real+synthetic");
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "chosen_protocol");
-    if (a->chosen > 0)
-        json_builder_add_string_value(b, protocols[a->arms[a->chosen]].id);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "chosen_by");
-    json_builder_add_string_value(b, "mean validation balanced accuracy over the seeds");
-    json_builder_set_member_name(b, "protocols");
-    json_builder_begin_array(b);
-    for (int i = 0; i < a->n_arms; i++) {
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_string_value(b, protocols[a->arms[i]].id);
-        json_builder_set_member_name(b, "title");
-        json_builder_add_string_value(b, protocols[a->arms[i]].title);
-        json_builder_set_member_name(b, "description");
-        json_builder_add_string_value(b, protocols[a->arms[i]].description);
-        add_summary(b, "val_balanced_accuracy", dg_summarize(a->val[i], a->seeds));
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-
-    json_builder_set_member_name(b, "metrics");
-    json_builder_begin_object(b);
-    for (int i = 0; i < N_HEADLINE; i++)
-        add_comparison(a, b, headline[i], compare(a, get_top, headline[i]));
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "recall");
-    json_builder_begin_object(b);
-    for (int k = 0; k < a->K; k++)
-        add_comparison(a, b, a->class_ids[k], compare(a, get_recall, a->class_ids[k]));
-    json_builder_end_object(b);
-
-    json_builder_set_member_name(b, "confusion_matrix_sum");
-    json_builder_begin_object(b);
-    for (int i = 0; i < a->n_arms; i++)
-        add_confusion(b, a, i, protocols[a->arms[i]].id);
-    if (a->chosen > 0)
-        add_confusion(b, a, a->chosen, "real+synthetic");
-    json_builder_end_object(b);
-
-    json_builder_set_member_name(b, "runs");
-    json_builder_begin_object(b);
-    for (int i = 0; i < a->n_arms; i++)
-        add_runs(b, a, i, protocols[a->arms[i]].id);
-    if (a->chosen > 0)
-        add_runs(b, a, a->chosen, "real+synthetic");
-    json_builder_end_object(b);
-    json_builder_set_member_name(b, "val_curves");
-    json_builder_begin_object(b);
-    for (int i = 0; i < a->n_arms; i++) {
-        json_builder_set_member_name(b, protocols[a->arms[i]].id);
-        json_builder_begin_array(b);
-        for (int s = 0; s < a->seeds; s++) {
-            json_builder_begin_array(b);
-            GArray *cv = a->curves[i][s];
-            for (guint e = 0; cv && e < cv->len; e++)
-                json_builder_add_double_value(b, g_array_index(cv, double, e));
-            json_builder_end_array(b);
-        }
-        json_builder_end_array(b);
-    }
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    g_object_unref(b);
-    return root;
-}
-
 /* Runs every arm of every seed (synthetic sets first), resuming what an
  * interrupted ablation left; then chooses the protocol on validation. */
-static gboolean run_all(ablation *a, int largest, GError **error)
+static gboolean run_all(dg_ablation *a, int largest, GError **error)
 {
     for (int s = 0; s < a->seeds; s++) {
         const uint64_t seed = (uint64_t)(s + 1);
@@ -815,7 +392,7 @@ static gboolean run_all(ablation *a, int largest, GError **error)
         }
         for (int i = 0; i < a->n_arms; i++) {
             dg_job_message(a->job, "info", "ablation seed %" G_GUINT64_FORMAT " of %d: %s", seed,
-                           a->seeds, protocols[a->arms[i]].title);
+                           a->seeds, dg_ablation_protocols[a->arms[i]].title);
             if (!run_arm(a, i, s, &ss, error) || dg_job_cancel_requested(a->job)) {
                 sets_free(&ss);
                 return !(error && *error);
@@ -837,7 +414,7 @@ static gboolean run_all(ablation *a, int largest, GError **error)
 static gboolean ablation_run(dg_job *job, void *config, GError **error)
 {
     dg_ablation_config *cfg = config;
-    ablation a = {.job = job, .cfg = cfg};
+    dg_ablation a = {.job = job, .cfg = cfg};
     gboolean ok = FALSE;
     dg_dataset *ds = NULL;
     dg_run_dir *dir = NULL;
@@ -890,14 +467,14 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
         ok = !(error && *error);
         goto out;
     }
-    JsonNode *summary = summary_json(&a);
+    JsonNode *summary = dg_ablation_summary_json(&a);
     char *p = g_build_filename(cfg->out, "ablation.json", NULL);
     ok = dg_json_write(p, summary, error);
     g_free(p);
     if (ok)
-        ok = write_plots(&a, error);
+        ok = dg_ablation_write_plots(&a, error);
     if (ok) {
-        char *md = report_markdown(&a);
+        char *md = dg_ablation_report_markdown(&a);
         p = g_build_filename(cfg->out, "report.md", NULL);
         ok = dg_write_text(p, md, error);
         g_free(p), g_free(md);

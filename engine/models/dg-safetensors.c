@@ -1,5 +1,7 @@
-/* dg-safetensors.c: reading and writing safetensors files. */
-#include "dg-safetensors.h"
+/* dg-safetensors.c: the dtypes, and reading safetensors files (see
+ * dg-safetensors.h).  The header's strict JSON check is in
+ * dg-safetensors-header.c, the writer in dg-safetensors-writer.c. */
+#include "dg-safetensors-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +13,6 @@
 
 G_DEFINE_QUARK(dg-st-error-quark, dg_st_error)
 
-/* Longest nesting the header may have; a valid header needs 3. */
-#define MAX_JSON_DEPTH 64
 /* Characters of a name quoted in an error message. */
 #define MAX_QUOTED 80
 
@@ -51,9 +51,8 @@ static gboolean dtype_from_name(const char *name, dg_st_dtype *out)
     return FALSE;
 }
 
-/* numel and byte size of a shape, FALSE on overflow (or a negative dim). */
-static gboolean shape_size(int ndim, const int64_t *shape, size_t elem, int64_t *numel,
-                           size_t *nbytes)
+gboolean dg_st_shape_size(int ndim, const int64_t *shape, size_t elem, int64_t *numel,
+                          size_t *nbytes)
 {
     uint64_t n = 1;
     for (int i = 0; i < ndim; i++) {
@@ -68,9 +67,7 @@ static gboolean shape_size(int ndim, const int64_t *shape, size_t elem, int64_t 
     return TRUE;
 }
 
-/* A name made safe for a one-line message: control characters escaped,
- * long names cut at a character boundary. */
-static char *quoted(const char *s)
+char *dg_st_quoted(const char *s)
 {
     GString *q = g_string_new("'");
     const char *p = s;
@@ -94,382 +91,17 @@ static char *quoted(const char *s)
     return g_string_free(q, FALSE);
 }
 
+int dg_st_cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void fmt_shape(GString *s, int ndim, const int64_t *shape)
 {
     g_string_append_c(s, '[');
     for (int i = 0; i < ndim; i++)
         g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? ", " : "", shape[i]);
     g_string_append_c(s, ']');
-}
-
-/* ---- strict JSON pass ------------------------------------------------
- *
- * json-glib is lenient (comments, single quotes, 0x10, .5, raw control
- * characters, integers that silently wrap, "\u0000" truncating a key) and
- * keeps the last of duplicate keys.  Before json-glib sees the header, this
- * pass checks it against RFC 8259, bounds the nesting depth, rejects
- * integers outside int64, lone surrogates and \u0000, detects duplicate keys
- * in every object (decoded, so "\u0061" and "a" collide) and records each
- * object's member count in document order.  Afterwards the json-glib tree is
- * checked against those counts, so both parsers are known to agree. */
-
-typedef struct {
-    const char *s;
-    size_t n, pos;
-    GArray *counts; /* guint, one per object, pre-order */
-    GError **error;
-} jscan;
-
-static gboolean jfail(jscan *js, const char *what)
-{
-    if (js->pos >= js->n)
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is not valid JSON: %s at the end of the header", what);
-    else
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is not valid JSON: %s at byte %zu", what, js->pos);
-    return FALSE;
-}
-
-static void jskip_ws(jscan *js)
-{
-    while (js->pos < js->n) {
-        char c = js->s[js->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        js->pos++;
-    }
-}
-
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = g_ascii_xdigit_value(p[i]);
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* A string at js->pos (the opening quote); decoded into out when non-NULL. */
-static gboolean jstring(jscan *js, GString *out)
-{
-    js->pos++; /* opening quote */
-    for (;;) {
-        if (js->pos >= js->n)
-            return jfail(js, "unterminated string");
-        unsigned char c = (unsigned char)js->s[js->pos];
-        if (c == '"') {
-            js->pos++;
-            return TRUE;
-        }
-        if (c < 0x20)
-            return jfail(js, "control character in string");
-        if (c != '\\') {
-            if (out)
-                g_string_append_c(out, (char)c);
-            js->pos++;
-            continue;
-        }
-        if (js->pos + 1 >= js->n)
-            return jfail(js, "unterminated string");
-        char e = js->s[js->pos + 1];
-        const char *plain = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && plain) {
-            if (out)
-                g_string_append_c(out, "\"\\/\b\f\n\r\t"[plain - "\"\\/bfnrt"]);
-            js->pos += 2;
-            continue;
-        }
-        if (e != 'u')
-            return jfail(js, "invalid escape in string");
-        if (js->pos + 6 > js->n)
-            return jfail(js, "truncated \\u escape");
-        int cp = hex4(js->s + js->pos + 2);
-        if (cp < 0)
-            return jfail(js, "invalid \\u escape");
-        if (cp == 0)
-            return jfail(js, "\\u0000 in string");
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return jfail(js, "unpaired surrogate in \\u escape");
-        size_t len = 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            int lo = -1;
-            if (js->pos + 12 <= js->n && js->s[js->pos + 6] == '\\' && js->s[js->pos + 7] == 'u')
-                lo = hex4(js->s + js->pos + 8);
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return jfail(js, "unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            len = 12;
-        }
-        if (out)
-            g_string_append_unichar(out, (gunichar)cp);
-        js->pos += len;
-    }
-}
-
-static gboolean jnumber(jscan *js)
-{
-    size_t start = js->pos;
-    gboolean neg = FALSE, integer = TRUE;
-    if (js->s[js->pos] == '-') {
-        neg = TRUE;
-        js->pos++;
-    }
-    size_t int_start = js->pos;
-    if (js->pos < js->n && js->s[js->pos] == '0') {
-        js->pos++;
-    } else if (js->pos < js->n && js->s[js->pos] >= '1' && js->s[js->pos] <= '9') {
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    } else {
-        return jfail(js, "invalid number");
-    }
-    size_t int_end = js->pos;
-    if (js->pos < js->n && js->s[js->pos] == '.') {
-        integer = FALSE;
-        js->pos++;
-        if (js->pos >= js->n || !g_ascii_isdigit(js->s[js->pos]))
-            return jfail(js, "invalid number");
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    }
-    if (js->pos < js->n && (js->s[js->pos] == 'e' || js->s[js->pos] == 'E')) {
-        integer = FALSE;
-        js->pos++;
-        if (js->pos < js->n && (js->s[js->pos] == '+' || js->s[js->pos] == '-'))
-            js->pos++;
-        if (js->pos >= js->n || !g_ascii_isdigit(js->s[js->pos]))
-            return jfail(js, "invalid number");
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    }
-    if (integer) {
-        /* json-glib wraps integers outside int64 silently: refuse them. */
-        uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-        for (size_t i = int_start; i < int_end; i++) {
-            uint64_t d = (uint64_t)(js->s[i] - '0');
-            if (v > (limit - d) / 10) {
-                js->pos = start;
-                return jfail(js, "integer out of range");
-            }
-            v = v * 10 + d;
-        }
-    }
-    return TRUE;
-}
-
-static gboolean jvalue(jscan *js, int depth, const char *parent_key);
-
-static gboolean jobject(jscan *js, int depth, const char *parent_key)
-{
-    guint index = js->counts->len, count = 0;
-    g_array_append_val(js->counts, count);
-    js->pos++; /* { */
-    jskip_ws(js);
-    if (js->pos < js->n && js->s[js->pos] == '}') {
-        js->pos++;
-        return TRUE;
-    }
-    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    gboolean ok = FALSE;
-    for (;;) {
-        jskip_ws(js);
-        if (js->pos >= js->n || js->s[js->pos] != '"') {
-            jfail(js, "expected a string key");
-            break;
-        }
-        size_t key_pos = js->pos;
-        GString *key = g_string_new(NULL);
-        if (!jstring(js, key)) {
-            g_string_free(key, TRUE);
-            break;
-        }
-        char *k = g_string_free(key, FALSE);
-        if (!g_hash_table_add(seen, k)) {
-            char *q = quoted(k);
-            if (depth == 1 && strcmp(k, "__metadata__") == 0)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate __metadata__ in header");
-            else if (depth == 1)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate tensor name %s in header", q);
-            else if (parent_key && depth == 2 && strcmp(parent_key, "__metadata__") == 0)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate metadata key %s in header", q);
-            else
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate key %s in header at byte %zu", q, key_pos);
-            g_free(q);
-            break;
-        }
-        jskip_ws(js);
-        if (js->pos >= js->n || js->s[js->pos] != ':') {
-            jfail(js, "expected ':'");
-            break;
-        }
-        js->pos++;
-        if (!jvalue(js, depth + 1, k))
-            break;
-        count++;
-        jskip_ws(js);
-        if (js->pos < js->n && js->s[js->pos] == ',') {
-            js->pos++;
-            continue;
-        }
-        if (js->pos < js->n && js->s[js->pos] == '}') {
-            js->pos++;
-            ok = TRUE;
-        } else {
-            jfail(js, "expected ',' or '}'");
-        }
-        break;
-    }
-    g_hash_table_destroy(seen);
-    g_array_index(js->counts, guint, index) = count;
-    return ok;
-}
-
-static gboolean jarray(jscan *js, int depth)
-{
-    js->pos++; /* [ */
-    jskip_ws(js);
-    if (js->pos < js->n && js->s[js->pos] == ']') {
-        js->pos++;
-        return TRUE;
-    }
-    for (;;) {
-        if (!jvalue(js, depth + 1, NULL))
-            return FALSE;
-        jskip_ws(js);
-        if (js->pos < js->n && js->s[js->pos] == ',') {
-            js->pos++;
-            continue;
-        }
-        if (js->pos < js->n && js->s[js->pos] == ']') {
-            js->pos++;
-            return TRUE;
-        }
-        return jfail(js, "expected ',' or ']'");
-    }
-}
-
-static gboolean jliteral(jscan *js, const char *word)
-{
-    size_t len = strlen(word);
-    if (js->n - js->pos < len || memcmp(js->s + js->pos, word, len) != 0)
-        return jfail(js, "unexpected character");
-    js->pos += len;
-    return TRUE;
-}
-
-static gboolean jvalue(jscan *js, int depth, const char *parent_key)
-{
-    if (depth > MAX_JSON_DEPTH) {
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is nested more than %d levels deep", MAX_JSON_DEPTH);
-        return FALSE;
-    }
-    jskip_ws(js);
-    if (js->pos >= js->n)
-        return jfail(js, "expected a value");
-    switch (js->s[js->pos]) {
-    case '{': return jobject(js, depth, parent_key);
-    case '[': return jarray(js, depth);
-    case '"': return jstring(js, NULL);
-    case 't': return jliteral(js, "true");
-    case 'f': return jliteral(js, "false");
-    case 'n': return jliteral(js, "null");
-    default:
-        if (js->s[js->pos] == '-' || g_ascii_isdigit(js->s[js->pos]))
-            return jnumber(js);
-        return jfail(js, "unexpected character");
-    }
-}
-
-/* Does the json-glib tree have the member counts the strict pass saw? */
-static gboolean tree_matches(JsonNode *node, GArray *counts, guint *i)
-{
-    if (JSON_NODE_HOLDS_OBJECT(node)) {
-        JsonObject *o = json_node_get_object(node);
-        if (*i >= counts->len || json_object_get_size(o) != g_array_index(counts, guint, *i))
-            return FALSE;
-        (*i)++;
-        GList *names = json_object_get_members(o);
-        gboolean ok = TRUE;
-        for (GList *l = names; l && ok; l = l->next)
-            ok = tree_matches(json_object_get_member(o, l->data), counts, i);
-        g_list_free(names);
-        return ok;
-    }
-    if (JSON_NODE_HOLDS_ARRAY(node)) {
-        JsonArray *a = json_node_get_array(node);
-        guint len = json_array_get_length(a);
-        for (guint k = 0; k < len; k++) {
-            if (!tree_matches(json_array_get_element(a, k), counts, i))
-                return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-/* Check the header text and parse it with json-glib; the root object's
- * node is returned (owned by *parser_out). */
-static JsonObject *parse_header(const char *text, size_t n, JsonParser **parser_out,
-                                GError **error)
-{
-    if (!g_utf8_validate_len(text, n, NULL)) {
-        g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is not valid UTF-8 (or contains a NUL byte)");
-        return NULL;
-    }
-    jscan js = {text, n, 0, g_array_new(FALSE, FALSE, sizeof(guint)), error};
-    jskip_ws(&js);
-    if (js.pos >= n || text[js.pos] != '{') {
-        if (js.pos >= n)
-            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER, "header is empty");
-        else
-            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER, "header is not a JSON object");
-        g_array_free(js.counts, TRUE);
-        return NULL;
-    }
-    if (!jvalue(&js, 1, NULL)) {
-        g_array_free(js.counts, TRUE);
-        return NULL;
-    }
-    jskip_ws(&js);
-    if (js.pos != n) {
-        jfail(&js, "trailing characters after the header object");
-        g_array_free(js.counts, TRUE);
-        return NULL;
-    }
-
-    JsonParser *parser = json_parser_new_immutable();
-    GError *jerr = NULL;
-    JsonObject *root = NULL;
-    if (!json_parser_load_from_data(parser, text, (gssize)n, &jerr)) {
-        g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER, "header is not valid JSON: %s",
-                    jerr->message);
-        g_error_free(jerr);
-    } else {
-        JsonNode *node = json_parser_get_root(parser);
-        guint i = 0;
-        if (!node || !JSON_NODE_HOLDS_OBJECT(node) || !tree_matches(node, js.counts, &i) ||
-            i != js.counts->len)
-            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                        "header was read inconsistently by the JSON parser");
-        else
-            root = json_node_get_object(node);
-    }
-    g_array_free(js.counts, TRUE);
-    if (!root) {
-        g_object_unref(parser);
-        return NULL;
-    }
-    *parser_out = parser;
-    return root;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -515,11 +147,6 @@ static gboolean get_uint(JsonNode *node, int64_t *out)
     return *out >= 0;
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static gboolean parse_metadata(dg_st *st, JsonNode *node, GError **error)
 {
     if (!JSON_NODE_HOLDS_OBJECT(node)) {
@@ -539,7 +166,7 @@ static gboolean parse_metadata(dg_st *st, JsonNode *node, GError **error)
     for (GList *l = names; l; l = l->next) {
         JsonNode *v = json_object_get_member(o, l->data);
         if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING) {
-            char *q = quoted(l->data);
+            char *q = dg_st_quoted(l->data);
             g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_METADATA,
                         "__metadata__ value of %s is not a string", q);
             g_free(q);
@@ -551,14 +178,14 @@ static gboolean parse_metadata(dg_st *st, JsonNode *node, GError **error)
         i++;
     }
     g_list_free(names);
-    qsort(st->meta_keys, i, sizeof(char *), cmp_str_ptr);
+    qsort(st->meta_keys, i, sizeof(char *), dg_st_cmp_str_ptr);
     return TRUE;
 }
 
 static gboolean parse_tensor(entry *e, const char *name, JsonNode *node, uint64_t buf_size,
                              GError **error)
 {
-    char *q = quoted(name);
+    char *q = dg_st_quoted(name);
     gboolean ok = FALSE;
     JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     if (!o) {
@@ -572,7 +199,7 @@ static gboolean parse_tensor(entry *e, const char *name, JsonNode *node, uint64_
         goto out;
     }
     if (!dtype_from_name(json_node_get_string(dt), &e->t.dtype)) {
-        char *d = quoted(json_node_get_string(dt));
+        char *d = dg_st_quoted(json_node_get_string(dt));
         g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_TENSOR, "tensor %s: unknown dtype %s", q, d);
         g_free(d);
         goto out;
@@ -598,7 +225,7 @@ static gboolean parse_tensor(entry *e, const char *name, JsonNode *node, uint64_
             goto out;
         }
     }
-    if (!shape_size(e->t.ndim, e->t.shape, dg_st_dtype_size(e->t.dtype), &e->t.numel, &e->t.nbytes)) {
+    if (!dg_st_shape_size(e->t.ndim, e->t.shape, dg_st_dtype_size(e->t.dtype), &e->t.numel, &e->t.nbytes)) {
         g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_TENSOR, "tensor %s: element count overflows", q);
         goto out;
     }
@@ -656,13 +283,13 @@ static gboolean check_layout(const entry *es, int n, uint64_t buf_size, GError *
     uint64_t at = 0;
     for (int i = 0; i < n; i++) {
         if (es[i].begin != at) {
-            char *q = quoted(es[i].t.name);
+            char *q = dg_st_quoted(es[i].t.name);
             if (es[i].begin > at)
                 g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_LAYOUT,
                             "hole of %" G_GUINT64_FORMAT " bytes in the data buffer before tensor %s",
                             es[i].begin - at, q);
             else {
-                char *p = quoted(es[i - 1].t.name);
+                char *p = dg_st_quoted(es[i - 1].t.name);
                 g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_LAYOUT,
                             "tensors %s and %s overlap in the data buffer", p, q);
                 g_free(p);
@@ -717,7 +344,7 @@ dg_st *dg_st_parse(GBytes *bytes, GError **error)
     memcpy(text, base + 8, hlen);
     text[hlen] = '\0';
     JsonParser *parser = NULL;
-    JsonObject *root = parse_header(text, hlen, &parser, error);
+    JsonObject *root = dg_st_parse_header(text, hlen, &parser, error);
     g_free(text);
     if (!root)
         return NULL;
@@ -884,7 +511,7 @@ gboolean dg_st_get_f32(const dg_st *st, const char *name, int ndim, const int64_
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     const dg_st_tensor *t = dg_st_find(st, name);
-    char *q = quoted(name);
+    char *q = dg_st_quoted(name);
     gboolean ok = FALSE;
     if (!t) {
         g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_NOT_FOUND, "no tensor named %s", q);
@@ -926,230 +553,5 @@ gboolean dg_st_get_f32(const dg_st *st, const char *name, int ndim, const int64_
     ok = TRUE;
 out:
     g_free(q);
-    return ok;
-}
-
-/* ---- writing ---------------------------------------------------------- */
-
-typedef struct {
-    char *name;
-    dg_st_dtype dtype;
-    int ndim;
-    int64_t shape[DG_ST_MAX_DIMS];
-    size_t nbytes;
-    const void *data;
-} wentry;
-
-struct dg_st_writer {
-    GArray *entries;   /* wentry */
-    GHashTable *names; /* set of names (owned by entries) */
-    GHashTable *meta;  /* key -> value, both owned */
-};
-
-dg_st_writer *dg_st_writer_new(void)
-{
-    dg_st_writer *w = g_new0(dg_st_writer, 1);
-    w->entries = g_array_new(FALSE, FALSE, sizeof(wentry));
-    w->names = g_hash_table_new(g_str_hash, g_str_equal);
-    w->meta = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    return w;
-}
-
-void dg_st_writer_free(dg_st_writer *w)
-{
-    if (!w)
-        return;
-    for (guint i = 0; i < w->entries->len; i++)
-        g_free(g_array_index(w->entries, wentry, i).name);
-    g_array_free(w->entries, TRUE);
-    g_hash_table_destroy(w->names);
-    g_hash_table_destroy(w->meta);
-    g_free(w);
-}
-
-void dg_st_writer_add(dg_st_writer *w, const char *name, dg_st_dtype dtype, int ndim,
-                      const int64_t *shape, const void *data)
-{
-    g_return_if_fail(w != NULL);
-    g_return_if_fail(name != NULL && g_utf8_validate(name, -1, NULL));
-    g_return_if_fail(strcmp(name, "__metadata__") != 0);
-    g_return_if_fail((unsigned)dtype < DG_ST_N_DTYPES);
-    g_return_if_fail(ndim >= 0 && ndim <= DG_ST_MAX_DIMS);
-    g_return_if_fail(ndim == 0 || shape != NULL);
-    if (g_hash_table_contains(w->names, name)) {
-        g_critical("dg_st_writer_add: tensor '%s' was already added", name);
-        return;
-    }
-    wentry e = {.dtype = dtype, .ndim = ndim, .data = data};
-    int64_t numel;
-    for (int i = 0; i < ndim; i++) {
-        g_return_if_fail(shape[i] >= 0);
-        e.shape[i] = shape[i];
-    }
-    if (!shape_size(ndim, e.shape, dtypes[dtype].size, &numel, &e.nbytes)) {
-        g_critical("dg_st_writer_add: tensor '%s': byte size overflows", name);
-        return;
-    }
-    g_return_if_fail(data != NULL || e.nbytes == 0);
-    e.name = g_strdup(name);
-    g_array_append_val(w->entries, e);
-    g_hash_table_add(w->names, e.name);
-}
-
-void dg_st_writer_set_metadata(dg_st_writer *w, const char *key, const char *value)
-{
-    g_return_if_fail(w != NULL);
-    g_return_if_fail(key != NULL && g_utf8_validate(key, -1, NULL));
-    g_return_if_fail(value != NULL && g_utf8_validate(value, -1, NULL));
-    g_hash_table_replace(w->meta, g_strdup(key), g_strdup(value));
-}
-
-/* Storage order, as in the Python library: dtype descending in the
- * dg_st_dtype order (which is the library's Dtype order, sorted by element
- * size), then name bytewise.  Every tensor thus starts at a multiple of its
- * element size. */
-static int cmp_wentry(const void *a, const void *b)
-{
-    const wentry *x = *(const wentry *const *)a, *y = *(const wentry *const *)b;
-    if (x->dtype != y->dtype)
-        return x->dtype > y->dtype ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static void copy_le(guint8 *dst, const void *src, size_t nbytes, size_t elem)
-{
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-    (void)elem;
-    memcpy(dst, src, nbytes);
-#else
-    const guint8 *s = src;
-    for (size_t i = 0; i < nbytes; i += elem)
-        for (size_t k = 0; k < elem; k++)
-            dst[i + k] = s[i + elem - 1 - k];
-#endif
-}
-
-/* json-glib 1.6's generator escapes every control character except U+001F,
- * which it writes raw: invalid JSON that strict readers (ours, the Python
- * library's) refuse.  A raw 0x1F byte can only come from inside a string
- * (UTF-8 never uses it in multi-byte sequences), so escape each one. */
-static char *escape_unit_separator(char *text, gsize *len)
-{
-    if (!memchr(text, 0x1f, *len))
-        return text;
-    GString *s = g_string_sized_new(*len + 16);
-    for (gsize i = 0; i < *len; i++) {
-        if (text[i] == 0x1f)
-            g_string_append(s, "\\u001f");
-        else
-            g_string_append_c(s, text[i]);
-    }
-    g_free(text);
-    *len = s->len;
-    return g_string_free(s, FALSE);
-}
-
-GBytes *dg_st_writer_to_bytes(dg_st_writer *w, GError **error)
-{
-    g_return_val_if_fail(w != NULL, NULL);
-    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-    guint n = w->entries->len;
-    const wentry **order = g_new(const wentry *, n ? n : 1);
-    for (guint i = 0; i < n; i++)
-        order[i] = &g_array_index(w->entries, wentry, i);
-    qsort(order, n, sizeof(*order), cmp_wentry);
-
-    JsonBuilder *b = json_builder_new_immutable();
-    json_builder_begin_object(b);
-    guint nmeta = g_hash_table_size(w->meta);
-    if (nmeta > 0) {
-        char **keys = (char **)g_hash_table_get_keys_as_array(w->meta, NULL);
-        qsort(keys, nmeta, sizeof(char *), cmp_str_ptr);
-        json_builder_set_member_name(b, "__metadata__");
-        json_builder_begin_object(b);
-        for (guint i = 0; i < nmeta; i++) {
-            json_builder_set_member_name(b, keys[i]);
-            json_builder_add_string_value(b, g_hash_table_lookup(w->meta, keys[i]));
-        }
-        json_builder_end_object(b);
-        g_free(keys);
-    }
-    uint64_t total = 0;
-    gboolean too_large = FALSE;
-    for (guint i = 0; i < n; i++) {
-        const wentry *e = order[i];
-        json_builder_set_member_name(b, e->name);
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "dtype");
-        json_builder_add_string_value(b, dtypes[e->dtype].name);
-        json_builder_set_member_name(b, "shape");
-        json_builder_begin_array(b);
-        for (int k = 0; k < e->ndim; k++)
-            json_builder_add_int_value(b, e->shape[k]);
-        json_builder_end_array(b);
-        json_builder_set_member_name(b, "data_offsets");
-        json_builder_begin_array(b);
-        json_builder_add_int_value(b, (gint64)total);
-        if (!g_uint64_checked_add(&total, total, e->nbytes) || total > DG_ST_MAX_FILE_SIZE) {
-            too_large = TRUE; /* reported below; keep the offsets small meanwhile */
-            total = 0;
-        }
-        json_builder_add_int_value(b, (gint64)total);
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-    }
-    json_builder_end_object(b);
-
-    JsonNode *root = json_builder_get_root(b);
-    g_object_unref(b);
-    JsonGenerator *gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    gsize hlen = 0;
-    char *header = json_generator_to_data(gen, &hlen);
-    g_object_unref(gen);
-    json_node_unref(root);
-    header = escape_unit_separator(header, &hlen);
-
-    size_t padded = (hlen + 7) & ~(size_t)7;
-    if (too_large || padded > DG_ST_MAX_HEADER_SIZE ||
-        8 + padded + total > DG_ST_MAX_FILE_SIZE) {
-        g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_TOO_LARGE,
-                    "the model is larger than the %" G_GUINT64_FORMAT "-byte limit for model files",
-                    DG_ST_MAX_FILE_SIZE);
-        g_free(header);
-        g_free(order);
-        return NULL;
-    }
-    size_t size = 8 + padded + (size_t)total;
-    guint8 *out = g_malloc(size);
-    for (int i = 0; i < 8; i++)
-        out[i] = (guint8)((uint64_t)padded >> (8 * i));
-    memcpy(out + 8, header, hlen);
-    memset(out + 8 + hlen, ' ', padded - hlen);
-    g_free(header);
-    guint8 *p = out + 8 + padded;
-    for (guint i = 0; i < n; i++) {
-        if (order[i]->nbytes) {
-            copy_le(p, order[i]->data, order[i]->nbytes, dtypes[order[i]->dtype].size);
-            p += order[i]->nbytes;
-        }
-    }
-    g_free(order);
-    return g_bytes_new_take(out, size);
-}
-
-gboolean dg_st_writer_save(dg_st_writer *w, const char *path, GError **error)
-{
-    g_return_val_if_fail(w != NULL && path != NULL, FALSE);
-    GBytes *bytes = dg_st_writer_to_bytes(w, error);
-    if (!bytes)
-        return FALSE;
-    gsize size = 0;
-    const guint8 *data = g_bytes_get_data(bytes, &size);
-    gboolean ok = g_file_set_contents_full(path, (const char *)data, (gssize)size,
-                                           G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                           0644, error);
-    g_bytes_unref(bytes);
     return ok;
 }

@@ -20,6 +20,19 @@ G_GNUC_UNUSED static char *tu_fixture(const char *name)
     return g_build_filename(DG_FIXTURES_DIR, name, NULL);
 }
 
+/* The real HAM10000 folder (DG_HAM10000), or NULL after g_test_skip when
+ * it is not there. */
+G_GNUC_UNUSED static const char *tu_real_ham10000(void)
+{
+    const char *real = g_getenv("DG_HAM10000");
+    char *csv = real ? g_build_filename(real, "HAM10000_metadata.csv", NULL) : NULL;
+    gboolean there = csv && g_file_test(csv, G_FILE_TEST_EXISTS);
+    g_free(csv);
+    if (!there)
+        g_test_skip("the HAM10000 data set is not there (DG_HAM10000)");
+    return there ? real : NULL;
+}
+
 G_GNUC_UNUSED static char *tu_tmpdir(void)
 {
     GError *error = NULL;

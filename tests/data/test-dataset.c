@@ -158,6 +158,51 @@ static void test_unreadable_as_nobody(void)
     dg_dataset_free(ds);
 }
 
+/* make_bad_imagefolder's odd-but-valid images, loaded with the right pixels. */
+static void check_odd_images(const dg_dataset *ds)
+{
+    int i = tu_find_item(ds, "/akiec/a1.jpg");
+    g_assert_cmpint(i, >=, 0);
+    g_assert_cmpint(ds->items[i].cls, ==, 0);
+    g_assert_cmpstr(ds->items[i].image_id, ==, "a1");
+    g_assert_cmpint(ds->items[i].split, ==, DG_SPLIT_NONE);
+    const guint8 *px = dg_dataset_image(ds, i);
+    g_assert_cmpfloat(ABS(tu_mean(px, S, 0) - 250), <, 3);
+    g_assert_cmpfloat(ABS(tu_mean(px, S, 1) - 10), <, 3);
+    i = tu_find_item(ds, "/akiec/grey.png"); /* 16-bit grey, A over B */
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpint(px[0], ==, 100);
+    g_assert_cmpint(px[S * S], ==, 100);
+    g_assert_cmpint(px[3 * S * S - 1], ==, 200);
+    i = tu_find_item(ds, "/akiec/pal.png");
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpint(px[0], ==, 200);
+    g_assert_cmpint(px[S * S], ==, 100);
+    g_assert_cmpint(px[2 * S * S], ==, 50);
+    i = tu_find_item(ds, "/akiec/rgba.PNG");
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpint(px[3 * S * S - 1], ==, 30);
+    i = tu_find_item(ds, "/akiec/cmyk.jpg");
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpint(ABS(px[0] - 200), <=, 4);
+    g_assert_cmpint(ABS(px[2 * S * S] - 50), <=, 4);
+    i = tu_find_item(ds, "/bcc/b2.bmp");
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpint(px[0], ==, 1);
+    g_assert_cmpint(px[2 * S * S], ==, 3);
+    i = tu_find_item(ds, "/bcc/sub/nested.jpeg");
+    g_assert_cmpint(i, >=, 0);
+    g_assert_cmpstr(ds->items[i].lesion_id, ==, "bcc/sub/nested.jpeg");
+    /* The non-UTF-8 good image: loaded, its id valid UTF-8, its path the
+     * real file name. */
+    i = tu_find_item(ds, "/akiec/caf\xe9.jpg");
+    g_assert_cmpint(i, >=, 0);
+    g_assert_true(g_utf8_validate(ds->items[i].image_id, -1, NULL));
+    g_assert_true(g_utf8_validate(ds->items[i].lesion_id, -1, NULL));
+    px = dg_dataset_image(ds, i);
+    g_assert_cmpfloat(ABS(tu_mean(px, S, 2) - 250), <, 3);
+}
+
 static void test_bad_files(void)
 {
     gboolean unreadable_checked;
@@ -224,47 +269,7 @@ static void test_bad_files(void)
     g_assert_true(found);
     g_assert_cmpuint(ds->skipped->len, ==, unreadable_checked ? 16 : 15);
 
-    /* Odd-but-valid images loaded with the right pixels. */
-    int i = tu_find_item(ds, "/akiec/a1.jpg");
-    g_assert_cmpint(i, >=, 0);
-    g_assert_cmpint(ds->items[i].cls, ==, 0);
-    g_assert_cmpstr(ds->items[i].image_id, ==, "a1");
-    g_assert_cmpint(ds->items[i].split, ==, DG_SPLIT_NONE);
-    const guint8 *px = dg_dataset_image(ds, i);
-    g_assert_cmpfloat(ABS(tu_mean(px, S, 0) - 250), <, 3);
-    g_assert_cmpfloat(ABS(tu_mean(px, S, 1) - 10), <, 3);
-    i = tu_find_item(ds, "/akiec/grey.png"); /* 16-bit grey, A over B */
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpint(px[0], ==, 100);
-    g_assert_cmpint(px[S * S], ==, 100);
-    g_assert_cmpint(px[3 * S * S - 1], ==, 200);
-    i = tu_find_item(ds, "/akiec/pal.png");
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpint(px[0], ==, 200);
-    g_assert_cmpint(px[S * S], ==, 100);
-    g_assert_cmpint(px[2 * S * S], ==, 50);
-    i = tu_find_item(ds, "/akiec/rgba.PNG");
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpint(px[3 * S * S - 1], ==, 30);
-    i = tu_find_item(ds, "/akiec/cmyk.jpg");
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpint(ABS(px[0] - 200), <=, 4);
-    g_assert_cmpint(ABS(px[2 * S * S] - 50), <=, 4);
-    i = tu_find_item(ds, "/bcc/b2.bmp");
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpint(px[0], ==, 1);
-    g_assert_cmpint(px[2 * S * S], ==, 3);
-    i = tu_find_item(ds, "/bcc/sub/nested.jpeg");
-    g_assert_cmpint(i, >=, 0);
-    g_assert_cmpstr(ds->items[i].lesion_id, ==, "bcc/sub/nested.jpeg");
-    /* The non-UTF-8 good image: loaded, its id valid UTF-8, its path the
-     * real file name. */
-    i = tu_find_item(ds, "/akiec/caf\xe9.jpg");
-    g_assert_cmpint(i, >=, 0);
-    g_assert_true(g_utf8_validate(ds->items[i].image_id, -1, NULL));
-    g_assert_true(g_utf8_validate(ds->items[i].lesion_id, -1, NULL));
-    px = dg_dataset_image(ds, i);
-    g_assert_cmpfloat(ABS(tu_mean(px, S, 2) - 250), <, 3);
+    check_odd_images(ds);
 
     /* Items are in class order, then path order. */
     for (int k = 1; k < ds->n_items; k++) {
@@ -829,14 +834,9 @@ static void test_progress(void)
 
 static void test_real_counts(void)
 {
-    const char *real = g_getenv("DG_HAM10000");
-    char *csv = real ? g_build_filename(real, "HAM10000_metadata.csv", NULL) : NULL;
-    if (!csv || !g_file_test(csv, G_FILE_TEST_EXISTS)) {
-        g_test_skip("the HAM10000 data set is not there (DG_HAM10000)");
-        g_free(csv);
+    const char *real = tu_real_ham10000();
+    if (!real)
         return;
-    }
-    g_free(csv);
     char *cache = tu_tmpdir();
     dg_load_options opt = tu_options(cache);
     GError *error = NULL;

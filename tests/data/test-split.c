@@ -12,7 +12,7 @@ static dg_dataset *synth(int n_classes, const char *const *ids, const int *lesio
     ds->layout = DG_LAYOUT_HAM10000;
     ds->root = g_strdup("synthetic");
     ds->size = 4;
-    ds->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)g_free);
+    ds->skipped = g_ptr_array_new_with_free_func(g_free);
     ds->warnings = g_ptr_array_new_with_free_func(g_free);
     ds->n_classes = n_classes;
     ds->classes = g_new0(dg_class, n_classes);
@@ -269,14 +269,9 @@ static void test_indices(void)
  * the split of seed 1 pinned (the same on every machine). */
 static void test_real(void)
 {
-    const char *real = g_getenv("DG_HAM10000");
-    char *csv = real ? g_build_filename(real, "HAM10000_metadata.csv", NULL) : NULL;
-    if (!csv || !g_file_test(csv, G_FILE_TEST_EXISTS)) {
-        g_test_skip("the HAM10000 data set is not there (DG_HAM10000)");
-        g_free(csv);
+    const char *real = tu_real_ham10000();
+    if (!real)
         return;
-    }
-    g_free(csv);
     char *cache = tu_tmpdir();
     dg_load_options opt = tu_options(cache);
     opt.size = 8;

@@ -15,6 +15,7 @@
  * branches.  (The library's copies of these objects are then not linked.) */
 #include "data/dg-csv.c"
 #include "data/dg-dataset.c"
+#include "data/dg-ham-metadata.c"
 
 static void check(gboolean ok)
 {

@@ -9,7 +9,9 @@
 /* The code under test is compiled into this file, so that it gets the fuzz
  * target's flags (as in fuzz-csv.c): the engine library is built without
  * -fsanitize=fuzzer, which would leave libFuzzer blind to the parser's
- * branches.  (The library's copy of this object is then not linked.) */
+ * branches.  (The library's copies of these objects are then not linked.) */
+#include "models/dg-safetensors-header.c"
+#include "models/dg-safetensors-writer.c"
 #include "models/dg-safetensors.c"
 
 #include <stdint.h>
