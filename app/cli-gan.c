@@ -94,7 +94,7 @@ static int gan_generate(int argc, char **argv)
         {"balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Fill every class of the training split up to the largest", NULL},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set", "PATH"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
-        {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none or discriminator: keep the samples D scores most real", "HOW"},
+        {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none, discriminator (keep the samples D scores most real) or classifier (those the bundled classifier finds most like their class)", "HOW"},
         {"grid", 0, 0, G_OPTION_ARG_FILENAME, &grid, "Also write a picture of the first 8 images of each class (PNG)", "FILE"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},

@@ -12,7 +12,6 @@ int cli_cnn(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_ablation(int argc, char **argv);
-int cli_bench(int argc, char **argv);
 
 /* Print "dermagan-cli: <message>" on stderr (one line) and return 1. */
 int cli_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

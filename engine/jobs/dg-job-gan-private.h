@@ -17,7 +17,5 @@ gboolean dg_job_check_generator_split(const char *gen, uint64_t split_seed, GErr
 JsonNode *dg_json_read_object(const char *path);
 /* A JSON node written to a file (pretty, atomically). */
 gboolean dg_json_write(const char *path, JsonNode *n, GError **error);
-/* A number member of an object, or NAN. */
-double dg_json_member_double(JsonObject *o, const char *k);
 
 G_END_DECLS

@@ -56,9 +56,4 @@ gboolean dg_json_write(const char *path, JsonNode *n, GError **error)
     return ok;
 }
 
-double dg_json_member_double(JsonObject *o, const char *k)
-{
-    JsonNode *n = o ? json_object_get_member(o, k) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
-}
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
@@ -138,6 +139,7 @@ typedef struct {
     dg_job *job;
     const dg_gan_generate_config *cfg;
     dg_gan *gan;
+    dg_cnn *cnn;    /* filter "classifier": scores are its probability of the intended class */
     dg_ctx *ctx;
     dg_rng rng;
     char **ids;
@@ -170,6 +172,17 @@ static gboolean write_one(gen_run *g, const char *dir, int k, int i, const float
     return TRUE;
 }
 
+/* The classifier's probability that each of m images is of class k. */
+static void classifier_scores(gen_run *g, int k, const float *img, int m, float *scores)
+{
+    const int K = g->cnn->cfg.n_classes, kk = dg_cnn_class_index(g->cnn, g->ids[k]);
+    float *p = g_new(float, (long)m * K);
+    dg_cnn_predict(g->cnn, g->ctx, img, m, false, p);
+    for (int i = 0; i < m; i++)
+        scores[i] = kk >= 0 ? p[(long)i * K + kk] : 0.0f;
+    g_free(p);
+}
+
 /* The images of class k, GEN_BATCH at a time: memory does not grow with the
  * count.  With a filter, cand candidates are scored first and only their
  * noise vectors kept; the best `need` are then generated again from their
@@ -196,7 +209,10 @@ static gboolean generate_class(gen_run *g, int k, int need, int cand, gboolean f
             int m = MIN(GEN_BATCH, cand - i0);
             dg_rng_fill_normal(&g->rng, z + (long)i0 * nz, (long)m * nz, 0.0f, 1.0f);
             dg_gan_generate(g->gan, g->ctx, NULL, z + (long)i0 * nz, labels, m, img);
-            dg_gan_discriminate(g->gan, g->ctx, img, labels, m, scores + i0);
+            if (g->cnn)
+                classifier_scores(g, k, img, m, scores + i0);
+            else
+                dg_gan_discriminate(g->gan, g->ctx, img, labels, m, scores + i0);
         }
         for (int i = 0; i < cand; i++)
             order[i] = i;
@@ -255,12 +271,22 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     g.K = g.gan->cfg.n_classes;
     g.S = g.gan->cfg.size;
     const char *filter = cfg->filter && strcmp(cfg->filter, "none") != 0 ? cfg->filter : NULL;
-    if (filter && strcmp(filter, "discriminator") != 0) {
+    if (filter && strcmp(filter, "discriminator") != 0 && strcmp(filter, "classifier") != 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "unknown filter '%s' (none, discriminator)", filter);
+                    "unknown filter '%s' (none, discriminator, classifier)", filter);
         goto out;
     }
-    if (filter && !g.gan->D[0]) {
+    if (filter && strcmp(filter, "classifier") == 0) {
+        g.cnn = dg_job_load_classifier(cfg->classifier, GEN_BATCH, NULL, error);
+        if (!g.cnn)
+            goto out;
+        if (g.cnn->cfg.size != g.S) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "the classifier takes %dx%d images but the generator makes %dx%d",
+                        g.cnn->cfg.size, g.cnn->cfg.size, g.S, g.S);
+            goto out;
+        }
+    } else if (filter && !g.gan->D[0]) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s has no discriminator to filter with", model);
         goto out;
@@ -350,6 +376,7 @@ out:
     g_free(g.cells);
     g_strfreev(g.ids), g_strfreev(names);
     dg_gan_free(g.gan);
+    dg_cnn_free(g.cnn);
     dg_ctx_free(g.ctx);
     dg_run_dir_close(dir);
     g_free(model);

@@ -250,3 +250,9 @@ gboolean dg_job_check_double(const char *name, double v, double lo, double hi,
                 allow_zero ? ", or 0 for the default" : "");
     return FALSE;
 }
+
+double dg_json_member_double(JsonObject *o, const char *k)
+{
+    JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}

@@ -31,6 +31,9 @@ gboolean dg_write_text(const char *path, const char *text, GError **error);
  * followed).  Best effort: what cannot be removed stays. */
 void dg_remove_tree(const char *path);
 
+/* A number member of an object, or NAN. */
+double dg_json_member_double(JsonObject *o, const char *k);
+
 /* Emits a RESULT event with the object as its JSON document (takes it). */
 void dg_job_emit_result(dg_job *job, JsonObject *result);
 

@@ -460,6 +460,32 @@ static void test_ablation_protocols(void)
     g_free(out);
 }
 
+/* Generation filtered by a classifier: the candidates it finds most like
+ * their class (the ablation's "filter" protocol). */
+static void test_classifier_filter(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_strdup(tiny_generator());
+    g->classifier = g_strdup(trained_model());
+    g->out = g_build_filename(tmp, "filtered", NULL);
+    g->per_class = 4;
+    g->filter = g_strdup("classifier");
+    g->keep = 0.25;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    g_assert_cmpstr(json_object_get_string_member(o, "filter"), ==, "classifier");
+    JsonObject *cls = json_object_get_object_member(o, "classes");
+    g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(cls, "bcc"), "candidates"),
+                    ==, 16);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+}
+
 static void test_ablation(void)
 {
     char *out = g_build_filename(tmp, "ablation", NULL);
@@ -716,6 +742,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
+    g_test_add_func("/jobs/cnn/classifier-filter", test_classifier_filter);
     g_test_add_func("/jobs/cnn/ablation", test_ablation);
     g_test_add_func("/jobs/cnn/ablation-protocols", test_ablation_protocols);
     g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
