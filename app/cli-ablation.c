@@ -63,9 +63,9 @@ int cli_ablation(int argc, char **argv)
     cli_job_sink *sink = cli_job_sink_new(json);
     dg_job *job = dg_job_new(&dg_job_ablation, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
+    if (rc == 0 && !json && dg_dist_is_root(dg_dist_world())) /* (out belongs to c, freed below) */
+        fprintf(stderr, "report: %s/report.md\n", out);
     dg_job_free(job);
     cli_job_sink_free(sink);
-    if (rc == 0 && !json)
-        fprintf(stderr, "report: %s/report.md\n", out);
     return rc;
 }

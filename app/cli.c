@@ -151,10 +151,15 @@ void cli_job_sink_free(cli_job_sink *s)
     g_free(s);
 }
 
+/* A stop signal came.  Under mpirun, which stops passing on the ranks'
+ * output when it is interrupted, progress is then no longer printed: rank 0
+ * must not block on a full pipe before its checkpoint is written. */
+static volatile gboolean stopping;
+
 void cli_job_events(const dg_event *ev, void *user)
 {
     cli_job_sink *s = user;
-    if (quiet_rank())
+    if (quiet_rank() || (stopping && dg_dist_world() && ev->kind == DG_EVENT_PROGRESS))
         return;
     if (s->results_only && ev->kind == DG_EVENT_RESULT) {
         if (s->bar && s->bar->tty)
@@ -244,6 +249,7 @@ static gboolean on_signal(run_state *rs, int sig)
 {
     if (rs->interrupts++ == 0) {
         rs->signal = sig;
+        stopping = TRUE;
         if (!quiet_rank())
             fprintf(stderr, "\ndermagan-cli: %s: stopping after the current step (again to abort)\n",
                     g_strsignal(sig));

@@ -313,12 +313,12 @@ void dg_dist_broadcast(dg_dist *d, void *buf, size_t bytes)
     }
 }
 
-static int *all_ints(dg_dist *d, int v, const char *what)
+static int *all_ints(dg_dist *d, int v, const char *what, double timeout)
 {
     int *all = g_new(int, d->size);
     MPI_Request req;
     check(d, MPI_Iallgather(&v, 1, MPI_INT, all, 1, MPI_INT, d->comm, &req), what);
-    wait_for(d, &req, what, d->timeout);
+    wait_for(d, &req, what, timeout);
     return all;
 }
 
@@ -326,7 +326,7 @@ gboolean dg_dist_any(dg_dist *d, gboolean flag)
 {
     if (!d)
         return flag;
-    int *all = all_ints(d, flag ? 1 : 0, "agreeing on whether to stop");
+    int *all = all_ints(d, flag ? 1 : 0, "agreeing on whether to stop", d->timeout);
     gboolean any = FALSE;
     for (int r = 0; r < d->size; r++)
         any |= all[r] != 0;
@@ -374,14 +374,12 @@ char **dg_dist_gather_strings(dg_dist *d, const char *s)
     return gather_strings(d, s, 0.0);
 }
 
-gboolean dg_dist_agree(dg_dist *d, gboolean ok, GError **error)
+static gboolean agree(dg_dist *d, gboolean ok, GError **error, double timeout)
 {
-    if (!d)
-        return ok;
     /* 2: fine; 1: cancelled; 0: failed */
     const gboolean cancelled = !ok && error && *error &&
                                g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    int *all = all_ints(d, ok ? 2 : cancelled ? 1 : 0, "agreeing on the outcome of a phase");
+    int *all = all_ints(d, ok ? 2 : cancelled ? 1 : 0, "agreeing on the outcome of a phase", timeout);
     int bad = -1, failed = -1;
     for (int r = 0; r < d->size; r++) {
         if (all[r] != 2 && bad < 0)
@@ -406,6 +404,16 @@ gboolean dg_dist_agree(dg_dist *d, gboolean ok, GError **error)
     }
     g_strfreev(msgs);
     return FALSE;
+}
+
+gboolean dg_dist_agree(dg_dist *d, gboolean ok, GError **error)
+{
+    return d ? agree(d, ok, error, d->timeout) : ok;
+}
+
+gboolean dg_dist_agree_patient(dg_dist *d, gboolean ok, GError **error)
+{
+    return d ? agree(d, ok, error, 0.0) : ok;
 }
 
 gboolean dg_dist_check_same(dg_dist *d, uint64_t value, const char *what, GError **error)

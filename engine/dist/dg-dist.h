@@ -86,6 +86,9 @@ gboolean dg_dist_any(dg_dist *d, gboolean flag);
  * failed with its message ("rank 2: ..."), so that rank 0 alone can report.
  * error may be NULL. */
 gboolean dg_dist_agree(dg_dist *d, gboolean ok, GError **error);
+/* The same without a deadline, after work that may end far apart on
+ * different ranks (e.g. whole trainings). */
+gboolean dg_dist_agree_patient(dg_dist *d, gboolean ok, GError **error);
 /* value (a fingerprint of what should be the same everywhere, e.g. the
  * training images) is the same on every rank; FALSE on every rank +
  * DG_DIST_ERROR_MISMATCH naming what otherwise. */
