@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 #include "dist/dg-dist.h"
 
 #define DEFAULT_TIMEOUT 300.0 /* seconds; $DERMAGAN_MPI_TIMEOUT */
-#define SPINS 200             /* MPI_Test calls before the first sleep */
+#define SPINS 200             /* MPI_Test calls before the first yield */
+#define YIELD_SECONDS 0.005   /* then yielding the core, before sleeping */
 
 struct dg_dist {
     MPI_Comm comm;
@@ -155,19 +157,27 @@ static void check(dg_dist *d, int rc, const char *what)
     give_up(d, msg);
 }
 
-/* timeout <= 0: no deadline. */
+/* timeout <= 0: no deadline.  Waits spin on MPI_Test, then yield the core
+ * (sched_yield: what Open MPI does when oversubscribed) for a few
+ * milliseconds, which keeps the multi-round protocols of large messages
+ * fast, then sleep, so that ranks waiting long for a slower one (rank 0
+ * writing a checkpoint) leave the cores to the work that needs them. */
 static void wait_for(dg_dist *d, MPI_Request *req, const char *what, double timeout)
 {
     int done = 0;
     for (int i = 0; i < SPINS && !done; i++)
         check(d, MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
     const double t0 = now();
-    long ns = 10000;
+    long ns = 20000;
     while (!done) {
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
-        if (ns < 1000000)
-            ns += ns / 2;
+        if (now() - t0 < YIELD_SECONDS) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, ns};
+            nanosleep(&ts, NULL);
+            if (ns < 1000000)
+                ns += ns / 2;
+        }
         check(d, MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
         if (!done && timeout > 0 && now() - t0 > timeout) {
             char *msg = g_strdup_printf(

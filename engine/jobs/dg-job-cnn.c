@@ -881,7 +881,6 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 
     const gboolean root = dg_dist_is_root(r.dist);
     const int S = r.cnn->cfg.size, B = cfg->batch; /* the whole batch: every rank draws it */
-    const long img = 3L * S * S;
     float *x = g_new(float, (long)B * 3 * S * S);
     int *y = g_new(int, B);
     pool_item *items = g_new(pool_item, B);
@@ -905,20 +904,23 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
                 save_failed(&r, e, error);
             goto done;
         }
+        /* every rank draws the whole batch, and prepares and trains on its part */
+        const dg_augment *augp = cfg->augment ? &aug : NULL;
         next_batch(&r, B, items);
-        fill_batch(&r, items, B, x, y, cfg->augment ? &aug : NULL);
+        dg_job_skip_augment(augp, &r.rng, r.part_off);
+        fill_batch(&r, items + r.part_off, r.part_n, x, y, augp);
+        dg_job_skip_augment(augp, &r.rng, B - r.part_off - r.part_n);
         const float lr = lr_at(&r, r.step);
         r.opt.lr = lr;
         dg_cnn_step_stats st;
         if (r.dist) { /* the whole batch's class weights normalize every part's loss */
             double wsum = 0.0;
             for (int b = 0; b < B; b++)
-                wsum += r.class_w[y[b]];
+                wsum += r.class_w[items[b].label];
             r.cnn->batch_weight = wsum;
         }
         dg_dist_attach(r.dist, r.ctx);
-        gboolean stepped = dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x + r.part_off * img,
-                                             y + r.part_off, r.dist ? r.part_n : B, r.class_w,
+        gboolean stepped = dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, r.part_n, r.class_w,
                                              (float)cfg->label_smoothing,
                                              r.dist ? sum_grads : NULL, r.dist, &st);
         dg_dist_detach(r.dist, r.ctx);

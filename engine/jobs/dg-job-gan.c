@@ -625,7 +625,6 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
 
     const dg_gan_config *c = &r.gan->cfg;
     const int B = c->batch, S = c->size, K = r.ds->n_classes;
-    const long img = 3L * S * S;
     const int sample_every = r.cfg->sample_every > 0 ? r.cfg->sample_every : 200;
     const int ckpt_every = r.cfg->checkpoint_every > 0 ? r.cfg->checkpoint_every : 500;
     float *x = g_new(float, (long)B * 3 * S * S);
@@ -653,13 +652,14 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
             goto done;
         }
         int pair = c->conditional ? 0 : (int)(r.step % K);
-        /* every rank draws the whole batch; each trains on its part */
+        /* every rank draws the whole batch, and prepares and trains on its part */
         sample_batch(&r, B, pair, idx);
-        dg_dataset_batch(r.ds, idx, B, &aug, &r.rng, x, y);
+        dg_job_skip_augment(&aug, &r.rng, r.part_off);
+        dg_dataset_batch(r.ds, idx + r.part_off, r.part_n, &aug, &r.rng, x, y);
+        dg_job_skip_augment(&aug, &r.rng, B - r.part_off - r.part_n);
         dg_gan_stats st;
         dg_dist_attach(r.dist, r.ctx);
-        gboolean stepped = dg_gan_train_step(r.gan, r.ctx, &r.rng, x + r.part_off * img,
-                                             y + r.part_off, r.part_n, pair, &st);
+        gboolean stepped = dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, r.part_n, pair, &st);
         dg_dist_detach(r.dist, r.ctx);
         if (!stepped) {
             diverged(&r, "a loss or gradient is not finite", error);

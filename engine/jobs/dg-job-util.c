@@ -309,6 +309,12 @@ dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error)
     return st;
 }
 
+void dg_job_skip_augment(const dg_augment *aug, dg_rng *rng, int n_images)
+{
+    for (long i = 0; aug && i < (long)n_images * DG_AUGMENT_DRAWS; i++)
+        (void)dg_rng_u64(rng);
+}
+
 uint64_t dg_job_dataset_fingerprint(const dg_dataset *ds)
 {
     uint64_t h = dg_dist_hash(0, &ds->n_items, sizeof ds->n_items);

@@ -76,6 +76,11 @@ gboolean dg_job_continue_all(dg_job *job, dg_dist *dist);
 /* A checkpoint (or any safetensors file) as every rank sees it: read by
  * rank 0 and sent to the others, so that only rank 0 needs the run folder. */
 dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error);
+/* A part of a batch augmented as in the whole batch: every rank augments
+ * only its images [off, off + n), with the draws of the others skipped
+ * (dg_augment_image takes DG_AUGMENT_DRAWS numbers per image): skip off
+ * images' draws, augment, skip the rest's.  aug NULL: nothing to skip. */
+void dg_job_skip_augment(const dg_augment *aug, dg_rng *rng, int n_images);
 /* A fingerprint of a data set's images, classes and split, for
  * dg_dist_check_same. */
 uint64_t dg_job_dataset_fingerprint(const dg_dataset *ds);
