@@ -870,11 +870,14 @@ static gboolean take_results(ablation *a, char **all, GError **error)
             gboolean cancelled = strcmp(status, "cancelled") == 0;
             if (cancelled)
                 dg_job_cancel(a->job);
-            else
-                g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "%s%.0d%s%s",
-                            r ? "rank " : "", r, r ? ": " : "",
-                            o ? json_object_get_string_member_with_default(o, "message", "failed")
-                              : "sent no results");
+            else {
+                const char *msg = o ? json_object_get_string_member_with_default(o, "message", "failed")
+                                    : "sent no results";
+                if (r == 0) /* rank 0's own failure */
+                    g_set_error_literal(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, msg);
+                else
+                    g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "rank %d: %s", r, msg);
+            }
             if (n)
                 json_node_unref(n);
             return cancelled;
