@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "dist/dg-dist.h"
 #include "cli-options.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
@@ -56,12 +57,13 @@ int cli_ablation(int argc, char **argv)
         c->epochs = epochs;
     c->split_seed = (uint64_t)split_seed;
     c->all_classes = all;
-    c->threads = threads;
+    c->threads = cli_threads(threads);
+    c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->cache_dir = cache;
     cli_job_sink *sink = cli_job_sink_new(json);
     dg_job *job = dg_job_new(&dg_job_ablation, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
-    if (rc == 0 && !json) /* before dg_job_free, which frees c and with it out */
+    if (rc == 0 && !json && dg_dist_is_root(dg_dist_world())) /* before dg_job_free, which frees c and with it out */
         fprintf(stderr, "report: %s/report.md\n", out);
     dg_job_free(job);
     cli_job_sink_free(sink);

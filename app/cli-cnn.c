@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist/dg-dist.h"
 #include "cli-options.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
@@ -20,7 +21,7 @@ static int cnn_train(int argc, char **argv)
     dg_cnn_train_config *c = dg_cnn_train_config_new();
     char *data = NULL, *out = NULL, *arch = NULL, *synthetic = NULL, *balance = NULL,
          *schedule = NULL, *cache = NULL;
-    int epochs = 0, steps = 0, batch = 0, threads = 0, width = 0;
+    int epochs = 0, steps = 0, batch = 0, threads = 0, width = 0, size = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0, wd = -1, ls = -1, ratio = 0;
     gboolean resume = FALSE, json = FALSE, all = FALSE, no_aug = FALSE, aux = FALSE;
@@ -47,6 +48,7 @@ static int cnn_train(int argc, char **argv)
         {"weight-decay", CLI_DOUBLE, &wd, 0, 1, "Weight decay (default 0.0005)", "W", FALSE},
         {"label-smoothing", CLI_DOUBLE, &ls, 0, 0.5, "Label smoothing (default 0.1)", "E", FALSE},
         {"width", CLI_INT, &width, 4, DG_LIMIT_CNN_WIDTH, "Base channel width (default: the architecture's)", "N", FALSE},
+        {"size", CLI_INT, &size, 32, 128, "Image side: 32, 64, 96 or 128 (default: the architecture's, 64)", "N", FALSE},
         {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},
         {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the train/val/test split (default 1)", "N", FALSE},
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
@@ -84,9 +86,11 @@ static int cnn_train(int argc, char **argv)
         c->label_smoothing = ls;
     c->augment = !no_aug;
     c->width = width;
+    c->size = size;
     c->seed = (uint64_t)seed;
     c->split_seed = (uint64_t)split_seed;
-    c->threads = threads;
+    c->threads = cli_threads(threads);
+    c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->resume = resume;
     c->all_classes = all;
     c->auxiliary = aux;

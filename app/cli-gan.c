@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist/dg-dist.h"
 #include "cli-options.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-job-cnn.h"
@@ -60,7 +61,8 @@ static int gan_train(int argc, char **argv)
     c->steps = steps;
     c->seed = (uint64_t)seed;
     c->split_seed = (uint64_t)split_seed;
-    c->threads = threads;
+    c->threads = cli_threads(threads);
+    c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->resume = resume;
     c->all_classes = all;
     c->batch = batch;

@@ -1,14 +1,34 @@
 #include "cli.h"
 
 #include <glib-unix.h>
+#include <unistd.h>
+
+#include "dist/dg-dist.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* A data-parallel run reports once, from rank 0 (the others' failures reach
+ * it through dg_dist_agree). */
+static gboolean quiet_rank(void)
+{
+    return !dg_dist_is_root(dg_dist_world());
+}
+
+int cli_threads(int threads)
+{
+    if (threads > 0 || !dg_dist_world())
+        return threads;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return (int)MAX(1, cores / dg_dist_local_size(dg_dist_world()));
+}
+
 int cli_fail(const char *fmt, ...)
 {
+    if (quiet_rank())
+        return 1;
     va_list ap;
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
@@ -131,9 +151,16 @@ void cli_job_sink_free(cli_job_sink *s)
     g_free(s);
 }
 
+/* A stop signal came.  Under mpirun, which stops passing on the ranks'
+ * output when it is interrupted, progress is then no longer printed: rank 0
+ * must not block on a full pipe before its checkpoint is written. */
+static volatile gboolean stopping;
+
 void cli_job_events(const dg_event *ev, void *user)
 {
     cli_job_sink *s = user;
+    if (quiet_rank() || (stopping && dg_dist_world() && ev->kind == DG_EVENT_PROGRESS))
+        return;
     if (s->results_only && ev->kind == DG_EVENT_RESULT) {
         if (s->bar && s->bar->tty)
             fprintf(stderr, "\r\033[K");
@@ -222,8 +249,10 @@ static gboolean on_signal(run_state *rs, int sig)
 {
     if (rs->interrupts++ == 0) {
         rs->signal = sig;
-        fprintf(stderr, "\ndermagan-cli: %s: stopping after the current step (again to abort)\n",
-                g_strsignal(sig));
+        stopping = TRUE;
+        if (!quiet_rank())
+            fprintf(stderr, "\ndermagan-cli: %s: stopping after the current step (again to abort)\n",
+                    g_strsignal(sig));
         dg_job_cancel(rs->job);
         return G_SOURCE_CONTINUE;
     }
@@ -245,6 +274,14 @@ static gboolean on_sighup(gpointer data)
     return on_signal(data, SIGHUP);
 }
 
+/* Under mpirun, which turns SIGINT and SIGTERM into SIGTERM then SIGKILL a
+ * second later, SIGUSR1 (which it forwards) stops a run with time for its
+ * checkpoint: kill -USR1 <mpirun's pid>. */
+static gboolean on_sigusr1(gpointer data)
+{
+    return on_signal(data, SIGUSR1);
+}
+
 static gboolean poll_finished(gpointer data)
 {
     run_state *rs = data;
@@ -264,11 +301,14 @@ int cli_run_job(dg_job *job, gboolean json)
     guint sig[3] = {g_unix_signal_add(SIGINT, on_sigint, &rs),
                     g_unix_signal_add(SIGTERM, on_sigterm, &rs),
                     g_unix_signal_add(SIGHUP, on_sighup, &rs)};
+    guint usr1 = dg_dist_world() ? g_unix_signal_add(SIGUSR1, on_sigusr1, &rs) : 0;
     guint poll = g_timeout_add(40, poll_finished, &rs);
     dg_job_start(job);
     g_main_loop_run(rs.loop);
     for (int i = 0; i < 3; i++)
         g_source_remove(sig[i]);
+    if (usr1)
+        g_source_remove(usr1);
     (void)poll;
     g_main_loop_unref(rs.loop);
     GError *error = NULL;
@@ -276,7 +316,8 @@ int cli_run_job(dg_job *job, gboolean json)
     if (st == DG_JOB_SUCCEEDED)
         return 0;
     if (st == DG_JOB_CANCELLED) {
-        fprintf(stderr, "dermagan-cli: cancelled\n");
+        if (!quiet_rank())
+            fprintf(stderr, "dermagan-cli: cancelled\n");
         return 128 + (rs.signal ? rs.signal : SIGINT);
     }
     if (rs.signal && st == DG_JOB_SUCCEEDED) {

@@ -13,7 +13,12 @@ int cli_evaluate(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_ablation(int argc, char **argv);
 
-/* Print "dermagan-cli: <message>" on stderr (one line) and return 1. */
+/* The default thread count of a command: threads when given (> 0); under
+ * MPI the cores divided by the ranks on this machine; else 0 (all cores). */
+int cli_threads(int threads);
+
+/* Print "dermagan-cli: <message>" on stderr (one line) and return 1 (under
+ * MPI, rank 0 alone prints). */
 int cli_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Same, from a GError (frees it). */
 int cli_fail_error(GError *error);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist/dg-dist.h"
 
 typedef struct {
     const char *name;
@@ -29,10 +30,52 @@ static void usage(FILE *f)
     fprintf(f, "\nRun 'dermagan-cli COMMAND --help' for a command's options.\n");
 }
 
+/* The commands that run over several MPI processes: the trainings (one model
+ * together) and the ablation (its trainings shared out). */
+static gboolean distributed(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "ablation") == 0)
+        return TRUE;
+    return argc >= 3 && (strcmp(argv[1], "gan") == 0 || strcmp(argv[1], "cnn") == 0) &&
+           strcmp(argv[2], "train") == 0;
+}
+
+/* --help, -h or --version anywhere: only prints. */
+static gboolean asks_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "help") == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     g_set_prgname("dermagan-cli");
+    /* MPI, when started by mpirun or srun (nothing otherwise) */
+    GError *error = NULL;
+    if (!dg_dist_init(&argc, &argv, &error)) {
+        int rc = cli_fail_error(error);
+        dg_dist_finalize();
+        return rc;
+    }
+    int rc;
+    if (dg_dist_world() && !distributed(argc, argv) && !asks_help(argc, argv))
+        rc = cli_fail("under MPI only 'gan train', 'cnn train' and 'ablation' run (over %d "
+                      "processes); run other commands as one process",
+                      dg_dist_size(dg_dist_world()));
+    else
+        rc = run(argc, argv);
+    dg_dist_finalize();
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
     if (argc < 2) {
         usage(stderr);
         return 2;

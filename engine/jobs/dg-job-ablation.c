@@ -373,10 +373,192 @@ out:
     return ok;
 }
 
+/* The protocol with the best mean validation balanced accuracy (0: none). */
+static void choose(dg_ablation *a)
+{
+    double best = -1.0;
+    for (int i = 1; i < a->n_arms; i++) {
+        double v = dg_summarize(a->val[i], a->seeds).mean;
+        if (isfinite(v) && v > best) {
+            best = v;
+            a->chosen = i;
+        }
+    }
+}
+
+/* ---- over several processes (MPI) ---------------------------------------------------
+ * Each training is independent: the trainings (seed, arm) are shared out
+ * round-robin, each rank running its own one at a time in this process (the
+ * classifier jobs are not data-parallel here).  First the synthetic sets of
+ * seed s are made by rank s % N; then, once all ranks have theirs, training
+ * t = s * arms + i by rank t % N; then rank 0 gathers every run's results
+ * and writes the summary.  The output folder must be the same folder for
+ * every rank (one machine, or a shared file system). */
+
+/* What a rank did: "ok" with its runs, "cancelled", or "failed" with a message. */
+static char *rank_results(dg_ablation *a, gboolean ok, const GError *err)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, !ok ? "failed" : dg_job_cancel_requested(a->job) ? "cancelled" : "ok");
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, err ? err->message : "");
+    json_builder_set_member_name(b, "runs");
+    json_builder_begin_array(b);
+    for (int i = 0; ok && i < a->n_arms; i++)
+        for (int s = 0; s < a->seeds; s++) {
+            if (!a->runs[i][s])
+                continue;
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "arm");
+            json_builder_add_int_value(b, i);
+            json_builder_set_member_name(b, "seed");
+            json_builder_add_int_value(b, s);
+            json_builder_set_member_name(b, "val");
+            json_builder_add_double_value(b, a->val[i][s]);
+            json_builder_set_member_name(b, "metrics");
+            json_builder_add_value(b, json_node_copy(a->runs[i][s]));
+            json_builder_set_member_name(b, "curve");
+            json_builder_begin_array(b);
+            for (guint e = 0; a->curves[i][s] && e < a->curves[i][s]->len; e++)
+                json_builder_add_double_value(b, g_array_index(a->curves[i][s], double, e));
+            json_builder_end_array(b);
+            json_builder_end_object(b);
+        }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    char *str = json_to_string(root, FALSE);
+    json_node_unref(root);
+    g_object_unref(b);
+    return str;
+}
+
+/* Rank 0: every rank's runs into a; FALSE + error naming a rank that failed;
+ * TRUE with the job cancelled when one was. */
+static gboolean take_results(dg_ablation *a, char **all, GError **error)
+{
+    for (int r = 0; all && all[r]; r++) {
+        JsonNode *n = json_from_string(all[r], NULL);
+        JsonObject *o = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        const char *status = o ? json_object_get_string_member_with_default(o, "status", "") : "";
+        if (strcmp(status, "ok") != 0) {
+            gboolean cancelled = strcmp(status, "cancelled") == 0;
+            if (cancelled)
+                dg_job_cancel(a->job);
+            else {
+                const char *msg = o ? json_object_get_string_member_with_default(o, "message", "failed")
+                                    : "sent no results";
+                if (r == 0) /* rank 0's own failure */
+                    g_set_error_literal(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, msg);
+                else
+                    g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "rank %d: %s", r, msg);
+            }
+            if (n)
+                json_node_unref(n);
+            return cancelled;
+        }
+        JsonArray *runs = json_object_get_array_member(o, "runs");
+        for (guint k = 0; runs && k < json_array_get_length(runs); k++) {
+            JsonObject *run = json_array_get_object_element(runs, k);
+            int i = (int)json_object_get_int_member(run, "arm"), s = (int)json_object_get_int_member(run, "seed");
+            if (i < 0 || i >= a->n_arms || s < 0 || s >= a->seeds || a->runs[i][s])
+                continue;
+            a->runs[i][s] = json_node_copy(json_object_get_member(run, "metrics"));
+            a->val[i][s] = json_object_get_double_member(run, "val");
+            JsonArray *cv = json_object_get_array_member(run, "curve");
+            a->curves[i][s] = g_array_new(FALSE, FALSE, sizeof(double));
+            for (guint e = 0; cv && e < json_array_get_length(cv); e++) {
+                double v = json_array_get_double_element(cv, e);
+                g_array_append_val(a->curves[i][s], v);
+            }
+        }
+        json_node_unref(n);
+    }
+    for (int i = 0; i < a->n_arms; i++)
+        for (int s = 0; s < a->seeds; s++)
+            if (!a->runs[i][s]) {
+                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED,
+                            "no results for %s, seed %d", dg_ablation_protocols[a->arms[i]].id, s + 1);
+                return FALSE;
+            }
+    return TRUE;
+}
+
+/* A cancel of this rank's part, as an error every rank can agree on. */
+static gboolean part_done(dg_ablation *a, gboolean ok, GError **error)
+{
+    if (ok && dg_job_cancel_requested(a->job)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+        return FALSE;
+    }
+    return ok;
+}
+
+static gboolean run_all_shared(dg_ablation *a, int largest, GError **error)
+{
+    dg_dist *d = a->cfg->dist;
+    const int N = dg_dist_size(d), me = dg_dist_rank(d);
+    gboolean ok = TRUE;
+    /* the synthetic images, seed by seed */
+    for (int s = me; a->n_arms > 1 && s < a->seeds && ok; s += N) {
+        synthetic_sets ss = {0};
+        dg_job_message(a->job, "info", "seed %d: synthetic images", s + 1);
+        ok = make_sets(a, (uint64_t)(s + 1), largest, &ss, error);
+        sets_free(&ss);
+        ok = !(error && *error) && !dg_job_cancel_requested(a->job) && ok;
+    }
+    if (!dg_dist_agree_patient(d, part_done(a, ok, error), error)) {
+        if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            dg_job_cancel(a->job); /* stopped on another rank: here too */
+        return FALSE;
+    }
+    /* the trainings */
+    const int tasks = a->seeds * a->n_arms;
+    a->part = 0;
+    a->n_parts = 0;
+    for (int t = me; t < tasks; t += N)
+        a->n_parts += a->arms[t % a->n_arms] == P_PRETRAIN ? 2 : 1;
+    for (int t = me; t < tasks && ok; t += N) {
+        const int s = t / a->n_arms, i = t % a->n_arms;
+        synthetic_sets ss = {0};
+        if (a->n_arms > 1) { /* made in the first phase: only their paths and counts here */
+            const char *out = a->cfg->out;
+            ss.balance = g_strdup_printf("%s/synthetic-images-seed%d", out, s + 1);
+            ss.pool = g_strdup_printf("%s/synthetic-pool-seed%d", out, s + 1);
+            ss.filtered = g_strdup_printf("%s/synthetic-filtered-seed%d", out, s + 1);
+            ss.n_balance = arm_uses(a, P_BALANCE) ? manifest_count(ss.balance)
+                           : arm_uses(a, P_FILTER) ? manifest_count(ss.filtered) : 1;
+        }
+        dg_job_message(a->job, "info", "ablation seed %d of %d: %s", s + 1, a->seeds,
+                       dg_ablation_protocols[a->arms[i]].title);
+        ok = run_arm(a, i, s, &ss, error) && !dg_job_cancel_requested(a->job);
+        ok = ok || !(error && *error); /* a cancel is not a failure */
+        sets_free(&ss);
+        if (dg_job_cancel_requested(a->job))
+            break;
+    }
+    /* every rank's results to rank 0 (ranks may finish hours apart) */
+    char *mine = rank_results(a, ok, error ? *error : NULL);
+    char **all = dg_dist_gather_strings(d, mine);
+    g_free(mine);
+    if (!dg_dist_is_root(d))
+        return ok; /* rank 0 reports */
+    g_clear_error(error);
+    ok = take_results(a, all, error);
+    g_strfreev(all);
+    if (ok && !dg_job_cancel_requested(a->job))
+        choose(a);
+    return ok;
+}
+
 /* Runs every arm of every seed (synthetic sets first), resuming what an
  * interrupted ablation left; then chooses the protocol on validation. */
 static gboolean run_all(dg_ablation *a, int largest, GError **error)
 {
+    if (a->cfg->dist)
+        return run_all_shared(a, largest, error);
     for (int s = 0; s < a->seeds; s++) {
         const uint64_t seed = (uint64_t)(s + 1);
         synthetic_sets ss = {0};
@@ -400,14 +582,7 @@ static gboolean run_all(dg_ablation *a, int largest, GError **error)
         }
         sets_free(&ss);
     }
-    double best = -1.0;
-    for (int i = 1; i < a->n_arms; i++) {
-        double v = dg_summarize(a->val[i], a->seeds).mean;
-        if (isfinite(v) && v > best) {
-            best = v;
-            a->chosen = i;
-        }
-    }
+    choose(a);
     return TRUE;
 }
 
@@ -435,36 +610,44 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     dg_cnn_config cc;
     if (!dg_cnn_config_arch(&cc, cfg->arch, 2, error))
         return FALSE;
-    a.gen = dg_job_find_generator(cfg->generator, error);
-    if (!a.gen || !dg_job_check_generator_split(a.gen, cfg->split_seed, error))
-        goto out;
-    if (!(dir = dg_run_dir_open(cfg->out, error)))
-        goto out;
-    ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cc.size, cfg->cache_dir,
-                             cfg->split_seed, error);
-    if (!ds)
-        goto out; /* a cancelled load: the job runner calls it a cancel */
-
-    a.K = ds->n_classes;
-    a.class_ids = g_new0(char *, a.K + 1);
+    /* (with several ranks: rank 0 owns the output folder, and all agree that
+     * their setup went well before they share out the work) */
+    gboolean set = (a.gen = dg_job_find_generator(cfg->generator, error)) &&
+                   dg_job_check_generator_split(a.gen, cfg->split_seed, error) &&
+                   (!dg_dist_is_root(cfg->dist) || (dir = dg_run_dir_open(cfg->out, error))) &&
+                   (ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cc.size,
+                                             cfg->cache_dir, cfg->split_seed, error));
     int largest = 0;
-    for (int k = 0; k < a.K; k++) {
-        a.class_ids[k] = g_strdup(ds->classes[k].id);
-        largest = MAX(largest, dg_dataset_indices(ds, DG_SPLIT_TRAIN, k, NULL));
+    if (set) {
+        a.K = ds->n_classes;
+        a.class_ids = g_new0(char *, a.K + 1);
+        for (int k = 0; k < a.K; k++) {
+            a.class_ids[k] = g_strdup(ds->classes[k].id);
+            largest = MAX(largest, dg_dataset_indices(ds, DG_SPLIT_TRAIN, k, NULL));
+        }
+        a.pass = MAX(1, dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL) / ABL_BATCH);
+        a.steps = (int64_t)MAX(1, cfg->epochs) * a.pass;
+        a.n_parts = a.seeds * (a.n_arms + (arm_uses(&a, P_PRETRAIN) ? 1 : 0));
+        if (arm_uses(&a, P_PRETRAIN) && a.steps < 2) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "the pretraining protocol needs at least 2 optimizer steps");
+            set = FALSE;
+        }
     }
-    a.pass = MAX(1, dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL) / ABL_BATCH);
-    a.steps = (int64_t)MAX(1, cfg->epochs) * a.pass;
-    a.n_parts = a.seeds * (a.n_arms + (arm_uses(&a, P_PRETRAIN) ? 1 : 0));
-    if (arm_uses(&a, P_PRETRAIN) && a.steps < 2) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the pretraining protocol needs at least 2 optimizer steps");
-        goto out;
-    }
+    if (!dg_job_agree(job, cfg->dist, set, error))
+        goto out; /* a cancelled load: the job runner calls it a cancel */
+    if (cfg->dist)
+        dg_job_message(job, "info", "the %d trainings shared out over %d processes",
+                       a.seeds * a.n_arms, dg_dist_size(cfg->dist));
     dg_dataset_free(ds);
     ds = NULL;
 
     if (!run_all(&a, largest, error) || dg_job_cancel_requested(job)) {
         ok = !(error && *error);
+        goto out;
+    }
+    if (!dg_dist_is_root(cfg->dist)) { /* rank 0 writes the summary */
+        ok = TRUE;
         goto out;
     }
     JsonNode *summary = dg_ablation_summary_json(&a);

@@ -86,6 +86,10 @@ typedef struct {
     int64_t last_ckpt_step;   /* -1: none written by this run yet */
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
+    /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
+     * part_off + part_n) of each batch; rank 0 alone writes files and events */
+    dg_dist *dist;
+    int part_off, part_n;
 } cnn_run;
 
 /* ---- learning rate --------------------------------------------------------------- */
@@ -167,19 +171,28 @@ static void fill_batch(cnn_run *r, const pool_item *items, int B, float *x, int 
 
 /* ---- evaluation on the validation split ---------------------------------------------- */
 
-double dg_cnn_eval_split(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n,
-                         const int *label_map, double *loss, double *acc, float *probs_out)
+/* Class probabilities of items idx[0..n) into p (n * K). */
+static void predict_items(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n,
+                          float *p)
 {
     const int K = cnn->cfg.n_classes, S = cnn->cfg.size, MB = dg_net_max_batch(cnn->net);
     const long img = 3L * S * S;
-    float *x = g_new(float, (long)MB * img), *p = probs_out ? probs_out : g_new(float, (long)n * K);
-    int *y = g_new(int, n);
+    float *x = g_new(float, (long)MB * img);
     for (int i0 = 0; i0 < n; i0 += MB) {
         int b = MIN(MB, n - i0);
         for (int i = 0; i < b; i++)
             dg_image_to_float(dg_dataset_image(ds, idx[i0 + i]), S, x + i * img);
         dg_cnn_predict(cnn, ctx, x, b, false, p + (long)i0 * K);
     }
+    g_free(x);
+}
+
+/* Loss, accuracy and balanced accuracy of the probabilities p of items idx. */
+static double score_items(const dg_cnn *cnn, const dg_dataset *ds, const int *idx, int n,
+                          const int *label_map, const float *p, double *loss, double *acc)
+{
+    const int K = cnn->cfg.n_classes;
+    int *y = g_new(int, MAX(n, 1));
     double l = 0.0;
     for (int i = 0; i < n; i++) {
         int c = ds->items[idx[i]].cls;
@@ -194,9 +207,38 @@ double dg_cnn_eval_split(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const i
         *acc = m ? m->accuracy : NAN;
     dg_metrics_free(m);
     g_free(y);
-    g_free(x);
+    return bacc;
+}
+
+double dg_cnn_eval_split(dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n,
+                         const int *label_map, double *loss, double *acc, float *probs_out)
+{
+    float *p = probs_out ? probs_out : g_new(float, (long)n * cnn->cfg.n_classes);
+    predict_items(cnn, ctx, ds, idx, n, p);
+    double bacc = score_items(cnn, ds, idx, n, label_map, p, loss, acc);
     if (!probs_out)
         g_free(p);
+    return bacc;
+}
+
+/* The same, for a data-parallel run: each rank predicts its part of the
+ * items, and the probabilities are summed into place (a sum with zeros is
+ * exact: the same numbers as one process's). */
+static double eval_split_dist(dg_dist *dist, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
+                              const int *idx, int n, const int *label_map, double *loss,
+                              double *acc)
+{
+    if (!dist)
+        return dg_cnn_eval_split(cnn, ctx, ds, idx, n, label_map, loss, acc, NULL);
+    const int K = cnn->cfg.n_classes;
+    int off, count;
+    dg_dist_part(dist, n, &off, &count);
+    float *p = g_new0(float, (long)MAX(n, 1) * K);
+    if (count > 0)
+        predict_items(cnn, ctx, ds, idx + off, count, p + (long)off * K);
+    dg_dist_sum_float(dist, p, (long)n * K);
+    double bacc = score_items(cnn, ds, idx, n, label_map, p, loss, acc);
+    g_free(p);
     return bacc;
 }
 
@@ -273,7 +315,7 @@ static gboolean get_perm(const dg_st *st, const char *name, int n, int *out, GEr
 
 static gboolean load_checkpoint(cnn_run *r, GError **error)
 {
-    dg_st *st = dg_st_load(r->ckpt_path, error);
+    dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);
     if (!st)
         return FALSE;
     gboolean ok = FALSE;
@@ -526,11 +568,22 @@ static gboolean make_model(cnn_run *r, dg_cnn_config *cc, GError **error)
         names[k] = r->ds->classes[k].name;
     }
     r->identity = run_identity(cfg, cc);
-    r->cnn = dg_cnn_new(cc, B, ids, names);
+    dg_dist_part(r->dist, B, &r->part_off, &r->part_n);
+    if (r->part_n < 1) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "a batch of %d images cannot be shared by %d processes", B,
+                    dg_dist_size(r->dist));
+        g_free(ids);
+        g_free(names);
+        return FALSE;
+    }
+    r->cnn = dg_cnn_new(cc, r->dist ? r->part_n : B, ids, names);
+    if (r->dist) /* dropout: this part of the whole batch's masks */
+        dg_net_set_shard(r->cnn->net, r->part_off, B);
     g_free(ids);
     g_free(names);
     if (cfg->auxiliary)
-        r->task_cnn = dg_cnn_new_subset(r->cnn, r->n_task, r->task, B);
+        r->task_cnn = dg_cnn_new_subset(r->cnn, r->n_task, r->task, r->dist ? r->part_n : B);
     return TRUE;
 }
 
@@ -670,6 +723,8 @@ static gboolean initialize(cnn_run *r, GError **error)
  * config.json is written. */
 static gboolean start_or_resume(cnn_run *r, const dg_cnn_config *cc, GError **error)
 {
+    if (!dg_dist_is_root(r->dist)) /* the others only read the checkpoint, from rank 0 */
+        return !r->cfg->resume || load_checkpoint(r, error);
     if (r->cfg->resume) {
         if (!load_checkpoint(r, error))
             return FALSE;
@@ -690,7 +745,8 @@ static gboolean setup(cnn_run *r, GError **error)
     r->last_ckpt_step = -1;
     dg_cnn_config cc;
     if (!check_config(cfg, error) || !check_names(cfg, error) ||
-        !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error)) ||
+        (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
+         !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error))) ||
         !dg_cnn_config_arch(&cc, cfg->arch, 2, error))
         return FALSE;
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
@@ -702,8 +758,39 @@ static gboolean setup(cnn_run *r, GError **error)
         !make_pool(r, size, error) || !class_weights(r, error))
         return FALSE;
     validation_set(r);
-    if (!initialize(r, error) || !start_or_resume(r, &cc, error))
+    return initialize(r, error);
+}
+
+/* A fingerprint of the training state every rank must share. */
+static uint64_t state_fingerprint(cnn_run *r)
+{
+    uint64_t h = dg_dist_hash(0, &r->rng, sizeof r->rng);
+    h = dg_dist_hash(h, dg_net_rng(r->cnn->net), sizeof(dg_rng));
+    h = dg_dist_hash(h, &r->step, sizeof r->step);
+    h = dg_dist_hash(h, r->perm, sizeof(int) * r->pool->len);
+    return dg_dist_hash(h, dg_net_params(r->cnn->net), sizeof(float) * dg_net_n_params(r->cnn->net));
+}
+
+/* The run's state, new or from its checkpoint (every rank takes part: with
+ * several, they agree that all went well and that they hold the same images
+ * and weights). */
+static gboolean begin(cnn_run *r, GError **error)
+{
+    const dg_cnn_train_config *cfg = r->cfg;
+    const dg_cnn_config cc = r->cnn->cfg;
+    if (!dg_job_agree(r->job, r->dist, start_or_resume(r, &cc, error), error))
         return FALSE;
+    if (r->dist) {
+        uint64_t images = dg_job_dataset_fingerprint(r->ds);
+        if (r->syn)
+            images = dg_dist_hash(images, &(uint64_t){dg_job_dataset_fingerprint(r->syn)}, 8);
+        if (!dg_dist_check_same(r->dist, images, "training images", error) ||
+            !dg_dist_check_same(r->dist, state_fingerprint(r), "weights and random state", error))
+            return FALSE;
+        dg_job_message(r->job, "info", "data-parallel over %d processes, %d to %d images each",
+                       dg_dist_size(r->dist), cfg->batch / dg_dist_size(r->dist),
+                       (cfg->batch + dg_dist_size(r->dist) - 1) / dg_dist_size(r->dist));
+    }
     dg_job_message(r->job, "info",
                    "classifier %s: %ld parameters, %u training images (%d classes), %d validation, "
                    "batch %d, %" G_GINT64_FORMAT " steps (validation every %d)",
@@ -796,14 +883,21 @@ static void save_failed(cnn_run *r, GError *e, GError **error)
     }
 }
 
+/* Data-parallel: the gradient summed over the ranks before the update. */
+static void sum_grads(dg_net *net, void *user)
+{
+    dg_dist_sum_float(user, dg_net_grads(net), dg_net_n_params(net));
+}
+
 static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
 {
-    cnn_run r = {.job = job, .cfg = cfg};
+    cnn_run r = {.job = job, .cfg = cfg, .dist = cfg->dist};
     gboolean ok = FALSE;
-    if (!setup(&r, error))
+    if (!dg_job_agree(job, r.dist, setup(&r, error), error) || !begin(&r, error))
         goto out; /* a cancelled load: the job runner calls it a cancel */
 
-    const int S = r.cnn->cfg.size, B = dg_net_max_batch(r.cnn->net);
+    const gboolean root = dg_dist_is_root(r.dist);
+    const int S = r.cnn->cfg.size, B = cfg->batch; /* the whole batch: every rank draws it */
     float *x = g_new(float, (long)B * 3 * S * S);
     int *y = g_new(int, B);
     pool_item *items = g_new(pool_item, B);
@@ -812,12 +906,14 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     dg_rate rate;
     dg_rate_init(&rate);
 
+    dg_dist_reset_stats(r.dist);
     while (r.step < r.total_steps) {
-        if (!dg_job_continue(job)) {
+        if (!dg_job_continue_all(job, r.dist)) {
             GError *e = NULL;
-            ok = save_checkpoint(&r, &e) && write_history_csv(&r, &e);
-            if (ok && !g_file_test(r.model_path, G_FILE_TEST_EXISTS))
+            ok = !root || (save_checkpoint(&r, &e) && write_history_csv(&r, &e));
+            if (ok && root && !g_file_test(r.model_path, G_FILE_TEST_EXISTS))
                 ok = save_model(&r, &e); /* stopped before the first epoch ended */
+            ok = dg_job_agree(job, r.dist, ok, &e);
             if (ok)
                 dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
                                r.step);
@@ -825,15 +921,35 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
                 save_failed(&r, e, error);
             goto done;
         }
+        /* every rank draws the whole batch, and prepares and trains on its part */
+        const dg_augment *augp = cfg->augment ? &aug : NULL;
         next_batch(&r, B, items);
-        fill_batch(&r, items, B, x, y, cfg->augment ? &aug : NULL);
+        dg_job_skip_augment(augp, &r.rng, r.part_off);
+        fill_batch(&r, items + r.part_off, r.part_n, x, y, augp);
+        dg_job_skip_augment(augp, &r.rng, B - r.part_off - r.part_n);
         const float lr = lr_at(&r, r.step);
         r.opt.lr = lr;
         dg_cnn_step_stats st;
-        if (!dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, B, r.class_w,
-                               (float)cfg->label_smoothing, NULL, NULL, &st)) {
+        if (r.dist) { /* the whole batch's class weights normalize every part's loss */
+            double wsum = 0.0;
+            for (int b = 0; b < B; b++)
+                wsum += r.class_w[items[b].label];
+            r.cnn->batch_weight = wsum;
+        }
+        dg_dist_attach(r.dist, r.ctx);
+        gboolean stepped = dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, r.part_n, r.class_w,
+                                             (float)cfg->label_smoothing,
+                                             r.dist ? sum_grads : NULL, r.dist, &st);
+        dg_dist_detach(r.dist, r.ctx);
+        if (!stepped) {
             diverged(&r, "the loss is not finite", error);
             goto done;
+        }
+        if (r.dist) { /* the whole batch's loss and hits */
+            float v[2] = {st.loss, (float)st.correct};
+            dg_dist_sum_float(r.dist, v, 2);
+            st.loss = v[0];
+            st.correct = (int)v[1];
         }
         const float loss = st.loss;
         r.ep_correct += st.correct;
@@ -851,9 +967,9 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         if (r.step % r.steps_per_epoch == 0 || r.step == r.total_steps) {
             /* end of an epoch: validate, keep the best, checkpoint */
             double vl = NAN, va = NAN;
-            double vb = r.n_val > 0 ? dg_cnn_eval_split(task_model(&r), r.ctx, r.ds, r.val_idx,
-                                                        r.n_val, r.task_cnn ? r.task_map : NULL,
-                                                        &vl, &va, NULL)
+            double vb = r.n_val > 0 ? eval_split_dist(r.dist, task_model(&r), r.ctx, r.ds,
+                                                      r.val_idx, r.n_val,
+                                                      r.task_cnn ? r.task_map : NULL, &vl, &va)
                                     : NAN;
             r.epoch++;
             float row[HIST_COLS] = {(float)r.epoch, (float)(r.ep_loss / MAX(1, r.ep_n)),
@@ -865,7 +981,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
                 r.best_bacc = isfinite(vb) ? vb : r.best_bacc;
                 r.best_epoch = r.epoch;
                 GError *e = NULL;
-                if (!save_model(&r, &e)) {
+                if (!dg_job_agree(job, r.dist, !root || save_model(&r, &e), &e)) {
                     save_failed(&r, e, error);
                     goto done;
                 }
@@ -882,7 +998,8 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
             r.ep_loss = 0.0;
             r.ep_correct = r.ep_n = 0;
             GError *e = NULL;
-            if (!save_checkpoint(&r, &e) || !write_history_csv(&r, &e)) {
+            if (!dg_job_agree(job, r.dist,
+                              !root || (save_checkpoint(&r, &e) && write_history_csv(&r, &e)), &e)) {
                 save_failed(&r, e, error);
                 goto done;
             }
@@ -898,6 +1015,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         json_object_set_int_member(res, "best_epoch", r.best_epoch);
         json_object_set_double_member(res, "best_val_balanced_accuracy", r.best_bacc);
         json_object_set_double_member(res, "seconds", dg_job_elapsed(job));
+        dg_job_report_dist(job, r.dist, res, dg_job_elapsed(job));
         dg_job_emit_result(job, res);
     }
 done:

@@ -45,6 +45,8 @@ typedef struct {
     char *init_model;        /* start from this model's weights (same architecture, size and
                                 classes; e.g. pretrained on synthetic images) instead of a
                                 random initialization, or NULL */
+    struct dg_dist *dist;    /* data-parallel over these processes (dist/dg-dist.h; not
+                                owned); NULL: this process alone */
 } dg_cnn_train_config;
 
 dg_cnn_train_config *dg_cnn_train_config_new(void);
@@ -131,6 +133,8 @@ typedef struct {
     int threads;
     gboolean all_classes;
     char *cache_dir;
+    struct dg_dist *dist; /* the trainings shared out over these processes, each training
+                             in one (dist/dg-dist.h; not owned); NULL: all here */
 } dg_ablation_config;
 
 dg_ablation_config *dg_ablation_config_new(void);

@@ -69,6 +69,11 @@ typedef struct {
     int64_t last_ckpt_step;
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
+    /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
+     * part_off + part_n) of each batch; rank 0 alone writes files and events */
+    dg_dist *dist;
+    int part_off, part_n;
+    dg_gan_shard shard;
 } gan_run;
 
 static char *classes_meta(gan_run *r)
@@ -137,7 +142,7 @@ static gboolean save_model(gan_run *r, GError **error)
 
 static gboolean load_checkpoint(gan_run *r, GError **error)
 {
-    dg_st *st = dg_st_load(r->ckpt_path, error);
+    dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);
     if (!st)
         return FALSE;
     gboolean ok = FALSE;
@@ -235,6 +240,8 @@ out:
 
 static void emit_grid(gan_run *r)
 {
+    if (!dg_dist_is_root(r->dist))
+        return;
     const int K = r->ds->n_classes, n = K * GRID_COLS, S = r->gan->cfg.size;
     dg_rng srng;
     dg_rng_seed(&srng, r->cfg->seed ^ 0x6E1Dull ^ (uint64_t)r->step);
@@ -297,10 +304,11 @@ static void sample_batch(gan_run *r, int B, int pair, int *idx)
     }
 }
 
-/* The nets' batch: the training batch, or the sample grid (at most 64). */
+/* The nets' batch: this process's part of the training batch, or the
+ * sample grid (at most 64). */
 static int max_batch(const gan_run *r, const dg_gan_config *gc)
 {
-    return MAX(gc->batch, MIN(r->ds->n_classes * GRID_COLS, 64));
+    return MAX(r->dist ? r->part_n : gc->batch, MIN(r->ds->n_classes * GRID_COLS, 64));
 }
 
 /* Every number of the config within its stated range (dg-limits.h). */
@@ -381,6 +389,13 @@ static gboolean resolve_config(gan_run *r, dg_gan_config *gc, GError **error)
         return FALSE;
     }
     r->total = cfg->steps > 0 ? cfg->steps : gc->steps;
+    dg_dist_part(r->dist, gc->batch, &r->part_off, &r->part_n);
+    if (r->part_n < 1) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "a batch of %d images cannot be shared by %d processes", gc->batch,
+                    dg_dist_size(r->dist));
+        return FALSE;
+    }
     return dg_gan_config_validate(gc, error) &&
            dg_gan_config_check_memory(gc, max_batch(r, gc), TRUE, FALSE, error);
 }
@@ -409,6 +424,11 @@ static gboolean index_classes(gan_run *r, GError **error)
     return TRUE;
 }
 
+static void shard_sum(float *x, long n, void *user)
+{
+    dg_dist_sum_float(user, x, n);
+}
+
 /* The nets from the seed, the quality monitor, and the sample grid's fixed
  * noise (its own stream, so training is unaffected). */
 static void make_gan(gan_run *r, const dg_gan_config *gc)
@@ -419,9 +439,14 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
     r->gan = dg_gan_new(gc, max_batch(r, gc), TRUE, FALSE);
     dg_rng_seed(&r->rng, cfg->seed);
     dg_gan_init(r->gan, &r->rng);
+    if (r->dist) {
+        r->shard = (dg_gan_shard){.offset = r->part_off, .total = gc->batch,
+                                  .sum = shard_sum, .user = r->dist};
+        r->gan->shard = &r->shard;
+    }
     r->history = g_array_new(FALSE, FALSE, sizeof(float));
     r->quality = g_array_new(FALSE, FALSE, sizeof(float));
-    if (cfg->quality_every >= 0) {
+    if (cfg->quality_every >= 0 && dg_dist_is_root(r->dist)) { /* rank 0 measures */
         char *why = NULL;
         r->monitor = dg_gan_monitor_new(cfg->quality_model, r->ds, r->all_train, r->n_all_train,
                                         r->gan, r->ctx, cfg->seed, &why);
@@ -443,6 +468,8 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
  * config.json is written. */
 static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **error)
 {
+    if (!dg_dist_is_root(r->dist)) /* the others only read the checkpoint, from rank 0 */
+        return !r->cfg->resume || load_checkpoint(r, error);
     if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
                     r->samples_dir, g_strerror(errno));
@@ -461,12 +488,14 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
     return ok;
 }
 
+/* What the run needs, up to its state (begin). */
 static gboolean setup(gan_run *r, GError **error)
 {
     const dg_gan_train_config *cfg = r->cfg;
     dg_gan_config gc;
     if (!check_config(cfg, error) ||
-        !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error)) ||
+        (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
+         !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error))) ||
         !dg_gan_config_preset(&gc, cfg->preset, 2, error)) /* its image size, for loading */
         return FALSE;
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
@@ -478,8 +507,37 @@ static gboolean setup(gan_run *r, GError **error)
         return FALSE;
     r->identity = run_identity(cfg, &gc);
     make_gan(r, &gc);
-    if (!start_or_resume(r, &gc, error))
+    return TRUE;
+}
+
+/* A fingerprint of the training state every rank must share. */
+static uint64_t state_fingerprint(gan_run *r)
+{
+    uint64_t h = dg_dist_hash(0, &r->rng, sizeof r->rng);
+    h = dg_dist_hash(h, &r->step, sizeof r->step);
+    for (int p = 0; p < r->gan->n_pairs; p++) {
+        h = dg_dist_hash(h, dg_net_params(r->gan->G[p]), sizeof(float) * dg_net_n_params(r->gan->G[p]));
+        h = dg_dist_hash(h, dg_net_params(r->gan->D[p]), sizeof(float) * dg_net_n_params(r->gan->D[p]));
+    }
+    return h;
+}
+
+/* The run's state, new or from its checkpoint (every rank takes part: with
+ * several, they agree that all went well and that they hold the same data
+ * and weights). */
+static gboolean begin(gan_run *r, GError **error)
+{
+    const dg_gan_config gc = r->gan->cfg;
+    if (!dg_job_agree(r->job, r->dist, start_or_resume(r, &gc, error), error) ||
+        (r->dist && (!dg_dist_check_same(r->dist, dg_job_dataset_fingerprint(r->ds),
+                                         "training images", error) ||
+                     !dg_dist_check_same(r->dist, state_fingerprint(r), "weights and random state",
+                                         error))))
         return FALSE;
+    if (r->dist)
+        dg_job_message(r->job, "info", "data-parallel over %d processes, %d to %d images each",
+                       dg_dist_size(r->dist), gc.batch / dg_dist_size(r->dist),
+                       (gc.batch + dg_dist_size(r->dist) - 1) / dg_dist_size(r->dist));
     dg_job_message(r->job, "info",
                    "GAN preset %s: %s, %d classes, %ld generator / %ld discriminator parameters, "
                    "batch %d, %" G_GINT64_FORMAT " steps",
@@ -534,7 +592,8 @@ static void diverged(gan_run *r, const char *what, GError **error)
 static gboolean save_all(gan_run *r, GError **error)
 {
     GError *e = NULL;
-    if (save_checkpoint(r, &e) && save_model(r, &e))
+    gboolean ok = !dg_dist_is_root(r->dist) || (save_checkpoint(r, &e) && save_model(r, &e));
+    if (dg_job_agree(r->job, r->dist, ok, &e))
         return TRUE;
     if (g_error_matches(e, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE)) {
         diverged(r, e->message, error);
@@ -555,13 +614,13 @@ static gboolean finish(gan_run *r, GError **error)
 
 static gboolean gan_train_run(dg_job *job, void *config, GError **error)
 {
-    gan_run r = {.job = job, .cfg = config};
+    gan_run r = {.job = job, .cfg = config, .dist = ((dg_gan_train_config *)config)->dist};
     gboolean ok = FALSE;
     {
         dg_event ev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "training a GAN"};
         dg_job_emit(job, &ev);
     }
-    if (!setup(&r, error))
+    if (!dg_job_agree(job, r.dist, setup(&r, error), error) || !begin(&r, error))
         goto out; /* a cancelled load: the job runner calls it a cancel */
 
     const dg_gan_config *c = &r.gan->cfg;
@@ -584,18 +643,25 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
     if (r.monitor && r.quality->len == 0)
         measure_quality(&r);
 
+    dg_dist_reset_stats(r.dist);
     while (r.step < r.total) {
-        if (!dg_job_continue(job)) {
+        if (!dg_job_continue_all(job, r.dist)) {
             dg_job_message(job, "info", "stopped at step %" G_GINT64_FORMAT "; checkpoint saved",
                            r.step);
             ok = finish(&r, error);
             goto done;
         }
         int pair = c->conditional ? 0 : (int)(r.step % K);
+        /* every rank draws the whole batch, and prepares and trains on its part */
         sample_batch(&r, B, pair, idx);
-        dg_dataset_batch(r.ds, idx, B, &aug, &r.rng, x, y);
+        dg_job_skip_augment(&aug, &r.rng, r.part_off);
+        dg_dataset_batch(r.ds, idx + r.part_off, r.part_n, &aug, &r.rng, x, y);
+        dg_job_skip_augment(&aug, &r.rng, B - r.part_off - r.part_n);
         dg_gan_stats st;
-        if (!dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, B, pair, &st)) {
+        dg_dist_attach(r.dist, r.ctx);
+        gboolean stepped = dg_gan_train_step(r.gan, r.ctx, &r.rng, x, y, r.part_n, pair, &st);
+        dg_dist_detach(r.dist, r.ctx);
+        if (!stepped) {
             diverged(&r, "a loss or gradient is not finite", error);
             goto done;
         }
@@ -648,6 +714,7 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         json_object_set_string_member(res, "model", r.model_path);
         json_object_set_string_member(res, "checkpoint", r.ckpt_path);
         json_object_set_double_member(res, "seconds", dg_job_elapsed(job));
+        dg_job_report_dist(job, r.dist, res, dg_job_elapsed(job));
         dg_job_emit_result(job, res);
     }
 done:

@@ -40,6 +40,8 @@ typedef struct {
                                steps only; the app asks for one every 20 s) */
     int quality_every;      /* seconds between quality measurements (0: 300; < 0: none) */
     char *quality_model;    /* their feature extractor (NULL: the bundled classifier) */
+    struct dg_dist *dist;   /* data-parallel over these processes (dist/dg-dist.h; not owned);
+                               NULL: this process alone */
 } dg_gan_train_config;
 
 dg_gan_train_config *dg_gan_train_config_new(void);

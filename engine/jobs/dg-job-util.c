@@ -4,7 +4,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <string.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-limits.h"
 
 typedef struct {
@@ -255,4 +257,106 @@ double dg_json_member_double(JsonObject *o, const char *k)
 {
     JsonNode *n = o ? json_object_get_member(o, k) : NULL;
     return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
+/* ---- data-parallel runs ------------------------------------------------------------ */
+
+gboolean dg_job_agree(dg_job *job, dg_dist *dist, gboolean ok, GError **error)
+{
+    if (dg_dist_agree(dist, ok, error))
+        return TRUE;
+    if (error && *error && g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        dg_job_cancel(job);
+    return FALSE;
+}
+
+gboolean dg_job_continue_all(dg_job *job, dg_dist *dist)
+{
+    gboolean go = dg_job_continue(job);
+    if (!dist)
+        return go;
+    if (dg_dist_any(dist, !go)) {
+        if (go)
+            dg_job_cancel(job); /* another rank was stopped: so is this one */
+        return FALSE;
+    }
+    return TRUE;
+}
+
+dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error)
+{
+    if (!dist)
+        return dg_st_load(path, error);
+    char *data = NULL;
+    gsize len = 0;
+    gint64 n = -1;
+    GError *e = NULL;
+    if (dg_dist_is_root(dist) && dg_file_read_regular(path, DG_ST_MAX_FILE_SIZE, &data, &len, &e))
+        n = (gint64)len;
+    dg_dist_broadcast(dist, &n, sizeof n);
+    if (n < 0) {
+        if (e)
+            g_propagate_error(error, e);
+        else
+            g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "rank 0 could not read %s", path);
+        return NULL;
+    }
+    if (!dg_dist_is_root(dist))
+        data = g_malloc(n > 0 ? (gsize)n : 1);
+    dg_dist_broadcast(dist, data, (size_t)n);
+    GBytes *bytes = g_bytes_new_take(data, (gsize)n);
+    dg_st *st = dg_st_parse(bytes, error);
+    g_bytes_unref(bytes);
+    if (!st) {
+        char *display = dg_file_display_name(path);
+        g_prefix_error(error, "%s: ", display);
+        g_free(display);
+    }
+    return st;
+}
+
+void dg_job_skip_augment(const dg_augment *aug, dg_rng *rng, int n_images)
+{
+    for (long i = 0; aug && i < (long)n_images * DG_AUGMENT_DRAWS; i++)
+        (void)dg_rng_u64(rng);
+}
+
+uint64_t dg_job_dataset_fingerprint(const dg_dataset *ds)
+{
+    uint64_t h = dg_dist_hash(0, &ds->n_items, sizeof ds->n_items);
+    h = dg_dist_hash(h, &ds->size, sizeof ds->size);
+    for (int k = 0; k < ds->n_classes; k++)
+        h = dg_dist_hash(h, ds->classes[k].id, strlen(ds->classes[k].id) + 1);
+    for (int i = 0; i < ds->n_items; i++) {
+        int v[2] = {ds->items[i].cls, (int)ds->items[i].split};
+        h = dg_dist_hash(h, v, sizeof v);
+    }
+    return dg_dist_hash(h, ds->pixels, (size_t)ds->n_items * 3 * ds->size * ds->size);
+}
+
+void dg_job_report_dist(dg_job *job, dg_dist *dist, JsonObject *result, double seconds)
+{
+    if (!dist)
+        return;
+    dg_dist_stats st;
+    dg_dist_get_stats(dist, &st);
+    const double sums = st.large_seconds + st.small_seconds;
+    if (result) {
+        JsonObject *o = json_object_new();
+        json_object_set_int_member(o, "ranks", dg_dist_size(dist));
+        json_object_set_double_member(o, "gradient_sum_seconds", st.large_seconds);
+        json_object_set_int_member(o, "gradient_sums", st.large_calls);
+        json_object_set_double_member(o, "gradient_bytes", st.large_bytes);
+        json_object_set_double_member(o, "small_sum_seconds", st.small_seconds);
+        json_object_set_int_member(o, "small_sums", st.small_calls);
+        json_object_set_double_member(o, "sum_share", seconds > 0 ? sums / seconds : 0.0);
+        json_object_set_object_member(result, "mpi", o);
+    }
+    dg_job_message(job, "info",
+                   "%d ranks: %.1f s of %.1f s in sums (%.0f%%): %.1f s in %ld gradient sums "
+                   "(%.1f MB/s), %.1f s in %ld sums of batch statistics and losses",
+                   dg_dist_size(dist), sums, seconds, seconds > 0 ? 100 * sums / seconds : 0.0,
+                   st.large_seconds, st.large_calls,
+                   st.large_seconds > 0 ? st.large_bytes / st.large_seconds / 1e6 : 0.0,
+                   st.small_seconds, st.small_calls);
 }

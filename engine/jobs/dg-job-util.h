@@ -5,7 +5,9 @@
 #include <stdint.h>
 
 #include "data/dg-dataset.h"
+#include "dist/dg-dist.h"
 #include "jobs/dg-job.h"
+#include "models/dg-safetensors.h"
 
 G_BEGIN_DECLS
 
@@ -62,5 +64,31 @@ dg_job_state dg_job_run_child(dg_job *parent, const dg_job_kind *kind, void *con
  * that is small beside the parent's own progress). */
 dg_job_state dg_job_run_child_part(dg_job *parent, const dg_job_kind *kind, void *config, int part,
                                    int n_parts, char **result_json, GError **error);
+
+/* ---- data-parallel runs (dist: the run's processes, NULL for one; see
+ * dist/dg-dist.h) ---- */
+
+/* Every rank says whether its part of a phase went well (dg_dist_agree):
+ * FALSE on all ranks if one failed (rank 0's error names it); when another
+ * rank was cancelled, this job is cancelled too. */
+gboolean dg_job_agree(dg_job *job, dg_dist *dist, gboolean ok, GError **error);
+/* dg_job_continue for all ranks at once: FALSE on every rank (and this job
+ * cancelled) when any rank's job was cancelled, so all stop after the same
+ * step. */
+gboolean dg_job_continue_all(dg_job *job, dg_dist *dist);
+/* A checkpoint (or any safetensors file) as every rank sees it: read by
+ * rank 0 and sent to the others, so that only rank 0 needs the run folder. */
+dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error);
+/* A part of a batch augmented as in the whole batch: every rank augments
+ * only its images [off, off + n), with the draws of the others skipped
+ * (dg_augment_image takes DG_AUGMENT_DRAWS numbers per image): skip off
+ * images' draws, augment, skip the rest's.  aug NULL: nothing to skip. */
+void dg_job_skip_augment(const dg_augment *aug, dg_rng *rng, int n_images);
+/* A fingerprint of a data set's images, classes and split, for
+ * dg_dist_check_same. */
+uint64_t dg_job_dataset_fingerprint(const dg_dataset *ds);
+/* Data-parallel runs: "ranks", time in sums and its share of the run, for
+ * a job's RESULT document and a closing message (seconds: the run's). */
+void dg_job_report_dist(dg_job *job, dg_dist *dist, JsonObject *result, double seconds);
 
 G_END_DECLS

@@ -265,11 +265,29 @@ gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, 
     const float *logits = dg_net_output(m->net);
     float loss = dg_softmax_xent(logits, y, B, K, w, label_smoothing, dl, NULL);
     gboolean finite = isfinite(loss);
-    if (finite) {
+    const bool split = m->batch_weight > 0;
+    if (split) { /* a part of a split batch: its share of the whole batch's mean */
+        double part = 0.0;
+        for (int b = 0; b < B; b++)
+            part += w ? w[y[b]] : 1.0;
+        const float share = (float)(part / m->batch_weight);
+        for (long i = 0; i < (long)B * K; i++)
+            dl[i] = finite ? dl[i] * share : NAN; /* a bad part spoils the sum for all */
+        loss *= share;
+    }
+    if (finite || split) { /* every part of a split batch takes part in grad_fn's sum */
         dg_net_backward(m->net, ctx, dl, NULL, true);
         if (grad_fn)
             grad_fn(m->net, grad_user);
-        dg_net_step(m->net, ctx, opt);
+        if (split) { /* the summed gradient decides, the same in every part */
+            const float *g = dg_net_grads(m->net);
+            float acc = 0.0f;
+            for (long i = 0, n = dg_net_n_params(m->net); i < n; i++)
+                acc += g[i] * 0.0f; /* NaN or Inf anywhere makes acc NaN */
+            finite = acc == 0.0f;
+        }
+        if (finite)
+            dg_net_step(m->net, ctx, opt);
     }
     if (st) {
         st->loss = loss;

@@ -72,6 +72,13 @@ typedef struct {
     char **class_ids;   /* NULL-terminated */
     char **class_names; /* NULL-terminated */
     float *scratch;     /* inputs after colour constancy (max batch images) */
+    /* Data-parallel training (engine/dist): the batch given to
+     * dg_cnn_train_step is a part of a global batch whose class weights sum
+     * to batch_weight (its image count without weights); the loss and its
+     * gradient are then this part's share of the whole batch's mean, so that
+     * the parts' gradients add up to the whole batch's.  0: the batch given
+     * is the whole batch. */
+    double batch_weight;
 } dg_cnn;
 
 dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,
@@ -92,7 +99,9 @@ typedef void (*dg_cnn_grad_fn)(dg_net *net, void *user);
 /* One training step on B images x [B, 3, S, S] with labels y: forward in
  * training mode, softmax cross-entropy with class weights w (K, may be
  * NULL) and label smoothing, backward, grad_fn, then opt's update.
- * FALSE when the loss is not finite: the weights are then not updated. */
+ * FALSE when the loss is not finite: the weights are then not updated.
+ * With batch_weight set (a split batch), backward and grad_fn run in every
+ * part, and the summed gradient being finite decides, the same everywhere. */
 gboolean dg_cnn_train_step(dg_cnn *cnn, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
                            int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
                            void *grad_user, dg_cnn_step_stats *st);

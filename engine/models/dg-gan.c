@@ -435,12 +435,14 @@ static float mean_sigmoid(const float *x, int n)
     return (float)(s / n);
 }
 
-/* D loss on one side (target 1 real / 0 fake) with its logit gradient */
-static float d_loss(const dg_gan_config *c, const float *logits, int B, bool real, float *dl)
+/* D loss on one side (target 1 real / 0 fake) with its logit gradient
+ * (scaled by share: this part's share of a split batch, else 1) */
+static float d_loss(const dg_gan_config *c, const float *logits, int B, bool real, float share,
+                    float *dl)
 {
     if (c->loss == DG_GAN_LOSS_HINGE)
-        return dg_hinge_d(logits, B, real ? +1 : -1, dl, 1.0f);
-    return dg_bce_logits(logits, NULL, real ? 1.0f : 0.0f, B, dl, 1.0f);
+        return dg_hinge_d(logits, B, real ? +1 : -1, dl, share);
+    return dg_bce_logits(logits, NULL, real ? 1.0f : 0.0f, B, dl, share);
 }
 
 /* LeCam regularization (Tseng et al., CVPR 2021, and their code): on top of
@@ -448,17 +450,19 @@ static float d_loss(const dg_gan_config *c, const float *logits, int B, bool rea
  * with a_real, a_fake moving averages (decay 0.99) of D's mean outputs; it
  * keeps D's predictions from drifting apart on small data.  Adds the
  * gradient to dl and returns the term. */
-static float lecam_term(float lambda, const float *logits, int B, float anchor, bool real, float *dl)
+static float lecam_term(float lambda, const float *logits, int B, int total, float anchor,
+                        bool real, float *dl)
 {
+    /* total: the whole batch's size (B unless the batch is split) */
     double r = 0.0;
     for (int i = 0; i < B; i++) {
         float d = real ? logits[i] - anchor : anchor - logits[i];
         if (d > 0.0f) {
             r += (double)d * d;
-            dl[i] += (real ? 2.0f : -2.0f) * lambda * d / B;
+            dl[i] += (real ? 2.0f : -2.0f) * lambda * d / total;
         }
     }
-    return (float)(lambda * r / B);
+    return (float)(lambda * r / total);
 }
 
 static float mean_of(const float *x, int n)
@@ -469,12 +473,51 @@ static float mean_of(const float *x, int n)
     return (float)(s / n);
 }
 
+/* The parameters of images [off, off + B) of a split batch's: a's arrays
+ * moved down to start at image off. */
+static void keep_part(dg_diffaug_params *a, int off, int B)
+{
+    size_t n = sizeof(float) * B, k = sizeof(int) * B;
+    memmove(a->brightness, a->brightness + off, n);
+    memmove(a->saturation, a->saturation + off, n);
+    memmove(a->contrast, a->contrast + off, n);
+    memmove(a->tx, a->tx + off, k);
+    memmove(a->ty, a->ty + off, k);
+    memmove(a->cx, a->cx + off, k);
+    memmove(a->cy, a->cy + off, k);
+    a->B = B;
+}
+
 static void augment(dg_gan *g, dg_rng *rng, const float *in, float *out, int B,
                     dg_diffaug_params *a)
 {
     int S = g->cfg.size;
-    dg_diffaug_sample(&g->cfg.diffaug, rng, B, S, S, a);
+    if (g->shard) { /* the whole batch's parameters, this part's kept */
+        dg_diffaug_sample(&g->cfg.diffaug, rng, g->shard->total, S, S, a);
+        keep_part(a, g->shard->offset, B);
+    } else {
+        dg_diffaug_sample(&g->cfg.diffaug, rng, B, S, S, a);
+    }
     dg_diffaug_forward(a, out, in);
+}
+
+/* The latent noise of images [off, off + B) of a batch of total. */
+static void draw_noise(dg_gan *g, dg_rng *rng, int B)
+{
+    const long nz = g->cfg.nz;
+    const dg_gan_shard *sh = g->shard;
+    for (long i = 0; sh && i < sh->offset * nz; i++)
+        (void)dg_rng_normal(rng);
+    dg_rng_fill_normal(rng, g->z, (long)B * nz, 0.0f, 1.0f);
+    for (long i = 0; sh && i < (long)(sh->total - sh->offset - B) * nz; i++)
+        (void)dg_rng_normal(rng);
+}
+
+/* Split batch: v[0..n) summed over the processes. */
+static void shard_sum(const dg_gan_shard *sh, float *v, long n)
+{
+    if (sh)
+        sh->sum(v, n, sh->user);
 }
 
 gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
@@ -485,8 +528,12 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     const bool aug = c->diffaug.color || c->diffaug.translation || c->diffaug.cutout;
     dg_diffaug_params *ar = &g->aug_real, *af = &g->aug_fake;
     gboolean ok = TRUE;
+    /* a split batch: this part's share of the losses, which are means over the whole batch */
+    const dg_gan_shard *sh = g->shard;
+    const int total = sh ? sh->total : B;
+    const float share = sh ? (float)B / (float)total : 1.0f;
 
-    dg_rng_fill_normal(rng, g->z, (long)B * c->nz, 0.0f, 1.0f);
+    draw_noise(g, rng, B);
     dg_net_forward(G, ctx, g->z, labels, B, true);
     const float *fake = dg_net_output(G);
 
@@ -498,12 +545,12 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
         dreal_in = g->real_aug;
     }
     dg_net_forward(D, ctx, dreal_in, labels, B, true);
-    float lr = d_loss(c, dg_net_output(D), B, true, g->dl);
-    st->d_real = mean_sigmoid(dg_net_output(D), B);
-    const float mreal = mean_of(dg_net_output(D), B);
+    float lr = d_loss(c, dg_net_output(D), B, true, share, g->dl) * share;
+    st->d_real = mean_sigmoid(dg_net_output(D), B) * share;
+    float mreal = mean_of(dg_net_output(D), B) * share;
     const bool lecam = c->lecam > 0.0f && g->opt_d[pair].t > 0;
     if (lecam)
-        lr += lecam_term(c->lecam, dg_net_output(D), B, g->lecam_fake[pair], true, g->dl);
+        lr += lecam_term(c->lecam, dg_net_output(D), B, total, g->lecam_fake[pair], true, g->dl);
     dg_net_backward(D, ctx, g->dl, NULL, true);
 
     const float *dfake_in = fake;
@@ -512,12 +559,18 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
         dfake_in = g->fake_aug;
     }
     dg_net_forward(D, ctx, dfake_in, labels, B, true);
-    float lf = d_loss(c, dg_net_output(D), B, false, g->dl);
-    st->d_fake = mean_sigmoid(dg_net_output(D), B);
-    const float mfake = mean_of(dg_net_output(D), B);
+    float lf = d_loss(c, dg_net_output(D), B, false, share, g->dl) * share;
+    st->d_fake = mean_sigmoid(dg_net_output(D), B) * share;
+    float mfake = mean_of(dg_net_output(D), B) * share;
     if (lecam)
-        lf += lecam_term(c->lecam, dg_net_output(D), B, g->lecam_real[pair], false, g->dl);
+        lf += lecam_term(c->lecam, dg_net_output(D), B, total, g->lecam_real[pair], false, g->dl);
     dg_net_backward(D, ctx, g->dl, NULL, true);
+    if (sh) { /* the whole batch's numbers and D's gradient */
+        float v[6] = {lr, lf, st->d_real, st->d_fake, mreal, mfake};
+        shard_sum(sh, v, 6);
+        lr = v[0], lf = v[1], st->d_real = v[2], st->d_fake = v[3], mreal = v[4], mfake = v[5];
+        shard_sum(sh, dg_net_grads(D), dg_net_n_params(D));
+    }
     st->d_loss = lr + lf;
     if (!isfinite(st->d_loss) || !all_finite(dg_net_grads(D), dg_net_n_params(D))) {
         ok = FALSE;
@@ -534,14 +587,18 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     dg_net_zero_grad(G);
     dg_net_forward(D, ctx, dfake_in, labels, B, true);
     if (c->loss == DG_GAN_LOSS_HINGE)
-        st->g_loss = dg_hinge_g(dg_net_output(D), B, g->dl, 1.0f);
+        st->g_loss = dg_hinge_g(dg_net_output(D), B, g->dl, share) * share;
     else /* non-saturating: -log D(G(z)) */
-        st->g_loss = dg_bce_logits(dg_net_output(D), NULL, 1.0f, B, g->dl, 1.0f);
+        st->g_loss = dg_bce_logits(dg_net_output(D), NULL, 1.0f, B, g->dl, share) * share;
     float *dimg = aug ? g->dfake_aug : g->dfake;
     dg_net_backward(D, ctx, g->dl, dimg, false);
     if (aug)
         dg_diffaug_backward(af, g->dfake, g->dfake_aug);
     dg_net_backward(G, ctx, g->dfake, NULL, true);
+    if (sh) {
+        shard_sum(sh, &st->g_loss, 1);
+        shard_sum(sh, dg_net_grads(G), dg_net_n_params(G));
+    }
     if (!isfinite(st->g_loss) || !all_finite(dg_net_grads(G), dg_net_n_params(G))) {
         ok = FALSE;
         goto out;

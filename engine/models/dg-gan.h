@@ -73,6 +73,20 @@ gboolean dg_gan_config_validate(const dg_gan_config *cfg, GError **error);
 gboolean dg_gan_config_check_memory(const dg_gan_config *cfg, int max_batch, bool training,
                                     bool with_d, GError **error);
 
+/* Data-parallel training (see engine/dist): this process trains on images
+ * [offset, offset + B) of a global batch of `total`, and sum() adds a float
+ * buffer over all the processes, in place, with the same result in each.
+ * dg_gan_train_step then draws the noise and DiffAugment parameters of the
+ * whole batch (keeping its part's), scales its losses to the whole batch,
+ * and sums the losses and each net's gradients before that net's update:
+ * the processes together take the step one process would take on the whole
+ * batch.  (Batch norm over the whole batch is the context's: dg_ctx_set_sum.) */
+typedef struct {
+    int offset, total;
+    void (*sum)(float *x, long n, void *user);
+    void *user;
+} dg_gan_shard;
+
 typedef struct {
     dg_gan_config cfg;
     int n_pairs; /* 1 (conditional) or n_classes (seed) */
@@ -88,6 +102,7 @@ typedef struct {
     /* LeCam: moving averages of D's outputs on real and fake images, per pair */
     float lecam_real[DG_GAN_MAX_CLASSES], lecam_fake[DG_GAN_MAX_CLASSES];
     float lecam_state[2 * DG_GAN_MAX_CLASSES]; /* their copy while a checkpoint is written */
+    const dg_gan_shard *shard; /* data-parallel training; NULL: the whole batch is here */
 } dg_gan;
 
 /* Build the nets.  training: also the discriminators, EMA copies and

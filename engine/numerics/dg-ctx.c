@@ -31,6 +31,8 @@ struct dg_ctx {
     dg_par_fn fn;
     void *arg;
     scratch_buf *scratch;     /* threads * DG_SCRATCH_SLOTS */
+    dg_ctx_sum_fn sum;        /* cross-process sums (data-parallel training), or NULL */
+    void *sum_user;
 };
 
 void *dg_alloc(size_t bytes)
@@ -183,4 +185,17 @@ size_t dg_ctx_scratch_bytes(const dg_ctx *ctx)
     for (int i = 0; i < ctx->threads * DG_SCRATCH_SLOTS; i++)
         b += ctx->scratch[i].cap * sizeof(float);
     return b;
+}
+
+void dg_ctx_set_sum(dg_ctx *ctx, dg_ctx_sum_fn fn, void *user)
+{
+    ctx->sum = fn;
+    ctx->sum_user = user;
+}
+
+dg_ctx_sum_fn dg_ctx_get_sum(const dg_ctx *ctx, void **user)
+{
+    if (user)
+        *user = ctx->sum_user;
+    return ctx->sum;
 }

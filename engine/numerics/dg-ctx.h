@@ -35,6 +35,16 @@ float *dg_ctx_scratch(dg_ctx *ctx, int tid, int slot, size_t n);
 /* Bytes of scratch currently held (for memory reports). */
 size_t dg_ctx_scratch_bytes(const dg_ctx *ctx);
 
+/* Sums across processes, for data-parallel training (engine/dist sets it
+ * around a training step): fn adds x[0..n) over all the processes of the
+ * run, in place, with the same result in each.  While it is set, batch-norm
+ * layers in training mode normalize with the statistics of the whole batch,
+ * of which this process holds a part (dg-layers-dist.c).  NULL, the
+ * default: this process holds the whole batch. */
+typedef void (*dg_ctx_sum_fn)(double *x, long n, void *user);
+void dg_ctx_set_sum(dg_ctx *ctx, dg_ctx_sum_fn fn, void *user);
+dg_ctx_sum_fn dg_ctx_get_sum(const dg_ctx *ctx, void **user);
+
 /* Split [0, n) into nt near-equal contiguous parts; part tid is [*lo, *hi). */
 static inline void dg_part(long n, int tid, int nt, long *lo, long *hi)
 {

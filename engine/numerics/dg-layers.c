@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dg-gemm.h"
+#include "dg-layers-dist.h"
 
 /* Elementwise work below this size runs on the calling thread only. */
 #define PAR_MIN 32768L
@@ -282,6 +283,11 @@ void dg_bn_forward_train(dg_ctx *ctx, float *out, float *mean, float *invstd, fl
                          float *run_var, const float *in, const float *gamma, const float *beta,
                          int B, int C, int HW, float eps, float momentum)
 {
+    if (dg_ctx_get_sum(ctx, NULL)) { /* a batch split across processes */
+        dg_bn_forward_train_dist(ctx, out, mean, invstd, run_mean, run_var, in, gamma, beta, B, C,
+                                 HW, eps, momentum);
+        return;
+    }
     bn_job j = {.out = out, .mean = mean, .invstd = invstd, .run_mean = run_mean,
                 .run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .B = B, .C = C,
                 .HW = HW, .eps = eps, .momentum = momentum};
@@ -356,6 +362,10 @@ void dg_bn_backward_train(dg_ctx *ctx, float *din, float *dgamma, float *dbeta,
                           const float *dout, const float *in, const float *mean,
                           const float *invstd, const float *gamma, int B, int C, int HW)
 {
+    if (dg_ctx_get_sum(ctx, NULL)) {
+        dg_bn_backward_train_dist(ctx, din, dgamma, dbeta, dout, in, mean, invstd, gamma, B, C, HW);
+        return;
+    }
     bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
                 .cmean = mean, .cinvstd = invstd, .gamma = gamma, .B = B, .C = C, .HW = HW};
     dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_bwd_train_part, &j);
@@ -445,6 +455,11 @@ void dg_cbn_forward(dg_ctx *ctx, float *out, float *mean, float *invstd, float *
                     float *run_var, const float *in, const float *gamma, const float *beta,
                     const int *labels, int B, int C, int HW, float eps, float momentum, bool train)
 {
+    if (train && dg_ctx_get_sum(ctx, NULL)) {
+        dg_cbn_forward_train_dist(ctx, out, mean, invstd, run_mean, run_var, in, gamma, beta,
+                                  labels, B, C, HW, eps, momentum);
+        return;
+    }
     cbn_job j = {.out = out, .mean = mean, .invstd = invstd, .run_mean = run_mean,
                  .run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .labels = labels,
                  .B = B, .C = C, .HW = HW, .eps = eps, .momentum = momentum, .train = train};
@@ -499,6 +514,11 @@ void dg_cbn_backward(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const
                      const float *in, const float *mean, const float *invstd, const float *gamma,
                      const int *labels, int B, int C, int HW, bool train)
 {
+    if (train && dg_ctx_get_sum(ctx, NULL)) {
+        dg_cbn_backward_train_dist(ctx, din, dgamma, dbeta, dout, in, mean, invstd, gamma, labels,
+                                   B, C, HW);
+        return;
+    }
     cbn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
                  .cmean = mean, .cinvstd = invstd, .gamma = gamma, .labels = labels, .B = B,
                  .C = C, .HW = HW, .train = train};

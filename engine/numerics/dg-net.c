@@ -51,6 +51,7 @@ struct dg_net {
     int batch;
     const int *labels;
     dg_rng rng;
+    int shard_off, shard_total; /* dg_net_set_shard; total 0: the batch is whole */
     bool profile;
 };
 
@@ -721,6 +722,18 @@ static dg_conv_geom geom_of(const dg_net *net, const node *n, int B)
     return dg_conv_geom_make(B, in->c, in->h, in->w, n->c, n->k, n->s, n->p);
 }
 
+void dg_net_set_shard(dg_net *net, int offset, int total)
+{
+    net->shard_off = total > 0 ? offset : 0;
+    net->shard_total = total > 0 ? total : 0;
+}
+
+static void skip_draws(dg_rng *rng, long n)
+{
+    for (long i = 0; i < n; i++)
+        (void)dg_rng_u64(rng);
+}
+
 void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels, int B,
                     bool train)
 {
@@ -811,7 +824,12 @@ void dg_net_forward(dg_net *net, dg_ctx *ctx, const float *x, const int *labels,
                 dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
             break;
         case DG_OP_DROPOUT:
-            if (train && n->alpha > 0.0f)
+            if (train && n->alpha > 0.0f && net->shard_total > 0) {
+                /* this part of the whole batch's masks (one draw per value) */
+                skip_draws(&net->rng, (long)net->shard_off * nsize(n));
+                dg_dropout_forward(n->out, n->mask, x0, len, n->alpha, &net->rng);
+                skip_draws(&net->rng, (long)(net->shard_total - net->shard_off - B) * nsize(n));
+            } else if (train && n->alpha > 0.0f)
                 dg_dropout_forward(n->out, n->mask, x0, len, n->alpha, &net->rng);
             else if (n->out != x0)
                 memcpy(n->out, x0, sizeof(float) * len);

@@ -160,6 +160,12 @@ void dg_net_profile_print(const dg_net *net, const char *title, int B, int passe
 
 /* The net's own RNG (dropout). */
 dg_rng *dg_net_rng(dg_net *net);
+/* Data-parallel training: the samples of the following training forwards
+ * are [offset, offset + B) of a batch of total (total 0, the default: the
+ * batch is whole).  Dropout then draws the masks of the whole batch and
+ * uses this part's, so that processes that split a batch draw the masks
+ * one process would. */
+void dg_net_set_shard(dg_net *net, int offset, int total);
 /* Copy parameters and buffers between two nets built the same way. */
 void dg_net_copy_weights(dg_net *dst, const dg_net *src);
 /* Set every BN node's momentum (e.g. to 1/(k+1) to average k batches), and
