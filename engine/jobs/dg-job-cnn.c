@@ -83,6 +83,7 @@ typedef struct {
      * model (validated and saved), and data set class -> task index */
     int n_task, task[64], task_map[64];
     dg_cnn *task_cnn;
+    dg_cnn *ema_cnn;          /* the weights' moving average (cfg->ema > 0) */
     int64_t last_ckpt_step;   /* -1: none written by this run yet */
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
@@ -252,6 +253,8 @@ static gboolean save_checkpoint(cnn_run *r, GError **error)
     }
     dg_st_writer *w = dg_st_writer_new();
     dg_net_write(w, r->cnn->net, "net.", TRUE);
+    if (r->ema_cnn)
+        dg_net_write(w, r->ema_cnn->net, "ema.", FALSE);
     dg_rng_write(w, "rng", &r->rng);
     dg_rng_write(w, "net_rng", dg_net_rng(r->cnn->net)); /* dropout */
     int64_t state[8] = {r->step,    r->epoch,      r->pos,      r->syn_pos,
@@ -336,7 +339,9 @@ static gboolean load_checkpoint(cnn_run *r, GError **error)
         goto out;
     }
     if (!dg_run_identity_check(r->identity, dg_st_metadata(st, "run"), r->cfg->out, error) ||
-        !dg_net_read(st, r->cnn->net, "net.", TRUE, error) || !dg_rng_read(st, "rng", &r->rng, error) ||
+        !dg_net_read(st, r->cnn->net, "net.", TRUE, error) ||
+        (r->ema_cnn && !dg_net_read(st, r->ema_cnn->net, "ema.", FALSE, error)) ||
+        !dg_rng_read(st, "rng", &r->rng, error) ||
         !dg_rng_read(st, "net_rng", dg_net_rng(r->cnn->net), error) ||
         !get_i64(st, "state", 8, state, error) ||
         !get_perm(st, "perm", (int)r->pool->len, r->perm, error))
@@ -395,10 +400,27 @@ out:
  * auxiliary classes take part in training. */
 static dg_cnn *task_model(cnn_run *r)
 {
+    dg_cnn *m = r->ema_cnn ? r->ema_cnn : r->cnn;
     if (!r->task_cnn)
-        return r->cnn;
-    dg_cnn_copy_subset(r->task_cnn, r->cnn, r->task);
+        return m;
+    dg_cnn_copy_subset(r->task_cnn, m, r->task);
     return r->task_cnn;
+}
+
+/* The moving average of the weights after step t (Polyak averaging, warmed
+ * up as in TensorFlow's ExponentialMovingAverage); batch-norm statistics
+ * are the training net's. */
+static void update_ema(cnn_run *r)
+{
+    if (!r->ema_cnn)
+        return;
+    const float d = (float)fmin(r->cfg->ema, (1.0 + r->step) / (10.0 + r->step));
+    float *e = dg_net_params(r->ema_cnn->net);
+    const float *p = dg_net_params(r->cnn->net);
+    for (long i = 0, n = dg_net_n_params(r->cnn->net); i < n; i++)
+        e[i] = d * e[i] + (1.0f - d) * p[i];
+    memcpy(dg_net_buffers(r->ema_cnn->net), dg_net_buffers(r->cnn->net),
+           sizeof(float) * dg_net_n_buffers(r->cnn->net));
 }
 
 static gboolean save_model(cnn_run *r, GError **error)
@@ -465,7 +487,9 @@ static gboolean check_config(const dg_cnn_train_config *c, GError **error)
            dg_job_check_double("synthetic-ratio", c->synthetic_ratio, 0.0, 1.0, FALSE, error) &&
            dg_job_check_int("threads", c->threads, 1, DG_LIMIT_THREADS, TRUE, error) &&
            dg_job_check_int("width", c->width, DG_CNN_MIN_WIDTH, DG_LIMIT_CNN_WIDTH, TRUE, error) &&
-           dg_job_check_int("eval-every", c->eval_every, 1, DG_LIMIT_STEPS, TRUE, error);
+           dg_job_check_int("eval-every", c->eval_every, 1, DG_LIMIT_STEPS, TRUE, error) &&
+           dg_job_check_double("ema", c->ema, 0.5, 0.99999, TRUE, error) &&
+           dg_job_check_int("color-constancy", c->color_p, 1, 16, TRUE, error);
 }
 
 /* The settings that define the run: all but its length and how it runs. */
@@ -493,6 +517,7 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_add(id, "augment", "%s", cfg->augment ? "yes" : "no");
     dg_run_identity_add(id, "init-model", "%s", init);
     dg_run_identity_add(id, "eval-every", "%d", cfg->eval_every);
+    dg_run_identity_add(id, "ema", "%g", cfg->ema);
     g_free(data), g_free(syn), g_free(init), g_free(arch);
     return id;
 }
@@ -560,6 +585,7 @@ static gboolean make_model(cnn_run *r, dg_cnn_config *cc, GError **error)
         cc->size = cfg->size;
     if (cfg->width > 0)
         cc->width = cfg->width;
+    cc->color_p = cfg->color_p;
     if (!dg_cnn_config_validate(cc, error) || !dg_cnn_config_check_memory(cc, B, error))
         return FALSE;
     const char **ids = g_new0(const char *, K + 1), **names = g_new0(const char *, K + 1);
@@ -580,6 +606,8 @@ static gboolean make_model(cnn_run *r, dg_cnn_config *cc, GError **error)
     r->cnn = dg_cnn_new(cc, r->dist ? r->part_n : B, ids, names);
     if (r->dist) /* dropout: this part of the whole batch's masks */
         dg_net_set_shard(r->cnn->net, r->part_off, B);
+    if (cfg->ema > 0) /* validated in evaluation mode: the validation batch size */
+        r->ema_cnn = dg_cnn_new(cc, B, ids, names);
     g_free(ids);
     g_free(names);
     if (cfg->auxiliary)
@@ -705,6 +733,8 @@ static gboolean initialize(cnn_run *r, GError **error)
     if (cfg->init_model && !init_from_model(r, cfg->init_model, error))
         return FALSE;
     dg_rng_fork(&r->rng, 1, dg_net_rng(r->cnn->net));
+    if (r->ema_cnn)
+        dg_net_copy_weights(r->ema_cnn->net, r->cnn->net);
     dg_opt_adam(&r->opt, (float)cfg->lr, 0.9f, 0.999f);
     r->opt.kind = DG_OPT_ADAMW;
     r->opt.weight_decay = (float)cfg->weight_decay;
@@ -805,6 +835,7 @@ static void run_free(cnn_run *r)
     dg_run_identity_free(r->identity);
     dg_cnn_free(r->cnn);
     dg_cnn_free(r->task_cnn);
+    dg_cnn_free(r->ema_cnn);
     dg_ctx_free(r->ctx);
     dg_dataset_free(r->ds);
     dg_dataset_free(r->syn);
@@ -956,6 +987,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         r.ep_n += B;
         r.ep_loss += (double)loss * B;
         r.step++;
+        update_ema(&r);
 
         double spp = dg_rate_tick(&rate);
         dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = r.step, .total = r.total_steps,

@@ -42,6 +42,11 @@ typedef struct {
                                 model cover the four task classes only */
     int eval_every;          /* steps between validations ("epochs" in events and history);
                                 0: one pass over the training pool */
+    double ema;              /* exponential moving average of the weights, validated and
+                                saved instead of the raw weights (decay, e.g. 0.999; warmed
+                                up as min(decay, (1 + t) / (10 + t))); 0: off */
+    int color_p;             /* Shades of Gray colour constancy exponent for every input
+                                (0: none; 6 in the ISIC winners' work) */
     char *init_model;        /* start from this model's weights (same architecture, size and
                                 classes; e.g. pretrained on synthetic images) instead of a
                                 random initialization, or NULL */

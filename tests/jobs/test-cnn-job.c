@@ -184,6 +184,55 @@ static void test_divergence(void)
     jt_sink_clear(&s);
 }
 
+/* A moving average of the weights and colour constancy: trained in two
+ * halves, the run equals the uninterrupted one, and the model file says it
+ * applies colour constancy. */
+static void test_ema_colour(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    const char *names[2] = {"ema-full", "ema-halves"};
+    for (int half = 0; half < 2; half++) {
+        dg_cnn_train_config *c = tiny(names[half], 8);
+        c->ema = 0.9;
+        c->color_p = 6;
+        s.cancel_at = half ? 4 : 0; /* stopped after step 4, then resumed */
+        g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==,
+                        half ? DG_JOB_CANCELLED : DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        s.cancel_at = 0;
+        if (half) {
+            c = tiny(names[half], 8);
+            c->ema = 0.9;
+            c->color_p = 6;
+            c->resume = TRUE;
+            g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+            g_assert_no_error(error);
+        }
+    }
+    char *pa = g_build_filename(tmp, "ema-full", "checkpoint.safetensors", NULL);
+    char *pb = g_build_filename(tmp, "ema-halves", "checkpoint.safetensors", NULL);
+    dg_st *sa = dg_st_load(pa, &error), *sb = dg_st_load(pb, &error);
+    g_assert_no_error(error);
+    const dg_st_tensor *ta = dg_st_find(sa, "ema.00.conv.weight"), *tb = dg_st_find(sb, "ema.00.conv.weight");
+    if (!ta) /* the first conv's name depends on the architecture's node numbering */
+        for (int i = 0; i < dg_st_n_tensors(sa) && !ta; i++)
+            if (g_str_has_prefix(dg_st_tensor_at(sa, i)->name, "ema."))
+                ta = dg_st_tensor_at(sa, i), tb = dg_st_find(sb, ta->name);
+    g_assert_nonnull(ta);
+    g_assert_nonnull(tb);
+    g_assert_cmpmem(ta->data, ta->nbytes, tb->data, tb->nbytes);
+    dg_st_free(sa), dg_st_free(sb);
+    char *model = g_build_filename(tmp, "ema-full", "model.safetensors", NULL);
+    dg_cnn *m = dg_cnn_load(model, 1, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(m->cfg.color_p, ==, 6);
+    dg_cnn_free(m);
+    g_free(pa), g_free(pb), g_free(model);
+    jt_sink_clear(&s);
+}
+
 static void test_evaluate(void)
 {
     jt_sink s;
@@ -739,6 +788,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/bad-settings", test_bad_settings);
     g_test_add_func("/jobs/cnn/auxiliary-classes", test_auxiliary_classes);
     g_test_add_func("/jobs/cnn/divergence", test_divergence);
+    g_test_add_func("/jobs/cnn/ema-colour", test_ema_colour);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
