@@ -13,7 +13,7 @@ int cli_ablation(int argc, char **argv)
     char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL, *protos = NULL;
     int seeds = 0, epochs = 0, threads = 0;
     gint64 split_seed = 1;
-    gboolean json = FALSE, all = FALSE;
+    gboolean json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (runs, ablation.json, report.md, plots)", "DIR"},
@@ -21,6 +21,7 @@ int cli_ablation(int argc, char **argv)
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "Classifier architecture (default dermanet)", "NAME"},
         {"generator", 0, 0, G_OPTION_ARG_FILENAME, &gen, "Generator model (default: the bundled one)", "FILE"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
@@ -57,6 +58,7 @@ int cli_ablation(int argc, char **argv)
         c->epochs = epochs;
     c->split_seed = (uint64_t)split_seed;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->threads = cli_threads(threads);
     c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->cache_dir = cache;

@@ -25,7 +25,7 @@ static int cnn_train(int argc, char **argv)
     double ema = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0, wd = -1, ls = -1, ratio = 0;
-    gboolean resume = FALSE, json = FALSE, all = FALSE, no_aug = FALSE, aux = FALSE;
+    gboolean resume = FALSE, json = FALSE, all = FALSE, follow = FALSE, no_aug = FALSE, aux = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoint, best model, history)", "RUNDIR"},
@@ -36,6 +36,7 @@ static int cnn_train(int argc, char **argv)
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_aug, "Train without augmentation", NULL},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, architecture, optimizer, balancing, synthetic images, augmentation) must be the same, only --epochs/--steps and --threads may change (the schedule stretches to the new length)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"auxiliary-classes", 0, 0, G_OPTION_ARG_NONE, &aux, "HAM10000: also learn from nv, df and vasc; the model predicts the four task classes", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
@@ -98,6 +99,7 @@ static int cnn_train(int argc, char **argv)
     c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->resume = resume;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->auxiliary = aux;
     cli_job_sink *sink = cli_job_sink_new(json);
     dg_job *job = dg_job_new(&dg_job_cnn_train, c, cli_job_events, sink);
@@ -114,12 +116,13 @@ static int cnn_calibrate(int argc, char **argv)
     gint64 split_seed = 1;
     int threads = 0;
     double keep = 0.95;
-    gboolean json = FALSE, all = FALSE;
+    gboolean json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set it was trained on", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the calibrated model here (default: over --model)", "FILE"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The calibration as one JSON document on stdout", NULL},
         {NULL}};
@@ -147,6 +150,7 @@ static int cnn_calibrate(int argc, char **argv)
     c->keep = keep;
     c->threads = threads;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->cache_dir = cache;
     cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
     dg_job *job = dg_job_new(&dg_job_cnn_calibrate, c, cli_job_events, sink);

@@ -81,13 +81,14 @@ int cli_evaluate(int argc, char **argv)
     char *model = NULL, *data = NULL, *split = NULL, *cache = NULL;
     int threads = 0;
     gint64 split_seed = 1;
-    gboolean json = FALSE, tta = FALSE, all = FALSE;
+    gboolean json = FALSE, tta = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default), val, or all: every image", "NAME"},
         {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The metrics as one JSON document on stdout", NULL},
         {NULL}};
@@ -114,6 +115,7 @@ int cli_evaluate(int argc, char **argv)
     c->split_seed = (uint64_t)split_seed;
     c->tta = tta;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->threads = threads;
     c->cache_dir = cache;
     cli_job_sink *sink = cli_job_sink_new_results(json, show);

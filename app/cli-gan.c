@@ -18,7 +18,7 @@ static int gan_train(int argc, char **argv)
     int steps = 0, threads = 0, batch = 0, width = 0, sample_every = 0, ckpt_every = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0;
-    gboolean resume = FALSE, json = FALSE, all = FALSE;
+    gboolean resume = FALSE, json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoints, samples, model)", "RUNDIR"},
@@ -28,6 +28,7 @@ static int gan_train(int argc, char **argv)
         {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
         {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions), nearest or bilinear (upsample + 3x3 convolution)", "HOW"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
@@ -65,6 +66,7 @@ static int gan_train(int argc, char **argv)
     c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->resume = resume;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->batch = batch;
     c->lr = lr;
     c->loss = loss;
@@ -89,13 +91,14 @@ static int gan_generate(int argc, char **argv)
     int per_class = 0, target = 0, threads = 0;
     gint64 seed = 1, split_seed = 1;
     double keep = 0.5;
-    gboolean balance = FALSE, json = FALSE, all = FALSE;
+    gboolean balance = FALSE, json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (OUT/<class>/*.png)", "DIR"},
         {"balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Fill every class of the training split up to the largest", NULL},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set", "PATH"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none, discriminator (keep the samples D scores most real) or classifier (those the bundled classifier finds most like their class)", "HOW"},
         {"grid", 0, 0, G_OPTION_ARG_FILENAME, &grid, "Also write a picture of the first 8 images of each class (PNG)", "FILE"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
@@ -126,6 +129,7 @@ static int gan_generate(int argc, char **argv)
     c->data = data;
     c->split_seed = (uint64_t)split_seed;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->filter = filter;
     c->keep = keep;
     c->grid = grid;
@@ -184,13 +188,14 @@ static int gan_score(int argc, char **argv)
     char *model = NULL, *classifier = NULL, *data = NULL, *cache = NULL;
     int per_class = 0, cas_epochs = 0, threads = 0;
     gint64 seed = 1, split_seed = 1;
-    gboolean cas = FALSE, json = FALSE, all = FALSE;
+    gboolean cas = FALSE, json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"classifier", 0, 0, G_OPTION_ARG_FILENAME, &classifier, "Classifier whose features are compared (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the generator was trained on", "PATH"},
         {"cas", 0, 0, G_OPTION_ARG_NONE, &cas, "Also the classification accuracy score (trains a classifier on synthetic images only)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The scores as one JSON document on stdout", NULL},
         {NULL}};
@@ -223,6 +228,7 @@ static int gan_score(int argc, char **argv)
     c->seed = (uint64_t)seed;
     c->split_seed = (uint64_t)split_seed;
     c->all_classes = all;
+    c->follow_symlinks = follow;
     c->threads = threads;
     c->cache_dir = cache;
     /* results only: the scores document on stdout, messages on stderr */

@@ -146,6 +146,7 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
         t->split_seed = cfg->split_seed;
         t->threads = cfg->threads;
         t->all_classes = cfg->all_classes;
+        t->follow_symlinks = cfg->follow_symlinks;
         t->cache_dir = g_strdup(cfg->cache_dir);
         t->synthetic = g_strdup(ts->synthetic);
         t->synthetic_ratio = ts->ratio;
@@ -184,7 +185,7 @@ static JsonNode *test_metrics(dg_ablation *a, const char *run_dir, uint64_t seed
     g_free(model);
     if (!cnn)
         return NULL;
-    dg_dataset *ds = dg_job_load_dataset(a->job, cfg->data, cfg->all_classes, cnn->cfg.size,
+    dg_dataset *ds = dg_job_load_dataset_ex(a->job, cfg->data, cfg->all_classes, cfg->follow_symlinks, cnn->cfg.size,
                                          cfg->cache_dir, cfg->split_seed, error);
     if (!ds) {
         dg_cnn_free(cnn);
@@ -245,6 +246,7 @@ static gboolean generate(dg_ablation *a, const char *dir, uint64_t seed, int per
     g->per_class = per_class;
     g->data = g_strdup(cfg->data);
     g->all_classes = cfg->all_classes;
+    g->follow_symlinks = cfg->follow_symlinks;
     g->split_seed = cfg->split_seed;
     g->seed = seed;
     g->threads = cfg->threads;
@@ -615,7 +617,7 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     gboolean set = (a.gen = dg_job_find_generator(cfg->generator, error)) &&
                    dg_job_check_generator_split(a.gen, cfg->split_seed, error) &&
                    (!dg_dist_is_root(cfg->dist) || (dir = dg_run_dir_open(cfg->out, error))) &&
-                   (ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cc.size,
+                   (ds = dg_job_load_dataset_ex(job, cfg->data, cfg->all_classes, cfg->follow_symlinks, cc.size,
                                              cfg->cache_dir, cfg->split_seed, error));
     int largest = 0;
     if (set) {

@@ -226,7 +226,7 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
     cnn = dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);
     if (!cnn)
         return FALSE;
-    ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
+    ds = dg_job_load_dataset_ex(job, cfg->data, cfg->all_classes, cfg->follow_symlinks, cnn->cfg.size, cfg->cache_dir,
                              cfg->split_seed, error);
     if (!ds)
         goto out;

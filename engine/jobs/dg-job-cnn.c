@@ -782,7 +782,7 @@ static gboolean setup(cnn_run *r, GError **error)
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
     r->model_path = g_build_filename(cfg->out, "model.safetensors", NULL);
     const int size = cfg->size > 0 ? cfg->size : cc.size;
-    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes || cfg->auxiliary, size,
+    r->ds = dg_job_load_dataset_ex(r->job, cfg->data, cfg->all_classes || cfg->auxiliary, cfg->follow_symlinks, size,
                                 cfg->cache_dir, cfg->split_seed, error);
     if (!r->ds || (cfg->auxiliary && !map_task_classes(r, error)) || !make_model(r, &cc, error) ||
         !make_pool(r, size, error) || !class_weights(r, error))

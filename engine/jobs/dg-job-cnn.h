@@ -34,6 +34,7 @@ typedef struct {
     int threads;
     gboolean resume;
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
     int width;               /* 0: the architecture's */
     int size;                /* image side: 32, 64 (default), 96 or 128 */
@@ -73,6 +74,7 @@ typedef struct {
     double keep;         /* share of validation images the OOD threshold keeps (0.95) */
     int threads;
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
 } dg_calibrate_config;
 
@@ -91,6 +93,7 @@ typedef struct {
     uint64_t split_seed;
     int threads;
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
 } dg_evaluate_config;
 
@@ -137,6 +140,7 @@ typedef struct {
     uint64_t split_seed; /* must match the generator's training split */
     int threads;
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
     struct dg_dist *dist; /* the trainings shared out over these processes, each training
                              in one (dist/dg-dist.h; not owned); NULL: all here */
@@ -163,6 +167,7 @@ typedef struct {
     uint64_t seed;
     int threads;
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
 } dg_gan_score_config;
 

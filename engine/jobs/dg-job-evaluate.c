@@ -208,6 +208,7 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
         dg_load_options opt;
         dg_load_options_init(&opt);
         opt.all_classes = cfg->all_classes;
+        opt.follow_symlinks = cfg->follow_symlinks;
         opt.size = cnn->cfg.size;
         opt.cache_dir = cfg->cache_dir;
         opt.cancel = dg_job_cancel_flag(job);
@@ -219,7 +220,7 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
             dg_job_message(job, "warning", "%s", skipped);
         g_free(skipped);
     } else {
-        ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, cnn->cfg.size, cfg->cache_dir,
+        ds = dg_job_load_dataset_ex(job, cfg->data, cfg->all_classes, cfg->follow_symlinks, cnn->cfg.size, cfg->cache_dir,
                                  cfg->split_seed, error);
     }
     if (!ds)

@@ -216,7 +216,7 @@ static gboolean load_inputs(score_run_t *s, GError **error)
                     s->cnn->cfg.size, s->cnn->cfg.size, s->gan->cfg.size, s->gan->cfg.size);
         return FALSE;
     }
-    s->ds = dg_job_load_dataset(s->job, cfg->data, cfg->all_classes, s->gan->cfg.size,
+    s->ds = dg_job_load_dataset_ex(s->job, cfg->data, cfg->all_classes, cfg->follow_symlinks, s->gan->cfg.size,
                                 cfg->cache_dir, cfg->split_seed, error);
     return s->ds != NULL; /* a cancelled load: the job runner calls it a cancel */
 }

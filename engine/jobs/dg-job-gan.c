@@ -501,7 +501,7 @@ static gboolean setup(gan_run *r, GError **error)
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
     r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
     r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
-    r->ds = dg_job_load_dataset(r->job, cfg->data, cfg->all_classes, gc.size, cfg->cache_dir,
+    r->ds = dg_job_load_dataset_ex(r->job, cfg->data, cfg->all_classes, cfg->follow_symlinks, gc.size, cfg->cache_dir,
                                 cfg->split_seed, error);
     if (!r->ds || !resolve_config(r, &gc, error) || !index_classes(r, error))
         return FALSE;

@@ -27,6 +27,7 @@ typedef struct {
     int threads;            /* 0: all cores */
     gboolean resume;        /* continue from out/checkpoint.safetensors */
     gboolean all_classes;   /* HAM10000: all seven classes */
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     int sample_every;       /* steps between sample grids (0: 200) */
     int checkpoint_every;   /* steps between checkpoints (0: 500) */
     char *cache_dir;        /* NULL: the user cache; "": none */
@@ -58,6 +59,7 @@ typedef struct {
     int target;             /* with balance: 0 = the largest class's count */
     char *data;             /* with balance: the data set whose training split is counted */
     gboolean all_classes;
+    gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     uint64_t split_seed;
     uint64_t seed;
     int threads;

@@ -112,7 +112,7 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
                     "--balance needs the data set (--data) whose training split to balance");
         return FALSE;
     }
-    dg_dataset *ds = dg_job_load_dataset(job, cfg->data, cfg->all_classes, S, cfg->cache_dir,
+    dg_dataset *ds = dg_job_load_dataset_ex(job, cfg->data, cfg->all_classes, cfg->follow_symlinks, S, cfg->cache_dir,
                                          cfg->split_seed, error);
     if (!ds)
         return FALSE;

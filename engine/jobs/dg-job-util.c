@@ -31,6 +31,13 @@ static void on_load_progress(double fraction, const char *what, void *user)
 dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_classes, int size,
                                 const char *cache_dir, uint64_t split_seed, GError **error)
 {
+    return dg_job_load_dataset_ex(job, path, all_classes, FALSE, size, cache_dir, split_seed, error);
+}
+
+dg_dataset *dg_job_load_dataset_ex(dg_job *job, const char *path, gboolean all_classes,
+                                   gboolean follow_symlinks, int size, const char *cache_dir,
+                                   uint64_t split_seed, GError **error)
+{
     if (!path) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no data set given");
         return NULL;
@@ -38,6 +45,7 @@ dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_clas
     dg_load_options opt;
     dg_load_options_init(&opt);
     opt.all_classes = all_classes;
+    opt.follow_symlinks = follow_symlinks;
     opt.size = size;
     opt.cache_dir = cache_dir;
     load_progress lp = {job, 0};

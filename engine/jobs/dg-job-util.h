@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * side.  FALSE + error when unusable (or cancelled: G_IO_ERROR_CANCELLED). */
 dg_dataset *dg_job_load_dataset(dg_job *job, const char *path, gboolean all_classes, int size,
                                 const char *cache_dir, uint64_t split_seed, GError **error);
+/* The same, following symlinks out of the data set's folder when asked. */
+dg_dataset *dg_job_load_dataset_ex(dg_job *job, const char *path, gboolean all_classes,
+                                   gboolean follow_symlinks, int size, const char *cache_dir,
+                                   uint64_t split_seed, GError **error);
 
 /* A bundled resource (e.g. "models/generator.safetensors"): looked up in
  * $DERMAGAN_DATA_DIR, the installed data folder, then the source tree's
