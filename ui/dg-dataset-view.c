@@ -61,7 +61,15 @@ static void on_filter_changed(DgDatasetView *self)
 {
     if (!self->filter)
         return;
+    /* the grid shows the new selection from its top: it lets the model go while
+     * the filter changes (GTK 4.8's grid view, scrolled far down, does not
+     * follow a large change of its model without warnings) */
+    gboolean shown = dg_thumb_grid_get_model(self->grid) != NULL;
+    if (shown)
+        dg_thumb_grid_set_model(self->grid, NULL);
     gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+    if (shown)
+        dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
     update_count(self);
 }
 
@@ -212,6 +220,8 @@ static void fill_items(DgDatasetView *self, const dg_dataset *ds)
     gtk_string_list_append(classes, "All classes");
     for (int k = 0; k < ds->n_classes; k++)
         gtk_string_list_append(classes, ds->classes[k].name);
+    /* the grid lets the old items go first: nothing is bound or decoded for nothing */
+    dg_thumb_grid_set_model(self->grid, NULL);
     gtk_drop_down_set_model(self->class_filter, G_LIST_MODEL(classes));
     g_object_unref(classes);
     gtk_drop_down_set_selected(self->class_filter, 0);
@@ -232,10 +242,8 @@ static void fill_items(DgDatasetView *self, const dg_dataset *ds)
     g_list_store_remove_all(self->items);
     g_list_store_splice(self->items, 0, 0, arr->pdata, arr->len);
     g_ptr_array_unref(arr);
-    /* a new model: the grid drops pending thumbnails of the old one */
-    dg_thumb_grid_set_model(self->grid, NULL);
-    dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
     on_filter_changed(self);
+    dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
 }
 
 static void show_dataset(DgDatasetView *self)

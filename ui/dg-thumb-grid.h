@@ -25,5 +25,10 @@ GListModel *dg_thumb_grid_get_model(DgThumbGrid *self);
 void dg_thumb_grid_set_empty_text(DgThumbGrid *self, const char *text);
 /* Thumbnails decoded so far (tests). */
 guint dg_thumb_grid_get_n_decoded(DgThumbGrid *self);
+/* Cells shown now (bound to an item); *n_done: how many of them show their
+ * thumbnail or its error (tests: nothing stays grey). */
+guint dg_thumb_grid_get_n_shown(DgThumbGrid *self, guint *n_done);
+/* The vertical scroll position (tests). */
+GtkAdjustment *dg_thumb_grid_get_vadjustment(DgThumbGrid *self);
 
 G_END_DECLS

@@ -1,0 +1,97 @@
+/* test-ui-views: the views as a new user meets them (issue 14), under a
+ * private X server with G_DEBUG=fatal-warnings: every Gtk warning fails the
+ * test.  Thumbnails after opening a second data set; scrolling the grid after
+ * filter changes; ... */
+#include <math.h>
+#include <stdlib.h>
+
+#include "ui-app-fixture.h"
+
+/* ---- thumbnails ----------------------------------------------------------------------------- */
+
+static gboolean all_shown_done(gpointer p)
+{
+    guint done = 0, shown = dg_thumb_grid_get_n_shown(p, &done);
+    return shown > 0 && done == shown;
+}
+
+static void assert_thumbnails_shown(DgThumbGrid *grid)
+{
+    if (!ut_wait(all_shown_done, grid, 60)) {
+        guint done = 0, shown = dg_thumb_grid_get_n_shown(grid, &done);
+        g_error("%u of %u shown thumbnails loaded (%u decoded)", done, shown, dg_thumb_grid_get_n_decoded(grid));
+    }
+}
+
+static void test_thumbnails_second_open(void)
+{
+    dg_window_show_view(win, "dataset");
+    DgThumbGrid *grid = dg_dataset_view_get_grid(dg_window_get_dataset_view(win));
+    uf_load(uf_data);
+    assert_thumbnails_shown(grid);
+    /* a second data set (ImageFolder), then the bundled HAM10000 sample, then the first again:
+     * every shown cell gets its picture without scrolling or filtering */
+    g_autofree char *parent = g_build_filename(uf_tmp, "second", NULL);
+    g_autofree char *second = jt_make_imagefolder(parent, 3, 40, 48);
+    uf_load(second);
+    assert_thumbnails_shown(grid);
+    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_autofree char *sample = g_path_get_dirname(csv);
+    uf_load(sample);
+    assert_thumbnails_shown(grid);
+    uf_load(uf_data);
+    assert_thumbnails_shown(grid);
+}
+
+static void scroll_through(DgThumbGrid *grid)
+{
+    GtkAdjustment *adj = dg_thumb_grid_get_vadjustment(grid);
+    for (int i = 0; i <= 8; i++) {
+        double top = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+        gtk_adjustment_set_value(adj, top * (i % 2 ? 1.0 : i / 8.0));
+        ut_frames(GTK_WIDGET(win), 2);
+    }
+}
+
+static void test_filter_scroll(void)
+{
+    /* many images: the grid scrolls a long way */
+    g_autofree char *parent = g_build_filename(uf_tmp, "big", NULL);
+    g_autofree char *big = jt_make_imagefolder(parent, 4, 150, 16);
+    dg_window_show_view(win, "dataset");
+    uf_load(big);
+    DgDatasetView *v = dg_window_get_dataset_view(win);
+    DgThumbGrid *grid = dg_dataset_view_get_grid(v);
+    ut_frames(GTK_WIDGET(win), 5);
+    scroll_through(grid);
+    /* one class, scrolled down; back to all classes, scrolled: no warnings (fatal here) */
+    for (int round = 0; round < 3; round++) {
+        dg_dataset_view_set_filter(v, round + 1, DG_SPLIT_NONE);
+        ut_frames(GTK_WIDGET(win), 3);
+        scroll_through(grid);
+        dg_dataset_view_set_filter(v, -1, DG_SPLIT_NONE);
+        ut_frames(GTK_WIDGET(win), 3);
+        /* a new selection starts at the top */
+        g_assert_cmpfloat(gtk_adjustment_get_value(dg_thumb_grid_get_vadjustment(grid)), <, 1);
+        scroll_through(grid);
+        dg_dataset_view_set_filter(v, -1, DG_SPLIT_TEST);
+        ut_frames(GTK_WIDGET(win), 3);
+        scroll_through(grid);
+    }
+    dg_dataset_view_set_filter(v, -1, DG_SPLIT_NONE);
+    assert_thumbnails_shown(grid);
+    uf_load(uf_data);
+}
+
+int main(int argc, char **argv)
+{
+    if (!uf_init(&argc, &argv, 12)) {
+        printf("1..0 # SKIP no display, and xvfb-run or dbus-run-session is missing\n");
+        return 0;
+    }
+    g_test_add_func("/views/thumbnails-second-open", test_thumbnails_second_open);
+    g_test_add_func("/views/filter-scroll", test_filter_scroll);
+    int rc = g_test_run();
+    uf_finish();
+    return rc;
+}
