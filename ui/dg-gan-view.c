@@ -7,12 +7,10 @@
 
 #include "dg-ui-util.h"
 #include "jobs/dg-job-gan.h"
-#include "models/dg-gan.h"
-#include "models/dg-safetensors.h"
+#include "jobs/dg-run-info.h"
 
 #define GRID_COLS 8   /* the GAN job's sample grid: 8 columns, one row per class */
 #define GRID_GUTTER 2
-#define HIST_COLS 5   /* checkpoint history: step, d_loss, g_loss, d_real, d_fake */
 
 static const char *const presets[] = {"tiny", "seed", "default", "large"};
 static const char *const preset_notes[] = {
@@ -62,8 +60,8 @@ static const char *selected_preset(DgGanView *self)
 
 static int preset_steps(const char *preset)
 {
-    dg_gan_config gc;
-    return dg_gan_config_preset(&gc, preset, 4, NULL) ? gc.steps : 0;
+    dg_gan_preset_info pi;
+    return dg_gan_preset_info_get(preset, &pi) ? pi.steps : 0;
 }
 
 /* ---- curves ------------------------------------------------------------------------------ */
@@ -363,71 +361,21 @@ gboolean dg_gan_view_start(DgGanView *self, const char *out)
 
 /* ---- resuming a run ---------------------------------------------------------------------------- */
 
-typedef struct {
-    char *folder;
-    char *preset, *data;
-    guint64 seed, split_seed;
-    gint64 step;
-    float *history; /* n x HIST_COLS */
-    gint64 n_history;
-} resume_info;
-
-static void resume_info_free(resume_info *r)
-{
-    g_free(r->folder);
-    g_free(r->preset);
-    g_free(r->data);
-    g_free(r->history);
-    g_free(r);
-}
-
 static void resume_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
     (void)src, (void)cancel;
-    const char *folder = data;
-    g_autofree char *ckpt = g_build_filename(folder, "checkpoint.safetensors", NULL);
     GError *error = NULL;
-    if (!g_file_test(ckpt, G_FILE_TEST_IS_REGULAR)) {
-        g_autofree char *disp = g_filename_display_name(folder);
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                                "%s has no checkpoint.safetensors: not a GAN run folder", disp);
-        return;
+    dg_run_info *r = dg_run_info_read(data, &error);
+    if (r && r->kind != DG_RUN_GAN) {
+        g_autofree char *disp = g_filename_display_name(data);
+        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s is a classifier training, not a GAN run", disp);
+        g_clear_pointer(&r, dg_run_info_free);
     }
-    dg_st *st = dg_st_load(ckpt, &error);
-    if (!st) {
+    if (!r)
         g_task_return_error(task, error);
-        return;
-    }
-    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan-checkpoint") != 0) {
-        dg_st_free(st);
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                "the checkpoint is not a DermaGAN GAN checkpoint");
-        return;
-    }
-    dg_gan_config gc;
-    if (!dg_gan_config_from_json(&gc, dg_st_metadata(st, "gan"), &error)) {
-        dg_st_free(st);
-        g_task_return_error(task, error);
-        return;
-    }
-    resume_info *r = g_new0(resume_info, 1);
-    r->folder = g_strdup(folder);
-    r->preset = g_strdup(gc.preset);
-    r->data = g_strdup(dg_st_metadata(st, "data"));
-    const char *seed = dg_st_metadata(st, "seed"), *split = dg_st_metadata(st, "split_seed");
-    r->seed = seed ? g_ascii_strtoull(seed, NULL, 10) : 1;
-    r->split_seed = split ? g_ascii_strtoull(split, NULL, 10) : DG_SPLIT_SEED;
-    const dg_st_tensor *ts = dg_st_find(st, "step");
-    const dg_st_tensor *th = dg_st_find(st, "history");
-    if (ts && ts->dtype == DG_ST_I64 && ts->ndim == 1 && ts->shape[0] == 1)
-        memcpy(&r->step, ts->data, sizeof r->step);
-    if (th && th->dtype == DG_ST_F32 && th->ndim == 2 && th->shape[1] == HIST_COLS &&
-        th->shape[0] > 0) {
-        r->n_history = th->shape[0];
-        r->history = g_memdup2(th->data, (gsize)th->shape[0] * HIST_COLS * sizeof(float));
-    }
-    dg_st_free(st);
-    g_task_return_pointer(task, r, (GDestroyNotify)resume_info_free);
+    else
+        g_task_return_pointer(task, r, (GDestroyNotify)dg_run_info_free);
 }
 
 static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
@@ -435,7 +383,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
     (void)data;
     DgGanView *self = DG_GAN_VIEW(src);
     GError *error = NULL;
-    resume_info *r = g_task_propagate_pointer(G_TASK(res), &error);
+    dg_run_info *r = g_task_propagate_pointer(G_TASK(res), &error);
     if (!r) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->session)
             dg_session_toast(self->session, TRUE, "Cannot resume: %s", error->message);
@@ -443,7 +391,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     if (!self->session || (self->runner && dg_job_runner_is_active(self->runner))) {
-        resume_info_free(r);
+        dg_run_info_free(r);
         return;
     }
     const dg_dataset *ds = dg_session_get_dataset(self->session);
@@ -453,7 +401,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
     if (!data_path) {
         dg_session_toast(self->session, TRUE,
                          "Cannot resume: the run's data set is gone; open it first");
-        resume_info_free(r);
+        dg_run_info_free(r);
         return;
     }
     int steps = gtk_spin_button_get_value_as_int(self->steps_spin);
@@ -462,7 +410,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
         g_autofree char *s = dg_ui_format_count(r->step);
         dg_session_toast(self->session, TRUE,
                          "This run is already at step %s; set more steps to continue it", s);
-        resume_info_free(r);
+        dg_run_info_free(r);
         return;
     }
     for (guint i = 0; i < G_N_ELEMENTS(presets); i++)
@@ -486,11 +434,12 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
     self->run_dir = g_strdup(r->folder);
     g_settings_set_string(dg_session_get_settings(self->session), "last-gan-run", r->folder);
     set_run_row(self, "Resumed run", r->folder);
-    /* class names for the grid's rows: from the data set when it is the run's */
-    remember_classes(self, ds && g_strcmp0(ds->root, data_path) == 0 ? ds : NULL);
+    /* class names for the grid's rows: the run's */
+    g_strfreev(self->class_names);
+    self->class_names = g_strdupv(r->class_names);
     new_curves(self);
     for (gint64 i = 0; i < r->n_history; i++) {
-        const float *row = r->history + i * HIST_COLS;
+        const float *row = r->history + i * DG_GAN_HISTORY_COLS;
         append_point(self, row[0], row[1], row[2], row[3], row[4]);
     }
     dg_chart_set_placeholder(self->curves_chart, r->n_history > 0 ? NULL : "Resuming…");
@@ -500,7 +449,7 @@ static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
     set_progress(self, r->step, total, 0, -1);
     g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_gan_train, c);
     attach_runner(self, runner);
-    resume_info_free(r);
+    dg_run_info_free(r);
 }
 
 void dg_gan_view_resume_run(DgGanView *self, const char *folder)

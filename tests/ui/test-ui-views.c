@@ -83,6 +83,35 @@ static void test_filter_scroll(void)
     uf_load(uf_data);
 }
 
+/* ---- layering: the UI goes through jobs only ------------------------------------------------ */
+
+static void test_layering(void)
+{
+    const char *root = g_getenv("DG_SOURCE_ROOT");
+    if (!root) {
+        g_test_skip("DG_SOURCE_ROOT is not set");
+        return;
+    }
+    g_autofree char *ui = g_build_filename(root, "ui", NULL);
+    GDir *d = g_dir_open(ui, 0, NULL);
+    g_assert_nonnull(d);
+    const char *n;
+    int files = 0;
+    while ((n = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(n, ".c") && !g_str_has_suffix(n, ".h"))
+            continue;
+        g_autofree char *p = g_build_filename(ui, n, NULL);
+        g_autofree char *text = NULL;
+        g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
+        files++;
+        /* no models or numerics: what the UI needs of them, a job or a jobs query gives */
+        if (strstr(text, "#include \"models/") || strstr(text, "#include \"numerics/"))
+            g_error("ui/%s includes a models or numerics header", n);
+    }
+    g_dir_close(d);
+    g_assert_cmpint(files, >, 10);
+}
+
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -91,6 +120,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/views/thumbnails-second-open", test_thumbnails_second_open);
     g_test_add_func("/views/filter-scroll", test_filter_scroll);
+    g_test_add_func("/views/layering", test_layering);
     int rc = g_test_run();
     uf_finish();
     return rc;
