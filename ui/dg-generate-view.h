@@ -8,19 +8,17 @@
 #pragma once
 #include <gtk/gtk.h>
 
-#include "dg-job-runner.h"
-#include "dg-session.h"
+#include "dg-job-page.h"
 #include "dg-thumb-grid.h"
 
 G_BEGIN_DECLS
 
 #define DG_TYPE_GENERATE_VIEW (dg_generate_view_get_type())
-G_DECLARE_FINAL_TYPE(DgGenerateView, dg_generate_view, DG, GENERATE_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE(DgGenerateView, dg_generate_view, DG, GENERATE_VIEW, DgJobPage)
 
 void dg_generate_view_set_session(DgGenerateView *self, DgSession *session);
 /* per_class 0: balance the training split.  FALSE (and a toast) when it cannot start. */
 gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const char *out);
-void dg_generate_view_stop(DgGenerateView *self);
 /* Show class index k (into the gallery's class list) in both grids. */
 void dg_generate_view_show_class(DgGenerateView *self, guint k);
 /* Copies the shown folder's images into dest (a GTask); "exported" signal

@@ -59,6 +59,13 @@ static void on_choose_response(GtkNativeDialog *dialog, int response, gpointer d
 void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *title,
                   const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer user)
 {
+    dg_ui_choose_in(parent, action, title, accept, filter, NULL, fn, user);
+}
+
+void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char *title,
+                     const char *accept, GtkFileFilter *filter, const char *folder,
+                     dg_ui_file_fn fn, gpointer user)
+{
     GtkRoot *root = parent ? gtk_widget_get_root(parent) : NULL;
     GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
         title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, action, accept, "_Cancel");
@@ -66,6 +73,10 @@ void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *ti
     if (filter) {
         gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(dialog), filter);
         g_object_unref(filter);
+    }
+    if (folder && g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+        g_autoptr(GFile) f = g_file_new_for_path(folder);
+        gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog), f, NULL);
     }
     choose_data *cd = g_new0(choose_data, 1);
     cd->fn = fn;
@@ -119,6 +130,8 @@ void dg_ui_clear_children(GtkWidget *container)
             gtk_box_remove(GTK_BOX(container), child);
         else if (GTK_IS_LIST_BOX(container))
             gtk_list_box_remove(GTK_LIST_BOX(container), child);
+        else if (GTK_IS_FLOW_BOX(container))
+            gtk_flow_box_remove(GTK_FLOW_BOX(container), child);
         else
             gtk_widget_unparent(child);
     }
@@ -140,4 +153,70 @@ GtkWidget *dg_ui_cell(const char *text, gboolean numeric, const char *css_class)
     if (css_class)
         gtk_widget_add_css_class(l, css_class);
     return l;
+}
+
+double dg_ui_get_speed(GSettings *settings, const char *key, const char *name)
+{
+    g_autoptr(GVariant) v = g_settings_get_value(settings, key);
+    double d = 0;
+    if (!g_variant_lookup(v, name, "d", &d) || !(d > 0) || !isfinite(d))
+        return 0;
+    return d;
+}
+
+void dg_ui_set_speed(GSettings *settings, const char *key, const char *name, double images_per_s)
+{
+    if (!(images_per_s > 0) || !isfinite(images_per_s) || !name)
+        return;
+    g_autoptr(GVariant) old = g_settings_get_value(settings, key);
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{sd}"));
+    GVariantIter it;
+    const char *k;
+    double d;
+    g_variant_iter_init(&it, old);
+    while (g_variant_iter_next(&it, "{&sd}", &k, &d))
+        if (g_strcmp0(k, name) != 0)
+            g_variant_builder_add(&b, "{sd}", k, d);
+    g_variant_builder_add(&b, "{sd}", name, images_per_s);
+    g_settings_set_value(settings, key, g_variant_builder_end(&b));
+}
+
+void dg_ui_rate_reset(dg_ui_rate *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void dg_ui_rate_add(dg_ui_rate *r, double elapsed, gint64 step)
+{
+    if (!isfinite(elapsed))
+        return;
+    if (r->n > 0) {
+        int last = (r->head + DG_UI_RATE_SAMPLES - 1) % DG_UI_RATE_SAMPLES;
+        if (elapsed < r->t[last] || step < r->step[last]) {
+            dg_ui_rate_reset(r); /* a new job (a resumed run starts its clock again) */
+        } else if (elapsed - r->t[last] < 0.5 && r->n > 1) {
+            r->step[last] = step; /* keep samples at least half a second apart */
+            r->t[last] = elapsed;
+            return;
+        }
+    }
+    r->t[r->head] = elapsed;
+    r->step[r->head] = step;
+    r->head = (r->head + 1) % DG_UI_RATE_SAMPLES;
+    r->n = MIN(r->n + 1, DG_UI_RATE_SAMPLES);
+}
+
+double dg_ui_rate_steps_per_s(const dg_ui_rate *r)
+{
+    if (r->n < 2)
+        return 0;
+    int last = (r->head + DG_UI_RATE_SAMPLES - 1) % DG_UI_RATE_SAMPLES;
+    int first = (r->head + DG_UI_RATE_SAMPLES - r->n) % DG_UI_RATE_SAMPLES;
+    /* the oldest sample within the last minute of running */
+    for (int k = 0; k < r->n - 1 && r->t[last] - r->t[first] > 60; k++)
+        first = (first + 1) % DG_UI_RATE_SAMPLES;
+    double dt = r->t[last] - r->t[first];
+    gint64 ds = r->step[last] - r->step[first];
+    return dt > 0.2 && ds > 0 ? ds / dt : 0;
 }

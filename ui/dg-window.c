@@ -250,41 +250,32 @@ static void act_view(GSimpleAction *a, GVariant *p, gpointer data)
     dg_window_show_view(DG_WINDOW(data), g_variant_get_string(p, NULL));
 }
 
+/* Start, pause and stop belong to the view shown: each view (or page) owns job.start,
+ * job.pause and job.stop and enables them from its own job's state; the window's
+ * shortcuts only pass them on.  A view without a job (Dataset, Diagnose) has none. */
+static void forward_job_action(DgWindow *self, const char *name)
+{
+    GtkWidget *view = adw_view_stack_get_visible_child(self->view_stack);
+    if (view)
+        gtk_widget_activate_action(view, name, NULL);
+}
+
 static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_start(self->gan_view, NULL);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_train(self->classifier_view, NULL, 0);
-    else if (g_strcmp0(v, "generate") == 0)
-        dg_generate_view_generate(self->generate_view, 0, NULL);
+    forward_job_action(DG_WINDOW(data), "job.start");
 }
 
 static void act_pause(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_toggle_pause(self->gan_view);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_toggle_pause(self->classifier_view);
+    forward_job_action(DG_WINDOW(data), "job.pause");
 }
 
 static void act_stop(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_stop(self->gan_view);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_stop(self->classifier_view);
-    else if (g_strcmp0(v, "generate") == 0)
-        dg_generate_view_stop(self->generate_view);
+    forward_job_action(DG_WINDOW(data), "job.stop");
 }
 
 static const GActionEntry win_actions[] = {

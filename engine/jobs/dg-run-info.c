@@ -208,6 +208,7 @@ static void read_identity(dg_run_info *r, const char *run_json)
     JsonNode *n = run_json ? json_from_string(run_json, NULL) : NULL;
     JsonObject *o = json_object_of(n);
     r->data = g_strdup(obj_string(o, "data"));
+    r->all_classes = g_strcmp0(obj_string(o, "all-classes"), "yes") == 0;
     const char *seed = obj_string(o, "seed"), *split = obj_string(o, "split-seed");
     r->seed = seed ? g_ascii_strtoull(seed, NULL, 10) : 1;
     r->split_seed = split ? g_ascii_strtoull(split, NULL, 10) : 1;

@@ -67,6 +67,7 @@ typedef struct {
     char *folder;
     dg_run_kind kind;
     char *data;            /* the data set it trains on */
+    gboolean all_classes;  /* with all the data set's classes (HAM10000: seven) */
     char *preset;          /* GAN: the preset; classifier: the architecture */
     guint64 seed, split_seed;
     char *synthetic;       /* classifier: the synthetic images mixed in, or NULL */

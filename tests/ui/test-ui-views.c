@@ -83,6 +83,79 @@ static void test_filter_scroll(void)
     uf_load(uf_data);
 }
 
+/* ---- each page owns its job's actions (issue 10, item 5) ------------------------------------- */
+
+/* The first widget under root whose action is name (a button of a page's template). */
+static GtkWidget *find_actionable(GtkWidget *root, const char *name)
+{
+    if (GTK_IS_ACTIONABLE(root) &&
+        g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(root)), name) == 0)
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *w = find_actionable(c, name);
+        if (w)
+            return w;
+    }
+    return NULL;
+}
+
+static gboolean enabled(GtkWidget *page, const char *action)
+{
+    GtkWidget *b = find_actionable(page, action);
+    g_assert_nonnull(b);
+    return gtk_widget_get_sensitive(b);
+}
+
+static gboolean page_active(gpointer p)
+{
+    return dg_job_page_is_active(p);
+}
+
+static void test_job_actions(void)
+{
+    uf_load(uf_data);
+    dg_window_show_view(win, "classifier");
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    GtkWidget *train = GTK_WIDGET(dg_classifier_view_get_train_page(cv));
+    dg_classifier_view_show_page(cv, "train");
+    dg_train_page_configure(DG_TRAIN_PAGE(train), "seed", 1000, 1);
+    ut_frames(GTK_WIDGET(win), 3);
+    /* before a job: start only */
+    g_assert_true(enabled(train, "job.start"));
+    g_assert_false(enabled(train, "job.pause"));
+    g_assert_false(enabled(train, "job.stop"));
+    /* Ctrl+Return on the window starts the page shown, and only that one */
+    g_action_group_activate_action(G_ACTION_GROUP(win), "start", NULL);
+    g_assert_true(dg_job_page_is_active(DG_JOB_PAGE(train)));
+    g_assert_null(dg_job_page_get_runner(
+        DG_JOB_PAGE(dg_classifier_view_get_ablation_page(cv))));
+    g_assert_false(enabled(train, "job.start"));
+    g_assert_true(enabled(train, "job.pause"));
+    g_assert_true(enabled(train, "job.stop"));
+    /* Ctrl+P pauses it; Ctrl+. stops it and both go grey at once */
+    g_action_group_activate_action(G_ACTION_GROUP(win), "pause", NULL);
+    g_assert_true(dg_job_page_is_paused(DG_JOB_PAGE(train)));
+    g_action_group_activate_action(G_ACTION_GROUP(win), "stop", NULL);
+    g_assert_false(enabled(train, "job.pause"));
+    g_assert_false(enabled(train, "job.stop"));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(train)), 120), ==,
+                    DG_JOB_CANCELLED);
+    g_assert_true(enabled(train, "job.start"));
+    /* the Results page's start is Evaluate; the GAN view's is a new run */
+    dg_classifier_view_show_page(cv, "results");
+    GtkWidget *results = GTK_WIDGET(dg_classifier_view_get_results_page(cv));
+    ut_wait(page_active, results, 5); /* shown the first time: it evaluates by itself */
+    uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(results)), 120);
+    guint n = dg_results_page_get_n_results(DG_RESULTS_PAGE(results));
+    g_action_group_activate_action(G_ACTION_GROUP(win), "start", NULL);
+    uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(results)), 120);
+    g_assert_cmpuint(dg_results_page_get_n_results(DG_RESULTS_PAGE(results)), ==, n + 1);
+    /* a view without a job ignores the shortcuts */
+    dg_window_show_view(win, "dataset");
+    g_action_group_activate_action(G_ACTION_GROUP(win), "start", NULL);
+    g_assert_false(dg_job_page_is_active(DG_JOB_PAGE(dg_window_get_gan_view(win))));
+}
+
 /* ---- layering: the UI goes through jobs only ------------------------------------------------ */
 
 static void test_layering(void)
@@ -121,6 +194,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/thumbnails-second-open", test_thumbnails_second_open);
     g_test_add_func("/views/filter-scroll", test_filter_scroll);
     g_test_add_func("/views/layering", test_layering);
+    g_test_add_func("/views/job-actions", test_job_actions);
     int rc = g_test_run();
     uf_finish();
     return rc;

@@ -15,6 +15,21 @@
 #include "ui-png8.h"
 
 static char *gan_run;   /* a finished tiny GAN run */
+
+static DgTrainPage *train_page(void)
+{
+    return dg_classifier_view_get_train_page(dg_window_get_classifier_view(win));
+}
+
+static DgResultsPage *results_page(void)
+{
+    return dg_classifier_view_get_results_page(dg_window_get_classifier_view(win));
+}
+
+static DgAblationPage *ablation_page(void)
+{
+    return dg_classifier_view_get_ablation_page(dg_window_get_classifier_view(win));
+}
 static char *cnn_model; /* a trained tiny classifier */
 
 /* ---- the window ---------------------------------------------------------------------------- */
@@ -351,7 +366,7 @@ static void test_generate_bad_model(void)
 
 static gboolean results_at_least(gpointer p)
 {
-    return dg_classifier_view_get_n_results(dg_window_get_classifier_view(win)) >=
+    return dg_results_page_get_n_results(results_page()) >=
            GPOINTER_TO_UINT(p);
 }
 
@@ -360,13 +375,13 @@ static void train_classifier(void)
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(v, "train");
-    dg_classifier_view_configure(v, "seed", 3, 1);
-    guint before = dg_classifier_view_get_n_results(v);
+    dg_train_page_configure(train_page(), "seed", 3, 1);
+    guint before = dg_results_page_get_n_results(results_page());
     g_autofree char *out = g_build_filename(uf_tmp, "classifier", NULL);
-    g_assert_true(dg_classifier_view_train(v, out, 12));
-    g_assert_cmpint(uf_wait_runner(dg_classifier_view_get_train_runner(v), 300), ==,
+    g_assert_true(dg_train_page_train(train_page(), out, 12));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(train_page())), 300), ==,
                     DG_JOB_SUCCEEDED);
-    g_assert_cmpuint(dg_classifier_view_get_n_points(v), ==, 12);
+    g_assert_cmpuint(dg_train_page_get_n_points(train_page()), ==, 12);
     cnn_model = g_build_filename(out, "model.safetensors", NULL);
     g_assert_cmpstr(dg_session_get_classifier(dg_window_get_session(win)), ==, cnn_model);
     /* the finished training is evaluated on the test split at once */
@@ -388,19 +403,19 @@ static void test_classifier(void)
     uf_shot("classifier-train-tiny.png");
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_classifier_view_show_page(v, "results");
-    uf_draws d = {GTK_WIDGET(dg_classifier_view_get_confusion_chart(v)), 1};
+    uf_draws d = {GTK_WIDGET(dg_results_page_get_confusion_chart(results_page())), 1};
     g_assert_true(ut_wait(uf_chart_drew, &d, 10));
     uf_shot("classifier-results-tiny.png");
     /* evaluating on another split */
-    guint n = dg_classifier_view_get_n_results(v);
-    g_assert_true(dg_classifier_view_evaluate(v, "all"));
+    guint n = dg_results_page_get_n_results(results_page());
+    g_assert_true(dg_results_page_evaluate(results_page(), "all"));
     g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(n + 1), 120));
 }
 
 static gboolean ablation_done(gpointer p)
 {
     (void)p;
-    DgJobRunner *r = dg_classifier_view_get_ablation_runner(dg_window_get_classifier_view(win));
+    DgJobRunner *r = dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()));
     return r && !dg_job_runner_is_active(r);
 }
 
@@ -410,12 +425,11 @@ static void test_ablation(void)
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(v, "ablation");
-    dg_classifier_view_configure(v, "seed", 1, 1);
-    dg_classifier_view_configure_ablation(v, 1, 1);
+    dg_ablation_page_configure(ablation_page(), "seed", 1, 1);
     g_autofree char *out = g_build_filename(uf_tmp, "ablation", NULL);
-    g_assert_true(dg_classifier_view_run_ablation(v, out));
+    g_assert_true(dg_ablation_page_run(ablation_page(), out));
     g_assert_true(ut_wait(ablation_done, NULL, 600));
-    DgJobRunner *r = dg_classifier_view_get_ablation_runner(v);
+    DgJobRunner *r = dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()));
     if (dg_job_runner_get_state(r) != DG_JOB_SUCCEEDED)
         g_test_message("ablation: %s", dg_job_runner_get_error(r));
     g_assert_cmpint(dg_job_runner_get_state(r), ==, DG_JOB_SUCCEEDED);
@@ -724,11 +738,11 @@ static void test_screenshots(void)
     DgClassifierView *cv = dg_window_get_classifier_view(win);
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(cv, "train");
-    dg_classifier_view_configure(cv, "dermanet", cnn_epochs, 1);
+    dg_train_page_configure(train_page(), "dermanet", cnn_epochs, 1);
     g_autofree char *cnn_out = g_build_filename(uf_tmp, "shot-classifier", NULL);
-    guint before = dg_classifier_view_get_n_results(cv);
-    g_assert_true(dg_classifier_view_train(cv, cnn_out, 0));
-    g_assert_cmpint(uf_wait_runner(dg_classifier_view_get_train_runner(cv), 7200), ==,
+    guint before = dg_results_page_get_n_results(results_page());
+    g_assert_true(dg_train_page_train(train_page(), cnn_out, 0));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(train_page())), 7200), ==,
                     DG_JOB_SUCCEEDED);
     screenshot("classifier-training.png");
     g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(before + 1), 600));
@@ -739,12 +753,11 @@ static void test_screenshots(void)
      * one; otherwise a short one on the open data set */
     g_autofree char *bundled_abl = dg_find_resource("models/ablation.json");
     if (!bundled_abl) {
-        dg_classifier_view_configure(cv, "seed", cnn_epochs, 1);
-        dg_classifier_view_configure_ablation(cv, 3, cnn_epochs);
+        dg_ablation_page_configure(ablation_page(), "seed", 3, cnn_epochs);
         g_autofree char *abl_out = g_build_filename(uf_tmp, "shot-ablation", NULL);
-        g_assert_true(dg_classifier_view_run_ablation(cv, abl_out));
+        g_assert_true(dg_ablation_page_run(ablation_page(), abl_out));
         g_assert_true(ut_wait(ablation_done, NULL, 7200));
-        g_assert_cmpint(dg_job_runner_get_state(dg_classifier_view_get_ablation_runner(cv)), ==,
+        g_assert_cmpint(dg_job_runner_get_state(dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()))), ==,
                         DG_JOB_SUCCEEDED);
     }
     screenshot("classifier-ablation.png");

@@ -1,0 +1,379 @@
+/* dg-results-page.c: the Classifier view's Results page. */
+#include "dg-results-page.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dg-model-row.h"
+#include "dg-ui-util.h"
+#include "jobs/dg-job-cnn.h"
+
+static const char *const splits[] = {"test", "val", "all"};
+
+struct _DgResultsPage {
+    DgJobPage parent_instance;
+
+    DgModelRow *model_row;
+    AdwComboRow *split_row;
+    GtkStack *results_stack;
+    GtkLabel *results_note, *eval_label, *results_caption;
+    GtkSpinner *eval_spinner;
+    GtkFlowBox *metrics_box;
+    DgChart *confusion_chart;
+    GtkGrid *class_grid;
+
+    guint n_results;
+    gboolean evaluated;  /* this data set and classifier were evaluated (or are being) */
+    char *next_split;    /* for the next start */
+};
+
+G_DEFINE_FINAL_TYPE(DgResultsPage, dg_results_page, DG_TYPE_JOB_PAGE)
+
+static DgSession *session_of(DgResultsPage *self)
+{
+    return dg_job_page_get_session(DG_JOB_PAGE(self));
+}
+
+static void show_note(DgResultsPage *self, const char *text)
+{
+    gtk_spinner_stop(self->eval_spinner);
+    gtk_label_set_text(self->results_note, text);
+    gtk_stack_set_visible_child_name(self->results_stack, "none");
+}
+
+/* ---- headline metrics ---------------------------------------------------------------------- */
+
+static GtkWidget *stat_card(const char *value, const char *caption, const char *tooltip)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    gtk_widget_add_css_class(box, "card");
+    gtk_widget_add_css_class(box, "dg-stat");
+    GtkWidget *v = gtk_label_new(value);
+    gtk_widget_add_css_class(v, "title-2");
+    gtk_widget_add_css_class(v, "numeric");
+    GtkWidget *c = gtk_label_new(caption);
+    gtk_widget_add_css_class(c, "dim-label");
+    gtk_widget_add_css_class(c, "caption");
+    gtk_label_set_wrap(GTK_LABEL(c), TRUE);
+    gtk_label_set_justify(GTK_LABEL(c), GTK_JUSTIFY_CENTER);
+    gtk_box_append(GTK_BOX(box), v);
+    gtk_box_append(GTK_BOX(box), c);
+    if (tooltip)
+        gtk_widget_set_tooltip_text(box, tooltip);
+    return box;
+}
+
+static char *fmt_pct(double v)
+{
+    return isfinite(v) ? g_strdup_printf("%.1f %%", 100 * v) : g_strdup("–");
+}
+
+static char *fmt3(double v)
+{
+    return isfinite(v) ? g_strdup_printf("%.3f", v) : g_strdup("–");
+}
+
+static void add_card(DgResultsPage *self, char *value, const char *caption, const char *tooltip)
+{
+    gtk_flow_box_append(self->metrics_box, stat_card(value, caption, tooltip));
+    g_free(value);
+}
+
+static void show_headline(DgResultsPage *self, JsonObject *o)
+{
+    dg_ui_clear_children(GTK_WIDGET(self->metrics_box));
+    double n = dg_ui_json_double(o, "n");
+    add_card(self, fmt_pct(dg_ui_json_double(o, "balanced_accuracy")), "balanced accuracy",
+             "Mean recall over the classes: what matters when the classes are imbalanced");
+    add_card(self, fmt_pct(dg_ui_json_double(o, "accuracy")), "accuracy", NULL);
+    add_card(self, fmt3(dg_ui_json_double(o, "macro_f1")), "macro F1", NULL);
+    add_card(self, fmt3(dg_ui_json_double(o, "auc_macro")), "macro AUC",
+             "One-vs-rest ROC AUC, averaged");
+    add_card(self, fmt3(dg_ui_json_double(o, "ece")), "calibration error",
+             "Expected calibration error (15 bins): how far the confidence is from the accuracy");
+    add_card(self, isfinite(n) ? dg_ui_format_count((gint64)n) : g_strdup("–"), "images", NULL);
+
+    double lo = NAN, hi = NAN;
+    JsonNode *cin = json_object_get_member(o, "balanced_accuracy_ci95");
+    JsonArray *ci = cin && JSON_NODE_HOLDS_ARRAY(cin) ? json_node_get_array(cin) : NULL;
+    if (ci && json_array_get_length(ci) == 2 &&
+        JSON_NODE_HOLDS_VALUE(json_array_get_element(ci, 0)) &&
+        JSON_NODE_HOLDS_VALUE(json_array_get_element(ci, 1))) {
+        lo = json_array_get_double_element(ci, 0);
+        hi = json_array_get_double_element(ci, 1);
+    }
+    const char *split = json_object_get_string_member_with_default(o, "split", "test");
+    const char *model = json_object_get_string_member_with_default(o, "model", NULL);
+    g_autofree char *md = dg_session_describe_model(model);
+    g_autofree char *cis =
+        isfinite(lo) && isfinite(hi)
+            ? g_strdup_printf(" Balanced accuracy 95%% interval (bootstrap): %.1f–%.1f %%.",
+                              100 * lo, 100 * hi)
+            : g_strdup("");
+    g_autofree char *cap = g_strdup_printf("%s on the %s split of the open data set.%s", md,
+                                           g_strcmp0(split, "val") == 0 ? "validation" : split,
+                                           cis);
+    gtk_label_set_text(self->results_caption, cap);
+}
+
+/* ---- confusion matrix and per-class table ------------------------------------------------------ */
+
+static void show_confusion(DgResultsPage *self, JsonArray *labels, JsonArray *matrix, int K)
+{
+    double *vals = g_new0(double, K * K);
+    const char **names = g_new0(const char *, K + 1);
+    for (int i = 0; i < K; i++) {
+        names[i] = dg_ui_class_name(json_array_get_string_element(labels, i));
+        JsonArray *row = json_array_get_array_element(matrix, i);
+        for (int j = 0; row && j < K && j < (int)json_array_get_length(row); j++)
+            vals[i * K + j] = (double)json_array_get_int_element(row, j);
+    }
+    dg_heatmap *hm = dg_heatmap_new();
+    dg_heatmap_set_data(hm, K, K, vals, names, names);
+    dg_heatmap_set_labels(hm, "true class", "predicted class");
+    dg_chart_set_plot(self->confusion_chart, &dg_heatmap_kind, hm);
+    g_free(vals);
+    g_free(names);
+}
+
+static void show_per_class(DgResultsPage *self, JsonArray *labels, JsonObject *per, int K)
+{
+    GtkGrid *g = self->class_grid;
+    dg_ui_clear_children(GTK_WIDGET(g));
+    const char *heads[] = {"Class", "Precision", "Recall", "F1", "AUC", "Images"};
+    for (int c = 0; c < 6; c++)
+        gtk_grid_attach(g, dg_ui_cell(heads[c], c > 0, "dg-table-head"), c, 0, 1, 1);
+    for (int k = 0; k < K; k++) {
+        const char *id = json_array_get_string_element(labels, k);
+        JsonObject *pc = id && json_object_has_member(per, id)
+                             ? json_object_get_object_member(per, id)
+                             : NULL;
+        gtk_grid_attach(g, dg_ui_cell(dg_ui_class_name(id), FALSE, NULL), 0, k + 1, 1, 1);
+        const char *keys[] = {"precision", "recall", "f1", "auc"};
+        for (int c = 0; c < 4; c++) {
+            g_autofree char *v = fmt3(dg_ui_json_double(pc, keys[c]));
+            gtk_grid_attach(g, dg_ui_cell(v, TRUE, NULL), c + 1, k + 1, 1, 1);
+        }
+        double sup = dg_ui_json_double(pc, "support");
+        g_autofree char *s = isfinite(sup) ? dg_ui_format_count((gint64)sup) : g_strdup("–");
+        gtk_grid_attach(g, dg_ui_cell(s, TRUE, NULL), 5, k + 1, 1, 1);
+    }
+}
+
+static gboolean show_metrics(DgResultsPage *self, const char *json)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json || !json_parser_load_from_data(p, json, -1, NULL))
+        return FALSE;
+    JsonNode *root = json_parser_get_root(p);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+        return FALSE;
+    JsonObject *o = json_node_get_object(root);
+    JsonNode *cmn = json_object_get_member(o, "confusion_matrix");
+    JsonObject *cm = cmn && JSON_NODE_HOLDS_OBJECT(cmn) ? json_node_get_object(cmn) : NULL;
+    JsonNode *ln = cm ? json_object_get_member(cm, "labels") : NULL;
+    JsonNode *mn = cm ? json_object_get_member(cm, "matrix") : NULL;
+    JsonNode *pn = json_object_get_member(o, "per_class");
+    JsonArray *labels = ln && JSON_NODE_HOLDS_ARRAY(ln) ? json_node_get_array(ln) : NULL;
+    JsonArray *matrix = mn && JSON_NODE_HOLDS_ARRAY(mn) ? json_node_get_array(mn) : NULL;
+    JsonObject *per = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
+    if (!labels || !matrix || !per)
+        return FALSE;
+    const int K = (int)json_array_get_length(labels);
+    if (K < 1 || (int)json_array_get_length(matrix) != K)
+        return FALSE;
+    show_headline(self, o);
+    show_confusion(self, labels, matrix, K);
+    show_per_class(self, labels, per, K);
+    return TRUE;
+}
+
+/* ---- the job ------------------------------------------------------------------------------------ */
+
+static void page_event(DgJobPage *page, const DgEventCopy *ev)
+{
+    DgResultsPage *self = DG_RESULTS_PAGE(page);
+    switch (ev->kind) {
+    case DG_EVENT_PROGRESS: {
+        g_autofree char *n = dg_ui_format_count(ev->step);
+        g_autofree char *t = dg_ui_format_count(ev->total);
+        g_autofree char *text = g_strdup_printf("Predicting: %s of %s images", n, t);
+        gtk_label_set_text(self->eval_label, text);
+        break;
+    }
+    case DG_EVENT_MESSAGE:
+        if (ev->message && g_strcmp0(ev->level, "warning") != 0)
+            gtk_label_set_text(self->eval_label, ev->message);
+        break;
+    case DG_EVENT_RESULT:
+        if (show_metrics(self, ev->json)) {
+            self->n_results++;
+            gtk_spinner_stop(self->eval_spinner);
+            gtk_stack_set_visible_child_name(self->results_stack, "results");
+        } else {
+            show_note(self, "The evaluation's result could not be read.");
+        }
+        break;
+    case DG_EVENT_FINISHED:
+        if (ev->state == DG_JOB_FAILED) {
+            g_autofree char *t = g_strdup_printf("The evaluation failed: %s",
+                                                 ev->message ? ev->message : "unknown error");
+            show_note(self, t);
+            dg_session_toast(session_of(self), TRUE, "Evaluation failed: %s",
+                             ev->message ? ev->message : "unknown error");
+            self->evaluated = FALSE;
+        } else if (ev->state == DG_JOB_CANCELLED) {
+            show_note(self, "The evaluation was stopped.");
+            self->evaluated = FALSE;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static gboolean page_can_start(DgJobPage *page)
+{
+    DgSession *s = dg_job_page_get_session(page);
+    return dg_session_get_dataset(s) && dg_session_get_classifier(s);
+}
+
+static gboolean page_start(DgJobPage *page)
+{
+    DgResultsPage *self = DG_RESULTS_PAGE(page);
+    DgSession *s = session_of(self);
+    g_autofree char *split = g_steal_pointer(&self->next_split);
+    if (!split) {
+        guint i = adw_combo_row_get_selected(self->split_row);
+        split = g_strdup(i < G_N_ELEMENTS(splits) ? splits[i] : "test");
+    }
+    const dg_dataset *ds = dg_session_get_dataset(s);
+    const char *model = dg_session_get_classifier(s);
+    if (!ds || !model) {
+        show_note(self, !ds ? "Open a data set to evaluate a classifier on it."
+                            : "No classifier: the bundled model is missing. Train one on the "
+                              "Training page, or choose a model file.");
+        return FALSE;
+    }
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(model);
+    c->data = g_strdup(ds->root);
+    c->all_classes = dg_session_get_all_classes(s);
+    g_free(c->split);
+    c->split = g_strdup(split);
+    c->split_seed = DG_SPLIT_SEED;
+    c->threads = dg_session_get_threads(s);
+    for (guint i = 0; i < G_N_ELEMENTS(splits); i++)
+        if (strcmp(splits[i], c->split) == 0)
+            adw_combo_row_set_selected(self->split_row, i);
+    self->evaluated = TRUE;
+    gtk_label_set_text(self->eval_label, "Loading the classifier and the images…");
+    gtk_spinner_start(self->eval_spinner);
+    gtk_stack_set_visible_child_name(self->results_stack, "busy");
+    g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_evaluate, c);
+    dg_job_page_run(page, runner, 0);
+    return TRUE;
+}
+
+gboolean dg_results_page_evaluate(DgResultsPage *self, const char *split)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), FALSE);
+    g_free(self->next_split);
+    self->next_split = g_strdup(split);
+    return dg_job_page_start(DG_JOB_PAGE(self));
+}
+
+void dg_results_page_shown(DgResultsPage *self)
+{
+    g_return_if_fail(DG_IS_RESULTS_PAGE(self));
+    DgSession *s = session_of(self);
+    if (!self->evaluated && s && dg_session_get_dataset(s) && dg_session_get_classifier(s) &&
+        !dg_job_page_is_active(DG_JOB_PAGE(self)))
+        dg_results_page_evaluate(self, "test");
+}
+
+DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    return self->confusion_chart;
+}
+
+guint dg_results_page_get_n_results(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), 0);
+    return self->n_results;
+}
+
+/* ---- session ------------------------------------------------------------------------------------ */
+
+static void on_session_changed(DgSession *s, GParamSpec *pspec, DgResultsPage *self)
+{
+    (void)s, (void)pspec;
+    /* a new data set or classifier: what is shown is not its result */
+    self->evaluated = FALSE;
+    if (!dg_job_page_is_active(DG_JOB_PAGE(self)))
+        show_note(self, "Evaluate a classifier on the open data set.");
+    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+        dg_results_page_shown(self);
+    dg_job_page_update_actions(DG_JOB_PAGE(self));
+}
+
+static void page_session_set(DgJobPage *page, DgSession *session)
+{
+    DgResultsPage *self = DG_RESULTS_PAGE(page);
+    dg_model_row_set_session(self->model_row, session);
+    g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_session_changed), self, 0);
+    g_signal_connect_object(session, "notify::classifier", G_CALLBACK(on_session_changed), self,
+                            0);
+    show_note(self, "Evaluate a classifier on the open data set.");
+}
+
+/* ---- GObject ----------------------------------------------------------------------------------- */
+
+static void dg_results_page_dispose(GObject *object)
+{
+    gtk_widget_dispose_template(GTK_WIDGET(object), DG_TYPE_RESULTS_PAGE);
+    dg_ui_unparent_children(GTK_WIDGET(object));
+    G_OBJECT_CLASS(dg_results_page_parent_class)->dispose(object);
+}
+
+static void dg_results_page_finalize(GObject *object)
+{
+    g_free(DG_RESULTS_PAGE(object)->next_split);
+    G_OBJECT_CLASS(dg_results_page_parent_class)->finalize(object);
+}
+
+static void dg_results_page_class_init(DgResultsPageClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    DgJobPageClass *pc = DG_JOB_PAGE_CLASS(klass);
+    oc->dispose = dg_results_page_dispose;
+    oc->finalize = dg_results_page_finalize;
+    pc->start = page_start;
+    pc->can_start = page_can_start;
+    pc->event = page_event;
+    pc->session_set = page_session_set;
+    g_type_ensure(DG_TYPE_CHART);
+    g_type_ensure(DG_TYPE_MODEL_ROW);
+    gtk_widget_class_set_template_from_resource(wc,
+                                                "/org/dermagan/DermaGAN/ui/dg-results-page.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(wc, DgResultsPage, name)
+    BIND(model_row);
+    BIND(split_row);
+    BIND(results_stack);
+    BIND(results_note);
+    BIND(eval_label);
+    BIND(results_caption);
+    BIND(eval_spinner);
+    BIND(metrics_box);
+    BIND(confusion_chart);
+    BIND(class_grid);
+#undef BIND
+    gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void dg_results_page_init(DgResultsPage *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+}

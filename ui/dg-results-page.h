@@ -1,0 +1,27 @@
+/* dg-results-page.h: the Classifier view's Results page.
+ *
+ * The evaluate job's RESULT on a split of the open data set: headline
+ * metrics (balanced accuracy with its 95% interval, accuracy, macro F1,
+ * macro AUC, calibration error), the confusion-matrix heatmap and the
+ * per-class table.  The classifier is the session's (a DgModelRow changes
+ * it). */
+#pragma once
+#include "dg-chart.h"
+#include "dg-job-page.h"
+
+G_BEGIN_DECLS
+
+#define DG_TYPE_RESULTS_PAGE (dg_results_page_get_type())
+G_DECLARE_FINAL_TYPE(DgResultsPage, dg_results_page, DG, RESULTS_PAGE, DgJobPage)
+
+/* Evaluates the session's classifier on split ("test", "val", "all"; NULL:
+ * the chosen one).  FALSE when it cannot start (the page says why). */
+gboolean dg_results_page_evaluate(DgResultsPage *self, const char *split);
+/* The page is being shown: evaluates the session's classifier unless this
+ * data set and classifier were evaluated already. */
+void dg_results_page_shown(DgResultsPage *self);
+DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self);
+/* Evaluations shown so far. */
+guint dg_results_page_get_n_results(DgResultsPage *self);
+
+G_END_DECLS
