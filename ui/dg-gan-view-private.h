@@ -33,6 +33,7 @@ struct _DgGanView {
     char **class_names;     /* row labels of the sample grid */
     gint64 step, total;
     guint n_grids;
+    int sample_seconds;     /* a grid every this many seconds of training */
     dg_ui_rate rate;        /* measured from the job's running time */
     double images_per_s;    /* the last measured speed of this run (0: none) */
     char *next_out;         /* for the next start (NULL: a new run folder) */

@@ -9,7 +9,7 @@
 
 static const char *const presets[] = {"tiny", "seed", "default", "large"};
 static const char *const preset_notes[] = {
-    "32 px and narrow: a demonstration",
+    "narrow: a demonstration, not a model",
     "the original project's DCGAN, one per class",
     "class-conditional with DiffAugment",
     "wider and longer than the default",
@@ -186,7 +186,7 @@ static void on_progress(DgGanView *self, const DgEventCopy *ev)
     self->total = ev->total;
     dg_ui_rate_add(&self->rate, ev->elapsed, ev->step);
     double sps = dg_ui_rate_steps_per_s(&self->rate);
-    if (sps > 0 && ev->elapsed > 20)
+    if (sps > 0 && ev->elapsed > 5)
         self->images_per_s = sps * self->run_batch;
     dg_gan_view_show_progress(self);
 }
@@ -246,8 +246,9 @@ static void page_event(DgJobPage *page, const DgEventCopy *ev)
         if (ev->rgb) {
             dg_gan_view_show_grid(self, g_bytes_get_data(ev->rgb, NULL), ev->width, ev->height);
             g_autofree char *s = dg_ui_format_count(ev->step);
-            g_autofree char *at = dg_ui_format_duration(ev->elapsed);
-            g_autofree char *t = g_strdup_printf("step %s · %s of training", s, at);
+            g_autoptr(GDateTime) now = g_date_time_new_now_local();
+            g_autofree char *at = g_date_time_format(now, "%H:%M:%S");
+            g_autofree char *t = g_strdup_printf("step %s · made at %s", s, at);
             gtk_label_set_text(self->samples_label, t);
         }
         break;
@@ -291,7 +292,7 @@ void dg_gan_view_run_config(DgGanView *self, void *config, const char *title)
 {
     dg_gan_train_config *c = config;
     dg_gan_preset_info pi;
-    c->sample_seconds = DG_GAN_VIEW_SAMPLE_SECONDS;
+    c->sample_seconds = self->sample_seconds;
     g_free(self->run_dir);
     self->run_dir = g_strdup(c->out);
     g_free(self->run_preset);
@@ -415,6 +416,12 @@ void dg_gan_view_set_session(DgGanView *self, DgSession *session)
 {
     g_return_if_fail(DG_IS_GAN_VIEW(self));
     dg_job_page_set_session(DG_JOB_PAGE(self), session);
+}
+
+void dg_gan_view_set_sample_seconds(DgGanView *self, int seconds)
+{
+    g_return_if_fail(DG_IS_GAN_VIEW(self));
+    self->sample_seconds = seconds > 0 ? seconds : DG_GAN_VIEW_SAMPLE_SECONDS;
 }
 
 void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint64 seed)
@@ -553,6 +560,7 @@ static void dg_gan_view_init(DgGanView *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->cancel = g_cancellable_new();
+    self->sample_seconds = DG_GAN_VIEW_SAMPLE_SECONDS;
     g_autofree char *runs = g_build_filename(g_get_user_data_dir(), "dermagan", "runs", NULL);
     g_autofree char *disp = g_filename_display_name(runs);
     g_autofree char *sub = g_strdup_printf("a new folder in %s", disp);

@@ -24,6 +24,8 @@ G_DECLARE_FINAL_TYPE(DgGanView, dg_gan_view, DG, GAN_VIEW, DgJobPage)
 #define DG_GAN_VIEW_SAMPLE_SECONDS 20
 
 void dg_gan_view_set_session(DgGanView *self, DgSession *session);
+/* Seconds of training between sample grids for the next run (tests; 0: the default). */
+void dg_gan_view_set_sample_seconds(DgGanView *self, int seconds);
 /* Sets the controls: preset ("tiny", "seed", "default", "large"), steps (0:
  * the preset's), seed. */
 void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint64 seed);

@@ -191,20 +191,22 @@ void dg_ui_rate_add(dg_ui_rate *r, double elapsed, gint64 step)
 {
     if (!isfinite(elapsed))
         return;
+    const int N = DG_UI_RATE_SAMPLES;
     if (r->n > 0) {
-        int last = (r->head + DG_UI_RATE_SAMPLES - 1) % DG_UI_RATE_SAMPLES;
+        int last = (r->head + N - 1) % N;
         if (elapsed < r->t[last] || step < r->step[last]) {
             dg_ui_rate_reset(r); /* a new job (a resumed run starts its clock again) */
-        } else if (elapsed - r->t[last] < 0.5 && r->n > 1) {
-            r->step[last] = step; /* keep samples at least half a second apart */
+        } else if (r->n > 1 && elapsed - r->t[(r->head + N - 2) % N] < 0.5) {
+            /* samples at least half a second apart: the newest one moves on */
+            r->step[last] = step;
             r->t[last] = elapsed;
             return;
         }
     }
     r->t[r->head] = elapsed;
     r->step[r->head] = step;
-    r->head = (r->head + 1) % DG_UI_RATE_SAMPLES;
-    r->n = MIN(r->n + 1, DG_UI_RATE_SAMPLES);
+    r->head = (r->head + 1) % N;
+    r->n = MIN(r->n + 1, N);
 }
 
 double dg_ui_rate_steps_per_s(const dg_ui_rate *r)

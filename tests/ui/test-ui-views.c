@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "dg-ui-util.h"
 #include "ui-app-fixture.h"
 
 /* ---- thumbnails ----------------------------------------------------------------------------- */
@@ -156,6 +157,98 @@ static void test_job_actions(void)
     g_assert_false(dg_job_page_is_active(DG_JOB_PAGE(dg_window_get_gan_view(win))));
 }
 
+/* ---- the GAN view: grids by time, speed without pauses (issue 14, item 2) ------------------------ */
+
+static void on_grid_step(DgJobRunner *r, const DgEventCopy *ev, GArray *steps)
+{
+    (void)r;
+    if (ev->kind == DG_EVENT_IMAGE)
+        g_array_append_val(steps, ev->step);
+}
+
+static gboolean gan_points_at_least(gpointer p)
+{
+    return dg_gan_view_get_n_points(dg_window_get_gan_view(win)) >= GPOINTER_TO_UINT(p);
+}
+
+static gboolean grids_at_least(gpointer p)
+{
+    GArray *a = p;
+    guint off_step = 0; /* grids that the step interval did not ask for */
+    for (guint i = 1; i < a->len; i++)
+        off_step += g_array_index(a, gint64, i) % 200 != 0;
+    return off_step >= 2;
+}
+
+static void test_gan_grid_by_time(void)
+{
+    uf_load(uf_data);
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    /* no time claim before anything was measured here */
+    g_settings_reset(uf_settings, "gan-speed");
+    dg_gan_view_configure(v, "default", 0, 1);
+    g_assert_null(strstr(dg_gan_view_get_preset_note(v), "about"));
+    g_assert_nonnull(strstr(dg_gan_view_get_preset_note(v), "shown once it runs"));
+    /* a long run: grids every 200 steps, and every 2 s of training */
+    dg_gan_view_configure(v, "tiny", 100000, 4);
+    dg_gan_view_set_sample_seconds(v, 2);
+    g_autofree char *run = g_build_filename(uf_tmp, "gan-by-time", NULL);
+    g_assert_true(dg_gan_view_start(v, run));
+    GArray *steps = g_array_new(FALSE, FALSE, sizeof(gint64));
+    DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
+    g_signal_connect(r, "event", G_CALLBACK(on_grid_step), steps);
+    g_assert_true(ut_wait(grids_at_least, steps, 120));
+    g_assert_cmpuint(dg_gan_view_get_n_grids(v), >=, 3);
+    /* the speed and the time left while it runs; "paused" and neither while paused */
+    g_assert_true(ut_wait(gan_points_at_least, GUINT_TO_POINTER(30), 60));
+    ut_spin(1.5);
+    g_assert_nonnull(strstr(dg_gan_view_get_progress_text(v), "images/s"));
+    dg_gan_view_toggle_pause(v);
+    ut_spin(0.5);
+    const char *t = dg_gan_view_get_progress_text(v);
+    g_assert_nonnull(strstr(t, "paused"));
+    g_assert_null(strstr(t, "images/s"));
+    g_assert_null(strstr(t, "left"));
+    ut_spin(3); /* a pause longer than many steps */
+    dg_gan_view_toggle_pause(v);
+    guint at = dg_gan_view_get_n_points(v);
+    g_assert_true(ut_wait(gan_points_at_least, GUINT_TO_POINTER(at + 20), 60));
+    ut_spin(0.6);
+    /* after the pause, the time left is of the order of the run, not hours more */
+    const char *after = dg_gan_view_get_progress_text(v);
+    g_assert_nonnull(strstr(after, "images/s"));
+    dg_gan_view_stop(v);
+    g_assert_cmpint(uf_wait_runner(r, 120), ==, DG_JOB_CANCELLED);
+    g_object_unref(r);
+    g_array_unref(steps);
+    /* the speed measured is kept, and the note says how long a preset takes from it */
+    dg_gan_view_configure(v, "tiny", 0, 1);
+    g_assert_nonnull(strstr(dg_gan_view_get_preset_note(v), "measured on this computer"));
+    dg_gan_view_set_sample_seconds(v, 0);
+}
+
+static void test_rate(void)
+{
+    /* steps per second from the job's own clock, which leaves paused time out */
+    dg_ui_rate r;
+    dg_ui_rate_reset(&r);
+    g_assert_cmpfloat(dg_ui_rate_steps_per_s(&r), ==, 0);
+    for (int i = 0; i <= 4000; i++)
+        dg_ui_rate_add(&r, i * 0.05, i / 2); /* 10 steps/s for 200 s, an event a step */
+    g_assert_cmpfloat_with_epsilon(dg_ui_rate_steps_per_s(&r), 10, 0.1);
+    /* it follows a change of speed within the last minute */
+    for (int i = 1; i <= 1200; i++)
+        dg_ui_rate_add(&r, 200 + i * 0.1, 2000 + i); /* 10 steps/s -> 10 steps/s... */
+    for (int i = 1; i <= 1200; i++)
+        dg_ui_rate_add(&r, 320 + i * 0.05, 3200 + i); /* ... then 20 steps/s for a minute */
+    g_assert_cmpfloat_with_epsilon(dg_ui_rate_steps_per_s(&r), 20, 0.5);
+    /* a resumed job starts its clock again: the old samples go */
+    dg_ui_rate_add(&r, 0.1, 200);
+    dg_ui_rate_add(&r, 1.1, 230);
+    g_assert_cmpfloat_with_epsilon(dg_ui_rate_steps_per_s(&r), 30, 1e-9);
+}
+
 /* ---- layering: the UI goes through jobs only ------------------------------------------------ */
 
 static void test_layering(void)
@@ -195,6 +288,8 @@ int main(int argc, char **argv)
     g_test_add_func("/views/filter-scroll", test_filter_scroll);
     g_test_add_func("/views/layering", test_layering);
     g_test_add_func("/views/job-actions", test_job_actions);
+    g_test_add_func("/views/rate", test_rate);
+    g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
     uf_finish();
     return rc;
