@@ -87,7 +87,7 @@ static void on_load_event(DgJobRunner *runner, const DgEventCopy *ev, DgSession 
 void dg_session_load_dataset(DgSession *self, const char *path)
 {
     g_return_if_fail(DG_IS_SESSION(self));
-    dg_session_load_dataset_full(self, path, FALSE);
+    dg_session_load_dataset_full(self, path, g_settings_get_boolean(self->settings, "all-classes"));
 }
 
 void dg_session_load_dataset_full(DgSession *self, const char *path, gboolean all_classes)

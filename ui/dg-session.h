@@ -27,7 +27,8 @@ GSettings *dg_session_get_settings(DgSession *self);
 int dg_session_get_threads(DgSession *self);
 
 /* ---- the data set ---- */
-/* Starts loading path (cancelling a load in progress).  Signals:
+/* Starts loading path (cancelling a load in progress), with all its classes
+ * when the "all-classes" setting says so.  Signals:
  * "load-started" (path), "load-progress" (double fraction, const char *what),
  * then notify::dataset on success or "load-failed" (path, message); message
  * is NULL when the load was cancelled (dg_session_cancel_load). */

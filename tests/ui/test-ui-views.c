@@ -249,6 +249,76 @@ static void test_rate(void)
     g_assert_cmpfloat_with_epsilon(dg_ui_rate_steps_per_s(&r), 30, 1e-9);
 }
 
+/* ---- what is left out, and the choice (issue 14, item 3) -------------------------------------- */
+
+/* A HAM10000-style folder: the metadata CSV and images/, with n task images per
+ * task class and rows of two other classes (nv, df). */
+static char *make_ham(const char *parent, int n)
+{
+    char *root = g_build_filename(parent, "ham", NULL);
+    g_autofree char *images = g_build_filename(root, "images", NULL);
+    g_mkdir_with_parents(images, 0755);
+    GString *csv = g_string_new("lesion_id,image_id,dx,dx_type,age,sex,localization\n");
+    const char *dx[] = {"akiec", "bcc", "bkl", "mel", "nv", "df"};
+    const int count[] = {n, n, n, n, 3 * n, n / 2};
+    int id = 0;
+    for (int c = 0; c < 6; c++)
+        for (int i = 0; i < count[c]; i++, id++) {
+            g_string_append_printf(csv, "HAM_%07d,ISIC_%07d,%s,histo,50.0,male,back\n", id, id,
+                                   dx[c]);
+            GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 24, 24);
+            gdk_pixbuf_fill(pb, 0x402010ffu + ((guint32)c << 24) * 40 + (guint32)i * 256);
+            g_autofree char *name = g_strdup_printf("ISIC_%07d.jpg", id);
+            g_autofree char *path = g_build_filename(images, name, NULL);
+            g_assert_true(gdk_pixbuf_save(pb, path, "jpeg", NULL, NULL));
+            g_object_unref(pb);
+        }
+    g_autofree char *meta = g_build_filename(root, "HAM10000_metadata.csv", NULL);
+    g_assert_true(g_file_set_contents(meta, csv->str, -1, NULL));
+    g_string_free(csv, TRUE);
+    return root;
+}
+
+static gboolean loaded_classes(gpointer p)
+{
+    DgSession *s = dg_window_get_session(win);
+    const dg_dataset *ds = dg_session_get_dataset(s);
+    return ds && !dg_session_is_loading(s) && ds->n_classes == GPOINTER_TO_INT(p);
+}
+
+static void test_left_out(void)
+{
+    g_autofree char *parent = g_build_filename(uf_tmp, "left-out", NULL);
+    g_autofree char *ham = make_ham(parent, 8);
+    dg_window_show_view(win, "dataset");
+    uf_load(ham);
+    DgDatasetView *v = dg_window_get_dataset_view(win);
+    DgSession *s = dg_window_get_session(win);
+    const dg_dataset *ds = dg_session_get_dataset(s);
+    g_assert_cmpint(ds->n_classes, ==, 4);
+    g_assert_cmpint(ds->n_rows_left_out, ==, 28);
+    /* the view says what was left out and why */
+    const char *note = dg_dataset_view_get_classes_note(v);
+    g_assert_nonnull(note);
+    g_assert_nonnull(strstr(note, "28 of the 60 images were left out"));
+    g_assert_nonnull(strstr(note, "dermatofibroma"));
+    uf_shot("dataset-left-out.png");
+    /* and offers them: all classes load, the jobs get them too, and the choice is kept */
+    dg_dataset_view_toggle_all_classes(v);
+    g_assert_true(ut_wait(loaded_classes, GINT_TO_POINTER(6), 60));
+    g_assert_true(dg_session_get_all_classes(s));
+    g_assert_true(g_settings_get_boolean(uf_settings, "all-classes"));
+    g_assert_nonnull(strstr(dg_dataset_view_get_classes_note(v), "All 6 classes"));
+    g_assert_cmpuint(dg_dataset_view_get_n_shown(v), ==, 60);
+    /* back to the task's four */
+    dg_dataset_view_toggle_all_classes(v);
+    g_assert_true(ut_wait(loaded_classes, GINT_TO_POINTER(4), 60));
+    g_assert_false(dg_session_get_all_classes(s));
+    /* an ImageFolder leaves nothing out: nothing to say */
+    uf_load(uf_data);
+    g_assert_null(dg_dataset_view_get_classes_note(v));
+}
+
 /* ---- layering: the UI goes through jobs only ------------------------------------------------ */
 
 static void test_layering(void)
@@ -288,6 +358,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/filter-scroll", test_filter_scroll);
     g_test_add_func("/views/layering", test_layering);
     g_test_add_func("/views/job-actions", test_job_actions);
+    g_test_add_func("/views/left-out", test_left_out);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
