@@ -319,6 +319,128 @@ static void test_left_out(void)
     g_assert_null(dg_dataset_view_get_classes_note(v));
 }
 
+/* ---- Diagnose: Ctrl+O, messages, the Grad-CAM overlay (issue 14, item 4) ---------------------- */
+
+static GtkWindow *find_chooser(void)
+{
+    GtkWindow *found = NULL;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (GTK_IS_FILE_CHOOSER(l->data) && gtk_widget_get_visible(l->data))
+            found = l->data;
+    g_list_free(tops);
+    return found;
+}
+
+static gboolean chooser_shown(gpointer p)
+{
+    (void)p;
+    return find_chooser() != NULL;
+}
+
+static gboolean chooser_gone(gpointer p)
+{
+    (void)p;
+    return find_chooser() == NULL;
+}
+
+/* Presses Ctrl+O as the shortcut does (the accelerator's action), and returns the
+ * chooser's action and title (g_free) after closing it. */
+static GtkFileChooserAction press_ctrl_o(char **title)
+{
+    g_auto(GStrv) actions = gtk_application_get_actions_for_accel(GTK_APPLICATION(uf_app),
+                                                                  "<Control>o");
+    g_assert_cmpstr(actions[0], ==, "win.open");
+    g_action_group_activate_action(G_ACTION_GROUP(win), "open", NULL);
+    g_assert_true(ut_wait(chooser_shown, NULL, 10));
+    GtkWindow *c = find_chooser();
+    GtkFileChooserAction a = gtk_file_chooser_get_action(GTK_FILE_CHOOSER(c));
+    *title = g_strdup(gtk_window_get_title(c));
+    gtk_dialog_response(GTK_DIALOG(c), GTK_RESPONSE_CANCEL);
+    g_assert_true(ut_wait(chooser_gone, NULL, 10));
+    return a;
+}
+
+static gboolean diagnose_done(gpointer p)
+{
+    DgJobRunner *r = dg_diagnose_view_get_runner(p);
+    return r && !dg_job_runner_is_active(r);
+}
+
+static void test_diagnose_open(void)
+{
+    uf_load(uf_data);
+    /* Ctrl+O: an image in Diagnose, a data set elsewhere */
+    dg_window_show_view(win, "diagnose");
+    g_autofree char *t1 = NULL, *t2 = NULL;
+    g_assert_cmpint(press_ctrl_o(&t1), ==, GTK_FILE_CHOOSER_ACTION_OPEN);
+    g_assert_cmpstr(t1, ==, "Diagnose an Image");
+    dg_window_show_view(win, "dataset");
+    g_assert_cmpint(press_ctrl_o(&t2), ==, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+}
+
+static gboolean settled(gpointer p)
+{
+    (void)p;
+    return FALSE;
+}
+
+static void test_toasts(void)
+{
+    /* one message at a time: the next replaces the one shown */
+    dg_window_show_view(win, "diagnose");
+    dg_window_toast(win, "first error", TRUE);
+    ut_wait(settled, NULL, 0.8);
+    dg_window_toast(win, "second error", TRUE);
+    g_assert_cmpuint(dg_window_get_n_live_toasts(win), ==, 1);
+    ut_wait(settled, NULL, 0.8);
+    g_assert_cmpuint(dg_window_get_n_live_toasts(win), ==, 1);
+    /* and another view starts clean */
+    dg_window_show_view(win, "gan");
+    ut_wait(settled, NULL, 0.5);
+    g_assert_cmpuint(dg_window_get_n_live_toasts(win), ==, 0);
+    /* messages in quick succession: never more than one left */
+    for (int i = 0; i < 5; i++)
+        dg_window_toast(win, "quick", i % 2);
+    ut_wait(settled, NULL, 1.0);
+    g_assert_cmpuint(dg_window_get_n_live_toasts(win), <=, 1);
+    dg_window_dismiss_toasts(win);
+    ut_wait(settled, NULL, 1.0);
+    g_assert_cmpuint(dg_window_get_n_live_toasts(win), ==, 0);
+}
+
+static void test_gradcam(void)
+{
+    uf_load(uf_data);
+    DgDiagnoseView *v = dg_window_get_diagnose_view(win);
+    dg_window_show_view(win, "diagnose");
+    g_autofree char *img = g_build_filename(uf_data, "bcc", "img-02.png", NULL);
+    g_assert_true(dg_diagnose_view_open(v, img));
+    g_assert_true(ut_wait(diagnose_done, v, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "result");
+    /* a map for every class, shown for the class chosen at the opacity chosen */
+    g_assert_true(dg_diagnose_view_has_overlay(v));
+    dg_diagnose_view_set_overlay(v, TRUE);
+    dg_diagnose_view_set_overlay_class(v, 0, 0.9);
+    ut_frames(GTK_WIDGET(win), 10);
+    GdkTexture *a = ut_render(GTK_WIDGET(v));
+    dg_diagnose_view_set_overlay_class(v, 3, 0.9);
+    ut_frames(GTK_WIDGET(win), 10);
+    GdkTexture *b = ut_render(GTK_WIDGET(v));
+    dg_diagnose_view_set_overlay_class(v, 3, 0.2);
+    ut_frames(GTK_WIDGET(win), 10);
+    GdkTexture *c = ut_render(GTK_WIDGET(v));
+    gsize la, lb, lc;
+    g_autofree guint8 *pa = ut_texture_bytes(a, &la), *pb = ut_texture_bytes(b, &lb),
+                      *pc = ut_texture_bytes(c, &lc);
+    g_assert_true(la == lb && lb == lc);
+    g_assert_true(memcmp(pa, pb, la) != 0); /* another class, another map */
+    g_assert_true(memcmp(pb, pc, lb) != 0); /* another opacity */
+    g_object_unref(a), g_object_unref(b), g_object_unref(c);
+    uf_shot("diagnose-gradcam-class.png");
+    dg_diagnose_view_set_overlay(v, FALSE);
+}
+
 /* ---- layering: the UI goes through jobs only ------------------------------------------------ */
 
 static void test_layering(void)
@@ -359,6 +481,9 @@ int main(int argc, char **argv)
     g_test_add_func("/views/layering", test_layering);
     g_test_add_func("/views/job-actions", test_job_actions);
     g_test_add_func("/views/left-out", test_left_out);
+    g_test_add_func("/views/diagnose-open", test_diagnose_open);
+    g_test_add_func("/views/toasts", test_toasts);
+    g_test_add_func("/views/gradcam", test_gradcam);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();

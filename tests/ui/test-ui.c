@@ -44,7 +44,7 @@ static void test_window(void)
         g_assert_cmpstr(dg_window_get_view(win), ==, views[i]);
     }
     /* the actions behind the shortcuts */
-    const char *win_actions[] = {"open-dataset", "open-sample", "open-image", "diagnose-file",
+    const char *win_actions[] = {"open", "open-dataset", "open-sample", "open-image", "diagnose-file",
                                  "view", "start", "pause", "stop", "show-help-overlay"};
     for (guint i = 0; i < G_N_ELEMENTS(win_actions); i++)
         g_assert_true(g_action_map_lookup_action(G_ACTION_MAP(win), win_actions[i]) != NULL);
@@ -52,7 +52,7 @@ static void test_window(void)
     for (guint i = 0; i < G_N_ELEMENTS(app_actions); i++)
         g_assert_true(g_action_map_lookup_action(G_ACTION_MAP(uf_app), app_actions[i]) != NULL);
     g_auto(GStrv) accels = gtk_application_get_accels_for_action(GTK_APPLICATION(uf_app),
-                                                                 "win.open-dataset");
+                                                                 "win.open");
     g_assert_cmpstr(accels[0], ==, "<Control>o");
     /* Alt+2 shows the GAN view */
     g_action_group_activate_action(G_ACTION_GROUP(win), "view", g_variant_new_string("gan"));
@@ -530,28 +530,34 @@ static void test_diagnose_errors(void)
     ensure_classifier();
     DgSession *s = dg_window_get_session(win);
     DgDiagnoseView *v = dg_window_get_diagnose_view(win);
-    /* an unreadable image */
+    /* a result first, then an unreadable image: the error replaces the result in the view */
+    g_autofree char *img = g_build_filename(uf_data, "mel", "img-03.png", NULL);
+    g_assert_true(dg_diagnose_view_open(v, img));
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "result");
     g_autofree char *bad = g_build_filename(uf_tmp, "not-an-image.jpg", NULL);
     g_assert_true(g_file_set_contents(bad, "definitely not a JPEG", -1, NULL));
-    guint n = dg_window_get_n_toasts(win);
     g_assert_true(drop_file(bad, TRUE));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
-    g_assert_true(ut_wait(uf_toast_after, GUINT_TO_POINTER(n), 10));
-    g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Cannot read"));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
+    g_assert_nonnull(strstr(dg_diagnose_view_get_error(v), "not-an-image.jpg"));
+    double p[8];
+    g_assert_cmpint(dg_diagnose_view_get_probabilities(v, p, 8), ==, 0);
+    g_assert_null(dg_diagnose_view_get_top(v));
+    uf_shot("diagnose-error.png");
     /* a malformed model */
     g_autofree char *garbage = g_build_filename(uf_tmp, "garbage-classifier.safetensors", NULL);
     g_assert_true(g_file_set_contents(garbage, "\x10\0\0\0\0\0\0\0{\"a\": 1}xxxxxxxx", 24, NULL));
     dg_session_set_classifier(s, garbage);
-    n = dg_window_get_n_toasts(win);
-    g_autofree char *img = g_build_filename(uf_data, "mel", "img-03.png", NULL);
     g_assert_true(dg_diagnose_view_open(v, img));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
     g_assert_cmpint(dg_job_runner_get_state(dg_diagnose_view_get_runner(v)), ==, DG_JOB_FAILED);
-    g_assert_true(ut_wait(uf_toast_after, GUINT_TO_POINTER(n), 10));
-    g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Diagnose failed"));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
+    g_assert_nonnull(dg_diagnose_view_get_error(v));
     /* no model at all */
     dg_session_set_classifier(s, NULL);
     g_assert_false(dg_diagnose_view_open(v, img));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
     dg_session_set_classifier(s, cnn_model);
 }
 
