@@ -441,6 +441,45 @@ static void test_gradcam(void)
     dg_diagnose_view_set_overlay(v, FALSE);
 }
 
+/* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
+
+static void test_cli_generate(void)
+{
+    const char *builddir = g_getenv("G_TEST_BUILDDIR");
+    g_autofree char *cli = builddir ? g_build_filename(builddir, "..", "..", "app", "dermagan-cli",
+                                                       NULL)
+                                    : NULL;
+    g_autofree char *gen = dg_find_resource("models/generator.safetensors");
+    if (!cli || !g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE) || !gen) {
+        g_test_skip("dermagan-cli or the bundled generator is not at hand");
+        return;
+    }
+    g_autofree char *out = g_build_filename(uf_tmp, "cli-gen", NULL);
+    g_autofree char *grid = g_build_filename(uf_tmp, "cli-grid.png", NULL);
+    const char *argv[] = {cli, "gan", "generate", "--out", out, "--per-class", "2", "--grid",
+                          grid, "--threads", "1", NULL};
+    g_autofree char *so = NULL, *se = NULL;
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &so, &se, &status, NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    /* without --json: a summary, not the manifest */
+    g_assert_false(g_str_has_prefix(so, "{"));
+    g_assert_nonnull(strstr(so, "total"));
+    /* the grid has as many columns as images per class: no white half */
+    int w = 0, h = 0;
+    g_assert_nonnull(gdk_pixbuf_get_file_info(grid, &w, &h));
+    g_assert_cmpint(w, <, h + 200); /* 2 columns of 4 rows (8 columns were 3x wider) */
+    /* with --json: one JSON document */
+    g_autofree char *out2 = g_build_filename(uf_tmp, "cli-gen-json", NULL);
+    const char *argv2[] = {cli, "gan", "generate", "--out", out2, "--per-class", "1", "--json",
+                           "--threads", "1", NULL};
+    g_autofree char *so2 = NULL, *se2 = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv2, NULL, 0, NULL, NULL, &so2, &se2, &status,
+                               NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    g_assert_true(g_str_has_prefix(so2, "{"));
+}
+
 /* ---- layering: the UI goes through jobs only ------------------------------------------------ */
 
 static void test_layering(void)
@@ -484,6 +523,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/diagnose-open", test_diagnose_open);
     g_test_add_func("/views/toasts", test_toasts);
     g_test_add_func("/views/gradcam", test_gradcam);
+    g_test_add_func("/views/cli-generate", test_cli_generate);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
