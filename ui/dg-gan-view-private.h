@@ -2,6 +2,7 @@
  * page: controls, starting a run, its events) and dg-gan-view-run.c (resuming
  * a run folder, the sample grid). */
 #pragma once
+#include "dg-compare-button.h"
 #include "dg-gan-view.h"
 #include "dg-ui-util.h"
 
@@ -24,9 +25,11 @@ struct _DgGanView {
     GtkScale *smoothing_scale;
     GtkStack *curves_stack;
     DgChart *curves_chart, *quality_chart, *samples_chart;
+    DgCompareButton *compare_button;
 
     dg_line_chart *curves, *quality; /* owned by their charts */
     int s_dloss, s_gloss, s_dreal, s_dfake, s_fd;
+    GArray *ref_series;     /* series of the compared run in curves (ints), then one in quality */
     char *run_dir;
     char *run_preset;       /* the preset of the run being trained */
     int run_batch;          /* its images per step */
@@ -53,6 +56,9 @@ void dg_gan_view_show_progress(DgGanView *self);
 void dg_gan_view_run_config(DgGanView *self, void *gan_train_config, const char *title);
 
 /* dg-gan-view-run.c */
+/* Draws the run chosen to compare with (thin, beside the current curves). */
+void dg_gan_view_add_reference(DgGanView *self);
+void dg_gan_view_on_compare_chosen(DgGanView *self, gpointer run);
 /* The sample grid of an IMAGE event (or a PNG of the run folder). */
 void dg_gan_view_show_grid(DgGanView *self, const guint8 *rgb, int w, int h);
 void dg_gan_view_show_grid_file(DgGanView *self, const char *path);

@@ -201,3 +201,61 @@ void dg_gan_view_install_run_actions(GtkWidgetClass *wc)
     gtk_widget_class_install_action(wc, "gan.resume-last", NULL, act_resume_last);
     gtk_widget_class_install_action(wc, "gan.resume-other", NULL, act_resume_other);
 }
+
+/* ---- an earlier run, drawn beside this one ---------------------------------------------------- */
+
+void dg_gan_view_add_reference(DgGanView *self)
+{
+    if (!self->curves)
+        return;
+    /* the series of a run compared before go out of sight (a chart keeps its series) */
+    for (guint i = 0; i < self->ref_series->len; i++) {
+        int s = g_array_index(self->ref_series, int, i);
+        dg_line_chart_set_series_visible(i + 1 < self->ref_series->len ? self->curves
+                                                                       : self->quality,
+                                         s, FALSE);
+    }
+    g_array_set_size(self->ref_series, 0);
+    const dg_run_info *r = dg_compare_button_get_run(self->compare_button);
+    if (r && r->history) {
+        const int orig[] = {self->s_dloss, self->s_gloss, self->s_dreal, self->s_dfake};
+        int ref[4];
+        for (int k = 0; k < 4; k++) {
+            const char *name;
+            int color;
+            dg_plot_axis axis;
+            dg_line_chart_get_series(self->curves, orig[k], &name, &color, &axis, NULL, NULL);
+            g_autofree char *copy = g_strdup(name); /* adding a series may move the names */
+            ref[k] = dg_line_chart_add_series(self->curves, copy);
+            dg_line_chart_set_series_color(self->curves, ref[k], color);
+            dg_line_chart_set_series_axis(self->curves, ref[k], axis);
+            dg_line_chart_set_series_faint(self->curves, ref[k], TRUE);
+            g_array_append_val(self->ref_series, ref[k]);
+        }
+        for (gint64 i = 0; i < r->n_history; i++) {
+            const float *row = r->history + i * DG_GAN_HISTORY_COLS;
+            for (int k = 0; k < 4; k++)
+                dg_line_chart_append(self->curves, ref[k], row[0], row[1 + k]);
+        }
+        if (r->n_history > 0)
+            dg_chart_set_placeholder(self->curves_chart, NULL);
+    }
+    int q = dg_line_chart_add_series(self->quality, "Fréchet distance");
+    dg_line_chart_set_series_faint(self->quality, q, TRUE);
+    g_array_append_val(self->ref_series, q);
+    for (gint64 i = 0; r && i < r->n_quality; i++)
+        dg_line_chart_append(self->quality, q, r->quality[2 * i], r->quality[2 * i + 1]);
+    if (r && r->n_quality > 0)
+        dg_chart_set_placeholder(self->quality_chart, NULL);
+    dg_chart_update(self->curves_chart);
+    dg_chart_update(self->quality_chart);
+}
+
+void dg_gan_view_on_compare_chosen(DgGanView *self, gpointer run)
+{
+    (void)run; /* the button keeps it */
+    if (!self->curves)
+        dg_gan_view_new_curves(self); /* draws it */
+    else
+        dg_gan_view_add_reference(self);
+}

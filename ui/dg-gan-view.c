@@ -53,6 +53,7 @@ void dg_gan_view_new_curves(DgGanView *self)
     dg_line_chart_set_series_axis(c, self->s_dfake, DG_PLOT_AXIS_RIGHT);
     dg_line_chart_set_smoothing(c, gtk_range_get_value(GTK_RANGE(self->smoothing_scale)));
     dg_line_chart_set_window(c, gtk_spin_button_get_value(self->window_spin));
+    dg_line_chart_set_x_integer(c, TRUE);
     self->curves = c;
     dg_chart_set_plot(self->curves_chart, &dg_line_chart_kind, c);
 
@@ -61,11 +62,14 @@ void dg_gan_view_new_curves(DgGanView *self)
     self->s_fd = dg_line_chart_add_series(q, "Fréchet distance");
     dg_line_chart_set_legend(q, DG_PLOT_LEGEND_NONE);
     dg_line_chart_set_y_clip(q, 0);
+    dg_line_chart_set_x_integer(q, TRUE);
     self->quality = q;
     dg_chart_set_plot(self->quality_chart, &dg_line_chart_kind, q);
     dg_chart_set_placeholder(self->quality_chart,
                              "The first quality figure comes once the generator has been "
                              "measured (at the start, then every five minutes of training).");
+    g_array_set_size(self->ref_series, 0);
+    dg_gan_view_add_reference(self);
 }
 
 static void on_curve_options(DgGanView *self)
@@ -295,6 +299,7 @@ void dg_gan_view_run_config(DgGanView *self, void *config, const char *title)
     c->sample_seconds = self->sample_seconds;
     g_free(self->run_dir);
     self->run_dir = g_strdup(c->out);
+    dg_compare_button_set_current(self->compare_button, c->out);
     g_free(self->run_preset);
     self->run_preset = g_strdup(c->preset);
     self->run_batch = c->batch > 0 ? c->batch
@@ -453,6 +458,20 @@ DgChart *dg_gan_view_get_quality_chart(DgGanView *self)
     return self->quality_chart;
 }
 
+void dg_gan_view_compare_with(DgGanView *self, const char *folder)
+{
+    g_return_if_fail(DG_IS_GAN_VIEW(self));
+    dg_compare_button_choose(self->compare_button, folder);
+}
+
+guint dg_gan_view_get_n_reference_points(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), 0);
+    if (!self->curves || self->ref_series->len < 5) /* 4 in curves, 1 in quality */
+        return 0;
+    return (guint)dg_line_chart_n_points(self->curves, g_array_index(self->ref_series, int, 0));
+}
+
 DgChart *dg_gan_view_get_samples_chart(DgGanView *self)
 {
     g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
@@ -513,6 +532,7 @@ static void dg_gan_view_finalize(GObject *object)
     g_free(self->run_preset);
     g_free(self->next_out);
     g_strfreev(self->class_names);
+    g_array_unref(self->ref_series);
     g_clear_object(&self->cancel);
     G_OBJECT_CLASS(dg_gan_view_parent_class)->finalize(object);
 }
@@ -530,6 +550,7 @@ static void dg_gan_view_class_init(DgGanViewClass *klass)
     pc->state_changed = page_state_changed;
     pc->session_set = page_session_set;
     g_type_ensure(DG_TYPE_CHART);
+    g_type_ensure(DG_TYPE_COMPARE_BUTTON);
     gtk_widget_class_set_template_from_resource(wc, "/org/dermagan/DermaGAN/ui/dg-gan-view.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgGanView, name)
     BIND(flap);
@@ -549,15 +570,19 @@ static void dg_gan_view_class_init(DgGanViewClass *klass)
     BIND(curves_chart);
     BIND(quality_chart);
     BIND(samples_chart);
+    BIND(compare_button);
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, on_preset_changed);
     gtk_widget_class_bind_template_callback(wc, on_curve_options);
+    gtk_widget_class_bind_template_callback_full(wc, "on_compare_chosen",
+                                                 G_CALLBACK(dg_gan_view_on_compare_chosen));
     dg_gan_view_install_run_actions(wc);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void dg_gan_view_init(DgGanView *self)
 {
+    self->ref_series = g_array_new(FALSE, FALSE, sizeof(int));
     gtk_widget_init_template(GTK_WIDGET(self));
     self->cancel = g_cancellable_new();
     self->sample_seconds = DG_GAN_VIEW_SAMPLE_SECONDS;
@@ -569,4 +594,6 @@ static void dg_gan_view_init(DgGanView *self)
     g_signal_connect_swapped(self->steps_spin, "value-changed", G_CALLBACK(update_preset_note),
                              self);
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    dg_chart_set_x_name(self->curves_chart, "step");
+    dg_chart_set_x_name(self->quality_chart, "step");
 }

@@ -37,6 +37,12 @@ void dg_gan_view_resume_run(DgGanView *self, const char *folder);
 void dg_gan_view_toggle_pause(DgGanView *self);
 void dg_gan_view_stop(DgGanView *self);
 
+/* Draws the run in folder thin beside the current curves (NULL: none), read
+ * off the main thread; the Curves group's "Compare with" does the same. */
+void dg_gan_view_compare_with(DgGanView *self, const char *folder);
+/* Points of the compared run's D-loss curve (tests). */
+guint dg_gan_view_get_n_reference_points(DgGanView *self);
+
 /* Steps between sample grids for a run of total steps (20 a run, at least
  * 10 and at most 200 steps apart): a grid costs about one training step. */
 int dg_gan_view_sample_every(int total);

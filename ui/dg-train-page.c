@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "dg-compare-button.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
 
@@ -25,9 +26,11 @@ struct _DgTrainPage {
     GtkProgressBar *progress;
     GtkLabel *status_label;
     DgChart *loss_chart, *epoch_chart;
+    DgCompareButton *compare_button;
 
     dg_line_chart *loss, *epochs; /* owned by their charts */
     int s_loss, s_tl, s_vl, s_ta, s_va, s_vb;
+    GArray *ref_series; /* the compared run's series in the epoch chart */
     char *run_dir;
     char *next_out; /* for the next start: run folder (NULL: new) and step cap */
     int next_steps;
@@ -90,6 +93,53 @@ void dg_train_page_configure(DgTrainPage *self, const char *arch, int epochs, gu
 
 /* ---- charts -------------------------------------------------------------------------------- */
 
+/* An earlier training's epochs, thin beside this one's. */
+static void add_reference(DgTrainPage *self)
+{
+    if (!self->epochs)
+        return;
+    for (guint i = 0; i < self->ref_series->len; i++)
+        dg_line_chart_set_series_visible(self->epochs, g_array_index(self->ref_series, int, i),
+                                         FALSE);
+    g_array_set_size(self->ref_series, 0);
+    const dg_run_info *r = dg_compare_button_get_run(self->compare_button);
+    if (!r || r->kind != DG_RUN_CLASSIFIER || !r->history)
+        goto done;
+    const int orig[] = {self->s_tl, self->s_ta, self->s_vl, self->s_va, self->s_vb};
+    const int col[] = {1, 2, 3, 4, 5}; /* history columns, as orig */
+    for (int k = 0; k < 5; k++) {
+        const char *name;
+        int color;
+        dg_plot_axis axis;
+        dg_line_chart_get_series(self->epochs, orig[k], &name, &color, &axis, NULL, NULL);
+        g_autofree char *copy = g_strdup(name); /* adding a series may move the names */
+        int s = dg_line_chart_add_series(self->epochs, copy);
+        dg_line_chart_set_series_color(self->epochs, s, color);
+        dg_line_chart_set_series_axis(self->epochs, s, axis);
+        dg_line_chart_set_series_faint(self->epochs, s, TRUE);
+        for (gint64 i = 0; i < r->n_history; i++) {
+            const float *row = r->history + i * DG_CNN_HISTORY_COLS;
+            dg_line_chart_append(self->epochs, s, row[0], row[col[k]]);
+        }
+        g_array_append_val(self->ref_series, s);
+    }
+    if (r->n_history > 0)
+        dg_chart_set_placeholder(self->epoch_chart, NULL);
+done:
+    dg_chart_update(self->epoch_chart);
+}
+
+static void new_charts(DgTrainPage *self);
+
+static void on_compare_chosen(DgTrainPage *self, gpointer run)
+{
+    (void)run; /* the button keeps it */
+    if (!self->epochs)
+        new_charts(self); /* draws it */
+    else
+        add_reference(self);
+}
+
 static void new_charts(DgTrainPage *self)
 {
     DgSession *s = session_of(self);
@@ -99,6 +149,7 @@ static void new_charts(DgTrainPage *self)
     dg_line_chart_set_smoothing(
         l, s ? g_settings_get_double(dg_session_get_settings(s), "chart-smoothing") : 0.6);
     dg_line_chart_set_legend(l, DG_PLOT_LEGEND_NONE);
+    dg_line_chart_set_x_integer(l, TRUE);
     self->loss = l;
     dg_chart_set_plot(self->loss_chart, &dg_line_chart_kind, l);
 
@@ -112,8 +163,11 @@ static void new_charts(DgTrainPage *self)
     for (int i = self->s_ta; i <= self->s_vb; i++)
         dg_line_chart_set_series_axis(e, i, DG_PLOT_AXIS_RIGHT);
     dg_line_chart_set_y_clip(e, 0);
+    dg_line_chart_set_x_integer(e, TRUE);
     self->epochs = e;
     dg_chart_set_plot(self->epoch_chart, &dg_line_chart_kind, e);
+    g_array_set_size(self->ref_series, 0);
+    add_reference(self);
 }
 
 static void set_progress(DgTrainPage *self, const DgEventCopy *ev)
@@ -270,6 +324,7 @@ static gboolean page_start(DgJobPage *page)
     g_settings_set_string(set, "last-cnn-run", c->out);
     g_free(self->run_dir);
     self->run_dir = g_strdup(c->out);
+    dg_compare_button_set_current(self->compare_button, c->out);
 
     new_charts(self);
     self->last_rate = 0;
@@ -288,6 +343,12 @@ gboolean dg_train_page_train(DgTrainPage *self, const char *out, int steps)
     self->next_out = g_strdup(out);
     self->next_steps = steps;
     return dg_job_page_start(DG_JOB_PAGE(self));
+}
+
+DgChart *dg_train_page_get_epoch_chart(DgTrainPage *self)
+{
+    g_return_val_if_fail(DG_IS_TRAIN_PAGE(self), NULL);
+    return self->epoch_chart;
 }
 
 guint dg_train_page_get_n_points(DgTrainPage *self)
@@ -334,6 +395,7 @@ static void dg_train_page_finalize(GObject *object)
     DgTrainPage *self = DG_TRAIN_PAGE(object);
     g_free(self->run_dir);
     g_free(self->next_out);
+    g_array_unref(self->ref_series);
     G_OBJECT_CLASS(dg_train_page_parent_class)->finalize(object);
 }
 
@@ -352,6 +414,7 @@ static void dg_train_page_class_init(DgTrainPageClass *klass)
     signals[SIGNAL_TRAINED] = g_signal_new("trained", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
     g_type_ensure(DG_TYPE_CHART);
+    g_type_ensure(DG_TYPE_COMPARE_BUTTON);
     gtk_widget_class_set_template_from_resource(wc, "/org/dermagan/DermaGAN/ui/dg-train-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgTrainPage, name)
     BIND(flap);
@@ -365,14 +428,19 @@ static void dg_train_page_class_init(DgTrainPageClass *klass)
     BIND(status_label);
     BIND(loss_chart);
     BIND(epoch_chart);
+    BIND(compare_button);
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, on_arch_changed);
+    gtk_widget_class_bind_template_callback(wc, on_compare_chosen);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void dg_train_page_init(DgTrainPage *self)
 {
+    self->ref_series = g_array_new(FALSE, FALSE, sizeof(int));
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_progress_bar_set_text(self->progress, "idle");
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    dg_chart_set_x_name(self->loss_chart, "step");
+    dg_chart_set_x_name(self->epoch_chart, "epoch");
 }

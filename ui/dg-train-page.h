@@ -20,6 +20,7 @@ void dg_train_page_configure(DgTrainPage *self, const char *arch, int epochs, gu
  * > 0 caps the optimizer steps (tests).  FALSE (and a toast) when it cannot
  * start. */
 gboolean dg_train_page_train(DgTrainPage *self, const char *out, int steps);
+DgChart *dg_train_page_get_epoch_chart(DgTrainPage *self);
 /* Points in the per-step loss curve. */
 guint dg_train_page_get_n_points(DgTrainPage *self);
 

@@ -345,3 +345,35 @@ char *dg_runs_new_dir(const char *kind)
     }
     return NULL;
 }
+
+static int cmp_desc(gconstpointer a, gconstpointer b)
+{
+    return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **dg_runs_list(const char *kind, int max)
+{
+    g_autofree char *base = dg_runs_dir();
+    g_autofree char *prefix = g_strdup_printf("%s-", kind);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    GDir *d = g_dir_open(base, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d)))
+        if (g_str_has_prefix(n, prefix))
+            g_ptr_array_add(names, g_strdup(n));
+    if (d)
+        g_dir_close(d);
+    g_ptr_array_sort(names, cmp_desc); /* kind-YYYYmmdd-HHMMSS: newest first */
+    GPtrArray *out = g_ptr_array_new();
+    for (guint i = 0; i < names->len && (int)out->len < max; i++) {
+        char *dir = g_build_filename(base, g_ptr_array_index(names, i), NULL);
+        g_autofree char *ckpt = g_build_filename(dir, "checkpoint.safetensors", NULL);
+        if (g_file_test(ckpt, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add(out, dir);
+        else
+            g_free(dir);
+    }
+    g_ptr_array_unref(names);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}

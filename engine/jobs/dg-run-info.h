@@ -94,6 +94,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(dg_run_info, dg_run_info_free)
 
 /* The folder the app makes run folders in: <user data>/dermagan/runs (g_free). */
 char *dg_runs_dir(void);
+/* The run folders of a kind ("gan", "classifier") there that hold a
+ * checkpoint, newest first, at most max (NULL-terminated; g_strfreev). */
+char **dg_runs_list(const char *kind, int max);
 /* A new, unused run folder there: <kind>-YYYYmmdd-HHMMSS[-N] (not created; g_free). */
 char *dg_runs_new_dir(const char *kind);
 

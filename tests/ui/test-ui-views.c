@@ -441,6 +441,61 @@ static void test_gradcam(void)
     dg_diagnose_view_set_overlay(v, FALSE);
 }
 
+/* ---- charts: read-out, zoom, an earlier run beside (issue 14, item 6) --------------------------- */
+
+static gboolean reference_drawn(gpointer p)
+{
+    return dg_gan_view_get_n_reference_points(p) > 0;
+}
+
+static void test_charts(void)
+{
+    uf_load(uf_data);
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_view_configure(v, "tiny", 30, 2);
+    g_autofree char *first = g_build_filename(uf_tmp, "gan-first", NULL);
+    g_assert_true(dg_gan_view_start(v, first));
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    dg_gan_view_configure(v, "tiny", 40, 3);
+    g_autofree char *second = g_build_filename(uf_tmp, "gan-second", NULL);
+    g_assert_true(dg_gan_view_start(v, second));
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    /* the first run, thin, beside the second */
+    dg_gan_view_compare_with(v, first);
+    g_assert_true(ut_wait(reference_drawn, v, 30));
+    g_assert_cmpuint(dg_gan_view_get_n_reference_points(v), ==, 30);
+    ut_frames(GTK_WIDGET(win), 5);
+    /* the read-out: the step, each series' raw and smoothed value */
+    DgChart *c = dg_gan_view_get_curves_chart(v);
+    int w = gtk_widget_get_width(GTK_WIDGET(c)), h = gtk_widget_get_height(GTK_WIDGET(c));
+    const char *t = dg_chart_hover(c, w / 2.0, h / 2.0);
+    g_assert_nonnull(t);
+    g_assert_true(g_str_has_prefix(t, "step "));
+    g_assert_nonnull(strstr(t, "D loss"));
+    g_assert_nonnull(strstr(t, "smoothed"));
+    g_assert_nonnull(strstr(t, "(earlier run)"));
+    uf_shot("gan-readout.png");
+    /* zoom on steps 10..20: the chart shows them, then everything again */
+    dg_chart_zoom_x(c, 10, 20);
+    cairo_surface_destroy(dg_chart_render(c, w, h));
+    double lo, hi;
+    g_assert_true(dg_line_chart_get_layout(dg_chart_get_plot(c), NULL, &lo, &hi, NULL, NULL));
+    g_assert_cmpfloat(lo, ==, 10);
+    g_assert_cmpfloat(hi, ==, 20);
+    t = dg_chart_hover(c, w / 2.0, h / 2.0);
+    g_assert_nonnull(t);
+    int step = atoi(t + 5);
+    g_assert_cmpint(step, >=, 10);
+    g_assert_cmpint(step, <=, 20);
+    dg_chart_zoom_x(c, NAN, NAN);
+    cairo_surface_destroy(dg_chart_render(c, w, h));
+    g_assert_true(dg_line_chart_get_layout(dg_chart_get_plot(c), NULL, &lo, &hi, NULL, NULL));
+    g_assert_cmpfloat(hi, >=, 40);
+    g_assert_null(dg_chart_hover(c, -1, -1));
+    dg_gan_view_compare_with(v, NULL);
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -524,6 +579,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/toasts", test_toasts);
     g_test_add_func("/views/gradcam", test_gradcam);
     g_test_add_func("/views/cli-generate", test_cli_generate);
+    g_test_add_func("/views/charts", test_charts);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
