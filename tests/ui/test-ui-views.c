@@ -496,6 +496,46 @@ static void test_charts(void)
     dg_gan_view_compare_with(v, NULL);
 }
 
+/* ---- small screens and half-screen tiling (issue 14, item 7) ----------------------------------- */
+
+#define NARROW_W 640
+#define NARROW_H 480
+
+static void test_narrow(void)
+{
+    uf_load(uf_data);
+    int minw = 0, minh = 0;
+    gtk_widget_measure(GTK_WIDGET(win), GTK_ORIENTATION_HORIZONTAL, -1, &minw, NULL, NULL, NULL);
+    gtk_widget_measure(GTK_WIDGET(win), GTK_ORIENTATION_VERTICAL, minw, &minh, NULL, NULL, NULL);
+    g_test_message("the window's minimum size: %d x %d", minw, minh);
+    const char *names[] = {"dataset", "gan", "generate", "classifier", "diagnose"};
+    GtkWidget *vs[] = {GTK_WIDGET(dg_window_get_dataset_view(win)),
+                       GTK_WIDGET(dg_window_get_gan_view(win)),
+                       GTK_WIDGET(dg_window_get_generate_view(win)),
+                       GTK_WIDGET(dg_window_get_classifier_view(win)),
+                       GTK_WIDGET(dg_window_get_diagnose_view(win))};
+    for (int i = 0; i < 5; i++) {
+        int w = 0, h = 0;
+        gtk_widget_measure(vs[i], GTK_ORIENTATION_HORIZONTAL, -1, &w, NULL, NULL, NULL);
+        gtk_widget_measure(vs[i], GTK_ORIENTATION_VERTICAL, -1, &h, NULL, NULL, NULL);
+        g_test_message("  %s: %d x %d", names[i], w, h);
+    }
+    g_assert_cmpint(minw, <=, NARROW_W);
+    g_assert_cmpint(minh, <=, NARROW_H);
+    /* at that size every view folds its side panel and still shows its content */
+    gtk_window_set_default_size(GTK_WINDOW(win), NARROW_W, NARROW_H);
+    ut_frames(GTK_WIDGET(win), 10);
+    const char *views[] = {"dataset", "gan", "generate", "classifier", "diagnose"};
+    for (guint i = 0; i < G_N_ELEMENTS(views); i++) {
+        dg_window_show_view(win, views[i]);
+        g_autofree char *name = g_strdup_printf("narrow-%s.png", views[i]);
+        uf_shot(name);
+    }
+    g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(win)), <=, NARROW_W + 2);
+    gtk_window_set_default_size(GTK_WINDOW(win), 1180, 800);
+    ut_frames(GTK_WIDGET(win), 10);
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -580,6 +620,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/gradcam", test_gradcam);
     g_test_add_func("/views/cli-generate", test_cli_generate);
     g_test_add_func("/views/charts", test_charts);
+    g_test_add_func("/views/narrow", test_narrow);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
