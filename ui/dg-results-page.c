@@ -298,6 +298,12 @@ DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self)
     return self->confusion_chart;
 }
 
+GtkWidget *dg_results_page_get_model_row(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    return GTK_WIDGET(self->model_row);
+}
+
 guint dg_results_page_get_n_results(DgResultsPage *self)
 {
     g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), 0);

@@ -21,6 +21,8 @@ gboolean dg_results_page_evaluate(DgResultsPage *self, const char *split);
  * data set and classifier were evaluated already. */
 void dg_results_page_shown(DgResultsPage *self);
 DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self);
+/* The row naming the classifier, with its menu (tests). */
+GtkWidget *dg_results_page_get_model_row(DgResultsPage *self);
 /* Evaluations shown so far. */
 guint dg_results_page_get_n_results(DgResultsPage *self);
 

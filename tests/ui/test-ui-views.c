@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "ui-app-fixture.h"
 
@@ -536,6 +537,125 @@ static void test_narrow(void)
     ut_frames(GTK_WIDGET(win), 10);
 }
 
+/* ---- the ablation page: what is coloured, how long it takes (issue 14, item 5) ----------------- */
+
+/* An ablation.json with one metric row per (key, difference, p). */
+static char *ablation_json(int seeds)
+{
+    struct {
+        const char *key;
+        double d, p;
+    } rows[] = {{"balanced_accuracy", 0.05, 0.01}, {"accuracy", -0.02, 0.5},
+                {"macro_f1", 0.01, 0.25},          {"auc_macro", 0.0, 1.0},
+                {"ece", 0.008, 0.5},               {"ece-bad", 0.02, 0.01}};
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "{\"seeds\": %d, \"steps\": 660, \"classes\": [\"mel\"], "
+                              "\"metrics\": {", seeds);
+    for (guint i = 0; i < G_N_ELEMENTS(rows) - 1; i++) {
+        /* the calibration error's row: worse (higher) and significant when seeds > 3 */
+        double d = rows[i].d, p = rows[i].p;
+        if (g_str_equal(rows[i].key, "ece") && seeds > 3)
+            d = rows[5].d, p = rows[5].p;
+        g_string_append_printf(s, "%s\"%s\": {\"real\": {\"mean\": 0.6, \"std\": 0.01}, "
+                                  "\"real+synthetic\": {\"mean\": 0.6, \"std\": 0.01}, "
+                                  "\"difference\": {\"mean\": %g, \"std\": 0.01, "
+                                  "\"p_sign_flip\": %g}}",
+                               i ? ", " : "", rows[i].key, d, p);
+    }
+    g_string_append(s, "}, \"recall\": {\"mel\": {\"real\": {\"mean\": 0.7, \"std\": 0.1}, "
+                       "\"real+synthetic\": {\"mean\": 0.6, \"std\": 0.1}, "
+                       "\"difference\": {\"mean\": -0.1, \"std\": 0.02, \"p_sign_flip\": "
+                       "0.02}}}}");
+    return g_string_free(s, FALSE);
+}
+
+static void test_ablation_page(void)
+{
+    uf_load(uf_data);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "ablation");
+    DgAblationPage *a = dg_classifier_view_get_ablation_page(cv);
+    /* significant differences only, by better or worse */
+    g_autofree char *six = ablation_json(6);
+    g_assert_true(dg_ablation_page_show(a, six));
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "success");
+    g_assert_null(dg_ablation_page_get_cell_style(a, "accuracy"));  /* p = 0.5 */
+    g_assert_null(dg_ablation_page_get_cell_style(a, "macro_f1"));  /* p = 0.25 */
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "ece"), ==, "error"); /* higher: worse */
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "recall-mel"), ==, "error");
+    uf_shot("ablation-colours.png");
+    /* the bundled 3-seed result: a worse calibration error (+0.008, p 0.5) is not green */
+    g_autofree char *bundled = dg_find_resource("models/ablation.json");
+    g_autofree char *json = NULL;
+    if (bundled && g_file_get_contents(bundled, &json, NULL, NULL)) {
+        g_assert_true(dg_ablation_page_show(a, json));
+        g_assert_null(dg_ablation_page_get_cell_style(a, "ece"));
+        g_assert_null(dg_ablation_page_get_cell_style(a, "balanced_accuracy"));
+    }
+    /* 20 epochs by default (the text's 660 steps on HAM10000), and an estimate before Run */
+    g_settings_reset(uf_settings, "cnn-speed");
+    DgAblationPage *fresh = g_object_ref_sink(g_object_new(DG_TYPE_ABLATION_PAGE, NULL));
+    dg_job_page_set_session(DG_JOB_PAGE(fresh), dg_window_get_session(win));
+    const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
+    int n_train = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
+    double expect = 2.0 * 3 * 20 * ((n_train + 63) / 64) * 64 / 120.0;
+    g_assert_cmpfloat_with_epsilon(dg_ablation_page_get_estimate(fresh), expect, 1e-6);
+    g_object_unref(fresh);
+    g_assert_cmpfloat(dg_ablation_page_get_estimate(a), >, 0);
+}
+
+/* ---- the bundled and the last models, without a file chooser (issue 14, item 8) --------------- */
+
+static gboolean gan_points_above(gpointer p)
+{
+    DgGanView *v = dg_window_get_gan_view(win);
+    return dg_gan_view_get_n_points(v) > GPOINTER_TO_UINT(p);
+}
+
+static void test_models_and_runs(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    DgModelRow *row = DG_MODEL_ROW(
+        dg_results_page_get_model_row(dg_classifier_view_get_results_page(
+            dg_window_get_classifier_view(win))));
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    g_autofree char *other = g_build_filename(uf_tmp, "somewhere.safetensors", NULL);
+    dg_session_set_classifier(s, other);
+    dg_model_row_use(row, "bundled");
+    g_assert_cmpstr(dg_session_get_classifier(s), ==, bundled);
+    /* the last trained one: a classifier run that left a model */
+    DgTrainPage *tp = dg_classifier_view_get_train_page(dg_window_get_classifier_view(win));
+    dg_train_page_configure(tp, "seed", 1, 1);
+    g_autofree char *run = g_build_filename(uf_tmp, "cnn-last", NULL);
+    g_assert_true(dg_train_page_train(tp, run, 6));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    g_autofree char *model = g_build_filename(run, "model.safetensors", NULL);
+    g_autofree char *last = dg_model_row_get_last_trained(row);
+    g_assert_cmpstr(last, ==, model);
+    dg_model_row_use(row, "bundled");
+    dg_model_row_use(row, "last");
+    g_assert_cmpstr(dg_session_get_classifier(s), ==, model);
+    dg_model_row_use(row, "bundled");
+    /* a stopped GAN run resumes from the Resume menu's Last Run, no chooser */
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_view_configure(v, "tiny", 100000, 6);
+    g_autofree char *gan = g_build_filename(uf_tmp, "gan-to-resume", NULL);
+    g_assert_true(dg_gan_view_start(v, gan));
+    g_assert_true(ut_wait(gan_points_above, GUINT_TO_POINTER(5), 120));
+    dg_gan_view_stop(v);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
+    guint stopped = dg_gan_view_get_n_points(v);
+    g_assert_true(gtk_widget_activate_action(GTK_WIDGET(v), "gan.resume-last", NULL));
+    g_assert_true(ut_wait(gan_points_above, GUINT_TO_POINTER(stopped + 3), 120));
+    g_assert_cmpstr(dg_gan_view_get_run_dir(v), ==, gan);
+    dg_gan_view_stop(v);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -621,6 +741,8 @@ int main(int argc, char **argv)
     g_test_add_func("/views/cli-generate", test_cli_generate);
     g_test_add_func("/views/charts", test_charts);
     g_test_add_func("/views/narrow", test_narrow);
+    g_test_add_func("/views/ablation-page", test_ablation_page);
+    g_test_add_func("/views/models-and-runs", test_models_and_runs);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
