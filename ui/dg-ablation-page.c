@@ -146,7 +146,8 @@ static void show_note(DgAblationPage *self, JsonObject *o)
                               "coloured; 6 seeds or more can show one.",
                               seeds, seeds == 1 ? "" : "s", SIGNIFICANT)
             : g_strdup_printf(" Differences with p < %.2f are coloured: green where the "
-                              "synthetic images helped, red where they hurt.",
+                              "synthetic images helped, red where they hurt (for the calibration "
+                              "error, lower is better).",
                               SIGNIFICANT);
     g_autofree char *note = g_strdup_printf(
         "Mean ± standard deviation over %d seed%s, %.0f optimizer steps per run in both arms. "
@@ -213,7 +214,7 @@ gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
         gtk_grid_attach(self->grid, dg_ui_cell(heads[c], c > 0, "dg-table-head"), c, 0, 1, 1);
     const char *keys[] = {"balanced_accuracy", "accuracy", "macro_f1", "auc_macro", "ece"};
     const char *titles[] = {"Balanced accuracy", "Accuracy", "Macro F1", "Macro AUC",
-                            "Calibration error (lower is better)"};
+                            "Calibration error"};
     int row = 1;
     for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
         table_row(self, row++, keys[i], titles[i], member_obj(metrics, keys[i]));
