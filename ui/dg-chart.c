@@ -24,6 +24,8 @@ G_DEFINE_FINAL_TYPE(DgChart, dg_chart, GTK_TYPE_DRAWING_AREA)
 
 enum { PROP_0, PROP_PLACEHOLDER, N_PROPS };
 static GParamSpec *props[N_PROPS];
+enum { SIGNAL_CELL_ACTIVATED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 dg_plot_theme dg_chart_theme(void)
 {
@@ -54,6 +56,7 @@ static dg_line_chart *line_chart(DgChart *self)
 }
 
 static void paint_hover(DgChart *self, cairo_t *cr, int width, int height, const dg_plot_theme *th);
+static gboolean cell_at(DgChart *self, double x, double y, int *row, int *col);
 
 static void paint(DgChart *self, cairo_t *cr, int width, int height)
 {
@@ -141,6 +144,10 @@ static void dg_chart_class_init(DgChartClass *klass)
         g_param_spec_string("placeholder", NULL, NULL, NULL,
                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(oc, N_PROPS, props);
+    /* cell-activated(int row, int col): a heatmap cell was clicked */
+    signals[SIGNAL_CELL_ACTIVATED] =
+        g_signal_new("cell-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "dgchart");
 }
 
@@ -287,6 +294,9 @@ static void paint_hover(DgChart *self, cairo_t *cr, int width, int height, const
 static void on_motion(GtkEventControllerMotion *m, double x, double y, DgChart *self)
 {
     (void)m;
+    int row, col; /* a cell that opens its images */
+    gtk_widget_set_cursor_from_name(GTK_WIDGET(self),
+                                    cell_at(self, x, y, &row, &col) ? "pointer" : NULL);
     self->hovering = TRUE;
     self->hover_x = x;
     self->hover_y = y;
@@ -332,11 +342,51 @@ static void on_drag_end(GtkGestureDrag *g, double dx, double dy, DgChart *self)
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+/* The heatmap cell under (x, y), as the last draw placed it. */
+static gboolean cell_at(DgChart *self, double x, double y, int *row, int *col)
+{
+    if (self->kind != &dg_heatmap_kind || self->placeholder || !self->plot)
+        return FALSE;
+    dg_plot_rect r;
+    for (int i = 0; dg_heatmap_get_cell(self->plot, i, 0, &r); i++)
+        for (int j = 0; dg_heatmap_get_cell(self->plot, i, j, &r); j++)
+            if (x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height) {
+                *row = i;
+                *col = j;
+                return TRUE;
+            }
+    return FALSE;
+}
+
+gboolean dg_chart_click(DgChart *self, double x, double y)
+{
+    g_return_val_if_fail(DG_IS_CHART(self), FALSE);
+    int row, col;
+    if (!cell_at(self, x, y, &row, &col))
+        return FALSE;
+    g_signal_emit(self, signals[SIGNAL_CELL_ACTIVATED], 0, row, col);
+    return TRUE;
+}
+
+gboolean dg_chart_get_cell_center(DgChart *self, int row, int col, double *x, double *y)
+{
+    g_return_val_if_fail(DG_IS_CHART(self), FALSE);
+    dg_plot_rect r;
+    if (self->kind != &dg_heatmap_kind || !self->plot ||
+        !dg_heatmap_get_cell(self->plot, row, col, &r))
+        return FALSE;
+    *x = r.x + r.width / 2;
+    *y = r.y + r.height / 2;
+    return TRUE;
+}
+
 static void on_click(GtkGestureClick *g, int n_press, double x, double y, DgChart *self)
 {
-    (void)g, (void)x, (void)y;
+    (void)g;
     if (n_press == 2 && line_chart(self))
         dg_chart_zoom_x(self, NAN, NAN);
+    else if (n_press == 1)
+        dg_chart_click(self, x, y);
 }
 
 static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, DgChart *self)

@@ -42,6 +42,12 @@ void dg_chart_zoom_x(DgChart *self, double lo, double hi);
  * it is drawn; NULL when there is none there (tests). */
 const char *dg_chart_hover(DgChart *self, double x, double y);
 
+/* Heatmaps: a click on a cell emits "cell-activated" (int row, int col).
+ * dg_chart_click does what a click at (x, y) does (TRUE when it hit a
+ * cell); dg_chart_get_cell_center says where a cell was drawn (tests). */
+gboolean dg_chart_click(DgChart *self, double x, double y);
+gboolean dg_chart_get_cell_center(DgChart *self, int row, int col, double *x, double *y);
+
 /* Times the chart was painted (tests, benchmark). */
 guint dg_chart_get_n_draws(DgChart *self);
 

@@ -10,7 +10,6 @@
 
 #define MAX_CLASSES 32
 #define PHOTO_MAX 1600 /* the shown photo's longest side */
-#define HEAT_SIDE 256  /* the Grad-CAM map, smoothly upscaled to this before it is shown */
 
 struct _DgDiagnoseView {
     GtkWidget parent_instance;
@@ -40,47 +39,20 @@ struct _DgDiagnoseView {
     int top_index;
     gboolean have_result;
     char *error;             /* the last failure shown, or NULL */
+    gboolean tta;
 };
 
 G_DEFINE_FINAL_TYPE(DgDiagnoseView, dg_diagnose_view, GTK_TYPE_WIDGET)
 
 /* ---- the Grad-CAM overlay ------------------------------------------------------------------- */
 
-/* A perceptual ramp (dark purple, red, orange, yellow) for the map's values. */
-static void ramp(double t, guint8 *rgb)
-{
-    static const double stops[5][3] = {
-        {40, 11, 84}, {120, 28, 109}, {212, 72, 66}, {250, 153, 8}, {252, 255, 164}};
-    t = CLAMP(t, 0, 1) * 4;
-    int i = MIN((int)t, 3);
-    double f = t - i;
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (guint8)(stops[i][c] + (stops[i + 1][c] - stops[i][c]) * f + 0.5);
-}
-
 /* The map of class k as a smooth, coloured, partly transparent texture. */
 static GdkTexture *heat_texture(DgDiagnoseView *self, int k)
 {
     if (!self->cams || k < 0 || k >= (int)self->cams->len || self->cam_side <= 0)
         return NULL;
-    const int S = self->cam_side;
-    const guint8 *grey = g_bytes_get_data(g_ptr_array_index(self->cams, k), NULL);
-    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, S, S);
-    guint8 *px = gdk_pixbuf_get_pixels(pb);
-    int rs = gdk_pixbuf_get_rowstride(pb);
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++) {
-            double v = grey[3 * ((long)y * S + x)] / 255.0;
-            guint8 *p = px + (long)y * rs + 4 * x;
-            ramp(v, p);
-            /* what the model ignored stays clear; what it used shows most */
-            p[3] = (guint8)(255 * CLAMP((v - 0.15) / 0.5, 0, 1));
-        }
-    GdkPixbuf *big = gdk_pixbuf_scale_simple(pb, HEAT_SIDE, HEAT_SIDE, GDK_INTERP_BILINEAR);
-    g_object_unref(pb);
-    GdkTexture *t = gdk_texture_new_for_pixbuf(big);
-    g_object_unref(big);
-    return t;
+    return dg_ui_cam_texture(g_bytes_get_data(g_ptr_array_index(self->cams, k), NULL),
+                             self->cam_side);
 }
 
 static void show_picture(DgDiagnoseView *self)
@@ -322,7 +294,7 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
     c->model = g_strdup(model);
     c->images = g_new0(char *, 2);
     c->images[0] = g_strdup(path);
-    c->tta = TRUE;
+    c->tta = self->tta;
     c->saliency = TRUE;
     c->saliency_all = TRUE;
     c->threads = dg_session_get_threads(self->session);
@@ -481,8 +453,15 @@ static void dg_diagnose_view_class_init(DgDiagnoseViewClass *klass)
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
+void dg_diagnose_view_set_tta(DgDiagnoseView *self, gboolean tta)
+{
+    g_return_if_fail(DG_IS_DIAGNOSE_VIEW(self));
+    self->tta = tta;
+}
+
 static void dg_diagnose_view_init(DgDiagnoseView *self)
 {
+    self->tta = TRUE;
     self->cancel = g_cancellable_new();
     gtk_widget_init_template(GTK_WIDGET(self));
 }

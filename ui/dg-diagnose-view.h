@@ -22,6 +22,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(DgDiagnoseView, dg_diagnose_view, DG, DIAGNOSE_VIEW, GtkWidget)
 
 void dg_diagnose_view_set_session(DgDiagnoseView *self, DgSession *session);
+/* Test-time augmentation of the predictions (default TRUE). */
+void dg_diagnose_view_set_tta(DgDiagnoseView *self, gboolean tta);
 /* FALSE (and a toast) when no prediction could be started. */
 gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path);
 void dg_diagnose_view_set_overlay(DgDiagnoseView *self, gboolean overlay);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dg-cases-window.h"
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
@@ -23,6 +24,10 @@ struct _DgResultsPage {
     GtkGrid *class_grid;
 
     guint n_results;
+    GPtrArray *cases;    /* of DgCase*: every image of the last evaluation */
+    char **class_ids;    /* its classes (the confusion matrix's labels) */
+    char *split;         /* its split */
+    DgCasesWindow *cases_window; /* the last one opened (not owned) */
     gboolean evaluated;  /* this data set and classifier were evaluated (or are being) */
     char *next_split;    /* for the next start */
 };
@@ -160,6 +165,125 @@ static void show_per_class(DgResultsPage *self, JsonArray *labels, JsonObject *p
     }
 }
 
+/* ---- the images behind the numbers ------------------------------------------------------------- */
+
+static void keep_cases(DgResultsPage *self, JsonObject *o, JsonArray *labels)
+{
+    g_clear_pointer(&self->cases, g_ptr_array_unref);
+    g_strfreev(self->class_ids);
+    const int K = (int)json_array_get_length(labels);
+    self->class_ids = g_new0(char *, K + 1);
+    for (int k = 0; k < K; k++)
+        self->class_ids[k] = g_strdup(json_array_get_string_element(labels, k));
+    g_free(self->split);
+    self->split = g_strdup(json_object_get_string_member_with_default(o, "split", "test"));
+    JsonNode *in = json_object_get_member(o, "images");
+    JsonArray *images = in && JSON_NODE_HOLDS_ARRAY(in) ? json_node_get_array(in) : NULL;
+    self->cases = g_ptr_array_new_with_free_func((GDestroyNotify)dg_case_free);
+    double *p = g_new0(double, MAX(K, 1));
+    for (guint i = 0; images && i < json_array_get_length(images); i++) {
+        JsonNode *n = json_array_get_element(images, i);
+        JsonObject *im = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonNode *pn = im ? json_object_get_member(im, "probs") : NULL;
+        JsonArray *pa = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
+        if (!pa || (int)json_array_get_length(pa) != K)
+            continue;
+        for (int k = 0; k < K; k++)
+            p[k] = json_array_get_double_element(pa, k);
+        int label = (int)json_object_get_int_member_with_default(im, "label", -1);
+        int pred = (int)json_object_get_int_member_with_default(im, "pred", -1);
+        if (label < 0 || label >= K || pred < 0 || pred >= K)
+            continue;
+        g_ptr_array_add(self->cases,
+                        dg_case_new(json_object_get_string_member_with_default(im, "path", ""),
+                                    json_object_get_string_member_with_default(im, "image_id", ""),
+                                    label, pred, p, K));
+    }
+    g_free(p);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.mistakes", self->cases->len > 0);
+}
+
+static DgCasesWindow *open_cases(DgResultsPage *self, GPtrArray *cases, const char *title,
+                                 const char *subtitle)
+{
+    DgSession *s = session_of(self);
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    DgCasesWindow *w = dg_cases_window_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, s,
+                                           title, subtitle,
+                                           (const char *const *)self->class_ids, cases);
+    self->cases_window = w;
+    g_object_add_weak_pointer(G_OBJECT(w), (gpointer *)&self->cases_window);
+    gtk_window_present(GTK_WINDOW(w));
+    return w;
+}
+
+static const char *split_words(const char *split)
+{
+    return g_strcmp0(split, "val") == 0 ? "validation images" : g_strcmp0(split, "all") == 0
+                                                                    ? "images"
+                                                                    : "test images";
+}
+
+DgCasesWindow *dg_results_page_open_cell(DgResultsPage *self, int row, int col)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    if (!self->cases || !self->class_ids)
+        return NULL;
+    g_autoptr(GPtrArray) sel = g_ptr_array_new_with_free_func((GDestroyNotify)dg_case_free);
+    for (guint i = 0; i < self->cases->len; i++) {
+        const DgCase *c = g_ptr_array_index(self->cases, i);
+        if (c->label == row && c->pred == col)
+            g_ptr_array_add(sel, dg_case_new(c->path, c->image_id, c->label, c->pred, c->probs,
+                                             c->n_probs));
+    }
+    const char *t = dg_ui_class_name(self->class_ids[row]);
+    const char *pr = dg_ui_class_name(self->class_ids[col]);
+    g_autofree char *title = row == col ? g_strdup_printf("%s, Predicted Right", t)
+                                        : g_strdup_printf("%s Taken for %s", t, pr);
+    g_autofree char *sub = g_strdup_printf("%u %s: true %s, predicted %s", sel->len,
+                                           split_words(self->split), t, pr);
+    return open_cases(self, sel, title, sub);
+}
+
+static int cmp_confidence(gconstpointer a, gconstpointer b)
+{
+    const DgCase *x = *(DgCase *const *)a, *y = *(DgCase *const *)b;
+    double px = x->probs[x->pred], py = y->probs[y->pred];
+    return px < py ? 1 : px > py ? -1 : 0;
+}
+
+DgCasesWindow *dg_results_page_open_mistakes(DgResultsPage *self, guint max)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    if (!self->cases)
+        return NULL;
+    g_autoptr(GPtrArray) sel = g_ptr_array_new_with_free_func((GDestroyNotify)dg_case_free);
+    for (guint i = 0; i < self->cases->len; i++) {
+        const DgCase *c = g_ptr_array_index(self->cases, i);
+        if (c->label != c->pred)
+            g_ptr_array_add(sel, dg_case_new(c->path, c->image_id, c->label, c->pred, c->probs,
+                                             c->n_probs));
+    }
+    g_ptr_array_sort(sel, cmp_confidence);
+    if (sel->len > max)
+        g_ptr_array_set_size(sel, max);
+    g_autofree char *sub = g_strdup_printf("the %u wrong predictions the model was surest of, "
+                                           "surest first",
+                                           sel->len);
+    return open_cases(self, sel, "Most Confident Mistakes", sub);
+}
+
+static void on_cell_activated(DgResultsPage *self, int row, int col)
+{
+    dg_results_page_open_cell(self, row, col);
+}
+
+static void act_mistakes(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    dg_results_page_open_mistakes(DG_RESULTS_PAGE(w), 60);
+}
+
 static gboolean show_metrics(DgResultsPage *self, const char *json)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -183,6 +307,7 @@ static gboolean show_metrics(DgResultsPage *self, const char *json)
     if (K < 1 || (int)json_array_get_length(matrix) != K)
         return FALSE;
     show_headline(self, o);
+    keep_cases(self, o, labels);
     show_confusion(self, labels, matrix, K);
     show_per_class(self, labels, per, K);
     return TRUE;
@@ -263,6 +388,7 @@ static gboolean page_start(DgJobPage *page)
     c->split = g_strdup(split);
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(s);
+    c->per_image = TRUE; /* the images behind the confusion matrix */
     for (guint i = 0; i < G_N_ELEMENTS(splits); i++)
         if (strcmp(splits[i], c->split) == 0)
             adw_combo_row_set_selected(self->split_row, i);
@@ -345,7 +471,13 @@ static void dg_results_page_dispose(GObject *object)
 
 static void dg_results_page_finalize(GObject *object)
 {
-    g_free(DG_RESULTS_PAGE(object)->next_split);
+    DgResultsPage *self = DG_RESULTS_PAGE(object);
+    g_free(self->next_split);
+    g_clear_pointer(&self->cases, g_ptr_array_unref);
+    g_strfreev(self->class_ids);
+    g_free(self->split);
+    if (self->cases_window)
+        g_object_remove_weak_pointer(G_OBJECT(self->cases_window), (gpointer *)&self->cases_window);
     G_OBJECT_CLASS(dg_results_page_parent_class)->finalize(object);
 }
 
@@ -376,10 +508,13 @@ static void dg_results_page_class_init(DgResultsPageClass *klass)
     BIND(confusion_chart);
     BIND(class_grid);
 #undef BIND
+    gtk_widget_class_bind_template_callback(wc, on_cell_activated);
+    gtk_widget_class_install_action(wc, "results.mistakes", NULL, act_mistakes);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void dg_results_page_init(DgResultsPage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.mistakes", FALSE);
 }

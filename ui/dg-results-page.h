@@ -3,9 +3,13 @@
  * The evaluate job's RESULT on a split of the open data set: headline
  * metrics (balanced accuracy with its 95% interval, accuracy, macro F1,
  * macro AUC, calibration error), the confusion-matrix heatmap and the
- * per-class table.  The classifier is the session's (a DgModelRow changes
- * it). */
+ * per-class table.  A click on a cell of the matrix opens its images (true
+ * class = row, predicted = column) in a DgCasesWindow, each with its
+ * probabilities and Grad-CAM; "Most Confident Mistakes" opens the wrong
+ * predictions the model was surest of.  The classifier is the session's (a
+ * DgModelRow changes it). */
 #pragma once
+#include "dg-cases-window.h"
 #include "dg-chart.h"
 #include "dg-job-page.h"
 
@@ -21,6 +25,10 @@ gboolean dg_results_page_evaluate(DgResultsPage *self, const char *split);
  * data set and classifier were evaluated already. */
 void dg_results_page_shown(DgResultsPage *self);
 DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self);
+/* The images of a confusion-matrix cell, or the most confident mistakes (at
+ * most max), in a new window; NULL before an evaluation. */
+DgCasesWindow *dg_results_page_open_cell(DgResultsPage *self, int row, int col);
+DgCasesWindow *dg_results_page_open_mistakes(DgResultsPage *self, guint max);
 /* The row naming the classifier, with its menu (tests). */
 GtkWidget *dg_results_page_get_model_row(DgResultsPage *self);
 /* Evaluations shown so far. */

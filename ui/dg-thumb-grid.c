@@ -446,3 +446,9 @@ GtkAdjustment *dg_thumb_grid_get_vadjustment(DgThumbGrid *self)
     g_return_val_if_fail(DG_IS_THUMB_GRID(self), NULL);
     return gtk_scrolled_window_get_vadjustment(self->scroller);
 }
+
+void dg_thumb_grid_set_single_click(DgThumbGrid *self, gboolean single)
+{
+    g_return_if_fail(DG_IS_THUMB_GRID(self));
+    gtk_grid_view_set_single_click_activate(self->grid_view, single);
+}

@@ -23,6 +23,8 @@ void dg_thumb_grid_set_model(DgThumbGrid *self, GListModel *model);
 GListModel *dg_thumb_grid_get_model(DgThumbGrid *self);
 /* Shown when the model is empty.  Property "empty-text". */
 void dg_thumb_grid_set_empty_text(DgThumbGrid *self, const char *text);
+/* A single click activates a cell (default: a double click). */
+void dg_thumb_grid_set_single_click(DgThumbGrid *self, gboolean single);
 /* Thumbnails decoded so far (tests). */
 guint dg_thumb_grid_get_n_decoded(DgThumbGrid *self);
 /* Cells shown now (bound to an item); *n_done: how many of them show their

@@ -222,3 +222,37 @@ double dg_ui_rate_steps_per_s(const dg_ui_rate *r)
     gint64 ds = r->step[last] - r->step[first];
     return dt > 0.2 && ds > 0 ? ds / dt : 0;
 }
+
+/* A perceptual ramp (dark purple, red, orange, yellow) for a map's values. */
+static void ramp(double t, guint8 *rgb)
+{
+    static const double stops[5][3] = {
+        {40, 11, 84}, {120, 28, 109}, {212, 72, 66}, {250, 153, 8}, {252, 255, 164}};
+    t = CLAMP(t, 0, 1) * 4;
+    int i = MIN((int)t, 3);
+    double f = t - i;
+    for (int c = 0; c < 3; c++)
+        rgb[c] = (guint8)(stops[i][c] + (stops[i + 1][c] - stops[i][c]) * f + 0.5);
+}
+
+GdkTexture *dg_ui_cam_texture(const guint8 *grey, int side)
+{
+    if (!grey || side <= 0)
+        return NULL;
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, side, side);
+    guint8 *px = gdk_pixbuf_get_pixels(pb);
+    int rs = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            double v = grey[3 * ((long)y * side + x)] / 255.0;
+            guint8 *p = px + (long)y * rs + 4 * x;
+            ramp(v, p);
+            /* what the model ignored stays clear; what it used shows most */
+            p[3] = (guint8)(255 * CLAMP((v - 0.15) / 0.5, 0, 1));
+        }
+    GdkPixbuf *big = gdk_pixbuf_scale_simple(pb, 256, 256, GDK_INTERP_BILINEAR);
+    g_object_unref(pb);
+    GdkTexture *t = gdk_texture_new_for_pixbuf(big);
+    g_object_unref(big);
+    return t;
+}

@@ -36,6 +36,12 @@ void dg_ui_unparent_children(GtkWidget *widget);
 /* A label for table cells: xalign 0 (text) or 1 (numbers), optional CSS classes. */
 GtkWidget *dg_ui_cell(const char *text, gboolean numeric, const char *css_class);
 
+/* A Grad-CAM map (side x side grey RGB bytes, R = G = B = 255 * value, as
+ * the predict job sends it) as a texture to lay over the photo: coloured on a
+ * perceptual ramp, transparent where the model did not look, smoothly scaled
+ * up to 256 x 256. */
+GdkTexture *dg_ui_cam_texture(const guint8 *grey, int side);
+
 /* Measured training speeds, kept in GSettings (a{sd} keys "gan-speed" and
  * "cnn-speed", per preset or architecture): images per second, or 0 when
  * none was measured on this computer yet. */

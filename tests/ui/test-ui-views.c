@@ -656,6 +656,69 @@ static void test_models_and_runs(void)
     g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
 }
 
+/* ---- the images behind the confusion matrix (issue 14, item 10) ------------------------------- */
+
+static DgCasesWindow *last_cases_window(void)
+{
+    DgCasesWindow *found = NULL;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (DG_IS_CASES_WINDOW(l->data))
+            found = l->data;
+    g_list_free(tops);
+    return found;
+}
+
+static void test_cases(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    dg_session_set_classifier(s, bundled);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "results");
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    g_assert_true(dg_results_page_evaluate(rp, "all"));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_frames(GTK_WIDGET(win), 10);
+    /* a click on each cell opens its images: together, every image evaluated */
+    DgChart *chart = dg_results_page_get_confusion_chart(rp);
+    guint total = 0;
+    for (int r = 0; r < UF_CLASSES; r++)
+        for (int c = 0; c < UF_CLASSES; c++) {
+            double x, y;
+            g_assert_true(dg_chart_get_cell_center(chart, r, c, &x, &y));
+            g_assert_true(dg_chart_click(chart, x, y));
+            DgCasesWindow *w = last_cases_window();
+            g_assert_nonnull(w);
+            total += dg_cases_window_get_n_cases(w);
+            if (r == 3 && c == 3 && dg_cases_window_get_n_cases(w) > 0) {
+                /* one image: its probabilities and its Grad-CAM beside the grid */
+                ut_frames(GTK_WIDGET(w), 5);
+                dg_cases_window_show_case(w, 0);
+                DgDiagnoseView *d = dg_cases_window_get_detail(w);
+                g_assert_true(ut_wait(diagnose_done, d, 60));
+                g_assert_cmpstr(dg_diagnose_view_get_page(d), ==, "result");
+                g_assert_true(dg_diagnose_view_has_overlay(d));
+                dg_diagnose_view_set_overlay(d, TRUE);
+                ut_frames(GTK_WIDGET(w), 20);
+                g_autofree char *path = g_build_filename(uf_screens, "cases.png", NULL);
+                g_assert_true(ut_render_png(GTK_WIDGET(w), path));
+            }
+            gtk_window_destroy(GTK_WINDOW(w));
+        }
+    g_assert_cmpuint(total, ==, (guint)dg_session_get_dataset(s)->n_items);
+    /* the most confident mistakes, surest first */
+    DgCasesWindow *m = dg_results_page_open_mistakes(rp, 60);
+    g_assert_nonnull(m);
+    g_assert_cmpuint(dg_cases_window_get_n_cases(m), <=, 60);
+    gtk_window_destroy(GTK_WINDOW(m));
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -743,6 +806,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/narrow", test_narrow);
     g_test_add_func("/views/ablation-page", test_ablation_page);
     g_test_add_func("/views/models-and-runs", test_models_and_runs);
+    g_test_add_func("/views/cases", test_cases);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
