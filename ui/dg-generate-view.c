@@ -228,6 +228,12 @@ static void scan_done(GObject *src, GAsyncResult *res, gpointer data)
     DgGenerateView *self = DG_GENERATE_VIEW(src);
     GError *error = NULL;
     GPtrArray *files = g_task_propagate_pointer(G_TASK(res), &error);
+    if (g_strcmp0(g_task_get_task_data(G_TASK(res)), self->shown) != 0) {
+        /* another folder is shown since: this list is stale */
+        g_clear_pointer(&files, g_ptr_array_unref);
+        g_clear_error(&error);
+        return;
+    }
     if (!files) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->session)
             dg_session_toast(self->session, TRUE, "Cannot read the synthetic images: %s",
