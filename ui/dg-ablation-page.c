@@ -31,6 +31,7 @@ struct _DgAblationPage {
     char *out, *next_out;
     double estimate;
     GHashTable *styles; /* metric key -> CSS class of its difference cell (tests) */
+    char *last_json;    /* the ablation.json shown */
     double last_rate;
 };
 
@@ -226,8 +227,100 @@ gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
     }
     show_note(self, o);
     show_recall_chart(self, classes, recall);
+    g_free(self->last_json);
+    self->last_json = g_strdup(json);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", TRUE);
     gtk_stack_set_visible_child_name(self->table_stack, "table");
     return TRUE;
+}
+
+/* ---- export ------------------------------------------------------------------------------------- */
+
+/* One line per row of the table: metric, both arms' mean and sd, the
+ * difference's mean and sd, p. */
+static char *ablation_csv(const char *json)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, json, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+        return NULL;
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    GString *s = g_string_new("metric,real_mean,real_sd,synthetic_mean,synthetic_sd,"
+                              "difference_mean,difference_sd,p_sign_flip\n");
+    JsonObject *groups[] = {member_obj(o, "metrics"), member_obj(o, "recall")};
+    for (int g = 0; g < 2; g++) {
+        GList *keys = groups[g] ? json_object_get_members(groups[g]) : NULL;
+        for (GList *l = keys; l; l = l->next) {
+            JsonObject *m = member_obj(groups[g], l->data);
+            JsonObject *a = member_obj(m, "real"), *b = member_obj(m, "real+synthetic"),
+                       *d = member_obj(m, "difference");
+            g_string_append_printf(s, "%s%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
+                                   g ? "recall_" : "", (const char *)l->data,
+                                   dg_ui_json_double(a, "mean"), dg_ui_json_double(a, "std"),
+                                   dg_ui_json_double(b, "mean"), dg_ui_json_double(b, "std"),
+                                   dg_ui_json_double(d, "mean"), dg_ui_json_double(d, "std"),
+                                   dg_ui_json_double(d, "p_sign_flip"));
+        }
+        g_list_free(keys);
+    }
+    return g_string_free(s, FALSE);
+}
+
+gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const char *path,
+                                 GError **error)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), FALSE);
+    if (!self->last_json) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no ablation is shown");
+        return FALSE;
+    }
+    if (g_strcmp0(what, "json") == 0)
+        return g_file_set_contents(path, self->last_json, -1, error);
+    if (g_strcmp0(what, "csv") == 0) {
+        g_autofree char *csv = ablation_csv(self->last_json);
+        if (!csv) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the results cannot be read");
+            return FALSE;
+        }
+        return g_file_set_contents(path, csv, -1, error);
+    }
+    return dg_chart_save(self->chart, path, 720, 480, error);
+}
+
+typedef struct {
+    DgAblationPage *self;
+    char *what;
+} export_req;
+
+static void on_export_file(GFile *file, gpointer data)
+{
+    export_req *r = data;
+    g_autofree char *path = g_file_get_path(file);
+    GError *error = NULL;
+    if (path && !dg_ablation_page_export(r->self, r->what, path, &error)) {
+        dg_session_toast(session_of(r->self), TRUE, "Cannot export: %s", error->message);
+        g_error_free(error);
+    } else if (path) {
+        g_autofree char *disp = g_filename_display_name(path);
+        dg_session_toast(session_of(r->self), FALSE, "Saved %s", disp);
+    }
+    g_object_unref(r->self);
+    g_free(r->what);
+    g_free(r);
+}
+
+static void act_export(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    const char *what = g_variant_get_string(param, NULL);
+    export_req *r = g_new0(export_req, 1);
+    r->self = g_object_ref(DG_ABLATION_PAGE(w));
+    r->what = g_strdup(what);
+    dg_ui_save(w, "Export the Ablation",
+               g_strcmp0(what, "json") == 0  ? "ablation.json"
+               : g_strcmp0(what, "csv") == 0 ? "ablation.csv"
+                                             : "ablation-recall.png",
+               g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS), on_export_file, r);
 }
 
 const char *dg_ablation_page_get_cell_style(DgAblationPage *self, const char *metric)
@@ -429,6 +522,7 @@ static void dg_ablation_page_finalize(GObject *object)
     g_free(self->out);
     g_free(self->next_out);
     g_hash_table_unref(self->styles);
+    g_free(self->last_json);
     G_OBJECT_CLASS(dg_ablation_page_parent_class)->finalize(object);
 }
 
@@ -464,6 +558,7 @@ static void dg_ablation_page_class_init(DgAblationPageClass *klass)
     BIND(chart);
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, update_estimate);
+    gtk_widget_class_install_action(wc, "ablation.export", "s", act_export);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -474,4 +569,6 @@ static void dg_ablation_page_init(DgAblationPage *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_progress_bar_set_text(self->progress, "idle");
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", FALSE);
+    dg_chart_set_file_name(self->chart, "ablation-recall");
 }

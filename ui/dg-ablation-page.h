@@ -23,6 +23,11 @@ void dg_ablation_page_configure(DgAblationPage *self, const char *arch, int seed
 gboolean dg_ablation_page_run(DgAblationPage *self, const char *out);
 /* Shows an ablation.json document; FALSE when it cannot be read. */
 gboolean dg_ablation_page_show(DgAblationPage *self, const char *json);
+/* Saves the ablation shown: what = "json", "csv" (a line per row of the
+ * table) or "chart" (the recall chart; PNG, SVG or PDF by the extension).
+ * The page's Export menu asks where. */
+gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const char *path,
+                                 GError **error);
 /* The estimate shown before Run: seconds (< 0 when there is no data set). */
 double dg_ablation_page_get_estimate(DgAblationPage *self);
 /* The CSS class of a difference's cell ("success", "error" or NULL) in the

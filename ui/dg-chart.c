@@ -4,6 +4,8 @@
 #include <adwaita.h>
 #include <math.h>
 
+#include "dg-ui-util.h"
+
 struct _DgChart {
     GtkDrawingArea parent_instance;
 
@@ -17,6 +19,8 @@ struct _DgChart {
     double hover_x, hover_y; /* pointer, in widget pixels */
     char *hover_text;      /* the read-out's text, as drawn last */
     gboolean dragging;
+    char *file_name;       /* proposed when saving, without extension */
+    GtkPopover *menu;      /* the right-click menu, made when first asked */
     double drag_x0, drag_x1; /* a zoom being dragged, in widget pixels */
 };
 
@@ -57,6 +61,7 @@ static dg_line_chart *line_chart(DgChart *self)
 
 static void paint_hover(DgChart *self, cairo_t *cr, int width, int height, const dg_plot_theme *th);
 static gboolean cell_at(DgChart *self, double x, double y, int *row, int *col);
+static void act_save(GtkWidget *w, const char *name, GVariant *param);
 
 static void paint(DgChart *self, cairo_t *cr, int width, int height)
 {
@@ -99,6 +104,15 @@ static void clear_plot(DgChart *self)
     self->kind = NULL;
 }
 
+static void dg_chart_dispose(GObject *object)
+{
+    DgChart *self = DG_CHART(object);
+    if (self->menu)
+        gtk_widget_unparent(GTK_WIDGET(self->menu));
+    self->menu = NULL;
+    G_OBJECT_CLASS(dg_chart_parent_class)->dispose(object);
+}
+
 static void dg_chart_finalize(GObject *object)
 {
     DgChart *self = DG_CHART(object);
@@ -106,6 +120,7 @@ static void dg_chart_finalize(GObject *object)
     g_free(self->placeholder);
     g_free(self->x_name);
     g_free(self->hover_text);
+    g_free(self->file_name);
     G_OBJECT_CLASS(dg_chart_parent_class)->finalize(object);
 }
 
@@ -138,6 +153,7 @@ static void dg_chart_class_init(DgChartClass *klass)
 {
     GObjectClass *oc = G_OBJECT_CLASS(klass);
     oc->finalize = dg_chart_finalize;
+    oc->dispose = dg_chart_dispose;
     oc->get_property = dg_chart_get_property;
     oc->set_property = dg_chart_set_property;
     props[PROP_PLACEHOLDER] =
@@ -149,6 +165,7 @@ static void dg_chart_class_init(DgChartClass *klass)
         g_signal_new("cell-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                      NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "dgchart");
+    gtk_widget_class_install_action(GTK_WIDGET_CLASS(klass), "chart.save", NULL, act_save);
 }
 
 
@@ -439,8 +456,84 @@ const char *dg_chart_hover(DgChart *self, double x, double y)
     return self->hover_text;
 }
 
+/* ---- saving ------------------------------------------------------------------------------ */
+
+gboolean dg_chart_save(DgChart *self, const char *path, int width, int height, GError **error)
+{
+    g_return_val_if_fail(DG_IS_CHART(self), FALSE);
+    if (!self->kind || !self->plot || self->placeholder) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the chart has nothing to save yet");
+        return FALSE;
+    }
+    /* on paper: the light theme, on white */
+    dg_plot_theme th = dg_plot_theme_light();
+    return dg_plot_save(path, width, height, &th, self->kind->draw, self->plot, error);
+}
+
+static void on_save_file(GFile *file, gpointer data)
+{
+    DgChart *self = data;
+    g_autofree char *path = g_file_get_path(file);
+    GError *error = NULL;
+    int w = MAX(gtk_widget_get_width(GTK_WIDGET(self)), 800);
+    int h = MAX(gtk_widget_get_height(GTK_WIDGET(self)), 500);
+    if (path && !g_str_has_suffix(path, ".png") && !g_str_has_suffix(path, ".svg") &&
+        !g_str_has_suffix(path, ".pdf")) {
+        char *p = g_strconcat(path, ".png", NULL); /* no known extension: PNG */
+        g_free(path);
+        path = p;
+    }
+    if (path && !dg_chart_save(self, path, w, h, &error)) {
+        GtkWidget *d = adw_message_dialog_new(
+            GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))), "Cannot Save the Chart",
+            error->message);
+        adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(d), "ok", "_OK");
+        gtk_window_present(GTK_WINDOW(d));
+        g_error_free(error);
+    }
+    g_object_unref(self);
+}
+
+static void act_save(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    DgChart *self = DG_CHART(w);
+    g_autofree char *n = g_strdup_printf("%s.png", self->file_name ? self->file_name : "chart");
+    dg_ui_save(w, "Save the Chart (PNG, SVG or PDF)", n, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
+               on_save_file, g_object_ref(self));
+}
+
+static void on_menu_click(GtkGestureClick *g, int n_press, double x, double y, DgChart *self)
+{
+    (void)n_press;
+    if (!self->kind || !self->plot || self->placeholder)
+        return;
+    gtk_gesture_set_state(GTK_GESTURE(g), GTK_EVENT_SEQUENCE_CLAIMED);
+    if (!self->menu) {
+        GMenu *m = g_menu_new();
+        g_menu_append(m, "_Save Chart As…", "chart.save");
+        self->menu = GTK_POPOVER(gtk_popover_menu_new_from_model(G_MENU_MODEL(m)));
+        g_object_unref(m);
+        gtk_widget_set_parent(GTK_WIDGET(self->menu), GTK_WIDGET(self));
+        gtk_popover_set_has_arrow(self->menu, FALSE);
+    }
+    gtk_popover_set_pointing_to(self->menu, &(GdkRectangle){(int)x, (int)y, 1, 1});
+    gtk_popover_popup(self->menu);
+}
+
+void dg_chart_set_file_name(DgChart *self, const char *name)
+{
+    g_return_if_fail(DG_IS_CHART(self));
+    g_free(self->file_name);
+    self->file_name = g_strdup(name);
+}
+
 static void add_controllers(DgChart *self)
 {
+    GtkGesture *menu = gtk_gesture_click_new();
+    gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(menu), GDK_BUTTON_SECONDARY);
+    g_signal_connect(menu, "pressed", G_CALLBACK(on_menu_click), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(menu));
     GtkEventController *m = gtk_event_controller_motion_new();
     g_signal_connect(m, "motion", G_CALLBACK(on_motion), self);
     g_signal_connect(m, "leave", G_CALLBACK(on_leave), self);

@@ -48,6 +48,12 @@ const char *dg_chart_hover(DgChart *self, double x, double y);
 gboolean dg_chart_click(DgChart *self, double x, double y);
 gboolean dg_chart_get_cell_center(DgChart *self, int row, int col, double *x, double *y);
 
+/* Saves the chart (PNG, SVG or PDF by the extension of path) with the light
+ * theme on white; a right click on the chart offers the same ("Save Chart
+ * As…", proposing file_name.png). */
+gboolean dg_chart_save(DgChart *self, const char *path, int width, int height, GError **error);
+void dg_chart_set_file_name(DgChart *self, const char *name);
+
 /* Times the chart was painted (tests, benchmark). */
 guint dg_chart_get_n_draws(DgChart *self);
 

@@ -594,6 +594,9 @@ static void dg_gan_view_init(DgGanView *self)
     g_signal_connect_swapped(self->steps_spin, "value-changed", G_CALLBACK(update_preset_note),
                              self);
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    dg_chart_set_file_name(self->curves_chart, "gan-losses");
+    dg_chart_set_file_name(self->quality_chart, "gan-quality");
+    dg_chart_set_file_name(self->samples_chart, "gan-samples");
     dg_chart_set_x_name(self->curves_chart, "step");
     dg_chart_set_x_name(self->quality_chart, "step");
 }

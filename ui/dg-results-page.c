@@ -6,8 +6,10 @@
 
 #include "dg-cases-window.h"
 #include "dg-model-row.h"
+#include "dg-report.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
+#include "jobs/dg-run-info.h"
 
 static const char *const splits[] = {"test", "val", "all"};
 
@@ -28,6 +30,7 @@ struct _DgResultsPage {
     char **class_ids;    /* its classes (the confusion matrix's labels) */
     char *split;         /* its split */
     DgCasesWindow *cases_window; /* the last one opened (not owned) */
+    char *last_json;     /* the last evaluation's RESULT */
     gboolean evaluated;  /* this data set and classifier were evaluated (or are being) */
     char *next_split;    /* for the next start */
 };
@@ -284,6 +287,68 @@ static void act_mistakes(GtkWidget *w, const char *name, GVariant *param)
     dg_results_page_open_mistakes(DG_RESULTS_PAGE(w), 60);
 }
 
+/* ---- export ------------------------------------------------------------------------------------- */
+
+gboolean dg_results_page_export(DgResultsPage *self, const char *what, const char *path,
+                                GError **error)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), FALSE);
+    if (!self->last_json) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "nothing was evaluated yet");
+        return FALSE;
+    }
+    if (g_strcmp0(what, "json") == 0)
+        return g_file_set_contents(path, self->last_json, -1, error);
+    if (g_strcmp0(what, "csv") == 0) {
+        g_autofree char *csv = dg_report_metrics_csv(self->last_json);
+        return csv && g_file_set_contents(path, csv, -1, error);
+    }
+    if (g_strcmp0(what, "matrix") == 0)
+        return dg_chart_save(self->confusion_chart, path, 640, 560, error);
+    /* the report: with the training curves when the model sits in its run folder */
+    const char *model = dg_session_get_classifier(session_of(self));
+    g_autofree char *folder = model ? g_path_get_dirname(model) : NULL;
+    g_autoptr(dg_run_info) run = folder ? dg_run_info_read(folder, NULL) : NULL;
+    return dg_report_write_pdf(path, self->last_json, run, error);
+}
+
+typedef struct {
+    DgResultsPage *self;
+    char *what;
+} export_req;
+
+static void on_export_file(GFile *file, gpointer data)
+{
+    export_req *r = data;
+    g_autofree char *path = g_file_get_path(file);
+    GError *error = NULL;
+    if (path && !dg_results_page_export(r->self, r->what, path, &error)) {
+        dg_session_toast(session_of(r->self), TRUE, "Cannot export: %s", error->message);
+        g_error_free(error);
+    } else if (path) {
+        g_autofree char *disp = g_filename_display_name(path);
+        dg_session_toast(session_of(r->self), FALSE, "Saved %s", disp);
+    }
+    g_object_unref(r->self);
+    g_free(r->what);
+    g_free(r);
+}
+
+static void act_export(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    const char *what = g_variant_get_string(param, NULL);
+    const char *file = g_strcmp0(what, "json") == 0     ? "metrics.json"
+                       : g_strcmp0(what, "csv") == 0    ? "metrics.csv"
+                       : g_strcmp0(what, "matrix") == 0 ? "confusion-matrix.png"
+                                                        : "report.pdf";
+    export_req *r = g_new0(export_req, 1);
+    r->self = g_object_ref(DG_RESULTS_PAGE(w));
+    r->what = g_strdup(what);
+    dg_ui_save(w, "Export the Results", file, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
+               on_export_file, r);
+}
+
 static gboolean show_metrics(DgResultsPage *self, const char *json)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -308,6 +373,9 @@ static gboolean show_metrics(DgResultsPage *self, const char *json)
         return FALSE;
     show_headline(self, o);
     keep_cases(self, o, labels);
+    g_free(self->last_json);
+    self->last_json = g_strdup(json);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.export", TRUE);
     show_confusion(self, labels, matrix, K);
     show_per_class(self, labels, per, K);
     return TRUE;
@@ -476,6 +544,7 @@ static void dg_results_page_finalize(GObject *object)
     g_clear_pointer(&self->cases, g_ptr_array_unref);
     g_strfreev(self->class_ids);
     g_free(self->split);
+    g_free(self->last_json);
     if (self->cases_window)
         g_object_remove_weak_pointer(G_OBJECT(self->cases_window), (gpointer *)&self->cases_window);
     G_OBJECT_CLASS(dg_results_page_parent_class)->finalize(object);
@@ -510,6 +579,7 @@ static void dg_results_page_class_init(DgResultsPageClass *klass)
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, on_cell_activated);
     gtk_widget_class_install_action(wc, "results.mistakes", NULL, act_mistakes);
+    gtk_widget_class_install_action(wc, "results.export", "s", act_export);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -517,4 +587,6 @@ static void dg_results_page_init(DgResultsPage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.mistakes", FALSE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.export", FALSE);
+    dg_chart_set_file_name(self->confusion_chart, "confusion-matrix");
 }

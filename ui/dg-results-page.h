@@ -29,6 +29,12 @@ DgChart *dg_results_page_get_confusion_chart(DgResultsPage *self);
  * most max), in a new window; NULL before an evaluation. */
 DgCasesWindow *dg_results_page_open_cell(DgResultsPage *self, int row, int col);
 DgCasesWindow *dg_results_page_open_mistakes(DgResultsPage *self, guint max);
+/* Saves the last evaluation: what = "json" (the job's result), "csv"
+ * (scope,metric,value lines), "matrix" (the confusion matrix; PNG, SVG or PDF
+ * by the extension) or "report" (a one-page PDF with the training curves when
+ * the classifier's run folder is at hand).  The page's Export menu asks where. */
+gboolean dg_results_page_export(DgResultsPage *self, const char *what, const char *path,
+                                GError **error);
 /* The row naming the classifier, with its menu (tests). */
 GtkWidget *dg_results_page_get_model_row(DgResultsPage *self);
 /* Evaluations shown so far. */

@@ -441,6 +441,8 @@ static void dg_train_page_init(DgTrainPage *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_progress_bar_set_text(self->progress, "idle");
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    dg_chart_set_file_name(self->loss_chart, "classifier-loss");
+    dg_chart_set_file_name(self->epoch_chart, "classifier-epochs");
     dg_chart_set_x_name(self->loss_chart, "step");
     dg_chart_set_x_name(self->epoch_chart, "epoch");
 }

@@ -85,6 +85,27 @@ void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char 
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }
 
+void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
+                dg_ui_file_fn fn, gpointer user)
+{
+    GtkRoot *root = parent ? gtk_widget_get_root(parent) : NULL;
+    GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
+        title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, GTK_FILE_CHOOSER_ACTION_SAVE,
+        "_Save", "_Cancel");
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(dialog), TRUE);
+    if (folder && g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+        g_autoptr(GFile) f = g_file_new_for_path(folder);
+        gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(dialog), f, NULL);
+    }
+    if (name)
+        gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(dialog), name);
+    choose_data *cd = g_new0(choose_data, 1);
+    cd->fn = fn;
+    cd->user = user;
+    g_signal_connect(dialog, "response", G_CALLBACK(on_choose_response), cd);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
 GtkFileFilter *dg_ui_image_filter(void)
 {
     GtkFileFilter *f = gtk_file_filter_new();

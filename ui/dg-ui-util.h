@@ -22,6 +22,10 @@ void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *ti
 void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char *title,
                      const char *accept, GtkFileFilter *filter, const char *folder,
                      dg_ui_file_fn fn, gpointer user);
+/* A save dialog proposing name (in folder when it exists, else the chooser's
+ * last place); fn gets the file chosen. */
+void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
+                dg_ui_file_fn fn, gpointer user);
 /* Filters: images the data sets and Diagnose read; model files. */
 GtkFileFilter *dg_ui_image_filter(void);
 GtkFileFilter *dg_ui_model_filter(void);

@@ -719,6 +719,78 @@ static void test_cases(void)
     gtk_window_destroy(GTK_WINDOW(m));
 }
 
+/* ---- export (issue 14, item 11) ------------------------------------------------------------------ */
+
+static gboolean file_starts(const char *path, const char *head, gsize at)
+{
+    g_autofree char *t = NULL;
+    gsize n = 0;
+    return g_file_get_contents(path, &t, &n, NULL) && n > at + strlen(head) &&
+           memcmp(t + at, head, strlen(head)) == 0;
+}
+
+static void test_export(void)
+{
+    uf_load(uf_data);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    /* a classifier with a run folder: the report has its training curves */
+    DgTrainPage *tp = dg_classifier_view_get_train_page(cv);
+    dg_train_page_configure(tp, "seed", 3, 1);
+    g_autofree char *run = g_build_filename(uf_tmp, "cnn-report", NULL);
+    g_assert_true(dg_train_page_train(tp, run, 12));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_spin(0.3);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp))) /* it evaluates the new model at once */
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "results");
+    ut_frames(GTK_WIDGET(win), 5);
+    const char *what[] = {"json", "csv", "matrix", "matrix", "matrix", "report", "report"};
+    const char *files[] = {"m.json", "m.csv", "cm.png", "cm.svg", "cm.pdf", "r.pdf", "r.png"};
+    for (guint i = 0; i < G_N_ELEMENTS(what); i++) {
+        g_autofree char *path = g_build_filename(uf_tmp, files[i], NULL);
+        GError *error = NULL;
+        g_assert_true(dg_results_page_export(rp, what[i], path, &error));
+        g_assert_no_error(error);
+    }
+    g_autofree char *pj = g_build_filename(uf_tmp, "m.json", NULL);
+    g_autofree char *pc = g_build_filename(uf_tmp, "m.csv", NULL);
+    g_autofree char *pp = g_build_filename(uf_tmp, "cm.png", NULL);
+    g_autofree char *ps = g_build_filename(uf_tmp, "cm.svg", NULL);
+    g_autofree char *pd = g_build_filename(uf_tmp, "cm.pdf", NULL);
+    g_autofree char *pr = g_build_filename(uf_tmp, "r.pdf", NULL);
+    g_assert_true(file_starts(pj, "{", 0));
+    g_assert_true(file_starts(pc, "scope,metric,value\nall,accuracy,", 0));
+    g_assert_true(file_starts(pp, "PNG", 1));
+    g_assert_true(file_starts(ps, "<?xml", 0));
+    g_assert_true(file_starts(pd, "%PDF", 0));
+    g_assert_true(file_starts(pr, "%PDF", 0));
+    g_autofree char *shot = g_build_filename(uf_screens, "report.png", NULL);
+    g_assert_true(dg_results_page_export(rp, "report", shot, NULL));
+    /* the ablation: its numbers and its chart */
+    DgAblationPage *ap = dg_classifier_view_get_ablation_page(cv);
+    g_autofree char *bundled = dg_find_resource("models/ablation.json");
+    g_autofree char *json = NULL;
+    g_assert_true(g_file_get_contents(bundled, &json, NULL, NULL));
+    g_assert_true(dg_ablation_page_show(ap, json));
+    g_autofree char *aj = g_build_filename(uf_tmp, "a.json", NULL);
+    g_autofree char *ac = g_build_filename(uf_tmp, "a.csv", NULL);
+    g_autofree char *ad = g_build_filename(uf_tmp, "a.pdf", NULL);
+    g_assert_true(dg_ablation_page_export(ap, "json", aj, NULL));
+    g_assert_true(dg_ablation_page_export(ap, "csv", ac, NULL));
+    g_assert_true(dg_ablation_page_export(ap, "chart", ad, NULL));
+    g_assert_true(file_starts(ac, "metric,real_mean", 0));
+    g_assert_true(file_starts(ad, "%PDF", 0));
+    /* any chart, from its right-click menu's code */
+    g_autofree char *gc = g_build_filename(uf_tmp, "loss.svg", NULL);
+    g_assert_true(dg_chart_save(dg_train_page_get_epoch_chart(tp), gc, 800, 500, NULL));
+    g_assert_true(file_starts(gc, "<?xml", 0));
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -807,6 +879,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/ablation-page", test_ablation_page);
     g_test_add_func("/views/models-and-runs", test_models_and_runs);
     g_test_add_func("/views/cases", test_cases);
+    g_test_add_func("/views/export", test_export);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
