@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dg-explore-window.h"
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-gan.h"
@@ -547,6 +548,24 @@ static void page_session_set(DgJobPage *page, DgSession *session)
                        "Balancing fills every class of the training split up to the largest.");
 }
 
+DgExploreWindow *dg_generate_view_explore(DgGenerateView *self)
+{
+    g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), NULL);
+    if (!self->session)
+        return NULL;
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    DgExploreWindow *w =
+        dg_explore_window_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, self->session);
+    gtk_window_present(GTK_WINDOW(w));
+    return w;
+}
+
+static void act_explore(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    dg_generate_view_explore(DG_GENERATE_VIEW(w));
+}
+
 void dg_generate_view_set_session(DgGenerateView *self, DgSession *session)
 {
     g_return_if_fail(DG_IS_GENERATE_VIEW(self));
@@ -641,6 +660,7 @@ static void dg_generate_view_class_init(DgGenerateViewClass *klass)
     gtk_widget_class_bind_template_callback(wc, on_export);
     gtk_widget_class_bind_template_callback(wc, on_class_changed);
     gtk_widget_class_bind_template_callback(wc, on_item_activated);
+    gtk_widget_class_install_action(wc, "generate.explore", NULL, act_explore);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 

@@ -4,10 +4,12 @@
  * the one trained last, or a chosen file): enough to balance the training
  * split, or N per class, optionally keeping the half the discriminator finds
  * most real.  Shows them by class beside the real images of that class, and
- * exports them to a folder. */
+ * exports them to a folder.  "Explore…" looks inside the generator
+ * (DgExploreWindow). */
 #pragma once
 #include <gtk/gtk.h>
 
+#include "dg-explore-window.h"
 #include "dg-job-page.h"
 #include "dg-thumb-grid.h"
 
@@ -25,6 +27,8 @@ void dg_generate_view_show_class(DgGenerateView *self, guint k);
  * (int n_files, const char *error_or_NULL) when done. */
 void dg_generate_view_export(DgGenerateView *self, const char *dest);
 
+/* Opens a window that explores the session's generator (the Explore… button). */
+DgExploreWindow *dg_generate_view_explore(DgGenerateView *self);
 DgJobRunner *dg_generate_view_get_runner(DgGenerateView *self);
 DgThumbGrid *dg_generate_view_get_synthetic_grid(DgGenerateView *self);
 DgThumbGrid *dg_generate_view_get_real_grid(DgGenerateView *self);

@@ -791,6 +791,39 @@ static void test_export(void)
     g_assert_true(file_starts(gc, "<?xml", 0));
 }
 
+/* ---- exploring the generator (issue 14, item 12) ------------------------------------------------- */
+
+static void test_explore(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *gen = dg_find_resource("models/generator.safetensors");
+    if (!gen) {
+        g_test_skip("no bundled generator");
+        return;
+    }
+    dg_session_set_generator(s, gen);
+    dg_window_show_view(win, "generate");
+    DgExploreWindow *w = dg_generate_view_explore(dg_window_get_generate_view(win));
+    g_assert_nonnull(w);
+    /* between two samples of melanoma, each beside its nearest real training image */
+    dg_explore_window_configure(w, "noise", 3, 1, 2, TRUE);
+    g_assert_true(dg_explore_window_show(w));
+    g_assert_cmpint(uf_wait_runner(dg_explore_window_get_runner(w), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(dg_explore_window_get_n_samples(w), ==, 8);
+    g_assert_cmpuint(dg_explore_window_get_n_nearest(w), ==, 8);
+    ut_frames(GTK_WIDGET(w), 10);
+    g_autofree char *p1 = g_build_filename(uf_screens, "explore-noise.png", NULL);
+    g_assert_true(ut_render_png(GTK_WIDGET(w), p1));
+    /* one noise, every class */
+    dg_explore_window_configure(w, "classes", 0, 5, 0, FALSE);
+    g_assert_true(dg_explore_window_show(w));
+    g_assert_cmpint(uf_wait_runner(dg_explore_window_get_runner(w), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(dg_explore_window_get_n_samples(w), ==, UF_CLASSES);
+    g_assert_cmpuint(dg_explore_window_get_n_nearest(w), ==, 0);
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
 /* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
 
 static void test_cli_generate(void)
@@ -880,6 +913,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/models-and-runs", test_models_and_runs);
     g_test_add_func("/views/cases", test_cases);
     g_test_add_func("/views/export", test_export);
+    g_test_add_func("/views/explore", test_explore);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
     int rc = g_test_run();
