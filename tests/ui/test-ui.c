@@ -6,13 +6,12 @@
  * train and evaluate a classifier; drop an image on the window and get four
  * probabilities that sum to 1; run a one-seed ablation; close the window
  * during training; render every view, light and dark, to PNG in the build
- * folder (tests/ui/screens/).  With DG_SCREENSHOT_DIR set, a last case
- * renders the views on the bundled sample data set into that folder. */
+ * folder (tests/ui/screens/).  The README's screenshots come from
+ * test-ui-screens. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "ui-app-fixture.h"
-#include "ui-png8.h"
 
 static char *gan_run;   /* a finished tiny GAN run */
 
@@ -640,152 +639,6 @@ static void test_close_during_training(void)
     win = uf_new_window(); /* for the cases after this one */
 }
 
-/* ---- screenshots on the bundled sample (only with DG_SCREENSHOT_DIR) ------------------------ */
-
-static const char *shot_dir;
-
-/* The window as a palette PNG, scaled to at most 1100 px wide (small files
- * for the README). */
-static void screenshot(const char *name)
-{
-    dg_window_dismiss_toasts(win);
-    ut_spin(0.6);
-    ut_frames(GTK_WIDGET(win), 20);
-    GdkTexture *t = ut_render(GTK_WIDGET(win));
-    g_assert_nonnull(t);
-    GdkPixbuf *pb = gdk_pixbuf_get_from_texture(t);
-    g_object_unref(t);
-    int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
-    if (w > 1100) {
-        GdkPixbuf *small = gdk_pixbuf_scale_simple(pb, 1100, h * 1100 / w, GDK_INTERP_HYPER);
-        g_object_unref(pb);
-        pb = small;
-    }
-    g_autofree char *path = g_build_filename(shot_dir, name, NULL);
-    g_assert_true(p8_save(pb, path)); /* 256 colours: a fraction of the size */
-    g_object_unref(pb);
-    g_test_message("screenshot %s", path);
-}
-
-static gboolean gan_near_end(gpointer p)
-{
-    DgGanView *v = dg_window_get_gan_view(win);
-    DgJobRunner *r = dg_gan_view_get_runner(v);
-    return dg_gan_view_get_n_points(v) >= GPOINTER_TO_UINT(p) || !dg_job_runner_is_active(r);
-}
-
-static void test_screenshots(void)
-{
-    shot_dir = g_getenv("DG_SCREENSHOT_DIR");
-    if (!shot_dir) {
-        g_test_skip("set DG_SCREENSHOT_DIR to render the README's screenshots");
-        return;
-    }
-    int gan_steps = g_getenv("DG_SCREENSHOT_GAN_STEPS") ? atoi(g_getenv("DG_SCREENSHOT_GAN_STEPS"))
-                                                        : 300;
-    int cnn_epochs = g_getenv("DG_SCREENSHOT_CNN_EPOCHS")
-                         ? atoi(g_getenv("DG_SCREENSHOT_CNN_EPOCHS"))
-                         : 30;
-    g_mkdir_with_parents(shot_dir, 0755);
-    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
-    g_assert_nonnull(csv);
-    g_autofree char *sample = g_path_get_dirname(csv);
-    /* DG_SCREENSHOT_DATA: another data set than the bundled sample (the full
-     * HAM10000, for the README); the bundled models are used where there are */
-    const char *data_dir = g_getenv("DG_SCREENSHOT_DATA") ? g_getenv("DG_SCREENSHOT_DATA") : sample;
-    g_autofree char *bundled_gen = dg_find_resource("models/generator.safetensors");
-    g_autofree char *bundled_cnn = dg_find_resource("models/classifier.safetensors");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_LIGHT);
-    gtk_window_destroy(GTK_WINDOW(win));
-    win = uf_new_window();
-    gtk_window_set_default_size(GTK_WINDOW(win), 1240, 860);
-    DgSession *s = dg_window_get_session(win);
-    uf_load(data_dir);
-
-    /* Dataset */
-    dg_window_show_view(win, "dataset");
-    DgDatasetView *dv = dg_window_get_dataset_view(win);
-    g_assert_true(ut_wait(thumbs_decoded, dg_dataset_view_get_grid(dv), 30));
-    ut_spin(3); /* every visible thumbnail */
-    screenshot("dataset.png");
-
-    /* GAN: the default preset on the sample, shot while it trains */
-    DgGanView *gv = dg_window_get_gan_view(win);
-    dg_window_show_view(win, "gan");
-    dg_gan_view_configure(gv, "default", gan_steps, 1);
-    g_autofree char *gan_out = g_build_filename(uf_tmp, "shot-gan", NULL);
-    g_assert_true(dg_gan_view_start(gv, gan_out));
-    g_assert_true(ut_wait(gan_near_end, GUINT_TO_POINTER(gan_steps * 9 / 10), 7200));
-    screenshot("gan.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_DARK);
-    screenshot("gan-dark.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_LIGHT);
-    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(gv), 3600), ==, DG_JOB_SUCCEEDED);
-
-    /* Generate & Gallery: melanoma, synthetic beside real */
-    DgGenerateView *ev = dg_window_get_generate_view(win);
-    dg_window_show_view(win, "generate");
-    if (bundled_gen)
-        dg_session_set_generator(s, bundled_gen);
-    g_autofree char *syn = g_build_filename(uf_tmp, "shot-synthetic", NULL);
-    g_assert_true(dg_generate_view_generate(ev, 24, syn));
-    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(ev), 600), ==, DG_JOB_SUCCEEDED);
-    g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(24 * UF_CLASSES), 30));
-    const dg_dataset *ds = dg_session_get_dataset(s);
-    dg_generate_view_show_class(ev, (guint)dg_dataset_class_index(ds, "mel"));
-    g_assert_true(ut_wait(thumbs_decoded, dg_generate_view_get_synthetic_grid(ev), 30));
-    ut_spin(3);
-    screenshot("generate.png");
-
-    /* Classifier: training, results, ablation */
-    DgClassifierView *cv = dg_window_get_classifier_view(win);
-    dg_window_show_view(win, "classifier");
-    dg_classifier_view_show_page(cv, "train");
-    dg_train_page_configure(train_page(), "dermanet", cnn_epochs, 1);
-    g_autofree char *cnn_out = g_build_filename(uf_tmp, "shot-classifier", NULL);
-    guint before = dg_results_page_get_n_results(results_page());
-    g_assert_true(dg_train_page_train(train_page(), cnn_out, 0));
-    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(train_page())), 7200), ==,
-                    DG_JOB_SUCCEEDED);
-    screenshot("classifier-training.png");
-    g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(before + 1), 600));
-    dg_classifier_view_show_page(cv, "results");
-    screenshot("classifier-results.png");
-    dg_classifier_view_show_page(cv, "ablation");
-    /* the page opens on the bundled models' measured ablation where there is
-     * one; otherwise a short one on the open data set */
-    g_autofree char *bundled_abl = dg_find_resource("models/ablation.json");
-    if (!bundled_abl) {
-        dg_ablation_page_configure(ablation_page(), "seed", 3, cnn_epochs);
-        g_autofree char *abl_out = g_build_filename(uf_tmp, "shot-ablation", NULL);
-        g_assert_true(dg_ablation_page_run(ablation_page(), abl_out));
-        g_assert_true(ut_wait(ablation_done, NULL, 7200));
-        g_assert_cmpint(dg_job_runner_get_state(dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()))), ==,
-                        DG_JOB_SUCCEEDED);
-    }
-    screenshot("classifier-ablation.png");
-
-    /* Diagnose: a melanoma of the test split, never seen in training */
-    if (bundled_cnn)
-        dg_session_set_classifier(s, bundled_cnn);
-    int mel = dg_dataset_class_index(ds, "mel");
-    const char *img = NULL;
-    for (int i = 0; i < ds->n_items && !img; i++)
-        if (ds->items[i].cls == mel && ds->items[i].split == DG_SPLIT_TEST)
-            img = ds->items[i].path;
-    g_assert_nonnull(img);
-    g_assert_true(drop_file(img, TRUE));
-    g_assert_true(ut_wait(diagnosed, NULL, 120));
-    screenshot("diagnose.png");
-    dg_diagnose_view_set_overlay(dg_window_get_diagnose_view(win), TRUE);
-    screenshot("diagnose-gradcam.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_DEFAULT);
-}
-
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -807,7 +660,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/diagnose-errors", test_diagnose_errors);
     g_test_add_func("/ui/render-views", test_render_views);
     g_test_add_func("/ui/close-during-training", test_close_during_training);
-    g_test_add_func("/ui/screenshots", test_screenshots);
     int rc = g_test_run();
     uf_finish();
     g_free(gan_run), g_free(cnn_model);
