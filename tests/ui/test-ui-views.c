@@ -202,7 +202,13 @@ static void test_gan_grid_by_time(void)
     GArray *steps = g_array_new(FALSE, FALSE, sizeof(gint64));
     DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
     g_signal_connect(r, "event", G_CALLBACK(on_grid_step), steps);
-    g_assert_true(ut_wait(grids_at_least, steps, 120));
+    if (!ut_wait(grids_at_least, steps, 300)) {
+        GString *seen = g_string_new(NULL);
+        for (guint i = 0; i < steps->len; i++)
+            g_string_append_printf(seen, " %" G_GINT64_FORMAT, g_array_index(steps, gint64, i));
+        g_error("grids at steps:%s; %u points; job %s", seen->str, dg_gan_view_get_n_points(v),
+                dg_job_state_name(dg_job_runner_get_state(r)));
+    }
     g_assert_cmpuint(dg_gan_view_get_n_grids(v), >=, 3);
     /* the speed and the time left while it runs; "paused" and neither while paused */
     g_assert_true(ut_wait(gan_points_at_least, GUINT_TO_POINTER(30), 60));
