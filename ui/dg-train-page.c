@@ -237,6 +237,10 @@ static void on_finished(DgTrainPage *self, const DgEventCopy *ev)
                          ev->message ? ev->message : "unknown error");
     }
     gtk_label_set_text(self->status_label, text);
+    /* the speed and the time left belong to a running job */
+    gtk_progress_bar_set_text(self->progress, ev->state == DG_JOB_SUCCEEDED   ? "finished"
+                                              : ev->state == DG_JOB_CANCELLED ? "stopped"
+                                                                              : "failed");
     /* what this computer does: for the estimates of later trainings and ablations */
     guint a = adw_combo_row_get_selected(self->arch_row);
     if (self->last_rate > 0 && a < G_N_ELEMENTS(archs))

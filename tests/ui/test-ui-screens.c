@@ -4,7 +4,9 @@
  * default), with the bundled models where there are, in light and dark.
  * Short trainings only: DG_SCREENSHOT_GAN_STEPS (default 60) steps of the
  * default GAN preset and DG_SCREENSHOT_CNN_EPOCHS (default 2) epochs of the
- * classifier, shot while they run or just after. */
+ * classifier, shot while they run or just after.  DG_SCREENSHOT_ONLY (e.g.
+ * "dataset,diagnose") renders some groups only: dataset, gan, generate,
+ * classifier, diagnose. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -50,6 +52,15 @@ static void screenshot(const char *name)
     screenshot_of(GTK_WIDGET(win), name);
 }
 
+static gboolean wanted(const char *group)
+{
+    const char *only = g_getenv("DG_SCREENSHOT_ONLY");
+    if (!only)
+        return TRUE;
+    g_auto(GStrv) parts = g_strsplit(only, ",", -1);
+    return g_strv_contains((const char *const *)parts, group);
+}
+
 static int env_int(const char *name, int def)
 {
     const char *v = g_getenv(name);
@@ -87,6 +98,8 @@ static void shots_dataset_and_gan(void)
     g_assert_true(ut_wait(thumbs_decoded, dg_dataset_view_get_grid(dv), 30));
     ut_spin(3); /* every visible thumbnail */
     screenshot("dataset.png");
+    if (!wanted("gan"))
+        return;
     /* the GAN: a short run of the default preset, shot near its end with a read-out */
     int steps = env_int("DG_SCREENSHOT_GAN_STEPS", 60);
     DgGanView *gv = dg_window_get_gan_view(win);
@@ -232,10 +245,14 @@ static void test_screenshots(void)
     ut_frames(GTK_WIDGET(win), 5);
     DgSession *s = dg_window_get_session(win);
     uf_load(data);
-    shots_dataset_and_gan();
-    shots_generate_and_explore(s, gen);
-    shots_classifier(s, cnn);
-    shots_diagnose(s);
+    if (wanted("dataset") || wanted("gan"))
+        shots_dataset_and_gan();
+    if (wanted("generate"))
+        shots_generate_and_explore(s, gen);
+    if (wanted("classifier"))
+        shots_classifier(s, cnn);
+    if (wanted("diagnose"))
+        shots_diagnose(s);
     adw_style_manager_set_color_scheme(adw_style_manager_get_default(), ADW_COLOR_SCHEME_DEFAULT);
 }
 
