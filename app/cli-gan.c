@@ -84,6 +84,25 @@ static int gan_train(int argc, char **argv)
     return rc;
 }
 
+/* gan generate without --json: what was written, in a line per class. */
+static void show_generated(JsonObject *r)
+{
+    JsonNode *cn = json_object_get_member(r, "classes");
+    JsonObject *classes = cn && JSON_NODE_HOLDS_OBJECT(cn) ? json_node_get_object(cn) : NULL;
+    GList *ids = classes ? json_object_get_members(classes) : NULL;
+    gint64 total = 0;
+    for (GList *l = ids; l; l = l->next) {
+        JsonNode *n = json_object_get_member(classes, l->data);
+        JsonObject *c = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        gint64 count = c ? json_object_get_int_member_with_default(c, "count", 0) : 0;
+        total += count;
+        printf("  %-8s %6" G_GINT64_FORMAT " images\n", (const char *)l->data, count);
+    }
+    g_list_free(ids);
+    printf("  %-8s %6" G_GINT64_FORMAT " images (listed in manifest.json in the output folder)\n",
+           "total", total);
+}
+
 static int gan_generate(int argc, char **argv)
 {
     dg_gan_generate_config *c = dg_gan_generate_config_new();
@@ -136,7 +155,8 @@ static int gan_generate(int argc, char **argv)
     c->seed = (uint64_t)seed;
     c->threads = threads;
     c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new(json);
+    /* the manifest (in OUT/manifest.json) on stdout with --json only; a summary otherwise */
+    cli_job_sink *sink = cli_job_sink_new_results(json, show_generated);
     dg_job *job = dg_job_new(&dg_job_gan_generate, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
     dg_job_free(job);

@@ -131,7 +131,7 @@ static void dg_application_startup(GApplication *app)
     set_accels(g, "app.quit", "<Control>q", NULL);
     set_accels(g, "app.preferences", "<Control>comma", NULL);
     set_accels(g, "window.close", "<Control>w", NULL);
-    set_accels(g, "win.open-dataset", "<Control>o", NULL);
+    set_accels(g, "win.open", "<Control>o", NULL); /* the view's: an image in Diagnose */
     set_accels(g, "win.open-image", "<Control><Shift>o", NULL);
     set_accels(g, "win.start", "<Control>Return", NULL);
     set_accels(g, "win.pause", "<Control>p", NULL);

@@ -31,6 +31,29 @@ const char *dg_chart_get_placeholder(DgChart *self);
  * surface (ARGB32) with the current theme: the same pixels the widget shows,
  * for saving a chart and for tests.  cairo_surface_destroy it. */
 cairo_surface_t *dg_chart_render(DgChart *self, int width, int height);
+/* Line charts: the pointer shows a read-out of the nearest step (each
+ * series' raw and smoothed value, "x_name N" first: "step", "epoch");
+ * dragging across the plot zooms in on those steps, Ctrl+scroll zooms
+ * around the pointer, a double click shows everything again. */
+void dg_chart_set_x_name(DgChart *self, const char *name);
+/* Zooms a line chart to x in [lo, hi] (NAN, NAN: everything). */
+void dg_chart_zoom_x(DgChart *self, double lo, double hi);
+/* The read-out with the pointer at (x, y) in the widget (x < 0: none), as
+ * it is drawn; NULL when there is none there (tests). */
+const char *dg_chart_hover(DgChart *self, double x, double y);
+
+/* Heatmaps: a click on a cell emits "cell-activated" (int row, int col).
+ * dg_chart_click does what a click at (x, y) does (TRUE when it hit a
+ * cell); dg_chart_get_cell_center says where a cell was drawn (tests). */
+gboolean dg_chart_click(DgChart *self, double x, double y);
+gboolean dg_chart_get_cell_center(DgChart *self, int row, int col, double *x, double *y);
+
+/* Saves the chart (PNG, SVG or PDF by the extension of path) with the light
+ * theme on white; a right click on the chart offers the same ("Save Chart
+ * As…", proposing file_name.png). */
+gboolean dg_chart_save(DgChart *self, const char *path, int width, int height, GError **error);
+void dg_chart_set_file_name(DgChart *self, const char *name);
+
 /* Times the chart was painted (tests, benchmark). */
 guint dg_chart_get_n_draws(DgChart *self);
 

@@ -24,6 +24,9 @@ struct _DgDatasetView {
     GtkDropDown *class_filter, *split_filter;
     GtkLabel *count_label;
     DgThumbGrid *grid;
+    GtkWidget *classes_box;
+    AdwActionRow *classes_row;
+    GtkButton *classes_button;
 
     DgSession *session;
     GListStore *items;
@@ -61,7 +64,15 @@ static void on_filter_changed(DgDatasetView *self)
 {
     if (!self->filter)
         return;
+    /* the grid shows the new selection from its top: it lets the model go while
+     * the filter changes (GTK 4.8's grid view, scrolled far down, does not
+     * follow a large change of its model without warnings) */
+    gboolean shown = dg_thumb_grid_get_model(self->grid) != NULL;
+    if (shown)
+        dg_thumb_grid_set_model(self->grid, NULL);
     gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+    if (shown)
+        dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
     update_count(self);
 }
 
@@ -75,6 +86,65 @@ static void on_item_activated(DgDatasetView *self, DgThumbItem *item)
 {
     gtk_widget_activate_action(GTK_WIDGET(self), "win.diagnose-file", "s",
                                dg_thumb_item_get_path(item));
+}
+
+/* ---- the classes: which are loaded, which were left out ------------------------------- */
+
+/* HAM10000's classes outside DermaGAN's task (the data layer leaves their rows out
+ * unless asked for all classes). */
+static const char *const other_classes[] = {"nv", "df", "vasc"};
+
+static char *other_class_names(void)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(other_classes); i++)
+        g_string_append_printf(s, "%s%s", i ? (i + 1 < G_N_ELEMENTS(other_classes) ? ", " : " and ")
+                                             : "",
+                               dg_class_display_name(other_classes[i]));
+    char *out = g_ascii_strdown(s->str, -1);
+    g_string_free(s, TRUE);
+    return out;
+}
+
+static void fill_classes(DgDatasetView *self, const dg_dataset *ds)
+{
+    gboolean all = dg_session_get_all_classes(self->session);
+    g_autofree char *names = other_class_names();
+    g_autofree char *text = NULL;
+    const char *button = NULL;
+    if (ds->n_rows_left_out > 0) {
+        g_autofree char *n = dg_ui_format_count(ds->n_rows_left_out);
+        g_autofree char *total = dg_ui_format_count(ds->n_items + ds->n_rows_left_out);
+        text = g_strdup_printf(
+            "%s of the %s images were left out: HAM10000's other classes (%s) are not part of "
+            "DermaGAN's task, the four classes here. Include them to look at them and to train "
+            "on all classes.",
+            n, total, names);
+        button = "_Include Them";
+    } else if (all && ds->layout == DG_LAYOUT_HAM10000) {
+        text = g_strdup_printf("All %d classes are loaded, and the GAN, the classifier and the "
+                               "other jobs use all of them. The bundled models know the four "
+                               "task classes only.",
+                               ds->n_classes);
+        button = "_Task Classes Only";
+    }
+    gtk_widget_set_visible(self->classes_box, text != NULL);
+    if (!text)
+        return;
+    g_autofree char *esc = g_markup_escape_text(text, -1);
+    adw_action_row_set_subtitle(self->classes_row, esc);
+    gtk_button_set_label(self->classes_button, button);
+}
+
+static void on_classes_clicked(DgDatasetView *self)
+{
+    const dg_dataset *ds = dg_session_get_dataset(self->session);
+    if (!ds)
+        return;
+    gboolean all = !dg_session_get_all_classes(self->session);
+    g_settings_set_boolean(dg_session_get_settings(self->session), "all-classes", all);
+    g_autofree char *root = g_strdup(ds->root);
+    dg_session_load_dataset_full(self->session, root, all);
 }
 
 /* ---- filling the view from a data set ------------------------------------------------- */
@@ -201,9 +271,19 @@ static void fill_skipped(DgDatasetView *self, const dg_dataset *ds)
         g_autofree char *more = g_strdup_printf("and %u more skipped files", n - MAX_SKIP_ROWS);
         gtk_list_box_append(self->skipped_list, note_row(more, NULL, NULL));
     }
+    if (ds->n_rows_left_out > 0) {
+        g_autofree char *c = dg_ui_format_count(ds->n_rows_left_out);
+        g_autofree char *t = g_strdup_printf("%s images of other classes left out", c);
+        g_autofree char *names = other_class_names();
+        g_autofree char *why = g_strdup_printf("%s: not part of the task (see Classes above)",
+                                               names);
+        gtk_list_box_append(self->skipped_list, note_row(t, why, "dialog-information-symbolic"));
+    }
     if (n == 0 && nw == 0)
         gtk_list_box_append(self->skipped_list,
-                            note_row("Every image file loaded", NULL, "emblem-ok-symbolic"));
+                            note_row(ds->n_rows_left_out > 0 ? "Every image of these classes loaded"
+                                                             : "Every image file loaded",
+                                     NULL, "emblem-ok-symbolic"));
 }
 
 static void fill_items(DgDatasetView *self, const dg_dataset *ds)
@@ -212,6 +292,8 @@ static void fill_items(DgDatasetView *self, const dg_dataset *ds)
     gtk_string_list_append(classes, "All classes");
     for (int k = 0; k < ds->n_classes; k++)
         gtk_string_list_append(classes, ds->classes[k].name);
+    /* the grid lets the old items go first: nothing is bound or decoded for nothing */
+    dg_thumb_grid_set_model(self->grid, NULL);
     gtk_drop_down_set_model(self->class_filter, G_LIST_MODEL(classes));
     g_object_unref(classes);
     gtk_drop_down_set_selected(self->class_filter, 0);
@@ -232,10 +314,8 @@ static void fill_items(DgDatasetView *self, const dg_dataset *ds)
     g_list_store_remove_all(self->items);
     g_list_store_splice(self->items, 0, 0, arr->pdata, arr->len);
     g_ptr_array_unref(arr);
-    /* a new model: the grid drops pending thumbnails of the old one */
-    dg_thumb_grid_set_model(self->grid, NULL);
-    dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
     on_filter_changed(self);
+    dg_thumb_grid_set_model(self->grid, G_LIST_MODEL(self->filtered));
 }
 
 static void show_dataset(DgDatasetView *self)
@@ -265,6 +345,7 @@ static void show_dataset(DgDatasetView *self)
     fill_chart(self, ds);
     fill_split(self, ds);
     fill_skipped(self, ds);
+    fill_classes(self, ds);
     fill_items(self, ds);
     gtk_stack_set_visible_child_name(self->stack, "content");
 }
@@ -336,6 +417,20 @@ DgChart *dg_dataset_view_get_chart(DgDatasetView *self)
     return self->class_chart;
 }
 
+void dg_dataset_view_toggle_all_classes(DgDatasetView *self)
+{
+    g_return_if_fail(DG_IS_DATASET_VIEW(self));
+    on_classes_clicked(self);
+}
+
+const char *dg_dataset_view_get_classes_note(DgDatasetView *self)
+{
+    g_return_val_if_fail(DG_IS_DATASET_VIEW(self), NULL);
+    return gtk_widget_get_visible(self->classes_box)
+               ? adw_action_row_get_subtitle(self->classes_row)
+               : NULL;
+}
+
 DgThumbGrid *dg_dataset_view_get_grid(DgDatasetView *self)
 {
     g_return_val_if_fail(DG_IS_DATASET_VIEW(self), NULL);
@@ -383,9 +478,13 @@ static void dg_dataset_view_class_init(DgDatasetViewClass *klass)
     gtk_widget_class_bind_template_child(wc, DgDatasetView, split_filter);
     gtk_widget_class_bind_template_child(wc, DgDatasetView, count_label);
     gtk_widget_class_bind_template_child(wc, DgDatasetView, grid);
+    gtk_widget_class_bind_template_child(wc, DgDatasetView, classes_box);
+    gtk_widget_class_bind_template_child(wc, DgDatasetView, classes_row);
+    gtk_widget_class_bind_template_child(wc, DgDatasetView, classes_button);
     gtk_widget_class_bind_template_callback(wc, on_filter_changed);
     gtk_widget_class_bind_template_callback(wc, on_cancel_load);
     gtk_widget_class_bind_template_callback(wc, on_item_activated);
+    gtk_widget_class_bind_template_callback(wc, on_classes_clicked);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 

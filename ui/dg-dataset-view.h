@@ -1,7 +1,9 @@
 /* dg-dataset-view.h: the Dataset view: what is in the current data set.
  *
- * Layout and counts, a class-count bar chart (per split), the per-lesion split
- * summary, the skipped files with their reasons, and a thumbnail grid that can
+ * Layout and counts, which classes are loaded and what was left out (with a
+ * button to include HAM10000's other classes, or to go back to the task's
+ * four), a class-count bar chart (per split), the per-lesion split summary,
+ * the skipped files with their reasons, and a thumbnail grid that can
  * be filtered by class and split.  Activating a thumbnail opens it in
  * Diagnose (action win.diagnose-file). */
 #pragma once
@@ -23,5 +25,10 @@ void dg_dataset_view_set_filter(DgDatasetView *self, int cls, int split);
 guint dg_dataset_view_get_n_shown(DgDatasetView *self);
 DgChart *dg_dataset_view_get_chart(DgDatasetView *self);
 DgThumbGrid *dg_dataset_view_get_grid(DgDatasetView *self);
+/* The note on which classes are loaded and which were left out (NULL when
+ * there is nothing to say); loading again with all classes or the task's
+ * four only (the "Include Them" / "Task Classes Only" button). */
+const char *dg_dataset_view_get_classes_note(DgDatasetView *self);
+void dg_dataset_view_toggle_all_classes(DgDatasetView *self);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include <math.h>
 
+#include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
 
@@ -14,34 +15,63 @@ struct _DgDiagnoseView {
     GtkWidget parent_instance;
 
     GtkStack *stack;
-    AdwStatusPage *empty_page;
+    AdwStatusPage *empty_page, *error_page;
     GtkSpinner *spinner;
-    GtkPicture *picture;
+    GtkPicture *picture, *heat_picture;
     GtkSwitch *overlay_switch;
-    GtkLabel *file_label, *top_label, *top_prob_label, *model_label;
+    GtkDropDown *class_dropdown;
+    GtkScale *opacity_scale;
+    GtkLabel *file_label, *top_label, *top_prob_label;
     DgChart *prob_chart;
+    DgModelRow *model_row;
 
     DgSession *session;
     DgJobRunner *runner;
     char *path;              /* image being looked at */
-    GdkTexture *photo, *overlay, *pending_overlay;
+    GdkTexture *photo;       /* the whole photo */
+    GdkTexture *square;      /* its centre square: what the model sees */
+    GPtrArray *cams;         /* GBytes of each class's Grad-CAM (grey, cam_side^2 x 3) */
+    int cam_side;
     GCancellable *cancel;    /* photo loading */
     int n_probs;
     double probs[MAX_CLASSES];
     char *top;
+    int top_index;
     gboolean have_result;
+    char *error;             /* the last failure shown, or NULL */
+    gboolean tta;
 };
 
 G_DEFINE_FINAL_TYPE(DgDiagnoseView, dg_diagnose_view, GTK_TYPE_WIDGET)
 
-static void show_picture(DgDiagnoseView *self)
+/* ---- the Grad-CAM overlay ------------------------------------------------------------------- */
+
+/* The map of class k as a smooth, coloured, partly transparent texture. */
+static GdkTexture *heat_texture(DgDiagnoseView *self, int k)
 {
-    gboolean ov = gtk_switch_get_active(self->overlay_switch) && self->overlay;
-    GdkTexture *t = ov ? self->overlay : self->photo;
-    gtk_picture_set_paintable(self->picture, t ? GDK_PAINTABLE(t) : NULL);
+    if (!self->cams || k < 0 || k >= (int)self->cams->len || self->cam_side <= 0)
+        return NULL;
+    return dg_ui_cam_texture(g_bytes_get_data(g_ptr_array_index(self->cams, k), NULL),
+                             self->cam_side);
 }
 
-static void on_overlay_toggled(DgDiagnoseView *self)
+static void show_picture(DgDiagnoseView *self)
+{
+    gboolean ov = gtk_switch_get_active(self->overlay_switch) && self->cams && self->cams->len;
+    guint k = gtk_drop_down_get_selected(self->class_dropdown);
+    g_autoptr(GdkTexture) heat = ov ? heat_texture(self, (int)k) : NULL;
+    /* the overlay lies on the centre square the model saw */
+    GdkTexture *base = heat && self->square ? self->square : self->photo;
+    gtk_picture_set_paintable(self->picture, base ? GDK_PAINTABLE(base) : NULL);
+    gtk_picture_set_paintable(self->heat_picture, heat ? GDK_PAINTABLE(heat) : NULL);
+    gtk_widget_set_visible(GTK_WIDGET(self->heat_picture), heat != NULL);
+    gtk_widget_set_opacity(GTK_WIDGET(self->heat_picture),
+                           gtk_range_get_value(GTK_RANGE(self->opacity_scale)));
+    gtk_widget_set_sensitive(GTK_WIDGET(self->class_dropdown), ov);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->opacity_scale), ov);
+}
+
+static void on_overlay_changed(DgDiagnoseView *self)
 {
     show_picture(self);
 }
@@ -52,22 +82,16 @@ void dg_diagnose_view_set_overlay(DgDiagnoseView *self, gboolean overlay)
     gtk_switch_set_active(self->overlay_switch, overlay);
 }
 
-static void update_model_label(DgDiagnoseView *self)
+void dg_diagnose_view_set_overlay_class(DgDiagnoseView *self, int k, double opacity)
 {
-    const char *m = self->session ? dg_session_get_classifier(self->session) : NULL;
-    g_autofree char *d = m ? dg_session_describe_model(m) : NULL;
-    g_autofree char *t =
-        d ? g_strdup_printf("Classifier: %s", d)
-          : g_strdup("No classifier: the bundled model (resources/models/classifier.safetensors) "
-                     "is missing. Train one in the Classifier view, or choose a model file.");
-    gtk_label_set_text(self->model_label, t);
-    if (!m)
-        gtk_widget_add_css_class(GTK_WIDGET(self->model_label), "warning");
-    else
-        gtk_widget_remove_css_class(GTK_WIDGET(self->model_label), "warning");
+    g_return_if_fail(DG_IS_DIAGNOSE_VIEW(self));
+    if (k >= 0)
+        gtk_drop_down_set_selected(self->class_dropdown, (guint)k);
+    if (opacity > 0)
+        gtk_range_set_value(GTK_RANGE(self->opacity_scale), opacity);
 }
 
-/* ---- the photo, decoded off the main thread ---------------------------------------------- */
+/* ---- the photo, decoded off the main thread ------------------------------------------------- */
 
 static void photo_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
@@ -89,70 +113,82 @@ static void photo_thread(GTask *task, gpointer src, gpointer data, GCancellable 
     }
     GdkPixbuf *up = gdk_pixbuf_apply_embedded_orientation(pb);
     g_object_unref(pb);
-    GdkTexture *t = gdk_texture_new_for_pixbuf(up); /* an immutable copy: thread-safe */
+    /* and its centre square, the part the model sees (dg_image_prepare's crop) */
+    int uw = gdk_pixbuf_get_width(up), uh = gdk_pixbuf_get_height(up), side = MIN(uw, uh);
+    GdkPixbuf *sq = gdk_pixbuf_new_subpixbuf(up, (uw - side) / 2, (uh - side) / 2, side, side);
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_object_unref);
+    g_ptr_array_add(out, gdk_texture_new_for_pixbuf(up)); /* immutable copies: thread-safe */
+    g_ptr_array_add(out, gdk_texture_new_for_pixbuf(sq));
+    g_object_unref(sq);
     g_object_unref(up);
-    g_task_return_pointer(task, t, g_object_unref);
+    g_task_return_pointer(task, out, (GDestroyNotify)g_ptr_array_unref);
 }
 
 static void photo_done(GObject *src, GAsyncResult *res, gpointer data)
 {
     (void)data;
     DgDiagnoseView *self = DG_DIAGNOSE_VIEW(src);
-    GdkTexture *t = g_task_propagate_pointer(G_TASK(res), NULL);
+    GPtrArray *t = g_task_propagate_pointer(G_TASK(res), NULL);
     const char *path = g_task_get_task_data(G_TASK(res));
     if (!t)
-        return; /* the predict job reports why */
+        return; /* the predict job says why */
     if (g_strcmp0(path, self->path) == 0) {
-        g_set_object(&self->photo, t);
+        g_set_object(&self->photo, g_ptr_array_index(t, 0));
+        g_set_object(&self->square, g_ptr_array_index(t, 1));
         show_picture(self);
     }
-    g_object_unref(t);
+    g_ptr_array_unref(t);
 }
 
 /* ---- prediction ------------------------------------------------------------------------------ */
 
-static void back_to_previous(DgDiagnoseView *self)
+static void show_error(DgDiagnoseView *self, const char *title, const char *message)
 {
     gtk_spinner_stop(self->spinner);
-    gtk_stack_set_visible_child_name(self->stack, self->have_result ? "result" : "empty");
+    g_free(self->error);
+    self->error = g_strdup(message);
+    self->have_result = FALSE;
+    adw_status_page_set_title(self->error_page, title);
+    adw_status_page_set_description(self->error_page, message);
+    gtk_stack_set_visible_child_name(self->stack, "error");
 }
 
-static gboolean show_prediction(DgDiagnoseView *self, const char *json)
+static void set_classes(DgDiagnoseView *self, const char *const *names, int k, int top)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json || !json_parser_load_from_data(p, json, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        return FALSE;
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
-    if (json_object_has_member(o, "error")) {
-        const char *img = json_object_get_string_member_with_default(o, "image", "the image");
-        dg_session_toast(self->session, TRUE, "Cannot read %s: %s", img,
-                         json_object_get_string_member_with_default(o, "error", "unknown error"));
-        back_to_previous(self);
-        return TRUE;
-    }
-    JsonObject *po = json_object_has_member(o, "probabilities")
-                         ? json_object_get_object_member(o, "probabilities")
-                         : NULL;
+    GtkStringList *l = gtk_string_list_new(NULL);
+    for (int i = 0; i < k; i++)
+        gtk_string_list_append(l, names[i]);
+    gtk_drop_down_set_model(self->class_dropdown, G_LIST_MODEL(l));
+    g_object_unref(l);
+    gtk_drop_down_set_selected(self->class_dropdown, (guint)MAX(top, 0));
+}
+
+static gboolean show_prediction(DgDiagnoseView *self, JsonObject *o)
+{
+    JsonNode *pn = json_object_get_member(o, "probabilities");
+    JsonObject *po = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
     if (!po)
         return FALSE;
+    g_free(self->top);
+    self->top = g_strdup(json_object_get_string_member_with_default(o, "top", NULL));
     GList *members = json_object_get_members(po); /* in the model's class order */
     const char *labels[MAX_CLASSES];
     int k = 0;
+    self->top_index = 0;
     for (GList *l = members; l && k < MAX_CLASSES; l = l->next, k++) {
         labels[k] = dg_ui_class_name(l->data);
         self->probs[k] = dg_ui_json_double(po, l->data);
+        if (g_strcmp0(l->data, self->top) == 0)
+            self->top_index = k;
     }
     g_list_free(members);
     self->n_probs = k;
-    g_free(self->top);
-    self->top = g_strdup(json_object_get_string_member_with_default(o, "top", NULL));
     const char *top_name = json_object_get_string_member_with_default(o, "top_name", self->top);
     double top_p = self->top ? dg_ui_json_double(po, self->top) : NAN;
-
     dg_prob_chart *pc = dg_prob_chart_new();
     dg_prob_chart_set_data(pc, k, labels, self->probs);
     dg_chart_set_plot(self->prob_chart, &dg_prob_chart_kind, pc);
+    set_classes(self, labels, k, self->top_index);
     gtk_label_set_text(self->top_label, top_name ? top_name : "–");
     g_autofree char *pt = isfinite(top_p) ? g_strdup_printf("%.1f %% probability", 100 * top_p)
                                           : g_strdup("");
@@ -161,14 +197,29 @@ static gboolean show_prediction(DgDiagnoseView *self, const char *json)
     g_autofree char *disp = g_filename_display_name(base);
     gtk_label_set_text(self->file_label, disp);
     gtk_widget_set_tooltip_text(GTK_WIDGET(self->file_label), self->path);
-    g_set_object(&self->overlay, self->pending_overlay);
-    g_clear_object(&self->pending_overlay);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->overlay_switch), self->overlay != NULL);
-    show_picture(self);
+    g_clear_pointer(&self->error, g_free);
     self->have_result = TRUE;
+    show_picture(self);
     gtk_spinner_stop(self->spinner);
     gtk_stack_set_visible_child_name(self->stack, "result");
     return TRUE;
+}
+
+static void on_result(DgDiagnoseView *self, const char *json)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = json && json_parser_load_from_data(p, json, -1, NULL) &&
+                            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))
+                        ? json_node_get_object(json_parser_get_root(p))
+                        : NULL;
+    if (o && json_object_has_member(o, "error")) {
+        const char *img = json_object_get_string_member_with_default(o, "image", "the image");
+        g_autofree char *m = g_strdup_printf(
+            "%s: %s", img, json_object_get_string_member_with_default(o, "error", "unknown error"));
+        show_error(self, "Cannot Read This Image", m);
+    } else if (!o || !show_prediction(self, o)) {
+        show_error(self, "Diagnosis Failed", "The prediction could not be read.");
+    }
 }
 
 static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgDiagnoseView *self)
@@ -177,31 +228,41 @@ static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgDiagnoseView 
         return;
     switch (ev->kind) {
     case DG_EVENT_IMAGE:
-        if (ev->rgb && ev->width > 0 && ev->height > 0) {
-            GdkTexture *t = gdk_memory_texture_new(ev->width, ev->height, GDK_MEMORY_R8G8B8,
-                                                   ev->rgb, (gsize)ev->width * 3);
-            g_set_object(&self->pending_overlay, t);
-            g_object_unref(t);
+        /* the raw maps of every class, in class order (the blended one is not needed) */
+        if (ev->rgb && g_strcmp0(ev->message, "cam") == 0 && ev->width == ev->height) {
+            if (!self->cams)
+                self->cams = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+            self->cam_side = ev->width;
+            g_ptr_array_add(self->cams, g_bytes_ref(ev->rgb));
         }
         break;
     case DG_EVENT_RESULT:
-        if (!show_prediction(self, ev->json)) {
-            dg_session_toast(self->session, TRUE, "The prediction could not be read");
-            back_to_previous(self);
-        }
+        on_result(self, ev->json);
         break;
     case DG_EVENT_FINISHED:
-        if (ev->state == DG_JOB_FAILED) {
-            dg_session_toast(self->session, TRUE, "Diagnose failed: %s",
-                             ev->message ? ev->message : "unknown error");
-            back_to_previous(self);
-        } else if (ev->state == DG_JOB_CANCELLED) {
-            back_to_previous(self);
-        }
+        if (ev->state == DG_JOB_FAILED)
+            show_error(self, "Diagnosis Failed", ev->message ? ev->message : "unknown error");
+        else if (ev->state == DG_JOB_CANCELLED)
+            gtk_stack_set_visible_child_name(self->stack, "empty");
+        else
+            show_picture(self); /* the maps came after the result */
         break;
     default:
         break;
     }
+}
+
+static void load_photo(DgDiagnoseView *self, const char *path)
+{
+    g_cancellable_cancel(self->cancel);
+    g_object_unref(self->cancel);
+    self->cancel = g_cancellable_new();
+    g_clear_object(&self->photo);
+    g_clear_object(&self->square);
+    GTask *task = g_task_new(self, self->cancel, photo_done, NULL);
+    g_task_set_task_data(task, g_strdup(path), g_free);
+    g_task_run_in_thread(task, photo_thread);
+    g_object_unref(task);
 }
 
 gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
@@ -210,36 +271,32 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
     g_return_val_if_fail(path != NULL, FALSE);
     if (!self->session)
         return FALSE;
+    g_autofree char *disp = g_filename_display_name(path);
     const char *model = dg_session_get_classifier(self->session);
     if (!model) {
-        dg_session_toast(self->session, TRUE,
-                         "No classifier model: the bundled one is missing; train or choose one");
+        show_error(self, "No Classifier",
+                   "The bundled classifier is missing: train one in the Classifier view, or "
+                   "choose a model file below.");
         return FALSE;
     }
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-        g_autofree char *disp = g_filename_display_name(path);
-        dg_session_toast(self->session, TRUE, "%s is not an image file", disp);
+        g_autofree char *m = g_strdup_printf("%s is not an image file.", disp);
+        show_error(self, "Cannot Read This Image", m);
         return FALSE;
     }
+    /* the last result goes at once: what is shown is always this image's */
     g_free(self->path);
     self->path = g_strdup(path);
-    g_clear_object(&self->pending_overlay);
-    /* the photo */
-    g_cancellable_cancel(self->cancel);
-    g_object_unref(self->cancel);
-    self->cancel = g_cancellable_new();
-    g_clear_object(&self->photo);
-    GTask *task = g_task_new(self, self->cancel, photo_done, NULL);
-    g_task_set_task_data(task, g_strdup(path), g_free);
-    g_task_run_in_thread(task, photo_thread);
-    g_object_unref(task);
-    /* the prediction */
+    self->have_result = FALSE;
+    g_clear_pointer(&self->cams, g_ptr_array_unref);
+    load_photo(self, path);
     dg_predict_config *c = dg_predict_config_new();
     c->model = g_strdup(model);
     c->images = g_new0(char *, 2);
     c->images[0] = g_strdup(path);
-    c->tta = TRUE;
+    c->tta = self->tta;
     c->saliency = TRUE;
+    c->saliency_all = TRUE;
     c->threads = dg_session_get_threads(self->session);
     if (self->runner) {
         g_signal_handlers_disconnect_by_data(self->runner, self);
@@ -255,27 +312,29 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
     return TRUE;
 }
 
-static void on_model_file(GFile *file, gpointer data)
+/* view.open (Ctrl+O in this view): an image chooser */
+static void on_image_file(GFile *file, gpointer data)
 {
     DgDiagnoseView *self = data;
     g_autofree char *path = g_file_get_path(file);
-    if (path && self->session) {
-        dg_session_set_classifier(self->session, path);
-        if (self->path && self->have_result)
-            dg_diagnose_view_open(self, self->path);
-    }
+    if (path)
+        dg_diagnose_view_open(self, path);
+    g_object_unref(self);
 }
 
-static void on_choose_model(DgDiagnoseView *self)
+static void act_open(GtkWidget *w, const char *name, GVariant *param)
 {
-    dg_ui_choose(GTK_WIDGET(self), GTK_FILE_CHOOSER_ACTION_OPEN, "Choose a Classifier Model",
-                 "_Use", dg_ui_model_filter(), on_model_file, self);
+    (void)name, (void)param;
+    dg_ui_choose(w, GTK_FILE_CHOOSER_ACTION_OPEN, "Diagnose an Image", "_Open",
+                 dg_ui_image_filter(), on_image_file, g_object_ref(w));
 }
 
 static void on_classifier(DgSession *s, GParamSpec *p, DgDiagnoseView *self)
 {
     (void)s, (void)p;
-    update_model_label(self);
+    /* a new classifier looks at the same image again */
+    if (self->path && (self->have_result || self->error) && dg_session_get_classifier(s))
+        dg_diagnose_view_open(self, self->path);
 }
 
 void dg_diagnose_view_set_session(DgDiagnoseView *self, DgSession *session)
@@ -283,9 +342,11 @@ void dg_diagnose_view_set_session(DgDiagnoseView *self, DgSession *session)
     g_return_if_fail(DG_IS_DIAGNOSE_VIEW(self));
     g_return_if_fail(self->session == NULL);
     self->session = g_object_ref(session);
+    dg_model_row_set_session(self->model_row, session);
     g_signal_connect_object(session, "notify::classifier", G_CALLBACK(on_classifier), self, 0);
-    update_model_label(self);
 }
+
+/* ---- for tests ------------------------------------------------------------------------------------ */
 
 DgJobRunner *dg_diagnose_view_get_runner(DgDiagnoseView *self)
 {
@@ -312,14 +373,28 @@ int dg_diagnose_view_get_probabilities(DgDiagnoseView *self, double *probs, int 
 const char *dg_diagnose_view_get_top(DgDiagnoseView *self)
 {
     g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), NULL);
-    return self->top;
+    return self->have_result ? self->top : NULL;
 }
 
 gboolean dg_diagnose_view_has_overlay(DgDiagnoseView *self)
 {
     g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), FALSE);
-    return self->overlay != NULL;
+    return self->cams && (int)self->cams->len == self->n_probs && self->n_probs > 0;
 }
+
+const char *dg_diagnose_view_get_error(DgDiagnoseView *self)
+{
+    g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), NULL);
+    return self->error;
+}
+
+const char *dg_diagnose_view_get_page(DgDiagnoseView *self)
+{
+    g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), NULL);
+    return gtk_stack_get_visible_child_name(self->stack);
+}
+
+/* ---- GObject ---------------------------------------------------------------------------------------- */
 
 static void dg_diagnose_view_dispose(GObject *object)
 {
@@ -329,8 +404,8 @@ static void dg_diagnose_view_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->runner, self);
     g_clear_object(&self->runner);
     g_clear_object(&self->photo);
-    g_clear_object(&self->overlay);
-    g_clear_object(&self->pending_overlay);
+    g_clear_object(&self->square);
+    g_clear_pointer(&self->cams, g_ptr_array_unref);
     gtk_widget_dispose_template(GTK_WIDGET(self), DG_TYPE_DIAGNOSE_VIEW);
     dg_ui_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
@@ -342,6 +417,7 @@ static void dg_diagnose_view_finalize(GObject *object)
     DgDiagnoseView *self = DG_DIAGNOSE_VIEW(object);
     g_free(self->path);
     g_free(self->top);
+    g_free(self->error);
     g_clear_object(&self->cancel);
     G_OBJECT_CLASS(dg_diagnose_view_parent_class)->finalize(object);
 }
@@ -353,25 +429,39 @@ static void dg_diagnose_view_class_init(DgDiagnoseViewClass *klass)
     oc->dispose = dg_diagnose_view_dispose;
     oc->finalize = dg_diagnose_view_finalize;
     g_type_ensure(DG_TYPE_CHART);
+    g_type_ensure(DG_TYPE_MODEL_ROW);
     gtk_widget_class_set_template_from_resource(wc,
                                                 "/org/dermagan/DermaGAN/ui/dg-diagnose-view.ui");
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, stack);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, empty_page);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, spinner);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, picture);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, overlay_switch);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, file_label);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, top_label);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, top_prob_label);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, model_label);
-    gtk_widget_class_bind_template_child(wc, DgDiagnoseView, prob_chart);
-    gtk_widget_class_bind_template_callback(wc, on_overlay_toggled);
-    gtk_widget_class_bind_template_callback(wc, on_choose_model);
+#define BIND(name) gtk_widget_class_bind_template_child(wc, DgDiagnoseView, name)
+    BIND(stack);
+    BIND(empty_page);
+    BIND(error_page);
+    BIND(spinner);
+    BIND(picture);
+    BIND(heat_picture);
+    BIND(overlay_switch);
+    BIND(class_dropdown);
+    BIND(opacity_scale);
+    BIND(file_label);
+    BIND(top_label);
+    BIND(top_prob_label);
+    BIND(prob_chart);
+    BIND(model_row);
+#undef BIND
+    gtk_widget_class_bind_template_callback(wc, on_overlay_changed);
+    gtk_widget_class_install_action(wc, "view.open", NULL, act_open);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
+}
+
+void dg_diagnose_view_set_tta(DgDiagnoseView *self, gboolean tta)
+{
+    g_return_if_fail(DG_IS_DIAGNOSE_VIEW(self));
+    self->tta = tta;
 }
 
 static void dg_diagnose_view_init(DgDiagnoseView *self)
 {
+    self->tta = TRUE;
     self->cancel = g_cancellable_new();
     gtk_widget_init_template(GTK_WIDGET(self));
 }

@@ -1,52 +1,26 @@
-/* dg-gan-view.c: the GAN view. */
-#include "dg-gan-view.h"
+/* dg-gan-view.c: the GAN view: controls, starting a run, its events. */
+#include "dg-gan-view-private.h"
 
-#include <adwaita.h>
 #include <math.h>
 #include <string.h>
 
-#include "dg-ui-util.h"
 #include "jobs/dg-job-gan.h"
-#include "models/dg-gan.h"
-#include "models/dg-safetensors.h"
-
-#define GRID_COLS 8   /* the GAN job's sample grid: 8 columns, one row per class */
-#define GRID_GUTTER 2
-#define HIST_COLS 5   /* checkpoint history: step, d_loss, g_loss, d_real, d_fake */
+#include "jobs/dg-run-info.h"
 
 static const char *const presets[] = {"tiny", "seed", "default", "large"};
 static const char *const preset_notes[] = {
-    "32 px and narrow: a demonstration in seconds",
+    "narrow: a demonstration, not a model",
     "the original project's DCGAN, one per class",
-    "class-conditional with DiffAugment: about an hour on two cores",
+    "class-conditional with DiffAugment",
     "wider and longer than the default",
 };
 
-struct _DgGanView {
-    GtkWidget parent_instance;
+G_DEFINE_FINAL_TYPE(DgGanView, dg_gan_view, DG_TYPE_JOB_PAGE)
 
-    AdwComboRow *preset_row;
-    AdwActionRow *steps_row, *run_row;
-    GtkSpinButton *steps_spin, *seed_spin, *window_spin;
-    GtkButton *start_button, *pause_button, *stop_button, *resume_button;
-    AdwButtonContent *pause_content;
-    GtkProgressBar *progress;
-    GtkLabel *status_label, *samples_label;
-    GtkScale *smoothing_scale;
-    DgChart *curves_chart, *samples_chart;
-
-    DgSession *session;
-    DgJobRunner *runner;
-    dg_line_chart *curves; /* owned by curves_chart */
-    int s_dloss, s_gloss, s_dreal, s_dfake;
-    char *run_dir;
-    char **class_names;    /* row labels of the sample grid */
-    gint64 step, total;
-    guint n_grids;
-    GCancellable *resume_cancel;
-};
-
-G_DEFINE_FINAL_TYPE(DgGanView, dg_gan_view, GTK_TYPE_WIDGET)
+static DgSession *session_of(DgGanView *self)
+{
+    return dg_job_page_get_session(DG_JOB_PAGE(self));
+}
 
 int dg_gan_view_sample_every(int total)
 {
@@ -54,21 +28,20 @@ int dg_gan_view_sample_every(int total)
     return CLAMP(total / 20, 10, 200);
 }
 
-static const char *selected_preset(DgGanView *self)
+const char *dg_gan_view_preset_name(guint index)
 {
-    guint i = adw_combo_row_get_selected(self->preset_row);
-    return i < G_N_ELEMENTS(presets) ? presets[i] : "default";
+    return index < G_N_ELEMENTS(presets) ? presets[index] : NULL;
 }
 
-static int preset_steps(const char *preset)
+static const char *selected_preset(DgGanView *self)
 {
-    dg_gan_config gc;
-    return dg_gan_config_preset(&gc, preset, 4, NULL) ? gc.steps : 0;
+    const char *p = dg_gan_view_preset_name(adw_combo_row_get_selected(self->preset_row));
+    return p ? p : "default";
 }
 
 /* ---- curves ------------------------------------------------------------------------------ */
 
-static void new_curves(DgGanView *self)
+void dg_gan_view_new_curves(DgGanView *self)
 {
     dg_line_chart *c = dg_line_chart_new();
     dg_line_chart_set_labels(c, "step", "loss", "D score");
@@ -80,18 +53,33 @@ static void new_curves(DgGanView *self)
     dg_line_chart_set_series_axis(c, self->s_dfake, DG_PLOT_AXIS_RIGHT);
     dg_line_chart_set_smoothing(c, gtk_range_get_value(GTK_RANGE(self->smoothing_scale)));
     dg_line_chart_set_window(c, gtk_spin_button_get_value(self->window_spin));
+    dg_line_chart_set_x_integer(c, TRUE);
     self->curves = c;
     dg_chart_set_plot(self->curves_chart, &dg_line_chart_kind, c);
+
+    dg_line_chart *q = dg_line_chart_new();
+    dg_line_chart_set_labels(q, "step", "Fréchet distance", NULL);
+    self->s_fd = dg_line_chart_add_series(q, "Fréchet distance");
+    dg_line_chart_set_legend(q, DG_PLOT_LEGEND_NONE);
+    dg_line_chart_set_y_clip(q, 0);
+    dg_line_chart_set_x_integer(q, TRUE);
+    self->quality = q;
+    dg_chart_set_plot(self->quality_chart, &dg_line_chart_kind, q);
+    dg_chart_set_placeholder(self->quality_chart,
+                             "The first quality figure comes once the generator has been "
+                             "measured (at the start, then every five minutes of training).");
+    g_array_set_size(self->ref_series, 0);
+    dg_gan_view_add_reference(self);
 }
 
 static void on_curve_options(DgGanView *self)
 {
     double w = gtk_range_get_value(GTK_RANGE(self->smoothing_scale));
     int n = gtk_spin_button_get_value_as_int(self->window_spin);
-    if (self->session) {
-        GSettings *s = dg_session_get_settings(self->session);
-        g_settings_set_double(s, "chart-smoothing", w);
-        g_settings_set_int(s, "chart-window", n);
+    DgSession *s = session_of(self);
+    if (s) {
+        g_settings_set_double(dg_session_get_settings(s), "chart-smoothing", w);
+        g_settings_set_int(dg_session_get_settings(s), "chart-window", n);
     }
     if (self->curves) {
         dg_line_chart_set_smoothing(self->curves, w);
@@ -100,7 +88,8 @@ static void on_curve_options(DgGanView *self)
     }
 }
 
-static void append_point(DgGanView *self, double step, double dl, double gl, double dr, double df)
+void dg_gan_view_append_point(DgGanView *self, double step, double dl, double gl, double dr,
+                              double df)
 {
     dg_line_chart_append(self->curves, self->s_dloss, step, dl);
     dg_line_chart_append(self->curves, self->s_gloss, step, gl);
@@ -108,33 +97,75 @@ static void append_point(DgGanView *self, double step, double dl, double gl, dou
     dg_line_chart_append(self->curves, self->s_dfake, step, df);
 }
 
-/* ---- state ---------------------------------------------------------------------------------- */
-
-static void update_buttons(DgGanView *self)
+void dg_gan_view_append_quality(DgGanView *self, double step, double fd)
 {
-    gboolean active = self->runner && dg_job_runner_is_active(self->runner);
-    gboolean paused = active && dg_job_runner_get_state(self->runner) == DG_JOB_PAUSED;
-    gboolean stopping = active && dg_job_runner_cancel_requested(self->runner);
-    gboolean have_data = self->session && dg_session_get_dataset(self->session);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->start_button), !active && have_data);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->resume_button), !active);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->pause_button), active && !stopping);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->stop_button), active && !stopping);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->preset_row), !active);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->steps_spin), !active);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->seed_spin), !active);
-    adw_button_content_set_label(self->pause_content, paused ? "_Resume" : "_Pause");
-    adw_button_content_set_icon_name(self->pause_content, paused ? "media-playback-start-symbolic"
-                                                                 : "media-playback-pause-symbolic");
+    dg_line_chart_append(self->quality, self->s_fd, step, fd);
+    dg_chart_set_placeholder(self->quality_chart, NULL);
+    dg_chart_update(self->quality_chart);
 }
+
+/* ---- the preset's note and the progress ------------------------------------------------------ */
+
+static void update_preset_note(DgGanView *self)
+{
+    const char *p = selected_preset(self);
+    guint i = adw_combo_row_get_selected(self->preset_row);
+    dg_gan_preset_info pi;
+    if (!dg_gan_preset_info_get(p, &pi) || i >= G_N_ELEMENTS(preset_notes))
+        return;
+    int steps = gtk_spin_button_get_value_as_int(self->steps_spin);
+    int total = steps > 0 ? steps : pi.steps;
+    g_autofree char *n = dg_ui_format_count(total);
+    DgSession *s = session_of(self);
+    double ips = s ? dg_ui_get_speed(dg_session_get_settings(s), "gan-speed", p) : 0;
+    /* a time only from a speed measured here: machines and loads differ too much to guess */
+    g_autofree char *dur = ips > 0 ? dg_ui_format_duration((double)total * pi.batch / ips) : NULL;
+    g_autofree char *when =
+        ips > 0 ? g_strdup_printf("; about %s at the %.0f images/s measured on this computer",
+                                  dur, ips)
+                : g_strdup("; how long it takes is shown once it runs");
+    g_autofree char *note = g_strdup_printf("%s, %d px; %s steps of %d images%s", preset_notes[i],
+                                            pi.size, n, pi.batch, when);
+    adw_action_row_set_subtitle(ADW_ACTION_ROW(self->preset_row), note);
+    g_autofree char *sub = g_strdup_printf("0 uses the preset's %d", pi.steps);
+    adw_action_row_set_subtitle(self->steps_row, sub);
+}
+
+static void on_preset_changed(DgGanView *self)
+{
+    update_preset_note(self);
+    DgSession *s = session_of(self);
+    if (s)
+        g_settings_set_string(dg_session_get_settings(s), "gan-preset", selected_preset(self));
+}
+
+void dg_gan_view_show_progress(DgGanView *self)
+{
+    gtk_progress_bar_set_fraction(self->progress,
+                                  self->total > 0 ? CLAMP((double)self->step / self->total, 0, 1)
+                                                  : 0.0);
+    g_autofree char *s = dg_ui_format_count(self->step);
+    g_autofree char *t = dg_ui_format_count(self->total);
+    double sps = dg_ui_rate_steps_per_s(&self->rate);
+    g_autofree char *text = NULL;
+    if (dg_job_page_is_paused(DG_JOB_PAGE(self)))
+        text = g_strdup_printf("step %s / %s · paused", s, t);
+    else if (dg_job_page_is_active(DG_JOB_PAGE(self)) && sps > 0) {
+        g_autofree char *left = dg_ui_format_duration((self->total - self->step) / sps);
+        text = g_strdup_printf("step %s / %s · %.0f images/s · %s left", s, t,
+                               sps * self->run_batch, left);
+    } else
+        text = g_strdup_printf("step %s / %s", s, t);
+    gtk_progress_bar_set_text(self->progress, text);
+}
+
+/* ---- the running job ------------------------------------------------------------------------- */
 
 static void update_idle_status(DgGanView *self)
 {
-    if (self->runner && dg_job_runner_is_active(self->runner))
-        return;
-    if (self->runner)
-        return; /* keep the finished run's last words */
-    const dg_dataset *ds = self->session ? dg_session_get_dataset(self->session) : NULL;
+    if (dg_job_page_get_runner(DG_JOB_PAGE(self)))
+        return; /* running, or keeping a finished run's last words */
+    const dg_dataset *ds = session_of(self) ? dg_session_get_dataset(session_of(self)) : NULL;
     g_autofree char *text = NULL;
     if (!ds)
         text = g_strdup("Open a data set first (Dataset view, Ctrl+O).");
@@ -147,454 +178,255 @@ static void update_idle_status(DgGanView *self)
     gtk_label_set_text(self->status_label, text);
 }
 
-static void on_preset_changed(DgGanView *self)
+static void on_progress(DgGanView *self, const DgEventCopy *ev)
 {
-    const char *p = selected_preset(self);
-    g_autofree char *sub = g_strdup_printf("0 uses the preset's %d", preset_steps(p));
-    adw_action_row_set_subtitle(self->steps_row, sub);
-    guint i = adw_combo_row_get_selected(self->preset_row);
-    if (i < G_N_ELEMENTS(preset_notes))
-        adw_action_row_set_subtitle(ADW_ACTION_ROW(self->preset_row), preset_notes[i]);
-    if (self->session)
-        g_settings_set_string(dg_session_get_settings(self->session), "gan-preset", p);
+    dg_gan_view_append_point(self, (double)ev->step, dg_event_copy_get(ev, "d_loss", NAN),
+                             dg_event_copy_get(ev, "g_loss", NAN),
+                             dg_event_copy_get(ev, "d_real", NAN),
+                             dg_event_copy_get(ev, "d_fake", NAN));
+    dg_chart_set_placeholder(self->curves_chart, NULL);
+    dg_chart_update(self->curves_chart);
+    self->step = ev->step;
+    self->total = ev->total;
+    dg_ui_rate_add(&self->rate, ev->elapsed, ev->step);
+    double sps = dg_ui_rate_steps_per_s(&self->rate);
+    if (sps > 0 && ev->elapsed > 5)
+        self->images_per_s = sps * self->run_batch;
+    dg_gan_view_show_progress(self);
 }
 
-static void set_progress(DgGanView *self, gint64 step, gint64 total, double rate, double eta)
+static void on_result(DgGanView *self, const DgEventCopy *ev)
 {
-    self->step = step;
-    self->total = total;
-    gtk_progress_bar_set_fraction(self->progress,
-                                  total > 0 ? CLAMP((double)step / total, 0.0, 1.0) : 0.0);
-    g_autofree char *s = dg_ui_format_count(step);
-    g_autofree char *t = dg_ui_format_count(total);
-    g_autofree char *left = dg_ui_format_duration(eta);
-    g_autofree char *text =
-        rate > 0 ? g_strdup_printf("step %s / %s · %.0f images/s · %s left", s, t, rate, left)
-                 : g_strdup_printf("step %s / %s", s, t);
-    gtk_progress_bar_set_text(self->progress, text);
-}
-
-static void show_grid(DgGanView *self, const guint8 *rgb, int w, int h)
-{
-    int S = (w - (GRID_COLS + 1) * GRID_GUTTER) / GRID_COLS;
-    int rows = S > 0 ? (h - GRID_GUTTER) / (S + GRID_GUTTER) : 0;
-    if (S <= 0 || rows <= 0)
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!ev->json || !json_parser_load_from_data(p, ev->json, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
         return;
-    guint n_labels = self->class_names ? g_strv_length(self->class_names) : 0;
-    dg_chart_set_image_grid(self->samples_chart, rgb, w, h, rows, GRID_GUTTER,
-                            n_labels == (guint)rows ? (const char *const *)self->class_names
-                                                    : NULL);
-    self->n_grids++;
-}
-
-static void show_grid_file(DgGanView *self, const char *path)
-{
-    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, NULL);
-    if (!pb)
-        return;
-    int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
-    int rs = gdk_pixbuf_get_rowstride(pb), nc = gdk_pixbuf_get_n_channels(pb);
-    if (gdk_pixbuf_get_bits_per_sample(pb) == 8 && nc >= 3) {
-        const guint8 *px = gdk_pixbuf_read_pixels(pb);
-        guint8 *rgb = g_malloc((gsize)w * h * 3);
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                memcpy(rgb + ((gsize)y * w + x) * 3, px + (gsize)y * rs + (gsize)x * nc, 3);
-        show_grid(self, rgb, w, h);
-        gtk_label_set_text(self->samples_label, "latest of the resumed run");
-        g_free(rgb);
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    const char *model = json_object_get_string_member_with_default(o, "model", NULL);
+    if (model) {
+        dg_session_set_generator(session_of(self), model);
+        dg_session_toast(session_of(self), FALSE, "GAN trained: Generate now uses its generator");
     }
-    g_object_unref(pb);
 }
 
-/* ---- job events -------------------------------------------------------------------------------- */
-
-static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgGanView *self)
+static void on_finished(DgGanView *self, const DgEventCopy *ev)
 {
-    if (runner != self->runner)
-        return;
+    g_autofree char *run = self->run_dir ? g_filename_display_name(self->run_dir) : NULL;
+    g_autofree char *s = dg_ui_format_count(self->step);
+    g_autofree char *text = NULL;
+    if (ev->state == DG_JOB_SUCCEEDED)
+        text = g_strdup_printf("Finished at step %s. Model and checkpoint in %s.", s, run);
+    else if (ev->state == DG_JOB_CANCELLED)
+        text = g_strdup_printf("Stopped at step %s. Its checkpoint in %s can be resumed (Resume).",
+                               s, run);
+    else {
+        text = g_strdup_printf("Failed: %s", ev->message ? ev->message : "unknown error");
+        dg_session_toast(session_of(self), TRUE, "GAN training failed: %s",
+                         ev->message ? ev->message : "unknown error");
+    }
+    gtk_label_set_text(self->status_label, text);
+    /* what this computer does, for the preset's note */
+    if (self->images_per_s > 0 && self->run_preset)
+        dg_ui_set_speed(dg_session_get_settings(session_of(self)), "gan-speed", self->run_preset,
+                        self->images_per_s);
+    dg_gan_view_show_progress(self);
+    dg_gan_view_update_resume_menu(self);
+}
+
+static void page_event(DgJobPage *page, const DgEventCopy *ev)
+{
+    DgGanView *self = DG_GAN_VIEW(page);
     switch (ev->kind) {
     case DG_EVENT_PROGRESS:
-        append_point(self, (double)ev->step, dg_event_copy_get(ev, "d_loss", NAN),
-                     dg_event_copy_get(ev, "g_loss", NAN), dg_event_copy_get(ev, "d_real", NAN),
-                     dg_event_copy_get(ev, "d_fake", NAN));
-        dg_chart_set_placeholder(self->curves_chart, NULL);
-        dg_chart_update(self->curves_chart);
-        set_progress(self, ev->step, ev->total, ev->rate, ev->eta);
+        on_progress(self, ev);
         break;
+    case DG_EVENT_EPOCH: {
+        double fd = dg_event_copy_get(ev, "frechet", NAN);
+        if (isfinite(fd))
+            dg_gan_view_append_quality(self, (double)ev->step, fd);
+        break;
+    }
     case DG_EVENT_IMAGE:
         if (ev->rgb) {
-            show_grid(self, g_bytes_get_data(ev->rgb, NULL), ev->width, ev->height);
+            dg_gan_view_show_grid(self, g_bytes_get_data(ev->rgb, NULL), ev->width, ev->height);
             g_autofree char *s = dg_ui_format_count(ev->step);
-            g_autofree char *t = g_strdup_printf("step %s", s);
+            g_autoptr(GDateTime) now = g_date_time_new_now_local();
+            g_autofree char *at = g_date_time_format(now, "%H:%M:%S");
+            g_autofree char *t = g_strdup_printf("step %s · made at %s", s, at);
             gtk_label_set_text(self->samples_label, t);
         }
         break;
     case DG_EVENT_MESSAGE:
-        if (ev->message) {
-            gtk_label_set_text(self->status_label, ev->message);
-            if (g_strcmp0(ev->level, "warning") == 0 && self->session)
-                dg_session_toast(self->session, FALSE, "GAN training: %s", ev->message);
-        }
-        break;
     case DG_EVENT_STARTED:
         if (ev->message)
             gtk_label_set_text(self->status_label, ev->message);
+        if (ev->kind == DG_EVENT_MESSAGE && g_strcmp0(ev->level, "warning") == 0 && ev->message)
+            dg_session_toast(session_of(self), FALSE, "GAN training: %s", ev->message);
         break;
-    case DG_EVENT_RESULT: {
-        g_autoptr(JsonParser) p = json_parser_new();
-        if (ev->json && json_parser_load_from_data(p, ev->json, -1, NULL)) {
-            JsonObject *o = json_node_get_object(json_parser_get_root(p));
-            const char *model = o ? json_object_get_string_member_with_default(o, "model", NULL)
-                                  : NULL;
-            if (model && self->session) {
-                dg_session_set_generator(self->session, model);
-                dg_session_toast(self->session, FALSE,
-                                 "GAN trained: Generate now uses its generator");
-            }
-        }
+    case DG_EVENT_RESULT:
+        on_result(self, ev);
         break;
-    }
-    case DG_EVENT_FINISHED: {
-        g_autofree char *run = self->run_dir ? g_filename_display_name(self->run_dir) : NULL;
-        g_autofree char *s = dg_ui_format_count(self->step);
-        g_autofree char *text = NULL;
-        if (ev->state == DG_JOB_SUCCEEDED)
-            text = g_strdup_printf("Finished at step %s. Model and checkpoint in %s.", s, run);
-        else if (ev->state == DG_JOB_CANCELLED)
-            text = g_strdup_printf("Stopped at step %s. The checkpoint in %s can be resumed "
-                                   "(Resume…)", s, run);
-        else {
-            text = g_strdup_printf("Failed: %s", ev->message ? ev->message : "unknown error");
-            if (self->session)
-                dg_session_toast(self->session, TRUE, "GAN training failed: %s",
-                                 ev->message ? ev->message : "unknown error");
-        }
-        gtk_label_set_text(self->status_label, text);
-        if (ev->state != DG_JOB_SUCCEEDED && self->total > 0)
-            set_progress(self, self->step, self->total, 0, -1);
+    case DG_EVENT_FINISHED:
+        on_finished(self, ev);
         break;
-    }
     default:
         break;
     }
 }
 
-static void on_runner_state(DgJobRunner *runner, GParamSpec *pspec, DgGanView *self)
+static void page_state_changed(DgJobPage *page)
 {
-    (void)runner, (void)pspec;
-    update_buttons(self);
+    DgGanView *self = DG_GAN_VIEW(page);
+    gboolean active = dg_job_page_is_active(page);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->preset_row), !active);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->steps_spin), !active);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->seed_spin), !active);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->resume_button), !active);
+    if (dg_job_page_is_stopping(page))
+        gtk_label_set_text(self->status_label, "Stopping: writing the checkpoint…");
+    else if (dg_job_page_is_paused(page))
+        gtk_label_set_text(self->status_label, "Paused.");
+    else if (active && self->step > 0)
+        gtk_label_set_text(self->status_label, "Training.");
+    if (self->total > 0)
+        dg_gan_view_show_progress(self);
 }
 
-static void attach_runner(DgGanView *self, DgJobRunner *runner)
+void dg_gan_view_run_config(DgGanView *self, void *config, const char *title)
 {
-    if (self->runner)
-        g_signal_handlers_disconnect_by_data(self->runner, self);
-    g_set_object(&self->runner, runner);
-    g_signal_connect(runner, "event", G_CALLBACK(on_event), self);
-    g_signal_connect(runner, "notify::state", G_CALLBACK(on_runner_state), self);
-    dg_job_runner_set_interval(runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
-    dg_session_track(self->session, runner);
-    dg_job_runner_start(runner);
-    update_buttons(self);
-}
-
-static void remember_classes(DgGanView *self, const dg_dataset *ds)
-{
-    g_strfreev(self->class_names);
-    self->class_names = NULL;
-    if (!ds)
-        return;
-    self->class_names = g_new0(char *, ds->n_classes + 1);
-    for (int k = 0; k < ds->n_classes; k++)
-        self->class_names[k] = g_strdup(ds->classes[k].name);
-}
-
-static void set_run_row(DgGanView *self, const char *title, const char *dir)
-{
+    dg_gan_train_config *c = config;
+    dg_gan_preset_info pi;
+    c->sample_seconds = self->sample_seconds;
+    g_free(self->run_dir);
+    self->run_dir = g_strdup(c->out);
+    dg_compare_button_set_current(self->compare_button, c->out);
+    g_free(self->run_preset);
+    self->run_preset = g_strdup(c->preset);
+    self->run_batch = c->batch > 0 ? c->batch
+                                   : (dg_gan_preset_info_get(c->preset, &pi) ? pi.batch : 64);
+    self->images_per_s = 0;
+    dg_ui_rate_reset(&self->rate);
+    GSettings *s = dg_session_get_settings(session_of(self));
+    g_settings_set_string(s, "last-gan-run", c->out);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->run_row), title);
-    g_autofree char *disp = dir ? g_filename_display_name(dir) : NULL;
-    g_autofree char *esc = disp ? g_markup_escape_text(disp, -1) : NULL;
-    adw_action_row_set_subtitle(self->run_row, esc ? esc : "");
+    g_autofree char *disp = g_filename_display_name(c->out);
+    g_autofree char *esc = g_markup_escape_text(disp, -1);
+    adw_action_row_set_subtitle(self->run_row, esc);
+    g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_gan_train, c);
+    dg_job_page_run(DG_JOB_PAGE(self), runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
 }
 
-gboolean dg_gan_view_start(DgGanView *self, const char *out)
+static gboolean page_can_start(DgJobPage *page)
 {
-    g_return_val_if_fail(DG_IS_GAN_VIEW(self), FALSE);
-    if (!self->session || (self->runner && dg_job_runner_is_active(self->runner)))
-        return FALSE;
-    const dg_dataset *ds = dg_session_get_dataset(self->session);
-    if (!ds) {
-        dg_session_toast(self->session, TRUE, "Open a data set before training a GAN");
-        return FALSE;
-    }
-    if (!ds->has_split) {
-        dg_session_toast(self->session, TRUE,
-                         "This data set cannot be split for training; see the Dataset view");
+    return dg_session_get_dataset(dg_job_page_get_session(page)) != NULL;
+}
+
+static gboolean page_start(DgJobPage *page)
+{
+    DgGanView *self = DG_GAN_VIEW(page);
+    DgSession *s = session_of(self);
+    g_autofree char *out = g_steal_pointer(&self->next_out);
+    const dg_dataset *ds = dg_session_get_dataset(s);
+    if (!ds || !ds->has_split) {
+        dg_session_toast(s, TRUE, !ds ? "Open a data set before training a GAN"
+                                      : "This data set cannot be split for training; see the "
+                                        "Dataset view");
         return FALSE;
     }
     dg_gan_train_config *c = dg_gan_train_config_new();
     c->data = g_strdup(ds->root);
-    c->out = out ? g_strdup(out) : dg_session_new_run_dir(self->session, "gan");
+    c->all_classes = dg_session_get_all_classes(s);
+    c->out = out ? g_strdup(out) : dg_session_new_run_dir(s, "gan");
     g_free(c->preset);
     c->preset = g_strdup(selected_preset(self));
     c->steps = gtk_spin_button_get_value_as_int(self->steps_spin);
     c->seed = (guint64)gtk_spin_button_get_value(self->seed_spin);
     c->split_seed = DG_SPLIT_SEED;
-    c->threads = dg_session_get_threads(self->session);
-    int total = c->steps > 0 ? c->steps : preset_steps(c->preset);
+    c->threads = dg_session_get_threads(s);
+    dg_gan_preset_info pi;
+    int total = c->steps > 0 ? c->steps : (dg_gan_preset_info_get(c->preset, &pi) ? pi.steps : 0);
     c->sample_every = dg_gan_view_sample_every(total);
+    g_settings_set_int(dg_session_get_settings(s), "gan-steps", c->steps);
 
-    g_free(self->run_dir);
-    self->run_dir = g_strdup(c->out);
-    g_settings_set_string(dg_session_get_settings(self->session), "last-gan-run", c->out);
-    g_settings_set_int(dg_session_get_settings(self->session), "gan-steps", c->steps);
-    set_run_row(self, "New run", c->out);
-    remember_classes(self, ds);
-    new_curves(self);
+    g_strfreev(self->class_names);
+    self->class_names = g_new0(char *, ds->n_classes + 1);
+    for (int k = 0; k < ds->n_classes; k++)
+        self->class_names[k] = g_strdup(ds->classes[k].name);
+    dg_gan_view_new_curves(self);
     dg_chart_set_placeholder(self->curves_chart, "Loading the data set…");
     self->n_grids = 0;
     gtk_label_set_text(self->samples_label, "");
-    set_progress(self, 0, total, 0, -1);
-    g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_gan_train, c);
-    attach_runner(self, runner);
+    self->step = 0;
+    self->total = total;
+    dg_gan_view_run_config(self, c, "New run");
+    dg_gan_view_show_progress(self);
     return TRUE;
 }
 
-/* ---- resuming a run ---------------------------------------------------------------------------- */
+/* ---- public ------------------------------------------------------------------------------------- */
 
-typedef struct {
-    char *folder;
-    char *preset, *data;
-    guint64 seed, split_seed;
-    gint64 step;
-    float *history; /* n x HIST_COLS */
-    gint64 n_history;
-} resume_info;
-
-static void resume_info_free(resume_info *r)
+gboolean dg_gan_view_start(DgGanView *self, const char *out)
 {
-    g_free(r->folder);
-    g_free(r->preset);
-    g_free(r->data);
-    g_free(r->history);
-    g_free(r);
-}
-
-static void resume_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
-{
-    (void)src, (void)cancel;
-    const char *folder = data;
-    g_autofree char *ckpt = g_build_filename(folder, "checkpoint.safetensors", NULL);
-    GError *error = NULL;
-    if (!g_file_test(ckpt, G_FILE_TEST_IS_REGULAR)) {
-        g_autofree char *disp = g_filename_display_name(folder);
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                                "%s has no checkpoint.safetensors: not a GAN run folder", disp);
-        return;
-    }
-    dg_st *st = dg_st_load(ckpt, &error);
-    if (!st) {
-        g_task_return_error(task, error);
-        return;
-    }
-    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan-checkpoint") != 0) {
-        dg_st_free(st);
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                "the checkpoint is not a DermaGAN GAN checkpoint");
-        return;
-    }
-    dg_gan_config gc;
-    if (!dg_gan_config_from_json(&gc, dg_st_metadata(st, "gan"), &error)) {
-        dg_st_free(st);
-        g_task_return_error(task, error);
-        return;
-    }
-    resume_info *r = g_new0(resume_info, 1);
-    r->folder = g_strdup(folder);
-    r->preset = g_strdup(gc.preset);
-    r->data = g_strdup(dg_st_metadata(st, "data"));
-    const char *seed = dg_st_metadata(st, "seed"), *split = dg_st_metadata(st, "split_seed");
-    r->seed = seed ? g_ascii_strtoull(seed, NULL, 10) : 1;
-    r->split_seed = split ? g_ascii_strtoull(split, NULL, 10) : DG_SPLIT_SEED;
-    const dg_st_tensor *ts = dg_st_find(st, "step");
-    const dg_st_tensor *th = dg_st_find(st, "history");
-    if (ts && ts->dtype == DG_ST_I64 && ts->ndim == 1 && ts->shape[0] == 1)
-        memcpy(&r->step, ts->data, sizeof r->step);
-    if (th && th->dtype == DG_ST_F32 && th->ndim == 2 && th->shape[1] == HIST_COLS &&
-        th->shape[0] > 0) {
-        r->n_history = th->shape[0];
-        r->history = g_memdup2(th->data, (gsize)th->shape[0] * HIST_COLS * sizeof(float));
-    }
-    dg_st_free(st);
-    g_task_return_pointer(task, r, (GDestroyNotify)resume_info_free);
-}
-
-static void resume_done(GObject *src, GAsyncResult *res, gpointer data)
-{
-    (void)data;
-    DgGanView *self = DG_GAN_VIEW(src);
-    GError *error = NULL;
-    resume_info *r = g_task_propagate_pointer(G_TASK(res), &error);
-    if (!r) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->session)
-            dg_session_toast(self->session, TRUE, "Cannot resume: %s", error->message);
-        g_error_free(error);
-        return;
-    }
-    if (!self->session || (self->runner && dg_job_runner_is_active(self->runner))) {
-        resume_info_free(r);
-        return;
-    }
-    const dg_dataset *ds = dg_session_get_dataset(self->session);
-    const char *data_path = r->data && g_file_test(r->data, G_FILE_TEST_IS_DIR)
-                                ? r->data
-                                : (ds ? ds->root : NULL);
-    if (!data_path) {
-        dg_session_toast(self->session, TRUE,
-                         "Cannot resume: the run's data set is gone; open it first");
-        resume_info_free(r);
-        return;
-    }
-    int steps = gtk_spin_button_get_value_as_int(self->steps_spin);
-    int total = steps > 0 ? steps : preset_steps(r->preset);
-    if (total <= r->step) {
-        g_autofree char *s = dg_ui_format_count(r->step);
-        dg_session_toast(self->session, TRUE,
-                         "This run is already at step %s; set more steps to continue it", s);
-        resume_info_free(r);
-        return;
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(presets); i++)
-        if (strcmp(presets[i], r->preset) == 0)
-            adw_combo_row_set_selected(self->preset_row, i);
-    gtk_spin_button_set_value(self->seed_spin, (double)r->seed);
-
-    dg_gan_train_config *c = dg_gan_train_config_new();
-    c->data = g_strdup(data_path);
-    c->out = g_strdup(r->folder);
-    g_free(c->preset);
-    c->preset = g_strdup(r->preset);
-    c->steps = steps;
-    c->seed = r->seed;
-    c->split_seed = r->split_seed;
-    c->threads = dg_session_get_threads(self->session);
-    c->resume = TRUE;
-    c->sample_every = dg_gan_view_sample_every(total);
-
-    g_free(self->run_dir);
-    self->run_dir = g_strdup(r->folder);
-    g_settings_set_string(dg_session_get_settings(self->session), "last-gan-run", r->folder);
-    set_run_row(self, "Resumed run", r->folder);
-    /* class names for the grid's rows: from the data set when it is the run's */
-    remember_classes(self, ds && g_strcmp0(ds->root, data_path) == 0 ? ds : NULL);
-    new_curves(self);
-    for (gint64 i = 0; i < r->n_history; i++) {
-        const float *row = r->history + i * HIST_COLS;
-        append_point(self, row[0], row[1], row[2], row[3], row[4]);
-    }
-    dg_chart_set_placeholder(self->curves_chart, r->n_history > 0 ? NULL : "Resuming…");
-    dg_chart_update(self->curves_chart);
-    g_autofree char *latest = g_build_filename(r->folder, "samples", "latest.png", NULL);
-    show_grid_file(self, latest);
-    set_progress(self, r->step, total, 0, -1);
-    g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_gan_train, c);
-    attach_runner(self, runner);
-    resume_info_free(r);
-}
-
-void dg_gan_view_resume_run(DgGanView *self, const char *folder)
-{
-    g_return_if_fail(DG_IS_GAN_VIEW(self));
-    g_return_if_fail(folder != NULL);
-    GTask *task = g_task_new(self, self->resume_cancel, resume_done, NULL);
-    g_task_set_task_data(task, g_strdup(folder), g_free);
-    g_task_run_in_thread(task, resume_thread);
-    g_object_unref(task);
-}
-
-static void on_resume_folder(GFile *file, gpointer data)
-{
-    DgGanView *self = data;
-    g_autofree char *path = g_file_get_path(file);
-    if (path)
-        dg_gan_view_resume_run(self, path);
-}
-
-static void on_resume_clicked(DgGanView *self)
-{
-    dg_ui_choose(GTK_WIDGET(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                 "Resume a GAN Run", "_Resume", NULL, on_resume_folder, self);
-}
-
-/* ---- buttons -------------------------------------------------------------------------------------- */
-
-static void on_start(DgGanView *self)
-{
-    dg_gan_view_start(self, NULL);
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), FALSE);
+    g_free(self->next_out);
+    self->next_out = g_strdup(out);
+    return dg_job_page_start(DG_JOB_PAGE(self));
 }
 
 void dg_gan_view_toggle_pause(DgGanView *self)
 {
     g_return_if_fail(DG_IS_GAN_VIEW(self));
-    if (!self->runner)
-        return;
-    if (dg_job_runner_get_state(self->runner) == DG_JOB_PAUSED) {
-        dg_job_runner_resume(self->runner);
-        gtk_label_set_text(self->status_label, "Training.");
-    } else if (dg_job_runner_get_state(self->runner) == DG_JOB_RUNNING) {
-        dg_job_runner_pause(self->runner);
-        gtk_label_set_text(self->status_label, "Paused.");
-    }
-    update_buttons(self);
-}
-
-static void on_pause(DgGanView *self)
-{
-    dg_gan_view_toggle_pause(self);
+    dg_job_page_toggle_pause(DG_JOB_PAGE(self));
 }
 
 void dg_gan_view_stop(DgGanView *self)
 {
     g_return_if_fail(DG_IS_GAN_VIEW(self));
-    if (!self->runner || !dg_job_runner_is_active(self->runner))
-        return;
-    dg_job_runner_cancel(self->runner);
-    gtk_label_set_text(self->status_label, "Stopping: writing the checkpoint…");
-    update_buttons(self);
+    dg_job_page_stop(DG_JOB_PAGE(self));
 }
-
-static void on_stop(DgGanView *self)
-{
-    dg_gan_view_stop(self);
-}
-
-/* ---- public -------------------------------------------------------------------------------------- */
 
 static void on_dataset(DgSession *s, GParamSpec *pspec, DgGanView *self)
 {
     (void)s, (void)pspec;
-    update_buttons(self);
+    dg_job_page_update_actions(DG_JOB_PAGE(self));
     update_idle_status(self);
 }
 
-void dg_gan_view_set_session(DgGanView *self, DgSession *session)
+static void on_speed(GSettings *s, const char *key, DgGanView *self)
 {
-    g_return_if_fail(DG_IS_GAN_VIEW(self));
-    g_return_if_fail(self->session == NULL);
+    (void)s, (void)key;
+    update_preset_note(self);
+}
+
+static void page_session_set(DgJobPage *page, DgSession *session)
+{
+    DgGanView *self = DG_GAN_VIEW(page);
     GSettings *s = dg_session_get_settings(session);
     g_autofree char *preset = g_settings_get_string(s, "gan-preset");
     for (guint i = 0; i < G_N_ELEMENTS(presets); i++)
         if (g_strcmp0(presets[i], preset) == 0)
             adw_combo_row_set_selected(self->preset_row, i);
     gtk_spin_button_set_value(self->steps_spin, g_settings_get_int(s, "gan-steps"));
-    gtk_range_set_value(GTK_RANGE(self->smoothing_scale), g_settings_get_double(s, "chart-smoothing"));
+    gtk_range_set_value(GTK_RANGE(self->smoothing_scale),
+                        g_settings_get_double(s, "chart-smoothing"));
     gtk_spin_button_set_value(self->window_spin, g_settings_get_int(s, "chart-window"));
-    self->session = g_object_ref(session);
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_dataset), self, 0);
-    on_preset_changed(self);
-    update_buttons(self);
+    g_signal_connect_object(s, "changed::gan-speed", G_CALLBACK(on_speed), self, 0);
+    update_preset_note(self);
     update_idle_status(self);
+    dg_gan_view_update_resume_menu(self);
+}
+
+void dg_gan_view_set_session(DgGanView *self, DgSession *session)
+{
+    g_return_if_fail(DG_IS_GAN_VIEW(self));
+    dg_job_page_set_session(DG_JOB_PAGE(self), session);
+}
+
+void dg_gan_view_set_sample_seconds(DgGanView *self, int seconds)
+{
+    g_return_if_fail(DG_IS_GAN_VIEW(self));
+    self->sample_seconds = seconds > 0 ? seconds : DG_GAN_VIEW_SAMPLE_SECONDS;
 }
 
 void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint64 seed)
@@ -605,18 +437,39 @@ void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint
             adw_combo_row_set_selected(self->preset_row, i);
     gtk_spin_button_set_value(self->steps_spin, steps);
     gtk_spin_button_set_value(self->seed_spin, (double)seed);
+    update_preset_note(self);
 }
 
 DgJobRunner *dg_gan_view_get_runner(DgGanView *self)
 {
     g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
-    return self->runner;
+    return dg_job_page_get_runner(DG_JOB_PAGE(self));
 }
 
 DgChart *dg_gan_view_get_curves_chart(DgGanView *self)
 {
     g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
     return self->curves_chart;
+}
+
+DgChart *dg_gan_view_get_quality_chart(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
+    return self->quality_chart;
+}
+
+void dg_gan_view_compare_with(DgGanView *self, const char *folder)
+{
+    g_return_if_fail(DG_IS_GAN_VIEW(self));
+    dg_compare_button_choose(self->compare_button, folder);
+}
+
+guint dg_gan_view_get_n_reference_points(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), 0);
+    if (!self->curves || self->ref_series->len < 5) /* 4 in curves, 1 in quality */
+        return 0;
+    return (guint)dg_line_chart_n_points(self->curves, g_array_index(self->ref_series, int, 0));
 }
 
 DgChart *dg_gan_view_get_samples_chart(DgGanView *self)
@@ -631,6 +484,12 @@ guint dg_gan_view_get_n_points(DgGanView *self)
     return self->curves ? (guint)dg_line_chart_n_points(self->curves, self->s_dloss) : 0;
 }
 
+guint dg_gan_view_get_n_quality(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), 0);
+    return self->quality ? (guint)dg_line_chart_n_points(self->quality, self->s_fd) : 0;
+}
+
 guint dg_gan_view_get_n_grids(DgGanView *self)
 {
     g_return_val_if_fail(DG_IS_GAN_VIEW(self), 0);
@@ -643,18 +502,26 @@ const char *dg_gan_view_get_run_dir(DgGanView *self)
     return self->run_dir;
 }
 
+const char *dg_gan_view_get_progress_text(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
+    return gtk_progress_bar_get_text(self->progress);
+}
+
+const char *dg_gan_view_get_preset_note(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), NULL);
+    return adw_action_row_get_subtitle(ADW_ACTION_ROW(self->preset_row));
+}
+
 /* ---- GObject -------------------------------------------------------------------------------------- */
 
 static void dg_gan_view_dispose(GObject *object)
 {
     DgGanView *self = DG_GAN_VIEW(object);
-    g_cancellable_cancel(self->resume_cancel);
-    if (self->runner)
-        g_signal_handlers_disconnect_by_data(self->runner, self);
-    g_clear_object(&self->runner);
+    g_cancellable_cancel(self->cancel);
     gtk_widget_dispose_template(GTK_WIDGET(self), DG_TYPE_GAN_VIEW);
     dg_ui_unparent_children(GTK_WIDGET(self));
-    g_clear_object(&self->session);
     G_OBJECT_CLASS(dg_gan_view_parent_class)->dispose(object);
 }
 
@@ -662,8 +529,11 @@ static void dg_gan_view_finalize(GObject *object)
 {
     DgGanView *self = DG_GAN_VIEW(object);
     g_free(self->run_dir);
+    g_free(self->run_preset);
+    g_free(self->next_out);
     g_strfreev(self->class_names);
-    g_clear_object(&self->resume_cancel);
+    g_array_unref(self->ref_series);
+    g_clear_object(&self->cancel);
     G_OBJECT_CLASS(dg_gan_view_parent_class)->finalize(object);
 }
 
@@ -671,45 +541,62 @@ static void dg_gan_view_class_init(DgGanViewClass *klass)
 {
     GObjectClass *oc = G_OBJECT_CLASS(klass);
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    DgJobPageClass *pc = DG_JOB_PAGE_CLASS(klass);
     oc->dispose = dg_gan_view_dispose;
     oc->finalize = dg_gan_view_finalize;
+    pc->start = page_start;
+    pc->can_start = page_can_start;
+    pc->event = page_event;
+    pc->state_changed = page_state_changed;
+    pc->session_set = page_session_set;
     g_type_ensure(DG_TYPE_CHART);
+    g_type_ensure(DG_TYPE_COMPARE_BUTTON);
     gtk_widget_class_set_template_from_resource(wc, "/org/dermagan/DermaGAN/ui/dg-gan-view.ui");
-    gtk_widget_class_bind_template_child(wc, DgGanView, preset_row);
-    gtk_widget_class_bind_template_child(wc, DgGanView, steps_row);
-    gtk_widget_class_bind_template_child(wc, DgGanView, run_row);
-    gtk_widget_class_bind_template_child(wc, DgGanView, steps_spin);
-    gtk_widget_class_bind_template_child(wc, DgGanView, seed_spin);
-    gtk_widget_class_bind_template_child(wc, DgGanView, window_spin);
-    gtk_widget_class_bind_template_child(wc, DgGanView, start_button);
-    gtk_widget_class_bind_template_child(wc, DgGanView, pause_button);
-    gtk_widget_class_bind_template_child(wc, DgGanView, stop_button);
-    gtk_widget_class_bind_template_child(wc, DgGanView, resume_button);
-    gtk_widget_class_bind_template_child(wc, DgGanView, pause_content);
-    gtk_widget_class_bind_template_child(wc, DgGanView, progress);
-    gtk_widget_class_bind_template_child(wc, DgGanView, status_label);
-    gtk_widget_class_bind_template_child(wc, DgGanView, samples_label);
-    gtk_widget_class_bind_template_child(wc, DgGanView, smoothing_scale);
-    gtk_widget_class_bind_template_child(wc, DgGanView, curves_chart);
-    gtk_widget_class_bind_template_child(wc, DgGanView, samples_chart);
+#define BIND(name) gtk_widget_class_bind_template_child(wc, DgGanView, name)
+    BIND(flap);
+    BIND(preset_row);
+    BIND(steps_row);
+    BIND(run_row);
+    BIND(steps_spin);
+    BIND(seed_spin);
+    BIND(window_spin);
+    BIND(resume_button);
+    BIND(pause_content);
+    BIND(progress);
+    BIND(status_label);
+    BIND(samples_label);
+    BIND(smoothing_scale);
+    BIND(curves_stack);
+    BIND(curves_chart);
+    BIND(quality_chart);
+    BIND(samples_chart);
+    BIND(compare_button);
+#undef BIND
     gtk_widget_class_bind_template_callback(wc, on_preset_changed);
-    gtk_widget_class_bind_template_callback(wc, on_start);
-    gtk_widget_class_bind_template_callback(wc, on_pause);
-    gtk_widget_class_bind_template_callback(wc, on_stop);
-    gtk_widget_class_bind_template_callback(wc, on_resume_clicked);
     gtk_widget_class_bind_template_callback(wc, on_curve_options);
+    gtk_widget_class_bind_template_callback_full(wc, "on_compare_chosen",
+                                                 G_CALLBACK(dg_gan_view_on_compare_chosen));
+    dg_gan_view_install_run_actions(wc);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void dg_gan_view_init(DgGanView *self)
 {
+    self->ref_series = g_array_new(FALSE, FALSE, sizeof(int));
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->resume_cancel = g_cancellable_new();
+    self->cancel = g_cancellable_new();
+    self->sample_seconds = DG_GAN_VIEW_SAMPLE_SECONDS;
     g_autofree char *runs = g_build_filename(g_get_user_data_dir(), "dermagan", "runs", NULL);
     g_autofree char *disp = g_filename_display_name(runs);
     g_autofree char *sub = g_strdup_printf("a new folder in %s", disp);
-    set_run_row(self, "New run", NULL);
     g_autofree char *esc = g_markup_escape_text(sub, -1);
     adw_action_row_set_subtitle(self->run_row, esc);
-    update_buttons(self);
+    g_signal_connect_swapped(self->steps_spin, "value-changed", G_CALLBACK(update_preset_note),
+                             self);
+    dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
+    dg_chart_set_file_name(self->curves_chart, "gan-losses");
+    dg_chart_set_file_name(self->quality_chart, "gan-quality");
+    dg_chart_set_file_name(self->samples_chart, "gan-samples");
+    dg_chart_set_x_name(self->curves_chart, "step");
+    dg_chart_set_x_name(self->quality_chart, "step");
 }

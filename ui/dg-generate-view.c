@@ -6,25 +6,29 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dg-explore-window.h"
+#include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-gan.h"
 
 struct _DgGenerateView {
-    GtkWidget parent_instance;
+    DgJobPage parent_instance;
 
-    AdwActionRow *model_row, *count_row, *folder_row;
+    DgModelRow *model_row;
+    AdwActionRow *count_row, *folder_row;
     AdwComboRow *mode_row;
     GtkSpinButton *count_spin, *seed_spin;
     GtkSwitch *filter_switch;
-    GtkButton *generate_button, *stop_button, *export_button;
+    GtkButton *export_button;
     GtkProgressBar *progress;
     GtkLabel *status_label, *gallery_label, *syn_heading, *real_heading;
     GtkDropDown *class_dropdown;
     DgThumbGrid *syn_grid, *real_grid;
 
-    DgSession *session;
-    DgJobRunner *runner;
+    DgSession *session;     /* the page's, kept here for brevity */
     char *out;              /* folder being generated into */
+    char *next_out;         /* for the next start: folder (NULL: new) and count */
+    int next_per_class;     /* -1: as the controls say; 0: balance */
     char *shown;            /* folder shown in the gallery */
     GPtrArray *syn_files;   /* of char*[2] pairs flattened: class id, path */
     GPtrArray *class_ids;   /* of char*: the gallery's classes */
@@ -32,39 +36,19 @@ struct _DgGenerateView {
     gboolean rebuilding;    /* class list being replaced: ignore selection changes */
 };
 
-G_DEFINE_FINAL_TYPE(DgGenerateView, dg_generate_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE(DgGenerateView, dg_generate_view, DG_TYPE_JOB_PAGE)
 
 enum { SIGNAL_EXPORTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void update_buttons(DgGenerateView *self)
 {
-    gboolean active = self->runner && dg_job_runner_is_active(self->runner);
-    gboolean model = self->session && dg_session_get_generator(self->session);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->generate_button), !active && model);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->stop_button),
-                             active && !dg_job_runner_cancel_requested(self->runner));
+    gboolean active = dg_job_page_is_active(DG_JOB_PAGE(self));
     gtk_widget_set_sensitive(GTK_WIDGET(self->export_button),
                              !active && self->syn_files && self->syn_files->len > 0);
     gboolean per_class = adw_combo_row_get_selected(self->mode_row) == 1;
     gtk_widget_set_sensitive(GTK_WIDGET(self->count_row), per_class);
-}
-
-static void update_model_row(DgGenerateView *self)
-{
-    const char *g = self->session ? dg_session_get_generator(self->session) : NULL;
-    g_autofree char *sub = NULL;
-    if (g) {
-        g_autofree char *d = dg_session_describe_model(g);
-        sub = g_markup_escape_text(d, -1);
-    } else {
-        sub = g_strdup("None: the bundled generator (resources/models/generator.safetensors) is "
-                       "missing. Train one in the GAN view, or choose a model file.");
-    }
-    adw_action_row_set_subtitle(self->model_row, sub);
-    if (g)
-        gtk_widget_set_tooltip_text(GTK_WIDGET(self->model_row), g);
-    update_buttons(self);
+    dg_job_page_update_actions(DG_JOB_PAGE(self));
 }
 
 /* ---- the gallery ---------------------------------------------------------------------------- */
@@ -245,6 +229,12 @@ static void scan_done(GObject *src, GAsyncResult *res, gpointer data)
     DgGenerateView *self = DG_GENERATE_VIEW(src);
     GError *error = NULL;
     GPtrArray *files = g_task_propagate_pointer(G_TASK(res), &error);
+    if (g_strcmp0(g_task_get_task_data(G_TASK(res)), self->shown) != 0) {
+        /* another folder is shown since: this list is stale */
+        g_clear_pointer(&files, g_ptr_array_unref);
+        g_clear_error(&error);
+        return;
+    }
     if (!files) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->session)
             dg_session_toast(self->session, TRUE, "Cannot read the synthetic images: %s",
@@ -283,10 +273,9 @@ static void on_item_activated(DgGenerateView *self, DgThumbItem *item)
 
 /* ---- generation ---------------------------------------------------------------------------- */
 
-static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgGenerateView *self)
+static void page_event(DgJobPage *page, const DgEventCopy *ev)
 {
-    if (runner != self->runner)
-        return;
+    DgGenerateView *self = DG_GENERATE_VIEW(page);
     switch (ev->kind) {
     case DG_EVENT_PROGRESS: {
         gtk_progress_bar_set_fraction(self->progress,
@@ -326,17 +315,26 @@ static void on_event(DgJobRunner *runner, const DgEventCopy *ev, DgGenerateView 
     }
 }
 
-static void on_runner_state(DgJobRunner *runner, GParamSpec *pspec, DgGenerateView *self)
+static void page_state_changed(DgJobPage *page)
 {
-    (void)runner, (void)pspec;
-    update_buttons(self);
+    update_buttons(DG_GENERATE_VIEW(page));
 }
 
-gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const char *out)
+static gboolean page_can_start(DgJobPage *page)
 {
-    g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), FALSE);
-    if (!self->session || (self->runner && dg_job_runner_is_active(self->runner)))
-        return FALSE;
+    return dg_session_get_generator(dg_job_page_get_session(page)) != NULL;
+}
+
+static gboolean page_start(DgJobPage *page)
+{
+    DgGenerateView *self = DG_GENERATE_VIEW(page);
+    g_autofree char *out = g_steal_pointer(&self->next_out);
+    int per_class = self->next_per_class;
+    self->next_per_class = -1;
+    if (per_class < 0)
+        per_class = adw_combo_row_get_selected(self->mode_row) == 1
+                        ? gtk_spin_button_get_value_as_int(self->count_spin)
+                        : 0;
     const char *model = dg_session_get_generator(self->session);
     if (!model) {
         dg_session_toast(self->session, TRUE,
@@ -360,6 +358,7 @@ gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const ch
     c->balance = per_class <= 0;
     if (c->balance) {
         c->data = g_strdup(ds->root);
+        c->all_classes = dg_session_get_all_classes(self->session);
         c->split_seed = DG_SPLIT_SEED;
     }
     c->seed = (guint64)gtk_spin_button_get_value(self->seed_spin);
@@ -369,60 +368,26 @@ gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const ch
     g_free(self->out);
     self->out = g_strdup(c->out);
 
-    if (self->runner)
-        g_signal_handlers_disconnect_by_data(self->runner, self);
-    g_clear_object(&self->runner);
-    self->runner = dg_job_runner_new(&dg_job_gan_generate, c);
-    g_signal_connect(self->runner, "event", G_CALLBACK(on_event), self);
-    g_signal_connect(self->runner, "notify::state", G_CALLBACK(on_runner_state), self);
-    dg_job_runner_set_interval(self->runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     gtk_progress_bar_set_fraction(self->progress, 0.0);
     gtk_progress_bar_set_text(self->progress, "starting");
     gtk_label_set_text(self->status_label, "Loading the generator…");
-    dg_session_track(self->session, self->runner);
-    dg_job_runner_start(self->runner);
-    update_buttons(self);
+    g_autoptr(DgJobRunner) runner = dg_job_runner_new(&dg_job_gan_generate, c);
+    dg_job_page_run(page, runner, DG_JOB_RUNNER_TRAINING_INTERVAL);
     return TRUE;
 }
 
-static void on_generate(DgGenerateView *self)
+gboolean dg_generate_view_generate(DgGenerateView *self, int per_class, const char *out)
 {
-    gboolean per_class = adw_combo_row_get_selected(self->mode_row) == 1;
-    dg_generate_view_generate(self, per_class ? gtk_spin_button_get_value_as_int(self->count_spin)
-                                              : 0,
-                              NULL);
-}
-
-void dg_generate_view_stop(DgGenerateView *self)
-{
-    g_return_if_fail(DG_IS_GENERATE_VIEW(self));
-    if (self->runner)
-        dg_job_runner_cancel(self->runner);
-    update_buttons(self);
-}
-
-static void on_stop(DgGenerateView *self)
-{
-    dg_generate_view_stop(self);
+    g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), FALSE);
+    g_free(self->next_out);
+    self->next_out = g_strdup(out);
+    self->next_per_class = MAX(per_class, 0);
+    return dg_job_page_start(DG_JOB_PAGE(self));
 }
 
 static void on_mode_changed(DgGenerateView *self)
 {
     update_buttons(self);
-}
-
-static void on_model_file(GFile *file, gpointer data)
-{
-    DgGenerateView *self = data;
-    g_autofree char *path = g_file_get_path(file);
-    if (path && self->session)
-        dg_session_set_generator(self->session, path);
-}
-
-static void on_choose_model(DgGenerateView *self)
-{
-    dg_ui_choose(GTK_WIDGET(self), GTK_FILE_CHOOSER_ACTION_OPEN, "Choose a Generator Model",
-                 "_Use", dg_ui_model_filter(), on_model_file, self);
 }
 
 static void on_folder_chosen(GFile *file, gpointer data)
@@ -553,7 +518,7 @@ static void on_export(DgGenerateView *self)
 static void on_generator(DgSession *s, GParamSpec *p, DgGenerateView *self)
 {
     (void)s, (void)p;
-    update_model_row(self);
+    update_buttons(self);
 }
 
 static void on_synthetic(DgSession *s, GParamSpec *p, DgGenerateView *self)
@@ -569,24 +534,48 @@ static void on_dataset(DgSession *s, GParamSpec *p, DgGenerateView *self)
     update_buttons(self);
 }
 
-void dg_generate_view_set_session(DgGenerateView *self, DgSession *session)
+static void page_session_set(DgJobPage *page, DgSession *session)
 {
-    g_return_if_fail(DG_IS_GENERATE_VIEW(self));
-    g_return_if_fail(self->session == NULL);
-    self->session = g_object_ref(session);
+    DgGenerateView *self = DG_GENERATE_VIEW(page);
+    self->session = session; /* the page holds the reference */
+    dg_model_row_set_session(self->model_row, session);
     g_signal_connect_object(session, "notify::generator", G_CALLBACK(on_generator), self, 0);
     g_signal_connect_object(session, "notify::synthetic", G_CALLBACK(on_synthetic), self, 0);
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_dataset), self, 0);
-    update_model_row(self);
+    update_buttons(self);
     show_folder(self, dg_session_get_synthetic(session));
     gtk_label_set_text(self->status_label,
                        "Balancing fills every class of the training split up to the largest.");
 }
 
+DgExploreWindow *dg_generate_view_explore(DgGenerateView *self)
+{
+    g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), NULL);
+    if (!self->session)
+        return NULL;
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    DgExploreWindow *w =
+        dg_explore_window_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, self->session);
+    gtk_window_present(GTK_WINDOW(w));
+    return w;
+}
+
+static void act_explore(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    dg_generate_view_explore(DG_GENERATE_VIEW(w));
+}
+
+void dg_generate_view_set_session(DgGenerateView *self, DgSession *session)
+{
+    g_return_if_fail(DG_IS_GENERATE_VIEW(self));
+    dg_job_page_set_session(DG_JOB_PAGE(self), session);
+}
+
 DgJobRunner *dg_generate_view_get_runner(DgGenerateView *self)
 {
     g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), NULL);
-    return self->runner;
+    return dg_job_page_get_runner(DG_JOB_PAGE(self));
 }
 
 DgThumbGrid *dg_generate_view_get_synthetic_grid(DgGenerateView *self)
@@ -613,12 +602,9 @@ static void dg_generate_view_dispose(GObject *object)
 {
     DgGenerateView *self = DG_GENERATE_VIEW(object);
     g_cancellable_cancel(self->cancel);
-    if (self->runner)
-        g_signal_handlers_disconnect_by_data(self->runner, self);
-    g_clear_object(&self->runner);
     gtk_widget_dispose_template(GTK_WIDGET(self), DG_TYPE_GENERATE_VIEW);
     dg_ui_unparent_children(GTK_WIDGET(self));
-    g_clear_object(&self->session);
+    self->session = NULL;
     G_OBJECT_CLASS(dg_generate_view_parent_class)->dispose(object);
 }
 
@@ -626,6 +612,7 @@ static void dg_generate_view_finalize(GObject *object)
 {
     DgGenerateView *self = DG_GENERATE_VIEW(object);
     g_free(self->out);
+    g_free(self->next_out);
     g_free(self->shown);
     g_clear_pointer(&self->syn_files, g_ptr_array_unref);
     g_clear_pointer(&self->class_ids, g_ptr_array_unref);
@@ -639,10 +626,17 @@ static void dg_generate_view_class_init(DgGenerateViewClass *klass)
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     oc->dispose = dg_generate_view_dispose;
     oc->finalize = dg_generate_view_finalize;
+    DgJobPageClass *pc = DG_JOB_PAGE_CLASS(klass);
+    pc->start = page_start;
+    pc->can_start = page_can_start;
+    pc->event = page_event;
+    pc->state_changed = page_state_changed;
+    pc->session_set = page_session_set;
     signals[SIGNAL_EXPORTED] = g_signal_new("exported", G_TYPE_FROM_CLASS(klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
                                             2, G_TYPE_INT, G_TYPE_STRING);
     g_type_ensure(DG_TYPE_THUMB_GRID);
+    g_type_ensure(DG_TYPE_MODEL_ROW);
     gtk_widget_class_set_template_from_resource(wc,
                                                 "/org/dermagan/DermaGAN/ui/dg-generate-view.ui");
     gtk_widget_class_bind_template_child(wc, DgGenerateView, model_row);
@@ -652,8 +646,6 @@ static void dg_generate_view_class_init(DgGenerateViewClass *klass)
     gtk_widget_class_bind_template_child(wc, DgGenerateView, count_spin);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, seed_spin);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, filter_switch);
-    gtk_widget_class_bind_template_child(wc, DgGenerateView, generate_button);
-    gtk_widget_class_bind_template_child(wc, DgGenerateView, stop_button);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, export_button);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, progress);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, status_label);
@@ -663,20 +655,19 @@ static void dg_generate_view_class_init(DgGenerateViewClass *klass)
     gtk_widget_class_bind_template_child(wc, DgGenerateView, class_dropdown);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, syn_grid);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, real_grid);
-    gtk_widget_class_bind_template_callback(wc, on_choose_model);
     gtk_widget_class_bind_template_callback(wc, on_mode_changed);
-    gtk_widget_class_bind_template_callback(wc, on_generate);
-    gtk_widget_class_bind_template_callback(wc, on_stop);
     gtk_widget_class_bind_template_callback(wc, on_open_folder);
     gtk_widget_class_bind_template_callback(wc, on_export);
     gtk_widget_class_bind_template_callback(wc, on_class_changed);
     gtk_widget_class_bind_template_callback(wc, on_item_activated);
+    gtk_widget_class_install_action(wc, "generate.explore", NULL, act_explore);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void dg_generate_view_init(DgGenerateView *self)
 {
     self->cancel = g_cancellable_new();
+    self->next_per_class = -1;
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_progress_bar_set_text(self->progress, "idle");
 }

@@ -3,25 +3,9 @@
 
 #include <string.h>
 
+#include "jobs/dg-job-dataset.h"
 #include "jobs/dg-job-util.h"
-
-/* One data-set load; shared by the worker (GTask) and the main thread. */
-typedef struct {
-    char *path;
-    int size, threads;
-    volatile int cancel;
-    GMutex mu; /* guards fraction and what */
-    double fraction;
-    char *what;
-} load_state;
-
-static void load_state_free(load_state *ls)
-{
-    g_free(ls->path);
-    g_free(ls->what);
-    g_mutex_clear(&ls->mu);
-    g_free(ls);
-}
+#include "jobs/dg-run-info.h"
 
 struct _DgSession {
     GObject parent_instance;
@@ -31,9 +15,10 @@ struct _DgSession {
     char *generator, *classifier, *synthetic;
     GPtrArray *active; /* of DgJobRunner* */
 
-    GTask *load_task;  /* the load in progress, or NULL */
-    load_state *load;  /* owned by load_task's task data */
-    guint load_poll;
+    gboolean all_classes;   /* the data set was loaded with all its classes */
+    DgJobRunner *load;      /* the dataset-load job in progress, or NULL */
+    gboolean load_all;      /* what it was asked for */
+    GPtrArray *retiring;    /* superseded loads, kept until their threads end */
 };
 
 G_DEFINE_FINAL_TYPE(DgSession, dg_session, G_TYPE_OBJECT)
@@ -44,134 +29,94 @@ static GParamSpec *props[N_PROPS];
 enum { SIGNAL_LOAD_STARTED, SIGNAL_LOAD_PROGRESS, SIGNAL_LOAD_FAILED, SIGNAL_TOAST, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* ---- data set loading ---------------------------------------------------------------- */
+/* ---- data set loading ----------------------------------------------------------------
+ *
+ * A dataset-load job (jobs/dg-job-dataset.h) on its own thread: the session
+ * never loads or splits a data set itself.  A superseded load is cancelled
+ * and kept until its thread has ended (disposing a runner joins its thread:
+ * that would block the window). */
 
-static void on_load_progress(double fraction, const char *what, void *user)
+static void on_retired(DgJobRunner *runner, int state, DgSession *self)
 {
-    load_state *ls = user; /* loading thread: only the latest value is kept */
-    g_mutex_lock(&ls->mu);
-    ls->fraction = fraction;
-    if (g_strcmp0(ls->what, what) != 0) {
-        g_free(ls->what);
-        ls->what = g_strdup(what);
-    }
-    g_mutex_unlock(&ls->mu);
+    (void)state;
+    g_signal_handlers_disconnect_by_data(runner, self);
+    g_ptr_array_remove(self->retiring, runner);
 }
 
-static void load_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static void drop_load(DgSession *self)
 {
-    (void)source;
-    (void)cancellable;
-    load_state *ls = data;
-    dg_load_options opt;
-    dg_load_options_init(&opt);
-    opt.size = ls->size;
-    opt.threads = ls->threads;
-    opt.progress = on_load_progress;
-    opt.progress_user = ls;
-    opt.cancel = &ls->cancel;
-    GError *error = NULL;
-    dg_dataset *ds = dg_dataset_load(ls->path, &opt, &error);
-    if (!ds) {
-        g_task_return_error(task, error);
+    DgJobRunner *r = g_steal_pointer(&self->load);
+    g_signal_handlers_disconnect_by_data(r, self);
+    dg_job_runner_cancel(r);
+    if (dg_job_runner_is_active(r)) {
+        g_ptr_array_add(self->retiring, r);
+        g_signal_connect(r, "finished", G_CALLBACK(on_retired), self);
+    } else {
+        g_object_unref(r);
+    }
+}
+
+static void on_load_event(DgJobRunner *runner, const DgEventCopy *ev, DgSession *self)
+{
+    if (runner != self->load)
         return;
-    }
-    GError *split_error = NULL;
-    if (!dg_dataset_split(ds, DG_SPLIT_SEED, DG_SPLIT_TRAIN_FRACTION, DG_SPLIT_VAL_FRACTION,
-                          &split_error)) {
-        /* still worth showing; the jobs will refuse it with the same reason */
-        g_ptr_array_add(ds->warnings,
-                        g_strdup_printf("cannot be split for training: %s", split_error->message));
-        g_error_free(split_error);
-    }
-    g_task_return_pointer(task, ds, (GDestroyNotify)dg_dataset_free);
-}
-
-static gboolean load_poll(gpointer data)
-{
-    DgSession *self = data;
-    if (!self->load)
-        return G_SOURCE_CONTINUE;
-    g_mutex_lock(&self->load->mu);
-    double f = self->load->fraction;
-    char *what = g_strdup(self->load->what);
-    g_mutex_unlock(&self->load->mu);
-    g_signal_emit(self, signals[SIGNAL_LOAD_PROGRESS], 0, f, what);
-    g_free(what);
-    return G_SOURCE_CONTINUE;
-}
-
-static void load_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    (void)data;
-    DgSession *self = DG_SESSION(source);
-    GTask *task = G_TASK(res);
-    load_state *ls = g_task_get_task_data(task);
-    GError *error = NULL;
-    dg_dataset *ds = g_task_propagate_pointer(task, &error);
-    if (task != self->load_task) {
-        /* superseded by a newer load */
-        if (ds)
-            dg_dataset_free(ds);
-        g_clear_error(&error);
+    if (ev->kind == DG_EVENT_PROGRESS)
+        g_signal_emit(self, signals[SIGNAL_LOAD_PROGRESS], 0,
+                      ev->total > 0 ? (double)ev->step / ev->total : 0.0, ev->message);
+    if (ev->kind != DG_EVENT_FINISHED)
         return;
-    }
-    g_clear_handle_id(&self->load_poll, g_source_remove);
-    char *path = g_strdup(ls->path);
-    self->load = NULL;
-    g_clear_object(&self->load_task);
+    dg_dataset_load_config *c = dg_job_runner_get_config(runner);
+    g_autofree char *path = g_strdup(c->path);
+    dg_dataset *ds = ev->state == DG_JOB_SUCCEEDED ? dg_dataset_load_config_take(c) : NULL;
+    g_autoptr(DgJobRunner) done = g_steal_pointer(&self->load); /* its thread has ended */
+    g_signal_handlers_disconnect_by_data(done, self);
     if (!ds) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_signal_emit(self, signals[SIGNAL_LOAD_FAILED], 0, path, error->message);
-        else
-            g_signal_emit(self, signals[SIGNAL_LOAD_FAILED], 0, path, NULL);
-        g_error_free(error);
-        g_free(path);
+        /* message NULL: cancelled */
+        g_signal_emit(self, signals[SIGNAL_LOAD_FAILED], 0, path,
+                      ev->state == DG_JOB_FAILED ? ev->message : NULL);
         return;
     }
     if (self->dataset)
         dg_dataset_free(self->dataset);
     self->dataset = ds;
+    self->all_classes = self->load_all;
     g_settings_set_string(self->settings, "last-dataset", ds->root);
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_DATASET]);
-    g_free(path);
-}
-
-static void drop_load(DgSession *self)
-{
-    g_atomic_int_set(&self->load->cancel, 1);
-    g_clear_handle_id(&self->load_poll, g_source_remove);
-    self->load = NULL;
-    g_clear_object(&self->load_task); /* its completion is ignored */
 }
 
 void dg_session_load_dataset(DgSession *self, const char *path)
 {
     g_return_if_fail(DG_IS_SESSION(self));
+    dg_session_load_dataset_full(self, path, g_settings_get_boolean(self->settings, "all-classes"));
+}
+
+void dg_session_load_dataset_full(DgSession *self, const char *path, gboolean all_classes)
+{
+    g_return_if_fail(DG_IS_SESSION(self));
     g_return_if_fail(path != NULL);
-    if (self->load_task)
+    if (self->load)
         drop_load(self); /* superseded: the new load's signals follow */
-    load_state *ls = g_new0(load_state, 1);
-    g_mutex_init(&ls->mu);
-    ls->path = g_strdup(path);
-    ls->size = g_settings_get_int(self->settings, "image-size");
-    ls->threads = dg_session_get_threads(self);
-    self->load = ls;
-    self->load_task = g_task_new(self, NULL, load_done, NULL);
-    g_task_set_task_data(self->load_task, ls, (GDestroyNotify)load_state_free);
-    g_task_set_name(self->load_task, "dermagan: load data set");
-    /* the task keeps itself alive while running; load_task is our own reference */
-    g_task_run_in_thread(self->load_task, load_thread);
-    self->load_poll = g_timeout_add(100, load_poll, self);
+    dg_dataset_load_config *c = dg_dataset_load_config_new();
+    c->path = g_strdup(path);
+    c->all_classes = all_classes;
+    c->size = g_settings_get_int(self->settings, "image-size");
+    c->threads = dg_session_get_threads(self);
+    c->split_seed = DG_SPLIT_SEED;
+    self->load = dg_job_runner_new(&dg_job_dataset_load, c);
+    self->load_all = all_classes;
+    dg_job_runner_set_interval(self->load, 100);
+    g_signal_connect(self->load, "event", G_CALLBACK(on_load_event), self);
+    dg_job_runner_start(self->load);
     g_signal_emit(self, signals[SIGNAL_LOAD_STARTED], 0, path);
 }
 
 void dg_session_cancel_load(DgSession *self)
 {
     g_return_if_fail(DG_IS_SESSION(self));
-    if (!self->load_task)
+    if (!self->load)
         return;
-    g_autofree char *path = g_strdup(self->load->path);
+    dg_dataset_load_config *c = dg_job_runner_get_config(self->load);
+    g_autofree char *path = g_strdup(c->path);
     drop_load(self);
     g_signal_emit(self, signals[SIGNAL_LOAD_FAILED], 0, path, NULL);
 }
@@ -179,7 +124,13 @@ void dg_session_cancel_load(DgSession *self)
 gboolean dg_session_is_loading(DgSession *self)
 {
     g_return_val_if_fail(DG_IS_SESSION(self), FALSE);
-    return self->load_task != NULL;
+    return self->load != NULL;
+}
+
+gboolean dg_session_get_all_classes(DgSession *self)
+{
+    g_return_val_if_fail(DG_IS_SESSION(self), FALSE);
+    return self->all_classes;
 }
 
 const dg_dataset *dg_session_get_dataset(DgSession *self)
@@ -273,20 +224,7 @@ char *dg_session_describe_model(const char *path)
 char *dg_session_new_run_dir(DgSession *self, const char *kind)
 {
     g_return_val_if_fail(DG_IS_SESSION(self), NULL);
-    g_autoptr(GDateTime) now = g_date_time_new_now_local();
-    g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
-    char *base = g_build_filename(g_get_user_data_dir(), "dermagan", "runs", NULL);
-    char *dir = NULL;
-    for (int i = 0; i < 1000; i++) {
-        g_autofree char *name = i == 0 ? g_strdup_printf("%s-%s", kind, stamp)
-                                       : g_strdup_printf("%s-%s-%d", kind, stamp, i + 1);
-        dir = g_build_filename(base, name, NULL);
-        if (!g_file_test(dir, G_FILE_TEST_EXISTS))
-            break;
-        g_clear_pointer(&dir, g_free);
-    }
-    g_free(base);
-    return dir;
+    return dg_runs_new_dir(kind);
 }
 
 /* ---- jobs ------------------------------------------------------------------------- */
@@ -354,8 +292,14 @@ void dg_session_toast(DgSession *self, gboolean error, const char *fmt, ...)
 static void dg_session_dispose(GObject *object)
 {
     DgSession *self = DG_SESSION(object);
-    if (self->load_task)
+    if (self->load)
         drop_load(self);
+    if (self->retiring) {
+        /* the window is going: wait for the cancelled loads' threads */
+        for (guint i = 0; i < self->retiring->len; i++)
+            g_signal_handlers_disconnect_by_data(g_ptr_array_index(self->retiring, i), self);
+        g_ptr_array_set_size(self->retiring, 0);
+    }
     if (self->active) {
         for (guint i = 0; i < self->active->len; i++)
             g_signal_handlers_disconnect_by_func(g_ptr_array_index(self->active, i),
@@ -370,6 +314,7 @@ static void dg_session_finalize(GObject *object)
 {
     DgSession *self = DG_SESSION(object);
     g_ptr_array_unref(self->active);
+    g_ptr_array_unref(self->retiring);
     if (self->dataset)
         dg_dataset_free(self->dataset);
     g_free(self->generator);
@@ -455,6 +400,7 @@ static void dg_session_class_init(DgSessionClass *klass)
 static void dg_session_init(DgSession *self)
 {
     self->active = g_ptr_array_new_with_free_func(g_object_unref);
+    self->retiring = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 /* The model a view starts with: the bundled one, else the last trained one. */

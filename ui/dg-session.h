@@ -1,7 +1,8 @@
 /* dg-session.h: what the views of one window share.
  *
- * The settings; the current data set (loaded off the main thread, split by
- * lesion exactly as the jobs split it: seed 1, 70/15/15); the models the
+ * The settings; the current data set (loaded by the dataset-load job, which
+ * splits it by lesion exactly as the other jobs do: seed 1, 70/15/15; the
+ * views read it, never change it); the models the
  * views use (the generator and the classifier: the bundled defaults, or the
  * ones trained or chosen since); the folder of synthetic images generated
  * last; and the jobs that are running, so that the window can ask before
@@ -26,11 +27,17 @@ GSettings *dg_session_get_settings(DgSession *self);
 int dg_session_get_threads(DgSession *self);
 
 /* ---- the data set ---- */
-/* Starts loading path (cancelling a load in progress).  Signals:
+/* Starts loading path (cancelling a load in progress), with all its classes
+ * when the "all-classes" setting says so.  Signals:
  * "load-started" (path), "load-progress" (double fraction, const char *what),
  * then notify::dataset on success or "load-failed" (path, message); message
  * is NULL when the load was cancelled (dg_session_cancel_load). */
 void dg_session_load_dataset(DgSession *self, const char *path);
+/* The same, with all the data set's classes (HAM10000: seven, not the task's
+ * four) when all_classes; the views' jobs then use all of them too. */
+void dg_session_load_dataset_full(DgSession *self, const char *path, gboolean all_classes);
+/* The loaded data set has all its classes (the jobs' all_classes). */
+gboolean dg_session_get_all_classes(DgSession *self);
 void dg_session_cancel_load(DgSession *self);
 gboolean dg_session_is_loading(DgSession *self);
 /* The loaded data set (split), or NULL.  Property "dataset" (pointer). */

@@ -7,6 +7,8 @@
 #define THUMB_SIZE 112
 #define KEEP_DECODED 600 /* thumbnails kept in memory */
 
+typedef struct generation generation;
+
 struct _DgThumbGrid {
     GtkWidget parent_instance;
 
@@ -17,9 +19,10 @@ struct _DgThumbGrid {
 
     GListModel *model;
     GtkNoSelection *selection;
-    GCancellable *cancellable; /* loads for the current model */
+    generation *gen;           /* the current model's loads */
     GQueue decoded;            /* of DgThumbItem* (refs), oldest first */
     guint n_decoded;
+    GHashTable *bound;         /* GtkListItem* showing an item now (no refs) */
 };
 
 G_DEFINE_FINAL_TYPE(DgThumbGrid, dg_thumb_grid, GTK_TYPE_WIDGET)
@@ -31,6 +34,51 @@ enum { SIGNAL_ITEM_ACTIVATED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ---- decoding off the main thread --------------------------------------------------- */
+
+/* One model's loads: a new model (or the same one set again) starts a new
+ * generation, and the old one's loads are cancelled.  Which items are being
+ * decoded is kept per generation, never on the items: an item whose load was
+ * cancelled (the model was replaced while it decoded) is simply requested
+ * again by the generation that shows it. */
+struct generation {
+    gatomicrefcount ref;
+    DgThumbGrid *grid;         /* NULL once the grid is gone */
+    GCancellable *cancellable;
+    GHashTable *pending;       /* DgThumbItem* being decoded (no refs) */
+};
+
+static generation *generation_new(DgThumbGrid *grid)
+{
+    generation *g = g_new0(generation, 1);
+    g_atomic_ref_count_init(&g->ref);
+    g->grid = grid;
+    g->cancellable = g_cancellable_new();
+    g->pending = g_hash_table_new(NULL, NULL);
+    return g;
+}
+
+static generation *generation_ref(generation *g)
+{
+    g_atomic_ref_count_inc(&g->ref);
+    return g;
+}
+
+static void generation_unref(generation *g)
+{
+    if (!g_atomic_ref_count_dec(&g->ref))
+        return;
+    g_object_unref(g->cancellable);
+    g_hash_table_unref(g->pending);
+    g_free(g);
+}
+
+/* Cancels g's loads and lets it go (its pending completions only clean up). */
+static void generation_end(generation *g)
+{
+    g_cancellable_cancel(g->cancellable);
+    g->grid = NULL;
+    generation_unref(g);
+}
 
 typedef struct {
     char *path;
@@ -65,41 +113,48 @@ static void decode_thread(GTask *task, gpointer source, gpointer data, GCancella
     g_task_return_pointer(task, tex, g_object_unref);
 }
 
+static void keep_decoded(DgThumbGrid *self, DgThumbItem *item)
+{
+    g_queue_push_tail(&self->decoded, g_object_ref(item));
+    while (self->decoded.length > KEEP_DECODED) {
+        DgThumbItem *old = g_queue_pop_head(&self->decoded);
+        /* a visible picture keeps its own reference to the texture */
+        dg_thumb_item_set_texture(old, NULL);
+        g_object_unref(old);
+    }
+}
+
 static void decode_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     DgThumbItem *item = DG_THUMB_ITEM(source);
-    DgThumbGrid *self = data; /* a strong reference taken at start */
+    generation *gen = data;
     GError *error = NULL;
     GdkTexture *tex = g_task_propagate_pointer(G_TASK(res), &error);
-    dg_thumb_item_set_loading(item, FALSE);
-    if (tex) {
+    g_hash_table_remove(gen->pending, item);
+    DgThumbGrid *self = gen->grid;
+    if (self && tex) {
         self->n_decoded++;
         dg_thumb_item_set_texture(item, tex);
-        g_object_unref(tex);
-        g_queue_push_tail(&self->decoded, g_object_ref(item));
-        while (self->decoded.length > KEEP_DECODED) {
-            DgThumbItem *old = g_queue_pop_head(&self->decoded);
-            /* a visible picture keeps its own reference to the texture */
-            dg_thumb_item_set_texture(old, NULL);
-            g_object_unref(old);
-        }
-    } else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        keep_decoded(self, item);
+    } else if (self && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         dg_thumb_item_set_error(item, error->message);
     }
+    g_clear_object(&tex);
     g_clear_error(&error);
-    g_object_unref(self);
+    generation_unref(gen);
 }
 
 static void request_thumbnail(DgThumbGrid *self, DgThumbItem *item)
 {
-    if (dg_thumb_item_get_texture(item) || dg_thumb_item_get_loading(item) ||
-        dg_thumb_item_get_error(item))
+    generation *gen = self->gen;
+    if (dg_thumb_item_get_texture(item) || dg_thumb_item_get_error(item) ||
+        g_hash_table_contains(gen->pending, item))
         return;
-    dg_thumb_item_set_loading(item, TRUE);
+    g_hash_table_add(gen->pending, item);
     decode_data *d = g_new0(decode_data, 1);
     d->path = g_strdup(dg_thumb_item_get_path(item));
     d->size = THUMB_SIZE * MAX(1, gtk_widget_get_scale_factor(GTK_WIDGET(self)));
-    GTask *task = g_task_new(item, self->cancellable, decode_done, g_object_ref(self));
+    GTask *task = g_task_new(item, gen->cancellable, decode_done, generation_ref(gen));
     g_task_set_name(task, "dermagan: thumbnail");
     g_task_set_task_data(task, d, (GDestroyNotify)decode_data_free);
     g_task_run_in_thread(task, decode_thread);
@@ -172,6 +227,7 @@ static void factory_bind(GtkSignalListItemFactory *f, GtkListItem *li, gpointer 
     DgThumbGrid *self = data;
     DgThumbItem *item = gtk_list_item_get_item(li);
     show_item(li, item);
+    g_hash_table_add(self->bound, li);
     gulong id = g_signal_connect(item, "notify::texture", G_CALLBACK(on_item_texture), li);
     g_object_set_data(G_OBJECT(li), "dg-texture-handler", GSIZE_TO_POINTER(id));
     request_thumbnail(self, item);
@@ -180,7 +236,8 @@ static void factory_bind(GtkSignalListItemFactory *f, GtkListItem *li, gpointer 
 static void factory_unbind(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
     (void)f;
-    (void)data;
+    DgThumbGrid *self = data;
+    g_hash_table_remove(self->bound, li);
     DgThumbItem *item = gtk_list_item_get_item(li);
     gulong id = GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(li), "dg-texture-handler"));
     if (item && id)
@@ -212,9 +269,9 @@ static void on_items_changed(GListModel *model, guint pos, guint removed, guint 
                              DgThumbGrid *self)
 {
     (void)model, (void)pos, (void)removed, (void)added;
+    /* never scroll here: the grid view handles this change after us, and GTK 4.8's
+     * grid view fails when its position moves under a change it has not seen */
     update_empty(self);
-    /* a new filter or class: start from the top */
-    gtk_adjustment_set_value(gtk_scrolled_window_get_vadjustment(self->scroller), 0);
 }
 
 /* ---- GObject ---------------------------------------------------------------------------- */
@@ -227,7 +284,10 @@ static void clear_decoded(DgThumbGrid *self)
 static void dg_thumb_grid_dispose(GObject *object)
 {
     DgThumbGrid *self = DG_THUMB_GRID(object);
-    g_cancellable_cancel(self->cancellable);
+    if (self->gen) {
+        generation_end(self->gen);
+        self->gen = NULL;
+    }
     if (self->model)
         g_signal_handlers_disconnect_by_func(self->model, on_items_changed, self);
     g_clear_object(&self->model);
@@ -241,7 +301,7 @@ static void dg_thumb_grid_dispose(GObject *object)
 static void dg_thumb_grid_finalize(GObject *object)
 {
     DgThumbGrid *self = DG_THUMB_GRID(object);
-    g_clear_object(&self->cancellable);
+    g_hash_table_unref(self->bound);
     G_OBJECT_CLASS(dg_thumb_grid_parent_class)->finalize(object);
 }
 
@@ -300,7 +360,8 @@ static void dg_thumb_grid_class_init(DgThumbGridClass *klass)
 static void dg_thumb_grid_init(DgThumbGrid *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->cancellable = g_cancellable_new();
+    self->gen = generation_new(self);
+    self->bound = g_hash_table_new(NULL, NULL);
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(factory_setup), self);
     g_signal_connect(f, "bind", G_CALLBACK(factory_bind), self);
@@ -321,9 +382,8 @@ void dg_thumb_grid_set_model(DgThumbGrid *self, GListModel *model)
     if (model == self->model)
         return;
     /* pending loads of the old model's items are dropped */
-    g_cancellable_cancel(self->cancellable);
-    g_object_unref(self->cancellable);
-    self->cancellable = g_cancellable_new();
+    generation_end(self->gen);
+    self->gen = generation_new(self);
     clear_decoded(self);
     if (self->model)
         g_signal_handlers_disconnect_by_func(self->model, on_items_changed, self);
@@ -334,8 +394,9 @@ void dg_thumb_grid_set_model(DgThumbGrid *self, GListModel *model)
         g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), self);
         self->selection = gtk_no_selection_new(g_object_ref(model));
     }
+    /* a new model is shown from its top; moving the adjustment here would ask GTK 4.8's
+     * grid view to scroll before it has its new items (a warning) */
     gtk_grid_view_set_model(self->grid_view, GTK_SELECTION_MODEL(self->selection));
-    gtk_adjustment_set_value(gtk_scrolled_window_get_vadjustment(self->scroller), 0);
     update_empty(self);
 }
 
@@ -356,4 +417,38 @@ guint dg_thumb_grid_get_n_decoded(DgThumbGrid *self)
 {
     g_return_val_if_fail(DG_IS_THUMB_GRID(self), 0);
     return self->n_decoded;
+}
+
+guint dg_thumb_grid_get_n_shown(DgThumbGrid *self, guint *n_done)
+{
+    g_return_val_if_fail(DG_IS_THUMB_GRID(self), 0);
+    guint n = 0, done = 0;
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, self->bound);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        GtkListItem *li = key;
+        DgThumbItem *item = gtk_list_item_get_item(li);
+        if (!item)
+            continue;
+        n++;
+        GtkWidget *picture = gtk_widget_get_first_child(gtk_list_item_get_child(li));
+        if (gtk_picture_get_paintable(GTK_PICTURE(picture)) != NULL)
+            done++;
+    }
+    if (n_done)
+        *n_done = done;
+    return n;
+}
+
+GtkAdjustment *dg_thumb_grid_get_vadjustment(DgThumbGrid *self)
+{
+    g_return_val_if_fail(DG_IS_THUMB_GRID(self), NULL);
+    return gtk_scrolled_window_get_vadjustment(self->scroller);
+}
+
+void dg_thumb_grid_set_single_click(DgThumbGrid *self, gboolean single)
+{
+    g_return_if_fail(DG_IS_THUMB_GRID(self));
+    gtk_grid_view_set_single_click_activate(self->grid_view, single);
 }

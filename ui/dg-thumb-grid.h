@@ -23,7 +23,14 @@ void dg_thumb_grid_set_model(DgThumbGrid *self, GListModel *model);
 GListModel *dg_thumb_grid_get_model(DgThumbGrid *self);
 /* Shown when the model is empty.  Property "empty-text". */
 void dg_thumb_grid_set_empty_text(DgThumbGrid *self, const char *text);
+/* A single click activates a cell (default: a double click). */
+void dg_thumb_grid_set_single_click(DgThumbGrid *self, gboolean single);
 /* Thumbnails decoded so far (tests). */
 guint dg_thumb_grid_get_n_decoded(DgThumbGrid *self);
+/* Cells shown now (bound to an item); *n_done: how many of them show their
+ * thumbnail or its error (tests: nothing stays grey). */
+guint dg_thumb_grid_get_n_shown(DgThumbGrid *self, guint *n_done);
+/* The vertical scroll position (tests). */
+GtkAdjustment *dg_thumb_grid_get_vadjustment(DgThumbGrid *self);
 
 G_END_DECLS

@@ -6,7 +6,6 @@ struct _DgThumbItem {
     char *path, *caption, *tooltip, *error;
     int cls, split;
     GdkTexture *texture;
-    gboolean loading;
 };
 
 G_DEFINE_FINAL_TYPE(DgThumbItem, dg_thumb_item, G_TYPE_OBJECT)
@@ -107,18 +106,6 @@ void dg_thumb_item_set_texture(DgThumbItem *self, GdkTexture *texture)
     g_return_if_fail(DG_IS_THUMB_ITEM(self));
     if (g_set_object(&self->texture, texture))
         g_object_notify_by_pspec(G_OBJECT(self), props[PROP_TEXTURE]);
-}
-
-gboolean dg_thumb_item_get_loading(DgThumbItem *self)
-{
-    g_return_val_if_fail(DG_IS_THUMB_ITEM(self), FALSE);
-    return self->loading;
-}
-
-void dg_thumb_item_set_loading(DgThumbItem *self, gboolean loading)
-{
-    g_return_if_fail(DG_IS_THUMB_ITEM(self));
-    self->loading = loading;
 }
 
 const char *dg_thumb_item_get_error(DgThumbItem *self)

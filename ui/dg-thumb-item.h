@@ -20,9 +20,6 @@ int dg_thumb_item_get_class(DgThumbItem *self);
 int dg_thumb_item_get_split(DgThumbItem *self);
 GdkTexture *dg_thumb_item_get_texture(DgThumbItem *self);
 void dg_thumb_item_set_texture(DgThumbItem *self, GdkTexture *texture);
-/* A load is under way (set by the grid that started it). */
-gboolean dg_thumb_item_get_loading(DgThumbItem *self);
-void dg_thumb_item_set_loading(DgThumbItem *self, gboolean loading);
 /* Decoding failed: the reason, shown instead of the picture. */
 const char *dg_thumb_item_get_error(DgThumbItem *self);
 void dg_thumb_item_set_error(DgThumbItem *self, const char *error);

@@ -25,15 +25,58 @@ struct _DgWindow {
     guint n_toasts;
     char *last_toast;
     GPtrArray *toasts; /* shown or queued, not dismissed yet */
+    char *shown_view;  /* the view the toasts belong to */
 };
 
 G_DEFINE_FINAL_TYPE(DgWindow, dg_window, ADW_TYPE_APPLICATION_WINDOW)
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
+/* One message at a time: a queue would show an old error long after, over what
+ * the user does now, and in another view.  A new message replaces the one
+ * shown; switching views clears it.  libadwaita 1.2 frees a toast twice when
+ * it is dismissed during its own show animation (0.5 s): a toast younger than
+ * that is retitled instead, or dismissed a little later. */
+#define TOAST_SETTLE_US 650000
+
 static void on_toast_dismissed(AdwToast *t, DgWindow *self)
 {
     g_ptr_array_remove(self->toasts, t);
+}
+
+static gint64 toast_age(AdwToast *t)
+{
+    gint64 *shown = g_object_get_data(G_OBJECT(t), "dg-shown-at");
+    return shown ? g_get_monotonic_time() - *shown : G_MAXINT64;
+}
+
+typedef struct {
+    DgWindow *self;
+    AdwToast *toast;
+} late_dismiss;
+
+static gboolean dismiss_late(gpointer data)
+{
+    late_dismiss *d = data;
+    if (g_ptr_array_find(d->self->toasts, d->toast, NULL))
+        adw_toast_dismiss(d->toast);
+    g_object_unref(d->toast);
+    g_object_unref(d->self);
+    g_free(d);
+    return G_SOURCE_REMOVE;
+}
+
+static void safe_dismiss(DgWindow *self, AdwToast *t)
+{
+    gint64 age = toast_age(t);
+    if (age >= TOAST_SETTLE_US) {
+        adw_toast_dismiss(t);
+        return;
+    }
+    late_dismiss *d = g_new(late_dismiss, 1);
+    d->self = g_object_ref(self);
+    d->toast = g_object_ref(t);
+    g_timeout_add((guint)((TOAST_SETTLE_US - age) / 1000) + 20, dismiss_late, d);
 }
 
 void dg_window_dismiss_toasts(DgWindow *self)
@@ -44,24 +87,55 @@ void dg_window_dismiss_toasts(DgWindow *self)
     for (guint i = 0; i < self->toasts->len; i++)
         g_ptr_array_add(all, g_object_ref(g_ptr_array_index(self->toasts, i)));
     for (guint i = 0; i < all->len; i++)
-        adw_toast_dismiss(g_ptr_array_index(all, i));
+        safe_dismiss(self, g_ptr_array_index(all, i));
 }
 
 void dg_window_toast(DgWindow *self, const char *message, gboolean error)
 {
     g_return_if_fail(DG_IS_WINDOW(self));
-    g_autofree char *esc = g_markup_escape_text(message, -1);
-    AdwToast *t = adw_toast_new(esc);
-    if (error) {
-        adw_toast_set_priority(t, ADW_TOAST_PRIORITY_HIGH);
-        adw_toast_set_timeout(t, 10);
-    }
-    g_ptr_array_add(self->toasts, g_object_ref(t));
-    g_signal_connect_object(t, "dismissed", G_CALLBACK(on_toast_dismissed), self, 0);
-    adw_toast_overlay_add_toast(self->toast_overlay, t);
+    /* a message may quote a file name: no control characters in markup */
+    g_autofree char *clean = g_utf8_make_valid(message, -1);
+    for (char *c = clean; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
+    g_autofree char *esc = g_markup_escape_text(clean, -1);
     self->n_toasts++;
     g_free(self->last_toast);
     self->last_toast = g_strdup(message);
+    AdwToast *live = self->toasts->len ? g_ptr_array_index(self->toasts, self->toasts->len - 1)
+                                       : NULL;
+    if (live && toast_age(live) < TOAST_SETTLE_US) {
+        adw_toast_set_title(live, esc); /* just shown: it says the new message */
+        return;
+    }
+    dg_window_dismiss_toasts(self);
+    AdwToast *t = adw_toast_new(esc);
+    if (error)
+        adw_toast_set_timeout(t, 10);
+    gint64 *shown = g_new(gint64, 1);
+    *shown = g_get_monotonic_time();
+    g_object_set_data_full(G_OBJECT(t), "dg-shown-at", shown, g_free);
+    g_ptr_array_add(self->toasts, g_object_ref(t));
+    g_signal_connect_object(t, "dismissed", G_CALLBACK(on_toast_dismissed), self, 0);
+    adw_toast_overlay_add_toast(self->toast_overlay, t);
+}
+
+/* Messages belong to the view they came from: another view starts clean (a message
+ * that has just come stays: it is about what brought the user here). */
+static void on_view_changed(DgWindow *self)
+{
+    if (g_strcmp0(self->shown_view, dg_window_get_view(self)) == 0)
+        return;
+    g_free(self->shown_view);
+    self->shown_view = g_strdup(dg_window_get_view(self));
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_object_unref);
+    for (guint i = 0; i < self->toasts->len; i++)
+        g_ptr_array_add(all, g_object_ref(g_ptr_array_index(self->toasts, i)));
+    for (guint i = 0; i < all->len; i++) {
+        AdwToast *t = g_ptr_array_index(all, i);
+        if (toast_age(t) >= TOAST_SETTLE_US)
+            safe_dismiss(self, t);
+    }
 }
 
 static void on_session_toast(DgSession *s, const char *message, gboolean error, DgWindow *self)
@@ -223,16 +297,21 @@ static void act_open_sample(GSimpleAction *a, GVariant *p, gpointer data)
     dg_window_show_view(self, "dataset");
 }
 
-static void on_image_file(GFile *file, gpointer data)
-{
-    dg_window_open_file(DG_WINDOW(data), file);
-}
-
 static void act_open_image(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    dg_ui_choose(GTK_WIDGET(data), GTK_FILE_CHOOSER_ACTION_OPEN, "Diagnose an Image", "_Open",
-                 dg_ui_image_filter(), on_image_file, data);
+    DgWindow *self = data;
+    dg_window_show_view(self, "diagnose");
+    gtk_widget_activate_action(GTK_WIDGET(self->diagnose_view), "view.open", NULL);
+}
+
+/* Ctrl+O: what the view shown opens (its view.open: an image in Diagnose), else a data set. */
+static void act_open(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    DgWindow *self = data;
+    GtkWidget *view = adw_view_stack_get_visible_child(self->view_stack);
+    if (!view || !gtk_widget_activate_action(view, "view.open", NULL))
+        act_open_dataset(a, p, data);
 }
 
 static void act_diagnose_file(GSimpleAction *a, GVariant *p, gpointer data)
@@ -250,47 +329,39 @@ static void act_view(GSimpleAction *a, GVariant *p, gpointer data)
     dg_window_show_view(DG_WINDOW(data), g_variant_get_string(p, NULL));
 }
 
+/* Start, pause and stop belong to the view shown: each view (or page) owns job.start,
+ * job.pause and job.stop and enables them from its own job's state; the window's
+ * shortcuts only pass them on.  A view without a job (Dataset, Diagnose) has none. */
+static void forward_job_action(DgWindow *self, const char *name)
+{
+    GtkWidget *view = adw_view_stack_get_visible_child(self->view_stack);
+    if (view)
+        gtk_widget_activate_action(view, name, NULL);
+}
+
 static void act_start(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_start(self->gan_view, NULL);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_train(self->classifier_view, NULL, 0);
-    else if (g_strcmp0(v, "generate") == 0)
-        dg_generate_view_generate(self->generate_view, 0, NULL);
+    forward_job_action(DG_WINDOW(data), "job.start");
 }
 
 static void act_pause(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_toggle_pause(self->gan_view);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_toggle_pause(self->classifier_view);
+    forward_job_action(DG_WINDOW(data), "job.pause");
 }
 
 static void act_stop(GSimpleAction *a, GVariant *p, gpointer data)
 {
     (void)a, (void)p;
-    DgWindow *self = data;
-    const char *v = dg_window_get_view(self);
-    if (g_strcmp0(v, "gan") == 0)
-        dg_gan_view_stop(self->gan_view);
-    else if (g_strcmp0(v, "classifier") == 0)
-        dg_classifier_view_stop(self->classifier_view);
-    else if (g_strcmp0(v, "generate") == 0)
-        dg_generate_view_stop(self->generate_view);
+    forward_job_action(DG_WINDOW(data), "job.stop");
 }
 
 static const GActionEntry win_actions[] = {
     {.name = "open-dataset", .activate = act_open_dataset},
     {.name = "open-sample", .activate = act_open_sample},
     {.name = "open-image", .activate = act_open_image},
+    {.name = "open", .activate = act_open},
     {.name = "diagnose-file", .activate = act_diagnose_file, .parameter_type = "s"},
     {.name = "view", .activate = act_view, .parameter_type = "s"},
     {.name = "start", .activate = act_start},
@@ -390,6 +461,7 @@ static void dg_window_finalize(GObject *object)
 {
     DgWindow *self = DG_WINDOW(object);
     g_free(self->last_toast);
+    g_free(self->shown_view);
     g_ptr_array_unref(self->toasts);
     G_OBJECT_CLASS(dg_window_parent_class)->finalize(object);
 }
@@ -428,6 +500,8 @@ static void dg_window_init(DgWindow *self)
     g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
     gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
     g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child", G_CALLBACK(on_view_changed),
+                             self);
 }
 
 DgWindow *dg_window_new(GtkApplication *app, GSettings *settings)
@@ -472,6 +546,12 @@ DgSession *dg_window_get_session(DgWindow *self)
 {
     g_return_val_if_fail(DG_IS_WINDOW(self), NULL);
     return self->session;
+}
+
+guint dg_window_get_n_live_toasts(DgWindow *self)
+{
+    g_return_val_if_fail(DG_IS_WINDOW(self), 0);
+    return self->toasts->len;
 }
 
 guint dg_window_get_n_toasts(DgWindow *self)

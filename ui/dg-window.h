@@ -31,11 +31,13 @@ gboolean dg_window_open_file(DgWindow *self, GFile *file);
 /* "dataset", "gan", "generate", "classifier", "diagnose". */
 void dg_window_show_view(DgWindow *self, const char *name);
 const char *dg_window_get_view(DgWindow *self);
+/* One message at a time: it replaces the one shown; another view clears it. */
 void dg_window_toast(DgWindow *self, const char *message, gboolean error);
 /* Dismisses every message shown or waiting. */
 void dg_window_dismiss_toasts(DgWindow *self);
-/* Toasts shown so far (tests). */
+/* Toasts shown so far; shown now and not dismissed (tests). */
 guint dg_window_get_n_toasts(DgWindow *self);
+guint dg_window_get_n_live_toasts(DgWindow *self);
 const char *dg_window_get_last_toast(DgWindow *self);
 
 DgDatasetView *dg_window_get_dataset_view(DgWindow *self);

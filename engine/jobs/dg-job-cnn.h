@@ -95,6 +95,9 @@ typedef struct {
     gboolean all_classes;
     gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     char *cache_dir;
+    gboolean per_image;  /* RESULT also lists every image: "images": [{"path", "image_id",
+                            "label", "pred", "probs": [K]}] (labels and predictions are
+                            indices into "confusion_matrix"."labels"), for browsing them */
 } dg_evaluate_config;
 
 dg_evaluate_config *dg_evaluate_config_new(void);
@@ -105,7 +108,8 @@ extern const dg_job_kind dg_job_evaluate;
  * One RESULT per image: {"image", "top", "top_name", "probabilities": {id: p}},
  * or {"image", "error"} for an image that could not be read.  With saliency,
  * an IMAGE event carries the Grad-CAM overlay of the top class (size x size
- * scaled up 4x) and, for a single image, it is written to saliency_out. */
+ * scaled up 4x; message: the image's name) and, for a single image, it is
+ * written to saliency_out; with saliency_all, the raw maps of every class follow. */
 typedef struct {
     char *model;          /* NULL: the bundled default classifier */
     char **images;        /* NULL-terminated paths */
@@ -113,6 +117,10 @@ typedef struct {
     gboolean saliency;
     char *saliency_out;   /* PNG path (single image) or NULL */
     int threads;
+    gboolean saliency_all; /* with saliency: also, for every class k, an IMAGE event of the
+                              raw Grad-CAM (size x size, grey: R = G = B = 255 * cam) with
+                              message "cam" and the value "class" = k, for a viewer that
+                              blends it itself (the class to explain, the opacity) */
 } dg_predict_config;
 
 dg_predict_config *dg_predict_config_new(void);

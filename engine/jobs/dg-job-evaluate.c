@@ -175,6 +175,41 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
     g_free(unseen);
 }
 
+/* "images": every image evaluated (those of a class the model knows, in the
+ * order dg_job_evaluate_items used them), with its true and predicted class
+ * and its probabilities. */
+static void add_images(JsonObject *o, const dg_dataset *ds, const dg_cnn *cnn, const int *idx,
+                       int n, const float *probs, const int *labels, int used)
+{
+    const int K = cnn->cfg.n_classes;
+    int *map = dg_job_class_map(NULL, ds, cnn);
+    JsonArray *images = json_array_new();
+    int m = 0;
+    for (int i = 0; i < n && m < used; i++) {
+        const dg_item *it = &ds->items[idx[i]];
+        if (map[it->cls] < 0)
+            continue;
+        const float *p = probs + (long)m * K;
+        int pred = 0;
+        for (int k = 1; k < K; k++)
+            if (p[k] > p[pred])
+                pred = k;
+        JsonObject *im = json_object_new();
+        json_object_set_string_member(im, "path", it->path);
+        json_object_set_string_member(im, "image_id", it->image_id);
+        json_object_set_int_member(im, "label", labels[m]);
+        json_object_set_int_member(im, "pred", pred);
+        JsonArray *pa = json_array_new();
+        for (int k = 0; k < K; k++)
+            json_array_add_double_element(pa, round(p[k] * 1e4) / 1e4);
+        json_object_set_array_member(im, "probs", pa);
+        json_array_add_object_element(images, im);
+        m++;
+    }
+    json_object_set_array_member(o, "images", images);
+    g_free(map);
+}
+
 static gboolean evaluate_run(dg_job *job, void *config, GError **error)
 {
     dg_evaluate_config *cfg = config;
@@ -231,7 +266,11 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     dg_dataset_indices(ds, which, -1, idx);
     ctx = dg_ctx_new(cfg->threads);
     int used = 0;
-    JsonNode *res = dg_job_evaluate_items(job, cnn, ctx, ds, idx, n, cfg->tta, 1, NULL, NULL, &used);
+    float *probs = NULL;
+    int *labels = NULL;
+    JsonNode *res = dg_job_evaluate_items(job, cnn, ctx, ds, idx, n, cfg->tta, 1,
+                                          cfg->per_image ? &probs : NULL,
+                                          cfg->per_image ? &labels : NULL, &used);
     if (!res) {
         if (dg_job_cancel_requested(job)) {
             ok = TRUE;
@@ -258,6 +297,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     for (int k = 0; k < cnn->cfg.n_classes; k++)
         json_array_add_string_element(names, cnn->class_names[k]);
     json_object_set_array_member(o, "class_names", names);
+    if (cfg->per_image && probs && labels)
+        add_images(o, ds, cnn, idx, n, probs, labels, used);
     char *js = json_to_string(res, TRUE);
     json_node_unref(res);
     dg_event rv = {.kind = DG_EVENT_RESULT, .eta = -1, .json = js};
@@ -265,6 +306,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     g_free(js);
     ok = TRUE;
 out:
+    g_free(probs);
+    g_free(labels);
     g_free(idx);
     dg_dataset_free(ds);
     dg_ctx_free(ctx);
@@ -340,11 +383,77 @@ static void add_assessment(JsonBuilder *b, dg_cnn *cnn, dg_ctx *ctx, const uint8
     g_string_free(why, TRUE);
 }
 
+/* The raw Grad-CAM of every class (top's is cam already) as grey IMAGE events. */
+static void emit_class_maps(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const float *x, int top,
+                            const float *top_cam)
+{
+    const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
+    float *cam = g_new(float, (long)S * S);
+    uint8_t *grey = g_new(uint8_t, 3L * S * S);
+    for (int k = 0; k < K; k++) {
+        if (k != top)
+            dg_cnn_gradcam(cnn, ctx, x, k, cam, NULL);
+        const float *c = k == top ? top_cam : cam;
+        for (long p = 0; p < (long)S * S; p++) {
+            float v = c[p] < 0 ? 0 : (c[p] > 1 ? 1 : c[p]);
+            grey[3 * p] = grey[3 * p + 1] = grey[3 * p + 2] = (uint8_t)(v * 255.0f + 0.5f);
+        }
+        dg_event ev = {.kind = DG_EVENT_IMAGE, .eta = -1, .width = S, .height = S, .rgb = grey,
+                       .message = "cam"};
+        dg_event_set(&ev, "class", k);
+        dg_job_emit(job, &ev);
+    }
+    g_free(cam);
+    g_free(grey);
+}
+
+/* The overlay of the top class's Grad-CAM on the photo (at SALIENCY_SCALE times
+ * the model's size) as an IMAGE event, written to saliency_out for a single
+ * image (and named in the result b).  FALSE + error when it cannot be written. */
+static gboolean emit_overlay(dg_job *job, const dg_predict_config *cfg, GdkPixbuf *pb,
+                             const uint8_t *chw, int S, const float *cam, const char *display,
+                             gboolean single, JsonBuilder *b, GError **error)
+{
+    const int D = S * SALIENCY_SCALE;
+    uint8_t *big = g_new(uint8_t, 3L * D * D), *rgb = g_new(uint8_t, 3L * D * D);
+    GError *pe = NULL;
+    if (!pb || !dg_image_prepare_pixbuf(pb, D, big, &pe)) {
+        /* cannot happen after a successful decode; fall back to the small image */
+        g_clear_error(&pe);
+        for (int c = 0; c < 3; c++)
+            for (int yy = 0; yy < D; yy++)
+                for (int xx = 0; xx < D; xx++)
+                    big[((long)c * D + yy) * D + xx] =
+                        chw[((long)c * S + yy / SALIENCY_SCALE) * S + xx / SALIENCY_SCALE];
+    }
+    for (long p = 0; p < (long)D * D; p++)
+        for (int c = 0; c < 3; c++)
+            rgb[3 * p + c] = big[c * (long)D * D + p];
+    uint8_t *ov = dg_cam_overlay(rgb, D, D, cam, S, 0.6f);
+    const char *written = NULL;
+    gboolean ok = TRUE;
+    if (single && cfg->saliency_out) {
+        ok = dg_write_png(cfg->saliency_out, ov, D, D, error);
+        if (ok) {
+            written = cfg->saliency_out;
+            json_builder_set_member_name(b, "saliency");
+            json_builder_add_string_value(b, cfg->saliency_out);
+        }
+    }
+    if (ok) {
+        dg_event ev = {.kind = DG_EVENT_IMAGE, .eta = -1, .width = D, .height = D, .rgb = ov,
+                       .path = written, .message = display};
+        dg_job_emit(job, &ev);
+    }
+    g_free(big), g_free(rgb), g_free(ov);
+    return ok;
+}
+
 static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict_config *cfg,
                          const char *path, gboolean single, GError **error)
 {
     const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
-    char *display = g_filename_display_name(path);
+    char *display = dg_file_display_name(path); /* no control characters in messages */
     GError *e = NULL;
     GdkPixbuf *pb = NULL;
     uint8_t *chw = g_new(uint8_t, 3L * S * S);
@@ -407,40 +516,14 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     }
     json_builder_end_object(b);
     add_assessment(b, cnn, ctx, chw, x, width, height);
-    if (cam) {
-        const int D = S * SALIENCY_SCALE;
-        uint8_t *big = g_new(uint8_t, 3L * D * D), *rgb = g_new(uint8_t, 3L * D * D);
-        GError *pe = NULL;
-        if (!pb || !dg_image_prepare_pixbuf(pb, D, big, &pe)) {
-            /* cannot happen after a successful decode; fall back to the small image */
-            g_clear_error(&pe);
-            for (int c = 0; c < 3; c++)
-                for (int yy = 0; yy < D; yy++)
-                    for (int xx = 0; xx < D; xx++)
-                        big[((long)c * D + yy) * D + xx] =
-                            chw[((long)c * S + yy / SALIENCY_SCALE) * S + xx / SALIENCY_SCALE];
-        }
-        for (long p = 0; p < (long)D * D; p++)
-            for (int c = 0; c < 3; c++)
-                rgb[3 * p + c] = big[c * (long)D * D + p];
-        uint8_t *ov = dg_cam_overlay(rgb, D, D, cam, S, 0.6f);
-        const char *written = NULL;
-        if (single && cfg->saliency_out) {
-            if (!dg_write_png(cfg->saliency_out, ov, D, D, error)) {
-                g_free(big), g_free(rgb), g_free(ov), g_free(cam);
-                json_builder_end_object(b);
-                g_object_unref(b);
-                goto done;
-            }
-            written = cfg->saliency_out;
-            json_builder_set_member_name(b, "saliency");
-            json_builder_add_string_value(b, cfg->saliency_out);
-        }
-        dg_event ev = {.kind = DG_EVENT_IMAGE, .eta = -1, .width = D, .height = D, .rgb = ov,
-                       .path = written, .message = display};
-        dg_job_emit(job, &ev);
-        g_free(big), g_free(rgb), g_free(ov);
+    if (cam && !emit_overlay(job, cfg, pb, chw, S, cam, display, single, b, error)) {
+        g_free(cam);
+        json_builder_end_object(b);
+        g_object_unref(b);
+        goto done;
     }
+    if (cam && cfg->saliency_all)
+        emit_class_maps(job, cnn, ctx, x, top, cam);
     g_free(cam);
     json_builder_end_object(b);
     JsonNode *r = json_builder_get_root(b);

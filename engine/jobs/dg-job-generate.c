@@ -14,7 +14,7 @@
 #include "plot/dg-plot.h"
 
 #define GEN_BATCH 64
-#define GRID_COLS 8
+#define GRID_COLS 8 /* at most: fewer when no class has that many images */
 
 dg_gan_generate_config *dg_gan_generate_config_new(void)
 {
@@ -54,15 +54,15 @@ static void draw_grid(void *data, cairo_t *cr, double x, double y, double w, dou
                             g->names);
 }
 
-/* The first GRID_COLS images of each class (cells: K rows of GRID_COLS cells,
- * size x size RGB each), drawn with the class names, at twice the size. */
-static gboolean write_grid(const char *path, const uint8_t *cells, int K, int size,
+/* The first cols images of each class (cells: K rows of cols cells, size x
+ * size RGB each), drawn with the class names, at twice the size. */
+static gboolean write_grid(const char *path, const uint8_t *cells, int K, int cols, int size,
                            const char *const *names, GError **error)
 {
     const int gutter = 2;
     const uint8_t bg[3] = {255, 255, 255};
     int gw = 0, gh = 0;
-    uint8_t *grid = dg_plot_image_grid(cells, K * GRID_COLS, size, K, GRID_COLS, gutter, bg, &gw, &gh);
+    uint8_t *grid = dg_plot_image_grid(cells, K * cols, size, K, cols, gutter, bg, &gw, &gh);
     if (!grid) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "cannot lay out the sample grid");
         return FALSE;
@@ -144,7 +144,8 @@ typedef struct {
     dg_rng rng;
     char **ids;
     int K, S, total, done;
-    uint8_t *cells; /* the grid's cells, or NULL */
+    uint8_t *cells; /* the grid's cells (K rows of cols), or NULL */
+    int cols;
     dg_rate rate;
 } gen_run;
 
@@ -154,8 +155,8 @@ static gboolean write_one(gen_run *g, const char *dir, int k, int i, const float
 {
     const long img_n = 3L * g->S * g->S;
     dg_images_to_rgb(img, 1, g->S, rgb);
-    if (g->cells && i < GRID_COLS)
-        memcpy(g->cells + ((long)k * GRID_COLS + i) * img_n, rgb, img_n);
+    if (g->cells && i < g->cols)
+        memcpy(g->cells + ((long)k * g->cols + i) * img_n, rgb, img_n);
     char *name = g_strdup_printf("syn-%s-%" G_GUINT64_FORMAT "-%05d.png", g->ids[k], g->cfg->seed, i);
     char *path = g_build_filename(dir, name, NULL);
     gboolean ok = dg_write_png(path, rgb, g->S, g->S, error);
@@ -307,9 +308,14 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     if (!(dir = dg_run_dir_open(cfg->out, error)))
         goto out;
     g.ctx = dg_ctx_new(cfg->threads);
-    if (cfg->grid) { /* white where a class has fewer than GRID_COLS images */
-        g.cells = g_malloc((size_t)g.K * GRID_COLS * 3 * g.S * g.S);
-        memset(g.cells, 255, (size_t)g.K * GRID_COLS * 3 * g.S * g.S);
+    if (cfg->grid) {
+        /* as many columns as the largest class has images (at most GRID_COLS); white
+         * where a class has fewer */
+        g.cols = 1;
+        for (int k = 0; k < g.K; k++)
+            g.cols = MAX(g.cols, MIN(counts[k], GRID_COLS));
+        g.cells = g_malloc((size_t)g.K * g.cols * 3 * g.S * g.S);
+        memset(g.cells, 255, (size_t)g.K * g.cols * 3 * g.S * g.S);
     }
     dg_rng_seed(&g.rng, cfg->seed);
     dg_rate_init(&g.rate);
@@ -363,7 +369,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     ok = dg_write_text(mpath, manifest, error);
     g_free(mpath);
     if (ok && g.cells)
-        ok = write_grid(cfg->grid, g.cells, g.K, g.S, (const char *const *)names, error);
+        ok = write_grid(cfg->grid, g.cells, g.K, g.cols, g.S, (const char *const *)names, error);
     if (ok) {
         dg_job_message(job, "info", "wrote %d synthetic images into %s", g.done, cfg->out);
         dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest};

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-job.h"
 
 #define LOCK_NAME ".dermagan.lock"
@@ -69,7 +70,7 @@ dg_run_dir *dg_run_dir_open(const char *path, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         return NULL;
     }
-    char *disp = g_filename_display_name(path);
+    char *disp = dg_file_display_name(path);
     if (g_mkdir_with_parents(path, 0755) != 0) {
         int e = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s", disp,

@@ -9,6 +9,7 @@ typedef struct {
     int color;
     dg_plot_axis axis;
     gboolean visible;
+    gboolean faint;       /* drawn thin and light, without a legend entry (a reference) */
     gboolean sorted;      /* x never decreased */
     double *x;
     float *y;
@@ -25,6 +26,8 @@ struct dg_line_chart {
     line_series *s;
     int n_series, cap_series;
     double smoothing, window, clip;
+    double x_fix[2];    /* fixed x range (a zoom), NaN = automatic */
+    gboolean x_integer; /* x counts (steps, epochs): ticks on whole numbers only */
     double y_fix[2][2]; /* [axis][lo, hi], NaN = automatic */
     dg_plot_legend legend;
     /* Scratch, reused between draws. */

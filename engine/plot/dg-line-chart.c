@@ -8,6 +8,7 @@ dg_line_chart *dg_line_chart_new(void)
 {
     dg_line_chart *c = g_new0(dg_line_chart, 1);
     c->clip = 0.01;
+    c->x_fix[0] = c->x_fix[1] = NAN;
     for (int a = 0; a < 2; a++)
         c->y_fix[a][0] = c->y_fix[a][1] = NAN;
     c->legend = DG_PLOT_LEGEND_INSIDE;
@@ -98,6 +99,33 @@ void dg_line_chart_set_series_visible(dg_line_chart *c, int series, gboolean vis
         s->visible = visible;
 }
 
+void dg_line_chart_set_series_faint(dg_line_chart *c, int series, gboolean faint)
+{
+    line_series *s = get_series(c, series);
+    if (s)
+        s->faint = faint;
+}
+
+gboolean dg_line_chart_get_series(const dg_line_chart *c, int series, const char **name,
+                                  int *palette_index, dg_plot_axis *axis, gboolean *visible,
+                                  gboolean *faint)
+{
+    if (series < 0 || series >= c->n_series)
+        return FALSE;
+    const line_series *s = &c->s[series];
+    if (name)
+        *name = s->name;
+    if (palette_index)
+        *palette_index = s->color;
+    if (axis)
+        *axis = s->axis;
+    if (visible)
+        *visible = s->visible;
+    if (faint)
+        *faint = s->faint;
+    return TRUE;
+}
+
 void dg_line_chart_append(dg_line_chart *c, int series, double x, double y)
 {
     line_series *s = get_series(c, series);
@@ -164,6 +192,32 @@ void dg_line_chart_set_smoothing(dg_line_chart *c, double weight)
 void dg_line_chart_set_window(dg_line_chart *c, double steps)
 {
     c->window = steps > 0 && isfinite(steps) ? steps : 0;
+}
+
+void dg_line_chart_set_x_range(dg_line_chart *c, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi) && lo != hi) {
+        c->x_fix[0] = MIN(lo, hi);
+        c->x_fix[1] = MAX(lo, hi);
+    } else {
+        c->x_fix[0] = c->x_fix[1] = NAN;
+    }
+}
+
+gboolean dg_line_chart_get_x_range(const dg_line_chart *c, double *lo, double *hi)
+{
+    if (!isfinite(c->x_fix[0]))
+        return FALSE;
+    if (lo)
+        *lo = c->x_fix[0];
+    if (hi)
+        *hi = c->x_fix[1];
+    return TRUE;
+}
+
+void dg_line_chart_set_x_integer(dg_line_chart *c, gboolean integer)
+{
+    c->x_integer = integer;
 }
 
 void dg_line_chart_set_y_range(dg_line_chart *c, dg_plot_axis axis, double lo, double hi)
@@ -251,7 +305,7 @@ static void line_legend_entries(const dg_line_chart *c, const dg_plot_theme *th,
 {
     L->n_entries = 0;
     for (int i = 0; i < c->n_series && L->n_entries < DG_PLOT_LEGEND_MAX; i++) {
-        if (!c->s[i].visible)
+        if (!c->s[i].visible || c->s[i].faint)
             continue;
         L->entries[L->n_entries++] = (dg_plot_legend_entry){
             c->s[i].name, dg_plot_palette(th, c->s[i].color), c->s[i].axis == DG_PLOT_AXIS_RIGHT};
@@ -291,6 +345,8 @@ static gboolean line_layout_horizontal(const dg_line_chart *c, dg_plot_frame *f,
     dg_plot_use_font(k, 1.0, FALSE);
     dg_plot_ticks *tx = &L->tx;
     dg_plot_x_ticks(k, tx, v->xlo, v->xhi, right - left);
+    if (c->x_integer)
+        dg_plot_ticks_integer(tx, v->xlo, v->xhi);
     if (!L->any_right && L->legend != DG_PLOT_LEGEND_OUTSIDE && tx->n > 0) {
         /* The last x label is centred on its tick: keep it inside the rectangle. */
         double tick_px =
@@ -300,6 +356,8 @@ static gboolean line_layout_horizontal(const dg_line_chart *c, dg_plot_frame *f,
         if (over > 0) {
             right -= over;
             dg_plot_x_ticks(k, tx, v->xlo, v->xhi, right - left);
+            if (c->x_integer)
+                dg_plot_ticks_integer(tx, v->xlo, v->xhi);
         }
     }
     if (right - left < 30)

@@ -223,6 +223,10 @@ void dg_line_chart_view_ranges(dg_line_chart *c, dg_line_view *v, gboolean *any,
         v->xlo = c->window > 0 ? MAX(dx0, dx1 - c->window) : dx0;
         v->xhi = dx1;
     }
+    if (isfinite(c->x_fix[0])) { /* zoomed in */
+        v->xlo = c->x_fix[0];
+        v->xhi = c->x_fix[1];
+    }
     for (int a = 0; a < 2; a++)
         axis_range(c, a, *any, v);
     if (degenerate(v->xlo, v->xhi)) {
@@ -487,7 +491,12 @@ static void series_draw(dg_line_chart *c, line_series *s, cairo_t *cr, const dg_
     if (boxes && pass == 1)
         count_hits(c->px, c->py, n, boxes, hits);
     dg_plot_rgba col = dg_plot_palette(th, s->color);
-    if (pass == 0) {
+    if (s->faint) { /* a reference (an earlier run): thin and light, smoothed like the rest */
+        if (pass == 1) {
+            dg_plot_set_color(cr, col, 0.45);
+            draw_points(c, cr, n, area, cols_per_px, MAX(1.0, th->line_width * 0.6), TRUE);
+        }
+    } else if (pass == 0) {
         dg_plot_set_color(cr, col, 0.28);
         draw_points(c, cr, n, area, cols_per_px, 1.0, FALSE);
     } else {
@@ -514,4 +523,60 @@ void dg_line_chart_draw_series(dg_line_chart *c, cairo_t *cr, const dg_plot_them
             series_draw(c, &c->s[si], cr, th, v, pass, cols_per_px, boxes, hits);
     }
     cairo_restore(cr);
+}
+
+gboolean dg_line_chart_value_at(dg_line_chart *c, int series, double x, double *x_found,
+                                double *raw, double *smoothed)
+{
+    if (series < 0 || series >= c->n_series)
+        return FALSE;
+    line_series *s = &c->s[series];
+    if (!s->have_range || !isfinite(x))
+        return FALSE;
+    size_t best = s->n;
+    double bd = INFINITY;
+    if (s->sorted) {
+        size_t a = 0, b = s->n; /* first x >= x */
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if (s->x[m] < x)
+                a = m + 1;
+            else
+                b = m;
+        }
+        /* the nearest finite point on either side */
+        for (size_t i = a; i < s->n && i < a + 64; i++)
+            if (isfinite(s->y[i])) {
+                bd = fabs(s->x[i] - x);
+                best = i;
+                break;
+            }
+        for (size_t i = a; i-- > 0 && i + 64 > a;)
+            if (isfinite(s->y[i])) {
+                if (fabs(s->x[i] - x) <= bd)
+                    best = i;
+                break;
+            }
+    } else {
+        for (size_t i = 0; i < s->n; i++)
+            if (isfinite(s->y[i]) && fabs(s->x[i] - x) < bd) {
+                bd = fabs(s->x[i] - x);
+                best = i;
+            }
+    }
+    if (best >= s->n)
+        return FALSE;
+    if (x_found)
+        *x_found = s->x[best];
+    if (raw)
+        *raw = s->y[best];
+    if (smoothed) {
+        if (c->smoothing > 0) {
+            update_smoothing(s, c->smoothing);
+            *smoothed = s->sm[best];
+        } else {
+            *smoothed = s->y[best];
+        }
+    }
+    return TRUE;
 }

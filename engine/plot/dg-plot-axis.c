@@ -124,6 +124,21 @@ void dg_plot_ticks_compute(dg_plot_ticks *t, double lo, double hi, int max_ticks
     format_ticks(t);
 }
 
+void dg_plot_ticks_integer(dg_plot_ticks *t, double lo, double hi)
+{
+    if (t->n > 0 && t->step >= 1 && fabs(t->step - round(t->step)) < 1e-9)
+        return;
+    if (!isfinite(lo) || !isfinite(hi))
+        return;
+    double first = ceil(MIN(lo, hi) - 1e-9), last = floor(MAX(lo, hi) + 1e-9);
+    int n = 0;
+    for (double v = first; v <= last && n < DG_PLOT_MAX_TICKS; v += 1)
+        t->value[n++] = v;
+    t->n = n;
+    t->step = 1;
+    format_ticks(t);
+}
+
 /* The widest label of a tick set, in the current font. */
 double dg_plot_ticks_width(const dg_plot_ink *k, const dg_plot_ticks *t)
 {

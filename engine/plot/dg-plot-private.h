@@ -119,6 +119,9 @@ double dg_plot_ticks_width(const dg_plot_ink *k, const dg_plot_ticks *t);
 void dg_plot_y_ticks(dg_plot_ticks *t, double lo, double hi, double h);
 /* X ticks for a plot of width w whose labels never touch (12 px apart). */
 void dg_plot_x_ticks(const dg_plot_ink *k, dg_plot_ticks *t, double lo, double hi, double w);
+/* Ticks of an axis that counts (steps, epochs): a step below 1 becomes 1, so
+ * that no tick falls between two whole numbers. */
+void dg_plot_ticks_integer(dg_plot_ticks *t, double lo, double hi);
 
 /* The x axis title centred under the area, its top at y, and the y axis
  * title reading upwards at left x, centred on the area; either may be NULL.

@@ -168,6 +168,14 @@ int dg_line_chart_n_series(const dg_line_chart *chart);
 void dg_line_chart_set_series_color(dg_line_chart *chart, int series, int palette_index);
 void dg_line_chart_set_series_axis(dg_line_chart *chart, int series, dg_plot_axis axis);
 void dg_line_chart_set_series_visible(dg_line_chart *chart, int series, gboolean visible);
+/* A reference series (an earlier run beside the current one): drawn thin,
+ * light and dashed, smoothed like the others, and left out of the legend. */
+void dg_line_chart_set_series_faint(dg_line_chart *chart, int series, gboolean faint);
+/* A series' name, palette index, axis, visibility and faintness (any
+ * pointer may be NULL); FALSE for no such series. */
+gboolean dg_line_chart_get_series(const dg_line_chart *chart, int series, const char **name,
+                                  int *palette_index, dg_plot_axis *axis, gboolean *visible,
+                                  gboolean *faint);
 
 void dg_line_chart_append(dg_line_chart *chart, int series, double x, double y);
 size_t dg_line_chart_n_points(const dg_line_chart *chart, int series);
@@ -180,6 +188,12 @@ void dg_line_chart_clear(dg_line_chart *chart);
 void dg_line_chart_set_smoothing(dg_line_chart *chart, double weight);
 /* Follow the last `steps` units of x (0 = show everything). */
 void dg_line_chart_set_window(dg_line_chart *chart, double steps);
+/* A fixed x range (a zoom; it wins over the window); lo = hi = NAN restores
+ * the automatic range.  The getter says whether one is set. */
+void dg_line_chart_set_x_range(dg_line_chart *chart, double lo, double hi);
+gboolean dg_line_chart_get_x_range(const dg_line_chart *chart, double *lo, double *hi);
+/* x counts whole things (steps, epochs): ticks only on whole numbers. */
+void dg_line_chart_set_x_integer(dg_line_chart *chart, gboolean integer);
 /* Fixed y range for an axis; lo = hi = NAN restores the automatic range
  * (the right axis' automatic range is [0, 1] widened to fit its data). */
 void dg_line_chart_set_y_range(dg_line_chart *chart, dg_plot_axis axis, double lo, double hi);
@@ -198,6 +212,11 @@ gboolean dg_line_chart_save(dg_line_chart *chart, const char *path, int width, i
  * FALSE before the first draw.  Any output pointer may be NULL. */
 gboolean dg_line_chart_get_layout(const dg_line_chart *chart, dg_plot_rect *area, double *x_lo,
                                   double *x_hi, double *y_lo, double *y_hi);
+/* The point of a series nearest to x (for hover read-outs): its x, its raw y
+ * and its smoothed y (the raw y when smoothing is off).  Points whose y is
+ * not finite are skipped.  FALSE when the series has no such point. */
+gboolean dg_line_chart_value_at(dg_line_chart *chart, int series, double x, double *x_found,
+                                double *raw, double *smoothed);
 
 /* ---- Bar chart -----------------------------------------------------------
  *

@@ -6,86 +6,30 @@
  * train and evaluate a classifier; drop an image on the window and get four
  * probabilities that sum to 1; run a one-seed ablation; close the window
  * during training; render every view, light and dark, to PNG in the build
- * folder (tests/ui/screens/).  With DG_SCREENSHOT_DIR set, a last case
- * renders the views on the bundled sample data set into that folder. */
-#include <glib/gstdio.h>
+ * folder (tests/ui/screens/).  The README's screenshots come from
+ * test-ui-screens. */
 #include <math.h>
 #include <stdlib.h>
 
-#include "../jobs/jobs-test-util.h"
-#include "dg-application.h"
-#include "dg-window.h"
-#include "jobs/dg-job-util.h"
-#include "ui-png8.h"
-#include "ui-test-util.h"
+#include "ui-app-fixture.h"
 
-#define K_CLASSES 4
-
-static char *tmp, *data, *screens;
-static DgApplication *app;
-static GSettings *settings;
-static DgWindow *win;
 static char *gan_run;   /* a finished tiny GAN run */
+
+static DgTrainPage *train_page(void)
+{
+    return dg_classifier_view_get_train_page(dg_window_get_classifier_view(win));
+}
+
+static DgResultsPage *results_page(void)
+{
+    return dg_classifier_view_get_results_page(dg_window_get_classifier_view(win));
+}
+
+static DgAblationPage *ablation_page(void)
+{
+    return dg_classifier_view_get_ablation_page(dg_window_get_classifier_view(win));
+}
 static char *cnn_model; /* a trained tiny classifier */
-
-/* ---- helpers ------------------------------------------------------------------------------ */
-
-static DgWindow *new_window(void)
-{
-    DgWindow *w = dg_window_new(GTK_APPLICATION(app), settings);
-    gtk_window_set_default_size(GTK_WINDOW(w), 1180, 800);
-    gtk_window_present(GTK_WINDOW(w));
-    ut_frames(GTK_WIDGET(w), 3);
-    return w;
-}
-
-static gboolean dataset_is(gpointer p)
-{
-    const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
-    return ds && g_strcmp0(ds->root, p) == 0 && !dg_session_is_loading(dg_window_get_session(win));
-}
-
-static void load_data(const char *path)
-{
-    dg_session_load_dataset(dg_window_get_session(win), path);
-    if (!ut_wait(dataset_is, (gpointer)path, 120))
-        g_error("%s did not load; last message: %s", path, dg_window_get_last_toast(win));
-}
-
-static gboolean runner_done(gpointer p)
-{
-    DgJobRunner **r = p;
-    return *r && !dg_job_runner_is_active(*r) && dg_job_runner_get_state(*r) != DG_JOB_READY;
-}
-
-static dg_job_state wait_runner(DgJobRunner *r, double seconds)
-{
-    g_assert_nonnull(r);
-    DgJobRunner *hold = r;
-    g_assert_true(ut_wait(runner_done, &hold, seconds));
-    if (dg_job_runner_get_state(r) == DG_JOB_FAILED)
-        g_test_message("job failed: %s", dg_job_runner_get_error(r));
-    return dg_job_runner_get_state(r);
-}
-
-static void shot(const char *name)
-{
-    ut_frames(GTK_WIDGET(win), 20); /* past the stacks' crossfades */
-    g_autofree char *path = g_build_filename(screens, name, NULL);
-    g_assert_true(ut_render_png(GTK_WIDGET(win), path));
-    g_test_message("rendered %s", path);
-}
-
-typedef struct {
-    GtkWidget *widget;
-    guint n;
-} draws_at_least;
-
-static gboolean chart_drew(gpointer p)
-{
-    draws_at_least *d = p;
-    return dg_chart_get_n_draws(DG_CHART(d->widget)) >= d->n;
-}
 
 /* ---- the window ---------------------------------------------------------------------------- */
 
@@ -99,15 +43,15 @@ static void test_window(void)
         g_assert_cmpstr(dg_window_get_view(win), ==, views[i]);
     }
     /* the actions behind the shortcuts */
-    const char *win_actions[] = {"open-dataset", "open-sample", "open-image", "diagnose-file",
+    const char *win_actions[] = {"open", "open-dataset", "open-sample", "open-image", "diagnose-file",
                                  "view", "start", "pause", "stop", "show-help-overlay"};
     for (guint i = 0; i < G_N_ELEMENTS(win_actions); i++)
         g_assert_true(g_action_map_lookup_action(G_ACTION_MAP(win), win_actions[i]) != NULL);
     const char *app_actions[] = {"quit", "preferences", "about"};
     for (guint i = 0; i < G_N_ELEMENTS(app_actions); i++)
-        g_assert_true(g_action_map_lookup_action(G_ACTION_MAP(app), app_actions[i]) != NULL);
-    g_auto(GStrv) accels = gtk_application_get_accels_for_action(GTK_APPLICATION(app),
-                                                                 "win.open-dataset");
+        g_assert_true(g_action_map_lookup_action(G_ACTION_MAP(uf_app), app_actions[i]) != NULL);
+    g_auto(GStrv) accels = gtk_application_get_accels_for_action(GTK_APPLICATION(uf_app),
+                                                                 "win.open");
     g_assert_cmpstr(accels[0], ==, "<Control>o");
     /* Alt+2 shows the GAN view */
     g_action_group_activate_action(G_ACTION_GROUP(win), "view", g_variant_new_string("gan"));
@@ -117,12 +61,12 @@ static void test_window(void)
     g_assert_nonnull(help);
     /* a view without a data set says what to do, and nothing crashes */
     dg_window_show_view(win, "dataset");
-    shot("empty-dataset.png");
+    uf_shot("empty-dataset.png");
 }
 
 static void test_preferences(void)
 {
-    g_action_group_activate_action(G_ACTION_GROUP(app), "preferences", NULL);
+    g_action_group_activate_action(G_ACTION_GROUP(uf_app), "preferences", NULL);
     ut_spin(0.3);
     GtkWidget *prefs = NULL;
     GList *tops = gtk_window_list_toplevels();
@@ -132,12 +76,12 @@ static void test_preferences(void)
     g_list_free(tops);
     g_assert_nonnull(prefs);
     ut_frames(prefs, 3);
-    g_autofree char *path = g_build_filename(screens, "preferences.png", NULL);
+    g_autofree char *path = g_build_filename(uf_screens, "preferences.png", NULL);
     g_assert_true(ut_render_png(prefs, path));
-    /* the spin buttons are bound to the settings */
-    g_settings_set_int(settings, "threads", 2);
+    /* the spin buttons are bound to the uf_settings */
+    g_settings_set_int(uf_settings, "threads", 2);
     gtk_window_destroy(GTK_WINDOW(prefs));
-    g_assert_cmpint(g_settings_get_int(settings, "threads"), ==, 2);
+    g_assert_cmpint(g_settings_get_int(uf_settings, "threads"), ==, 2);
 }
 
 /* ---- data sets ------------------------------------------------------------------------------ */
@@ -151,9 +95,9 @@ static gboolean dataset_loaded_in(gpointer p)
 static void test_first_start(void)
 {
     /* the first start opens the bundled sample; later starts the last data set */
-    g_settings_reset(settings, "first-run");
-    g_settings_reset(settings, "last-dataset");
-    DgWindow *w = new_window();
+    g_settings_reset(uf_settings, "first-run");
+    g_settings_reset(uf_settings, "last-dataset");
+    DgWindow *w = uf_new_window();
     dg_window_open_initial(w);
     g_assert_true(ut_wait(dataset_loaded_in, w, 120));
     g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
@@ -162,8 +106,8 @@ static void test_first_start(void)
     g_assert_cmpstr(ds->root, ==, sample);
     g_assert_true(ds->layout == DG_LAYOUT_HAM10000);
     g_assert_cmpint(ds->n_classes, ==, 4);
-    g_assert_false(g_settings_get_boolean(settings, "first-run"));
-    g_autofree char *last = g_settings_get_string(settings, "last-dataset");
+    g_assert_false(g_settings_get_boolean(uf_settings, "first-run"));
+    g_autofree char *last = g_settings_get_string(uf_settings, "last-dataset");
     g_assert_cmpstr(last, ==, sample);
     gtk_window_destroy(GTK_WINDOW(w));
     ut_spin(0.2);
@@ -177,9 +121,9 @@ static gboolean thumbs_decoded(gpointer p)
 static void test_dataset(void)
 {
     dg_window_show_view(win, "dataset");
-    load_data(data);
+    uf_load(uf_data);
     const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
-    g_assert_cmpint(ds->n_classes, ==, K_CLASSES);
+    g_assert_cmpint(ds->n_classes, ==, UF_CLASSES);
     g_assert_true(ds->has_split);
     DgDatasetView *v = dg_window_get_dataset_view(win);
     g_assert_cmpuint(dg_dataset_view_get_n_shown(v), ==, (guint)ds->n_items);
@@ -192,15 +136,10 @@ static void test_dataset(void)
                      (guint)dg_dataset_class_count(ds, 1, DG_SPLIT_TEST));
     dg_dataset_view_set_filter(v, -1, DG_SPLIT_NONE);
     /* the bar chart is drawn, thumbnails are decoded off the main thread */
-    draws_at_least d = {GTK_WIDGET(dg_dataset_view_get_chart(v)), 1};
-    g_assert_true(ut_wait(chart_drew, &d, 10));
+    uf_draws d = {GTK_WIDGET(dg_dataset_view_get_chart(v)), 1};
+    g_assert_true(ut_wait(uf_chart_drew, &d, 10));
     g_assert_true(ut_wait(thumbs_decoded, dg_dataset_view_get_grid(v), 30));
-    shot("dataset-tiny.png");
-}
-
-static gboolean toast_after(gpointer p)
-{
-    return dg_window_get_n_toasts(win) > GPOINTER_TO_UINT(p);
+    uf_shot("dataset-tiny.png");
 }
 
 static void test_dataset_errors(void)
@@ -208,11 +147,11 @@ static void test_dataset_errors(void)
     DgSession *s = dg_window_get_session(win);
     /* a folder that is not there: a message, and the old data set stays */
     guint n = dg_window_get_n_toasts(win);
-    g_autofree char *missing = g_build_filename(tmp, "no-such-folder", NULL);
+    g_autofree char *missing = g_build_filename(uf_tmp, "no-such-folder", NULL);
     dg_session_load_dataset(s, missing);
-    g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 30));
+    g_assert_true(ut_wait(uf_toast_after, GUINT_TO_POINTER(n), 30));
     g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Cannot open"));
-    g_assert_cmpstr(dg_session_get_dataset_path(s), ==, data);
+    g_assert_cmpstr(dg_session_get_dataset_path(s), ==, uf_data);
 
     /* a load cancelled at once: nothing changes */
     g_autofree char *sample_csv = dg_find_resource("sample/HAM10000_metadata.csv");
@@ -222,18 +161,18 @@ static void test_dataset_errors(void)
     dg_session_cancel_load(s);
     g_assert_false(dg_session_is_loading(s));
     ut_spin(0.3);
-    g_assert_cmpstr(dg_session_get_dataset_path(s), ==, data);
+    g_assert_cmpstr(dg_session_get_dataset_path(s), ==, uf_data);
 
     /* a data set with a broken image: it loads, and the file is listed as skipped */
-    g_autofree char *parent = g_build_filename(tmp, "with-broken", NULL);
+    g_autofree char *parent = g_build_filename(uf_tmp, "with-broken", NULL);
     g_autofree char *bad_root = jt_make_imagefolder(parent, 2, 6, 32);
     g_autofree char *broken = g_build_filename(bad_root, "akiec", "broken.jpg", NULL);
     g_assert_true(g_file_set_contents(broken, "\xff\xd8\xff\xe0 not really a JPEG", -1, NULL));
-    load_data(bad_root);
+    uf_load(bad_root);
     const dg_dataset *ds = dg_session_get_dataset(s);
     g_assert_cmpuint(ds->skipped->len, ==, 1);
-    shot("dataset-skipped.png");
-    load_data(data);
+    uf_shot("dataset-skipped.png");
+    uf_load(uf_data);
 }
 
 /* ---- GAN ------------------------------------------------------------------------------------- */
@@ -264,7 +203,7 @@ static void train_gan(void)
     g_assert_true(dg_gan_view_start(v, NULL));
     cairo_surface_t *first = NULL;
     g_signal_connect(dg_gan_view_get_runner(v), "event", G_CALLBACK(on_first_grid), &first);
-    g_assert_cmpint(wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
     g_assert_nonnull(first);
     /* every step reached the chart; grids kept coming, and the last one differs */
     g_assert_cmpuint(dg_gan_view_get_n_points(v), ==, 40);
@@ -277,8 +216,8 @@ static void train_gan(void)
     cairo_surface_destroy(blank);
     cairo_surface_destroy(first);
     cairo_surface_destroy(last);
-    draws_at_least d = {GTK_WIDGET(dg_gan_view_get_curves_chart(v)), 2};
-    g_assert_true(ut_wait(chart_drew, &d, 10));
+    uf_draws d = {GTK_WIDGET(dg_gan_view_get_curves_chart(v)), 2};
+    g_assert_true(ut_wait(uf_chart_drew, &d, 10));
     /* the trained generator is the session's now */
     gan_run = g_strdup(dg_gan_view_get_run_dir(v));
     g_autofree char *model = g_build_filename(gan_run, "generator.safetensors", NULL);
@@ -288,16 +227,16 @@ static void train_gan(void)
 static void ensure_gan(void)
 {
     if (!gan_run) {
-        load_data(data);
+        uf_load(uf_data);
         train_gan();
     }
 }
 
 static void test_gan(void)
 {
-    load_data(data);
+    uf_load(uf_data);
     train_gan();
-    shot("gan-tiny.png");
+    uf_shot("gan-tiny.png");
 }
 
 static gboolean points_at_least(gpointer p)
@@ -307,10 +246,10 @@ static gboolean points_at_least(gpointer p)
 
 static void test_gan_cancel_resume(void)
 {
-    load_data(data);
+    uf_load(uf_data);
     DgGanView *v = dg_window_get_gan_view(win);
     dg_gan_view_configure(v, "tiny", 100000, 5);
-    g_autofree char *run = g_build_filename(tmp, "gan-cancelled", NULL);
+    g_autofree char *run = g_build_filename(uf_tmp, "gan-cancelled", NULL);
     g_assert_true(dg_gan_view_start(v, run));
     DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
     g_assert_true(ut_wait(points_at_least, GUINT_TO_POINTER(5), 120));
@@ -325,7 +264,7 @@ static void test_gan_cancel_resume(void)
     g_assert_true(ut_wait(points_at_least, GUINT_TO_POINTER(paused_at + 3), 60));
     /* stop: cancelled, not failed, and the checkpoint is there */
     dg_gan_view_stop(v);
-    g_assert_cmpint(wait_runner(r, 120), ==, DG_JOB_CANCELLED);
+    g_assert_cmpint(uf_wait_runner(r, 120), ==, DG_JOB_CANCELLED);
     g_object_unref(r);
     guint stopped_at = dg_gan_view_get_n_points(v);
     g_assert_cmpuint(stopped_at, <, 100000);
@@ -336,13 +275,13 @@ static void test_gan_cancel_resume(void)
     dg_gan_view_configure(v, "tiny", (int)stopped_at + 6, 5);
     dg_gan_view_resume_run(v, run);
     g_assert_true(ut_wait(points_at_least, GUINT_TO_POINTER(stopped_at + 6), 120));
-    g_assert_cmpint(wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
     g_assert_cmpuint(dg_gan_view_get_n_points(v), ==, stopped_at + 6);
 
     /* a folder without a checkpoint: a readable message */
     guint n = dg_window_get_n_toasts(win);
-    dg_gan_view_resume_run(v, tmp);
-    g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 30));
+    dg_gan_view_resume_run(v, uf_tmp);
+    g_assert_true(ut_wait(uf_toast_after, GUINT_TO_POINTER(n), 30));
     g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Cannot resume"));
 }
 
@@ -370,10 +309,10 @@ static void test_generate(void)
     ensure_gan();
     DgGenerateView *v = dg_window_get_generate_view(win);
     dg_window_show_view(win, "generate");
-    g_autofree char *out = g_build_filename(tmp, "synthetic", NULL);
+    g_autofree char *out = g_build_filename(uf_tmp, "synthetic", NULL);
     g_assert_true(dg_generate_view_generate(v, 5, out));
-    g_assert_cmpint(wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
-    if (!ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * K_CLASSES), 30))
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
+    if (!ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * UF_CLASSES), 30))
         g_error("listed %u synthetic images; session folder %s; last message %s",
                 dg_generate_view_get_n_synthetic(v),
                 dg_session_get_synthetic(dg_window_get_session(win)), dg_window_get_last_toast(win));
@@ -386,21 +325,21 @@ static void test_generate(void)
     g_assert_cmpuint(g_list_model_get_n_items(real), ==,
                      (guint)dg_dataset_class_count(ds, 2, DG_SPLIT_NONE));
     g_assert_true(ut_wait(thumbs_decoded, dg_generate_view_get_synthetic_grid(v), 30));
-    shot("generate-tiny.png");
+    uf_shot("generate-tiny.png");
     /* balancing the training split */
-    g_autofree char *bal = g_build_filename(tmp, "balanced", NULL);
+    g_autofree char *bal = g_build_filename(uf_tmp, "balanced", NULL);
     g_assert_true(dg_generate_view_generate(v, 0, bal));
-    g_assert_cmpint(wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
     /* export */
     int n = 0;
     gulong id = g_signal_connect(v, "exported", G_CALLBACK(on_exported), &n);
     dg_session_set_synthetic(dg_window_get_session(win), out);
-    g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * K_CLASSES), 30));
-    g_autofree char *dest = g_build_filename(tmp, "exported", NULL);
+    g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * UF_CLASSES), 30));
+    g_autofree char *dest = g_build_filename(uf_tmp, "exported", NULL);
     dg_generate_view_export(v, dest);
     g_assert_true(ut_wait(exported, &n, 30));
     g_signal_handler_disconnect(v, id);
-    g_assert_cmpint(n, ==, 5 * K_CLASSES);
+    g_assert_cmpint(n, ==, 5 * UF_CLASSES);
     g_autofree char *one = g_build_filename(dest, "bcc", "syn-bcc-1-00004.png", NULL);
     g_assert_true(g_file_test(one, G_FILE_TEST_IS_REGULAR));
 }
@@ -409,15 +348,15 @@ static void test_generate_bad_model(void)
 {
     DgSession *s = dg_window_get_session(win);
     g_autofree char *keep = g_strdup(dg_session_get_generator(s));
-    g_autofree char *bad = g_build_filename(tmp, "garbage.safetensors", NULL);
+    g_autofree char *bad = g_build_filename(uf_tmp, "garbage.safetensors", NULL);
     g_assert_true(g_file_set_contents(bad, "this is not a model file at all", -1, NULL));
     dg_session_set_generator(s, bad);
     DgGenerateView *v = dg_window_get_generate_view(win);
     guint n = dg_window_get_n_toasts(win);
-    g_autofree char *out = g_build_filename(tmp, "never", NULL);
+    g_autofree char *out = g_build_filename(uf_tmp, "never", NULL);
     g_assert_true(dg_generate_view_generate(v, 2, out));
-    g_assert_cmpint(wait_runner(dg_generate_view_get_runner(v), 60), ==, DG_JOB_FAILED);
-    g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 10));
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 60), ==, DG_JOB_FAILED);
+    g_assert_true(ut_wait(uf_toast_after, GUINT_TO_POINTER(n), 10));
     g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Generation failed"));
     dg_session_set_generator(s, keep);
 }
@@ -426,7 +365,7 @@ static void test_generate_bad_model(void)
 
 static gboolean results_at_least(gpointer p)
 {
-    return dg_classifier_view_get_n_results(dg_window_get_classifier_view(win)) >=
+    return dg_results_page_get_n_results(results_page()) >=
            GPOINTER_TO_UINT(p);
 }
 
@@ -435,13 +374,13 @@ static void train_classifier(void)
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(v, "train");
-    dg_classifier_view_configure(v, "seed", 3, 1);
-    guint before = dg_classifier_view_get_n_results(v);
-    g_autofree char *out = g_build_filename(tmp, "classifier", NULL);
-    g_assert_true(dg_classifier_view_train(v, out, 12));
-    g_assert_cmpint(wait_runner(dg_classifier_view_get_train_runner(v), 300), ==,
+    dg_train_page_configure(train_page(), "seed", 3, 1);
+    guint before = dg_results_page_get_n_results(results_page());
+    g_autofree char *out = g_build_filename(uf_tmp, "classifier", NULL);
+    g_assert_true(dg_train_page_train(train_page(), out, 12));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(train_page())), 300), ==,
                     DG_JOB_SUCCEEDED);
-    g_assert_cmpuint(dg_classifier_view_get_n_points(v), ==, 12);
+    g_assert_cmpuint(dg_train_page_get_n_points(train_page()), ==, 12);
     cnn_model = g_build_filename(out, "model.safetensors", NULL);
     g_assert_cmpstr(dg_session_get_classifier(dg_window_get_session(win)), ==, cnn_model);
     /* the finished training is evaluated on the test split at once */
@@ -451,31 +390,31 @@ static void train_classifier(void)
 static void ensure_classifier(void)
 {
     if (!cnn_model) {
-        load_data(data);
+        uf_load(uf_data);
         train_classifier();
     }
 }
 
 static void test_classifier(void)
 {
-    load_data(data);
+    uf_load(uf_data);
     train_classifier();
-    shot("classifier-train-tiny.png");
+    uf_shot("classifier-train-tiny.png");
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_classifier_view_show_page(v, "results");
-    draws_at_least d = {GTK_WIDGET(dg_classifier_view_get_confusion_chart(v)), 1};
-    g_assert_true(ut_wait(chart_drew, &d, 10));
-    shot("classifier-results-tiny.png");
+    uf_draws d = {GTK_WIDGET(dg_results_page_get_confusion_chart(results_page())), 1};
+    g_assert_true(ut_wait(uf_chart_drew, &d, 10));
+    uf_shot("classifier-results-tiny.png");
     /* evaluating on another split */
-    guint n = dg_classifier_view_get_n_results(v);
-    g_assert_true(dg_classifier_view_evaluate(v, "all"));
+    guint n = dg_results_page_get_n_results(results_page());
+    g_assert_true(dg_results_page_evaluate(results_page(), "all"));
     g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(n + 1), 120));
 }
 
 static gboolean ablation_done(gpointer p)
 {
     (void)p;
-    DgJobRunner *r = dg_classifier_view_get_ablation_runner(dg_window_get_classifier_view(win));
+    DgJobRunner *r = dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()));
     return r && !dg_job_runner_is_active(r);
 }
 
@@ -485,18 +424,17 @@ static void test_ablation(void)
     DgClassifierView *v = dg_window_get_classifier_view(win);
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(v, "ablation");
-    dg_classifier_view_configure(v, "seed", 1, 1);
-    dg_classifier_view_configure_ablation(v, 1, 1);
-    g_autofree char *out = g_build_filename(tmp, "ablation", NULL);
-    g_assert_true(dg_classifier_view_run_ablation(v, out));
+    dg_ablation_page_configure(ablation_page(), "seed", 1, 1);
+    g_autofree char *out = g_build_filename(uf_tmp, "ablation", NULL);
+    g_assert_true(dg_ablation_page_run(ablation_page(), out));
     g_assert_true(ut_wait(ablation_done, NULL, 600));
-    DgJobRunner *r = dg_classifier_view_get_ablation_runner(v);
+    DgJobRunner *r = dg_job_page_get_runner(DG_JOB_PAGE(ablation_page()));
     if (dg_job_runner_get_state(r) != DG_JOB_SUCCEEDED)
         g_test_message("ablation: %s", dg_job_runner_get_error(r));
     g_assert_cmpint(dg_job_runner_get_state(r), ==, DG_JOB_SUCCEEDED);
     g_autofree char *json = g_build_filename(out, "ablation.json", NULL);
     g_assert_true(g_file_test(json, G_FILE_TEST_IS_REGULAR));
-    shot("classifier-ablation-tiny.png");
+    uf_shot("classifier-ablation-tiny.png");
 }
 
 /* ---- diagnose --------------------------------------------------------------------------------- */
@@ -551,13 +489,13 @@ static void test_diagnose(void)
     DgDiagnoseView *v = dg_window_get_diagnose_view(win);
     dg_window_show_view(win, "dataset");
     /* drop an image anywhere on the window: it goes to Diagnose */
-    g_autofree char *img = g_build_filename(data, "mel", "img-03.png", NULL);
+    g_autofree char *img = g_build_filename(uf_data, "mel", "img-03.png", NULL);
     g_assert_true(drop_file(img, TRUE));
     g_assert_cmpstr(dg_window_get_view(win), ==, "diagnose");
     g_assert_true(ut_wait(diagnosed, NULL, 60));
     double p[8];
     int k = dg_diagnose_view_get_probabilities(v, p, 8);
-    g_assert_cmpint(k, ==, K_CLASSES);
+    g_assert_cmpint(k, ==, UF_CLASSES);
     double sum = 0;
     for (int i = 0; i < k; i++) {
         g_assert_true(p[i] >= 0 && p[i] <= 1);
@@ -566,24 +504,24 @@ static void test_diagnose(void)
     g_assert_cmpfloat_with_epsilon(sum, 1.0, 1e-4);
     g_assert_nonnull(dg_diagnose_view_get_top(v));
     g_assert_true(dg_diagnose_view_has_overlay(v));
-    draws_at_least d = {GTK_WIDGET(dg_diagnose_view_get_chart(v)), 1};
-    g_assert_true(ut_wait(chart_drew, &d, 10));
-    shot("diagnose-tiny.png");
+    uf_draws d = {GTK_WIDGET(dg_diagnose_view_get_chart(v)), 1};
+    g_assert_true(ut_wait(uf_chart_drew, &d, 10));
+    uf_shot("diagnose-tiny.png");
     dg_diagnose_view_set_overlay(v, TRUE);
-    shot("diagnose-overlay-tiny.png");
+    uf_shot("diagnose-overlay-tiny.png");
     dg_diagnose_view_set_overlay(v, FALSE);
 
     /* the same as a plain GFile drop */
-    g_autofree char *img2 = g_build_filename(data, "bcc", "img-01.png", NULL);
+    g_autofree char *img2 = g_build_filename(uf_data, "bcc", "img-01.png", NULL);
     g_assert_true(drop_file(img2, FALSE));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
-    g_assert_cmpint(dg_diagnose_view_get_probabilities(v, p, 8), ==, K_CLASSES);
+    g_assert_cmpint(dg_diagnose_view_get_probabilities(v, p, 8), ==, UF_CLASSES);
 
     /* a dropped folder opens as the data set */
-    g_autofree char *copy = g_strdup(data);
+    g_autofree char *copy = g_strdup(uf_data);
     g_assert_true(drop_file(copy, TRUE));
     g_assert_cmpstr(dg_window_get_view(win), ==, "dataset");
-    g_assert_true(ut_wait(dataset_is, copy, 60));
+    g_assert_true(ut_wait(uf_dataset_is, copy, 60));
 }
 
 static void test_diagnose_errors(void)
@@ -591,28 +529,34 @@ static void test_diagnose_errors(void)
     ensure_classifier();
     DgSession *s = dg_window_get_session(win);
     DgDiagnoseView *v = dg_window_get_diagnose_view(win);
-    /* an unreadable image */
-    g_autofree char *bad = g_build_filename(tmp, "not-an-image.jpg", NULL);
+    /* a result first, then an unreadable image: the error replaces the result in the view */
+    g_autofree char *img = g_build_filename(uf_data, "mel", "img-03.png", NULL);
+    g_assert_true(dg_diagnose_view_open(v, img));
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "result");
+    g_autofree char *bad = g_build_filename(uf_tmp, "not-an-image.jpg", NULL);
     g_assert_true(g_file_set_contents(bad, "definitely not a JPEG", -1, NULL));
-    guint n = dg_window_get_n_toasts(win);
     g_assert_true(drop_file(bad, TRUE));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
-    g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 10));
-    g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Cannot read"));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
+    g_assert_nonnull(strstr(dg_diagnose_view_get_error(v), "not-an-image.jpg"));
+    double p[8];
+    g_assert_cmpint(dg_diagnose_view_get_probabilities(v, p, 8), ==, 0);
+    g_assert_null(dg_diagnose_view_get_top(v));
+    uf_shot("diagnose-error.png");
     /* a malformed model */
-    g_autofree char *garbage = g_build_filename(tmp, "garbage-classifier.safetensors", NULL);
+    g_autofree char *garbage = g_build_filename(uf_tmp, "garbage-classifier.safetensors", NULL);
     g_assert_true(g_file_set_contents(garbage, "\x10\0\0\0\0\0\0\0{\"a\": 1}xxxxxxxx", 24, NULL));
     dg_session_set_classifier(s, garbage);
-    n = dg_window_get_n_toasts(win);
-    g_autofree char *img = g_build_filename(data, "mel", "img-03.png", NULL);
     g_assert_true(dg_diagnose_view_open(v, img));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
     g_assert_cmpint(dg_job_runner_get_state(dg_diagnose_view_get_runner(v)), ==, DG_JOB_FAILED);
-    g_assert_true(ut_wait(toast_after, GUINT_TO_POINTER(n), 10));
-    g_assert_nonnull(strstr(dg_window_get_last_toast(win), "Diagnose failed"));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
+    g_assert_nonnull(dg_diagnose_view_get_error(v));
     /* no model at all */
     dg_session_set_classifier(s, NULL);
     g_assert_false(dg_diagnose_view_open(v, img));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
     dg_session_set_classifier(s, cnn_model);
 }
 
@@ -632,7 +576,7 @@ static void test_render_views(void)
         for (guint i = 0; i < G_N_ELEMENTS(views); i++) {
             dg_window_show_view(win, views[i]);
             g_autofree char *name = g_strdup_printf("%s-%s.png", views[i], dark ? "dark" : "light");
-            shot(name);
+            uf_shot(name);
         }
     }
     adw_style_manager_set_color_scheme(sm, ADW_COLOR_SCHEME_DEFAULT);
@@ -663,10 +607,10 @@ static gboolean flag_set(gpointer p)
 
 static void test_close_during_training(void)
 {
-    load_data(data);
+    uf_load(uf_data);
     DgGanView *v = dg_window_get_gan_view(win);
     dg_gan_view_configure(v, "tiny", 100000, 9);
-    g_autofree char *run = g_build_filename(tmp, "gan-closed", NULL);
+    g_autofree char *run = g_build_filename(uf_tmp, "gan-closed", NULL);
     g_assert_true(dg_gan_view_start(v, run));
     g_assert_true(ut_wait(points_at_least, GUINT_TO_POINTER(3), 120));
     gboolean destroyed = FALSE;
@@ -676,7 +620,7 @@ static void test_close_during_training(void)
     AdwMessageDialog *dialog = NULL;
     g_assert_true(ut_wait(find_dialog, &dialog, 10));
     ut_frames(GTK_WIDGET(dialog), 3);
-    g_autofree char *path = g_build_filename(screens, "close-dialog.png", NULL);
+    g_autofree char *path = g_build_filename(uf_screens, "close-dialog.png", NULL);
     ut_render_png(GTK_WIDGET(dialog), path);
     adw_message_dialog_response(dialog, "cancel");
     gtk_window_destroy(GTK_WINDOW(dialog));
@@ -692,178 +636,15 @@ static void test_close_during_training(void)
     g_assert_true(ut_wait(flag_set, &destroyed, 120));
     g_autofree char *ckpt = g_build_filename(run, "checkpoint.safetensors", NULL);
     g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
-    win = new_window(); /* for the cases after this one */
-}
-
-/* ---- screenshots on the bundled sample (only with DG_SCREENSHOT_DIR) ------------------------ */
-
-static const char *shot_dir;
-
-/* The window as a palette PNG, scaled to at most 1100 px wide (small files
- * for the README). */
-static void screenshot(const char *name)
-{
-    dg_window_dismiss_toasts(win);
-    ut_spin(0.6);
-    ut_frames(GTK_WIDGET(win), 20);
-    GdkTexture *t = ut_render(GTK_WIDGET(win));
-    g_assert_nonnull(t);
-    GdkPixbuf *pb = gdk_pixbuf_get_from_texture(t);
-    g_object_unref(t);
-    int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
-    if (w > 1100) {
-        GdkPixbuf *small = gdk_pixbuf_scale_simple(pb, 1100, h * 1100 / w, GDK_INTERP_HYPER);
-        g_object_unref(pb);
-        pb = small;
-    }
-    g_autofree char *path = g_build_filename(shot_dir, name, NULL);
-    g_assert_true(p8_save(pb, path)); /* 256 colours: a fraction of the size */
-    g_object_unref(pb);
-    g_test_message("screenshot %s", path);
-}
-
-static gboolean gan_near_end(gpointer p)
-{
-    DgGanView *v = dg_window_get_gan_view(win);
-    DgJobRunner *r = dg_gan_view_get_runner(v);
-    return dg_gan_view_get_n_points(v) >= GPOINTER_TO_UINT(p) || !dg_job_runner_is_active(r);
-}
-
-static void test_screenshots(void)
-{
-    shot_dir = g_getenv("DG_SCREENSHOT_DIR");
-    if (!shot_dir) {
-        g_test_skip("set DG_SCREENSHOT_DIR to render the README's screenshots");
-        return;
-    }
-    int gan_steps = g_getenv("DG_SCREENSHOT_GAN_STEPS") ? atoi(g_getenv("DG_SCREENSHOT_GAN_STEPS"))
-                                                        : 300;
-    int cnn_epochs = g_getenv("DG_SCREENSHOT_CNN_EPOCHS")
-                         ? atoi(g_getenv("DG_SCREENSHOT_CNN_EPOCHS"))
-                         : 30;
-    g_mkdir_with_parents(shot_dir, 0755);
-    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
-    g_assert_nonnull(csv);
-    g_autofree char *sample = g_path_get_dirname(csv);
-    /* DG_SCREENSHOT_DATA: another data set than the bundled sample (the full
-     * HAM10000, for the README); the bundled models are used where there are */
-    const char *data_dir = g_getenv("DG_SCREENSHOT_DATA") ? g_getenv("DG_SCREENSHOT_DATA") : sample;
-    g_autofree char *bundled_gen = dg_find_resource("models/generator.safetensors");
-    g_autofree char *bundled_cnn = dg_find_resource("models/classifier.safetensors");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_LIGHT);
-    gtk_window_destroy(GTK_WINDOW(win));
-    win = new_window();
-    gtk_window_set_default_size(GTK_WINDOW(win), 1240, 860);
-    DgSession *s = dg_window_get_session(win);
-    load_data(data_dir);
-
-    /* Dataset */
-    dg_window_show_view(win, "dataset");
-    DgDatasetView *dv = dg_window_get_dataset_view(win);
-    g_assert_true(ut_wait(thumbs_decoded, dg_dataset_view_get_grid(dv), 30));
-    ut_spin(3); /* every visible thumbnail */
-    screenshot("dataset.png");
-
-    /* GAN: the default preset on the sample, shot while it trains */
-    DgGanView *gv = dg_window_get_gan_view(win);
-    dg_window_show_view(win, "gan");
-    dg_gan_view_configure(gv, "default", gan_steps, 1);
-    g_autofree char *gan_out = g_build_filename(tmp, "shot-gan", NULL);
-    g_assert_true(dg_gan_view_start(gv, gan_out));
-    g_assert_true(ut_wait(gan_near_end, GUINT_TO_POINTER(gan_steps * 9 / 10), 7200));
-    screenshot("gan.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_DARK);
-    screenshot("gan-dark.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_FORCE_LIGHT);
-    g_assert_cmpint(wait_runner(dg_gan_view_get_runner(gv), 3600), ==, DG_JOB_SUCCEEDED);
-
-    /* Generate & Gallery: melanoma, synthetic beside real */
-    DgGenerateView *ev = dg_window_get_generate_view(win);
-    dg_window_show_view(win, "generate");
-    if (bundled_gen)
-        dg_session_set_generator(s, bundled_gen);
-    g_autofree char *syn = g_build_filename(tmp, "shot-synthetic", NULL);
-    g_assert_true(dg_generate_view_generate(ev, 24, syn));
-    g_assert_cmpint(wait_runner(dg_generate_view_get_runner(ev), 600), ==, DG_JOB_SUCCEEDED);
-    g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(24 * K_CLASSES), 30));
-    const dg_dataset *ds = dg_session_get_dataset(s);
-    dg_generate_view_show_class(ev, (guint)dg_dataset_class_index(ds, "mel"));
-    g_assert_true(ut_wait(thumbs_decoded, dg_generate_view_get_synthetic_grid(ev), 30));
-    ut_spin(3);
-    screenshot("generate.png");
-
-    /* Classifier: training, results, ablation */
-    DgClassifierView *cv = dg_window_get_classifier_view(win);
-    dg_window_show_view(win, "classifier");
-    dg_classifier_view_show_page(cv, "train");
-    dg_classifier_view_configure(cv, "dermanet", cnn_epochs, 1);
-    g_autofree char *cnn_out = g_build_filename(tmp, "shot-classifier", NULL);
-    guint before = dg_classifier_view_get_n_results(cv);
-    g_assert_true(dg_classifier_view_train(cv, cnn_out, 0));
-    g_assert_cmpint(wait_runner(dg_classifier_view_get_train_runner(cv), 7200), ==,
-                    DG_JOB_SUCCEEDED);
-    screenshot("classifier-training.png");
-    g_assert_true(ut_wait(results_at_least, GUINT_TO_POINTER(before + 1), 600));
-    dg_classifier_view_show_page(cv, "results");
-    screenshot("classifier-results.png");
-    dg_classifier_view_show_page(cv, "ablation");
-    /* the page opens on the bundled models' measured ablation where there is
-     * one; otherwise a short one on the open data set */
-    g_autofree char *bundled_abl = dg_find_resource("models/ablation.json");
-    if (!bundled_abl) {
-        dg_classifier_view_configure(cv, "seed", cnn_epochs, 1);
-        dg_classifier_view_configure_ablation(cv, 3, cnn_epochs);
-        g_autofree char *abl_out = g_build_filename(tmp, "shot-ablation", NULL);
-        g_assert_true(dg_classifier_view_run_ablation(cv, abl_out));
-        g_assert_true(ut_wait(ablation_done, NULL, 7200));
-        g_assert_cmpint(dg_job_runner_get_state(dg_classifier_view_get_ablation_runner(cv)), ==,
-                        DG_JOB_SUCCEEDED);
-    }
-    screenshot("classifier-ablation.png");
-
-    /* Diagnose: a melanoma of the test split, never seen in training */
-    if (bundled_cnn)
-        dg_session_set_classifier(s, bundled_cnn);
-    int mel = dg_dataset_class_index(ds, "mel");
-    const char *img = NULL;
-    for (int i = 0; i < ds->n_items && !img; i++)
-        if (ds->items[i].cls == mel && ds->items[i].split == DG_SPLIT_TEST)
-            img = ds->items[i].path;
-    g_assert_nonnull(img);
-    g_assert_true(drop_file(img, TRUE));
-    g_assert_true(ut_wait(diagnosed, NULL, 120));
-    screenshot("diagnose.png");
-    dg_diagnose_view_set_overlay(dg_window_get_diagnose_view(win), TRUE);
-    screenshot("diagnose-gradcam.png");
-    adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
-                                       ADW_COLOR_SCHEME_DEFAULT);
+    win = uf_new_window(); /* for the cases after this one */
 }
 
 int main(int argc, char **argv)
 {
-    if (!ut_ensure_display(argc, argv)) {
+    if (!uf_init(&argc, &argv, 12)) {
         printf("1..0 # SKIP no display, and xvfb-run or dbus-run-session is missing\n");
         return 0;
     }
-    tmp = g_dir_make_tmp("dg-ui-XXXXXX", NULL);
-    ut_private_env(tmp);
-    g_test_init(&argc, &argv, NULL);
-    const char *builddir = g_getenv("G_TEST_BUILDDIR");
-    screens = g_build_filename(builddir ? builddir : tmp, "screens", NULL);
-    g_mkdir_with_parents(screens, 0755);
-
-    app = dg_application_new(G_APPLICATION_NON_UNIQUE);
-    GError *error = NULL;
-    g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error)); /* startup: gtk_init */
-    g_assert_no_error(error);
-    settings = dg_application_get_settings(app);
-    g_assert_nonnull(settings);
-    data = jt_make_imagefolder(tmp, K_CLASSES, 12, 32);
-    win = new_window();
-
     g_test_add_func("/ui/window", test_window);
     g_test_add_func("/ui/preferences", test_preferences);
     g_test_add_func("/ui/first-start", test_first_start);
@@ -879,14 +660,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/diagnose-errors", test_diagnose_errors);
     g_test_add_func("/ui/render-views", test_render_views);
     g_test_add_func("/ui/close-during-training", test_close_during_training);
-    g_test_add_func("/ui/screenshots", test_screenshots);
     int rc = g_test_run();
-
-    if (win)
-        gtk_window_destroy(GTK_WINDOW(win));
-    ut_spin(0.2);
-    g_object_unref(app);
-    jt_rm_rf(tmp);
-    g_free(tmp), g_free(data), g_free(screens), g_free(gan_run), g_free(cnn_model);
+    uf_finish();
+    g_free(gan_run), g_free(cnn_model);
     return rc;
 }

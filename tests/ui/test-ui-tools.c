@@ -1,0 +1,458 @@
+/* test-ui-tools: the tools around the views (issue 14, items 5-12), under a
+ * private X server with G_DEBUG=fatal-warnings: the charts' read-out, zoom
+ * and comparison with an earlier run; the window at 640 x 480; the ablation's
+ * colours and time estimate; the bundled and last models without a file
+ * chooser; the images behind a confusion-matrix cell; export; exploring the
+ * generator; the command line's gan generate. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "dg-model-row.h"
+#include "dg-ui-util.h"
+#include "ui-app-fixture.h"
+
+static gboolean diagnose_done(gpointer p)
+{
+    DgJobRunner *r = dg_diagnose_view_get_runner(p);
+    return r && !dg_job_runner_is_active(r);
+}
+
+/* ---- charts: read-out, zoom, an earlier run beside (issue 14, item 6) --------------------------- */
+
+static gboolean reference_drawn(gpointer p)
+{
+    return dg_gan_view_get_n_reference_points(p) > 0;
+}
+
+static void test_charts(void)
+{
+    uf_load(uf_data);
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_view_configure(v, "tiny", 30, 2);
+    g_autofree char *first = g_build_filename(uf_tmp, "gan-first", NULL);
+    g_assert_true(dg_gan_view_start(v, first));
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    dg_gan_view_configure(v, "tiny", 40, 3);
+    g_autofree char *second = g_build_filename(uf_tmp, "gan-second", NULL);
+    g_assert_true(dg_gan_view_start(v, second));
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    /* the first run, thin, beside the second */
+    dg_gan_view_compare_with(v, first);
+    g_assert_true(ut_wait(reference_drawn, v, 30));
+    g_assert_cmpuint(dg_gan_view_get_n_reference_points(v), ==, 30);
+    ut_frames(GTK_WIDGET(win), 5);
+    /* the read-out: the step, each series' raw and smoothed value */
+    DgChart *c = dg_gan_view_get_curves_chart(v);
+    int w = gtk_widget_get_width(GTK_WIDGET(c)), h = gtk_widget_get_height(GTK_WIDGET(c));
+    const char *t = dg_chart_hover(c, w / 2.0, h / 2.0);
+    g_assert_nonnull(t);
+    g_assert_true(g_str_has_prefix(t, "step "));
+    g_assert_nonnull(strstr(t, "D loss"));
+    g_assert_nonnull(strstr(t, "smoothed"));
+    g_assert_nonnull(strstr(t, "(earlier run)"));
+    uf_shot("gan-readout.png");
+    /* zoom on steps 10..20: the chart shows them, then everything again */
+    dg_chart_zoom_x(c, 10, 20);
+    cairo_surface_destroy(dg_chart_render(c, w, h));
+    double lo, hi;
+    g_assert_true(dg_line_chart_get_layout(dg_chart_get_plot(c), NULL, &lo, &hi, NULL, NULL));
+    g_assert_cmpfloat(lo, ==, 10);
+    g_assert_cmpfloat(hi, ==, 20);
+    t = dg_chart_hover(c, w / 2.0, h / 2.0);
+    g_assert_nonnull(t);
+    int step = atoi(t + 5);
+    g_assert_cmpint(step, >=, 10);
+    g_assert_cmpint(step, <=, 20);
+    dg_chart_zoom_x(c, NAN, NAN);
+    cairo_surface_destroy(dg_chart_render(c, w, h));
+    g_assert_true(dg_line_chart_get_layout(dg_chart_get_plot(c), NULL, &lo, &hi, NULL, NULL));
+    g_assert_cmpfloat(hi, >=, 40);
+    g_assert_null(dg_chart_hover(c, -1, -1));
+    dg_gan_view_compare_with(v, NULL);
+}
+
+/* ---- small screens and half-screen tiling (issue 14, item 7) ----------------------------------- */
+
+#define NARROW_W 640
+#define NARROW_H 480
+
+static void test_narrow(void)
+{
+    uf_load(uf_data);
+    int minw = 0, minh = 0;
+    gtk_widget_measure(GTK_WIDGET(win), GTK_ORIENTATION_HORIZONTAL, -1, &minw, NULL, NULL, NULL);
+    gtk_widget_measure(GTK_WIDGET(win), GTK_ORIENTATION_VERTICAL, minw, &minh, NULL, NULL, NULL);
+    g_test_message("the window's minimum size: %d x %d", minw, minh);
+    const char *names[] = {"dataset", "gan", "generate", "classifier", "diagnose"};
+    GtkWidget *vs[] = {GTK_WIDGET(dg_window_get_dataset_view(win)),
+                       GTK_WIDGET(dg_window_get_gan_view(win)),
+                       GTK_WIDGET(dg_window_get_generate_view(win)),
+                       GTK_WIDGET(dg_window_get_classifier_view(win)),
+                       GTK_WIDGET(dg_window_get_diagnose_view(win))};
+    for (int i = 0; i < 5; i++) {
+        int w = 0, h = 0;
+        gtk_widget_measure(vs[i], GTK_ORIENTATION_HORIZONTAL, -1, &w, NULL, NULL, NULL);
+        gtk_widget_measure(vs[i], GTK_ORIENTATION_VERTICAL, -1, &h, NULL, NULL, NULL);
+        g_test_message("  %s: %d x %d", names[i], w, h);
+    }
+    g_assert_cmpint(minw, <=, NARROW_W);
+    g_assert_cmpint(minh, <=, NARROW_H);
+    /* at that size every view folds its side panel and still shows its content */
+    gtk_window_set_default_size(GTK_WINDOW(win), NARROW_W, NARROW_H);
+    ut_frames(GTK_WIDGET(win), 10);
+    const char *views[] = {"dataset", "gan", "generate", "classifier", "diagnose"};
+    for (guint i = 0; i < G_N_ELEMENTS(views); i++) {
+        dg_window_show_view(win, views[i]);
+        g_autofree char *name = g_strdup_printf("narrow-%s.png", views[i]);
+        uf_shot(name);
+    }
+    g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(win)), <=, NARROW_W + 2);
+    gtk_window_set_default_size(GTK_WINDOW(win), 1180, 800);
+    ut_frames(GTK_WIDGET(win), 10);
+}
+
+/* ---- the ablation page: what is coloured, how long it takes (issue 14, item 5) ----------------- */
+
+/* An ablation.json with one metric row per (key, difference, p). */
+static char *ablation_json(int seeds)
+{
+    struct {
+        const char *key;
+        double d, p;
+    } rows[] = {{"balanced_accuracy", 0.05, 0.01}, {"accuracy", -0.02, 0.5},
+                {"macro_f1", 0.01, 0.25},          {"auc_macro", 0.0, 1.0},
+                {"ece", 0.008, 0.5},               {"ece-bad", 0.02, 0.01}};
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "{\"seeds\": %d, \"steps\": 660, \"classes\": [\"mel\"], "
+                              "\"metrics\": {", seeds);
+    for (guint i = 0; i < G_N_ELEMENTS(rows) - 1; i++) {
+        /* the calibration error's row: worse (higher) and significant when seeds > 3 */
+        double d = rows[i].d, p = rows[i].p;
+        if (g_str_equal(rows[i].key, "ece") && seeds > 3)
+            d = rows[5].d, p = rows[5].p;
+        g_string_append_printf(s, "%s\"%s\": {\"real\": {\"mean\": 0.6, \"std\": 0.01}, "
+                                  "\"real+synthetic\": {\"mean\": 0.6, \"std\": 0.01}, "
+                                  "\"difference\": {\"mean\": %g, \"std\": 0.01, "
+                                  "\"p_sign_flip\": %g}}",
+                               i ? ", " : "", rows[i].key, d, p);
+    }
+    g_string_append(s, "}, \"recall\": {\"mel\": {\"real\": {\"mean\": 0.7, \"std\": 0.1}, "
+                       "\"real+synthetic\": {\"mean\": 0.6, \"std\": 0.1}, "
+                       "\"difference\": {\"mean\": -0.1, \"std\": 0.02, \"p_sign_flip\": "
+                       "0.02}}}}");
+    return g_string_free(s, FALSE);
+}
+
+static void test_ablation_page(void)
+{
+    uf_load(uf_data);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "ablation");
+    DgAblationPage *a = dg_classifier_view_get_ablation_page(cv);
+    /* significant differences only, by better or worse */
+    g_autofree char *six = ablation_json(6);
+    g_assert_true(dg_ablation_page_show(a, six));
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "success");
+    g_assert_null(dg_ablation_page_get_cell_style(a, "accuracy"));  /* p = 0.5 */
+    g_assert_null(dg_ablation_page_get_cell_style(a, "macro_f1"));  /* p = 0.25 */
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "ece"), ==, "error"); /* higher: worse */
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "recall-mel"), ==, "error");
+    uf_shot("ablation-colours.png");
+    /* the bundled 3-seed result: a worse calibration error (+0.008, p 0.5) is not green */
+    g_autofree char *bundled = dg_find_resource("models/ablation.json");
+    g_autofree char *json = NULL;
+    if (bundled && g_file_get_contents(bundled, &json, NULL, NULL)) {
+        g_assert_true(dg_ablation_page_show(a, json));
+        g_assert_null(dg_ablation_page_get_cell_style(a, "ece"));
+        g_assert_null(dg_ablation_page_get_cell_style(a, "balanced_accuracy"));
+    }
+    /* 20 epochs by default (the text's 660 steps on HAM10000), and an estimate before Run */
+    g_settings_reset(uf_settings, "cnn-speed");
+    DgAblationPage *fresh = g_object_ref_sink(g_object_new(DG_TYPE_ABLATION_PAGE, NULL));
+    dg_job_page_set_session(DG_JOB_PAGE(fresh), dg_window_get_session(win));
+    const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
+    int n_train = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
+    double expect = 2.0 * 3 * 20 * ((n_train + 63) / 64) * 64 / 120.0;
+    g_assert_cmpfloat_with_epsilon(dg_ablation_page_get_estimate(fresh), expect, 1e-6);
+    g_object_unref(fresh);
+    g_assert_cmpfloat(dg_ablation_page_get_estimate(a), >, 0);
+}
+
+/* ---- the bundled and the last models, without a file chooser (issue 14, item 8) --------------- */
+
+static gboolean gan_points_above(gpointer p)
+{
+    DgGanView *v = dg_window_get_gan_view(win);
+    return dg_gan_view_get_n_points(v) > GPOINTER_TO_UINT(p);
+}
+
+static void test_models_and_runs(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    DgModelRow *row = DG_MODEL_ROW(
+        dg_results_page_get_model_row(dg_classifier_view_get_results_page(
+            dg_window_get_classifier_view(win))));
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    g_autofree char *other = g_build_filename(uf_tmp, "somewhere.safetensors", NULL);
+    dg_session_set_classifier(s, other);
+    dg_model_row_use(row, "bundled");
+    g_assert_cmpstr(dg_session_get_classifier(s), ==, bundled);
+    /* the last trained one: a classifier run that left a model */
+    DgTrainPage *tp = dg_classifier_view_get_train_page(dg_window_get_classifier_view(win));
+    dg_train_page_configure(tp, "seed", 1, 1);
+    g_autofree char *run = g_build_filename(uf_tmp, "cnn-last", NULL);
+    g_assert_true(dg_train_page_train(tp, run, 6));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    g_autofree char *model = g_build_filename(run, "model.safetensors", NULL);
+    g_autofree char *last = dg_model_row_get_last_trained(row);
+    g_assert_cmpstr(last, ==, model);
+    dg_model_row_use(row, "bundled");
+    dg_model_row_use(row, "last");
+    g_assert_cmpstr(dg_session_get_classifier(s), ==, model);
+    dg_model_row_use(row, "bundled");
+    /* a stopped GAN run resumes from the Resume menu's Last Run, no chooser */
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_view_configure(v, "tiny", 100000, 6);
+    g_autofree char *gan = g_build_filename(uf_tmp, "gan-to-resume", NULL);
+    g_assert_true(dg_gan_view_start(v, gan));
+    g_assert_true(ut_wait(gan_points_above, GUINT_TO_POINTER(5), 120));
+    dg_gan_view_stop(v);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
+    guint stopped = dg_gan_view_get_n_points(v);
+    g_assert_true(gtk_widget_activate_action(GTK_WIDGET(v), "gan.resume-last", NULL));
+    g_assert_true(ut_wait(gan_points_above, GUINT_TO_POINTER(stopped + 3), 120));
+    g_assert_cmpstr(dg_gan_view_get_run_dir(v), ==, gan);
+    dg_gan_view_stop(v);
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
+}
+
+/* ---- the images behind the confusion matrix (issue 14, item 10) ------------------------------- */
+
+static DgCasesWindow *last_cases_window(void)
+{
+    DgCasesWindow *found = NULL;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (DG_IS_CASES_WINDOW(l->data))
+            found = l->data;
+    g_list_free(tops);
+    return found;
+}
+
+static void test_cases(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    dg_session_set_classifier(s, bundled);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "results");
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    g_assert_true(dg_results_page_evaluate(rp, "all"));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_frames(GTK_WIDGET(win), 10);
+    /* a click on each cell opens its images: together, every image evaluated */
+    DgChart *chart = dg_results_page_get_confusion_chart(rp);
+    guint total = 0;
+    for (int r = 0; r < UF_CLASSES; r++)
+        for (int c = 0; c < UF_CLASSES; c++) {
+            double x, y;
+            g_assert_true(dg_chart_get_cell_center(chart, r, c, &x, &y));
+            g_assert_true(dg_chart_click(chart, x, y));
+            DgCasesWindow *w = last_cases_window();
+            g_assert_nonnull(w);
+            total += dg_cases_window_get_n_cases(w);
+            if (r == 3 && c == 3 && dg_cases_window_get_n_cases(w) > 0) {
+                /* one image: its probabilities and its Grad-CAM beside the grid */
+                ut_frames(GTK_WIDGET(w), 5);
+                dg_cases_window_show_case(w, 0);
+                DgDiagnoseView *d = dg_cases_window_get_detail(w);
+                g_assert_true(ut_wait(diagnose_done, d, 60));
+                g_assert_cmpstr(dg_diagnose_view_get_page(d), ==, "result");
+                g_assert_true(dg_diagnose_view_has_overlay(d));
+                dg_diagnose_view_set_overlay(d, TRUE);
+                ut_frames(GTK_WIDGET(w), 20);
+                g_autofree char *path = g_build_filename(uf_screens, "cases.png", NULL);
+                g_assert_true(ut_render_png(GTK_WIDGET(w), path));
+            }
+            gtk_window_destroy(GTK_WINDOW(w));
+        }
+    g_assert_cmpuint(total, ==, (guint)dg_session_get_dataset(s)->n_items);
+    /* the most confident mistakes, surest first */
+    DgCasesWindow *m = dg_results_page_open_mistakes(rp, 60);
+    g_assert_nonnull(m);
+    g_assert_cmpuint(dg_cases_window_get_n_cases(m), <=, 60);
+    gtk_window_destroy(GTK_WINDOW(m));
+}
+
+/* ---- export (issue 14, item 11) ------------------------------------------------------------------ */
+
+static gboolean file_starts(const char *path, const char *head, gsize at)
+{
+    g_autofree char *t = NULL;
+    gsize n = 0;
+    return g_file_get_contents(path, &t, &n, NULL) && n > at + strlen(head) &&
+           memcmp(t + at, head, strlen(head)) == 0;
+}
+
+static void test_export(void)
+{
+    uf_load(uf_data);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    /* a classifier with a run folder: the report has its training curves */
+    DgTrainPage *tp = dg_classifier_view_get_train_page(cv);
+    dg_train_page_configure(tp, "seed", 3, 1);
+    g_autofree char *run = g_build_filename(uf_tmp, "cnn-report", NULL);
+    g_assert_true(dg_train_page_train(tp, run, 12));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_spin(0.3);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp))) /* it evaluates the new model at once */
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "results");
+    ut_frames(GTK_WIDGET(win), 5);
+    const char *what[] = {"json", "csv", "matrix", "matrix", "matrix", "report", "report"};
+    const char *files[] = {"m.json", "m.csv", "cm.png", "cm.svg", "cm.pdf", "r.pdf", "r.png"};
+    for (guint i = 0; i < G_N_ELEMENTS(what); i++) {
+        g_autofree char *path = g_build_filename(uf_tmp, files[i], NULL);
+        GError *error = NULL;
+        g_assert_true(dg_results_page_export(rp, what[i], path, &error));
+        g_assert_no_error(error);
+    }
+    g_autofree char *pj = g_build_filename(uf_tmp, "m.json", NULL);
+    g_autofree char *pc = g_build_filename(uf_tmp, "m.csv", NULL);
+    g_autofree char *pp = g_build_filename(uf_tmp, "cm.png", NULL);
+    g_autofree char *ps = g_build_filename(uf_tmp, "cm.svg", NULL);
+    g_autofree char *pd = g_build_filename(uf_tmp, "cm.pdf", NULL);
+    g_autofree char *pr = g_build_filename(uf_tmp, "r.pdf", NULL);
+    g_assert_true(file_starts(pj, "{", 0));
+    g_assert_true(file_starts(pc, "scope,metric,value\nall,accuracy,", 0));
+    g_assert_true(file_starts(pp, "PNG", 1));
+    g_assert_true(file_starts(ps, "<?xml", 0));
+    g_assert_true(file_starts(pd, "%PDF", 0));
+    g_assert_true(file_starts(pr, "%PDF", 0));
+    g_autofree char *shot = g_build_filename(uf_screens, "report.png", NULL);
+    g_assert_true(dg_results_page_export(rp, "report", shot, NULL));
+    /* the ablation: its numbers and its chart */
+    DgAblationPage *ap = dg_classifier_view_get_ablation_page(cv);
+    g_autofree char *bundled = dg_find_resource("models/ablation.json");
+    g_autofree char *json = NULL;
+    g_assert_true(g_file_get_contents(bundled, &json, NULL, NULL));
+    g_assert_true(dg_ablation_page_show(ap, json));
+    g_autofree char *aj = g_build_filename(uf_tmp, "a.json", NULL);
+    g_autofree char *ac = g_build_filename(uf_tmp, "a.csv", NULL);
+    g_autofree char *ad = g_build_filename(uf_tmp, "a.pdf", NULL);
+    g_assert_true(dg_ablation_page_export(ap, "json", aj, NULL));
+    g_assert_true(dg_ablation_page_export(ap, "csv", ac, NULL));
+    g_assert_true(dg_ablation_page_export(ap, "chart", ad, NULL));
+    g_assert_true(file_starts(ac, "metric,real_mean", 0));
+    g_assert_true(file_starts(ad, "%PDF", 0));
+    /* any chart, from its right-click menu's code */
+    g_autofree char *gc = g_build_filename(uf_tmp, "loss.svg", NULL);
+    g_assert_true(dg_chart_save(dg_train_page_get_epoch_chart(tp), gc, 800, 500, NULL));
+    g_assert_true(file_starts(gc, "<?xml", 0));
+}
+
+/* ---- exploring the generator (issue 14, item 12) ------------------------------------------------- */
+
+static void test_explore(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *gen = dg_find_resource("models/generator.safetensors");
+    if (!gen) {
+        g_test_skip("no bundled generator");
+        return;
+    }
+    dg_session_set_generator(s, gen);
+    dg_window_show_view(win, "generate");
+    DgExploreWindow *w = dg_generate_view_explore(dg_window_get_generate_view(win));
+    g_assert_nonnull(w);
+    /* between two samples of melanoma, each beside its nearest real training image */
+    dg_explore_window_configure(w, "noise", 3, 1, 2, TRUE);
+    g_assert_true(dg_explore_window_show(w));
+    g_assert_cmpint(uf_wait_runner(dg_explore_window_get_runner(w), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(dg_explore_window_get_n_samples(w), ==, 8);
+    g_assert_cmpuint(dg_explore_window_get_n_nearest(w), ==, 8);
+    ut_frames(GTK_WIDGET(w), 10);
+    g_autofree char *p1 = g_build_filename(uf_screens, "explore-noise.png", NULL);
+    g_assert_true(ut_render_png(GTK_WIDGET(w), p1));
+    /* one noise, every class */
+    dg_explore_window_configure(w, "classes", 0, 5, 0, FALSE);
+    g_assert_true(dg_explore_window_show(w));
+    g_assert_cmpint(uf_wait_runner(dg_explore_window_get_runner(w), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(dg_explore_window_get_n_samples(w), ==, UF_CLASSES);
+    g_assert_cmpuint(dg_explore_window_get_n_nearest(w), ==, 0);
+    gtk_window_destroy(GTK_WINDOW(w));
+}
+
+/* ---- the command line's gan generate (issue 14, item 9) -------------------------------------------- */
+
+static void test_cli_generate(void)
+{
+    const char *builddir = g_getenv("G_TEST_BUILDDIR");
+    g_autofree char *cli = builddir ? g_build_filename(builddir, "..", "..", "app", "dermagan-cli",
+                                                       NULL)
+                                    : NULL;
+    g_autofree char *gen = dg_find_resource("models/generator.safetensors");
+    if (!cli || !g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE) || !gen) {
+        g_test_skip("dermagan-cli or the bundled generator is not at hand");
+        return;
+    }
+    g_autofree char *out = g_build_filename(uf_tmp, "cli-gen", NULL);
+    g_autofree char *grid = g_build_filename(uf_tmp, "cli-grid.png", NULL);
+    const char *argv[] = {cli, "gan", "generate", "--out", out, "--per-class", "2", "--grid",
+                          grid, "--threads", "1", NULL};
+    g_autofree char *so = NULL, *se = NULL;
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &so, &se, &status, NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    /* without --json: a summary, not the manifest */
+    g_assert_false(g_str_has_prefix(so, "{"));
+    g_assert_nonnull(strstr(so, "total"));
+    /* the grid has as many columns as images per class: no white half */
+    int w = 0, h = 0;
+    g_assert_nonnull(gdk_pixbuf_get_file_info(grid, &w, &h));
+    g_assert_cmpint(w, <, h + 200); /* 2 columns of 4 rows (8 columns were 3x wider) */
+    /* with --json: one JSON document */
+    g_autofree char *out2 = g_build_filename(uf_tmp, "cli-gen-json", NULL);
+    const char *argv2[] = {cli, "gan", "generate", "--out", out2, "--per-class", "1", "--json",
+                           "--threads", "1", NULL};
+    g_autofree char *so2 = NULL, *se2 = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv2, NULL, 0, NULL, NULL, &so2, &se2, &status,
+                               NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    g_assert_true(g_str_has_prefix(so2, "{"));
+}
+
+int main(int argc, char **argv)
+{
+    if (!uf_init(&argc, &argv, 12)) {
+        printf("1..0 # SKIP no display, and xvfb-run or dbus-run-session is missing\n");
+        return 0;
+    }
+    g_test_add_func("/tools/charts", test_charts);
+    g_test_add_func("/tools/narrow", test_narrow);
+    g_test_add_func("/tools/ablation-page", test_ablation_page);
+    g_test_add_func("/tools/models-and-runs", test_models_and_runs);
+    g_test_add_func("/tools/cases", test_cases);
+    g_test_add_func("/tools/export", test_export);
+    g_test_add_func("/tools/explore", test_explore);
+    g_test_add_func("/tools/cli-generate", test_cli_generate);
+    int rc = g_test_run();
+    uf_finish();
+    return rc;
+}
