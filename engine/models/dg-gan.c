@@ -355,6 +355,16 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
             g->D[p] = dg_gan_build_d(cfg, max_batch);
         if (training && cfg->ema > 0)
             g->Gema[p] = dg_gan_build_g(cfg, max_batch);
+        /* one net of each kind runs at a time: the EMA copy (sampling) and
+         * the other pairs use the first generator's and discriminator's
+         * activation memory */
+        if (g->Gema[p])
+            dg_net_share_activations(g->Gema[p], g->G[0]);
+        if (p > 0) {
+            dg_net_share_activations(g->G[p], g->G[0]);
+            if (g->D[p])
+                dg_net_share_activations(g->D[p], g->D[0]);
+        }
         dg_opt_adam(&g->opt_g[p], cfg->lr_g, cfg->beta1, cfg->beta2);
         dg_opt_adam(&g->opt_d[p], cfg->lr_d, cfg->beta1, cfg->beta2);
     }

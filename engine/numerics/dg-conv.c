@@ -1,23 +1,34 @@
-/* dg-conv.c: convolution, transposed convolution, depthwise convolution.
+/* dg-conv.c: convolution and transposed convolution lowered to GEMMs
+ * (im2col / col2im); stride-1 convolutions with few channels on one side go
+ * to direct kernels (dg-direct.c), 3x3 stride-1 ones with enough channels to
+ * Winograd (dg-winograd.c).
  *
- * Convolutions are im2col + one sgemm.  The batch is split over the
- * context's threads; each thread takes consecutive images of its slice in
- * chunks of nb images, lays their columns side by side ([C*KH*KW, nb*OH*OW])
- * and runs one single-threaded sgemm per chunk, so small feature maps still
- * give the GEMM a wide N ("the batch folded into the GEMM").  Large maps use
- * nb = 1 and write straight into the NCHW output.  Weight gradients are
+ * A convolution and a transposed convolution are adjoint, so three lowered
+ * kernels serve both.  With I the "image side" (a conv's input, a convT's
+ * output) seen through the patch geometry, P the "plain side" ([R, HW] per
+ * image: a conv's output, a convT's input) and A the weight as a matrix
+ * [R, K], K = Ci * KH * KW (conv: [OC, C*k*k]; convT: [C, OC*k*k]):
+ *   gather   P[R, N]  = A col(I)[K, N]          conv forward, convT backward-data
+ *   scatter  I        = col2im(A^T P[R, N])     conv backward-data, convT forward
+ *   wgrad    dA[R, K] += P[R, N] col(I)^T       both backward-weights
+ * The batch is split over the context's threads; each thread takes its
+ * images in chunks of nb, lays their columns side by side (N = nb * HW) and
+ * runs one single-threaded sgemm per chunk, so small feature maps still give
+ * the GEMM a wide N ("the batch folded into the GEMM").  Weight gradients are
  * accumulated per thread and summed in thread order (deterministic for a
- * given thread count).  When the batch is smaller than the thread count the
- * images run in turn and each GEMM is split over the threads instead. */
+ * given thread count).  With fewer images than threads the images run in
+ * turn and each GEMM is split over the threads instead. */
 #include <string.h>
 
 #include "dg-gemm.h"
 #include "dg-layers.h"
+#include "dg-direct.h"
+#include "dg-winograd.h"
 
 /* Columns per GEMM that keep sgemm near its peak, and a cap on the column
  * buffer (floats) so a chunk stays cache-friendly. */
 #define TARGET_COLS 1024
-#define MAX_COL_FLOATS (6L << 20)
+#define MAX_COL_FLOATS (2L << 20)
 
 dg_conv_geom dg_conv_geom_make(int B, int C, int H, int W, int OC, int k, int stride, int pad)
 {
@@ -41,6 +52,7 @@ dg_conv_geom dg_convt_geom_make(int B, int C, int H, int W, int OC, int k, int s
  * image j of the chunk; ld is the row stride of col. */
 typedef struct {
     int Ci, Hi, Wi, Ho, Wo, KH, KW, SH, SW, PH, PW;
+    bool pool3; /* the columns of a pooled 3x3 convolution (below), 9 rows per channel */
 } patch_geom;
 
 static inline void valid_range(int k, int S, int P, int in_len, int out_len, int *lo, int *hi)
@@ -58,46 +70,59 @@ static inline void valid_range(int k, int S, int P, int in_len, int out_len, int
     *hi = h;
 }
 
+static void im2col_row(const patch_geom *p, const float *src, int kh, int kw, float *dst)
+{
+    int lo, hi;
+    valid_range(kw, p->SW, p->PW, p->Wi, p->Wo, &lo, &hi);
+    for (int oh = 0; oh < p->Ho; oh++) {
+        int ih = oh * p->SH - p->PH + kh;
+        float *d = dst + (long)oh * p->Wo;
+        if (ih < 0 || ih >= p->Hi) {
+            memset(d, 0, sizeof(float) * p->Wo);
+            continue;
+        }
+        const float *s = src + (long)ih * p->Wi - p->PW + kw;
+        for (int ow = 0; ow < lo; ow++)
+            d[ow] = 0.0f;
+        if (p->SW == 1)
+            memcpy(d + lo, s + lo, sizeof(float) * (hi - lo));
+        else if (p->SW == 2)
+            for (int ow = lo; ow < hi; ow++)
+                d[ow] = s[2 * ow];
+        else
+            for (int ow = lo; ow < hi; ow++)
+                d[ow] = s[ow * p->SW];
+        for (int ow = hi; ow < p->Wo; ow++)
+            d[ow] = 0.0f;
+    }
+}
+
+static void pool3_im2col(const patch_geom *p, const float *img, int n, float *col, long ld);
+static void pool3_col2im(const patch_geom *p, const float *col, long ld, int n, float *img);
+
 static void im2col(const patch_geom *p, const float *img, int n, float *col, long ld)
 {
+    if (p->pool3) {
+        pool3_im2col(p, img, n, col, ld);
+        return;
+    }
     const long plane = (long)p->Hi * p->Wi, ohw = (long)p->Ho * p->Wo;
     for (int c = 0; c < p->Ci; c++)
         for (int kh = 0; kh < p->KH; kh++)
             for (int kw = 0; kw < p->KW; kw++) {
                 float *row = col + ((long)(c * p->KH + kh) * p->KW + kw) * ld;
-                int lo, hi;
-                valid_range(kw, p->SW, p->PW, p->Wi, p->Wo, &lo, &hi);
-                for (int j = 0; j < n; j++) {
-                    const float *src = img + ((long)j * p->Ci + c) * plane;
-                    float *dst = row + j * ohw;
-                    for (int oh = 0; oh < p->Ho; oh++) {
-                        int ih = oh * p->SH - p->PH + kh;
-                        float *d = dst + (long)oh * p->Wo;
-                        if (ih < 0 || ih >= p->Hi) {
-                            memset(d, 0, sizeof(float) * p->Wo);
-                            continue;
-                        }
-                        const float *s = src + (long)ih * p->Wi - p->PW + kw;
-                        for (int ow = 0; ow < lo; ow++)
-                            d[ow] = 0.0f;
-                        if (p->SW == 1)
-                            memcpy(d + lo, s + lo, sizeof(float) * (hi - lo));
-                        else if (p->SW == 2)
-                            for (int ow = lo; ow < hi; ow++)
-                                d[ow] = s[2 * ow];
-                        else
-                            for (int ow = lo; ow < hi; ow++)
-                                d[ow] = s[ow * p->SW];
-                        for (int ow = hi; ow < p->Wo; ow++)
-                            d[ow] = 0.0f;
-                    }
-                }
+                for (int j = 0; j < n; j++)
+                    im2col_row(p, img + ((long)j * p->Ci + c) * plane, kh, kw, row + j * ohw);
             }
 }
 
 /* img (zeroed by the caller) += col2im(col) */
 static void col2im(const patch_geom *p, const float *col, long ld, int n, float *img)
 {
+    if (p->pool3) {
+        pool3_col2im(p, col, ld, n, img);
+        return;
+    }
     const long plane = (long)p->Hi * p->Wi, ohw = (long)p->Ho * p->Wo;
     for (int j = 0; j < n; j++)
         for (int c = 0; c < p->Ci; c++) {
@@ -116,9 +141,6 @@ static void col2im(const patch_geom *p, const float *col, long ld, int n, float 
                         if (p->SW == 1)
                             for (int ow = lo; ow < hi; ow++)
                                 d[ow] += s[ow];
-                        else if (p->SW == 2)
-                            for (int ow = lo; ow < hi; ow++)
-                                d[2 * ow] += s[ow];
                         else
                             for (int ow = lo; ow < hi; ow++)
                                 d[ow * p->SW] += s[ow];
@@ -127,7 +149,96 @@ static void col2im(const patch_geom *p, const float *col, long ld, int n, float 
         }
 }
 
-/* [n, C, HW] (NCHW images) -> [C, n*HW] and back. */
+/* ---- a 3x3 stride-1 convolution followed by 2x2 average pooling -------------
+ * In Winograd's F(2x2, 3x3) a tile of 2x2 outputs is A^T (U . V) A, so their
+ * average is 1/4 a^T (U . V) a with a = A 1 = (1, 2, 0, -1): only the 9
+ * transformed values V[i][j], i, j in {0, 1, 3}, of the tile's 4x4 input
+ * patch d (V = B^T d B) matter.  So the pooled convolution is one lowered
+ * GEMM on columns of 9 values per channel (im2col of a 4x4 stride-2 kernel
+ * would take 16) with the weight 1/4 a_i a_j U[i][j] (dg_convpool_weight).
+ * Column rows are c * 9 + 3 i' + j' (i', j' indexing {0, 1, 3}). */
+
+/* Tile row ty's 3 x 3 transformed values per tile of one plane: row i',
+ * column j' at v[(3 i' + j') * ld + tx]. */
+static void pool3_tile_row(const patch_geom *p, const float *x, int ty, float *v, long ld)
+{
+    float t[4][3][64];
+    for (int s0 = 0; s0 < p->Wo; s0 += 64) {
+        const int n = p->Wo - s0 < 64 ? p->Wo - s0 : 64;
+        for (int r = 0; r < 4; r++) {
+            const int ih = 2 * ty - p->PH + r;
+            for (int q = 0; q < n; q++) {
+                float d[4];
+                for (int k = 0; k < 4; k++) {
+                    int iw = 2 * (s0 + q) - p->PW + k;
+                    d[k] = ih >= 0 && ih < p->Hi && iw >= 0 && iw < p->Wi ? x[(long)ih * p->Wi + iw]
+                                                                          : 0.0f;
+                }
+                t[r][0][q] = d[0] - d[2];
+                t[r][1][q] = d[1] + d[2];
+                t[r][2][q] = d[1] - d[3];
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            float *v0 = v + (long)k * ld + s0, *v1 = v + (long)(3 + k) * ld + s0;
+            float *v3 = v + (long)(6 + k) * ld + s0;
+            for (int q = 0; q < n; q++) {
+                v0[q] = t[0][k][q] - t[2][k][q];
+                v1[q] = t[1][k][q] + t[2][k][q];
+                v3[q] = t[1][k][q] - t[3][k][q];
+            }
+        }
+    }
+}
+
+static void pool3_im2col(const patch_geom *p, const float *img, int n, float *col, long ld)
+{
+    const long plane = (long)p->Hi * p->Wi, ohw = (long)p->Ho * p->Wo;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < p->Ci; c++)
+            for (int ty = 0; ty < p->Ho; ty++)
+                pool3_tile_row(p, img + ((long)j * p->Ci + c) * plane, ty,
+                               col + (long)c * 9 * ld + j * ohw + (long)ty * p->Wo, ld);
+}
+
+/* img (zeroed by the caller) += the adjoint of pool3_im2col: each tile's
+ * d = B dV B^T added into its 4x4 patch. */
+static void pool3_col2im(const patch_geom *p, const float *col, long ld, int n, float *img)
+{
+    const long plane = (long)p->Hi * p->Wi, ohw = (long)p->Ho * p->Wo;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < p->Ci; c++) {
+            float *x = img + ((long)j * p->Ci + c) * plane;
+            const float *cv = col + (long)c * 9 * ld + j * ohw;
+            for (int ty = 0; ty < p->Ho; ty++)
+                for (int tx = 0; tx < p->Wo; tx++) {
+                    const long t = (long)ty * p->Wo + tx;
+                    float dv[3][3], e[4][3];
+                    for (int i = 0; i < 9; i++)
+                        dv[i / 3][i % 3] = cv[i * ld + t];
+                    for (int k = 0; k < 3; k++) { /* rows: B^T's rows 0, 1, 3 transposed */
+                        e[0][k] = dv[0][k];
+                        e[1][k] = dv[1][k] + dv[2][k];
+                        e[2][k] = dv[1][k] - dv[0][k];
+                        e[3][k] = -dv[2][k];
+                    }
+                    for (int r = 0; r < 4; r++) {
+                        const int ih = 2 * ty - p->PH + r;
+                        if (ih < 0 || ih >= p->Hi)
+                            continue;
+                        const float dd[4] = {e[r][0], e[r][1] + e[r][2], e[r][1] - e[r][0],
+                                             -e[r][2]};
+                        for (int s = 0; s < 4; s++) {
+                            const int iw = 2 * tx - p->PW + s;
+                            if (iw >= 0 && iw < p->Wi)
+                                x[(long)ih * p->Wi + iw] += dd[s];
+                        }
+                    }
+                }
+        }
+}
+
+/* [n, C, HW] (NCHW images) -> [C, n*HW] and back (+ bias per channel). */
 static void gather_cn(const float *src, int n, int C, long HW, float *dst)
 {
     for (int c = 0; c < C; c++)
@@ -164,27 +275,45 @@ static void add_bias(float *out, const float *bias, int n, int C, long HW)
         }
 }
 
-static void bias_grad(float *db, const float *dout, int n, int C, long HW)
+/* ---- the lowered kernels ------------------------------------------------------ */
+
+typedef enum { LOW_GATHER, LOW_SCATTER, LOW_WGRAD } low_kind;
+
+typedef struct {
+    low_kind kind;
+    patch_geom p;     /* the image side */
+    int B, R;         /* batch, channels of the plain side */
+    long K;           /* p.Ci * KH * KW */
+    const float *A;   /* [R, K] */
+    const float *img_in, *plain_in;
+    float *img_out, *plain_out;
+    const float *bias;          /* added to the output side */
+    float *dA, **dA_part;       /* LOW_WGRAD: += into dA (thread 0) and per-thread partials */
+    dg_ctx *ctx;
+    bool serial;                /* fewer images than threads: GEMMs split instead */
+} low_job;
+
+/* The GEMM of every lowered kernel, C = op(A) op(B) + beta C: on the calling
+ * thread, or split over the context's threads when the batch runs serially. */
+static void low_gemm(const low_job *j, bool ta, bool tb, int M, int N, int K, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if (!db)
-        return;
-    for (int j = 0; j < n; j++)
-        for (int c = 0; c < C; c++) {
-            const float *s = dout + ((long)j * C + c) * HW;
-            float acc = 0.0f;
-            for (long i = 0; i < HW; i++)
-                acc += s[i];
-            db[c] += acc;
-        }
+    if (j->serial)
+        dg_gemm_par(j->ctx, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    else
+        dg_gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
-/* Images per chunk for a map of `cols` GEMM columns per image and `rows`
+static bool is_pointwise(const patch_geom *p)
+{
+    return !p->pool3 && p->KH == 1 && p->KW == 1 && p->SH == 1 && p->SW == 1 && p->PH == 0 && p->PW == 0;
+}
+
+/* Images per chunk for maps of `cols` GEMM columns per image, with `rows`
  * rows of column buffer. */
 static int chunk_images(long cols, long rows, long slice)
 {
     long nb = (TARGET_COLS + cols - 1) / cols;
-    if (nb < 1)
-        nb = 1;
     while (nb > 1 && nb * cols * rows > MAX_COL_FLOATS)
         nb--;
     if (nb > slice)
@@ -192,475 +321,390 @@ static int chunk_images(long cols, long rows, long slice)
     return nb < 1 ? 1 : (int)nb;
 }
 
-typedef struct {
-    const dg_conv_geom *g;
-    dg_ctx *ctx;
-    float *out, *din, *dw, *db;
-    const float *in, *w, *b, *dout;
-    float **dw_part, **db_part; /* per thread partial gradients (tid > 0) */
-    long wsize;
-    bool serial; /* batch < threads: one image at a time, GEMMs split instead */
-} conv_job;
-
-static void reduce_grads(conv_job *j, int nt, long nb_bias)
+/* The columns of images [b, b + n) of the image-side input: [K, n * Ho*Wo]. */
+static const float *image_cols(const low_job *j, int tid, long b, int n)
 {
-    /* dw += sum of partials, in thread order */
-    for (int t = 1; t < nt; t++) {
-        dg_vec_add(j->ctx, j->dw, j->dw_part[t], j->wsize);
-        if (j->db)
-            for (long i = 0; i < nb_bias; i++)
-                j->db[i] += j->db_part[t][i];
+    const long hw = (long)j->p.Ho * j->p.Wo, img = (long)j->p.Ci * j->p.Hi * j->p.Wi;
+    const float *src = j->img_in + b * img;
+    if (is_pointwise(&j->p) && n == 1)
+        return src;
+    float *col = dg_ctx_scratch(j->ctx, tid, 0, j->K * n * hw);
+    if (is_pointwise(&j->p))
+        gather_cn(src, n, j->p.Ci, hw, col);
+    else
+        im2col(&j->p, src, n, col, n * hw);
+    return col;
+}
+
+/* Images [b, b + n) of the plain-side input as [R, n * HW]. */
+static const float *plain_cols(const low_job *j, int tid, long b, int n)
+{
+    const long hw = (long)j->p.Ho * j->p.Wo;
+    const float *src = j->plain_in + b * j->R * hw;
+    if (n == 1)
+        return src;
+    float *t = dg_ctx_scratch(j->ctx, tid, 1, j->R * n * hw);
+    gather_cn(src, n, j->R, hw, t);
+    return t;
+}
+
+static void low_chunk(const low_job *j, int tid, long b, int n, float *dA)
+{
+    const long hw = (long)j->p.Ho * j->p.Wo, N = n * hw;
+    const long img = (long)j->p.Ci * j->p.Hi * j->p.Wi;
+    switch (j->kind) {
+    case LOW_GATHER: {
+        const float *col = image_cols(j, tid, b, n);
+        float *out = j->plain_out + b * j->R * hw;
+        float *dst = n == 1 ? out : dg_ctx_scratch(j->ctx, tid, 1, j->R * N);
+        low_gemm(j, false, false, j->R, (int)N, (int)j->K, j->A, (int)j->K, col, (int)N, 0.0f, dst,
+                 (int)N);
+        if (n == 1)
+            add_bias(out, j->bias, 1, j->R, hw);
+        else
+            scatter_cn(dst, n, j->R, hw, j->bias, out);
+        break;
+    }
+    case LOW_SCATTER: {
+        const float *X = plain_cols(j, tid, b, n);
+        float *out = j->img_out + b * img;
+        bool pw = is_pointwise(&j->p);
+        float *dcol = pw && n == 1 ? out : dg_ctx_scratch(j->ctx, tid, 0, j->K * N);
+        low_gemm(j, true, false, (int)j->K, (int)N, j->R, j->A, (int)j->K, X, (int)N, 0.0f, dcol,
+                 (int)N);
+        if (pw && n > 1) {
+            scatter_cn(dcol, n, j->p.Ci, hw, j->bias, out);
+        } else if (pw) {
+            add_bias(out, j->bias, 1, j->p.Ci, hw);
+        } else {
+            memset(out, 0, sizeof(float) * n * img);
+            col2im(&j->p, dcol, N, n, out);
+            add_bias(out, j->bias, n, j->p.Ci, (long)j->p.Hi * j->p.Wi);
+        }
+        break;
+    }
+    case LOW_WGRAD: {
+        const float *P = plain_cols(j, tid, b, n);
+        const float *col = image_cols(j, tid, b, n);
+        low_gemm(j, false, true, j->R, (int)j->K, (int)N, P, (int)N, col, (int)N, 1.0f, dA,
+                 (int)j->K);
+        break;
+    }
     }
 }
 
-/* ---- conv2d ---------------------------------------------------------------- */
-
-static patch_geom conv_patch(const dg_conv_geom *g)
+static void low_range(const low_job *j, int tid, long b0, long b1, float *dA)
 {
-    patch_geom p = {g->C, g->H, g->W, g->OH, g->OW, g->KH, g->KW, g->SH, g->SW, g->PH, g->PW};
-    return p;
+    const long hw = (long)j->p.Ho * j->p.Wo;
+    long rows = j->kind == LOW_SCATTER ? j->K : j->K + j->R;
+    int nb = chunk_images(hw, rows, b1 - b0);
+    for (long b = b0; b < b1; b += nb)
+        low_chunk(j, tid, b, (int)(b1 - b < nb ? b1 - b : nb), dA);
 }
 
-static bool is_pointwise(const dg_conv_geom *g)
+static void low_part(void *arg, int tid, int nt)
 {
-    return g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PH == 0 && g->PW == 0;
-}
-
-static void conv_fwd_range(conv_job *j, int tid, long b0, long b1)
-{
-    const dg_conv_geom *g = j->g;
-    const long ohw = (long)g->OH * g->OW, ckk = (long)g->C * g->KH * g->KW;
-    const long in_img = (long)g->C * g->H * g->W, out_img = (long)g->OC * ohw;
-    patch_geom p = conv_patch(g);
-    int nb = chunk_images(ohw, ckk, b1 - b0);
-    for (long b = b0; b < b1; b += nb) {
-        int n = (int)(b1 - b < nb ? b1 - b : nb);
-        long N = n * ohw;
-        const float *col;
-        if (is_pointwise(g) && n == 1) {
-            col = j->in + b * in_img;
-        } else {
-            float *c = dg_ctx_scratch(j->ctx, tid, 0, ckk * N);
-            if (is_pointwise(g))
-                gather_cn(j->in + b * in_img, n, g->C, ohw, c);
-            else
-                im2col(&p, j->in + b * in_img, n, c, N);
-            col = c;
-        }
-        if (n == 1) {
-            if (j->serial)
-                dg_gemm_par(j->ctx, false, false, g->OC, (int)N, (int)ckk, 1.0f, j->w, (int)ckk,
-                            col, (int)N, 0.0f, j->out + b * out_img, (int)N);
-            else
-                dg_gemm(false, false, g->OC, (int)N, (int)ckk, 1.0f, j->w, (int)ckk, col, (int)N,
-                        0.0f, j->out + b * out_img, (int)N);
-            add_bias(j->out + b * out_img, j->b, 1, g->OC, ohw);
-        } else {
-            float *tmp = dg_ctx_scratch(j->ctx, tid, 1, g->OC * N);
-            dg_gemm(false, false, g->OC, (int)N, (int)ckk, 1.0f, j->w, (int)ckk, col, (int)N,
-                    0.0f, tmp, (int)N);
-            scatter_cn(tmp, n, g->OC, ohw, j->b, j->out + b * out_img);
-        }
-    }
-}
-
-static void conv_fwd_part(void *arg, int tid, int nt)
-{
-    conv_job *j = arg;
+    low_job *j = arg;
     long b0, b1;
-    dg_part(j->g->B, tid, nt, &b0, &b1);
-    conv_fwd_range(j, tid, b0, b1);
+    dg_part(j->B, tid, nt, &b0, &b1);
+    float *dA = j->dA;
+    if (j->kind == LOW_WGRAD && tid > 0) {
+        dA = j->dA_part[tid] = dg_ctx_scratch(j->ctx, tid, 2, (size_t)(j->R * j->K));
+        memset(dA, 0, sizeof(float) * j->R * j->K);
+    }
+    low_range(j, tid, b0, b1, dA);
+}
+
+static void low_run(low_job *j)
+{
+    int T = dg_ctx_threads(j->ctx);
+    if (j->B < T) {
+        j->serial = true;
+        for (long i = 0; i < j->B; i++)
+            low_range(j, 0, i, i + 1, j->dA);
+        return;
+    }
+    float *parts[256];
+    j->dA_part = parts;
+    int nt = T < 256 ? T : 256;
+    dg_ctx_run(j->ctx, nt, low_part, j);
+    if (j->kind == LOW_WGRAD) /* the partials, in thread order */
+        for (int t = 1; t < nt; t++)
+            dg_vec_add(j->ctx, j->dA, parts[t], (long)j->R * j->K);
+}
+
+/* Bias gradient: db[c] += sum over images and positions of dout[b, c, :],
+ * per channel in a fixed order whatever the thread count. */
+typedef struct {
+    float *db;
+    const float *dout;
+    int B, C;
+    long HW;
+} bias_job;
+
+static void bias_part(void *arg, int tid, int nt)
+{
+    const bias_job *j = arg;
+    long c0, c1;
+    dg_part(j->C, tid, nt, &c0, &c1);
+    for (long c = c0; c < c1; c++) {
+        double s = 0.0;
+        for (int b = 0; b < j->B; b++)
+            s += dg_sum(j->dout + ((long)b * j->C + c) * j->HW, j->HW);
+        j->db[c] += (float)s;
+    }
+}
+
+static void bias_grad(dg_ctx *ctx, float *db, const float *dout, int B, int C, long HW)
+{
+    if (!db)
+        return;
+    bias_job j = {db, dout, B, C, HW};
+    dg_ctx_run(ctx, (long)B * C * HW < 65536 ? 1 : 0, bias_part, &j);
+}
+
+/* ---- conv2d and convt2d ----------------------------------------------------- */
+
+/* A convolution whose kernel covers its whole (unpadded) input, and a
+ * transposed convolution of a 1x1 input, are dense layers: one GEMM on the
+ * NCHW tensors as they are, with the batch as M (the discriminator's 4x4
+ * head, the generator's first layer). */
+static bool conv_is_dense(const dg_conv_geom *g)
+{
+    return g->OH == 1 && g->OW == 1 && g->PH == 0 && g->PW == 0 && g->KH == g->H &&
+           g->KW == g->W;
+}
+
+static bool convt_is_dense(const dg_conv_geom *g)
+{
+    return g->H == 1 && g->W == 1 && g->PH == 0 && g->PW == 0;
+}
+
+static low_job conv_lowering(dg_ctx *ctx, const dg_conv_geom *g, low_kind kind, const float *w)
+{
+    low_job j = {.kind = kind, .B = g->B, .R = g->OC, .A = w, .ctx = ctx};
+    j.p = (patch_geom){g->C, g->H, g->W, g->OH, g->OW, g->KH, g->KW, g->SH, g->SW, g->PH, g->PW,
+                       false};
+    j.K = (long)g->C * g->KH * g->KW;
+    return j;
+}
+
+static low_job convt_lowering(dg_ctx *ctx, const dg_conv_geom *g, low_kind kind, const float *w)
+{
+    low_job j = {.kind = kind, .B = g->B, .R = g->C, .A = w, .ctx = ctx};
+    j.p = (patch_geom){g->OC, g->OH, g->OW, g->H, g->W, g->KH, g->KW, g->SH, g->SW, g->PH, g->PW,
+                       false};
+    j.K = (long)g->OC * g->KH * g->KW;
+    return j;
 }
 
 void dg_conv2d_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
                        const float *w, const float *b)
 {
-    conv_job j = {.g = g, .ctx = ctx, .out = out, .in = in, .w = w, .b = b};
-    if (g->B < dg_ctx_threads(ctx)) {
-        j.serial = true;
-        for (long i = 0; i < g->B; i++)
-            conv_fwd_range(&j, 0, i, i + 1);
+    const int K = g->C * g->KH * g->KW;
+    if (conv_is_dense(g)) {
+        dg_gemm_par(ctx, false, true, g->B, g->OC, K, 1.0f, in, K, w, K, 0.0f, out, g->OC);
+        add_bias(out, b, g->B, g->OC, 1);
         return;
     }
-    dg_ctx_run(ctx, g->B, conv_fwd_part, &j);
+    if (dg_direct_suits(g, DG_DIRECT_FORWARD)) {
+        dg_direct_forward(ctx, g, out, in, w, b);
+        return;
+    }
+    if (dg_wino_suits(g, DG_WINO_FORWARD)) {
+        dg_wino_forward(ctx, g, out, in, w, b);
+        return;
+    }
+    low_job j = conv_lowering(ctx, g, LOW_GATHER, w);
+    j.img_in = in, j.plain_out = out, j.bias = b;
+    low_run(&j);
 }
 
-static void conv_bwd_range(conv_job *j, int tid, long b0, long b1, float *dw, float *db)
+void dg_conv2d_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                             const float *w)
 {
-    const dg_conv_geom *g = j->g;
-    const long ohw = (long)g->OH * g->OW, ckk = (long)g->C * g->KH * g->KW;
-    const long in_img = (long)g->C * g->H * g->W, out_img = (long)g->OC * ohw;
-    patch_geom p = conv_patch(g);
-    int nb = chunk_images(ohw, ckk, b1 - b0);
-    for (long b = b0; b < b1; b += nb) {
-        int n = (int)(b1 - b < nb ? b1 - b : nb);
-        long N = n * ohw;
-        const float *dO = j->dout + b * out_img;
-        if (n > 1) {
-            float *t = dg_ctx_scratch(j->ctx, tid, 1, g->OC * N);
-            gather_cn(j->dout + b * out_img, n, g->OC, ohw, t);
-            dO = t;
-        }
-        bias_grad(db, j->dout + b * out_img, n, g->OC, ohw);
-        float *colbuf = NULL;
-        if (dw) {
-            const float *col;
-            if (is_pointwise(g) && n == 1) {
-                col = j->in + b * in_img;
-            } else {
-                colbuf = dg_ctx_scratch(j->ctx, tid, 0, ckk * N);
-                if (is_pointwise(g))
-                    gather_cn(j->in + b * in_img, n, g->C, ohw, colbuf);
-                else
-                    im2col(&p, j->in + b * in_img, n, colbuf, N);
-                col = colbuf;
-            }
-            /* dw[OC, ckk] += dO[OC, N] col[ckk, N]^T */
-            if (j->serial)
-                dg_gemm_par(j->ctx, false, true, g->OC, (int)ckk, (int)N, 1.0f, dO, (int)N, col,
-                            (int)N, 1.0f, dw, (int)ckk);
-            else
-                dg_gemm(false, true, g->OC, (int)ckk, (int)N, 1.0f, dO, (int)N, col, (int)N, 1.0f,
-                        dw, (int)ckk);
-        }
-        if (j->din) {
-            float *dimg = j->din + b * in_img;
-            if (is_pointwise(g) && n == 1) {
-                /* din[C, HW] = w^T[C, OC] dO[OC, HW] */
-                if (j->serial)
-                    dg_gemm_par(j->ctx, true, false, g->C, (int)N, g->OC, 1.0f, j->w, (int)ckk,
-                                dO, (int)N, 0.0f, dimg, (int)N);
-                else
-                    dg_gemm(true, false, g->C, (int)N, g->OC, 1.0f, j->w, (int)ckk, dO, (int)N,
-                            0.0f, dimg, (int)N);
-                continue;
-            }
-            float *dcol = colbuf ? colbuf : dg_ctx_scratch(j->ctx, tid, 0, ckk * N);
-            if (j->serial)
-                dg_gemm_par(j->ctx, true, false, (int)ckk, (int)N, g->OC, 1.0f, j->w, (int)ckk,
-                            dO, (int)N, 0.0f, dcol, (int)N);
-            else
-                dg_gemm(true, false, (int)ckk, (int)N, g->OC, 1.0f, j->w, (int)ckk, dO, (int)N,
-                        0.0f, dcol, (int)N);
-            if (is_pointwise(g)) {
-                scatter_cn(dcol, n, g->C, ohw, NULL, dimg);
-            } else {
-                memset(dimg, 0, sizeof(float) * n * in_img);
-                col2im(&p, dcol, N, n, dimg);
-            }
-        }
+    const int K = g->C * g->KH * g->KW;
+    if (conv_is_dense(g)) {
+        dg_gemm_par(ctx, false, false, g->B, K, g->OC, 1.0f, dout, g->OC, w, K, 0.0f, din, K);
+        return;
     }
+    if (dg_direct_suits(g, DG_DIRECT_DATA)) {
+        dg_direct_backward_data(ctx, g, din, dout, w);
+        return;
+    }
+    if (dg_wino_suits(g, DG_WINO_DATA)) {
+        dg_wino_backward_data(ctx, g, din, dout, w);
+        return;
+    }
+    low_job j = conv_lowering(ctx, g, LOW_SCATTER, w);
+    j.plain_in = dout, j.img_out = din;
+    low_run(&j);
 }
 
-static void conv_bwd_part(void *arg, int tid, int nt)
+void dg_conv2d_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dw, float *db,
+                               const float *dout, const float *in)
 {
-    conv_job *j = arg;
-    long b0, b1;
-    dg_part(j->g->B, tid, nt, &b0, &b1);
-    float *dw = j->dw, *db = j->db;
-    if (tid > 0) {
-        if (dw) {
-            dw = j->dw_part[tid] = dg_ctx_scratch(j->ctx, tid, 2, j->wsize);
-            memset(dw, 0, sizeof(float) * j->wsize);
-        }
-        if (db) {
-            db = j->db_part[tid] = dg_ctx_scratch(j->ctx, tid, 3, j->g->OC);
-            memset(db, 0, sizeof(float) * j->g->OC);
-        }
+    bias_grad(ctx, db, dout, g->B, g->OC, (long)g->OH * g->OW);
+    if (!dw)
+        return;
+    const int K = g->C * g->KH * g->KW;
+    if (conv_is_dense(g)) {
+        dg_gemm_par(ctx, true, false, g->OC, K, g->B, 1.0f, dout, g->OC, in, K, 1.0f, dw, K);
+        return;
     }
-    conv_bwd_range(j, tid, b0, b1, dw, db);
+    if (dg_direct_suits(g, DG_DIRECT_WEIGHT)) {
+        dg_direct_backward_weight(ctx, g, dw, dout, in);
+        return;
+    }
+    if (dg_wino_suits(g, DG_WINO_WEIGHT)) {
+        dg_wino_backward_weight(ctx, g, dw, dout, in);
+        return;
+    }
+    low_job j = conv_lowering(ctx, g, LOW_WGRAD, NULL);
+    j.plain_in = dout, j.img_in = in, j.dA = dw;
+    low_run(&j);
 }
 
 void dg_conv2d_backward(dg_ctx *ctx, const dg_conv_geom *g, float *din, float *dw, float *db,
                         const float *dout, const float *in, const float *w)
 {
-    int T = dg_ctx_threads(ctx);
-    float *parts[256], *bparts[256];
-    conv_job j = {.g = g, .ctx = ctx, .din = din, .dw = dw, .db = db, .dout = dout, .in = in,
-                  .w = w, .dw_part = parts, .db_part = bparts,
-                  .wsize = (long)g->OC * g->C * g->KH * g->KW};
-    if (g->B < T) {
-        j.serial = true;
-        for (long i = 0; i < g->B; i++)
-            conv_bwd_range(&j, 0, i, i + 1, dw, db);
-        return;
-    }
-    int nt = g->B < T ? g->B : T;
-    dg_ctx_run(ctx, nt, conv_bwd_part, &j);
-    if (dw)
-        reduce_grads(&j, nt, g->OC);
-    else if (db)
-        for (int t = 1; t < nt; t++)
-            for (int i = 0; i < g->OC; i++)
-                db[i] += bparts[t][i];
-}
-
-/* ---- convt2d ---------------------------------------------------------------
- * The output [OC, OH, OW] is the "image" side of the patches and the input
- * positions [H, W] the "column" side.  w as a matrix is [C, OC*KH*KW]. */
-
-static patch_geom convt_patch(const dg_conv_geom *g)
-{
-    patch_geom p = {g->OC, g->OH, g->OW, g->H, g->W, g->KH, g->KW, g->SH, g->SW, g->PH, g->PW};
-    return p;
-}
-
-static void convt_fwd_range(conv_job *j, int tid, long b0, long b1)
-{
-    const dg_conv_geom *g = j->g;
-    const long hw = (long)g->H * g->W, okk = (long)g->OC * g->KH * g->KW;
-    const long in_img = (long)g->C * hw, out_img = (long)g->OC * g->OH * g->OW;
-    patch_geom p = convt_patch(g);
-    int nb = chunk_images(hw, okk, b1 - b0);
-    for (long b = b0; b < b1; b += nb) {
-        int n = (int)(b1 - b < nb ? b1 - b : nb);
-        long N = n * hw;
-        const float *X = j->in + b * in_img;
-        if (n > 1) {
-            float *t = dg_ctx_scratch(j->ctx, tid, 1, g->C * N);
-            gather_cn(X, n, g->C, hw, t);
-            X = t;
-        }
-        float *col = dg_ctx_scratch(j->ctx, tid, 0, okk * N);
-        /* col[okk, N] = w^T[okk, C] X[C, N] */
-        if (j->serial)
-            dg_gemm_par(j->ctx, true, false, (int)okk, (int)N, g->C, 1.0f, j->w, (int)okk, X,
-                        (int)N, 0.0f, col, (int)N);
-        else
-            dg_gemm(true, false, (int)okk, (int)N, g->C, 1.0f, j->w, (int)okk, X, (int)N, 0.0f,
-                    col, (int)N);
-        float *o = j->out + b * out_img;
-        memset(o, 0, sizeof(float) * n * out_img);
-        col2im(&p, col, N, n, o);
-        add_bias(o, j->b, n, g->OC, (long)g->OH * g->OW);
-    }
-}
-
-static void convt_fwd_part(void *arg, int tid, int nt)
-{
-    conv_job *j = arg;
-    long b0, b1;
-    dg_part(j->g->B, tid, nt, &b0, &b1);
-    convt_fwd_range(j, tid, b0, b1);
+    dg_conv2d_backward_weight(ctx, g, dw, db, dout, in);
+    if (din)
+        dg_conv2d_backward_data(ctx, g, din, dout, w);
 }
 
 void dg_convt2d_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
                         const float *w, const float *b)
 {
-    conv_job j = {.g = g, .ctx = ctx, .out = out, .in = in, .w = w, .b = b};
-    if (g->B < dg_ctx_threads(ctx)) {
-        j.serial = true;
-        for (long i = 0; i < g->B; i++)
-            convt_fwd_range(&j, 0, i, i + 1);
+    const int OKK = g->OC * g->KH * g->KW;
+    if (convt_is_dense(g)) {
+        dg_gemm_par(ctx, false, false, g->B, OKK, g->C, 1.0f, in, g->C, w, OKK, 0.0f, out, OKK);
+        add_bias(out, b, g->B, g->OC, (long)g->KH * g->KW);
         return;
     }
-    dg_ctx_run(ctx, g->B, convt_fwd_part, &j);
+    low_job j = convt_lowering(ctx, g, LOW_SCATTER, w);
+    j.plain_in = in, j.img_out = out, j.bias = b;
+    low_run(&j);
 }
 
-static void convt_bwd_range(conv_job *j, int tid, long b0, long b1, float *dw, float *db)
+void dg_convt2d_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                              const float *w)
 {
-    const dg_conv_geom *g = j->g;
-    const long hw = (long)g->H * g->W, okk = (long)g->OC * g->KH * g->KW;
-    const long in_img = (long)g->C * hw, out_img = (long)g->OC * g->OH * g->OW;
-    patch_geom p = convt_patch(g);
-    int nb = chunk_images(hw, okk, b1 - b0);
-    for (long b = b0; b < b1; b += nb) {
-        int n = (int)(b1 - b < nb ? b1 - b : nb);
-        long N = n * hw;
-        bias_grad(db, j->dout + b * out_img, n, g->OC, (long)g->OH * g->OW);
-        float *col = dg_ctx_scratch(j->ctx, tid, 0, okk * N);
-        im2col(&p, j->dout + b * out_img, n, col, N);
-        if (dw) {
-            const float *X = j->in + b * in_img;
-            if (n > 1) {
-                float *t = dg_ctx_scratch(j->ctx, tid, 1, g->C * N);
-                gather_cn(X, n, g->C, hw, t);
-                X = t;
-            }
-            /* dw[C, okk] += X[C, N] col[okk, N]^T */
-            if (j->serial)
-                dg_gemm_par(j->ctx, false, true, g->C, (int)okk, (int)N, 1.0f, X, (int)N, col,
-                            (int)N, 1.0f, dw, (int)okk);
-            else
-                dg_gemm(false, true, g->C, (int)okk, (int)N, 1.0f, X, (int)N, col, (int)N, 1.0f,
-                        dw, (int)okk);
-        }
-        if (j->din) {
-            float *dimg = j->din + b * in_img;
-            float *dst = n == 1 ? dimg : dg_ctx_scratch(j->ctx, tid, 1, g->C * N);
-            /* dX[C, N] = w[C, okk] col[okk, N] */
-            if (j->serial)
-                dg_gemm_par(j->ctx, false, false, g->C, (int)N, (int)okk, 1.0f, j->w, (int)okk,
-                            col, (int)N, 0.0f, dst, (int)N);
-            else
-                dg_gemm(false, false, g->C, (int)N, (int)okk, 1.0f, j->w, (int)okk, col, (int)N,
-                        0.0f, dst, (int)N);
-            if (n > 1)
-                scatter_cn(dst, n, g->C, hw, NULL, dimg);
-        }
+    const int OKK = g->OC * g->KH * g->KW;
+    if (convt_is_dense(g)) {
+        dg_gemm_par(ctx, false, true, g->B, g->C, OKK, 1.0f, dout, OKK, w, OKK, 0.0f, din, g->C);
+        return;
     }
+    low_job j = convt_lowering(ctx, g, LOW_GATHER, w);
+    j.img_in = dout, j.plain_out = din;
+    low_run(&j);
 }
 
-static void convt_bwd_part(void *arg, int tid, int nt)
+void dg_convt2d_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dw, float *db,
+                                const float *dout, const float *in)
 {
-    conv_job *j = arg;
-    long b0, b1;
-    dg_part(j->g->B, tid, nt, &b0, &b1);
-    float *dw = j->dw, *db = j->db;
-    if (tid > 0) {
-        if (dw) {
-            dw = j->dw_part[tid] = dg_ctx_scratch(j->ctx, tid, 2, j->wsize);
-            memset(dw, 0, sizeof(float) * j->wsize);
-        }
-        if (db) {
-            db = j->db_part[tid] = dg_ctx_scratch(j->ctx, tid, 3, j->g->OC);
-            memset(db, 0, sizeof(float) * j->g->OC);
-        }
+    bias_grad(ctx, db, dout, g->B, g->OC, (long)g->OH * g->OW);
+    if (!dw)
+        return;
+    const int OKK = g->OC * g->KH * g->KW;
+    if (convt_is_dense(g)) {
+        dg_gemm_par(ctx, true, false, g->C, OKK, g->B, 1.0f, in, g->C, dout, OKK, 1.0f, dw, OKK);
+        return;
     }
-    convt_bwd_range(j, tid, b0, b1, dw, db);
+    low_job j = convt_lowering(ctx, g, LOW_WGRAD, NULL);
+    j.plain_in = in, j.img_in = dout, j.dA = dw;
+    low_run(&j);
 }
 
 void dg_convt2d_backward(dg_ctx *ctx, const dg_conv_geom *g, float *din, float *dw, float *db,
                          const float *dout, const float *in, const float *w)
 {
-    int T = dg_ctx_threads(ctx);
-    float *parts[256], *bparts[256];
-    conv_job j = {.g = g, .ctx = ctx, .din = din, .dw = dw, .db = db, .dout = dout, .in = in,
-                  .w = w, .dw_part = parts, .db_part = bparts,
-                  .wsize = (long)g->C * g->OC * g->KH * g->KW};
-    if (g->B < T) {
-        j.serial = true;
-        for (long i = 0; i < g->B; i++)
-            convt_bwd_range(&j, 0, i, i + 1, dw, db);
+    dg_convt2d_backward_weight(ctx, g, dw, db, dout, in);
+    if (din)
+        dg_convt2d_backward_data(ctx, g, din, dout, w);
+}
+
+/* ---- pooled 3x3 convolutions ------------------------------------------------- */
+
+static low_job convpool_lowering(dg_ctx *ctx, const dg_conv_geom *g, low_kind kind,
+                                 const float *wt)
+{
+    low_job j = {.kind = kind, .B = g->B, .R = g->OC, .A = wt, .ctx = ctx};
+    j.p = (patch_geom){g->C, g->H, g->W, g->OH / 2, g->OW / 2, 3, 3, 1, 1, g->PH, g->PW, true};
+    j.K = 9L * g->C;
+    return j;
+}
+
+/* G g G^T's entries i, j in {0, 1, 3} (G as in dg-winograd.c), times
+ * 1/4 a_i a_j with a = (1, 2, -1) on those entries. */
+static const float pool3_scale[3] = {1.0f, 2.0f, -1.0f};
+
+void dg_convpool_weight(float *wt, const float *w, int OC, int C)
+{
+    for (long q = 0; q < (long)OC * C; q++) {
+        const float *g = w + q * 9;
+        float h[3][3]; /* g G^T, columns 0, 1, 3 */
+        for (int r = 0; r < 3; r++) {
+            h[r][0] = g[3 * r];
+            h[r][1] = 0.5f * (g[3 * r] + g[3 * r + 1] + g[3 * r + 2]);
+            h[r][2] = g[3 * r + 2];
+        }
+        float *u = wt + q * 9;
+        for (int k = 0; k < 3; k++) {
+            float u0 = h[0][k], u1 = 0.5f * (h[0][k] + h[1][k] + h[2][k]), u3 = h[2][k];
+            u[k] = 0.25f * pool3_scale[0] * pool3_scale[k] * u0;
+            u[3 + k] = 0.25f * pool3_scale[1] * pool3_scale[k] * u1;
+            u[6 + k] = 0.25f * pool3_scale[2] * pool3_scale[k] * u3;
+        }
+    }
+}
+
+void dg_convpool_weight_grad(float *dw, const float *dwt, int OC, int C)
+{
+    for (long q = 0; q < (long)OC * C; q++) {
+        const float *d = dwt + q * 9;
+        float du[3][3]; /* dU at i, j in {0, 1, 3}; the others are 0 */
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 3; k++)
+                du[i][k] = 0.25f * pool3_scale[i] * pool3_scale[k] * d[3 * i + k];
+        float pr[3][3]; /* rows 0, 1, 3 of dU G */
+        for (int i = 0; i < 3; i++) {
+            pr[i][0] = du[i][0] + 0.5f * du[i][1];
+            pr[i][1] = 0.5f * du[i][1];
+            pr[i][2] = 0.5f * du[i][1] + du[i][2];
+        }
+        float *o = dw + q * 9;
+        for (int b = 0; b < 3; b++) { /* G^T (dU G), G's rows 0, 1, 3 */
+            o[b] += pr[0][b] + 0.5f * pr[1][b];
+            o[3 + b] += 0.5f * pr[1][b];
+            o[6 + b] += 0.5f * pr[1][b] + pr[2][b];
+        }
+    }
+}
+
+void dg_convpool_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
+                         const float *wt, const float *b)
+{
+    low_job j = convpool_lowering(ctx, g, LOW_GATHER, wt);
+    j.img_in = in, j.plain_out = out, j.bias = b;
+    low_run(&j);
+}
+
+void dg_convpool_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                               const float *wt)
+{
+    low_job j = convpool_lowering(ctx, g, LOW_SCATTER, wt);
+    j.plain_in = dout, j.img_out = din;
+    low_run(&j);
+}
+
+void dg_convpool_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dwt, float *db,
+                                 const float *dout, const float *in)
+{
+    bias_grad(ctx, db, dout, g->B, g->OC, (long)(g->OH / 2) * (g->OW / 2));
+    if (!dwt)
         return;
-    }
-    dg_ctx_run(ctx, T, convt_bwd_part, &j);
-    if (dw)
-        reduce_grads(&j, T, g->OC);
-    else if (db)
-        for (int t = 1; t < T; t++)
-            for (int i = 0; i < g->OC; i++)
-                db[i] += bparts[t][i];
-}
-
-/* ---- depthwise ------------------------------------------------------------- */
-
-static void dw_plane_fwd(const dg_conv_geom *g, float *o, const float *x, const float *k,
-                         float bias)
-{
-    for (int oh = 0; oh < g->OH; oh++)
-        for (int ow = 0; ow < g->OW; ow++) {
-            float acc = bias;
-            for (int kh = 0; kh < g->KH; kh++) {
-                int ih = oh * g->SH - g->PH + kh;
-                if (ih < 0 || ih >= g->H)
-                    continue;
-                for (int kw = 0; kw < g->KW; kw++) {
-                    int iw = ow * g->SW - g->PW + kw;
-                    if (iw >= 0 && iw < g->W)
-                        acc += x[ih * g->W + iw] * k[kh * g->KW + kw];
-                }
-            }
-            o[oh * g->OW + ow] = acc;
-        }
-}
-
-typedef struct {
-    const dg_conv_geom *g;
-    float *out, *din, *dw, *db;
-    const float *in, *w, *b, *dout;
-    float **dw_part, **db_part;
-    dg_ctx *ctx;
-} dw_job;
-
-static void dw_fwd_part(void *arg, int tid, int nt)
-{
-    dw_job *j = arg;
-    const dg_conv_geom *g = j->g;
-    long lo, hi, planes = (long)g->B * g->C;
-    dg_part(planes, tid, nt, &lo, &hi);
-    const long ip = (long)g->H * g->W, op = (long)g->OH * g->OW, kk = g->KH * g->KW;
-    for (long q = lo; q < hi; q++) {
-        int c = (int)(q % g->C);
-        dw_plane_fwd(g, j->out + q * op, j->in + q * ip, j->w + c * kk, j->b ? j->b[c] : 0.0f);
-    }
-}
-
-void dg_dwconv2d_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
-                         const float *w, const float *b)
-{
-    dw_job j = {.g = g, .out = out, .in = in, .w = w, .b = b};
-    long planes = (long)g->B * g->C;
-    dg_ctx_run(ctx, planes < 8 ? 1 : 0, dw_fwd_part, &j);
-}
-
-static void dw_bwd_part(void *arg, int tid, int nt)
-{
-    dw_job *j = arg;
-    const dg_conv_geom *g = j->g;
-    const long ip = (long)g->H * g->W, op = (long)g->OH * g->OW, kk = g->KH * g->KW;
-    /* Split by images so that weight gradients have one writer per thread. */
-    long b0, b1;
-    dg_part(g->B, tid, nt, &b0, &b1);
-    float *dw = j->dw, *db = j->db;
-    if (tid > 0) {
-        if (dw) {
-            dw = j->dw_part[tid] = dg_ctx_scratch(j->ctx, tid, 2, (size_t)g->C * kk);
-            memset(dw, 0, sizeof(float) * g->C * kk);
-        }
-        if (db) {
-            db = j->db_part[tid] = dg_ctx_scratch(j->ctx, tid, 3, g->C);
-            memset(db, 0, sizeof(float) * g->C);
-        }
-    }
-    for (long b = b0; b < b1; b++)
-        for (int c = 0; c < g->C; c++) {
-            long q = b * g->C + c;
-            const float *x = j->in + q * ip, *d = j->dout + q * op, *k = j->w + c * kk;
-            float *dx = j->din ? j->din + q * ip : NULL;
-            if (dx)
-                memset(dx, 0, sizeof(float) * ip);
-            float bsum = 0.0f;
-            for (int oh = 0; oh < g->OH; oh++)
-                for (int ow = 0; ow < g->OW; ow++) {
-                    float gd = d[oh * g->OW + ow];
-                    bsum += gd;
-                    for (int kh = 0; kh < g->KH; kh++) {
-                        int ih = oh * g->SH - g->PH + kh;
-                        if (ih < 0 || ih >= g->H)
-                            continue;
-                        for (int kw = 0; kw < g->KW; kw++) {
-                            int iw = ow * g->SW - g->PW + kw;
-                            if (iw < 0 || iw >= g->W)
-                                continue;
-                            if (dw)
-                                dw[c * kk + kh * g->KW + kw] += gd * x[ih * g->W + iw];
-                            if (dx)
-                                dx[ih * g->W + iw] += gd * k[kh * g->KW + kw];
-                        }
-                    }
-                }
-            if (db)
-                db[c] += bsum;
-        }
-}
-
-void dg_dwconv2d_backward(dg_ctx *ctx, const dg_conv_geom *g, float *din, float *dw, float *db,
-                          const float *dout, const float *in, const float *w)
-{
-    float *parts[256], *bparts[256];
-    dw_job j = {.g = g, .din = din, .dw = dw, .db = db, .dout = dout, .in = in, .w = w,
-                .dw_part = parts, .db_part = bparts, .ctx = ctx};
-    int T = dg_ctx_threads(ctx);
-    int nt = g->B < T ? g->B : T;
-    dg_ctx_run(ctx, nt, dw_bwd_part, &j);
-    long kk = (long)g->KH * g->KW;
-    for (int t = 1; t < nt; t++) {
-        if (dw)
-            for (long i = 0; i < g->C * kk; i++)
-                dw[i] += parts[t][i];
-        if (db)
-            for (int i = 0; i < g->C; i++)
-                db[i] += bparts[t][i];
-    }
+    low_job j = convpool_lowering(ctx, g, LOW_WGRAD, NULL);
+    j.plain_in = dout, j.img_in = in, j.dA = dwt;
+    low_run(&j);
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dg-gemm.h"
@@ -35,28 +37,66 @@ struct dg_ctx {
     void *sum_user;
 };
 
+/* Every block starts with a 64-byte header (so the data stays 64-byte
+ * aligned) that says how to give it back.  Large zeroed blocks come straight
+ * from mmap: the kernel's zero pages, committed only where written, so a
+ * buffer that is never used (say, the optimizer moments of a GAN pair that
+ * does not train in this run) costs no memory. */
+#define HDR 64
+#define HDR_MAGIC 0x64674d4bu
+#define MAP_MIN (1UL << 20)
+
+typedef struct {
+    size_t size;    /* mapped: the mapping's length */
+    uint32_t magic;
+    uint32_t mapped;
+} blk_hdr;
+
 void *dg_alloc(size_t bytes)
 {
     void *p = NULL;
-    if (bytes == 0)
+    if (bytes == 0) /* a valid, readable block all the same */
         bytes = 64;
-    if (posix_memalign(&p, 64, (bytes + 63) & ~(size_t)63) != 0 || !p) {
+    size_t total = HDR + ((bytes + 63) & ~(size_t)63);
+    if (posix_memalign(&p, 64, total) != 0 || !p) {
         fprintf(stderr, "dermagan: out of memory allocating %zu bytes\n", bytes);
         abort();
     }
-    return p;
+    *(blk_hdr *)p = (blk_hdr){total, HDR_MAGIC, 0};
+    return (char *)p + HDR;
 }
 
 void *dg_alloc0(size_t bytes)
 {
-    void *p = dg_alloc(bytes);
-    memset(p, 0, bytes);
-    return p;
+    if (bytes < MAP_MIN) {
+        void *p = dg_alloc(bytes);
+        memset(p, 0, bytes);
+        return p;
+    }
+    size_t total = HDR + bytes;
+    void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "dermagan: out of memory allocating %zu bytes\n", bytes);
+        abort();
+    }
+    *(blk_hdr *)p = (blk_hdr){total, HDR_MAGIC, 1};
+    return (char *)p + HDR;
 }
 
-void dg_free(void *p)
+void dg_free(void *ptr)
 {
-    free(p);
+    if (!ptr)
+        return;
+    blk_hdr *h = (blk_hdr *)((char *)ptr - HDR);
+    if (h->magic != HDR_MAGIC) {
+        fprintf(stderr, "dermagan: dg_free of a block dg_alloc did not make\n");
+        abort();
+    }
+    h->magic = 0;
+    if (h->mapped)
+        munmap(h, h->size);
+    else
+        free(h);
 }
 
 static void *worker_main(void *data)

@@ -30,7 +30,7 @@ void dg_ctx_run(dg_ctx *ctx, int nt, dg_par_fn fn, void *arg);
 /* Per-thread scratch: slot 0..DG_SCRATCH_SLOTS-1 of thread tid, at least n
  * floats, 64-byte aligned, contents undefined.  Valid until the next call
  * with the same (tid, slot) or dg_ctx_free. */
-#define DG_SCRATCH_SLOTS 4
+#define DG_SCRATCH_SLOTS 6
 float *dg_ctx_scratch(dg_ctx *ctx, int tid, int slot, size_t n);
 /* Bytes of scratch currently held (for memory reports). */
 size_t dg_ctx_scratch_bytes(const dg_ctx *ctx);
@@ -39,7 +39,7 @@ size_t dg_ctx_scratch_bytes(const dg_ctx *ctx);
  * around a training step): fn adds x[0..n) over all the processes of the
  * run, in place, with the same result in each.  While it is set, batch-norm
  * layers in training mode normalize with the statistics of the whole batch,
- * of which this process holds a part (dg-layers-dist.c).  NULL, the
+ * of which this process holds a part (dg-norm.c).  NULL, the
  * default: this process holds the whole batch. */
 typedef void (*dg_ctx_sum_fn)(double *x, long n, void *user);
 void dg_ctx_set_sum(dg_ctx *ctx, dg_ctx_sum_fn fn, void *user);

@@ -2,17 +2,73 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- OpenBLAS set-up -------------------------------------------------------
+ * A DYNAMIC_ARCH OpenBLAS picks its kernels from the CPU model when it loads.
+ * A model it does not know (Debian 12's 0.3.21 predates Emerald Rapids, for
+ * one) falls back to "Prescott": SSE3 kernels at a fifth of the speed of the
+ * AVX-512 ones on the same core.  OPENBLAS_CORETYPE overrides the choice, but
+ * it is read at load time; so, unless the user set it, we redo OpenBLAS's
+ * own initialization with it set to the best core the CPU's features allow
+ * (the documented override, applied once, before any BLAS call of ours).
+ * The symbols are weak: a build without them is left alone. */
+char *openblas_get_corename(void);
+extern void gotoblas_dynamic_init(void) __attribute__((weak));
+extern void gotoblas_dynamic_quit(void) __attribute__((weak));
+
+static const char *better_core(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "Haswell";
+#endif
+    return NULL;
+}
+
+static void fix_blas_core(void)
+{
+    const char *now = openblas_get_corename();
+    if (getenv("OPENBLAS_CORETYPE") || getenv("DG_BLAS_KEEP_CORE") || !gotoblas_dynamic_init ||
+        !gotoblas_dynamic_quit || !now || strcmp(now, "Prescott") != 0)
+        return;
+    const char *core = better_core();
+    if (!core)
+        return;
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    unsetenv("OPENBLAS_CORETYPE");
+}
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 
 static void blas_init_once(void)
 {
+    fix_blas_core();
     openblas_set_num_threads(1);
 }
 
 void dg_blas_init(void)
 {
     pthread_once(&blas_once, blas_init_once);
+}
+
+/* At load time, while the process has one thread (setenv is not thread-safe). */
+__attribute__((constructor)) static void blas_init_at_load(void)
+{
+    dg_blas_init();
+}
+
+const char *dg_blas_core(void)
+{
+    dg_blas_init();
+    return openblas_get_corename();
 }
 
 void dg_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,

@@ -11,8 +11,12 @@
 
 #include "dg-ctx.h"
 
-/* Pin OpenBLAS to one thread (idempotent; dg_ctx_new calls it). */
+/* Pin OpenBLAS to one thread, after giving it the best kernels for this
+ * CPU when its own detection fell back to generic ones (idempotent; runs
+ * when the program loads, and dg_ctx_new calls it). */
 void dg_blas_init(void);
+/* The OpenBLAS kernel set in use ("SkylakeX", "Haswell", "Zen", ...). */
+const char *dg_blas_core(void);
 
 void dg_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);

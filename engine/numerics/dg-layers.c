@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "dg-gemm.h"
-#include "dg-layers-dist.h"
 
 /* Elementwise work below this size runs on the calling thread only. */
 #define PAR_MIN 32768L
@@ -16,8 +15,6 @@
  * about 2e-7 over the clamped range. */
 static inline float exp_approx(float x)
 {
-    if (x != x)
-        return x; /* NaN in, NaN out (and no undefined float-to-int conversion below) */
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
@@ -28,10 +25,13 @@ static inline float exp_approx(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
+    /* a NaN argument gives NaN (through p); converting NaN to int would be
+     * undefined, so the exponent takes 0 then */
+    float ne = n == n ? n : 0.0f;
     union {
         int32_t i;
         float f;
-    } u = {.i = (int32_t)((uint32_t)((int32_t)n + 127) << 23)};
+    } u = {.i = ((int32_t)ne + 127) << 23};
     return p * u.f;
 }
 
@@ -137,6 +137,26 @@ void dg_vec_add(dg_ctx *ctx, float *y, const float *x, long n)
     ew_run(ctx, &j);
 }
 
+double dg_sum(const float *x, long n)
+{
+    double s = 0.0;
+    for (long i = 0; i < n; i += 256) { /* blocks of 256: 16 lanes, then the tail */
+        const long e = n - i < 256 ? n : i + 256;
+        float lane[16] = {0};
+        long j = i;
+        for (; j + 16 <= e; j += 16)
+            for (int l = 0; l < 16; l++)
+                lane[l] += x[j + l];
+        float a = 0.0f;
+        for (int l = 0; l < 16; l++)
+            a += lane[l];
+        for (; j < e; j++)
+            a += x[j];
+        s += a;
+    }
+    return s;
+}
+
 void dg_vec_zero(dg_ctx *ctx, float *x, long n)
 {
     ew_job j = {EW_ZERO, x, NULL, NULL, n, 0};
@@ -222,308 +242,6 @@ void dg_dense_backward(dg_ctx *ctx, float *din, float *dw, float *db, const floa
                 db[o] += dout[(long)i * OUT + o];
     if (din) /* din[B, IN] = dout[B, OUT] w[OUT, IN] */
         dg_gemm_par(ctx, false, false, B, IN, OUT, 1.0f, dout, OUT, w, IN, 0.0f, din, IN);
-}
-
-/* ---- batch normalization ------------------------------------------------------
- * Parallel over channels; sums in double for accuracy on large batches. */
-
-typedef struct {
-    float *out, *mean, *invstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
-    const float *in, *gamma, *beta, *dout, *cmean, *cinvstd, *crm, *crv;
-    int B, C, HW;
-    float eps, momentum;
-} bn_job;
-
-static void bn_fwd_train_part(void *arg, int tid, int nt)
-{
-    bn_job *j = arg;
-    long c0, c1;
-    dg_part(j->C, tid, nt, &c0, &c1);
-    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
-    for (long c = c0; c < c1; c++) {
-        double s = 0.0;
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW;
-            float acc = 0.0f;
-            for (long i = 0; i < HW; i++)
-                acc += x[i];
-            s += acc;
-        }
-        double mean = s / N;
-        double ss = 0.0;
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW;
-            float acc = 0.0f, m = (float)mean;
-            for (long i = 0; i < HW; i++) {
-                float d = x[i] - m;
-                acc += d * d;
-            }
-            ss += acc;
-        }
-        double var = ss / N;
-        float invstd = (float)(1.0 / sqrt(var + j->eps));
-        j->mean[c] = (float)mean;
-        j->invstd[c] = invstd;
-        if (j->run_mean) {
-            double unbiased = N > 1 ? ss / (N - 1) : var;
-            j->run_mean[c] = (1.0f - j->momentum) * j->run_mean[c] + j->momentum * (float)mean;
-            j->run_var[c] = (1.0f - j->momentum) * j->run_var[c] + j->momentum * (float)unbiased;
-        }
-        float g = j->gamma[c] * invstd, sh = j->beta[c] - (float)mean * g;
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW;
-            float *y = j->out + b * CHW + c * HW;
-            for (long i = 0; i < HW; i++)
-                y[i] = x[i] * g + sh;
-        }
-    }
-}
-
-void dg_bn_forward_train(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
-                         float *run_var, const float *in, const float *gamma, const float *beta,
-                         int B, int C, int HW, float eps, float momentum)
-{
-    if (dg_ctx_get_sum(ctx, NULL)) { /* a batch split across processes */
-        dg_bn_forward_train_dist(ctx, out, mean, invstd, run_mean, run_var, in, gamma, beta, B, C,
-                                 HW, eps, momentum);
-        return;
-    }
-    bn_job j = {.out = out, .mean = mean, .invstd = invstd, .run_mean = run_mean,
-                .run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .B = B, .C = C,
-                .HW = HW, .eps = eps, .momentum = momentum};
-    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_fwd_train_part, &j);
-}
-
-static void bn_fwd_eval_part(void *arg, int tid, int nt)
-{
-    bn_job *j = arg;
-    long c0, c1;
-    dg_part(j->C, tid, nt, &c0, &c1);
-    const long HW = j->HW, CHW = (long)j->C * HW;
-    for (long c = c0; c < c1; c++) {
-        float g = j->gamma[c] / sqrtf(j->crv[c] + j->eps), sh = j->beta[c] - j->crm[c] * g;
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW;
-            float *y = j->out + b * CHW + c * HW;
-            for (long i = 0; i < HW; i++)
-                y[i] = x[i] * g + sh;
-        }
-    }
-}
-
-void dg_bn_forward_eval(dg_ctx *ctx, float *out, const float *in, const float *gamma,
-                        const float *beta, const float *run_mean, const float *run_var, int B,
-                        int C, int HW, float eps)
-{
-    bn_job j = {.out = out, .in = in, .gamma = gamma, .beta = beta, .crm = run_mean,
-                .crv = run_var, .B = B, .C = C, .HW = HW, .eps = eps};
-    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_fwd_eval_part, &j);
-}
-
-static void bn_bwd_train_part(void *arg, int tid, int nt)
-{
-    bn_job *j = arg;
-    long c0, c1;
-    dg_part(j->C, tid, nt, &c0, &c1);
-    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
-    for (long c = c0; c < c1; c++) {
-        float m = j->cmean[c], is = j->cinvstd[c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
-            float a1 = 0.0f, a2 = 0.0f;
-            for (long i = 0; i < HW; i++) {
-                a1 += dy[i];
-                a2 += dy[i] * (x[i] - m);
-            }
-            sdy += a1;
-            sdyx += a2;
-        }
-        float dbeta = (float)sdy, dgamma = (float)(sdyx * is);
-        j->dbeta[c] += dbeta;
-        j->dgamma[c] += dgamma;
-        if (!j->din)
-            continue;
-        /* dx = gamma * invstd / N * (N dy - sum dy - xhat sum(dy xhat)) */
-        float k = j->gamma[c] * is;
-        float mdy = (float)(sdy / N), mdyx = (float)(sdyx * is / N);
-        for (int b = 0; b < j->B; b++) {
-            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
-            float *dx = j->din + b * CHW + c * HW;
-            for (long i = 0; i < HW; i++) {
-                float xh = (x[i] - m) * is;
-                dx[i] = k * (dy[i] - mdy - xh * mdyx);
-            }
-        }
-    }
-}
-
-void dg_bn_backward_train(dg_ctx *ctx, float *din, float *dgamma, float *dbeta,
-                          const float *dout, const float *in, const float *mean,
-                          const float *invstd, const float *gamma, int B, int C, int HW)
-{
-    if (dg_ctx_get_sum(ctx, NULL)) {
-        dg_bn_backward_train_dist(ctx, din, dgamma, dbeta, dout, in, mean, invstd, gamma, B, C, HW);
-        return;
-    }
-    bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
-                .cmean = mean, .cinvstd = invstd, .gamma = gamma, .B = B, .C = C, .HW = HW};
-    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, bn_bwd_train_part, &j);
-}
-
-void dg_bn_backward_eval(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
-                         const float *in, const float *gamma, const float *run_mean,
-                         const float *run_var, int B, int C, int HW, float eps)
-{
-    (void)ctx;
-    const long CHW = (long)C * HW;
-    for (int c = 0; c < C; c++) {
-        float is = 1.0f / sqrtf(run_var[c] + eps), m = run_mean[c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int b = 0; b < B; b++) {
-            const float *x = in + b * CHW + (long)c * HW, *dy = dout + b * CHW + (long)c * HW;
-            float *dx = din ? din + b * CHW + (long)c * HW : NULL;
-            for (long i = 0; i < HW; i++) {
-                sdy += dy[i];
-                sdyx += dy[i] * (x[i] - m) * is;
-                if (dx)
-                    dx[i] = dy[i] * gamma[c] * is;
-            }
-        }
-        dbeta[c] += (float)sdy;
-        dgamma[c] += (float)sdyx;
-    }
-}
-
-/* ---- class-conditional batch norm ---------------------------------------------- */
-
-typedef struct {
-    float *out, *mean, *invstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
-    const float *in, *gamma, *beta, *dout, *cmean, *cinvstd;
-    const int *labels;
-    int B, C, HW;
-    float eps, momentum;
-    bool train;
-} cbn_job;
-
-static void cbn_fwd_part(void *arg, int tid, int nt)
-{
-    cbn_job *j = arg;
-    long c0, c1;
-    dg_part(j->C, tid, nt, &c0, &c1);
-    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
-    for (long c = c0; c < c1; c++) {
-        float m, is;
-        if (j->train) {
-            double s = 0.0, ss = 0.0;
-            for (int b = 0; b < j->B; b++) {
-                const float *x = j->in + b * CHW + c * HW;
-                for (long i = 0; i < HW; i++)
-                    s += x[i];
-            }
-            double mean = s / N;
-            for (int b = 0; b < j->B; b++) {
-                const float *x = j->in + b * CHW + c * HW;
-                for (long i = 0; i < HW; i++)
-                    ss += (x[i] - mean) * (x[i] - mean);
-            }
-            m = (float)mean;
-            is = (float)(1.0 / sqrt(ss / N + j->eps));
-            j->mean[c] = m;
-            j->invstd[c] = is;
-            if (j->run_mean) {
-                double unbiased = N > 1 ? ss / (N - 1) : ss / N;
-                j->run_mean[c] = (1.0f - j->momentum) * j->run_mean[c] + j->momentum * m;
-                j->run_var[c] = (1.0f - j->momentum) * j->run_var[c] + j->momentum * (float)unbiased;
-            }
-        } else {
-            m = j->run_mean[c];
-            is = 1.0f / sqrtf(j->run_var[c] + j->eps);
-        }
-        for (int b = 0; b < j->B; b++) {
-            long k = (long)j->labels[b] * j->C + c;
-            float g = j->gamma[k] * is, sh = j->beta[k] - m * g;
-            const float *x = j->in + b * CHW + c * HW;
-            float *y = j->out + b * CHW + c * HW;
-            for (long i = 0; i < HW; i++)
-                y[i] = x[i] * g + sh;
-        }
-    }
-}
-
-void dg_cbn_forward(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
-                    float *run_var, const float *in, const float *gamma, const float *beta,
-                    const int *labels, int B, int C, int HW, float eps, float momentum, bool train)
-{
-    if (train && dg_ctx_get_sum(ctx, NULL)) {
-        dg_cbn_forward_train_dist(ctx, out, mean, invstd, run_mean, run_var, in, gamma, beta,
-                                  labels, B, C, HW, eps, momentum);
-        return;
-    }
-    cbn_job j = {.out = out, .mean = mean, .invstd = invstd, .run_mean = run_mean,
-                 .run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .labels = labels,
-                 .B = B, .C = C, .HW = HW, .eps = eps, .momentum = momentum, .train = train};
-    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, cbn_fwd_part, &j);
-}
-
-static void cbn_bwd_part(void *arg, int tid, int nt)
-{
-    cbn_job *j = arg;
-    long c0, c1;
-    dg_part(j->C, tid, nt, &c0, &c1);
-    const long HW = j->HW, CHW = (long)j->C * HW, N = (long)j->B * HW;
-    for (long c = c0; c < c1; c++) {
-        float m = j->cmean[c], is = j->cinvstd[c];
-        /* per sample: dgamma, dbeta; over the batch: sums of dxhat and dxhat * xhat */
-        double sdxh = 0.0, sdxhx = 0.0;
-        for (int b = 0; b < j->B; b++) {
-            long k = (long)j->labels[b] * j->C + c;
-            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
-            float a1 = 0.0f, a2 = 0.0f;
-            for (long i = 0; i < HW; i++) {
-                a1 += dy[i];
-                a2 += dy[i] * (x[i] - m) * is;
-            }
-            if (j->dbeta) {
-                j->dbeta[k] += a1;
-                j->dgamma[k] += a2;
-            }
-            sdxh += (double)j->gamma[k] * a1;
-            sdxhx += (double)j->gamma[k] * a2;
-        }
-        if (!j->din)
-            continue;
-        float mdxh = (float)(sdxh / N), mdxhx = (float)(sdxhx / N);
-        for (int b = 0; b < j->B; b++) {
-            float g = j->gamma[(long)j->labels[b] * j->C + c];
-            const float *x = j->in + b * CHW + c * HW, *dy = j->dout + b * CHW + c * HW;
-            float *dx = j->din + b * CHW + c * HW;
-            if (j->train)
-                for (long i = 0; i < HW; i++) {
-                    float xh = (x[i] - m) * is;
-                    dx[i] = is * (g * dy[i] - mdxh - xh * mdxhx);
-                }
-            else
-                for (long i = 0; i < HW; i++)
-                    dx[i] = is * g * dy[i];
-        }
-    }
-}
-
-void dg_cbn_backward(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
-                     const float *in, const float *mean, const float *invstd, const float *gamma,
-                     const int *labels, int B, int C, int HW, bool train)
-{
-    if (train && dg_ctx_get_sum(ctx, NULL)) {
-        dg_cbn_backward_train_dist(ctx, din, dgamma, dbeta, dout, in, mean, invstd, gamma, labels,
-                                   B, C, HW);
-        return;
-    }
-    cbn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
-                 .cmean = mean, .cinvstd = invstd, .gamma = gamma, .labels = labels, .B = B,
-                 .C = C, .HW = HW, .train = train};
-    /* per-class parameter gradients have one writer per channel: safe to split by channel */
-    dg_ctx_run(ctx, (long)B * C * HW < PAR_MIN ? 1 : 0, cbn_bwd_part, &j);
 }
 
 /* ---- pooling -------------------------------------------------------------- */
@@ -637,6 +355,32 @@ void dg_maxpool_backward(dg_ctx *ctx, float *din, const float *dout, const int32
     dg_ctx_run(ctx, (long)B * C * H * W < PAR_MIN ? 1 : 0, maxpool_bwd_part, &j);
 }
 
+/* 2x2 windows, stride 2, no padding: the same sums in the same order as
+ * the general loop, branch-free so that they vectorize. */
+static void avgpool2_plane(const float *x, float *y, int W, int OH, int OW)
+{
+    for (int oh = 0; oh < OH; oh++) {
+        const float *r0 = x + (long)(2 * oh) * W, *r1 = r0 + W;
+        float *yo = y + (long)oh * OW;
+        for (int ow = 0; ow < OW; ow++)
+            yo[ow] = (((r0[2 * ow] + r0[2 * ow + 1]) + r1[2 * ow]) + r1[2 * ow + 1]) * 0.25f;
+    }
+}
+
+static void avgpool2_plane_t(float *dx, const float *dy, int H, int W, int OH, int OW)
+{
+    if (H != 2 * OH || W != 2 * OW) /* odd sizes leave the last row or column out */
+        memset(dx, 0, sizeof(float) * H * W);
+    for (int oh = 0; oh < OH; oh++) {
+        float *r0 = dx + (long)(2 * oh) * W, *r1 = r0 + W;
+        const float *g = dy + (long)oh * OW;
+        for (int ow = 0; ow < OW; ow++) {
+            float v = g[ow] * 0.25f;
+            r0[2 * ow] = r0[2 * ow + 1] = r1[2 * ow] = r1[2 * ow + 1] = v;
+        }
+    }
+}
+
 static void avgpool_fwd_part(void *arg, int tid, int nt)
 {
     pool_job *j = arg;
@@ -644,6 +388,11 @@ static void avgpool_fwd_part(void *arg, int tid, int nt)
     dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     const float inv = 1.0f / (j->k * j->k);
+    if (j->k == 2 && j->s == 2 && j->p == 0) {
+        for (long q = lo; q < hi; q++)
+            avgpool2_plane(j->in + q * ip, j->out + q * op, j->W, j->OH, j->OW);
+        return;
+    }
     for (long q = lo; q < hi; q++) {
         const float *x = j->in + q * ip;
         float *y = j->out + q * op;
@@ -681,6 +430,11 @@ static void avgpool_bwd_part(void *arg, int tid, int nt)
     dg_part((long)j->B * j->C, tid, nt, &lo, &hi);
     const long ip = (long)j->H * j->W, op = (long)j->OH * j->OW;
     const float inv = 1.0f / (j->k * j->k);
+    if (j->k == 2 && j->s == 2 && j->p == 0) {
+        for (long q = lo; q < hi; q++)
+            avgpool2_plane_t(j->din + q * ip, j->dout + q * op, j->H, j->W, j->OH, j->OW);
+        return;
+    }
     for (long q = lo; q < hi; q++) {
         float *dx = j->din + q * ip;
         const float *dy = j->dout + q * op;

@@ -32,15 +32,40 @@ typedef struct {
 dg_conv_geom dg_conv_geom_make(int B, int C, int H, int W, int OC, int k, int stride, int pad);
 dg_conv_geom dg_convt_geom_make(int B, int C, int H, int W, int OC, int k, int stride, int pad);
 
-/* 2-D convolution; b may be NULL (no bias). */
+/* 2-D convolution; b may be NULL (no bias).  Backward is two passes:
+ * _backward_data writes din, _backward_weight adds to dw and db (either may
+ * be NULL); _backward does both (din, dw, db may each be NULL). */
 void dg_conv2d_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
                        const float *w, const float *b);
+void dg_conv2d_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                             const float *w);
+void dg_conv2d_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dw, float *db,
+                               const float *dout, const float *in);
 void dg_conv2d_backward(dg_ctx *ctx, const dg_conv_geom *g, float *din, float *dw, float *db,
                         const float *dout, const float *in, const float *w);
+
+/* A 3x3 stride-1 convolution (g, padding 0..2) followed by 2x2 stride-2
+ * average pooling, as one lowered GEMM on Winograd F(2x2, 3x3) tiles (9
+ * values per channel and pooled output instead of im2col's 16 for the
+ * equivalent 4x4 stride-2 convolution; dg-conv.c).  out is [B, OC, OH/2,
+ * OW/2].  The GEMMs take the weight as wt [OC, C, 9] = dg_convpool_weight(w);
+ * dg_convpool_weight_grad adds the gradient for w from wt's gradient. */
+void dg_convpool_weight(float *wt, const float *w, int OC, int C);
+void dg_convpool_weight_grad(float *dw, const float *dwt, int OC, int C);
+void dg_convpool_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
+                         const float *wt, const float *b);
+void dg_convpool_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                               const float *wt);
+void dg_convpool_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dwt, float *db,
+                                 const float *dout, const float *in);
 
 /* Transposed 2-D convolution (PyTorch ConvTranspose2d, no output padding). */
 void dg_convt2d_forward(dg_ctx *ctx, const dg_conv_geom *g, float *out, const float *in,
                         const float *w, const float *b);
+void dg_convt2d_backward_data(dg_ctx *ctx, const dg_conv_geom *g, float *din, const float *dout,
+                              const float *w);
+void dg_convt2d_backward_weight(dg_ctx *ctx, const dg_conv_geom *g, float *dw, float *db,
+                                const float *dout, const float *in);
 void dg_convt2d_backward(dg_ctx *ctx, const dg_conv_geom *g, float *din, float *dw, float *db,
                          const float *dout, const float *in, const float *w);
 
@@ -56,33 +81,32 @@ void dg_dense_forward(dg_ctx *ctx, float *out, const float *in, const float *w, 
 void dg_dense_backward(dg_ctx *ctx, float *din, float *dw, float *db, const float *dout,
                        const float *in, const float *w, int B, int IN, int OUT);
 
-/* Batch normalization over (B, HW) per channel.  Training mode normalizes
- * with the batch statistics, saves mean and invstd for backward and updates
- * the running statistics (unbiased variance, PyTorch semantics):
- *   run = (1 - momentum) run + momentum batch.
- * Evaluation mode uses the running statistics. */
-void dg_bn_forward_train(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
-                         float *run_var, const float *in, const float *gamma, const float *beta,
-                         int B, int C, int HW, float eps, float momentum);
-void dg_bn_forward_eval(dg_ctx *ctx, float *out, const float *in, const float *gamma,
-                        const float *beta, const float *run_mean, const float *run_var, int B,
-                        int C, int HW, float eps);
-void dg_bn_backward_train(dg_ctx *ctx, float *din, float *dgamma, float *dbeta,
-                          const float *dout, const float *in, const float *mean,
-                          const float *invstd, const float *gamma, int B, int C, int HW);
-void dg_bn_backward_eval(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
-                         const float *in, const float *gamma, const float *run_mean,
-                         const float *run_var, int B, int C, int HW, float eps);
-
-/* Class-conditional batch norm: normalized with the batch statistics (or the
- * running ones), then y = gamma[label_b, c] * xhat + beta[label_b, c] with
- * per-class tables gamma, beta [K, C] (BigGAN-style conditioning). */
-void dg_cbn_forward(dg_ctx *ctx, float *out, float *mean, float *invstd, float *run_mean,
-                    float *run_var, const float *in, const float *gamma, const float *beta,
-                    const int *labels, int B, int C, int HW, float eps, float momentum, bool train);
-void dg_cbn_backward(dg_ctx *ctx, float *din, float *dgamma, float *dbeta, const float *dout,
-                     const float *in, const float *mean, const float *invstd, const float *gamma,
-                     const int *labels, int B, int C, int HW, bool train);
+/* Batch normalization over (B, HW) per channel (dg-norm.c).  Training mode
+ * normalizes with the batch statistics, saves mean and invstd for backward
+ * and updates the running statistics (unbiased variance, PyTorch
+ * semantics): run = (1 - momentum) run + momentum batch.  Evaluation mode
+ * uses the running statistics (and saves them as mean and invstd).
+ * With labels, the batch norm is class-conditional: y = gamma[label_b, c] *
+ * xhat + beta[label_b, c] with per-class tables gamma, beta [K, C]
+ * (BigGAN-style); without, gamma and beta are [C].  act applies an
+ * activation to the output in the same pass; backward then takes the
+ * gradient of the activation's output and reads that output (out). */
+typedef enum { DG_ACT_NONE, DG_ACT_RELU, DG_ACT_LRELU } dg_act;
+typedef struct {
+    const float *gamma, *beta;
+    const int *labels;          /* NULL: plain batch norm */
+    float *run_mean, *run_var;  /* run_mean NULL: not updated */
+    float eps, momentum;
+    dg_act act;
+    float slope;                /* DG_ACT_LRELU */
+} dg_bn_params;
+void dg_bn_forward(dg_ctx *ctx, const dg_bn_params *p, float *out, float *mean, float *invstd,
+                   const float *in, int B, int C, int HW, bool train);
+/* din (may be NULL) is written; dgamma and dbeta (both NULL or neither) are
+ * added to. */
+void dg_bn_backward(dg_ctx *ctx, const dg_bn_params *p, float *din, float *dgamma, float *dbeta,
+                    const float *dout, const float *out, const float *in, const float *mean,
+                    const float *invstd, int B, int C, int HW, bool train);
 
 /* Elementwise activations.  Backward uses the forward OUTPUT y, so the
  * forward may run in place (out == in). */
@@ -143,3 +167,8 @@ void dg_project_backward(float *dh, float *dtable, const float *dout, const floa
 float dg_exp_approx(float x); /* the vectorizable exp used by tanh and sigmoid */
 void dg_vec_add(dg_ctx *ctx, float *y, const float *x, long n); /* y += x */
 void dg_vec_zero(dg_ctx *ctx, float *x, long n);
+/* Sum of x[0..n) in a fixed order (16 float lanes, then the lanes and the
+ * blocks in double): vectorized, and the same value whatever the caller. */
+double dg_sum(const float *x, long n);
+/* Sum of (x[i] - m)^2, the same way. */
+double dg_sum_sqdev(const float *x, long n, float m);

@@ -16,6 +16,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dg-ctx.h"
 #include "dg-optim.h"
@@ -94,7 +95,13 @@ void dg_net_sn_iterate(dg_net *net);
 /* Set batch-norm eps / momentum of a BN node (defaults 1e-5, 0.1). */
 void dg_net_bn_set(dg_net *net, int node, float eps, float momentum);
 
-/* Allocate the arena and buffers.  No builders after this. */
+/* Allocate the arena and buffers.  No builders after this.  Finalizing also
+ * fuses what can run as one pass: a ReLU/LeakyReLU in place after a batch
+ * norm (done in the batch norm's pass), and a stride-1 convolution whose one
+ * consumer is a 2x2 average pool (done as one (k+1)x(k+1) stride-2
+ * convolution; the convolution's own output then holds the pooled values,
+ * and dg_net_backward_to cannot stop there).  DG_NO_POOL_FUSION in the
+ * environment turns the latter off, for comparisons. */
 void dg_net_finalize(dg_net *net);
 
 typedef enum { DG_INIT_DCGAN, DG_INIT_KAIMING } dg_init;
@@ -153,10 +160,30 @@ size_t dg_net_bytes(const dg_net *net);   /* arena + activations */
  * the weight gradient and again for the input gradient. */
 double dg_net_node_flops(const dg_net *net, int node, int B);
 
-/* Per-node timing: when on, forward and backward accumulate wall time per
- * node; dg_net_profile_print writes a table (node, op, shape, ms, GFLOP/s). */
+/* Work counters and per-node timing.  Every pass counts the FLOPs of its
+ * convolution and dense layers, split into forward, backward-data (the input
+ * gradient) and backward-weight (the parameter gradients).  dg_net_profile
+ * resets the counters; when on, passes and optimizer steps also accumulate
+ * wall time per node and part.  dg_net_profile_print writes a table (ms per
+ * step, GFLOP/s and its fraction of the given sgemm GFLOP/s for every
+ * convolution; other layers summed by kind). */
 void dg_net_profile(dg_net *net, bool on);
-void dg_net_profile_print(const dg_net *net, const char *title, int B, int passes);
+double dg_net_flops_done(const dg_net *net); /* since dg_net_profile */
+typedef struct {
+    double conv_s, conv_flop; /* convolution and dense layers: seconds, FLOPs */
+    double other_s;           /* all other layers */
+    double step_s;            /* optimizer steps */
+} dg_net_prof_totals;
+void dg_net_profile_totals(const dg_net *net, dg_net_prof_totals *t);
+void dg_net_profile_print(const dg_net *net, FILE *out, const char *title, double sgemm_gflops,
+                          int steps);
+
+/* Let net use the activation and gradient buffers of `with`, a net built
+ * the same way (same layers, max batch), and free its own: for nets that
+ * never run at the same time (an EMA copy used for sampling, one pair of
+ * per-class GANs at a time).  A pass of one clobbers what a pass of the
+ * other left there; `with` must outlive net's use of them. */
+void dg_net_share_activations(dg_net *net, dg_net *with);
 
 /* The net's own RNG (dropout). */
 dg_rng *dg_net_rng(dg_net *net);

@@ -57,7 +57,7 @@ int main(void)
             tt[it - 3] = bench_now() - t0;
     }
     if (profile) {
-        dg_net_profile_print(net, "classifier training", B, iters);
+        dg_net_profile_print(net, stderr, "classifier training", bench_sgemm_gflops(ctx), iters);
         dg_net_profile(net, false);
     }
     double ti[128];

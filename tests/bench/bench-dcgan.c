@@ -130,8 +130,10 @@ int main(void)
         return 1;
     }
     if (profile) {
-        dg_net_profile_print(m.G, "generator: 1 forward + 1 backward per iteration", B, iters);
-        dg_net_profile_print(m.D, "discriminator: 3 forwards + 3 backwards per iteration", B, iters);
+        dg_net_profile_print(m.G, stderr, "generator: 1 forward + 1 backward per iteration", peak,
+                             iters);
+        dg_net_profile_print(m.D, stderr, "discriminator: 3 forwards + 3 backwards per iteration",
+                             peak, iters);
     }
     double med = bench_median(times, iters);
     /* FLOPs done: 3 D forwards, D backward x2 with weight grads (no input grad

@@ -72,9 +72,9 @@ int main(void)
                                conv[i].what, g);
     }
     double peak = ours > native ? ours : native;
-    printf("{\"bench\": \"sgemm\", \"threads\": %d, \"sgemm_gflops\": %.1f, \"square1024_1t\": %.1f, "
+    printf("{\"bench\": \"sgemm\", \"blas_core\": \"%s\", \"threads\": %d, \"sgemm_gflops\": %.1f, \"square1024_1t\": %.1f, "
            "\"square1024_ours\": %.1f, \"square1024_openblas_mt\": %.1f, \"conv_shapes\": [%s]}\n",
-           T, peak, one, ours, native, js->str);
+           dg_blas_core(), T, peak, one, ours, native, js->str);
     g_string_free(js, TRUE);
     dg_free(A), dg_free(B), dg_free(C);
     dg_ctx_free(ctx);

@@ -3,7 +3,7 @@
  * a rendezvous) gives the outputs, input gradients, running statistics and
  * summed parameter gradients of the whole batch in one net: batch norm and
  * class-conditional batch norm with the whole batch's statistics
- * (dg-layers-dist.c), dropout with the whole batch's masks
+ * (dg-norm.c), dropout with the whole batch's masks
  * (dg_net_set_shard). */
 #include <glib.h>
 #include <math.h>
