@@ -34,7 +34,7 @@ int main(void)
         dg_rng_seed(&rng, 1);
         dg_cnn_init(cnn, &rng);
     }
-    char *img = dg_find_resource("sample/images/ISIC_0024517.jpg");
+    char *img = dg_find_resource("sample/images/ISIC_0024371.jpg");
     gchar *bytes = NULL;
     gsize len = 0;
     if (!img || !g_file_get_contents(img, &bytes, &len, NULL)) {
