@@ -16,6 +16,8 @@
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-util.h"
 #include "data/dg-dataset.h"
+#include "models/dg-classifier-post.h"
+#include "models/dg-classifier.h"
 
 static char *tmp;
 
@@ -224,12 +226,51 @@ static void test_real_lesions(void)
     g_ptr_array_unref(paths);
 }
 
+/* The bundled sample (resources/sample) is drawn from the bundled
+ * classifier's test split: the model's provenance says it saw none of its
+ * images in training or validation, so the sample's numbers mean what they
+ * say (issue 13.3). */
+static void test_sample_unseen(void)
+{
+    char *model = dg_find_resource("models/classifier.safetensors");
+    char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_assert_nonnull(model);
+    g_assert_nonnull(csv);
+    char *sample = g_path_get_dirname(csv);
+    g_free(csv);
+    GError *error = NULL;
+    dg_cnn *cnn = dg_cnn_load(model, 1, &error);
+    g_assert_no_error(error);
+    dg_load_options o;
+    dg_load_options_init(&o);
+    o.cache_dir = "";
+    dg_dataset *ds = dg_dataset_load(sample, &o, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ds->n_items, ==, 96);
+    int seen = 0;
+    for (int i = 0; i < ds->n_items; i++) {
+        dg_seen s = dg_cnn_seen(cnn, ds->items[i].image_id);
+        g_assert_cmpint(s, !=, DG_SEEN_UNKNOWN);
+        if (s != DG_SEEN_NO) {
+            g_test_message("%s was in the model's %s split", ds->items[i].image_id,
+                           s == DG_SEEN_TRAIN ? "training" : "validation");
+            seen++;
+        }
+    }
+    g_assert_cmpint(seen, ==, 0);
+    dg_dataset_free(ds);
+    dg_cnn_free(cnn);
+    g_free(model);
+    g_free(sample);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmp = g_dir_make_tmp("dg-ood-XXXXXX", NULL);
     g_test_add_func("/ood/non-lesions-refused", test_non_lesions);
     g_test_add_func("/ood/real-lesions-judged", test_real_lesions);
+    g_test_add_func("/ood/bundled-sample-unseen", test_sample_unseen);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
