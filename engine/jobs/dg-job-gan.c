@@ -66,6 +66,9 @@ typedef struct {
     float *z_fixed;
     int *grid_labels;
     char *ckpt_path, *model_path, *samples_dir;
+    char *best_path;      /* generator-best.safetensors: the lowest monitored Frechet distance */
+    double best_frechet;  /* its figure (INFINITY: none yet) */
+    int64_t best_step;
     int64_t last_ckpt_step;
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
@@ -122,8 +125,8 @@ static gboolean save_checkpoint(gan_run *r, GError **error)
     return ok;
 }
 
-/* The model file: EMA generator with fresh batch-norm statistics, plus D. */
-static gboolean save_model(gan_run *r, GError **error)
+/* A model file: EMA generator with fresh batch-norm statistics, plus D. */
+static gboolean save_model_to(gan_run *r, const char *path, double frechet, GError **error)
 {
     dg_rng srng;
     dg_rng_seed(&srng, r->cfg->seed ^ 0x57A75ull ^ (uint64_t)r->step);
@@ -134,10 +137,17 @@ static gboolean save_model(gan_run *r, GError **error)
     g_hash_table_insert(meta, "split_seed",
                         g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed));
     g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
-    gboolean ok = dg_gan_save_model(r->gan, r->model_path, (const char *const *)r->class_ids,
+    if (isfinite(frechet))
+        g_hash_table_insert(meta, "monitor_frechet", g_strdup_printf("%.4f", frechet));
+    gboolean ok = dg_gan_save_model(r->gan, path, (const char *const *)r->class_ids,
                                     (const char *const *)r->class_names, TRUE, meta, error);
     g_hash_table_unref(meta);
     return ok;
+}
+
+static gboolean save_model(gan_run *r, GError **error)
+{
+    return save_model_to(r, r->model_path, NAN, error);
 }
 
 static gboolean load_checkpoint(gan_run *r, GError **error)
@@ -283,6 +293,19 @@ static void measure_quality(gan_run *r)
                    .epoch = (int)(r->quality->len / 2)};
     dg_event_set(&ev, "frechet", fd);
     dg_job_emit(r->job, &ev);
+    /* the best generator by this figure so far, beside the last one: a GAN's
+     * quality often peaks before the end of its schedule */
+    if (r->step > 0 && isfinite(fd) && fd < r->best_frechet) {
+        GError *e = NULL;
+        if (save_model_to(r, r->best_path, fd, &e)) {
+            r->best_frechet = fd;
+            r->best_step = r->step;
+        } else {
+            dg_job_message(r->job, "warning", "could not write the best generator so far: %s",
+                           e->message);
+            g_error_free(e);
+        }
+    }
 }
 
 /* ---- the run --------------------------------------------------------------------- */
@@ -479,6 +502,12 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
         if (!load_checkpoint(r, error))
             return FALSE;
         dg_job_message(r->job, "info", "resumed from step %" G_GINT64_FORMAT, r->step);
+        if (r->quality && g_file_test(r->best_path, G_FILE_TEST_IS_REGULAR)) {
+            const float *q = (const float *)r->quality->data; /* the best file's figure */
+            for (guint i = 0; i + 1 < r->quality->len; i += 2)
+                if (q[i] > 0 && isfinite(q[i + 1]) && q[i + 1] < r->best_frechet)
+                    r->best_frechet = q[i + 1], r->best_step = (int64_t)q[i];
+        }
         return TRUE;
     }
     char *cj = dg_gan_config_to_json(gc);
@@ -500,6 +529,8 @@ static gboolean setup(gan_run *r, GError **error)
         return FALSE;
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);
     r->model_path = g_build_filename(cfg->out, "generator.safetensors", NULL);
+    r->best_path = g_build_filename(cfg->out, "generator-best.safetensors", NULL);
+    r->best_frechet = INFINITY;
     r->samples_dir = g_build_filename(cfg->out, "samples", NULL);
     r->ds = dg_job_load_dataset_ex(r->job, cfg->data, cfg->all_classes, cfg->follow_symlinks, gc.size, cfg->cache_dir,
                                 cfg->split_seed, error);
@@ -568,6 +599,7 @@ static void run_free(gan_run *r)
     g_free(r->grid_labels);
     g_free(r->ckpt_path);
     g_free(r->model_path);
+    g_free(r->best_path);
     g_free(r->samples_dir);
 }
 
@@ -713,6 +745,11 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         json_object_set_int_member(res, "steps", r.step);
         json_object_set_string_member(res, "model", r.model_path);
         json_object_set_string_member(res, "checkpoint", r.ckpt_path);
+        if (r.best_step > 0) {
+            json_object_set_string_member(res, "best_model", r.best_path);
+            json_object_set_int_member(res, "best_step", r.best_step);
+            json_object_set_double_member(res, "best_frechet", r.best_frechet);
+        }
         json_object_set_double_member(res, "seconds", dg_job_elapsed(job));
         dg_job_report_dist(job, r.dist, res, dg_job_elapsed(job));
         dg_job_emit_result(job, res);

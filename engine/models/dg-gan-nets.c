@@ -6,7 +6,10 @@
  *    transposed conv) + BN + ReLU per doubling; D is 4x4 stride-2
  *    convolutions with BN and LeakyReLU (or, with d_avgpool, 3x3 stride-1
  *    convolutions followed by 2x2 average pooling, which low-pass filters
- *    before every subsampling instead of sampling every other pixel).
+ *    before every subsampling instead of sampling every other pixel; with
+ *    d_act_pool the LeakyReLU comes before the pooling, as in conv-act-pool
+ *    stacks, and the head is global pooling + dense instead of a 4x4
+ *    convolution that weighs every position of the last map on its own).
  *  - "resnet" (the SNGAN / BigGAN residual blocks: Miyato et al. 2018,
  *    Brock et al. 2019): G blocks BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3
  *    plus a nearest-upsampled 1x1 shortcut, with class-conditional BN; D
@@ -105,6 +108,14 @@ static dg_net *build_d_dcgan(const dg_gan_config *c, int max_batch)
     int mid = n_mid(c->size), mult = 1;
     dg_net *D = dg_net_new(3, c->size, c->size, max_batch);
     int x = 0;
+    if (c->d_act_pool) { /* conv - LeakyReLU - average pool, then a position-free head */
+        for (int i = 0; i <= mid; i++, mult *= 2)
+            x = dg_net_avgpool(D, dg_net_lrelu(D, sn(D, c, dg_net_conv(D, x, c->ndf * mult, 3, 1, 1, true)), 0.2f),
+                               2, 2, 0);
+        int out = sn(D, c, dg_net_dense(D, dg_net_gap(D, x), 1, true));
+        d_head(D, c, x, out);
+        return D;
+    }
     for (int i = 0; i <= mid; i++) {
         int oc = c->ndf * mult;
         if (c->d_avgpool)

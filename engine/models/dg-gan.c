@@ -127,7 +127,8 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         if (g_strv_length(p) >= 3) {
             parse_arch(p[0], &c->g_arch);
             c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;
-            c->d_avgpool = strcmp(p[1], "ap") == 0;
+            c->d_avgpool = strcmp(p[1], "ap") == 0 || strcmp(p[1], "apr") == 0;
+            c->d_act_pool = strcmp(p[1], "apr") == 0;
             c->d_sn = strcmp(p[1], "bn") != 0;
             if (!c->d_sn) {
                 c->loss = DG_GAN_LOSS_BCE;
@@ -189,6 +190,7 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     S("d_arch", dg_gan_arch_name(c->d_arch));
     B("d_sn", c->d_sn);
     B("d_avgpool", c->d_avgpool);
+    B("d_act_pool", c->d_act_pool);
     D("lecam", c->lecam);
 #undef S
 #undef I
@@ -279,6 +281,7 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     }
     c->d_sn = bool_member(o, "d_sn");
     c->d_avgpool = bool_member(o, "d_avgpool");
+    c->d_act_pool = c->d_avgpool && bool_member(o, "d_act_pool");
     c->lecam = (float)num_member(o, "lecam", 0.0);
     const char *aug = str_member(o, "diffaug", "");
     if (ok && !dg_diffaug_parse(aug, &c->diffaug)) {

@@ -37,7 +37,7 @@ typedef enum { DG_GAN_ARCH_DCGAN, DG_GAN_ARCH_RESNET } dg_gan_arch;
 const char *dg_gan_arch_name(dg_gan_arch a);
 
 typedef struct {
-    char preset[16];
+    char preset[32];
     int size;
     int n_classes;
     bool conditional; /* false: one unconditional pair per class */
@@ -54,6 +54,9 @@ typedef struct {
     dg_gan_arch g_arch, d_arch;
     bool d_sn;            /* spectral normalization in D (and no batch norm there) */
     bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
+    bool d_act_pool;      /* with d_avgpool: the activation before the pooling (conv-act-pool,
+                             so that D sees the energy of frequencies the pooling removes)
+                             and a position-free head (global pooling + dense) */
     float lecam;          /* LeCam regularization weight (Tseng et al. 2021); 0 = off */
     int steps;            /* the preset's default training length */
 } dg_gan_config;

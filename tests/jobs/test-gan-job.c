@@ -9,6 +9,7 @@
 
 #include "jobs-test-util.h"
 #include "jobs/dg-job-gan.h"
+#include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
 
 static char *tmp, *data;
@@ -233,6 +234,79 @@ static void test_generate(void)
     jt_sink_clear(&s);
 }
 
+/* The quality monitor's figures (step, Frechet) of a run; cancels it after
+ * three measurements past step 0. */
+typedef struct {
+    dg_job *job;
+    GArray *fd; /* doubles: step, frechet */
+} monitor_sink;
+
+static void on_monitor_event(const dg_event *ev, void *user)
+{
+    monitor_sink *m = user;
+    if (ev->kind != DG_EVENT_EPOCH || ev->step == 0)
+        return;
+    for (int i = 0; i < ev->n_values; i++)
+        if (!strcmp(ev->keys[i], "frechet")) {
+            double row[2] = {(double)ev->step, ev->values[i]};
+            g_array_append_vals(m->fd, row, 2);
+        }
+    if (m->fd->len >= 6)
+        dg_job_cancel(m->job);
+}
+
+/* generator-best.safetensors holds the generator of the lowest monitored
+ * Frechet distance, beside the last one. */
+static void test_best_generator(void)
+{
+    /* a feature extractor of the tiny preset's size (random weights do: the
+     * monitor only compares features) */
+    dg_cnn_config cc;
+    GError *error = NULL;
+    g_assert_true(dg_cnn_config_arch(&cc, "dermanet", 3, &error));
+    cc.size = 32;
+    cc.width = 4;
+    const char *ids[] = {"akiec", "bcc", "bkl", NULL};
+    dg_cnn *cnn = dg_cnn_new(&cc, 8, ids, ids);
+    dg_rng rng;
+    dg_rng_seed(&rng, 3);
+    dg_cnn_init(cnn, &rng);
+    char *cls = g_build_filename(tmp, "monitor.safetensors", NULL);
+    g_assert_true(dg_cnn_save(cnn, cls, NULL, &error));
+    dg_cnn_free(cnn);
+
+    dg_gan_train_config *c = tiny("best", 1000000);
+    c->quality_model = g_strdup(cls);
+    c->quality_every = 1;
+    c->checkpoint_every = 1000000;
+    c->sample_every = 1000000;
+    monitor_sink m = {NULL, g_array_new(FALSE, FALSE, sizeof(double))};
+    m.job = dg_job_new(&dg_job_gan_train, c, on_monitor_event, &m);
+    g_assert_cmpint(dg_job_run(m.job, &error), ==, DG_JOB_CANCELLED);
+    g_assert_no_error(error);
+    dg_job_free(m.job);
+    g_assert_cmpuint(m.fd->len, >=, 6);
+    const double *f = (const double *)m.fd->data;
+    int best = 0;
+    for (guint i = 0; i < m.fd->len / 2; i++)
+        if (f[2 * i + 1] < f[2 * best + 1])
+            best = (int)i;
+    char *path = g_build_filename(tmp, "best", "generator-best.safetensors", NULL);
+    dg_st *st = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    g_test_message("best of %u measurements: step %.0f, Frechet %.4f", m.fd->len / 2,
+                   f[2 * best], f[2 * best + 1]);
+    char want[32];
+    g_snprintf(want, sizeof want, "%.4f", f[2 * best + 1]);
+    g_assert_cmpstr(dg_st_metadata(st, "monitor_frechet"), ==, want);
+    g_assert_cmpint(g_ascii_strtoll(dg_st_metadata(st, "trained_steps"), NULL, 10), ==,
+                    (gint64)f[2 * best]);
+    dg_st_free(st);
+    g_free(path);
+    g_free(cls);
+    g_array_free(m.fd, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -242,6 +316,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gan-job/cancel-keeps-checkpoint", test_cancel_keeps_checkpoint);
     g_test_add_func("/gan-job/divergence", test_divergence);
     g_test_add_func("/gan-job/generate", test_generate);
+    g_test_add_func("/gan-job/best-generator", test_best_generator);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);

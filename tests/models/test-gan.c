@@ -319,6 +319,25 @@ static void test_presets(void)
     g_assert_cmpint(d.loss, ==, c.loss);
     g_assert_true(d.diffaug.translation);
     g_free(js);
+    /* every preset's config survives its JSON, the networks' choices included */
+    const char *all[] = {"default", "large", "dcgan", "seed", "tiny", "tiny-resnet",
+                         "x-resnet-apr-24-32", "x-resnet-rd-24-32", "x-dcgan-bn-16", "x-resnet-ap-8-8-0.5"};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+        g_assert_true(dg_gan_config_preset(&c, all[i], 4, &error));
+        js = dg_gan_config_to_json(&c);
+        g_assert_true(dg_gan_config_from_json(&d, js, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(d.preset, ==, all[i]);
+        g_assert_true(d.g_arch == c.g_arch && d.d_arch == c.d_arch && d.d_sn == c.d_sn &&
+                      d.d_avgpool == c.d_avgpool && d.d_act_pool == c.d_act_pool &&
+                      d.up_bilinear == c.up_bilinear && d.upsample_conv == c.upsample_conv &&
+                      d.lecam == c.lecam && d.ngf == c.ngf && d.ndf == c.ndf && d.loss == c.loss);
+        g_free(js);
+    }
+    g_assert_true(dg_gan_config_preset(&c, "x-resnet-apr-24-32", 4, NULL));
+    g_assert_true(c.d_avgpool && c.d_act_pool && c.d_arch == DG_GAN_ARCH_DCGAN && c.ndf == 32);
+    g_assert_true(dg_gan_config_preset(&c, "x-resnet-ap-8-8-0.5", 4, NULL));
+    g_assert_true(c.d_avgpool && !c.d_act_pool && c.lecam == 0.5f);
 }
 
 int main(int argc, char **argv)
