@@ -160,6 +160,58 @@ static int cnn_calibrate(int argc, char **argv)
     return rc;
 }
 
+static int cnn_ensemble(int argc, char **argv)
+{
+    dg_calibrate_config *c = dg_calibrate_config_new();
+    char *data = NULL, *out = NULL, *cache = NULL;
+    gint64 split_seed = 1;
+    int threads = 0;
+    double keep = 0.95;
+    gboolean json = FALSE, all = FALSE, follow = FALSE;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the models were trained on", "PATH"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the ensemble here", "FILE"},
+        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
+        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
+        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The calibration as one JSON document on stdout", NULL},
+        {NULL}};
+    cli_num nums[] = {
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split they were trained with (default 1)", "N", FALSE},
+        {"keep", CLI_DOUBLE, &keep, 0.5, 1, "Share of validation images the out-of-distribution threshold keeps (default 0.95)", "F", FALSE},
+        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
+        {NULL}};
+    GError *error = NULL;
+    if (!cli_parse("MODEL MODEL... - one model that averages the logits of classifiers trained "
+                   "alike (e.g. with other seeds), calibrated on the validation split",
+                   entries, nums, &argc, &argv, &error)) {
+        dg_calibrate_config_free(c);
+        return cli_fail_error(error);
+    }
+    if (!data || !out || argc < 3) {
+        g_free(data), g_free(out), g_free(cache);
+        dg_calibrate_config_free(c);
+        return cli_fail("cnn ensemble needs --data PATH, --out FILE and at least two model files");
+    }
+    c->members = g_new0(char *, argc);
+    for (int i = 1; i < argc; i++)
+        c->members[i - 1] = g_strdup(argv[i]);
+    c->data = data;
+    c->out = out;
+    c->split_seed = (uint64_t)split_seed;
+    c->keep = keep;
+    c->threads = threads;
+    c->all_classes = all;
+    c->follow_symlinks = follow;
+    c->cache_dir = cache;
+    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
+    dg_job *job = dg_job_new(&dg_job_cnn_calibrate, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
 int cli_cnn(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -167,7 +219,8 @@ int cli_cnn(int argc, char **argv)
                 "Usage: dermagan-cli cnn COMMAND [OPTIONS]\n\n"
                 "  train     train a classifier on a data set's training split\n"
                 "  calibrate fit its temperature, logit adjustment and out-of-distribution\n"
-                "            threshold on the validation split\n\n"
+                "            threshold on the validation split\n"
+                "  ensemble  one model averaging several trained alike, calibrated\n\n"
                 "See also: dermagan-cli evaluate, predict, ablation.\n");
         return argc < 2 ? 2 : 0;
     }
@@ -178,5 +231,7 @@ int cli_cnn(int argc, char **argv)
         return cnn_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "calibrate") == 0)
         return cnn_calibrate(argc - 1, argv + 1);
-    return cli_fail("unknown cnn command '%s' (train, calibrate)", argv[1]);
+    if (strcmp(argv[1], "ensemble") == 0)
+        return cnn_ensemble(argc - 1, argv + 1);
+    return cli_fail("unknown cnn command '%s' (train, calibrate, ensemble)", argv[1]);
 }

@@ -28,6 +28,7 @@ void dg_calibrate_config_free(void *p)
     if (!c)
         return;
     g_free(c->model);
+    g_strfreev(c->members);
     g_free(c->data);
     g_free(c->out);
     g_free(c->cache_dir);
@@ -212,6 +213,41 @@ gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError 
     return ok;
 }
 
+/* The ensemble of cfg->members (same architecture and classes). */
+static dg_cnn *load_ensemble(dg_job *job, const dg_calibrate_config *cfg, GError **error)
+{
+    const int n = (int)g_strv_length(cfg->members);
+    if (!cfg->out) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "an ensemble needs an output file (--out)");
+        return NULL;
+    }
+    if (n < 2 || n > DG_CNN_MAX_MEMBERS) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "an ensemble takes 2 to %d models, not %d", DG_CNN_MAX_MEMBERS, n);
+        return NULL;
+    }
+    dg_cnn **m = g_new0(dg_cnn *, n), *e = NULL;
+    int i;
+    for (i = 0; i < n; i++) {
+        m[i] = dg_cnn_load(cfg->members[i], 1, error);
+        if (!m[i]) {
+            g_prefix_error(error, "%s: ", cfg->members[i]);
+            break;
+        }
+    }
+    if (i == n) {
+        e = dg_cnn_new_ensemble(m, n, CAL_BATCH, error);
+        if (e)
+            dg_job_message(job, "info", "an ensemble of %d %s models (%ld parameters)", n,
+                           e->cfg.arch, dg_net_n_params(e->net));
+    }
+    for (int j = 0; j < n; j++)
+        dg_cnn_free(m[j]);
+    g_free(m);
+    return e;
+}
+
 static gboolean calibrate_run(dg_job *job, void *config, GError **error)
 {
     dg_calibrate_config *cfg = config;
@@ -223,7 +259,8 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
     if (!dg_job_check_double("keep", cfg->keep, 0.5, 1.0, FALSE, error) ||
         !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
         return FALSE;
-    cnn = dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);
+    cnn = cfg->members ? load_ensemble(job, cfg, error)
+                       : dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);
     if (!cnn)
         return FALSE;
     ds = dg_job_load_dataset_ex(job, cfg->data, cfg->all_classes, cfg->follow_symlinks, cnn->cfg.size, cfg->cache_dir,
@@ -236,7 +273,14 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
         json_object_unref(report);
         goto out;
     }
-    ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, error);
+    if (cfg->members) {
+        GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+        g_hash_table_insert(meta, "ensemble_members", g_strjoinv(", ", cfg->members));
+        ok = dg_cnn_save(cnn, cfg->out, meta, error);
+        g_hash_table_unref(meta);
+    } else {
+        ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, error);
+    }
     if (ok) {
         json_object_set_string_member(report, "model", cfg->out ? cfg->out : used);
         dg_job_emit_result(job, report);

@@ -68,6 +68,9 @@ extern const dg_job_kind dg_job_cnn_train;
  * {"temperature", "val_ece_before", "val_ece_after", "logit_tau", ...}. */
 typedef struct {
     char *model;         /* NULL: the bundled default classifier */
+    char **members;      /* NULL, or 2 to DG_CNN_MAX_MEMBERS model files (NULL-terminated):
+                            calibrate their ensemble (dg_cnn_new_ensemble) instead of model,
+                            and write it to out (then required) */
     char *data;          /* the data set it was trained on */
     char *out;           /* NULL: the model file itself */
     uint64_t split_seed; /* the split it was trained with */

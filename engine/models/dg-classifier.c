@@ -40,10 +40,13 @@ gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, G
 
 char *dg_cnn_config_to_json(const dg_cnn_config *c)
 {
-    /* colour constancy only when on: files written before it stay byte-identical */
-    char cc[48] = "";
+    /* colour constancy and members only when used: files written before them stay
+     * byte-identical */
+    char cc[80] = "";
     if (c->color_p > 0)
         g_snprintf(cc, sizeof cc, ", \"color_constancy\": %d", c->color_p);
+    if (c->members > 1)
+        g_snprintf(cc + strlen(cc), sizeof cc - strlen(cc), ", \"members\": %d", c->members);
     return g_strdup_printf("{\"arch\": \"%s\", \"size\": %d, \"n_classes\": %d, \"width\": %d, "
                            "\"dropout\": %.3f%s}",
                            c->arch, c->size, c->n_classes, c->width, c->dropout, cc);
@@ -70,7 +73,7 @@ gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **er
                 json_node_get_value_type(json_object_get_member(o, k)) != G_TYPE_BOOLEAN             \
                     ? CLAMP(json_object_get_double_member(o, k), -1e9, 1e9) : NAN)
     double size = NUM("size"), k = NUM("n_classes"), width = NUM("width"), drop = NUM("dropout"),
-           cp = NUM("color_constancy");
+           cp = NUM("color_constancy"), mem = NUM("members");
 #undef NUM
     gboolean ok = dg_cnn_config_arch(c, arch, isfinite(k) ? (int)k : 0, error);
     json_node_unref(root);
@@ -82,6 +85,7 @@ gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **er
     if (isfinite(drop))
         c->dropout = (float)drop;
     c->color_p = isfinite(cp) ? (int)cp : 0;
+    c->members = isfinite(mem) ? (int)mem : 1;
     return dg_cnn_config_validate(c, error);
 }
 
@@ -108,6 +112,12 @@ gboolean dg_cnn_config_validate(const dg_cnn_config *c, GError **error)
     if (c->color_p < 0 || c->color_p > 16) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                     "classifier: colour constancy exponent %d is out of range (0 to 16)", c->color_p);
+        return FALSE;
+    }
+    if (c->members < 0 || c->members > DG_CNN_MAX_MEMBERS) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier: an ensemble of %d members (1 to %d are allowed)", c->members,
+                    DG_CNN_MAX_MEMBERS);
         return FALSE;
     }
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
@@ -161,23 +171,22 @@ static int dw_sep(dg_net *n, int x, int oc, int s)
     return dg_net_relu(n, dg_net_bn(n, dg_net_conv(n, x, oc, 1, 1, 0, false)));
 }
 
-static void build_graph(dg_cnn *m, int max_batch)
+/* One member's network from the input to its pooled features; *cam gets its
+ * last convolutional feature map. */
+static int build_branch(const dg_cnn_config *c, dg_net *n, int *cam)
 {
-    const dg_cnn_config *c = &m->cfg;
-    dg_net *n = dg_net_new(3, c->size, c->size, max_batch);
-    int x = 0, feat;
+    int x;
     if (strcmp(c->arch, "seed") == 0) {
         x = dg_net_relu(n, dg_net_conv(n, 0, 60, 1, 1, 0, true));
         x = dg_net_maxpool(n, x, 2, 2, 0);
         x = dg_net_relu(n, dg_net_conv(n, x, 50, 3, 1, 0, true));
-        m->cam_node = x;
+        *cam = x;
         x = dg_net_maxpool(n, x, 5, 5, 0);
         x = dg_net_dropout(n, dg_net_relu(n, dg_net_dense(n, x, 256, true)), c->dropout);
-        x = dg_net_relu(n, dg_net_dense(n, x, 128, true));
-        feat = x;
-        x = dg_net_dropout(n, x, c->dropout);
-    } else if (strcmp(c->arch, "mobile") == 0) {
-        int w = c->width;
+        return dg_net_relu(n, dg_net_dense(n, x, 128, true));
+    }
+    int w = c->width;
+    if (strcmp(c->arch, "mobile") == 0) {
         x = conv_bn_relu(n, 0, w, 3, 2); /* 32 */
         x = dw_sep(n, x, 2 * w, 1);
         x = dw_sep(n, x, 4 * w, 2); /* 16 */
@@ -186,22 +195,29 @@ static void build_graph(dg_cnn *m, int max_batch)
         x = dw_sep(n, x, 8 * w, 1);
         x = dw_sep(n, x, 8 * w, 1);
         x = dw_sep(n, x, 12 * w, 2); /* 4 */
-        m->cam_node = x;
-        feat = dg_net_gap(n, x);
-        x = dg_net_dropout(n, feat, c->dropout);
     } else { /* dermanet */
-        int w = c->width;
         x = conv_bn_relu(n, 0, w, 3, 1);      /* 64 */
         x = res_block(n, x, w * 3 / 2, 2);    /* 32 */
         x = res_block(n, x, w * 3, 2);        /* 16 */
         x = res_block(n, x, w * 6, 2);        /* 8 */
         x = res_block(n, x, w * 8, 2);        /* 4 */
-        m->cam_node = x;
-        feat = dg_net_gap(n, x);
-        x = dg_net_dropout(n, feat, c->dropout);
     }
+    *cam = x;
+    return dg_net_gap(n, x);
+}
+
+/* The members' branches one after the other (so that member i's tensors
+ * are a contiguous run), their features concatenated, dropout and the dense
+ * output layer.  Grad-CAM looks at the first member's last feature map. */
+static void build_graph(dg_cnn *m, int max_batch)
+{
+    const dg_cnn_config *c = &m->cfg;
+    dg_net *n = dg_net_new(3, c->size, c->size, max_batch);
+    int cam, feat = build_branch(c, n, &m->cam_node);
+    for (int i = 1; i < c->members; i++)
+        feat = dg_net_concat(n, feat, build_branch(c, n, &cam));
     m->feature_node = feat;
-    dg_net_dense(n, x, c->n_classes, true);
+    dg_net_dense(n, dg_net_dropout(n, feat, c->dropout), c->n_classes, true);
     m->net = n;
 }
 
@@ -544,6 +560,78 @@ void dg_cnn_copy_subset(dg_cnn *dst, const dg_cnn *src, const int *classes)
         for (int k = 0; k < dst->cfg.n_classes; k++)
             memcpy(to + k * row, from + classes[k] * row, sizeof(float) * row);
     }
+}
+
+/* ---- ensembles ---------------------------------------------------------------- */
+
+static gboolean same_member(const dg_cnn *a, const dg_cnn *b)
+{
+    if (strcmp(a->cfg.arch, b->cfg.arch) != 0 || a->cfg.size != b->cfg.size ||
+        a->cfg.width != b->cfg.width || a->cfg.color_p != b->cfg.color_p ||
+        a->cfg.n_classes != b->cfg.n_classes || a->cfg.members > 1 || b->cfg.members > 1)
+        return FALSE;
+    for (int k = 0; k < a->cfg.n_classes; k++)
+        if (g_strcmp0(a->class_ids[k], b->class_ids[k]) != 0)
+            return FALSE;
+    return TRUE;
+}
+
+dg_cnn *dg_cnn_new_ensemble(dg_cnn *const *models, int n, int max_batch, GError **error)
+{
+    if (n < 2 || n > DG_CNN_MAX_MEMBERS) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "an ensemble takes 2 to %d models, not %d", DG_CNN_MAX_MEMBERS, n);
+        return NULL;
+    }
+    for (int i = 1; i < n; i++)
+        if (!same_member(models[0], models[i])) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "model %d of the ensemble differs from the first (architecture, image "
+                        "size, width, colour constancy and classes must be the same, and no "
+                        "member may be an ensemble itself)",
+                        i + 1);
+            return NULL;
+        }
+    dg_cnn_config cfg = models[0]->cfg;
+    cfg.members = n;
+    dg_cnn *e = dg_cnn_new(&cfg, max_batch, (const char *const *)models[0]->class_ids,
+                           (const char *const *)models[0]->class_names);
+    /* each member's tensors before its output layer, in order, then the
+     * output layer: weight [K, n * D] = [W_1 ... W_n] / n, bias the mean */
+    dg_net *en = e->net;
+    const int T = dg_net_n_tensors(models[0]->net);
+    char prefix[16];
+    g_snprintf(prefix, sizeof prefix, "%02d.", dg_net_output_node(models[0]->net));
+    int body = 0;
+    while (body < T && !g_str_has_prefix(dg_net_tensor(models[0]->net, body)->name, prefix))
+        body++;
+    g_return_val_if_fail(dg_net_n_tensors(en) == n * body + (T - body), NULL);
+    const int K = cfg.n_classes;
+    const long D = dg_net_node_size(models[0]->net, models[0]->feature_node);
+    for (int i = 0; i < n; i++) {
+        dg_net *mn = models[i]->net;
+        for (int t = 0; t < body; t++) {
+            const dg_tensor *ts = dg_net_tensor(mn, t), *td = dg_net_tensor(en, i * body + t);
+            g_return_val_if_fail(ts->n == td->n && ts->trainable == td->trainable, NULL);
+            memcpy(dg_net_tensor_data(en, i * body + t), dg_net_tensor_data(mn, t),
+                   sizeof(float) * ts->n);
+        }
+        for (int t = body; t < T; t++) {
+            const dg_tensor *ts = dg_net_tensor(mn, t);
+            const float *from = dg_net_tensor_data(mn, t);
+            float *to = dg_net_tensor_data(en, n * body + (t - body));
+            if (ts->n == (long)K * D) { /* weight */
+                for (int k = 0; k < K; k++)
+                    for (long j = 0; j < D; j++)
+                        to[k * n * D + i * D + j] = from[k * D + j] / n;
+            } else { /* bias */
+                g_return_val_if_fail(ts->n == K, NULL);
+                for (int k = 0; k < K; k++)
+                    to[k] = (i == 0 ? 0.0f : to[k]) + from[k] / n;
+            }
+        }
+    }
+    return e;
 }
 
 /* ---- files ---------------------------------------------------------------------- */

@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 #define DG_CNN_MIN_WIDTH 4
 #define DG_CNN_MAX_WIDTH 256
 #define DG_CNN_MAX_BATCH 1024
+#define DG_CNN_MAX_MEMBERS 8
 
 typedef struct {
     char arch[16];
@@ -33,6 +34,10 @@ typedef struct {
     float dropout;
     int color_p;   /* Shades of Gray colour constancy exponent applied to every input
                       (dg-classifier-post.h); 0: none */
+    int members;   /* an ensemble of this many copies of the architecture (0 or 1: a
+                      single net): their pooled features are concatenated and one dense
+                      layer reads them, which is the mean of the members' logits when
+                      made by dg_cnn_new_ensemble */
 } dg_cnn_config;
 
 /* Fill a config for an architecture name; FALSE + error for an unknown one. */
@@ -131,6 +136,14 @@ uint8_t *dg_cam_overlay(const uint8_t *rgb, int w, int h, const float *cam, int 
  * refreshes an existing one (made by dg_cnn_new_subset from the same src). */
 dg_cnn *dg_cnn_new_subset(const dg_cnn *src, int n, const int *classes, int max_batch);
 void dg_cnn_copy_subset(dg_cnn *dst, const dg_cnn *src, const int *classes);
+
+/* An ensemble of n trained models of the same architecture, size, width,
+ * colour constancy and classes (in the same order): one net whose logits are
+ * the mean of theirs (Lakshminarayanan et al. 2017 average probabilities;
+ * averaging logits is the same up to calibration, which is fitted after).
+ * Post-hoc state (temperature, OOD statistics, provenance) is not carried
+ * over: calibrate the ensemble.  NULL + error when the models differ. */
+dg_cnn *dg_cnn_new_ensemble(dg_cnn *const *models, int n, int max_batch, GError **error);
 
 gboolean dg_cnn_save(dg_cnn *cnn, const char *path, GHashTable *extra_meta, GError **error);
 dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error);

@@ -772,6 +772,113 @@ static void test_auxiliary_classes(void)
     jt_sink_clear(&s);
 }
 
+/* An ensemble's logits are the mean of its members' (softmax is invariant
+ * to a per-image shift, so log p_ens - mean_i log p_i is the same for every
+ * class); the calibrate job makes, calibrates and writes one; members that
+ * differ are refused. */
+static void test_ensemble(void)
+{
+    dg_cnn_config cc;
+    GError *error = NULL;
+    g_assert_true(dg_cnn_config_arch(&cc, "dermanet", 4, &error));
+    cc.size = 32;
+    cc.width = 4;
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel", NULL};
+    dg_cnn *m[3];
+    char *paths[4] = {NULL};
+    for (int i = 0; i < 3; i++) {
+        m[i] = dg_cnn_new(&cc, 8, ids, ids);
+        dg_rng rng;
+        dg_rng_seed(&rng, 100 + i);
+        dg_cnn_init(m[i], &rng);
+        /* not near-uniform: scale the output layer up */
+        dg_net *n = m[i]->net;
+        for (int t = 0; t < dg_net_n_tensors(n); t++)
+            if (g_str_has_suffix(dg_net_tensor(n, t)->name, "weight") &&
+                dg_net_tensor(n, t)->shape[0] == 4 && dg_net_tensor(n, t)->ndim == 2)
+                for (long j = 0; j < dg_net_tensor(n, t)->n; j++)
+                    dg_net_tensor_data(n, t)[j] *= 30.0f;
+        paths[i] = g_strdup_printf("%s/member-%d.safetensors", tmp, i);
+        g_assert_true(dg_cnn_save(m[i], paths[i], NULL, &error));
+    }
+    dg_cnn *e = dg_cnn_new_ensemble(m, 3, 8, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(e->cfg.members, ==, 3);
+    const int S = 32, N = 5;
+    float *x = g_new(float, N * 3 * S * S), p[3][N * 4], pe[N * 4];
+    dg_rng rng;
+    dg_rng_seed(&rng, 9);
+    dg_rng_fill_normal(&rng, x, N * 3 * S * S, 0.0f, 0.5f);
+    dg_ctx *ctx = dg_ctx_new(1);
+    for (int i = 0; i < 3; i++)
+        dg_cnn_predict(m[i], ctx, x, N, false, p[i]);
+    dg_cnn_predict(e, ctx, x, N, false, pe);
+    double spread = 0.0;
+    for (int b = 0; b < N; b++) {
+        double d[4];
+        for (int k = 0; k < 4; k++) {
+            d[k] = log(pe[b * 4 + k]);
+            for (int i = 0; i < 3; i++)
+                d[k] -= log(p[i][b * 4 + k]) / 3.0;
+            spread = fmax(spread, fabs(log(p[0][b * 4 + k]) - log(p[1][b * 4 + k])));
+        }
+        for (int k = 1; k < 4; k++)
+            g_assert_cmpfloat_with_epsilon(d[k], d[0], 1e-4);
+    }
+    g_assert_cmpfloat(spread, >, 0.05); /* the members differ: the check has teeth */
+    g_assert_cmpint(dg_cnn_feature_dim(e), ==, 3 * dg_cnn_feature_dim(m[0]));
+    dg_cnn_free(e);
+
+    /* a member of another width is refused */
+    dg_cnn_config wide = cc;
+    wide.width = 8;
+    dg_cnn *w = dg_cnn_new(&wide, 8, ids, ids);
+    dg_cnn *two[2] = {m[0], w};
+    g_assert_null(dg_cnn_new_ensemble(two, 2, 8, &error));
+    g_assert_nonnull(strstr(error->message, "differs"));
+    g_clear_error(&error);
+    dg_cnn_free(w);
+
+    /* the job: made, calibrated on the validation split, written, loaded */
+    dg_calibrate_config *c = dg_calibrate_config_new();
+    c->members = g_strdupv(paths);
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, "ensemble.safetensors", NULL);
+    c->cache_dir = g_strdup("");
+    c->threads = 1;
+    char *out = g_strdup(c->out);
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    dg_cnn *loaded = dg_cnn_load(out, 8, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(loaded->cfg.members, ==, 3);
+    g_assert_cmpint(loaded->post.ood_dim, ==, dg_cnn_feature_dim(loaded));
+    g_assert_cmpint(loaded->post.n_train_keys, >, 0);
+    dg_cnn_predict(loaded, ctx, x, N, false, pe);
+    for (int j = 0; j < N * 4; j++)
+        g_assert_true(isfinite(pe[j]));
+    dg_cnn_free(loaded);
+
+    /* one model is not an ensemble */
+    c = dg_calibrate_config_new();
+    c->members = g_new0(char *, 2);
+    c->members[0] = g_strdup(paths[0]);
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, "ensemble-1.safetensors", NULL);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "2 to"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    dg_ctx_free(ctx);
+    g_free(x), g_free(out);
+    for (int i = 0; i < 3; i++) {
+        dg_cnn_free(m[i]);
+        g_free(paths[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -796,6 +903,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/ablation", test_ablation);
     g_test_add_func("/jobs/cnn/ablation-protocols", test_ablation_protocols);
     g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
+    g_test_add_func("/jobs/cnn/ensemble", test_ensemble);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);
