@@ -3,18 +3,24 @@
  * `gan score`, issue 12).
  *
  *   gan-spectrum --data DIR [--model FILE | --preset NAME] [--class ID] [--n N]
+ *                [--mean-png FILE] [--checkpoint FILE [--raw]]
  *
  * Prints, for one class, the radial profile of log10(P_generated / P_real)
  * (mean power spectra, as dg_mean_power_spectrum computes them), the same
  * for two halves of the real images (the floor), and the frequencies of the
  * largest excess and deficit.  With --preset the generator is freshly
- * initialised: what the architecture does before any training. */
+ * initialised: what the architecture does before any training.  --mean-png
+ * writes the mean generated image beside the mean real one and their
+ * difference (x4 around grey): a pattern at fixed positions shows there.
+ * --checkpoint (with --preset, the run's) samples a run's checkpoint; --raw
+ * the trained generator instead of its moving average. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/dg-dataset.h"
+#include "jobs/dg-job-util.h"
 #include "models/dg-gan-quality.h"
 #include "models/dg-gan.h"
 #include "numerics/dg-ctx.h"
@@ -71,9 +77,18 @@ static void report(const char *what, const double *pg, const double *pr, int S)
 
 int main(int argc, char **argv)
 {
-    const char *data = NULL, *model = NULL, *preset = NULL, *cls = "mel";
+    const char *data = NULL, *model = NULL, *preset = NULL, *cls = "mel", *mean_png = NULL;
+    const char *ckpt = NULL;
+    bool raw = false;
     int n = 200;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--raw")) {
+            raw = true;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc)
+            break;
         if (!strcmp(argv[i], "--data"))
             data = argv[i + 1];
         else if (!strcmp(argv[i], "--model"))
@@ -82,6 +97,10 @@ int main(int argc, char **argv)
             preset = argv[i + 1];
         else if (!strcmp(argv[i], "--class"))
             cls = argv[i + 1];
+        else if (!strcmp(argv[i], "--checkpoint"))
+            ckpt = argv[i + 1];
+        else if (!strcmp(argv[i], "--mean-png"))
+            mean_png = argv[i + 1];
         else if (!strcmp(argv[i], "--n"))
             n = atoi(argv[i + 1]);
     }
@@ -102,8 +121,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", err->message);
             return 1;
         }
-        gan = dg_gan_new(&c, 64, false, false);
+        gan = dg_gan_new(&c, 64, ckpt != NULL, false);
         dg_gan_init(gan, &rng);
+        if (ckpt) {
+            dg_st *st = dg_st_load(ckpt, &err);
+            if (!st || !dg_gan_read_state(gan, st, &err)) {
+                fprintf(stderr, "%s\n", err->message);
+                return 1;
+            }
+            dg_st_free(st);
+            if (raw && gan->Gema[0])
+                dg_net_copy_weights(gan->Gema[0], gan->G[0]);
+            dg_gan_refresh_stats(gan, dg_ctx_new(1), &rng, 8);
+        }
     }
     if (!gan) {
         fprintf(stderr, "%s\n", err->message);
@@ -148,5 +178,27 @@ int main(int argc, char **argv)
     printf("class %s: %d real (half A), %d real (half B), %d generated\n", cls, na, nb, n);
     report("generated/real", pg, pa, S);
     report("real B/real A ", pb, pa, S);
+    if (mean_png) {
+        /* three panels: mean generated, mean real (half B), 4 x difference + grey */
+        const long plane = (long)S * S;
+        uint8_t *rgb = g_new0(uint8_t, 3 * plane * 3);
+        for (int c = 0; c < 3; c++)
+            for (long p = 0; p < plane; p++) {
+                double mg = 0.0, mr = 0.0;
+                for (int i = 0; i < n; i++)
+                    mg += g[i * img + c * plane + p] / n;
+                for (int i = 0; i < nb; i++)
+                    mr += rb[i * img + c * plane + p] / nb;
+                double v[3] = {mg, mr, 4.0 * (mg - mr)};
+                int y = (int)(p / S), x = (int)(p % S);
+                for (int k = 0; k < 3; k++) {
+                    double u = (v[k] + 1.0) * 127.5;
+                    rgb[((long)y * 3 * S + k * S + x) * 3 + c] = (uint8_t)CLAMP(u, 0, 255);
+                }
+            }
+        if (!dg_write_png(mean_png, rgb, 3 * S, S, &err))
+            fprintf(stderr, "%s\n", err->message);
+        g_free(rgb);
+    }
     return 0;
 }
