@@ -605,14 +605,16 @@ dg_cnn *dg_cnn_new_ensemble(dg_cnn *const *models, int n, int max_batch, GError 
     int body = 0;
     while (body < T && !g_str_has_prefix(dg_net_tensor(models[0]->net, body)->name, prefix))
         body++;
-    g_return_val_if_fail(dg_net_n_tensors(en) == n * body + (T - body), NULL);
+    if (dg_net_n_tensors(en) != n * body + (T - body))
+        goto mismatch;
     const int K = cfg.n_classes;
     const long D = dg_net_node_size(models[0]->net, models[0]->feature_node);
     for (int i = 0; i < n; i++) {
         dg_net *mn = models[i]->net;
         for (int t = 0; t < body; t++) {
             const dg_tensor *ts = dg_net_tensor(mn, t), *td = dg_net_tensor(en, i * body + t);
-            g_return_val_if_fail(ts->n == td->n && ts->trainable == td->trainable, NULL);
+            if (ts->n != td->n || ts->trainable != td->trainable)
+                goto mismatch;
             memcpy(dg_net_tensor_data(en, i * body + t), dg_net_tensor_data(mn, t),
                    sizeof(float) * ts->n);
         }
@@ -624,14 +626,20 @@ dg_cnn *dg_cnn_new_ensemble(dg_cnn *const *models, int n, int max_batch, GError 
                 for (int k = 0; k < K; k++)
                     for (long j = 0; j < D; j++)
                         to[k * n * D + i * D + j] = from[k * D + j] / n;
-            } else { /* bias */
-                g_return_val_if_fail(ts->n == K, NULL);
+            } else if (ts->n == K) { /* bias */
                 for (int k = 0; k < K; k++)
                     to[k] = (i == 0 ? 0.0f : to[k]) + from[k] / n;
+            } else {
+                goto mismatch;
             }
         }
     }
     return e;
+mismatch: /* not expected: the members' nets are built by the same code */
+    g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                "the ensemble's network does not match its members' tensors");
+    dg_cnn_free(e);
+    return NULL;
 }
 
 /* ---- files ---------------------------------------------------------------------- */
