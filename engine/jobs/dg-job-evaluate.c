@@ -161,11 +161,17 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
     json_object_set_int_member(o, "n_seen_in_training", in_train);
     json_object_set_int_member(o, "n_seen_in_validation", in_val);
     if (in_train + in_val > 0) {
-        dg_job_message(job, "warning",
-                       "%d of these %d images were in the model's training split and %d in its "
-                       "validation split: the metrics of the whole set are not a test of unseen lesions; the "
-                       "%d images it never saw are reported separately (\"unseen\")",
-                       in_train, n, in_val, nu);
+        if (nu > 0)
+            dg_job_message(job, "warning",
+                           "%d of these %d images were in the model's training split and %d in its "
+                           "validation split: the metrics of the whole set are not a test of unseen lesions; the "
+                           "%d images it never saw are reported separately (\"unseen\")",
+                           in_train, n, in_val, nu);
+        else
+            dg_job_message(job, "warning",
+                           "all %d images were seen by the model (%d in its training split, %d in its "
+                           "validation split): these metrics are not a test of unseen lesions",
+                           n, in_train, in_val);
         JsonNode *u = nu > 0 ? dg_job_evaluate_items(NULL, cnn, ctx, ds, unseen, nu, tta, 1, NULL,
                                                      NULL, NULL)
                              : NULL;
