@@ -16,7 +16,9 @@
  *    blocks ReLU-conv3x3-ReLU-conv3x3-avgpool plus an avgpool-1x1 shortcut,
  *    no batch norm (it would couple the real and fake batches), a ReLU,
  *    global pooling, a linear output and a class projection (Miyato &
- *    Koyama 2018).
+ *    Koyama 2018).  With g_reflect, G's 3x3 convolutions see reflection
+ *    padding instead of zeros (as the image-to-image generators of Isola et
+ *    al. 2017 and Zhu et al. 2017 do), so no layer learns where the edge is.
  * Spectral normalization (d_sn) applies to every weight of D but the
  * projection table. */
 #include "dg-gan-private.h"
@@ -57,13 +59,21 @@ static dg_net *build_g_dcgan(const dg_gan_config *c, int max_batch)
     return G;
 }
 
+/* A 3x3 convolution, padded with zeros or (g_reflect) by reflection. */
+static int conv3(dg_net *G, const dg_gan_config *c, int x, int cout, bool bias)
+{
+    if (c->g_reflect)
+        return dg_net_conv(G, dg_net_pad_reflect(G, x, 1), cout, 3, 1, 0, bias);
+    return dg_net_conv(G, x, cout, 3, 1, 1, bias);
+}
+
 /* One generator block: doubles the resolution, cin -> cout channels. */
 static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout)
 {
     int h = dg_net_relu(G, norm(G, c, x));
-    h = dg_net_conv(G, up2(G, c, h), cout, 3, 1, 1, false);
+    h = conv3(G, c, up2(G, c, h), cout, false);
     h = dg_net_relu(G, norm(G, c, h));
-    h = dg_net_conv(G, h, cout, 3, 1, 1, true);
+    h = conv3(G, c, h, cout, true);
     /* a 1x1 convolution (and its bias) commutes with upsampling: run it at the low resolution */
     int s = up2(G, c, dg_net_conv(G, x, cout, 1, 1, 0, true));
     return dg_net_add(G, h, s);
@@ -85,7 +95,7 @@ static dg_net *build_g_resnet(const dg_gan_config *c, int max_batch)
     for (int l = 1; l <= levels; l++)
         x = g_block(G, c, x, c->ngf * g_mult(c->size, l));
     x = dg_net_relu(G, dg_net_bn(G, x));
-    dg_net_tanh(G, dg_net_conv(G, x, 3, 3, 1, 1, true));
+    dg_net_tanh(G, conv3(G, c, x, 3, true));
     return G;
 }
 

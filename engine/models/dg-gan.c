@@ -125,7 +125,9 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         char **p = g_strsplit(preset + 2, "-", -1);
         base_resnet(c);
         if (g_strv_length(p) >= 3) {
-            parse_arch(p[0], &c->g_arch);
+            c->g_reflect = strcmp(p[0], "resnetr") == 0; /* resnet G, reflection padding */
+            if (!c->g_reflect)
+                parse_arch(p[0], &c->g_arch);
             c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;
             c->d_avgpool = strcmp(p[1], "ap") == 0 || strcmp(p[1], "apr") == 0;
             c->d_act_pool = strcmp(p[1], "apr") == 0;
@@ -187,6 +189,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     I("steps", c->steps);
     S("g_upsample", !c->upsample_conv ? "convt" : c->up_bilinear ? "bilinear" : "nearest");
     S("g_arch", dg_gan_arch_name(c->g_arch));
+    if (c->g_reflect)
+        S("g_padding", "reflect");
     S("d_arch", dg_gan_arch_name(c->d_arch));
     B("d_sn", c->d_sn);
     B("d_avgpool", c->d_avgpool);
@@ -277,6 +281,13 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     if (ok && (!parse_arch(gas, &c->g_arch) || !parse_arch(das, &c->d_arch))) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                     "GAN model file: unknown network family '%s' / '%s' (dcgan, resnet)", gas, das);
+        ok = FALSE;
+    }
+    const char *gpad = str_member(o, "g_padding", "zeros");
+    c->g_reflect = strcmp(gpad, "reflect") == 0;
+    if (ok && (!c->g_reflect && strcmp(gpad, "zeros") != 0)) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: unknown generator padding '%s' (zeros, reflect)", gpad);
         ok = FALSE;
     }
     c->d_sn = bool_member(o, "d_sn");

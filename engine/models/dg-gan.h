@@ -52,6 +52,9 @@ typedef struct {
                              4x4 stride-2 transposed convolutions (no checkerboard) */
     bool up_bilinear;     /* with upsample_conv: bilinear instead of nearest upsampling */
     dg_gan_arch g_arch, d_arch;
+    bool g_reflect;       /* resnet G: reflection padding before its 3x3 convolutions instead
+                             of zeros (the zeros at the edge tell every layer where it is,
+                             which the generator turns into patterns at fixed positions) */
     bool d_sn;            /* spectral normalization in D (and no batch norm there) */
     bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
     bool d_act_pool;      /* with d_avgpool: the activation before the pooling (conv-act-pool,

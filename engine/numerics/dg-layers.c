@@ -550,6 +550,75 @@ void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int
     dg_ctx_run(ctx, 0, upsample_bwd_part, &a);
 }
 
+/* ---- reflection padding ----------------------------------------------------- */
+
+typedef struct {
+    float *out;
+    const float *in;
+    long planes;
+    int H, W, p;
+} pad_args;
+
+/* the source index of padded coordinate i in [0, n + 2p) */
+static inline int reflect(int i, int n, int p)
+{
+    i -= p;
+    if (i < 0)
+        i = -i;
+    if (i >= n)
+        i = 2 * (n - 1) - i;
+    return i;
+}
+
+static void pad_fwd_part(void *arg, int t, int nt)
+{
+    pad_args *a = arg;
+    long lo, hi;
+    dg_part(a->planes, t, nt, &lo, &hi);
+    const int H = a->H, W = a->W, p = a->p, OH = H + 2 * p, OW = W + 2 * p;
+    for (long q = lo; q < hi; q++) {
+        const float *x = a->in + q * H * W;
+        float *y = a->out + q * OH * OW;
+        for (int i = 0; i < OH; i++) {
+            const float *row = x + (long)reflect(i, H, p) * W;
+            for (int j = 0; j < OW; j++)
+                y[(long)i * OW + j] = row[reflect(j, W, p)];
+        }
+    }
+}
+
+static void pad_bwd_part(void *arg, int t, int nt)
+{
+    pad_args *a = arg;
+    long lo, hi;
+    dg_part(a->planes, t, nt, &lo, &hi);
+    const int H = a->H, W = a->W, p = a->p, OH = H + 2 * p, OW = W + 2 * p;
+    for (long q = lo; q < hi; q++) {
+        float *dx = a->out + q * H * W;
+        const float *g = a->in + q * OH * OW;
+        memset(dx, 0, sizeof(float) * H * W);
+        for (int i = 0; i < OH; i++) {
+            float *row = dx + (long)reflect(i, H, p) * W;
+            for (int j = 0; j < OW; j++)
+                row[reflect(j, W, p)] += g[(long)i * OW + j];
+        }
+    }
+}
+
+void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                            int p)
+{
+    pad_args a = {out, in, (long)B * C, H, W, p};
+    dg_ctx_run(ctx, 0, pad_fwd_part, &a);
+}
+
+void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
+                             int W, int p)
+{
+    pad_args a = {din, dout, (long)B * C, H, W, p};
+    dg_ctx_run(ctx, 0, pad_bwd_part, &a);
+}
+
 /* ---- dropout, embedding, concat, projection ---------------------------------- */
 
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng)

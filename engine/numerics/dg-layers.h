@@ -141,6 +141,13 @@ void dg_upsample_forward(dg_ctx *ctx, float *out, const float *in, int B, int C,
 void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H, int W,
                           int f);
 
+/* Reflection padding by p: [B, C, H, W] -> [B, C, H+2p, W+2p]; the backward
+ * pass writes din (each input gets the sum of the gradients of its copies). */
+void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                            int p);
+void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
+                             int W, int p);
+
 /* Inverted dropout: mask[i] is 0 or 1/(1-p); out = in * mask (in place ok). */
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng);
 void dg_dropout_backward(float *din, const float *dout, const float *mask, long n);

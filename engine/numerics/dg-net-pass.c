@@ -172,6 +172,9 @@ static void forward_node(dg_net *net, dg_ctx *ctx, node *n, int B, bool train)
         else
             dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
         break;
+    case DG_OP_PAD:
+        dg_pad_reflect_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->p);
+        break;
     case DG_OP_DROPOUT:
         if (train && n->alpha > 0.0f && net->shard_total > 0) {
             /* this part of the whole batch's masks (one draw per value) */
@@ -380,6 +383,10 @@ static void backward_node(dg_net *net, dg_ctx *ctx, node *n, int B, float *d0, f
             dg_upbilinear_backward(ctx, d0, n->grad, B, a->c, a->h, a->w);
         else if (d0)
             dg_upsample_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->k);
+        break;
+    case DG_OP_PAD:
+        if (d0)
+            dg_pad_reflect_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->p);
         break;
     case DG_OP_DROPOUT:
         if (d0 && net->last_train && n->alpha > 0.0f)

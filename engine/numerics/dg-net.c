@@ -19,6 +19,7 @@ _Noreturn void dg_net_die(const char *what)
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
     "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn", "upsample",
+    "pad",
 };
 
 const char *dg_op_name(dg_op op)
@@ -290,6 +291,17 @@ int dg_net_upsample_bilinear(dg_net *net, int in)
     int id = dg_net_upsample(net, in, 2);
     net->nodes[id].alpha = 1.0f; /* the bilinear filter */
     return id;
+}
+
+int dg_net_pad_reflect(dg_net *net, int in, int p)
+{
+    node nd = base(net, DG_OP_PAD, in);
+    if (p < 1 || p >= nd.h || p >= nd.w)
+        dg_net_die("dg_net_pad_reflect: padding must be 1 to the plane's side - 1");
+    nd.p = p;
+    nd.h += 2 * p;
+    nd.w += 2 * p;
+    return add_node(net, nd);
 }
 
 int dg_net_add(dg_net *net, int a, int b)

@@ -43,6 +43,7 @@ typedef enum {
     DG_OP_PROJECT,
     DG_OP_CBN,
     DG_OP_UPSAMPLE,
+    DG_OP_PAD,
 } dg_op;
 
 const char *dg_op_name(dg_op op);
@@ -79,6 +80,11 @@ int dg_net_avgpool(dg_net *net, int in, int k, int stride, int pad);
 int dg_net_gap(dg_net *net, int in);
 int dg_net_upsample(dg_net *net, int in, int factor);     /* nearest neighbour, H*f x W*f */
 int dg_net_upsample_bilinear(dg_net *net, int in);        /* 2x bilinear (dg-resample.h) */
+/* Reflection padding by p (1 <= p < H, W): [C, H, W] -> [C, H+2p, W+2p], the
+ * border mirrored without repeating the edge (PyTorch's ReflectionPad2d).  A
+ * convolution after it with padding 0 sees no zeros at the image's edge, so
+ * the border tells it nothing about position. */
+int dg_net_pad_reflect(dg_net *net, int in, int p);
 int dg_net_dropout(dg_net *net, int in, float p);
 int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */

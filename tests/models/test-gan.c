@@ -321,7 +321,8 @@ static void test_presets(void)
     g_free(js);
     /* every preset's config survives its JSON, the networks' choices included */
     const char *all[] = {"default", "large", "dcgan", "seed", "tiny", "tiny-resnet",
-                         "x-resnet-apr-24-32", "x-resnet-rd-24-32", "x-dcgan-bn-16", "x-resnet-ap-8-8-0.5"};
+                         "x-resnet-apr-24-32", "x-resnet-rd-24-32", "x-dcgan-bn-16", "x-resnet-ap-8-8-0.5",
+                         "x-resnetr-apr-24-32"};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
         g_assert_true(dg_gan_config_preset(&c, all[i], 4, &error));
         js = dg_gan_config_to_json(&c);
@@ -331,13 +332,37 @@ static void test_presets(void)
         g_assert_true(d.g_arch == c.g_arch && d.d_arch == c.d_arch && d.d_sn == c.d_sn &&
                       d.d_avgpool == c.d_avgpool && d.d_act_pool == c.d_act_pool &&
                       d.up_bilinear == c.up_bilinear && d.upsample_conv == c.upsample_conv &&
-                      d.lecam == c.lecam && d.ngf == c.ngf && d.ndf == c.ndf && d.loss == c.loss);
+                      d.lecam == c.lecam && d.ngf == c.ngf && d.ndf == c.ndf && d.loss == c.loss &&
+                      d.g_reflect == c.g_reflect);
         g_free(js);
     }
     g_assert_true(dg_gan_config_preset(&c, "x-resnet-apr-24-32", 4, NULL));
     g_assert_true(c.d_avgpool && c.d_act_pool && c.d_arch == DG_GAN_ARCH_DCGAN && c.ndf == 32);
     g_assert_true(dg_gan_config_preset(&c, "x-resnet-ap-8-8-0.5", 4, NULL));
     g_assert_true(c.d_avgpool && !c.d_act_pool && c.lecam == 0.5f);
+    /* reflection padding in G: a pad before every 3x3 convolution, none by default */
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetr-apr-8-8", 4, NULL));
+    g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET);
+    for (int r = 0; r < 2; r++) {
+        c.g_reflect = r;
+        dg_gan *gan = dg_gan_new(&c, 2, false, false);
+        dg_net *G = gan->G[0];
+        int pads = 0;
+        for (int i = 0; i < dg_net_n_nodes(G); i++)
+            pads += dg_net_node_op(G, i) == DG_OP_PAD;
+        g_assert_cmpint(pads, ==, r ? 2 * 4 + 1 : 0); /* two per block, four blocks, the last conv */
+        dg_gan_free(gan);
+    }
+    /* a model file's unknown padding is refused */
+    js = dg_gan_config_to_json(&c);
+    char **parts = g_strsplit(js, "\"g_padding\":\"reflect\"", 2);
+    g_assert_cmpuint(g_strv_length(parts), ==, 2);
+    char *bad = g_strjoinv("\"g_padding\":\"circular\"", parts);
+    g_strfreev(parts);
+    g_assert_false(dg_gan_config_from_json(&d, bad, &error));
+    g_assert_nonnull(strstr(error->message, "padding"));
+    g_clear_error(&error);
+    g_free(bad), g_free(js);
 }
 
 int main(int argc, char **argv)

@@ -297,6 +297,32 @@ static void test_upsample_bilinear(void)
     dg_net_free(net);
 }
 
+/* Reflection padding: gradient (alone, with 2 and 3 threads, and before a
+ * convolution without padding, as the generator uses it), and PyTorch's
+ * values (torch.nn.ReflectionPad2d(1) on a 2x3 plane). */
+static void test_pad_reflect(void)
+{
+    dg_net *net = dg_net_new(2, 3, 4, 2);
+    dg_net_pad_reflect(net, 0, 1);
+    gc_run(net, 2, NULL, true, true, ctx2, 621);
+    net = dg_net_new(3, 4, 5, 3);
+    dg_net_pad_reflect(net, 0, 2);
+    gc_run(net, 3, NULL, true, true, ctx3, 622);
+    net = dg_net_new(2, 4, 4, 2);
+    dg_net_conv(net, dg_net_pad_reflect(net, 0, 1), 3, 3, 1, 0, true);
+    gc_run(net, 2, NULL, true, true, ctx1, 623);
+
+    net = dg_net_new(1, 2, 3, 1);
+    dg_net_pad_reflect(net, 0, 1);
+    dg_net_finalize(net);
+    const float x[6] = {1, 2, 4, 3, 5, 9};
+    dg_net_forward(net, ctx1, x, NULL, 1, false);
+    const float want[20] = {5, 3, 5, 9, 5, 2, 1, 2, 4, 2, 5, 3, 5, 9, 5, 2, 1, 2, 4, 2};
+    for (int i = 0; i < 20; i++)
+        g_assert_cmpfloat(dg_net_output(net)[i], ==, want[i]);
+    dg_net_free(net);
+}
+
 static void test_spectral_norm_sigma(void)
 {
     /* W = diag(3, 2, 1) embedded in a 3x4 dense layer: sigma = 3, and the
@@ -611,6 +637,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/spectral-norm", test_spectral_norm_grad);
     g_test_add_func("/layers/spectral-norm-sigma", test_spectral_norm_sigma);
     g_test_add_func("/layers/grad/upsample-bilinear", test_upsample_bilinear);
+    g_test_add_func("/layers/grad/pad-reflect", test_pad_reflect);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);
