@@ -109,7 +109,9 @@ static int cnn_train(int argc, char **argv)
     return rc;
 }
 
-static int cnn_calibrate(int argc, char **argv)
+/* cnn calibrate (one model, --model) and cnn ensemble (the models given as
+ * arguments, --out required): the same job and options. */
+static int cnn_calibrate(int argc, char **argv, gboolean ensemble)
 {
     dg_calibrate_config *c = dg_calibrate_config_new();
     char *model = NULL, *data = NULL, *out = NULL, *cache = NULL;
@@ -119,83 +121,40 @@ static int cnn_calibrate(int argc, char **argv)
     gboolean json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
-        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set it was trained on", "PATH"},
-        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the calibrated model here (default: over --model)", "FILE"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the model(s) were trained on", "PATH"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
+         ensemble ? "Write the ensemble here" : "Write the calibrated model here (default: over --model)", "FILE"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The calibration as one JSON document on stdout", NULL},
         {NULL}};
     cli_num nums[] = {
-        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split it was trained with (default 1)", "N", FALSE},
+        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split used in training (default 1)", "N", FALSE},
         {"keep", CLI_DOUBLE, &keep, 0.5, 1, "Share of validation images the out-of-distribution threshold keeps (default 0.95)", "F", FALSE},
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
         {NULL}};
     GError *error = NULL;
-    if (!cli_parse("- fit a classifier's temperature, logit adjustment and out-of-distribution "
-                   "threshold on the validation split, and record its training images",
-                   entries, nums, &argc, &argv, &error)) {
+    if (!cli_parse(ensemble ? "MODEL MODEL... - one model that averages the logits of classifiers "
+                              "trained alike (e.g. with other seeds), calibrated on the validation split"
+                            : "- fit a classifier's temperature, logit adjustment and out-of-distribution "
+                              "threshold on the validation split, and record its training images",
+                   ensemble ? entries + 1 : entries, nums, &argc, &argv, &error)) {
         dg_calibrate_config_free(c);
         return cli_fail_error(error);
     }
-    if (!data) {
-        g_free(model), g_free(out), g_free(cache);
+    if (!data || (ensemble && (!out || argc < 3))) {
+        g_free(model), g_free(data), g_free(out), g_free(cache);
         dg_calibrate_config_free(c);
-        return cli_fail("cnn calibrate needs --data PATH (the data set the model was trained on)");
+        return cli_fail(ensemble ? "cnn ensemble needs --data PATH, --out FILE and at least two model files"
+                                 : "cnn calibrate needs --data PATH (the data set the model was trained on)");
+    }
+    if (ensemble) {
+        c->members = g_new0(char *, argc);
+        for (int i = 1; i < argc; i++)
+            c->members[i - 1] = g_strdup(argv[i]);
     }
     c->model = model;
-    c->data = data;
-    c->out = out;
-    c->split_seed = (uint64_t)split_seed;
-    c->keep = keep;
-    c->threads = threads;
-    c->all_classes = all;
-    c->follow_symlinks = follow;
-    c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
-    dg_job *job = dg_job_new(&dg_job_cnn_calibrate, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
-}
-
-static int cnn_ensemble(int argc, char **argv)
-{
-    dg_calibrate_config *c = dg_calibrate_config_new();
-    char *data = NULL, *out = NULL, *cache = NULL;
-    gint64 split_seed = 1;
-    int threads = 0;
-    double keep = 0.95;
-    gboolean json = FALSE, all = FALSE, follow = FALSE;
-    GOptionEntry entries[] = {
-        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the models were trained on", "PATH"},
-        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the ensemble here", "FILE"},
-        {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
-        {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
-        {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "The calibration as one JSON document on stdout", NULL},
-        {NULL}};
-    cli_num nums[] = {
-        {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split they were trained with (default 1)", "N", FALSE},
-        {"keep", CLI_DOUBLE, &keep, 0.5, 1, "Share of validation images the out-of-distribution threshold keeps (default 0.95)", "F", FALSE},
-        {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
-        {NULL}};
-    GError *error = NULL;
-    if (!cli_parse("MODEL MODEL... - one model that averages the logits of classifiers trained "
-                   "alike (e.g. with other seeds), calibrated on the validation split",
-                   entries, nums, &argc, &argv, &error)) {
-        dg_calibrate_config_free(c);
-        return cli_fail_error(error);
-    }
-    if (!data || !out || argc < 3) {
-        g_free(data), g_free(out), g_free(cache);
-        dg_calibrate_config_free(c);
-        return cli_fail("cnn ensemble needs --data PATH, --out FILE and at least two model files");
-    }
-    c->members = g_new0(char *, argc);
-    for (int i = 1; i < argc; i++)
-        c->members[i - 1] = g_strdup(argv[i]);
     c->data = data;
     c->out = out;
     c->split_seed = (uint64_t)split_seed;
@@ -230,8 +189,8 @@ int cli_cnn(int argc, char **argv)
     if (strcmp(argv[1], "train") == 0)
         return cnn_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "calibrate") == 0)
-        return cnn_calibrate(argc - 1, argv + 1);
+        return cnn_calibrate(argc - 1, argv + 1, FALSE);
     if (strcmp(argv[1], "ensemble") == 0)
-        return cnn_ensemble(argc - 1, argv + 1);
+        return cnn_calibrate(argc - 1, argv + 1, TRUE);
     return cli_fail("unknown cnn command '%s' (train, calibrate, ensemble)", argv[1]);
 }
