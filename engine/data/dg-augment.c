@@ -214,3 +214,30 @@ void dg_dataset_batch(const dg_dataset *ds, const int *idx, int n, const dg_augm
             y[k] = ds->items[idx[k]].cls;
     }
 }
+
+float dg_cutmix_batch(dg_rng *rng, float *x, int n, int size, int *partner)
+{
+    const float lam0 = dg_rng_uniform(rng); /* Beta(1, 1), as in the paper */
+    const float cx = dg_rng_uniform(rng) * size, cy = dg_rng_uniform(rng) * size;
+    const float half = 0.5f * sqrtf(1.0f - lam0) * size;
+    int x0 = (int)lrintf(cx - half), x1 = (int)lrintf(cx + half);
+    int y0 = (int)lrintf(cy - half), y1 = (int)lrintf(cy + half);
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > size ? size : x1, y1 = y1 > size ? size : y1;
+    const long plane = (long)size * size, img = 3 * plane;
+    for (int b = 0; b < n; b++)
+        partner[b] = n - 1 - b;
+    for (int b = 0; b < n / 2; b++) {
+        float *p = x + b * img, *q = x + (long)(n - 1 - b) * img;
+        for (int c = 0; c < 3; c++)
+            for (int yy = y0; yy < y1; yy++)
+                for (int xx = x0; xx < x1; xx++) {
+                    const long i = c * plane + (long)yy * size + xx;
+                    const float t = p[i];
+                    p[i] = q[i];
+                    q[i] = t;
+                }
+    }
+    const int area = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
+    return 1.0f - (float)area / (float)plane;
+}

@@ -190,6 +190,15 @@ void dg_augment_none(dg_augment *aug);
 void dg_augment_image(const dg_augment *aug, dg_rng *rng, const uint8_t *src, int size,
                       float *dst);
 
+/* CutMix (Yun et al., ICCV 2019) within a batch x of n images [n, 3, size,
+ * size]: image b and image n - 1 - b (the batch is already shuffled) swap one
+ * random box.  lam ~ U(0, 1) = Beta(1, 1), the box side is sqrt(1 - lam) *
+ * size around a uniform centre, clipped to the image; returns the share of
+ * each image it keeps (its label's weight; its partner's is 1 - that) and
+ * writes partner[b] = n - 1 - b.  Takes exactly DG_CUTMIX_DRAWS numbers. */
+#define DG_CUTMIX_DRAWS 3
+float dg_cutmix_batch(dg_rng *rng, float *x, int n, int size, int *partner);
+
 /* Fill a batch: x is n * 3 * size * size floats in [-1, 1], y the class ids
  * (y may be NULL).  aug NULL: no augmentation (rng unused). */
 void dg_dataset_batch(const dg_dataset *ds, const int *idx, int n, const dg_augment *aug,

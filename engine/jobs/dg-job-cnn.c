@@ -489,6 +489,7 @@ static gboolean check_config(const dg_cnn_train_config *c, GError **error)
            dg_job_check_int("width", c->width, DG_CNN_MIN_WIDTH, DG_LIMIT_CNN_WIDTH, TRUE, error) &&
            dg_job_check_int("eval-every", c->eval_every, 1, DG_LIMIT_STEPS, TRUE, error) &&
            dg_job_check_double("ema", c->ema, 0.5, 0.99999, TRUE, error) &&
+           dg_job_check_double("cutmix", c->cutmix, 0.0, 1.0, FALSE, error) &&
            dg_job_check_int("color-constancy", c->color_p, 1, 16, TRUE, error);
 }
 
@@ -518,6 +519,8 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_add(id, "init-model", "%s", init);
     dg_run_identity_add(id, "eval-every", "%d", cfg->eval_every);
     dg_run_identity_add(id, "ema", "%g", cfg->ema);
+    if (cfg->cutmix > 0) /* absent when off: runs from before it resume */
+        dg_run_identity_add(id, "cutmix", "%g", cfg->cutmix);
     g_free(data), g_free(syn), g_free(init), g_free(arch);
     return id;
 }
@@ -930,7 +933,8 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     const gboolean root = dg_dist_is_root(r.dist);
     const int S = r.cnn->cfg.size, B = cfg->batch; /* the whole batch: every rank draws it */
     float *x = g_new(float, (long)B * 3 * S * S);
-    int *y = g_new(int, B);
+    int *y = g_new(int, B), *y2 = g_new(int, B);
+    float *lam = g_new(float, B);
     pool_item *items = g_new(pool_item, B);
     dg_augment aug;
     dg_augment_defaults(&aug);
@@ -958,6 +962,17 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         dg_job_skip_augment(augp, &r.rng, r.part_off);
         fill_batch(&r, items + r.part_off, r.part_n, x, y, augp);
         dg_job_skip_augment(augp, &r.rng, B - r.part_off - r.part_n);
+        gboolean mixed = FALSE;
+        if (cfg->cutmix > 0 && dg_rng_uniform(&r.rng) < cfg->cutmix) {
+            /* every rank mixes within its part, with the same box */
+            const float l = dg_cutmix_batch(&r.rng, x, r.part_n, S, y2);
+            for (int b = 0; b < r.part_n; b++)
+                lam[b] = l, y2[b] = y[y2[b]];
+            mixed = TRUE;
+        } else if (cfg->cutmix > 0) {
+            for (int i = 0; i < DG_CUTMIX_DRAWS; i++)
+                dg_rng_uniform(&r.rng);
+        }
         const float lr = lr_at(&r, r.step);
         r.opt.lr = lr;
         dg_cnn_step_stats st;
@@ -968,7 +983,8 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
             r.cnn->batch_weight = wsum;
         }
         dg_dist_attach(r.dist, r.ctx);
-        gboolean stepped = dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, r.part_n, r.class_w,
+        gboolean stepped = dg_cnn_train_step(r.cnn, r.ctx, &r.opt, x, y, mixed ? y2 : NULL,
+                                             mixed ? lam : NULL, r.part_n, r.class_w,
                                              (float)cfg->label_smoothing,
                                              r.dist ? sum_grads : NULL, r.dist, &st);
         dg_dist_detach(r.dist, r.ctx);
@@ -1052,7 +1068,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     }
 done:
     g_free(x);
-    g_free(y);
+    g_free(y), g_free(y2), g_free(lam);
     g_free(items);
 out:
     run_free(&r);

@@ -46,6 +46,8 @@ typedef struct {
     double ema;              /* exponential moving average of the weights, validated and
                                 saved instead of the raw weights (decay, e.g. 0.999; warmed
                                 up as min(decay, (1 + t) / (10 + t))); 0: off */
+    double cutmix;           /* share of batches mixed by CutMix (dg_cutmix_batch; labels
+                                mixed by area); 0: off */
     int color_p;             /* Shades of Gray colour constancy exponent for every input
                                 (0: none; 6 in the ISIC winners' work) */
     char *init_model;        /* start from this model's weights (same architecture, size and

@@ -271,7 +271,7 @@ static const float *model_input(dg_cnn *m, const float *x, int n)
 }
 
 gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
-                           int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
+                           const int *y2, const float *lam, int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
                            void *grad_user, dg_cnn_step_stats *st)
 {
     const int K = m->cfg.n_classes;
@@ -279,13 +279,15 @@ gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, 
     dg_net_zero_grad(m->net);
     dg_net_forward(m->net, ctx, model_input(m, x, B), NULL, B, true);
     const float *logits = dg_net_output(m->net);
-    float loss = dg_softmax_xent(logits, y, B, K, w, label_smoothing, dl, NULL);
+    float loss = dg_softmax_xent_mix(logits, y, y2, lam, B, K, w, label_smoothing, dl, NULL);
     gboolean finite = isfinite(loss);
     const bool split = m->batch_weight > 0;
     if (split) { /* a part of a split batch: its share of the whole batch's mean */
         double part = 0.0;
-        for (int b = 0; b < B; b++)
-            part += w ? w[y[b]] : 1.0;
+        for (int b = 0; b < B; b++) {
+            const double a = y2 && lam ? lam[b] : 1.0;
+            part += a * (w ? w[y[b]] : 1.0) + (a < 1.0 ? (1.0 - a) * (w ? w[y2[b]] : 1.0) : 0.0);
+        }
         const float share = (float)(part / m->batch_weight);
         for (long i = 0; i < (long)B * K; i++)
             dl[i] = finite ? dl[i] * share : NAN; /* a bad part spoils the sum for all */

@@ -103,12 +103,13 @@ typedef void (*dg_cnn_grad_fn)(dg_net *net, void *user);
 
 /* One training step on B images x [B, 3, S, S] with labels y: forward in
  * training mode, softmax cross-entropy with class weights w (K, may be
- * NULL) and label smoothing, backward, grad_fn, then opt's update.
+ * NULL) and label smoothing (mixed images: lam[b] of y[b] and 1 - lam[b] of
+ * y2[b], dg_softmax_xent_mix; y2 and lam NULL: none), backward, grad_fn, then opt's update.
  * FALSE when the loss is not finite: the weights are then not updated.
  * With batch_weight set (a split batch), backward and grad_fn run in every
  * part, and the summed gradient being finite decides, the same everywhere. */
 gboolean dg_cnn_train_step(dg_cnn *cnn, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
-                           int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
+                           const int *y2, const float *lam, int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
                            void *grad_user, dg_cnn_step_stats *st);
 
 /* Class probabilities (softmax) for n images [n, 3, S, S], evaluation mode,

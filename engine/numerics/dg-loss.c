@@ -1,6 +1,7 @@
 #include "dg-loss.h"
 
 #include <math.h>
+#include <stddef.h>
 
 /* log(1 + exp(x)) without overflow */
 static inline double softplus(double x)
@@ -66,9 +67,20 @@ void dg_softmax(const float *logits, int B, int K, float *probs)
 float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
                       const float *class_weight, float smoothing, float *dlogits, float *probs)
 {
+    return dg_softmax_xent_mix(logits, labels, NULL, NULL, B, K, class_weight, smoothing, dlogits,
+                               probs);
+}
+
+float dg_softmax_xent_mix(const float *logits, const int *labels, const int *labels2,
+                          const float *lam, int B, int K, const float *class_weight,
+                          float smoothing, float *dlogits, float *probs)
+{
+#define CW(y) (class_weight ? (double)class_weight[y] : 1.0)
     double loss = 0.0, wsum = 0.0;
-    for (int b = 0; b < B; b++)
-        wsum += class_weight ? class_weight[labels[b]] : 1.0;
+    for (int b = 0; b < B; b++) {
+        const double a = labels2 && lam ? lam[b] : 1.0;
+        wsum += a * CW(labels[b]) + (a < 1.0 ? (1.0 - a) * CW(labels2[b]) : 0.0);
+    }
     if (wsum <= 0)
         wsum = 1.0;
     for (int b = 0; b < B; b++) {
@@ -80,10 +92,16 @@ float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
         for (int k = 0; k < K; k++)
             s += exp((double)x[k] - mx);
         double lse = mx + log(s);
-        double w = class_weight ? class_weight[labels[b]] : 1.0;
+        /* the row's loss: wa * xent(qa) + wb * xent(qb) = w * xent(q) with
+         * w = wa + wb and q = (wa qa + wb qb) / w */
+        const double a = labels2 && lam ? lam[b] : 1.0;
+        const double wa = a * CW(labels[b]), wb = a < 1.0 ? (1.0 - a) * CW(labels2[b]) : 0.0;
+        const double w = wa + wb;
         double l = 0.0;
         for (int k = 0; k < K; k++) {
-            double q = smoothing / K + (k == labels[b] ? 1.0 - smoothing : 0.0);
+            double qa = smoothing / K + (k == labels[b] ? 1.0 - smoothing : 0.0);
+            double qb = wb > 0 ? smoothing / K + (k == labels2[b] ? 1.0 - smoothing : 0.0) : 0.0;
+            double q = w > 0 ? (wa * qa + wb * qb) / w : qa;
             double lp = (double)x[k] - lse;
             l -= q * lp;
             double p = exp(lp);
@@ -94,5 +112,6 @@ float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
         }
         loss += w * l;
     }
+#undef CW
     return (float)(loss / wsum);
 }

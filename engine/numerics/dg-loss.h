@@ -19,6 +19,13 @@ float dg_hinge_g(const float *logits, int n, float *dlogits, float scale);
  * sum_b w[y_b] l_b / sum_b w[y_b].  probs (optional) receives the softmax. */
 float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
                       const float *class_weight, float smoothing, float *dlogits, float *probs);
+/* The same for mixed images (CutMix, Yun et al. 2019; mixup, Zhang et al.
+ * 2018): row b is lam[b] of class labels[b] and 1 - lam[b] of labels2[b];
+ * its loss is lam w[y] l(y) + (1 - lam) w[y2] l(y2), normalized by the sum
+ * of those weights.  labels2 or lam NULL: dg_softmax_xent. */
+float dg_softmax_xent_mix(const float *logits, const int *labels, const int *labels2,
+                          const float *lam, int B, int K, const float *class_weight,
+                          float smoothing, float *dlogits, float *probs);
 
 /* Row-wise softmax (numerically stable). */
 void dg_softmax(const float *logits, int B, int K, float *probs);

@@ -316,6 +316,50 @@ static void test_batch(void)
     dg_dataset_free(ds);
 }
 
+/* CutMix: images b and n - 1 - b swap one box; lam is the share each keeps;
+ * exactly DG_CUTMIX_DRAWS draws. */
+static void test_cutmix(void)
+{
+    enum { MS = 16, MN = 5, MP = MS * MS, MIMG = 3 * MP };
+    float *x = g_new(float, MN * MIMG);
+    int partner[MN];
+    dg_rng r, r2;
+    dg_rng_seed(&r, 11);
+    dg_rng_seed(&r2, 11);
+    gboolean some_box = FALSE;
+    for (int rep = 0; rep < 50; rep++) {
+        for (int b = 0; b < MN; b++)
+            for (int i = 0; i < MIMG; i++)
+                x[b * MIMG + i] = (float)b;
+        float lam = dg_cutmix_batch(&r, x, MN, MS, partner);
+        for (int i = 0; i < DG_CUTMIX_DRAWS; i++)
+            dg_rng_uniform(&r2);
+        g_assert_cmpuint(dg_rng_u64(&r), ==, dg_rng_u64(&r2));
+        g_assert_cmpfloat(lam, >=, 0.0f);
+        g_assert_cmpfloat(lam, <=, 1.0f);
+        for (int b = 0; b < MN; b++) {
+            g_assert_cmpint(partner[b], ==, MN - 1 - b);
+            int own = 0;
+            for (int i = 0; i < MIMG; i++) {
+                float v = x[b * MIMG + i];
+                g_assert_true(v == (float)b || v == (float)partner[b]);
+                own += v == (float)b;
+                /* the same box in every channel, and in the partner */
+                if (i < MP) {
+                    g_assert_cmpfloat(x[b * MIMG + MP + i], ==, v);
+                    g_assert_cmpfloat(x[partner[b] * MIMG + i], ==, v == (float)b ? (float)partner[b] : (float)b);
+                }
+            }
+            if (partner[b] != b) {
+                g_assert_cmpfloat_with_epsilon((float)own / MIMG, lam, 1e-6);
+                some_box |= own < MIMG;
+            }
+        }
+    }
+    g_assert_true(some_box);
+    g_free(x);
+}
+
 int main(int argc, char **argv)
 {
     tu_init(&argc, &argv);
@@ -326,5 +370,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/augment/colour", test_colour);
     g_test_add_func("/data/augment/independent", test_independent);
     g_test_add_func("/data/augment/batch", test_batch);
+    g_test_add_func("/data/augment/cutmix", test_cutmix);
     return tu_run();
 }

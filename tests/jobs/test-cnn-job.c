@@ -197,6 +197,7 @@ static void test_ema_colour(void)
         dg_cnn_train_config *c = tiny(names[half], 8);
         c->ema = 0.9;
         c->color_p = 6;
+        c->cutmix = 0.5; /* its draws resume exactly too */
         s.cancel_at = half ? 4 : 0; /* stopped after step 4, then resumed */
         g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==,
                         half ? DG_JOB_CANCELLED : DG_JOB_SUCCEEDED);
@@ -206,6 +207,7 @@ static void test_ema_colour(void)
             c = tiny(names[half], 8);
             c->ema = 0.9;
             c->color_p = 6;
+            c->cutmix = 0.5;
             c->resume = TRUE;
             g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
             g_assert_no_error(error);

@@ -593,6 +593,51 @@ static void test_losses(void)
     }
 }
 
+/* The mixed-label loss (CutMix/mixup): gradient by finite differences; value
+ * lam w[y] l(y) + (1 - lam) w[y2] l(y2) over the weight sum; lam = 1 and a
+ * row mixed with its own class are the plain loss. */
+static void test_xent_mix(void)
+{
+    const int B = 4, K = 4;
+    float lg[16], dl[16], dl0[16];
+    int y[4] = {1, 3, 0, 2}, y2[4] = {2, 3, 1, 0};
+    float lam[4] = {0.3f, 0.6f, 1.0f, 0.0f};
+    float cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+    dg_rng r;
+    dg_rng_seed(&r, 7);
+    for (int i = 0; i < B * K; i++)
+        lg[i] = 2.0f * dg_rng_normal(&r);
+    float L = dg_softmax_xent_mix(lg, y, y2, lam, B, K, cw, 0.1f, dl, NULL);
+    for (int i = 0; i < B * K; i++) {
+        float keep = lg[i];
+        lg[i] = keep + 1e-2f;
+        double lp = dg_softmax_xent_mix(lg, y, y2, lam, B, K, cw, 0.1f, NULL, NULL);
+        lg[i] = keep - 1e-2f;
+        double lm = dg_softmax_xent_mix(lg, y, y2, lam, B, K, cw, 0.1f, NULL, NULL);
+        lg[i] = keep;
+        g_assert_cmpfloat_with_epsilon(dl[i], (lp - lm) / 2e-2, 2e-3);
+    }
+    /* by hand: each row's two plain losses, weighted */
+    double num = 0.0, den = 0.0;
+    for (int b = 0; b < B; b++) {
+        float la = dg_softmax_xent(lg + b * K, &y[b], 1, K, NULL, 0.1f, NULL, NULL);
+        float lb = dg_softmax_xent(lg + b * K, &y2[b], 1, K, NULL, 0.1f, NULL, NULL);
+        num += lam[b] * cw[y[b]] * la + (1.0 - lam[b]) * cw[y2[b]] * lb;
+        den += lam[b] * cw[y[b]] + (1.0 - lam[b]) * cw[y2[b]];
+    }
+    g_assert_cmpfloat_with_epsilon(L, num / den, 1e-5);
+    /* no mixing: exactly the plain loss and gradient */
+    float one[4] = {1, 1, 1, 1};
+    float L1 = dg_softmax_xent_mix(lg, y, y2, one, B, K, cw, 0.1f, dl, NULL);
+    float L0 = dg_softmax_xent(lg, y, B, K, cw, 0.1f, dl0, NULL);
+    g_assert_cmpfloat(L1, ==, L0);
+    g_assert_cmpmem(dl, sizeof dl, dl0, sizeof dl0);
+    L1 = dg_softmax_xent_mix(lg, y, y, lam, B, K, cw, 0.1f, dl, NULL);
+    g_assert_cmpfloat_with_epsilon(L1, L0, 1e-6);
+    for (int i = 0; i < B * K; i++)
+        g_assert_cmpfloat_with_epsilon(dl[i], dl0[i], 1e-6);
+}
+
 static void test_exp_approx(void)
 {
     double worst = 0.0;
@@ -645,6 +690,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/residual", test_residual_grad);
     g_test_add_func("/layers/grad/embed-concat-project", test_embed_concat_project_grad);
     g_test_add_func("/layers/losses", test_losses);
+    g_test_add_func("/layers/losses-mix", test_xent_mix);
     g_test_add_func("/layers/exp-approx", test_exp_approx);
     int rc = g_test_run();
     dg_ctx_free(ctx1);
