@@ -79,16 +79,13 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         preset = "default";
     if (strcmp(preset, "default") == 0) {
         base_resnet(c);
-        c->g_reflect = true; /* zero padding in G draws a fixed lattice on every image */
         c->d_arch = DG_GAN_ARCH_DCGAN; /* plain SN + average-pooling D: 1.6x the speed of the residual D */
         c->d_avgpool = true;
-        c->d_act_pool = true; /* conv-LeakyReLU-avgpool, global pooled head: no position in D */
         c->ngf = 24;
         c->ndf = 32;
         c->steps = 6000;
     } else if (strcmp(preset, "large") == 0) {
         base_resnet(c);
-        c->g_reflect = true;
         c->ngf = 32;
         c->ndf = 32;
         c->steps = 30000;

@@ -294,14 +294,6 @@ static void test_presets(void)
     GError *error = NULL;
     g_assert_true(dg_gan_config_preset(&c, "default", 4, &error));
     g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout && c.upsample_conv);
-    /* the default is the measured winner: reflection padding in G, conv-act-pool D */
-    g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET && c.d_avgpool && c.d_act_pool && c.d_sn);
-    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE);
-    dg_gan_config xp;
-    g_assert_true(dg_gan_config_preset(&xp, "x-resnetr-apr-24-32", 4, NULL));
-    xp.steps = c.steps;
-    memcpy(xp.preset, c.preset, sizeof xp.preset);
-    g_assert_cmpmem(&xp, sizeof xp, &c, sizeof c); /* the experiment it was chosen from */
     g_assert_true(dg_gan_config_preset(&c, "seed", 4, &error));
     g_assert_false(c.conditional);
     g_assert_cmpint(c.nz, ==, 512);
@@ -348,7 +340,7 @@ static void test_presets(void)
     g_assert_true(c.d_avgpool && c.d_act_pool && c.d_arch == DG_GAN_ARCH_DCGAN && c.ndf == 32);
     g_assert_true(dg_gan_config_preset(&c, "x-resnet-ap-8-8-0.5", 4, NULL));
     g_assert_true(c.d_avgpool && !c.d_act_pool && c.lecam == 0.5f);
-    /* reflection padding in G: a pad before every 3x3 convolution, none without it */
+    /* reflection padding in G: a pad before every 3x3 convolution, none by default */
     g_assert_true(dg_gan_config_preset(&c, "x-resnetr-apr-8-8", 4, NULL));
     g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET);
     for (int r = 0; r < 2; r++) {
