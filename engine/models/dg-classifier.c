@@ -271,8 +271,9 @@ static const float *model_input(dg_cnn *m, const float *x, int n)
 }
 
 gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
-                           const int *y2, const float *lam, int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
-                           void *grad_user, dg_cnn_step_stats *st)
+                           const int *y2, const float *lam, int B, const float *w,
+                           float label_smoothing, dg_cnn_grad_fn grad_fn, void *grad_user,
+                           dg_cnn_step_stats *st)
 {
     const int K = m->cfg.n_classes;
     float *dl = g_new(float, (long)B * K);
