@@ -109,8 +109,9 @@ typedef void (*dg_cnn_grad_fn)(dg_net *net, void *user);
  * With batch_weight set (a split batch), backward and grad_fn run in every
  * part, and the summed gradient being finite decides, the same everywhere. */
 gboolean dg_cnn_train_step(dg_cnn *cnn, dg_ctx *ctx, dg_opt *opt, const float *x, const int *y,
-                           const int *y2, const float *lam, int B, const float *w, float label_smoothing, dg_cnn_grad_fn grad_fn,
-                           void *grad_user, dg_cnn_step_stats *st);
+                           const int *y2, const float *lam, int B, const float *w,
+                           float label_smoothing, dg_cnn_grad_fn grad_fn, void *grad_user,
+                           dg_cnn_step_stats *st);
 
 /* Class probabilities (softmax) for n images [n, 3, S, S], evaluation mode,
  * in batches of the net's max batch, with the model's colour constancy,
