@@ -125,7 +125,9 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         char **p = g_strsplit(preset + 2, "-", -1);
         base_resnet(c);
         if (g_strv_length(p) >= 3) {
-            c->g_reflect = strcmp(p[0], "resnetr") == 0; /* resnet G, reflection padding */
+            /* resnetr: resnet G with reflection padding; resnetrn: the same with nearest upsampling */
+            c->g_reflect = strcmp(p[0], "resnetr") == 0 || strcmp(p[0], "resnetrn") == 0;
+            c->up_bilinear = c->up_bilinear && strcmp(p[0], "resnetrn") != 0;
             if (!c->g_reflect)
                 parse_arch(p[0], &c->g_arch);
             c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;

@@ -322,7 +322,7 @@ static void test_presets(void)
     /* every preset's config survives its JSON, the networks' choices included */
     const char *all[] = {"default", "large", "dcgan", "seed", "tiny", "tiny-resnet",
                          "x-resnet-apr-24-32", "x-resnet-rd-24-32", "x-dcgan-bn-16", "x-resnet-ap-8-8-0.5",
-                         "x-resnetr-apr-24-32"};
+                         "x-resnetr-apr-24-32", "x-resnetrn-ap-24-32"};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
         g_assert_true(dg_gan_config_preset(&c, all[i], 4, &error));
         js = dg_gan_config_to_json(&c);
@@ -342,7 +342,9 @@ static void test_presets(void)
     g_assert_true(c.d_avgpool && !c.d_act_pool && c.lecam == 0.5f);
     /* reflection padding in G: a pad before every 3x3 convolution, none by default */
     g_assert_true(dg_gan_config_preset(&c, "x-resnetr-apr-8-8", 4, NULL));
-    g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET);
+    g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET && c.up_bilinear);
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetrn-apr-8-8", 4, NULL)); /* the same, nearest upsampling */
+    g_assert_true(c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET && c.upsample_conv && !c.up_bilinear);
     for (int r = 0; r < 2; r++) {
         c.g_reflect = r;
         dg_gan *gan = dg_gan_new(&c, 2, false, false);
