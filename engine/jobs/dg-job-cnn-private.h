@@ -3,8 +3,12 @@
 #include <json-glib/json-glib.h>
 
 #include "data/dg-dataset.h"
+#include "dist/dg-dist.h"
 #include "jobs/dg-job-cnn.h"
+#include "jobs/dg-run-dir.h"
 #include "models/dg-classifier.h"
+#include "numerics/dg-optim.h"
+#include "numerics/dg-rng.h"
 
 /* Predictions for items idx[0..n) of ds (no augmentation); label_map maps the
  * data set's class index to the model's (NULL: identity).  Returns the
@@ -34,3 +38,62 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
 /* Saves cnn to out with the extra metadata of the model file src (its
  * training record: best epoch, seeds, data...). */
 gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError **error);
+
+/* ---- a classifier training run (dg-job-cnn.c: the training loop;
+ * dg-job-cnn-setup.c: building and resuming it) ---------------------------------- */
+
+#define HIST_COLS 7 /* epoch, train_loss, train_acc, val_loss, val_acc, val_bacc, lr */
+
+/* One training image: a real one (src 0) or a synthetic one (src 1). */
+typedef struct {
+    int src, idx, label;
+} pool_item;
+
+typedef struct {
+    dg_job *job;
+    dg_cnn_train_config *cfg;
+    dg_dataset *ds, *syn;
+    dg_cnn *cnn;
+    dg_ctx *ctx;
+    dg_opt opt;
+    dg_rng rng;
+    GArray *pool;      /* pool_item */
+    GArray *syn_pool;  /* pool_item, when mixing at a fixed ratio */
+    int *perm, *syn_perm;
+    int pos, syn_pos;  /* position in the permutations */
+    int64_t step, total_steps;
+    int epoch, steps_per_epoch;
+    float class_w[64];
+    int *val_idx, n_val;
+    double best_bacc;
+    int best_epoch;
+    double ep_loss;    /* running sums of the epoch in progress */
+    int64_t ep_correct, ep_n;
+    GArray *history;   /* floats, HIST_COLS per epoch */
+    char *ckpt_path, *model_path;
+    /* auxiliary classes: the task classes' indices, a task-only copy of the
+     * model (validated and saved), and data set class -> task index */
+    int n_task, task[64], task_map[64];
+    dg_cnn *task_cnn;
+    dg_cnn *ema_cnn;          /* the weights' moving average (cfg->ema > 0) */
+    int64_t last_ckpt_step;   /* -1: none written by this run yet */
+    dg_run_dir *dir;          /* the run folder, locked while the job runs */
+    dg_run_identity *identity; /* the settings that define the run */
+    /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
+     * part_off + part_n) of each batch; rank 0 alone writes files and events */
+    dg_dist *dist;
+    int part_off, part_n;
+} cnn_run;
+
+/* Checks the config, opens the run folder and loads the data; builds the
+ * model, the training pool, the class weights and the validation images;
+ * initializes the weights, optimizer and shuffles from the seed. */
+gboolean dg_cnn_run_setup(cnn_run *r, GError **error);
+/* The run's state: from its checkpoint when resuming; otherwise its
+ * config.json is written. */
+gboolean dg_cnn_run_start_or_resume(cnn_run *r, const dg_cnn_config *cc, GError **error);
+/* Writes the run's exact state to its checkpoint (refused, with a
+ * DG_MODEL_ERROR_NOT_FINITE error, when the weights are not finite). */
+gboolean dg_cnn_run_save_checkpoint(cnn_run *r, GError **error);
+/* A new shuffle of the training pool, from the run's random state. */
+void dg_cnn_run_shuffle_pool(cnn_run *r);
