@@ -294,6 +294,11 @@ static void test_presets(void)
     GError *error = NULL;
     g_assert_true(dg_gan_config_preset(&c, "default", 4, &error));
     g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout && c.upsample_conv);
+    /* the default as shipped: zero padding in G, SN average-pooling D with its 4x4 head
+     * (the reflect-padded variants were measured and not kept; see the README) */
+    g_assert_true(!c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET && c.d_arch == DG_GAN_ARCH_DCGAN);
+    g_assert_true(c.d_avgpool && !c.d_act_pool && c.d_sn && c.up_bilinear);
+    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE && c.steps == 6000);
     g_assert_true(dg_gan_config_preset(&c, "seed", 4, &error));
     g_assert_false(c.conditional);
     g_assert_cmpint(c.nz, ==, 512);
