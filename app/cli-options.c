@@ -98,6 +98,18 @@ gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cl
     g_option_group_add_entries(main_group, all);
     g_option_context_set_main_group(oc, main_group);
     gboolean ok = g_option_context_parse(oc, argc, argv, error);
+    /* a command whose usage names no arguments ("- what it does") and that
+     * collects none takes none: a stray word is a mistake (a model path
+     * given without --model, say), not something to ignore */
+    gboolean remaining = FALSE;
+    for (int i = 0; i < n_plain; i++)
+        remaining = remaining || strcmp(entries[i].long_name, G_OPTION_REMAINING) == 0;
+    if (ok && !remaining && parameter_string[0] == '-' && *argc > 1) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "unexpected argument '%s' (options take the form --name VALUE; try --help)",
+                    (*argv)[1]);
+        ok = FALSE;
+    }
     g_option_context_free(oc);
     g_ptr_array_unref(strings);
     g_free(all);

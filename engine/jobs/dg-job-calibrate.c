@@ -117,28 +117,41 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
         goto out;
     }
     dg_cnn_post_clear(cnn);
-    /* temperature: the validation NLL */
+    /* the validation logits */
     vl = run_items(cnn, ctx, ds, vi, nv, FALSE);
     const float zero[64] = {0};
     const double ece0 = dg_ece_of_logits(vl, vy, nv, K, 1.0, zero);
-    const double T = dg_fit_temperature(vl, vy, nv, K);
-    cnn->post.temperature = (float)T;
-    /* logit adjustment: tau for the validation balanced accuracy (the
-     * smallest |tau| among equals: no adjustment unless it pays) */
+    /* logit adjustment (Menon et al. 2021): tau for the validation balanced
+     * accuracy (the smallest |tau| among equals); for each tau, the temperature of the least validation NLL of
+     * softmax(logits / T + bias) (Guo et al. 2017), so that the probabilities
+     * shown are calibrated with the bias that decides */
     int cnt[64] = {0};
     for (int i = 0; i < nt; i++)
         cnt[ty[i]]++;
-    double best_tau = 0.0, best_b = balanced_accuracy(vl, vy, nv, K, T, zero);
+    const double T0 = dg_fit_temperature(vl, vy, nv, K, NULL);
+    double best_tau = 0.0, T = T0, best_b = balanced_accuracy(vl, vy, nv, K, T0, zero);
     const double b0 = best_b;
     for (int s = -10; s <= 20; s++) {
         double tau = s / 10.0;
         float bias[64];
         for (int k = 0; k < K; k++)
             bias[k] = (float)(-tau * log((cnt[k] + 1.0) / (nt + K)));
-        double b = balanced_accuracy(vl, vy, nv, K, T, bias);
+        double Tt = dg_fit_temperature(vl, vy, nv, K, bias);
+        double b = balanced_accuracy(vl, vy, nv, K, Tt, bias);
         if (b > best_b + 1e-9 || (fabs(b - best_b) <= 1e-9 && fabs(tau) < fabs(best_tau)))
-            best_b = b, best_tau = tau;
+            best_b = b, best_tau = tau, T = Tt;
     }
+    /* a gain smaller than one image of the smallest validation class (in
+     * balanced accuracy, 1 / (K n_min)) is noise: no adjustment then */
+    int vcnt[64] = {0}, nmin = nv;
+    for (int i = 0; i < nv; i++)
+        vcnt[vy[i]]++;
+    for (int k = 0; k < K; k++)
+        if (vcnt[k] > 0)
+            nmin = MIN(nmin, vcnt[k]);
+    if (best_b - b0 < 1.0 / ((double)K * MAX(nmin, 1)))
+        best_tau = 0.0, best_b = b0, T = T0;
+    cnn->post.temperature = (float)T;
     cnn->post.logit_tau = (float)best_tau;
     for (int k = 0; k < K; k++)
         cnn->post.logit_bias[k] = (float)(-best_tau * log((cnt[k] + 1.0) / (nt + K)));

@@ -40,39 +40,41 @@ void dg_color_constancy(float *x, int n, int S, int p)
 
 /* ---- temperature and logit adjustment ------------------------------------------------ */
 
-static double nll(const float *logits, const int *y, int n, int K, double T)
+static double nll(const float *logits, const int *y, int n, int K, double T, const float *bias)
 {
     double s = 0.0;
     for (int i = 0; i < n; i++) {
         const float *z = logits + (long)i * K;
-        double mx = -INFINITY;
+        double mx = -INFINITY, v[64];
         for (int k = 0; k < K; k++)
-            mx = fmax(mx, z[k] / T);
+            mx = fmax(mx, v[k] = z[k] / T + (bias ? bias[k] : 0.0f));
         double se = 0.0;
         for (int k = 0; k < K; k++)
-            se += exp(z[k] / T - mx);
-        s += mx + log(se) - z[y[i]] / T;
+            se += exp(v[k] - mx);
+        s += mx + log(se) - v[y[i]];
     }
     return s / MAX(n, 1);
 }
 
-double dg_fit_temperature(const float *logits, const int *y, int n, int K)
+double dg_fit_temperature(const float *logits, const int *y, int n, int K, const float *bias)
 {
     /* golden-section search on log T in [log 0.05, log 20]; the NLL is
-     * unimodal in T for fixed logits */
+     * convex in 1/T (a log-sum-exp of functions affine in 1/T, less one),
+     * so unimodal in log T, with or without the bias */
+    g_return_val_if_fail(K >= 1 && K <= 64, 1.0);
     const double g = (sqrt(5.0) - 1.0) / 2.0;
     double a = log(0.05), b = log(20.0);
     double c = b - g * (b - a), d = a + g * (b - a);
-    double fc = nll(logits, y, n, K, exp(c)), fd = nll(logits, y, n, K, exp(d));
+    double fc = nll(logits, y, n, K, exp(c), bias), fd = nll(logits, y, n, K, exp(d), bias);
     for (int it = 0; it < 60; it++) {
         if (fc < fd) {
             b = d, d = c, fd = fc;
             c = b - g * (b - a);
-            fc = nll(logits, y, n, K, exp(c));
+            fc = nll(logits, y, n, K, exp(c), bias);
         } else {
             a = c, c = d, fc = fd;
             d = a + g * (b - a);
-            fd = nll(logits, y, n, K, exp(d));
+            fd = nll(logits, y, n, K, exp(d), bias);
         }
     }
     return exp(0.5 * (a + b));

@@ -29,9 +29,10 @@ void dg_color_constancy(float *x, int n, int S, int p);
 /* Raw logits (colour constancy applied; no temperature or bias). */
 void dg_cnn_logits(dg_cnn *cnn, dg_ctx *ctx, const float *x, int n, float *logits);
 
-/* The temperature minimizing the NLL of labels y under softmax(logits / T),
- * T in [0.05, 20] (golden-section search on log T). */
-double dg_fit_temperature(const float *logits, const int *y, int n, int K);
+/* The temperature minimizing the NLL of labels y under
+ * softmax(logits / T + bias) (bias: K values, or NULL for none), T in
+ * [0.05, 20] (golden-section search on log T). */
+double dg_fit_temperature(const float *logits, const int *y, int n, int K, const float *bias);
 /* ECE (15 equal-width bins) of softmax(logits / T + bias). */
 double dg_ece_of_logits(const float *logits, const int *y, int n, int K, double T,
                         const float *bias);

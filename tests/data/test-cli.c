@@ -356,6 +356,16 @@ static void test_errors(fixture *f, gconstpointer unused)
     r = run("dataset", "split", f->data, "--list", "--json", NULL);
     g_assert_cmpint(r.status, ==, 2);
     run_clear(&r);
+    /* A stray word where a command takes no arguments (a model file given
+     * without --model) is refused, not ignored. */
+    r = run("cnn", "calibrate", "--data", f->data, "model.safetensors", NULL);
+    assert_one_line_error(&r);
+    g_assert_nonnull(strstr(r.err, "unexpected argument 'model.safetensors'"));
+    run_clear(&r);
+    r = run("evaluate", "--data", f->data, "stray", NULL);
+    assert_one_line_error(&r);
+    g_assert_nonnull(strstr(r.err, "unexpected argument 'stray'"));
+    run_clear(&r);
 
     g_free(missing);
     g_free(cls);

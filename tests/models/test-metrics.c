@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/dg-classifier-post.h"
 #include "numerics/dg-rng.h"
 
 #define assert_near(a, b, tol) g_assert_cmpfloat_with_epsilon((a), (b), (tol))
@@ -200,6 +201,44 @@ static void test_ece_calibrated(void)
     labels[10] = 0;
     g_autoptr(dg_metrics) m2 = dg_metrics_compute(16, 2, probs, labels, 0, 0);
     assert_near(m2->ece, 4.0 / 16 * 0.25, 1e-7);
+}
+
+/* Temperature scaling recovers the temperature of logits whose labels were
+ * drawn from softmax(logits / T + bias): with a bias (as the logit
+ * adjustment adds) and without. */
+static void test_fit_temperature(void)
+{
+    enum { N = 20000, K = 4 };
+    static float z[N * K];
+    static int y[N];
+    const float bias[K] = {0.4f, -0.3f, 0.0f, -0.8f};
+    const double temps[] = {0.5, 2.5};
+    for (int with_bias = 0; with_bias < 2; with_bias++)
+        for (size_t t = 0; t < G_N_ELEMENTS(temps); t++) {
+            dg_rng rng;
+            dg_rng_seed(&rng, 7 + t);
+            for (int i = 0; i < N; i++) {
+                double p[K], sum = 0.0;
+                for (int k = 0; k < K; k++) {
+                    double u = 1.5 * dg_rng_normal(&rng);
+                    z[i * K + k] = (float)(u * temps[t]);
+                    p[k] = exp(u + (with_bias ? bias[k] : 0.0));
+                    sum += p[k];
+                }
+                double r = dg_rng_uniform(&rng) * sum;
+                y[i] = K - 1;
+                for (int k = 0; k < K; k++)
+                    if ((r -= p[k]) < 0) {
+                        y[i] = k;
+                        break;
+                    }
+            }
+            double T = dg_fit_temperature(z, y, N, K, with_bias ? bias : NULL);
+            g_test_message("true temperature %.2f, bias %d: fitted %.4f", temps[t], with_bias, T);
+            assert_near(T, temps[t], 0.04 * temps[t]);
+            /* the ECE at the fitted temperature is that of a calibrated model */
+            g_assert_cmpfloat(dg_ece_of_logits(z, y, N, K, T, with_bias ? bias : NULL), <, 0.02);
+        }
 }
 
 /* A larger random problem for the bootstrap. */
@@ -711,6 +750,7 @@ int main(int argc, char **argv)
     g_test_add_func("/models/metrics/missing-classes", test_missing_classes);
     g_test_add_func("/models/metrics/perfect-and-worst", test_perfect_and_worst);
     g_test_add_func("/models/metrics/ece-calibrated", test_ece_calibrated);
+    g_test_add_func("/models/metrics/fit-temperature", test_fit_temperature);
     g_test_add_func("/models/metrics/bootstrap", test_bootstrap);
     g_test_add_func("/models/metrics/json", test_json);
     g_test_add_func("/models/metrics/bad-labels", test_bad_labels);
