@@ -141,16 +141,6 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
         if (b > best_b + 1e-9 || (fabs(b - best_b) <= 1e-9 && fabs(tau) < fabs(best_tau)))
             best_b = b, best_tau = tau, T = Tt;
     }
-    /* a gain smaller than one image of the smallest validation class (in
-     * balanced accuracy, 1 / (K n_min)) is noise: no adjustment then */
-    int vcnt[64] = {0}, nmin = nv;
-    for (int i = 0; i < nv; i++)
-        vcnt[vy[i]]++;
-    for (int k = 0; k < K; k++)
-        if (vcnt[k] > 0)
-            nmin = MIN(nmin, vcnt[k]);
-    if (best_b - b0 < 1.0 / ((double)K * MAX(nmin, 1)))
-        best_tau = 0.0, best_b = b0, T = T0;
     cnn->post.temperature = (float)T;
     cnn->post.logit_tau = (float)best_tau;
     for (int k = 0; k < K; k++)
