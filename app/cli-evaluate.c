@@ -20,6 +20,10 @@ static void show(JsonObject *r)
     printf("%s split of %s, %d images%s\n", json_object_get_string_member_with_default(r, "split", "?"),
            json_object_get_string_member_with_default(r, "data", "?"), (int)num(r, "n"),
            json_object_get_boolean_member_with_default(r, "tta", FALSE) ? " (test-time augmentation)" : "");
+    if (num(r, "shift") > 0)
+        printf("every image changed in colour balance, exposure and gamma (--shift %g): a "
+               "simulated change of source\n",
+               num(r, "shift"));
     printf("model: %s\n\n", json_object_get_string_member_with_default(r, "model", "?"));
     JsonArray *ci = json_object_has_member(r, "balanced_accuracy_ci95")
                         ? json_object_get_array_member(r, "balanced_accuracy_ci95") : NULL;
@@ -80,6 +84,7 @@ int cli_evaluate(int argc, char **argv)
     dg_evaluate_config *c = dg_evaluate_config_new();
     char *model = NULL, *data = NULL, *split = NULL, *cache = NULL;
     int threads = 0;
+    double shift = 0;
     gint64 split_seed = 1;
     gboolean json = FALSE, tta = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
@@ -94,6 +99,7 @@ int cli_evaluate(int argc, char **argv)
         {NULL}};
     cli_num nums[] = {
         {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (default 1, as in training)", "N", FALSE},
+        {"shift", CLI_DOUBLE, &shift, 0, 4, "Simulate another source: change each image's colour balance, exposure and gamma at random (seeded per image), with this strength (1: gains within exp(+-0.2), gamma within exp(+-0.3))", "S", FALSE},
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
         {NULL}};
     GError *error = NULL;
@@ -114,6 +120,7 @@ int cli_evaluate(int argc, char **argv)
     }
     c->split_seed = (uint64_t)split_seed;
     c->tta = tta;
+    c->shift = shift;
     c->all_classes = all;
     c->follow_symlinks = follow;
     c->threads = threads;

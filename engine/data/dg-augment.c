@@ -1,4 +1,5 @@
-/* dg-augment.c: training-time augmentation and batches.
+/* dg-augment.c: training-time augmentation and batches, and the simulated
+ * change of source of evaluate --shift.
  *
  * Every call draws the same ten random numbers in the same order, whichever
  * switches are on, so turning one switch on or off does not change what the
@@ -240,4 +241,25 @@ float dg_cutmix_batch(dg_rng *rng, float *x, int n, int size, int *partner)
     }
     const int area = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
     return 1.0f - (float)area / (float)plane;
+}
+
+void dg_source_shift(float *chw, int size, double strength, dg_rng *rng)
+{
+    g_return_if_fail(chw != NULL && rng != NULL && size > 0);
+    float u[DG_SOURCE_SHIFT_DRAWS];
+    for (int i = 0; i < DG_SOURCE_SHIFT_DRAWS; i++)
+        u[i] = 2.0f * dg_rng_uniform(rng) - 1.0f; /* U(-1, 1) */
+    if (!(strength > 0))
+        return;
+    const float s = (float)fmin(strength, 4.0);
+    const float exposure = expf(0.2f * s * u[3]), gamma = expf(0.3f * s * u[4]);
+    const gsize plane = (gsize)size * size;
+    for (int c = 0; c < 3; c++) {
+        const float gain = expf(0.2f * s * u[c]) * exposure;
+        float *p = chw + c * plane;
+        for (gsize i = 0; i < plane; i++) {
+            float v = clamp01((p[i] + 1.0f) * 0.5f * gain);
+            p[i] = 2.0f * powf(v, gamma) - 1.0f;
+        }
+    }
 }

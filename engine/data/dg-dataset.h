@@ -199,6 +199,15 @@ void dg_augment_image(const dg_augment *aug, dg_rng *rng, const uint8_t *src, in
 #define DG_CUTMIX_DRAWS 3
 float dg_cutmix_batch(dg_rng *rng, float *x, int n, int size, int *partner);
 
+/* A simulated change of source, for robustness tests (evaluate --shift):
+ * one float CHW image in [-1, 1] gets a colour balance (a gain per channel,
+ * exp(U(-0.2, 0.2) * strength)), an exposure (one more gain, the same range)
+ * and a gamma (exp(U(-0.3, 0.3) * strength)), as another camera, light or
+ * processing would; clamped to [-1, 1].  strength 0: unchanged.  Takes
+ * exactly DG_SOURCE_SHIFT_DRAWS numbers from rng. */
+#define DG_SOURCE_SHIFT_DRAWS 5
+void dg_source_shift(float *chw, int size, double strength, dg_rng *rng);
+
 /* Fill a batch: x is n * 3 * size * size floats in [-1, 1], y the class ids
  * (y may be NULL).  aug NULL: no augmentation (rng unused). */
 void dg_dataset_batch(const dg_dataset *ds, const int *idx, int n, const dg_augment *aug,

@@ -30,6 +30,13 @@ int *dg_job_class_map(dg_job *job, const dg_dataset *ds, const dg_cnn *cnn);
 JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
                                 const int *idx, int n, gboolean tta, uint64_t seed, float **probs_out,
                                 int **labels_out, int *n_out);
+/* The same with every image first changed by dg_source_shift(strength),
+ * seeded by the image's index in ds (so the same image gets the same change
+ * in every run and every model). */
+JsonNode *dg_job_evaluate_items_shifted(dg_job *job, dg_cnn *cnn, dg_ctx *ctx,
+                                        const dg_dataset *ds, const int *idx, int n, gboolean tta,
+                                        double shift, uint64_t seed, float **probs_out,
+                                        int **labels_out, int *n_out);
 
 /* Calibrates cnn on ds's splits (see dg_calibrate_config); the numbers go
  * into report (may be NULL) and a MESSAGE through job (may be NULL). */

@@ -95,6 +95,9 @@ typedef struct {
     char *data;
     char *split;       /* "test" (default) | "val" | "all" */
     gboolean tta;
+    double shift;      /* > 0: every image changed by dg_source_shift of this strength
+                          (0 to 4; 1: colour gains and exposure within exp(+-0.2),
+                          gamma within exp(+-0.3)), a simulated change of source */
     uint64_t split_seed;
     int threads;
     gboolean all_classes;

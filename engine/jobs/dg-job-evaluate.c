@@ -48,6 +48,15 @@ JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_
                                 const int *idx, int n, gboolean tta, uint64_t seed, float **probs_out,
                                 int **labels_out, int *n_out)
 {
+    return dg_job_evaluate_items_shifted(job, cnn, ctx, ds, idx, n, tta, 0.0, seed, probs_out,
+                                         labels_out, n_out);
+}
+
+JsonNode *dg_job_evaluate_items_shifted(dg_job *job, dg_cnn *cnn, dg_ctx *ctx,
+                                        const dg_dataset *ds, const int *idx, int n, gboolean tta,
+                                        double shift, uint64_t seed, float **probs_out,
+                                        int **labels_out, int *n_out)
+{
     const int K = cnn->cfg.n_classes, S = cnn->cfg.size;
     const long img = 3L * S * S;
     g_return_val_if_fail(ds->size == S, NULL); /* images prepared for another model */
@@ -67,6 +76,11 @@ JsonNode *dg_job_evaluate_items(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_
         int b = MIN(EVAL_BATCH, m - i0);
         for (int i = 0; i < b; i++) {
             dg_image_to_float(dg_dataset_image(ds, use[i0 + i]), S, x + i * img);
+            if (shift > 0) {
+                dg_rng r;
+                dg_rng_seed(&r, 0x5d1f7ULL + (uint64_t)use[i0 + i]);
+                dg_source_shift(x + i * img, S, shift, &r);
+            }
             labels[i0 + i] = map[ds->items[use[i0 + i]].cls];
         }
         dg_cnn_predict(cnn, ctx, x, b, tta, probs + (long)i0 * K);
@@ -122,14 +136,15 @@ void dg_evaluate_config_free(void *p)
 /* The ECE without the model's temperature and logit adjustment, beside the
  * calibrated one ("ece"). */
 static void add_uncalibrated_ece(JsonObject *o, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds,
-                                 const int *idx, int n, gboolean tta)
+                                 const int *idx, int n, gboolean tta, double shift)
 {
     if (cnn->post.temperature == 1.0f && cnn->post.logit_tau == 0.0f)
         return;
     dg_cnn_post keep = cnn->post;
     cnn->post.temperature = 1.0f;
     memset(cnn->post.logit_bias, 0, sizeof cnn->post.logit_bias);
-    JsonNode *raw = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, tta, 1, NULL, NULL, NULL);
+    JsonNode *raw = dg_job_evaluate_items_shifted(NULL, cnn, ctx, ds, idx, n, tta, shift, 1, NULL,
+                                                  NULL, NULL);
     cnn->post = keep;
     if (!raw)
         return;
@@ -144,7 +159,7 @@ static void add_uncalibrated_ece(JsonObject *o, dg_cnn *cnn, dg_ctx *ctx, const 
  * (its provenance): with any, a warning, and the metrics of the unseen
  * images alone under "unseen". */
 static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
-                           const dg_dataset *ds, const int *idx, int n, gboolean tta)
+                           const dg_dataset *ds, const int *idx, int n, gboolean tta, double shift)
 {
     if (!cnn->post.train_keys) {
         json_object_set_string_member(o, "provenance", "unknown");
@@ -172,8 +187,8 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
                            "all %d images were seen by the model (%d in its training split, %d in its "
                            "validation split): these metrics are not a test of unseen lesions",
                            n, in_train, in_val);
-        JsonNode *u = nu > 0 ? dg_job_evaluate_items(NULL, cnn, ctx, ds, unseen, nu, tta, 1, NULL,
-                                                     NULL, NULL)
+        JsonNode *u = nu > 0 ? dg_job_evaluate_items_shifted(NULL, cnn, ctx, ds, unseen, nu, tta,
+                                                             shift, 1, NULL, NULL, NULL)
                              : NULL;
         if (u)
             json_object_set_member(o, "unseen", u);
@@ -219,7 +234,8 @@ static void add_images(JsonObject *o, const dg_dataset *ds, const dg_cnn *cnn, c
 static gboolean evaluate_run(dg_job *job, void *config, GError **error)
 {
     dg_evaluate_config *cfg = config;
-    if (!dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+    if (!dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error) ||
+        !dg_job_check_double("shift", cfg->shift, 0, 4, TRUE, error))
         return FALSE;
     const char *split = cfg->split ? cfg->split : "test";
     dg_split which;
@@ -274,9 +290,9 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     int used = 0;
     float *probs = NULL;
     int *labels = NULL;
-    JsonNode *res = dg_job_evaluate_items(job, cnn, ctx, ds, idx, n, cfg->tta, 1,
-                                          cfg->per_image ? &probs : NULL,
-                                          cfg->per_image ? &labels : NULL, &used);
+    JsonNode *res = dg_job_evaluate_items_shifted(job, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift, 1,
+                                                  cfg->per_image ? &probs : NULL,
+                                                  cfg->per_image ? &labels : NULL, &used);
     if (!res) {
         if (dg_job_cancel_requested(job)) {
             ok = TRUE;
@@ -293,12 +309,13 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
         goto out;
     }
     JsonObject *o = json_node_get_object(res);
-    add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta);
-    add_provenance(job, o, cnn, ctx, ds, idx, n, cfg->tta);
+    add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
+    add_provenance(job, o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
     json_object_set_string_member(o, "split", split);
     json_object_set_string_member(o, "model", model);
     json_object_set_string_member(o, "data", cfg->data);
     json_object_set_boolean_member(o, "tta", cfg->tta);
+    json_object_set_double_member(o, "shift", cfg->shift);
     JsonArray *names = json_array_new();
     for (int k = 0; k < cnn->cfg.n_classes; k++)
         json_array_add_string_element(names, cnn->class_names[k]);

@@ -360,6 +360,49 @@ static void test_cutmix(void)
     g_free(x);
 }
 
+/* The simulated change of source of evaluate --shift: strength 0 leaves the
+ * image alone; a given rng state gives the same change; always
+ * DG_SOURCE_SHIFT_DRAWS draws; on a flat image the result is exactly
+ * (gain_c * exposure * v)^gamma with the documented ranges, clamped. */
+static void test_source_shift(void)
+{
+    float a[N], b[N];
+    for (int i = 0; i < N; i++)
+        a[i] = b[i] = (i % 7) / 7.0f - 0.5f;
+    dg_rng r1, r2;
+    dg_rng_seed(&r1, 5), dg_rng_seed(&r2, 5);
+    dg_source_shift(a, S, 0.0, &r1);
+    for (int i = 0; i < N; i++)
+        g_assert_cmpfloat(a[i], ==, b[i]);
+    for (int i = 0; i < DG_SOURCE_SHIFT_DRAWS; i++)
+        dg_rng_uniform(&r2);
+    g_assert_cmpuint(dg_rng_u64(&r1), ==, dg_rng_u64(&r2));
+
+    /* flat mid-grey (0.5 in [0, 1], 0 in [-1, 1]) at strength 1 */
+    dg_rng_seed(&r1, 11), dg_rng_seed(&r2, 11);
+    float u[DG_SOURCE_SHIFT_DRAWS];
+    for (int i = 0; i < DG_SOURCE_SHIFT_DRAWS; i++)
+        u[i] = 2.0f * dg_rng_uniform(&r2) - 1.0f;
+    for (int i = 0; i < N; i++)
+        a[i] = 0.0f;
+    dg_source_shift(a, S, 1.0, &r1);
+    for (int c = 0; c < 3; c++) {
+        double gain = exp(0.2 * u[c]) * exp(0.2 * u[3]), gamma = exp(0.3 * u[4]);
+        double want = 2.0 * pow(fmin(1.0, 0.5 * gain), gamma) - 1.0;
+        for (int i = 0; i < S * S; i++)
+            g_assert_cmpfloat_with_epsilon(a[c * S * S + i], want, 1e-5);
+    }
+    /* every value stays in [-1, 1], even at the largest strength */
+    for (int seed = 0; seed < 50; seed++) {
+        for (int i = 0; i < N; i++)
+            a[i] = (i % 11) / 5.0f - 1.0f;
+        dg_rng_seed(&r1, seed);
+        dg_source_shift(a, S, 4.0, &r1);
+        for (int i = 0; i < N; i++)
+            g_assert_true(a[i] >= -1.0f && a[i] <= 1.0f);
+    }
+}
+
 int main(int argc, char **argv)
 {
     tu_init(&argc, &argv);
@@ -371,5 +414,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/augment/independent", test_independent);
     g_test_add_func("/data/augment/batch", test_batch);
     g_test_add_func("/data/augment/cutmix", test_cutmix);
+    g_test_add_func("/data/augment/source-shift", test_source_shift);
     return tu_run();
 }

@@ -285,6 +285,34 @@ static void test_evaluate(void)
     g_assert_cmpfloat_with_epsilon(json_object_get_double_member(o, "accuracy"), diag / 56.0, 1e-9);
     json_node_unref(keep);
 
+    /* --shift: the same images, each changed (seeded per image: two runs
+     * agree), reported as such; out of range is a clear error */
+    double shifted[2];
+    for (int k = 0; k < 3; k++) {
+        c = dg_evaluate_config_new();
+        c->model = g_strdup(trained_model());
+        c->data = g_strdup(data);
+        c->cache_dir = g_strdup("");
+        g_free(c->split);
+        c->split = g_strdup("all");
+        c->shift = k < 2 ? 1.0 : 4.5;
+        dg_job_state st = jt_run(&dg_job_evaluate, c, &s, &error);
+        if (k == 2) {
+            g_assert_cmpint(st, ==, DG_JOB_FAILED);
+            g_assert_nonnull(strstr(error->message, "shift"));
+            g_clear_error(&error);
+            break;
+        }
+        g_assert_no_error(error);
+        g_assert_cmpint(st, ==, DG_JOB_SUCCEEDED);
+        o = parse_object(s.result_json, &keep);
+        g_assert_cmpfloat(json_object_get_double_member(o, "shift"), ==, 1.0);
+        g_assert_cmpint(json_object_get_int_member(o, "n"), ==, 56);
+        shifted[k] = json_object_get_double_member(o, "ece");
+        json_node_unref(keep);
+    }
+    g_assert_cmpfloat(shifted[0], ==, shifted[1]);
+
     /* an unknown split and a model that is not a model are clear errors */
     c = dg_evaluate_config_new();
     c->model = g_strdup(trained_model());
