@@ -210,6 +210,7 @@ static gboolean check_config(const dg_cnn_train_config *c, GError **error)
            dg_job_check_int("eval-every", c->eval_every, 1, DG_LIMIT_STEPS, TRUE, error) &&
            dg_job_check_double("ema", c->ema, 0.5, 0.99999, TRUE, error) &&
            dg_job_check_double("cutmix", c->cutmix, 0.0, 1.0, FALSE, error) &&
+           dg_job_check_double("color-shift", c->color_shift, 0.0, 4.0, FALSE, error) &&
            dg_job_check_int("color-constancy", c->color_p, 1, 16, TRUE, error);
 }
 
@@ -241,6 +242,8 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_add(id, "ema", "%g", cfg->ema);
     if (cfg->cutmix > 0) /* absent when off: runs from before it resume */
         dg_run_identity_add(id, "cutmix", "%g", cfg->cutmix);
+    if (cfg->color_shift > 0) /* the same */
+        dg_run_identity_add(id, "color-shift", "%g", cfg->color_shift);
     g_free(data), g_free(syn), g_free(init), g_free(arch);
     return id;
 }

@@ -110,11 +110,13 @@ static void next_batch(cnn_run *r, int B, pool_item *items)
     }
 }
 
-static void fill_batch(cnn_run *r, const pool_item *items, int B, float *x, int *y,
+/* Images items[0..B) (places off.. of the whole batch) into x and y. */
+static void fill_batch(cnn_run *r, const pool_item *items, int B, int off, float *x, int *y,
                        const dg_augment *aug)
 {
     const int S = r->cnn->cfg.size;
     const long img = 3L * S * S;
+    const double shift = r->cfg->augment ? r->cfg->color_shift : 0.0;
     for (int b = 0; b < B; b++) {
         const dg_dataset *d = items[b].src == 0 ? r->ds : r->syn;
         const uint8_t *src = dg_dataset_image(d, items[b].idx);
@@ -122,6 +124,13 @@ static void fill_batch(cnn_run *r, const pool_item *items, int B, float *x, int 
             dg_augment_image(aug, &r->rng, src, S, x + b * img);
         else
             dg_image_to_float(src, S, x + b * img);
+        if (shift > 0) {
+            /* its own stream (the run's draws stay as they were without it) */
+            dg_rng s;
+            dg_rng_seed(&s, r->cfg->seed * 0x9E3779B97F4A7C15ULL ^
+                                ((uint64_t)r->step * 1048576u + (uint64_t)(off + b)) ^ 0xc01005ULL);
+            dg_source_shift(x + b * img, S, shift, &s);
+        }
         y[b] = items[b].label;
     }
 }
@@ -414,7 +423,7 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         const dg_augment *augp = cfg->augment ? &aug : NULL;
         next_batch(&r, B, items);
         dg_job_skip_augment(augp, &r.rng, r.part_off);
-        fill_batch(&r, items + r.part_off, r.part_n, x, y, augp);
+        fill_batch(&r, items + r.part_off, r.part_n, r.part_off, x, y, augp);
         dg_job_skip_augment(augp, &r.rng, B - r.part_off - r.part_n);
         gboolean mixed = FALSE;
         if (cfg->cutmix > 0 && dg_rng_uniform(&r.rng) < cfg->cutmix) {

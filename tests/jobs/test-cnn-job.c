@@ -132,6 +132,11 @@ static void test_bad_settings(void)
     g_clear_error(&error);
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
     g_free(out);
+    c = tiny("bad-shift", 4);
+    c->color_shift = 5;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "color-shift"));
+    g_clear_error(&error);
     jt_sink_clear(&s);
 }
 
@@ -198,6 +203,7 @@ static void test_ema_colour(void)
         c->ema = 0.9;
         c->color_p = 6;
         c->cutmix = 0.5; /* its draws resume exactly too */
+        c->color_shift = 1.0; /* and the colour shift's (seeded by the step) */
         s.cancel_at = half ? 4 : 0; /* stopped after step 4, then resumed */
         g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==,
                         half ? DG_JOB_CANCELLED : DG_JOB_SUCCEEDED);
@@ -208,6 +214,7 @@ static void test_ema_colour(void)
             c->ema = 0.9;
             c->color_p = 6;
             c->cutmix = 0.5;
+            c->color_shift = 1.0;
             c->resume = TRUE;
             g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
             g_assert_no_error(error);
