@@ -46,9 +46,10 @@ typedef struct {
     double ema;              /* exponential moving average of the weights, validated and
                                 saved instead of the raw weights (decay, e.g. 0.999; warmed
                                 up as min(decay, (1 + t) / (10 + t))); 0: off */
-    double color_shift;     /* > 0: every training image also gets dg_source_shift of this
-                                strength (0 to 4; 0: off), seeded by the seed, the step and
-                                its place in the batch (so ranks and resumes agree) */
+    double color_shift;      /* > 0 (and augment on): every training image also gets
+                                dg_source_shift of this strength (0 to 4; 0: off), seeded by
+                                the seed, the step and its place in the batch (so ranks and
+                                resumes agree) */
     double cutmix;           /* share of batches mixed by CutMix (dg_cutmix_batch; labels
                                 mixed by area); 0: off */
     int color_p;             /* Shades of Gray colour constancy exponent for every input
