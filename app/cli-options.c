@@ -109,6 +109,15 @@ gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cl
                     "unexpected argument '%s' (options take the form --name VALUE; try --help)",
                     (*argv)[1]);
         ok = FALSE;
+        /* as GOption does on its own errors: the parsed strings are freed
+         * (callers free them only after a successful parse) */
+        for (int i = 0; i < n_plain; i++) {
+            if (entries[i].arg == G_OPTION_ARG_STRING || entries[i].arg == G_OPTION_ARG_FILENAME)
+                g_clear_pointer((char **)entries[i].arg_data, g_free);
+            else if (entries[i].arg == G_OPTION_ARG_STRING_ARRAY ||
+                     entries[i].arg == G_OPTION_ARG_FILENAME_ARRAY)
+                g_clear_pointer((char ***)entries[i].arg_data, g_strfreev);
+        }
     }
     g_option_context_free(oc);
     g_ptr_array_unref(strings);
