@@ -122,8 +122,9 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
     const float zero[64] = {0};
     const double ece0 = dg_ece_of_logits(vl, vy, nv, K, 1.0, zero);
     /* logit adjustment (Menon et al. 2021): tau for the validation balanced
-     * accuracy (the smallest |tau| among equals); for each tau, the temperature of the least validation NLL of
-     * softmax(logits / T + bias) (Guo et al. 2017), so that the probabilities
+     * accuracy (the smallest |tau| among equals); for each tau, the
+     * temperature of the least validation NLL of softmax(logits / T + bias)
+     * (Guo et al. 2017), so that the probabilities
      * shown are calibrated with the bias that decides */
     int cnt[64] = {0};
     for (int i = 0; i < nt; i++)
