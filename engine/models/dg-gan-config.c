@@ -130,7 +130,10 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         base_resnet(c);
         if (g_strv_length(p) >= 3) {
             /* resnetr: resnet G with reflection padding; resnetrn: the same with nearest upsampling */
-            c->g_reflect = strcmp(p[0], "resnetr") == 0 || strcmp(p[0], "resnetrn") == 0;
+            /* resnetrc: reflection + coordinates; resnetm(c): reflection only up to 8x8 */
+            c->g_reflect = g_str_has_prefix(p[0], "resnetr") || g_str_has_prefix(p[0], "resnetm");
+            c->g_reflect_low = g_str_has_prefix(p[0], "resnetm");
+            c->g_coords = c->g_reflect && g_str_has_suffix(p[0], "c");
             c->up_bilinear = c->up_bilinear && strcmp(p[0], "resnetrn") != 0;
             if (!c->g_reflect)
                 parse_arch(p[0], &c->g_arch);
@@ -196,7 +199,9 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     S("g_upsample", !c->upsample_conv ? "convt" : c->up_bilinear ? "bilinear" : "nearest");
     S("g_arch", dg_gan_arch_name(c->g_arch));
     if (c->g_reflect)
-        S("g_padding", "reflect");
+        S("g_padding", c->g_reflect_low ? "reflect-low" : "reflect");
+    if (c->g_coords)
+        B("g_coords", true);
     S("d_arch", dg_gan_arch_name(c->d_arch));
     B("d_sn", c->d_sn);
     B("d_avgpool", c->d_avgpool);
@@ -290,12 +295,14 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
         ok = FALSE;
     }
     const char *gpad = str_member(o, "g_padding", "zeros");
-    c->g_reflect = strcmp(gpad, "reflect") == 0;
+    c->g_reflect_low = strcmp(gpad, "reflect-low") == 0;
+    c->g_reflect = c->g_reflect_low || strcmp(gpad, "reflect") == 0;
     if (ok && (!c->g_reflect && strcmp(gpad, "zeros") != 0)) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown generator padding '%s' (zeros, reflect)", gpad);
+                    "GAN model file: unknown generator padding '%s' (zeros, reflect, reflect-low)", gpad);
         ok = FALSE;
     }
+    c->g_coords = bool_member(o, "g_coords");
     c->d_sn = bool_member(o, "d_sn");
     c->d_avgpool = bool_member(o, "d_avgpool");
     c->d_act_pool = c->d_avgpool && bool_member(o, "d_act_pool");

@@ -18,7 +18,10 @@
  *    global pooling, a linear output and a class projection (Miyato &
  *    Koyama 2018).  With g_reflect, G's 3x3 convolutions see reflection
  *    padding instead of zeros (as the image-to-image generators of Isola et
- *    al. 2017 and Zhu et al. 2017 do), so no layer learns where the edge is.
+ *    al. 2017 and Zhu et al. 2017 do), so no layer learns where the edge is
+ *    (g_reflect_low: only up to 8x8); with g_coords each block's first
+ *    convolution also sees the distance from the centre (CoordConv, Liu et
+ *    al. 2018), a cue for where the lesion goes that is not the padding.
  * Spectral normalization (d_sn) applies to every weight of D but the
  * projection table. */
 #include "dg-gan-private.h"
@@ -62,7 +65,9 @@ static dg_net *build_g_dcgan(const dg_gan_config *c, int max_batch)
 /* A 3x3 convolution, padded with zeros or (g_reflect) by reflection. */
 static int conv3(dg_net *G, const dg_gan_config *c, int x, int cout, bool bias)
 {
-    if (c->g_reflect)
+    int h;
+    dg_net_node_shape(G, x, NULL, &h, NULL);
+    if (c->g_reflect && (!c->g_reflect_low || h <= 8))
         return dg_net_conv(G, dg_net_pad_reflect(G, x, 1), cout, 3, 1, 0, bias);
     return dg_net_conv(G, x, cout, 3, 1, 1, bias);
 }
@@ -71,7 +76,10 @@ static int conv3(dg_net *G, const dg_gan_config *c, int x, int cout, bool bias)
 static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout)
 {
     int h = dg_net_relu(G, norm(G, c, x));
-    h = conv3(G, c, up2(G, c, h), cout, false);
+    h = up2(G, c, h);
+    if (c->g_coords)
+        h = dg_net_coords(G, h);
+    h = conv3(G, c, h, cout, false);
     h = dg_net_relu(G, norm(G, c, h));
     h = conv3(G, c, h, cout, true);
     /* a 1x1 convolution (and its bias) commutes with upsampling: run it at the low resolution */

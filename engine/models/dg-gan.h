@@ -55,6 +55,10 @@ typedef struct {
     bool g_reflect;       /* resnet G: reflection padding before its 3x3 convolutions instead
                              of zeros (the zeros at the edge tell every layer where it is,
                              which the generator turns into patterns at fixed positions) */
+    bool g_reflect_low;   /* with g_reflect: only up to 8x8 (zeros above, where the edge is
+                             far from most pixels) */
+    bool g_coords;        /* resnet G: a radial-distance channel beside the input of every
+                             block's first convolution (dg_net_coords) */
     bool d_sn;            /* spectral normalization in D (and no batch norm there) */
     bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
     bool d_act_pool;      /* with d_avgpool: the activation before the pooling (conv-act-pool,

@@ -619,6 +619,29 @@ void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, 
     dg_ctx_run(ctx, 0, pad_bwd_part, &a);
 }
 
+/* ---- coordinates -------------------------------------------------------------- */
+
+void dg_coords_forward(float *out, const float *in, int B, int C, int H, int W)
+{
+    const long plane = (long)H * W, s1 = (long)C * plane;
+    for (int b = 0; b < B; b++) {
+        float *o = out + b * (s1 + plane);
+        memcpy(o, in + b * s1, sizeof(float) * s1);
+        for (int i = 0; i < H; i++) {
+            float v = (2.0f * i + 1.0f) / H - 1.0f;
+            for (int j = 0; j < W; j++) {
+                float u = (2.0f * j + 1.0f) / W - 1.0f;
+                o[s1 + (long)i * W + j] = sqrtf((u * u + v * v) * 0.5f);
+            }
+        }
+    }
+}
+
+void dg_coords_backward(float *din, const float *dout, int B, int C, int H, int W)
+{
+    dg_concat_backward(din, NULL, dout, B, C, 1, H * W);
+}
+
 /* ---- dropout, embedding, concat, projection ---------------------------------- */
 
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng)

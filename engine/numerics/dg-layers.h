@@ -143,6 +143,10 @@ void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int
 
 /* Reflection padding by p: [B, C, H, W] -> [B, C, H+2p, W+2p]; the backward
  * pass writes din (each input gets the sum of the gradients of its copies). */
+/* [B, C, H, W] -> [B, C + 1, H, W]: the input and the radial distance from
+ * the centre (dg_net_coords); the backward keeps the input's C channels. */
+void dg_coords_forward(float *out, const float *in, int B, int C, int H, int W);
+void dg_coords_backward(float *din, const float *dout, int B, int C, int H, int W);
 void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
                             int p);
 void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,

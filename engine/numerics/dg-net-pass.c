@@ -175,6 +175,9 @@ static void forward_node(dg_net *net, dg_ctx *ctx, node *n, int B, bool train)
     case DG_OP_PAD:
         dg_pad_reflect_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->p);
         break;
+    case DG_OP_COORDS:
+        dg_coords_forward(n->out, x0, B, a->c, a->h, a->w);
+        break;
     case DG_OP_DROPOUT:
         if (train && n->alpha > 0.0f && net->shard_total > 0) {
             /* this part of the whole batch's masks (one draw per value) */
@@ -387,6 +390,10 @@ static void backward_node(dg_net *net, dg_ctx *ctx, node *n, int B, float *d0, f
     case DG_OP_PAD:
         if (d0)
             dg_pad_reflect_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->p);
+        break;
+    case DG_OP_COORDS:
+        if (d0)
+            dg_coords_backward(d0, n->grad, B, a->c, a->h, a->w);
         break;
     case DG_OP_DROPOUT:
         if (d0 && net->last_train && n->alpha > 0.0f)

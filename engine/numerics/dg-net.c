@@ -19,7 +19,7 @@ _Noreturn void dg_net_die(const char *what)
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
     "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn", "upsample",
-    "pad",
+    "pad", "coords",
 };
 
 const char *dg_op_name(dg_op op)
@@ -301,6 +301,13 @@ int dg_net_pad_reflect(dg_net *net, int in, int p)
     nd.p = p;
     nd.h += 2 * p;
     nd.w += 2 * p;
+    return add_node(net, nd);
+}
+
+int dg_net_coords(dg_net *net, int in)
+{
+    node nd = base(net, DG_OP_COORDS, in);
+    nd.c += 1;
     return add_node(net, nd);
 }
 

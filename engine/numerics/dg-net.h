@@ -44,6 +44,7 @@ typedef enum {
     DG_OP_CBN,
     DG_OP_UPSAMPLE,
     DG_OP_PAD,
+    DG_OP_COORDS,
 } dg_op;
 
 const char *dg_op_name(dg_op op);
@@ -85,6 +86,10 @@ int dg_net_upsample_bilinear(dg_net *net, int in);        /* 2x bilinear (dg-res
  * convolution after it with padding 0 sees no zeros at the image's edge, so
  * the border tells it nothing about position. */
 int dg_net_pad_reflect(dg_net *net, int in, int p);
+/* The input plus one constant channel: the distance from the plane's centre,
+ * 0 there and 1 at the corners (CoordConv, Liu et al. 2018): a cue for
+ * where the middle is that does not come from the zeros of padding. */
+int dg_net_coords(dg_net *net, int in);
 int dg_net_dropout(dg_net *net, int in, float p);
 int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */

@@ -370,6 +370,33 @@ static void test_presets(void)
     g_assert_nonnull(strstr(error->message, "padding"));
     g_clear_error(&error);
     g_free(bad), g_free(js);
+
+    /* reflection up to 8x8 only, and the coordinate channel: a pad before the
+     * convolutions of the 8x8 planes (none works at 4x4), a coords node per block, both
+     * kept by the model file */
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetmc-ap-8-8", 4, NULL));
+    g_assert_true(c.g_reflect && c.g_reflect_low && c.g_coords && c.up_bilinear);
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetrc-ap-8-8", 4, NULL));
+    g_assert_true(c.g_reflect && !c.g_reflect_low && c.g_coords);
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetm-ap-8-8", 4, NULL));
+    g_assert_true(c.g_reflect && c.g_reflect_low && !c.g_coords);
+    for (int k = 0; k < 2; k++) {
+        g_assert_true(dg_gan_config_preset(&c, k ? "x-resnetmc-ap-8-8" : "x-resnetm-ap-8-8", 4, NULL));
+        dg_gan *gan = dg_gan_new(&c, 2, false, false);
+        dg_net *G = gan->G[0];
+        int pads = 0, coords = 0;
+        for (int i = 0; i < dg_net_n_nodes(G); i++) {
+            pads += dg_net_node_op(G, i) == DG_OP_PAD;
+            coords += dg_net_node_op(G, i) == DG_OP_COORDS;
+        }
+        g_assert_cmpint(pads, ==, 2); /* the first block's two convolutions, at 8x8 */
+        g_assert_cmpint(coords, ==, k ? 4 : 0);
+        dg_gan_free(gan);
+        js = dg_gan_config_to_json(&c);
+        g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+        g_assert_true(d.g_reflect && d.g_reflect_low && d.g_coords == c.g_coords);
+        g_free(js);
+    }
 }
 
 int main(int argc, char **argv)

@@ -297,6 +297,42 @@ static void test_upsample_bilinear(void)
     dg_net_free(net);
 }
 
+/* The coordinate channel: gradient (before a convolution, as the generator
+ * uses it) and its values: 0 at the centre, 1 at the corners' centres'
+ * distance, the same for every image and channel count. */
+static void test_coords(void)
+{
+    dg_net *net = dg_net_new(2, 4, 4, 2);
+    dg_net_conv(net, dg_net_coords(net, 0), 3, 3, 1, 1, true);
+    gc_run(net, 2, NULL, true, true, ctx2, 631);
+    net = dg_net_new(3, 5, 3, 2);
+    dg_net_coords(net, 0);
+    gc_run(net, 2, NULL, true, true, ctx1, 632);
+
+    net = dg_net_new(1, 3, 3, 2);
+    int id = dg_net_coords(net, 0);
+    int c, h, w;
+    dg_net_node_shape(net, id, &c, &h, &w);
+    g_assert_cmpint(c, ==, 2);
+    g_assert_cmpint(h * w, ==, 9);
+    dg_net_finalize(net);
+    float x[18];
+    for (int i = 0; i < 18; i++)
+        x[i] = (float)i;
+    dg_net_forward(net, ctx1, x, NULL, 2, false);
+    const float *o = dg_net_output(net);
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < 9; i++)
+            g_assert_cmpfloat(o[b * 18 + i], ==, x[b * 9 + i]);
+        const float *r = o + b * 18 + 9;
+        g_assert_cmpfloat_with_epsilon(r[4], 0.0f, 1e-7f);
+        g_assert_cmpfloat_with_epsilon(r[0], sqrtf(4.0f / 9.0f), 1e-6f); /* u = v = -2/3 */
+        g_assert_cmpfloat_with_epsilon(r[1], sqrtf(2.0f / 9.0f), 1e-6f); /* u = 0, v = -2/3 */
+        g_assert_cmpfloat(r[8], ==, r[0]);
+    }
+    dg_net_free(net);
+}
+
 /* Reflection padding: gradient (alone, with 2 and 3 threads, and before a
  * convolution without padding, as the generator uses it), and PyTorch's
  * values (torch.nn.ReflectionPad2d(1) on a 2x3 plane). */
@@ -683,6 +719,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/spectral-norm-sigma", test_spectral_norm_sigma);
     g_test_add_func("/layers/grad/upsample-bilinear", test_upsample_bilinear);
     g_test_add_func("/layers/grad/pad-reflect", test_pad_reflect);
+    g_test_add_func("/layers/grad/coords", test_coords);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);
