@@ -22,7 +22,7 @@ static int cnn_train(int argc, char **argv)
     char *data = NULL, *out = NULL, *arch = NULL, *synthetic = NULL, *balance = NULL,
          *schedule = NULL, *cache = NULL;
     int epochs = 0, steps = 0, batch = 0, threads = 0, width = 0, size = 0, color_p = 0;
-    double ema = 0, cutmix = 0, color_shift = 0;
+    double ema = 0, cutmix = 0, color_shift = c->color_shift;
     gint64 seed = 1, split_seed = 1;
     double lr = 0, wd = -1, ls = -1, ratio = 0;
     gboolean resume = FALSE, json = FALSE, all = FALSE, follow = FALSE, no_aug = FALSE, aux = FALSE;
@@ -52,7 +52,7 @@ static int cnn_train(int argc, char **argv)
         {"width", CLI_INT, &width, 4, DG_LIMIT_CNN_WIDTH, "Base channel width (default: the architecture's)", "N", FALSE},
         {"ema", CLI_DOUBLE, &ema, 0.5, 0.99999, "Validate and save a moving average of the weights with this decay (default: off)", "D", FALSE},
         {"cutmix", CLI_DOUBLE, &cutmix, 0, 1, "Share of batches mixed by CutMix (default 0: off)", "P", FALSE},
-        {"color-shift", CLI_DOUBLE, &color_shift, 0, 4, "Also change every training image's colour balance, exposure and gamma at random with this strength, as evaluate --shift does (default 0: off)", "S", FALSE},
+        {"color-shift", CLI_DOUBLE, &color_shift, 0, 4, "Also change every training image's colour balance, exposure and gamma at random with this strength, as evaluate --shift does (default 0.5, the shipped model's; 0: off)", "S", FALSE},
         {"color-constancy", CLI_INT, &color_p, 1, 16, "Shades of Gray colour constancy with this exponent on every input (default: off; 6 as the ISIC winners)", "P", FALSE},
         {"size", CLI_INT, &size, 32, 128, "Image side: 32, 64, 96 or 128 (default: the architecture's, 64)", "N", FALSE},
         {"seed", CLI_INT64, &seed, 0, DG_LIMIT_SEED, "Random seed (default 1)", "N", FALSE},

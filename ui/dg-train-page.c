@@ -20,7 +20,7 @@ struct _DgTrainPage {
     AdwFlap *flap;
     AdwComboRow *arch_row;
     AdwActionRow *syn_row;
-    GtkSpinButton *epochs_spin, *seed_spin;
+    GtkSpinButton *epochs_spin, *seed_spin, *color_shift_spin;
     GtkSwitch *syn_switch;
     AdwButtonContent *pause_content;
     GtkProgressBar *progress;
@@ -56,6 +56,7 @@ static void update_controls(DgTrainPage *self)
     gtk_widget_set_sensitive(GTK_WIDGET(self->arch_row), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->epochs_spin), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->seed_spin), !active);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->color_shift_spin), !active);
     const char *syn = s ? dg_session_get_synthetic(s) : NULL;
     gtk_widget_set_sensitive(GTK_WIDGET(self->syn_row), !active && syn);
     if (!syn)
@@ -318,6 +319,7 @@ static gboolean page_start(DgJobPage *page)
     c->epochs = gtk_spin_button_get_value_as_int(self->epochs_spin);
     c->steps = steps;
     c->seed = (guint64)gtk_spin_button_get_value(self->seed_spin);
+    c->color_shift = gtk_spin_button_get_value(self->color_shift_spin);
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(s);
     const char *syn = dg_session_get_synthetic(s);
@@ -426,6 +428,7 @@ static void dg_train_page_class_init(DgTrainPageClass *klass)
     BIND(syn_row);
     BIND(epochs_spin);
     BIND(seed_spin);
+    BIND(color_shift_spin);
     BIND(syn_switch);
     BIND(pause_content);
     BIND(progress);

@@ -141,6 +141,7 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
         g_free(t->arch);
         t->arch = g_strdup(cfg->arch);
         t->steps = (int)ts->steps;
+        t->color_shift = 0; /* the protocol the README's ablation measured */
         t->eval_every = a->pass;
         t->seed = seed;
         t->split_seed = cfg->split_seed;

@@ -28,6 +28,7 @@ dg_cnn_train_config *dg_cnn_train_config_new(void)
     c->balance = g_strdup("weights");
     c->schedule = g_strdup("cosine");
     c->augment = TRUE;
+    c->color_shift = DG_CNN_DEFAULT_COLOR_SHIFT;
     c->seed = 1;
     c->split_seed = 1;
     return c;

@@ -363,6 +363,7 @@ static gboolean cas_score(score_run_t *s, GError **error)
         t->arch = g_strdup(s->cnn->cfg.arch);
         t->size = s->gan->cfg.size; /* tested on the real images, prepared at this size */
         t->epochs = cfg->cas_epochs;
+        t->color_shift = 0; /* the protocol of the README's classification accuracy scores */
         t->seed = cfg->seed;
         t->threads = cfg->threads;
         t->cache_dir = g_strdup(""); /* temporary images: nothing worth caching */
