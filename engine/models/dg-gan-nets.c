@@ -21,7 +21,10 @@
  *    al. 2017 and Zhu et al. 2017 do), so no layer learns where the edge is
  *    (g_reflect_low: only up to 8x8); with g_coords each block's first
  *    convolution also sees the distance from the centre (CoordConv, Liu et
- *    al. 2018), a cue for where the lesion goes that is not the padding.
+ *    al. 2018), a cue for where the lesion goes that is not the padding;
+ *    with g_noise every block convolution is followed by per-pixel noise
+ *    with a learned scale per channel (Karras et al. 2019; Liu et al. 2021),
+ *    a source of fine detail that the convolutions need not make up.
  * Spectral normalization (d_sn) applies to every weight of D but the
  * projection table. */
 #include "dg-gan-private.h"
@@ -80,8 +83,12 @@ static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout)
     if (c->g_coords)
         h = dg_net_coords(G, h);
     h = conv3(G, c, h, cout, false);
+    if (c->g_noise)
+        h = dg_net_noise(G, h);
     h = dg_net_relu(G, norm(G, c, h));
     h = conv3(G, c, h, cout, true);
+    if (c->g_noise)
+        h = dg_net_noise(G, h);
     /* a 1x1 convolution (and its bias) commutes with upsampling: run it at the low resolution */
     int s = up2(G, c, dg_net_conv(G, x, cout, 1, 1, 0, true));
     return dg_net_add(G, h, s);

@@ -59,6 +59,8 @@ typedef struct {
                              far from most pixels) */
     bool g_coords;        /* resnet G: a radial-distance channel beside the input of every
                              block's first convolution (dg_net_coords) */
+    bool g_noise;         /* resnet G: per-pixel noise after every block convolution
+                             (dg_net_noise, StyleGAN / FastGAN) */
     bool d_sn;            /* spectral normalization in D (and no batch norm there) */
     bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
     bool d_act_pool;      /* with d_avgpool: the activation before the pooling (conv-act-pool,

@@ -642,6 +642,66 @@ void dg_coords_backward(float *din, const float *dout, int B, int C, int H, int 
     dg_concat_backward(din, NULL, dout, B, C, 1, H * W);
 }
 
+/* ---- noise injection ---------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x) /* splitmix64's finalizer */
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+void dg_noise_forward(float *out, float *noise, const float *in, const float *scale,
+                      const float *z, long zlen, int B, int C, int HW, uint64_t salt)
+{
+    for (int b = 0; b < B; b++) {
+        uint64_t h = mix64(salt + 0x9e3779b97f4a7c15ULL);
+        const float *zr = z + (long)b * zlen;
+        for (long i = 0; i < zlen; i++) {
+            uint32_t bits;
+            memcpy(&bits, &zr[i], sizeof bits);
+            h = mix64(h ^ bits);
+        }
+        float *nz = noise + (long)b * HW;
+        for (int p = 0; p < HW; p += 2) { /* Box-Muller: two normals per draw */
+            uint64_t r = mix64(h + (uint64_t)p * 0x9e3779b97f4a7c15ULL);
+            double u1 = ((double)(r >> 40) + 0.5) / 16777216.0;
+            double u2 = (double)(r & 0xffffff) / 16777216.0;
+            double m = sqrt(-2.0 * log(u1));
+            nz[p] = (float)(m * cos(6.283185307179586 * u2));
+            if (p + 1 < HW)
+                nz[p + 1] = (float)(m * sin(6.283185307179586 * u2));
+        }
+        for (int c = 0; c < C; c++) {
+            const float *x = in + ((long)b * C + c) * HW;
+            float *o = out + ((long)b * C + c) * HW;
+            const float s = scale[c];
+            for (int p = 0; p < HW; p++)
+                o[p] = x[p] + s * nz[p];
+        }
+    }
+}
+
+void dg_noise_backward(float *din, float *dscale, const float *dout, const float *noise, int B,
+                       int C, int HW)
+{
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            const float *g = dout + ((long)b * C + c) * HW;
+            if (dscale) {
+                const float *nz = noise + (long)b * HW;
+                double acc = 0.0;
+                for (int p = 0; p < HW; p++)
+                    acc += (double)g[p] * nz[p];
+                dscale[c] += (float)acc;
+            }
+            if (din && din != dout)
+                memcpy(din + ((long)b * C + c) * HW, g, sizeof(float) * HW);
+        }
+}
+
 /* ---- dropout, embedding, concat, projection ---------------------------------- */
 
 void dg_dropout_forward(float *out, float *mask, const float *in, long n, float p, dg_rng *rng)

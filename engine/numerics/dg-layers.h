@@ -147,6 +147,14 @@ void dg_upsample_backward(dg_ctx *ctx, float *din, const float *dout, int B, int
  * the centre (dg_net_coords); the backward keeps the input's C channels. */
 void dg_coords_forward(float *out, const float *in, int B, int C, int H, int W);
 void dg_coords_backward(float *din, const float *dout, int B, int C, int H, int W);
+/* Noise injection (dg_net_noise): out = in + scale[c] * noise[b, p], the
+ * noise planes drawn from a hash of z (B rows of zlen floats) and salt and
+ * kept in noise [B, HW] for the backward, which adds to dscale and copies
+ * dout to din (din may be dout). */
+void dg_noise_forward(float *out, float *noise, const float *in, const float *scale,
+                      const float *z, long zlen, int B, int C, int HW, uint64_t salt);
+void dg_noise_backward(float *din, float *dscale, const float *dout, const float *noise, int B,
+                       int C, int HW);
 void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
                             int p);
 void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,

@@ -178,6 +178,10 @@ static void forward_node(dg_net *net, dg_ctx *ctx, node *n, int B, bool train)
     case DG_OP_COORDS:
         dg_coords_forward(n->out, x0, B, a->c, a->h, a->w);
         break;
+    case DG_OP_NOISE:
+        dg_noise_forward(n->out, n->mask, x0, W(net, n), net->nodes[0].out, nsize(&net->nodes[0]), B,
+                         n->c, n->h * n->w, (uint64_t)(n - net->nodes));
+        break;
     case DG_OP_DROPOUT:
         if (train && n->alpha > 0.0f && net->shard_total > 0) {
             /* this part of the whole batch's masks (one draw per value) */
@@ -394,6 +398,9 @@ static void backward_node(dg_net *net, dg_ctx *ctx, node *n, int B, float *d0, f
     case DG_OP_COORDS:
         if (d0)
             dg_coords_backward(d0, n->grad, B, a->c, a->h, a->w);
+        break;
+    case DG_OP_NOISE:
+        dg_noise_backward(d0, dw, n->grad, n->mask, B, n->c, n->h * n->w);
         break;
     case DG_OP_DROPOUT:
         if (d0 && net->last_train && n->alpha > 0.0f)

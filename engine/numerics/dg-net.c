@@ -19,7 +19,7 @@ _Noreturn void dg_net_die(const char *what)
 static const char *const op_names[] = {
     "input", "conv", "convt", "dwconv", "bn",      "dense", "relu",   "lrelu",  "tanh",
     "sigmoid", "maxpool", "avgpool", "gap", "dropout", "add", "embed", "concat", "project", "cbn", "upsample",
-    "pad", "coords",
+    "pad", "coords", "noise",
 };
 
 const char *dg_op_name(dg_op op)
@@ -311,6 +311,13 @@ int dg_net_coords(dg_net *net, int in)
     return add_node(net, nd);
 }
 
+int dg_net_noise(dg_net *net, int in)
+{
+    node nd = base(net, DG_OP_NOISE, in);
+    int ws[1] = {nd.c};
+    return add_with_tensors(net, nd, 1, ws, false, 0);
+}
+
 int dg_net_add(dg_net *net, int a, int b)
 {
     node nd = base(net, DG_OP_ADD, a);
@@ -441,6 +448,8 @@ void dg_net_finalize(dg_net *net)
             total += 2 * n->c;
         if (n->op == DG_OP_DROPOUT)
             total += sz;
+        if (n->op == DG_OP_NOISE)
+            total += MB * n->h * n->w;
         if (n->op == DG_OP_MAXPOOL)
             argmax_n += sz;
     }
@@ -521,6 +530,8 @@ void dg_net_ensure_buffers(dg_net *net)
         }
         if (n->op == DG_OP_DROPOUT)
             n->mask = TAKE(sz);
+        if (n->op == DG_OP_NOISE)
+            n->mask = TAKE(MB * n->h * n->w);
         if (n->op == DG_OP_MAXPOOL) {
             n->argmax = am;
             am += sz;
@@ -708,6 +719,9 @@ void dg_net_init(dg_net *net, dg_rng *rng, dg_init scheme)
             break;
         case DG_OP_EMBED:
             dg_rng_fill_normal(rng, w, tw->n, 0.0f, 1.0f);
+            break;
+        case DG_OP_NOISE: /* no noise at first: the net learns how much it wants */
+            memset(w, 0, sizeof(float) * tw->n);
             break;
         case DG_OP_PROJECT:
             if (scheme == DG_INIT_DCGAN)

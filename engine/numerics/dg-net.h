@@ -45,6 +45,7 @@ typedef enum {
     DG_OP_UPSAMPLE,
     DG_OP_PAD,
     DG_OP_COORDS,
+    DG_OP_NOISE,
 } dg_op;
 
 const char *dg_op_name(dg_op op);
@@ -90,6 +91,13 @@ int dg_net_pad_reflect(dg_net *net, int in, int p);
  * 0 there and 1 at the corners (CoordConv, Liu et al. 2018): a cue for
  * where the middle is that does not come from the zeros of padding. */
 int dg_net_coords(dg_net *net, int in);
+/* Per-pixel noise injection (Karras et al. 2019, StyleGAN; Liu et al. 2021,
+ * FastGAN): in + scale[c] * n[b, y, x], n standard normal, one plane per
+ * image shared by its channels, scale learned per channel and zero at
+ * first.  The noise is a hash of the image's input vector (the net's input
+ * row), this node and the pixel: the same input gives the same image, with
+ * no random state to keep, share out or checkpoint. */
+int dg_net_noise(dg_net *net, int in);
 int dg_net_dropout(dg_net *net, int in, float p);
 int dg_net_add(dg_net *net, int a, int b);
 int dg_net_embed(dg_net *net, int n_classes, int dim);     /* [dim, 1, 1] from the labels */

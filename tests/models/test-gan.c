@@ -397,6 +397,23 @@ static void test_presets(void)
         g_assert_true(d.g_reflect && d.g_reflect_low && d.g_coords == c.g_coords);
         g_free(js);
     }
+    /* noise injection: a final z, after both convolutions of every block */
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetrcz-ap-8-8", 4, NULL));
+    g_assert_true(c.g_noise && c.g_reflect && !c.g_reflect_low && c.g_coords);
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetz-ap-8-8", 4, NULL));
+    g_assert_true(c.g_noise && !c.g_reflect && !c.g_coords && c.g_arch == DG_GAN_ARCH_RESNET);
+    {
+        dg_gan *gan = dg_gan_new(&c, 2, false, false);
+        int noise = 0;
+        for (int i = 0; i < dg_net_n_nodes(gan->G[0]); i++)
+            noise += dg_net_node_op(gan->G[0], i) == DG_OP_NOISE;
+        g_assert_cmpint(noise, ==, 2 * 4);
+        dg_gan_free(gan);
+        js = dg_gan_config_to_json(&c);
+        g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+        g_assert_true(d.g_noise && !d.g_reflect);
+        g_free(js);
+    }
 }
 
 int main(int argc, char **argv)

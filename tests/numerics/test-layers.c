@@ -333,6 +333,48 @@ static void test_coords(void)
     dg_net_free(net);
 }
 
+/* Noise injection: the gradient of its scale and of the weights around it
+ * (not of the input: the noise is a step function of the input's bits);
+ * the noise is standard normal, one plane per image shared by the
+ * channels, the same for the same input row wherever it sits in the batch,
+ * another for another row. */
+static void test_noise(void)
+{
+    dg_net *net = dg_net_new(2, 4, 4, 3);
+    int x = dg_net_conv(net, 0, 3, 3, 1, 1, true);
+    dg_net_conv(net, dg_net_noise(net, x), 2, 3, 1, 1, true);
+    gc_run(net, 3, NULL, false, true, ctx2, 641);
+
+    net = dg_net_new(2, 64, 64, 3);
+    int id = dg_net_noise(net, 0);
+    dg_net_finalize(net);
+    float *scale = dg_net_tensor_data(net, dg_net_find_tensor(net, "01.noise.weight"));
+    scale[0] = 1.0f, scale[1] = 2.0f;
+    const long n = 2 * 64 * 64;
+    float *in = g_new0(float, 3 * n);
+    for (long i = 0; i < n; i++)
+        in[i] = in[2 * n + i] = (float)(i % 7) - 3.0f; /* rows 0 and 2 alike */
+    in[n] = 1.0f;                                      /* row 1 another */
+    dg_net_forward(net, ctx1, in, NULL, 3, true);
+    const float *o = dg_net_node_out(net, id);
+    double sum = 0, sq = 0;
+    for (long p = 0; p < 4096; p++) {
+        float z = o[p] - in[p];
+        g_assert_cmpfloat_with_epsilon(o[4096 + p] - in[4096 + p], 2.0f * z, 1e-5f);
+        g_assert_cmpfloat(o[2 * n + p], ==, o[p]);
+        sum += z, sq += (double)z * z;
+    }
+    double mean = sum / 4096, sd = sqrt(sq / 4096 - mean * mean);
+    g_assert_cmpfloat(fabs(mean), <, 0.06);
+    g_assert_cmpfloat(fabs(sd - 1.0), <, 0.06);
+    int same = 0;
+    for (long p = 0; p < 4096; p++)
+        same += o[n + p] - in[n + p] == o[p] - in[p];
+    g_assert_cmpint(same, <, 10);
+    dg_net_free(net);
+    g_free(in);
+}
+
 /* Reflection padding: gradient (alone, with 2 and 3 threads, and before a
  * convolution without padding, as the generator uses it), and PyTorch's
  * values (torch.nn.ReflectionPad2d(1) on a 2x3 plane). */
@@ -720,6 +762,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/upsample-bilinear", test_upsample_bilinear);
     g_test_add_func("/layers/grad/pad-reflect", test_pad_reflect);
     g_test_add_func("/layers/grad/coords", test_coords);
+    g_test_add_func("/layers/grad/noise", test_noise);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);
