@@ -240,10 +240,11 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_add(id, "init-model", "%s", init);
     dg_run_identity_add(id, "eval-every", "%d", cfg->eval_every);
     dg_run_identity_add(id, "ema", "%g", cfg->ema);
-    if (cfg->cutmix > 0) /* absent when off: runs from before it resume */
-        dg_run_identity_add(id, "cutmix", "%g", cfg->cutmix);
-    if (cfg->color_shift > 0) /* the same */
-        dg_run_identity_add(id, "color-shift", "%g", cfg->color_shift);
+    /* added later: a run recorded without them had them off */
+    dg_run_identity_add(id, "cutmix", "%g", cfg->cutmix);
+    dg_run_identity_set_absent(id, "cutmix", "0");
+    dg_run_identity_add(id, "color-shift", "%g", cfg->color_shift);
+    dg_run_identity_set_absent(id, "color-shift", "0");
     g_free(data), g_free(syn), g_free(init), g_free(arch);
     return id;
 }

@@ -169,6 +169,7 @@ int dg_run_dir_cleaned(const dg_run_dir *d)
 
 struct dg_run_identity {
     GPtrArray *keys, *values;
+    GHashTable *absent; /* key -> what a record without it stands for */
 };
 
 dg_run_identity *dg_run_identity_new(void)
@@ -176,6 +177,7 @@ dg_run_identity *dg_run_identity_new(void)
     dg_run_identity *id = g_new0(dg_run_identity, 1);
     id->keys = g_ptr_array_new_with_free_func(g_free);
     id->values = g_ptr_array_new_with_free_func(g_free);
+    id->absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return id;
 }
 
@@ -185,6 +187,7 @@ void dg_run_identity_free(dg_run_identity *id)
         return;
     g_ptr_array_unref(id->keys);
     g_ptr_array_unref(id->values);
+    g_hash_table_unref(id->absent);
     g_free(id);
 }
 
@@ -195,6 +198,11 @@ void dg_run_identity_add(dg_run_identity *id, const char *key, const char *fmt, 
     g_ptr_array_add(id->values, g_strdup_vprintf(fmt, ap));
     va_end(ap);
     g_ptr_array_add(id->keys, g_strdup(key));
+}
+
+void dg_run_identity_set_absent(dg_run_identity *id, const char *key, const char *value)
+{
+    g_hash_table_replace(id->absent, g_strdup(key), g_strdup(value));
 }
 
 char *dg_run_identity_to_json(const dg_run_identity *id)
@@ -235,6 +243,8 @@ gboolean dg_run_identity_check(const dg_run_identity *id, const char *saved_json
                                   json_node_get_value_type(n) == G_TYPE_STRING
                               ? json_node_get_string(n)
                               : NULL;
+        if (!old)
+            old = g_hash_table_lookup(id->absent, k);
         if (!old)
             continue; /* a setting this version records and the run's did not */
         if (strcmp(old, v) != 0) {

@@ -43,6 +43,10 @@ void dg_run_identity_free(dg_run_identity *id);
 /* key: the option's name as the user knows it ("split-seed"). */
 void dg_run_identity_add(dg_run_identity *id, const char *key, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
+/* What a saved identity that lacks key stands for (the value of a setting
+ * before it was recorded, say "0" for an option added later that was off
+ * until then); without it a missing key is not compared. */
+void dg_run_identity_set_absent(dg_run_identity *id, const char *key, const char *value);
 /* The identity as a JSON object (g_free), for a checkpoint's metadata. */
 char *dg_run_identity_to_json(const dg_run_identity *id);
 /* Compares with a saved identity (NULL: a checkpoint from before
