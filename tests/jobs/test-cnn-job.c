@@ -10,7 +10,6 @@
 
 #include "jobs-test-util.h"
 #include "jobs/dg-job-cnn.h"
-#include "jobs/dg-run-dir.h"
 #include "jobs/dg-job-gan.h"
 #include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
@@ -105,33 +104,6 @@ static void test_exact_resume(void)
     jt_sink_clear(&s);
     jt_sink_clear(&a);
     jt_sink_clear(&b);
-}
-
-/* A setting added later (colour shift, CutMix) is compared with what an
- * older run's record means without it: off.  A run made without the colour
- * shift does not continue with the new default. */
-static void test_identity_absent(void)
-{
-    const char *old = "{\"seed\":\"1\"}";
-    for (int k = 0; k < 3; k++) {
-        dg_run_identity *id = dg_run_identity_new();
-        dg_run_identity_add(id, "seed", "1");
-        dg_run_identity_add(id, "color-shift", "%g", k == 1 ? 0.5 : 0.0);
-        if (k < 2)
-            dg_run_identity_set_absent(id, "color-shift", "0");
-        GError *error = NULL;
-        gboolean ok = dg_run_identity_check(id, old, "RUN", &error);
-        if (k == 1) { /* 0.5 against a record from before the option */
-            g_assert_false(ok);
-            g_assert_nonnull(strstr(error->message, "--color-shift"));
-            g_assert_nonnull(strstr(error->message, "'0', not '0.5'"));
-            g_clear_error(&error);
-        } else
-            g_assert_true(ok); /* off, or nothing known of what a missing key meant */
-        g_assert_true(dg_run_identity_check(id, k == 1 ? "{\"color-shift\":\"0.5\"}" : "{\"color-shift\":\"0\"}",
-                                            "RUN", NULL));
-        dg_run_identity_free(id);
-    }
 }
 
 static void test_bad_settings(void)
@@ -958,7 +930,6 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/jobs/cnn/exact-resume", test_exact_resume);
     g_test_add_func("/jobs/cnn/bad-settings", test_bad_settings);
-    g_test_add_func("/jobs/cnn/identity-absent", test_identity_absent);
     g_test_add_func("/jobs/cnn/auxiliary-classes", test_auxiliary_classes);
     g_test_add_func("/jobs/cnn/divergence", test_divergence);
     g_test_add_func("/jobs/cnn/ema-colour", test_ema_colour);

@@ -706,6 +706,33 @@ static void test_resume_settings(void)
     must_succeed(&dg_job_cnn_train, cc);
 }
 
+/* A setting added later (colour shift, CutMix) is compared with what an
+ * older run's record means without it: off.  A run made without the colour
+ * shift does not continue with the new default. */
+static void test_identity_absent(void)
+{
+    const char *old = "{\"seed\":\"1\"}";
+    for (int k = 0; k < 3; k++) {
+        dg_run_identity *id = dg_run_identity_new();
+        dg_run_identity_add(id, "seed", "1");
+        dg_run_identity_add(id, "color-shift", "%g", k == 1 ? 0.5 : 0.0);
+        if (k < 2)
+            dg_run_identity_set_absent(id, "color-shift", "0");
+        GError *error = NULL;
+        gboolean ok = dg_run_identity_check(id, old, "RUN", &error);
+        if (k == 1) { /* 0.5 against a record from before the option */
+            g_assert_false(ok);
+            g_assert_nonnull(strstr(error->message, "--color-shift"));
+            g_assert_nonnull(strstr(error->message, "'0', not '0.5'"));
+            g_clear_error(&error);
+        } else
+            g_assert_true(ok); /* off, or nothing known of what a missing key meant */
+        g_assert_true(dg_run_identity_check(id, k == 1 ? "{\"color-shift\":\"0.5\"}" : "{\"color-shift\":\"0\"}",
+                                            "RUN", NULL));
+        dg_run_identity_free(id);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -721,6 +748,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
     g_test_add_func("/hardening/resume-settings", test_resume_settings);
+    g_test_add_func("/hardening/resume-added-settings", test_identity_absent);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
