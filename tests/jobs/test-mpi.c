@@ -195,8 +195,12 @@ static void test_cnn_equivalence(void)
 {
     if (!have_mpi())
         return;
+    /* Without the default colour shift: its gains and gammas make those
+     * cancellations common on the sample too (5e-3 by step 20 on an AMD EPYC,
+     * with the first 3 events still within 1e-6, so the ranks do shift the
+     * same images alike); the 20-step comparison is of the rest. */
     const char *args[] = {"cnn", "train", "--width", "8", "--size", "32", "--steps", "20",
-                          "--batch", "8", NULL};
+                          "--batch", "8", "--color-shift", "0", NULL};
     /* On the bundled HAM10000 sample, not the generated images: those are
      * near-uniform colour fields, on which some gradient components cancel to
      * a few 1e-9, below Adam's epsilon (1e-8), where Adam turns the rounding
