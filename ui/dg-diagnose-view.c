@@ -149,7 +149,9 @@ static void show_error(DgDiagnoseView *self, const char *title, const char *mess
     self->error = g_strdup(message);
     self->have_result = FALSE;
     adw_status_page_set_title(self->error_page, title);
-    adw_status_page_set_description(self->error_page, message);
+    /* the description is markup: a file name may hold '&' or '<' */
+    g_autofree char *esc = g_markup_escape_text(message, -1);
+    adw_status_page_set_description(self->error_page, esc);
     gtk_stack_set_visible_child_name(self->stack, "error");
 }
 
@@ -284,9 +286,13 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
         show_error(self, "Cannot Read This Image", m);
         return FALSE;
     }
-    /* the last result goes at once: what is shown is always this image's */
+    /* the last result goes at once: what is shown is always this image's
+     * (path may be self->path itself, when a new classifier looks again:
+     * copy before freeing, and use the copy from here on) */
+    char *copy = g_strdup(path);
     g_free(self->path);
-    self->path = g_strdup(path);
+    self->path = copy;
+    path = copy;
     self->have_result = FALSE;
     g_clear_pointer(&self->cams, g_ptr_array_unref);
     load_photo(self, path);
