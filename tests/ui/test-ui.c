@@ -524,6 +524,17 @@ static void test_diagnose(void)
     g_assert_true(ut_wait(uf_dataset_is, copy, 60));
 }
 
+/* Drops a file of that name that is no image: the view shows the error, naming it. */
+static void drop_unreadable(DgDiagnoseView *v, const char *name)
+{
+    g_autofree char *bad = g_build_filename(uf_tmp, name, NULL);
+    g_assert_true(g_file_set_contents(bad, "definitely not a JPEG", -1, NULL));
+    g_assert_true(drop_file(bad, TRUE));
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
+    g_assert_nonnull(strstr(dg_diagnose_view_get_error(v), name));
+}
+
 static void test_diagnose_errors(void)
 {
     ensure_classifier();
@@ -534,23 +545,13 @@ static void test_diagnose_errors(void)
     g_assert_true(dg_diagnose_view_open(v, img));
     g_assert_true(ut_wait(diagnosed, NULL, 60));
     g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "result");
-    g_autofree char *bad = g_build_filename(uf_tmp, "not-an-image.jpg", NULL);
-    g_assert_true(g_file_set_contents(bad, "definitely not a JPEG", -1, NULL));
-    g_assert_true(drop_file(bad, TRUE));
-    g_assert_true(ut_wait(diagnosed, NULL, 60));
-    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
-    g_assert_nonnull(strstr(dg_diagnose_view_get_error(v), "not-an-image.jpg"));
+    drop_unreadable(v, "not-an-image.jpg");
     double p[8];
     g_assert_cmpint(dg_diagnose_view_get_probabilities(v, p, 8), ==, 0);
     g_assert_null(dg_diagnose_view_get_top(v));
     uf_shot("diagnose-error.png");
     /* a name that is not valid markup: said as it is (a markup error is fatal here) */
-    g_autofree char *amp = g_build_filename(uf_tmp, "a & <b>.jpg", NULL);
-    g_assert_true(g_file_set_contents(amp, "not a JPEG either", -1, NULL));
-    g_assert_true(drop_file(amp, TRUE));
-    g_assert_true(ut_wait(diagnosed, NULL, 60));
-    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "error");
-    g_assert_nonnull(strstr(dg_diagnose_view_get_error(v), "a & <b>.jpg"));
+    drop_unreadable(v, "a & <b>.jpg");
     /* a malformed model */
     g_autofree char *garbage = g_build_filename(uf_tmp, "garbage-classifier.safetensors", NULL);
     g_assert_true(g_file_set_contents(garbage, "\x10\0\0\0\0\0\0\0{\"a\": 1}xxxxxxxx", 24, NULL));
