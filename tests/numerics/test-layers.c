@@ -298,8 +298,9 @@ static void test_upsample_bilinear(void)
 }
 
 /* The coordinate channel: gradient (before a convolution, as the generator
- * uses it) and its values: 0 at the centre, 1 at the corners' centres'
- * distance, the same for every image and channel count. */
+ * uses it) and its values at pixel centres (0 in the middle of a 3x3 plane,
+ * sqrt(4/9) at a corner pixel; 1 would be the plane's corner itself), the
+ * same for every image, after the input's channels unchanged. */
 static void test_coords(void)
 {
     dg_net *net = dg_net_new(2, 4, 4, 2);
