@@ -131,9 +131,11 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         if (g_strv_length(p) >= 3) {
             /* resnetr: resnet G with reflection padding; resnetrn: the same with nearest upsampling */
             /* resnetrc: reflection + coordinates; resnetm(c): reflection only up to 8x8;
-             * a final z: noise injection (resnetz, resnetrcz, ...) */
+             * a final z: noise injection (resnetz, resnetrcz, ...); a final y: noise
+             * only below the output resolution (resnetrcy) */
             size_t len = strlen(p[0]);
-            c->g_noise = len > 6 && p[0][len - 1] == 'z';
+            c->g_noise = len > 6 && (p[0][len - 1] == 'z' || p[0][len - 1] == 'y');
+            c->g_noise_low = c->g_noise && p[0][len - 1] == 'y';
             if (c->g_noise)
                 p[0][--len] = '\0';
             c->g_reflect = g_str_has_prefix(p[0], "resnetr") || g_str_has_prefix(p[0], "resnetm");
@@ -209,6 +211,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
         B("g_coords", true);
     if (c->g_noise)
         B("g_noise", true);
+    if (c->g_noise_low)
+        B("g_noise_low", true);
     S("d_arch", dg_gan_arch_name(c->d_arch));
     B("d_sn", c->d_sn);
     B("d_avgpool", c->d_avgpool);
@@ -311,6 +315,7 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     }
     c->g_coords = bool_member(o, "g_coords");
     c->g_noise = bool_member(o, "g_noise");
+    c->g_noise_low = c->g_noise && bool_member(o, "g_noise_low");
     c->d_sn = bool_member(o, "d_sn");
     c->d_avgpool = bool_member(o, "d_avgpool");
     c->d_act_pool = c->d_avgpool && bool_member(o, "d_act_pool");

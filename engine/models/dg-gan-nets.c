@@ -24,7 +24,9 @@
  *    al. 2018), a cue for where the lesion goes that is not the padding;
  *    with g_noise every block convolution is followed by per-pixel noise
  *    with a learned scale per channel (Karras et al. 2019; Liu et al. 2021),
- *    a source of fine detail that the convolutions need not make up.
+ *    a source of fine detail that the convolutions need not make up
+ *    (g_noise_low: not in the last block, whose noise reaches the output
+ *    as white grain).
  * Spectral normalization (d_sn) applies to every weight of D but the
  * projection table. */
 #include "dg-gan-private.h"
@@ -75,19 +77,20 @@ static int conv3(dg_net *G, const dg_gan_config *c, int x, int cout, bool bias)
     return dg_net_conv(G, x, cout, 3, 1, 1, bias);
 }
 
-/* One generator block: doubles the resolution, cin -> cout channels. */
-static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout)
+/* One generator block: doubles the resolution, cin -> cout channels;
+ * noise: per-pixel noise after its convolutions. */
+static int g_block(dg_net *G, const dg_gan_config *c, int x, int cout, bool noise)
 {
     int h = dg_net_relu(G, norm(G, c, x));
     h = up2(G, c, h);
     if (c->g_coords)
         h = dg_net_coords(G, h);
     h = conv3(G, c, h, cout, false);
-    if (c->g_noise)
+    if (noise)
         h = dg_net_noise(G, h);
     h = dg_net_relu(G, norm(G, c, h));
     h = conv3(G, c, h, cout, true);
-    if (c->g_noise)
+    if (noise)
         h = dg_net_noise(G, h);
     /* a 1x1 convolution (and its bias) commutes with upsampling: run it at the low resolution */
     int s = up2(G, c, dg_net_conv(G, x, cout, 1, 1, 0, true));
@@ -107,8 +110,9 @@ static dg_net *build_g_resnet(const dg_gan_config *c, int max_batch)
     int levels = n_mid(c->size) + 1; /* doublings from 4x4 */
     dg_net *G = dg_net_new(c->nz, 1, 1, max_batch);
     int x = dg_net_convt(G, 0, c->ngf * g_mult(c->size, 0), 4, 1, 0, true); /* = dense + reshape */
-    for (int l = 1; l <= levels; l++)
-        x = g_block(G, c, x, c->ngf * g_mult(c->size, l));
+    for (int l = 1; l <= levels; l++) /* block l outputs 4 << l pixels a side */
+        x = g_block(G, c, x, c->ngf * g_mult(c->size, l),
+                    c->g_noise && (!c->g_noise_low || (4 << l) < c->size));
     x = dg_net_relu(G, dg_net_bn(G, x));
     dg_net_tanh(G, conv3(G, c, x, 3, true));
     return G;

@@ -61,6 +61,9 @@ typedef struct {
                              block's first convolution (dg_net_coords) */
     bool g_noise;         /* resnet G: per-pixel noise after every block convolution
                              (dg_net_noise, StyleGAN / FastGAN) */
+    bool g_noise_low;     /* with g_noise: only in the blocks below the output resolution
+                             (noise at the last block adds white grain at the top
+                             frequencies, which skin does not have) */
     bool d_sn;            /* spectral normalization in D (and no batch norm there) */
     bool d_avgpool;       /* dcgan D: 3x3 conv + 2x2 average pooling instead of 4x4 stride 2 */
     bool d_act_pool;      /* with d_avgpool: the activation before the pooling (conv-act-pool,

@@ -411,7 +411,29 @@ static void test_presets(void)
         dg_gan_free(gan);
         js = dg_gan_config_to_json(&c);
         g_assert_true(dg_gan_config_from_json(&d, js, NULL));
-        g_assert_true(d.g_noise && !d.g_reflect);
+        g_assert_true(d.g_noise && !d.g_reflect && !d.g_noise_low);
+        g_free(js);
+    }
+    /* a final y: noise only in the blocks below the output resolution */
+    g_assert_true(dg_gan_config_preset(&c, "x-resnetrcy-ap-8-8", 4, NULL));
+    g_assert_true(c.g_noise && c.g_noise_low && c.g_reflect && c.g_coords);
+    {
+        dg_gan *gan = dg_gan_new(&c, 2, false, false);
+        int noise = 0, top = 0;
+        for (int i = 0; i < dg_net_n_nodes(gan->G[0]); i++) {
+            if (dg_net_node_op(gan->G[0], i) != DG_OP_NOISE)
+                continue;
+            int h;
+            dg_net_node_shape(gan->G[0], i, NULL, &h, NULL);
+            noise++;
+            top += h == c.size;
+        }
+        g_assert_cmpint(noise, ==, 2 * 3); /* 8x8, 16x16, 32x32; not 64x64 */
+        g_assert_cmpint(top, ==, 0);
+        dg_gan_free(gan);
+        js = dg_gan_config_to_json(&c);
+        g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+        g_assert_true(d.g_noise && d.g_noise_low);
         g_free(js);
     }
 }
