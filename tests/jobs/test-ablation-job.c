@@ -1,0 +1,326 @@
+/* test-ablation-job: the jobs that use a tiny GAN beside a tiny classifier,
+ * end to end on a tiny generated data set: the with/without-GAN ablation and
+ * its protocols (fixed share, pretraining, filtering by the classifier) and
+ * the GAN quality scores. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "cnn-test-util.h"
+#include "jobs/dg-job-cnn.h"
+#include "jobs/dg-job-gan.h"
+#include "models/dg-safetensors.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* The ablation's plots use cairo's toy text API; fontconfig under it keeps a
+ * few configuration objects for the life of the process: not ours to free. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+#endif
+
+static char *tmp, *data;
+
+static JsonObject *parse_object(const char *json, JsonNode **keep)
+{
+    return ct_parse_object(json, keep);
+}
+
+static char *trained_model(void)
+{
+    return ct_trained_model(tmp, data);
+}
+
+/* A tiny generator trained on the same data, for the ablation and scores. */
+static char *tiny_generator(void)
+{
+    static char *gen;
+    if (!gen) {
+        dg_gan_train_config *c = dg_gan_train_config_new();
+        c->data = g_strdup(data);
+        c->out = g_build_filename(tmp, "gan", NULL);
+        g_free(c->preset);
+        c->preset = g_strdup("tiny");
+        c->steps = 6;
+        c->threads = 2;
+        c->cache_dir = g_strdup("");
+        jt_sink s;
+        jt_sink_init(&s);
+        GError *error = NULL;
+        g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        jt_sink_clear(&s);
+        gen = g_build_filename(tmp, "gan", "generator.safetensors", NULL);
+    }
+    return gen;
+}
+
+static gint64 run_steps(const char *dir)
+{
+    char *ck = g_build_filename(dir, "checkpoint.safetensors", NULL);
+    GError *error = NULL;
+    dg_st *st = dg_st_load(ck, &error);
+    g_assert_no_error(error);
+    const dg_st_tensor *t = dg_st_find(st, "state");
+    g_assert_nonnull(t);
+    gint64 n;
+    memcpy(&n, t->data, 8);
+    dg_st_free(st);
+    g_free(ck);
+    return n;
+}
+
+/* The fixed-share and pretraining protocols: the same optimizer steps as real
+ * only (pretraining's two stages together), one protocol chosen on validation,
+ * every protocol's paired difference reported. */
+static void test_ablation_protocols(void)
+{
+    char *out = g_build_filename(tmp, "ablation-protocols", NULL);
+    dg_ablation_config *c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("share, pretrain");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    JsonArray *pr = json_object_get_array_member(o, "protocols");
+    g_assert_cmpuint(json_array_get_length(pr), ==, 3);
+    const char *chosen = json_object_get_string_member(o, "chosen_protocol");
+    g_assert_true(g_strcmp0(chosen, "share") == 0 || g_strcmp0(chosen, "pretrain") == 0);
+    /* the chosen one has the best mean validation balanced accuracy */
+    double vbest = -1, vchosen = -2;
+    for (guint i = 1; i < 3; i++) {
+        JsonObject *p = json_array_get_object_element(pr, i);
+        double v = json_object_get_double_member(
+            json_object_get_object_member(p, "val_balanced_accuracy"), "mean");
+        vbest = MAX(vbest, v);
+        if (strcmp(json_object_get_string_member(p, "id"), chosen) == 0)
+            vchosen = v;
+    }
+    g_assert_cmpfloat(vchosen, ==, vbest);
+    JsonObject *diffs = json_object_get_object_member(
+        json_object_get_object_member(json_object_get_object_member(o, "metrics"),
+                                      "balanced_accuracy"),
+        "differences");
+    g_assert_true(json_object_has_member(diffs, "share") && json_object_has_member(diffs, "pretrain"));
+    json_node_unref(keep);
+    for (int seed = 1; seed <= 2; seed++) {
+        char *r = g_strdup_printf("%s/real-seed%d", out, seed);
+        char *sh = g_strdup_printf("%s/share-seed%d", out, seed);
+        char *p1 = g_strdup_printf("%s/pretrain-seed%d-stage1", out, seed);
+        char *p2 = g_strdup_printf("%s/pretrain-seed%d", out, seed);
+        gint64 n = run_steps(r);
+        g_assert_cmpint(n, >, 0);
+        g_assert_cmpint(run_steps(sh), ==, n);
+        g_assert_cmpint(run_steps(p1) + run_steps(p2), ==, n);
+        g_assert_cmpint(run_steps(p1), >, 0);
+        g_free(r), g_free(sh), g_free(p1), g_free(p2);
+    }
+    jt_sink_clear(&s);
+    g_free(out);
+}
+
+/* Generation filtered by a classifier: the candidates it finds most like
+ * their class (the ablation's "filter" protocol). */
+static void test_classifier_filter(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_strdup(tiny_generator());
+    g->classifier = g_strdup(trained_model());
+    g->out = g_build_filename(tmp, "filtered", NULL);
+    g->per_class = 4;
+    g->filter = g_strdup("classifier");
+    g->keep = 0.25;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    g_assert_cmpstr(json_object_get_string_member(o, "filter"), ==, "classifier");
+    JsonObject *cls = json_object_get_object_member(o, "classes");
+    g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(cls, "bcc"), "candidates"),
+                    ==, 16);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+}
+
+static void test_ablation(void)
+{
+    char *out = g_build_filename(tmp, "ablation", NULL);
+    dg_ablation_config *c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    {
+        dg_job_state st_ = jt_run(&dg_job_ablation, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpint(s.results, ==, 1); /* the sub-jobs' results are not passed on */
+    /* progress is the ablation's own: it rises through all four runs */
+    g_assert_cmpuint(s.steps->len, >, 4);
+    for (guint i = 1; i < s.steps->len; i++)
+        g_assert_cmpint(g_array_index(s.steps, gint64, i), >, g_array_index(s.steps, gint64, i - 1));
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "seeds"), ==, 2);
+    JsonObject *bacc = json_object_get_object_member(json_object_get_object_member(o, "metrics"),
+                                                     "balanced_accuracy");
+    g_assert_true(json_object_has_member(bacc, "real"));
+    g_assert_true(json_object_has_member(bacc, "real+synthetic"));
+    JsonObject *d = json_object_get_object_member(bacc, "difference");
+    double diff = json_object_get_double_member(d, "mean");
+    JsonObject *runs = json_object_get_object_member(o, "runs");
+    JsonArray *ra = json_object_get_array_member(runs, "real"),
+              *rb = json_object_get_array_member(runs, "real+synthetic");
+    g_assert_cmpuint(json_array_get_length(ra), ==, 2);
+    double expect = 0;
+    for (guint i = 0; i < 2; i++)
+        expect += (json_object_get_double_member(json_array_get_object_element(rb, i),
+                                                 "balanced_accuracy") -
+                   json_object_get_double_member(json_array_get_object_element(ra, i),
+                                                 "balanced_accuracy")) / 2;
+    g_assert_cmpfloat_with_epsilon(diff, expect, 1e-9);
+    /* two seeds: the sign-flip p-value takes one of 0.5 and 1 */
+    double p = json_object_get_double_member(d, "p_sign_flip");
+    g_assert_true(p == 0.5 || p == 1.0);
+    json_node_unref(keep);
+    /* same number of optimizer steps in both arms, of the same seed */
+    for (int seed = 1; seed <= 2; seed++) {
+        char *h1 = g_strdup_printf("%s/real-seed%d/checkpoint.safetensors", out, seed);
+        char *h2 = g_strdup_printf("%s/synthetic-seed%d/checkpoint.safetensors", out, seed);
+        gint64 steps[2];
+        for (int k = 0; k < 2; k++) {
+            dg_st *st = dg_st_load(k ? h2 : h1, &error);
+            g_assert_no_error(error);
+            const dg_st_tensor *t = dg_st_find(st, "state");
+            g_assert_nonnull(t);
+            memcpy(&steps[k], t->data, 8);
+            dg_st_free(st);
+        }
+        g_assert_cmpint(steps[0], ==, steps[1]);
+        g_assert_cmpint(steps[0], >, 0);
+        g_free(h1), g_free(h2);
+    }
+    const char *files[] = {"ablation.json", "report.md", "recall.png", "curves.png",
+                           "confusion-real.png", "confusion-synthetic.png",
+                           "synthetic-images-seed1/manifest.json"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *f = g_build_filename(out, files[i], NULL);
+        g_assert_true(g_file_test(f, G_FILE_TEST_IS_REGULAR));
+        g_free(f);
+    }
+    /* a second run reuses every finished run */
+    jt_sink_clear(&s);
+    jt_sink_init(&s);
+    c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
+    jt_sink_clear(&s);
+
+    /* a generator trained on another split is refused: it has seen the test images */
+    c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, "ablation-other-split", NULL);
+    c->generator = g_strdup(tiny_generator());
+    c->split_seed = 2;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "split"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(out);
+}
+
+static void test_gan_score(void)
+{
+    dg_gan_score_config *c = dg_gan_score_config_new();
+    c->generator = g_strdup(tiny_generator());
+    c->classifier = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    c->per_class = 24;
+    c->cas = TRUE;
+    c->cas_epochs = 1;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    {
+        dg_job_state st_ = jt_run(&dg_job_gan_score, c, &s, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(st_, ==, DG_JOB_SUCCEEDED);
+    }
+    g_assert_cmpint(s.results, ==, 1);
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    JsonObject *pc = json_object_get_object_member(o, "per_class");
+    g_assert_cmpuint(json_object_get_size(pc), ==, 4);
+    JsonObject *k = json_object_get_object_member(pc, "mel");
+    JsonObject *syn = json_object_get_object_member(k, "synthetic");
+    JsonObject *floor = json_object_get_object_member(k, "real_floor");
+    g_assert_cmpfloat(json_object_get_double_member(syn, "frechet"), >=, 0);
+    g_assert_cmpfloat(json_object_get_double_member(floor, "frechet"), >=, 0);
+    /* a 6-step generator is far from the real images: farther than real from real */
+    g_assert_cmpfloat(json_object_get_double_member(syn, "frechet"), >,
+                      json_object_get_double_member(floor, "frechet"));
+    JsonObject *cas = json_object_get_object_member(o, "classification_accuracy_score");
+    g_assert_nonnull(cas);
+    double b = json_object_get_double_member(cas, "balanced_accuracy");
+    g_assert_true(b >= 0 && b <= 1);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tmp = g_dir_make_tmp("dg-ablation-job-XXXXXX", NULL);
+    data = ct_make_data(tmp);
+    g_test_add_func("/jobs/cnn/classifier-filter", test_classifier_filter);
+    g_test_add_func("/jobs/cnn/ablation", test_ablation);
+    g_test_add_func("/jobs/cnn/ablation-protocols", test_ablation_protocols);
+    g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
+    int rc = g_test_run();
+    jt_rm_rf(tmp);
+    g_free(tmp), g_free(data);
+    return rc;
+}
