@@ -18,6 +18,7 @@ struct _DgResultsPage {
 
     DgModelRow *model_row;
     AdwComboRow *split_row;
+    GtkSpinButton *shift_spin;
     GtkStack *results_stack;
     GtkLabel *results_note, *eval_label, *results_caption;
     GtkSpinner *eval_spinner;
@@ -118,9 +119,19 @@ static void show_headline(DgResultsPage *self, JsonObject *o)
             ? g_strdup_printf(" Balanced accuracy 95%% interval (bootstrap): %.1f–%.1f %%.",
                               100 * lo, 100 * hi)
             : g_strdup("");
-    g_autofree char *cap = g_strdup_printf("%s on the %s split of the open data set.%s", md,
-                                           g_strcmp0(split, "val") == 0 ? "validation" : split,
-                                           cis);
+    const double shift = dg_ui_json_double(o, "shift");
+    g_autofree char *shs =
+        isfinite(shift) && shift > 0
+            ? g_strdup_printf(" Every image changed as if from another source (strength %.2f); "
+                              "the images shown are the originals.",
+                              shift)
+            : g_strdup("");
+    g_autofree char *where = g_strcmp0(split, "all") == 0
+                                 ? g_strdup("every image")
+                                 : g_strdup_printf("the %s split",
+                                                   g_strcmp0(split, "val") == 0 ? "validation" : split);
+    g_autofree char *cap =
+        g_strdup_printf("%s on %s of the open data set.%s%s", md, where, shs, cis);
     gtk_label_set_text(self->results_caption, cap);
 }
 
@@ -457,6 +468,7 @@ static gboolean page_start(DgJobPage *page)
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(s);
     c->per_image = TRUE; /* the images behind the confusion matrix */
+    c->shift = gtk_spin_button_get_value(self->shift_spin);
     for (guint i = 0; i < G_N_ELEMENTS(splits); i++)
         if (strcmp(splits[i], c->split) == 0)
             adw_combo_row_set_selected(self->split_row, i);
@@ -496,6 +508,18 @@ GtkWidget *dg_results_page_get_model_row(DgResultsPage *self)
 {
     g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
     return GTK_WIDGET(self->model_row);
+}
+
+void dg_results_page_set_shift(DgResultsPage *self, double shift)
+{
+    g_return_if_fail(DG_IS_RESULTS_PAGE(self));
+    gtk_spin_button_set_value(self->shift_spin, shift);
+}
+
+const char *dg_results_page_get_caption(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    return gtk_label_get_text(self->results_caption);
 }
 
 guint dg_results_page_get_n_results(DgResultsPage *self)
@@ -568,6 +592,7 @@ static void dg_results_page_class_init(DgResultsPageClass *klass)
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgResultsPage, name)
     BIND(model_row);
     BIND(split_row);
+    BIND(shift_spin);
     BIND(results_stack);
     BIND(results_note);
     BIND(eval_label);

@@ -7,7 +7,8 @@
  * class = row, predicted = column) in a DgCasesWindow, each with its
  * probabilities and Grad-CAM; "Most Confident Mistakes" opens the wrong
  * predictions the model was surest of.  The classifier is the session's (a
- * DgModelRow changes it). */
+ * DgModelRow changes it).  "Another source" evaluates as if the images came
+ * from another camera or light (the evaluate job's shift). */
 #pragma once
 #include "dg-cases-window.h"
 #include "dg-chart.h"
@@ -37,6 +38,11 @@ gboolean dg_results_page_export(DgResultsPage *self, const char *what, const cha
                                 GError **error);
 /* The row naming the classifier, with its menu (tests). */
 GtkWidget *dg_results_page_get_model_row(DgResultsPage *self);
+/* The strength of the simulated change of source of the next evaluation
+ * (0: none), as the page's "Another source" row sets it. */
+void dg_results_page_set_shift(DgResultsPage *self, double shift);
+/* The caption under the headline metrics (what was evaluated, on what). */
+const char *dg_results_page_get_caption(DgResultsPage *self);
 /* Evaluations shown so far. */
 guint dg_results_page_get_n_results(DgResultsPage *self);
 

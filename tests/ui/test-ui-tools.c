@@ -294,6 +294,56 @@ static void test_cases(void)
     gtk_window_destroy(GTK_WINDOW(m));
 }
 
+/* ---- another source (issue 13) ------------------------------------------------------------------ */
+
+static char *evaluate_all(DgResultsPage *rp, double shift)
+{
+    dg_results_page_set_shift(rp, shift);
+    g_assert_true(dg_results_page_evaluate(rp, "all"));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_frames(GTK_WIDGET(rp), 3);
+    g_autofree char *path = g_build_filename(uf_tmp, "shift.json", NULL);
+    g_assert_true(dg_results_page_export(rp, "json", path, NULL));
+    char *json = NULL;
+    g_assert_true(g_file_get_contents(path, &json, NULL, NULL));
+    return json;
+}
+
+static double json_number(const char *json, const char *member)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
+    return json_object_get_double_member(json_node_get_object(json_parser_get_root(p)), member);
+}
+
+/* The Results page's "Another source" row: the evaluation is of changed
+ * images, and the caption says so; back at 0, the original numbers. */
+static void test_shift(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    dg_session_set_classifier(s, bundled);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_window_show_view(win, "classifier");
+    dg_classifier_view_show_page(cv, "results");
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    g_autofree char *plain = evaluate_all(rp, 0);
+    g_assert_null(strstr(dg_results_page_get_caption(rp), "another source"));
+    g_autofree char *shifted = evaluate_all(rp, 2);
+    g_assert_cmpfloat(json_number(plain, "shift"), ==, 0);
+    g_assert_cmpfloat(json_number(shifted, "shift"), ==, 2);
+    g_assert_nonnull(strstr(dg_results_page_get_caption(rp), "another source (strength 2.00)"));
+    uf_shot("results-shift.png");
+    /* the probabilities of changed images are not the originals' */
+    g_assert_cmpfloat(json_number(shifted, "ece"), !=, json_number(plain, "ece"));
+    g_autofree char *again = evaluate_all(rp, 0);
+    g_assert_cmpfloat(json_number(again, "ece"), ==, json_number(plain, "ece"));
+}
+
 /* ---- export (issue 14, item 11) ------------------------------------------------------------------ */
 
 static gboolean file_starts(const char *path, const char *head, gsize at)
@@ -450,6 +500,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tools/models-and-runs", test_models_and_runs);
     g_test_add_func("/tools/cases", test_cases);
     g_test_add_func("/tools/export", test_export);
+    g_test_add_func("/tools/shift", test_shift);
     g_test_add_func("/tools/explore", test_explore);
     g_test_add_func("/tools/cli-generate", test_cli_generate);
     int rc = g_test_run();
