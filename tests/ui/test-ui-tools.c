@@ -244,7 +244,9 @@ static DgCasesWindow *last_cases_window(void)
     return found;
 }
 
-static void test_cases(void)
+/* The fixture's data set and the bundled classifier, on the Results page,
+ * with no evaluation running. */
+static DgResultsPage *bundled_results_page(void)
 {
     uf_load(uf_data);
     DgSession *s = dg_window_get_session(win);
@@ -256,6 +258,13 @@ static void test_cases(void)
     DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
     if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
         uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    return rp;
+}
+
+static void test_cases(void)
+{
+    DgResultsPage *rp = bundled_results_page();
+    DgSession *s = dg_window_get_session(win);
     g_assert_true(dg_results_page_evaluate(rp, "all"));
     g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120), ==,
                     DG_JOB_SUCCEEDED);
@@ -321,16 +330,7 @@ static double json_number(const char *json, const char *member)
  * images, and the caption says so; back at 0, the original numbers. */
 static void test_shift(void)
 {
-    uf_load(uf_data);
-    DgSession *s = dg_window_get_session(win);
-    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
-    dg_session_set_classifier(s, bundled);
-    DgClassifierView *cv = dg_window_get_classifier_view(win);
-    dg_window_show_view(win, "classifier");
-    dg_classifier_view_show_page(cv, "results");
-    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
-    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
-        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    DgResultsPage *rp = bundled_results_page();
     g_autofree char *plain = evaluate_all(rp, 0);
     g_assert_null(strstr(dg_results_page_get_caption(rp), "another source"));
     g_autofree char *shifted = evaluate_all(rp, 2);
