@@ -198,7 +198,11 @@ static void test_cnn_equivalence(void)
     /* Without the default colour shift: its gains and gammas make those
      * cancellations common on the sample too (5e-3 by step 20 on an AMD EPYC,
      * with the first 3 events still within 1e-6, so the ranks do shift the
-     * same images alike); the 20-step comparison is of the rest. */
+     * same images alike); the 20-step comparison is of the rest.  It is the
+     * order of the sums, not MPI: on one machine (2026-12-06), with the
+     * shift, one process on 1 thread and on 2 threads drifted to 6.8e-5 by
+     * step 20 and 2 ranks to 4.1e-5; without it, 1 and 2 threads stayed
+     * within 2.4e-7. */
     const char *args[] = {"cnn", "train", "--width", "8", "--size", "32", "--steps", "20",
                           "--batch", "8", "--color-shift", "0", NULL};
     /* On the bundled HAM10000 sample, not the generated images: those are
