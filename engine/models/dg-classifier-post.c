@@ -260,8 +260,9 @@ static gboolean number(const dg_st *st, const char *key, double lo, double hi, d
     char *end = NULL;
     double x = g_ascii_strtod(v, &end);
     if (end == v || *end || !(x >= lo && x <= hi)) {
+        g_autofree char *q = dg_st_quoted(v);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "'%s' is '%s', not a number from %g to %g", key, v, lo, hi);
+                    "'%s' is %s, not a number from %g to %g", key, q, lo, hi);
         return FALSE;
     }
     *out = x;

@@ -27,7 +27,9 @@ gboolean dg_cnn_config_arch(dg_cnn_config *c, const char *arch, int n_classes, G
         c->width = 0;
         c->dropout = 0.2f;
     } else {
-        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "unknown architecture '%s' (seed, dermanet, mobile)", arch);
+        g_autofree char *q = dg_st_quoted(arch);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "unknown architecture %s (seed, dermanet, mobile)", q);
         return FALSE;
     }
     g_strlcpy(c->arch, arch, sizeof c->arch);
@@ -687,9 +689,9 @@ dg_cnn *dg_cnn_load(const char *path, int max_batch, GError **error)
     char **ids = NULL, **names = NULL;
     dg_cnn_config cfg;
     if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-classifier") != 0) {
+        g_autofree char *q = dg_st_quoted(dg_st_metadata(st, "format"));
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
-                    "not a DermaGAN classifier model (format '%s')",
-                    dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
+                    "not a DermaGAN classifier model (format %s)", q);
         goto fail;
     }
     if (!dg_cnn_config_from_json(&cfg, dg_st_metadata(st, "classifier"), error) ||

@@ -294,23 +294,26 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->up_bilinear = strcmp(ups, "bilinear") == 0;
     c->upsample_conv = strcmp(ups, "nearest") == 0 || c->up_bilinear;
     if (!c->upsample_conv && strcmp(ups, "convt") != 0) {
+        g_autofree char *q = dg_st_quoted(ups);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown generator upsampling '%s'", ups);
+                    "GAN model file: unknown generator upsampling %s", q);
         ok = FALSE;
     }
     /* files written before the residual networks: DCGAN, batch-norm D */
     const char *gas = str_member(o, "g_arch", "dcgan"), *das = str_member(o, "d_arch", "dcgan");
     if (ok && (!parse_arch(gas, &c->g_arch) || !parse_arch(das, &c->d_arch))) {
+        g_autofree char *qg = dg_st_quoted(gas), *qd = dg_st_quoted(das);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown network family '%s' / '%s' (dcgan, resnet)", gas, das);
+                    "GAN model file: unknown network family %s / %s (dcgan, resnet)", qg, qd);
         ok = FALSE;
     }
     const char *gpad = str_member(o, "g_padding", "zeros");
     c->g_reflect_low = strcmp(gpad, "reflect-low") == 0;
     c->g_reflect = c->g_reflect_low || strcmp(gpad, "reflect") == 0;
     if (ok && (!c->g_reflect && strcmp(gpad, "zeros") != 0)) {
+        g_autofree char *q = dg_st_quoted(gpad);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown generator padding '%s' (zeros, reflect, reflect-low)", gpad);
+                    "GAN model file: unknown generator padding %s (zeros, reflect, reflect-low)", q);
         ok = FALSE;
     }
     c->g_coords = bool_member(o, "g_coords");
@@ -322,8 +325,9 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->lecam = (float)num_member(o, "lecam", 0.0);
     const char *aug = str_member(o, "diffaug", "");
     if (ok && !dg_diffaug_parse(aug, &c->diffaug)) {
+        g_autofree char *q = dg_st_quoted(aug);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown DiffAugment policy '%s'", aug);
+                    "GAN model file: unknown DiffAugment policy %s", q);
         ok = FALSE;
     }
     json_node_unref(root);

@@ -428,9 +428,9 @@ dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
     dg_gan *g = NULL;
     char **ids = NULL, **names = NULL;
     if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan") != 0) {
+        g_autofree char *q = dg_st_quoted(dg_st_metadata(st, "format"));
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
-                    "not a DermaGAN generator model (format '%s')",
-                    dg_st_metadata(st, "format") ? dg_st_metadata(st, "format") : "none");
+                    "not a DermaGAN generator model (format %s)", q);
         goto fail;
     }
     dg_gan_config cfg;

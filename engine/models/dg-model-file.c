@@ -26,6 +26,16 @@ char *dg_model_classes_json(const char *const *ids, const char *const *names, in
     return s;
 }
 
+/* Control characters (line breaks, escapes) in a string that messages, the
+ * CLI's lines and the window show. */
+static gboolean has_control(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return TRUE;
+    return FALSE;
+}
+
 static const char *string_member(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
@@ -66,10 +76,17 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
             ok = FALSE;
             break;
         }
+        if (has_control(id) || has_control(name)) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "class %d's id or name has a control character (a line break, ...)", k);
+            ok = FALSE;
+            break;
+        }
         for (int j = 0; j < k; j++)
             if (strcmp(I[j], id) == 0) {
+                g_autofree char *q = dg_st_quoted(id);
                 g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                            "class id '%s' is listed twice (classes %d and %d)", id, j, k);
+                            "class id %s is listed twice (classes %d and %d)", q, j, k);
                 ok = FALSE;
             }
         I[k] = g_strdup(id);
@@ -107,9 +124,10 @@ gboolean dg_model_read_common(const dg_st *st, int size, int n_classes, char ***
     if (is) {
         gint64 v = 0;
         if (!g_ascii_string_to_signed(is, 10, 1, 4096, &v, NULL) || v != size) {
+            g_autofree char *q = dg_st_quoted(is);
             g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                        "the metadata contradicts itself: image_size '%s', architecture size %d",
-                        is, size);
+                        "the metadata contradicts itself: image_size %s, architecture size %d",
+                        q, size);
             return FALSE;
         }
     }

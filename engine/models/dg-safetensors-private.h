@@ -12,9 +12,6 @@ G_BEGIN_DECLS
 /* numel and byte size of a shape, FALSE on overflow (or a negative dim). */
 gboolean dg_st_shape_size(int ndim, const int64_t *shape, size_t elem, int64_t *numel,
                           size_t *nbytes);
-/* A name made safe for a one-line message: control characters escaped,
- * long names cut at a character boundary. */
-char *dg_st_quoted(const char *s);
 /* qsort comparison of char* elements, bytewise. */
 int dg_st_cmp_str_ptr(const void *a, const void *b);
 

@@ -69,6 +69,8 @@ gboolean dg_st_shape_size(int ndim, const int64_t *shape, size_t elem, int64_t *
 
 char *dg_st_quoted(const char *s)
 {
+    if (!s)
+        return g_strdup("none");
     GString *q = g_string_new("'");
     const char *p = s;
     int chars = 0;

@@ -139,4 +139,9 @@ GBytes *dg_st_writer_to_bytes(dg_st_writer *w, GError **error);
 /* Write atomically: temp file, fsync, rename. */
 gboolean dg_st_writer_save(dg_st_writer *w, const char *path, GError **error);
 
+/* A string from a file, made safe for a one-line message: in single quotes,
+ * control characters escaped (\x0a), long strings cut at a character
+ * boundary ("'...'..."); NULL gives 'none'.  Free with g_free. */
+char *dg_st_quoted(const char *s);
+
 G_END_DECLS

@@ -371,10 +371,14 @@ static void test_model_files(void)
         {gen, "gbatch.safetensors", "gan", "\"batch\":8", "\"batch\":0", "out of range", TRUE},
         {gen, "gdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", TRUE},
         {gen, "gsize.safetensors", "image_size", "32", "128", "contradicts", TRUE},
+        {gen, "gctl.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"b\\ncc\"", "control character", TRUE},
+        {gen, "gaug.safetensors", "gan", "\"diffaug\":\"", "\"diffaug\":\"x\\n\\u001b[31m", "DiffAugment", TRUE},
         {clf, "w512.safetensors", "classifier", "\"width\": 8", "\"width\": 512", "out of range", FALSE},
         {clf, "w0.safetensors", "classifier", "\"width\": 8", "\"width\": 0", "out of range", FALSE},
         {clf, "cdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", FALSE},
         {clf, "csize.safetensors", "image_size", "32", "128", "contradicts", FALSE},
+        {clf, "cctl.safetensors", "classes", "\"name\":\"", "\"name\":\"\\r", "control character", FALSE},
+        {clf, "carch.safetensors", "classifier", "\"arch\": \"dermanet\"", "\"arch\": \"dermanet\\n\"", "architecture", FALSE},
         {clf, "cpre.safetensors", "preprocessing", "\"resize\": 32", "\"resize\": 64", "contradicts", FALSE},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -390,6 +394,7 @@ static void test_model_files(void)
         g_test_message("%s: %s", cases[i].name, error->message);
         g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID);
         g_assert_nonnull(strstr(error->message, cases[i].says));
+        g_assert_null(strchr(error->message, '\n')); /* what the file said, escaped */
         g_clear_error(&error);
         g_free(p);
     }
