@@ -154,6 +154,21 @@ G_GNUC_UNUSED static void tu_write_image(const char *path, const char *type, int
     g_object_unref(pb);
 }
 
+/* dir/a/b (b may be NULL). */
+G_GNUC_UNUSED static char *tu_path(const char *dir, const char *a, const char *b)
+{
+    return g_build_filename(dir, a, b, NULL);
+}
+
+/* A 40x30 image of one colour at dir/cls/name ("jpeg" or "png"). */
+G_GNUC_UNUSED static void tu_img(const char *dir, const char *cls, const char *name,
+                                 const char *type, guint8 r, guint8 g, guint8 b)
+{
+    char *path = tu_path(dir, cls, name);
+    tu_write_image(path, type, 40, 30, r, g, b);
+    g_free(path);
+}
+
 /* The bytes of a JPEG of the given colour. */
 G_GNUC_UNUSED static char *tu_jpeg_bytes(int w, int h, guint8 r, guint8 g, guint8 b, gsize *len)
 {
@@ -257,6 +272,22 @@ G_GNUC_UNUSED static void tu_assert_skip(const dg_dataset *ds, const char *suffi
     }
     g_error("no skip for ...%s with a reason containing '%s'; skipped:%s", suffix, reason_part,
             all->str);
+}
+
+/* Loading path (with opt, or the test defaults when NULL) fails with code,
+ * in one line that contains part. */
+G_GNUC_UNUSED static void tu_expect_load_error(const char *path, const dg_load_options *opt,
+                                               gint code, const char *part)
+{
+    dg_load_options defaults = tu_options(NULL);
+    GError *error = NULL;
+    dg_dataset *ds = dg_dataset_load(path, opt ? opt : &defaults, &error);
+    g_assert_null(ds);
+    g_assert_error(error, G_IO_ERROR, code);
+    if (!strstr(error->message, part))
+        g_error("message '%s' lacks '%s'", error->message, part);
+    g_assert_null(strchr(error->message, '\n'));
+    g_error_free(error);
 }
 
 /* Mean of one channel of a prepared image. */
