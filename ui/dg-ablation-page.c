@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "dg-ablation-doc.h"
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
@@ -11,6 +12,7 @@
 #define SIGNIFICANT 0.05     /* p below this is coloured */
 #define BATCH 64             /* the classifier's batch: steps per epoch = ceil(n / 64) */
 #define TYPICAL_SPEED 120.0  /* images/s of an ablation on two free cores (README) */
+#define MAX_PROTOCOLS 8
 
 static const char *const archs[] = {"seed", "dermanet", "mobile"};
 
@@ -27,6 +29,15 @@ struct _DgAblationPage {
     GtkStack *table_stack;
     GtkGrid *grid;
     DgChart *chart;
+    AdwPreferencesGroup *protocols_group;
+    GtkWidget *protocol_box;
+    GtkDropDown *protocol_drop;
+    GtkLabel *choice_label;
+    GtkCheckButton *proto_check[MAX_PROTOCOLS];
+    int n_proto_checks;
+
+    dg_ablation_doc *doc; /* the ablation shown */
+    guint shown;          /* its arm in the table */
 
     char *out, *next_out;
     double estimate;
@@ -48,6 +59,76 @@ static const char *selected_arch(DgAblationPage *self)
     return a < G_N_ELEMENTS(archs) ? archs[a] : "dermanet";
 }
 
+static void update_estimate(DgAblationPage *self);
+
+/* "Fixed share" from "fixed share" (the engine's titles are lower case). */
+static char *capitalized(const char *t)
+{
+    return t && *t ? g_strdup_printf("%c%s", g_ascii_toupper(t[0]), t + 1) : g_strdup("–");
+}
+
+/* ---- the protocols to run ---------------------------------------------------------------------- */
+
+int dg_ablation_page_count_protocols(DgAblationPage *self)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), 0);
+    int n = 0;
+    for (int i = 0; i < self->n_proto_checks; i++)
+        n += gtk_check_button_get_active(self->proto_check[i]);
+    return n;
+}
+
+/* "balance,pretrain": the protocols ticked, in the engine's order. */
+static char *selected_protocols(DgAblationPage *self)
+{
+    GString *s = g_string_new(NULL);
+    const char *id;
+    for (int i = 0; i < self->n_proto_checks; i++)
+        if (gtk_check_button_get_active(self->proto_check[i]) &&
+            dg_ablation_protocol_info(i, &id, NULL, NULL))
+            g_string_append_printf(s, "%s%s", s->len ? "," : "", id);
+    return g_string_free(s, FALSE);
+}
+
+void dg_ablation_page_set_protocols(DgAblationPage *self, const char *list)
+{
+    g_return_if_fail(DG_IS_ABLATION_PAGE(self));
+    g_auto(GStrv) ids = g_strsplit(list ? list : "", ",", -1);
+    const char *id;
+    for (int i = 0; i < self->n_proto_checks; i++)
+        gtk_check_button_set_active(self->proto_check[i],
+                                    dg_ablation_protocol_info(i, &id, NULL, NULL) &&
+                                        g_strv_contains((const char *const *)ids, id));
+}
+
+static void on_protocol_toggled(DgAblationPage *self)
+{
+    update_estimate(self);
+    dg_job_page_update_actions(DG_JOB_PAGE(self));
+}
+
+/* One row with a check box per protocol the engine knows, all ticked. */
+static void build_protocol_rows(DgAblationPage *self)
+{
+    const char *title, *description;
+    for (int i = 0; i < MAX_PROTOCOLS && dg_ablation_protocol_info(i, NULL, &title, &description);
+         i++) {
+        GtkWidget *row = adw_action_row_new();
+        g_autofree char *t = capitalized(title);
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), t);
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(row), description);
+        adw_action_row_set_subtitle_lines(ADW_ACTION_ROW(row), 3);
+        GtkWidget *check = gtk_check_button_new();
+        gtk_widget_set_valign(check, GTK_ALIGN_CENTER);
+        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), TRUE);
+        g_signal_connect_swapped(check, "toggled", G_CALLBACK(on_protocol_toggled), self);
+        adw_action_row_add_prefix(ADW_ACTION_ROW(row), check);
+        adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), check);
+        adw_preferences_group_add(self->protocols_group, row);
+        self->proto_check[self->n_proto_checks++] = GTK_CHECK_BUTTON(check);
+    }
+}
+
 /* ---- the estimate before Run ---------------------------------------------------------------- */
 
 static void update_estimate(DgAblationPage *self)
@@ -60,20 +141,26 @@ static void update_estimate(DgAblationPage *self)
                                                  "long this takes.");
         return;
     }
+    int arms = 1 + dg_ablation_page_count_protocols(self);
+    if (arms < 2) {
+        gtk_label_set_text(self->estimate_label, "Choose at least one way of using the "
+                                                 "synthetic images.");
+        return;
+    }
     int seeds = gtk_spin_button_get_value_as_int(self->seeds_spin);
     int epochs = gtk_spin_button_get_value_as_int(self->epochs_spin);
     int n_train = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
     gint64 steps = (gint64)epochs * ((n_train + BATCH - 1) / BATCH);
     double measured = dg_ui_get_speed(dg_session_get_settings(s), "cnn-speed", selected_arch(self));
     double speed = measured > 0 ? measured : TYPICAL_SPEED;
-    self->estimate = 2.0 * seeds * steps * BATCH / speed;
+    self->estimate = (double)arms * seeds * steps * BATCH / speed;
     g_autofree char *st = dg_ui_format_count(steps);
-    g_autofree char *total = dg_ui_format_count(2 * seeds * steps);
+    g_autofree char *total = dg_ui_format_count(arms * seeds * steps);
     g_autofree char *t = dg_ui_format_duration(self->estimate);
     g_autofree char *text = g_strdup_printf(
-        "%d seed%s × 2 arms × %s steps = %s optimizer steps of %d images: about %s at %.0f "
+        "%d seed%s × %d arms × %s steps = %s optimizer steps of %d images: about %s at %.0f "
         "images/s (%s).",
-        seeds, seeds == 1 ? "" : "s", st, total, BATCH, t, speed,
+        seeds, seeds == 1 ? "" : "s", arms, st, total, BATCH, t, speed,
         measured > 0 ? "measured on this computer" : "typical of two free cores; measured after "
                                                       "the first training here");
     gtk_label_set_text(self->estimate_label, text);
@@ -86,12 +173,6 @@ double dg_ablation_page_get_estimate(DgAblationPage *self)
 }
 
 /* ---- the table ---------------------------------------------------------------------------------- */
-
-static JsonObject *member_obj(JsonObject *o, const char *name)
-{
-    JsonNode *n = o && json_object_has_member(o, name) ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
 
 static char *fmt_ms(JsonObject *o)
 {
@@ -116,14 +197,17 @@ static void table_row(DgAblationPage *self, int row, const char *key, const char
 {
     GtkGrid *g = self->grid;
     gtk_grid_attach(g, dg_ui_cell(title, FALSE, NULL), 0, row, 1, 1);
-    g_autofree char *a = fmt_ms(member_obj(cmp, "real"));
-    g_autofree char *b = fmt_ms(member_obj(cmp, "real+synthetic"));
-    JsonObject *d = member_obj(cmp, "difference");
+    g_autofree char *a = fmt_ms(dg_json_object_member(cmp, "real"));
+    g_autofree char *b = fmt_ms(dg_ablation_doc_arm(self->doc, cmp, self->shown));
+    JsonObject *d = dg_ablation_doc_difference(self->doc, cmp, self->shown);
     double dm = dg_ui_json_double(d, "mean"), ds = dg_ui_json_double(d, "std");
+    double lo = dg_ui_json_double(d, "ci95_low"), hi = dg_ui_json_double(d, "ci95_high");
     double p = dg_ui_json_double(d, "p_sign_flip");
-    g_autofree char *dd = !isfinite(dm)  ? g_strdup("–")
-                          : isfinite(ds) ? g_strdup_printf("%+.3f ± %.3f", dm, ds)
-                                         : g_strdup_printf("%+.3f", dm);
+    g_autofree char *dd = !isfinite(dm)                  ? g_strdup("–")
+                          : isfinite(lo) && isfinite(hi) ? g_strdup_printf("%+.3f [%+.3f, %+.3f]",
+                                                                           dm, lo, hi)
+                          : isfinite(ds)                 ? g_strdup_printf("%+.3f ± %.3f", dm, ds)
+                                                         : g_strdup_printf("%+.3f", dm);
     g_autofree char *pp = isfinite(p) ? g_strdup_printf("%.2f", p) : g_strdup("–");
     const char *style = diff_style(key, dm, p);
     g_hash_table_insert(self->styles, g_strdup(key), g_strdup(style));
@@ -136,11 +220,13 @@ static void table_row(DgAblationPage *self, int row, const char *key, const char
     gtk_grid_attach(g, dg_ui_cell(pp, TRUE, style ? "dg-table-total" : "dim-label"), 4, row, 1, 1);
 }
 
-static void show_note(DgAblationPage *self, JsonObject *o)
+static void show_note(DgAblationPage *self)
 {
+    JsonObject *o = self->doc->root;
     int seeds = (int)dg_ui_json_double(o, "seeds");
     double steps = dg_ui_json_double(o, "steps");
     double pmin = seeds > 0 && seeds < 31 ? MIN(1.0, 2.0 / (double)(1 << seeds)) : 0.0;
+    const char *title = g_ptr_array_index(self->doc->arm_titles, self->shown);
     g_autofree char *why =
         pmin >= SIGNIFICANT
             ? g_strdup_printf(" With %d seed%s no difference can reach p < %.2f, so none is "
@@ -151,28 +237,32 @@ static void show_note(DgAblationPage *self, JsonObject *o)
                               "error, lower is better).",
                               SIGNIFICANT);
     g_autofree char *note = g_strdup_printf(
-        "Mean ± standard deviation over %d seed%s, %.0f optimizer steps per run in both arms. "
-        "The difference is (real + synthetic) − (real only), seed by seed; p is the exact "
-        "sign-flip test, whose smallest possible value with %d seed%s is %.3g.%s",
-        seeds, seeds == 1 ? "" : "s", steps, seeds, seeds == 1 ? "" : "s", pmin, why);
+        "Mean ± standard deviation over %d seed%s, %.0f optimizer steps per run in every arm. "
+        "The difference is (%s) − (real only), seed by seed, with its 95%% t interval; p is "
+        "the exact sign-flip test, whose smallest possible value with %d seed%s is %.3g.%s",
+        seeds, seeds == 1 ? "" : "s", steps, title, seeds, seeds == 1 ? "" : "s", pmin, why);
     gtk_label_set_text(self->note_label, note);
 }
 
-static void show_recall_chart(DgAblationPage *self, JsonArray *classes, JsonObject *recall)
+/* Real only and every protocol (a two-arm document: its one arm). */
+static void show_recall_chart(DgAblationPage *self)
 {
-    const int K = (int)json_array_get_length(classes);
-    double *mean[2], *sd[2];
+    const dg_ablation_doc *doc = self->doc;
+    const int K = (int)json_array_get_length(doc->classes);
+    const guint A = 1 + doc->arm_ids->len;
+    double **mean = g_new0(double *, A), **sd = g_new0(double *, A);
     const char **names = g_new0(const char *, K + 1);
-    for (int a = 0; a < 2; a++) {
+    for (guint a = 0; a < A; a++) {
         mean[a] = g_new0(double, MAX(K, 1));
         sd[a] = g_new0(double, MAX(K, 1));
     }
-    const char *arms[] = {"real", "real+synthetic"};
     for (int k = 0; k < K; k++) {
-        const char *id = json_array_get_string_element(classes, k);
+        const char *id = json_array_get_string_element(doc->classes, k);
         names[k] = dg_ui_class_name(id);
-        for (int a = 0; a < 2; a++) {
-            JsonObject *s = member_obj(member_obj(recall, id), arms[a]);
+        JsonObject *cmp = dg_json_object_member(doc->recall, id);
+        for (guint a = 0; a < A; a++) {
+            JsonObject *s = a == 0 ? dg_json_object_member(cmp, "real")
+                                   : dg_ablation_doc_arm(doc, cmp, a - 1);
             mean[a][k] = dg_ui_json_double(s, "mean");
             double v = dg_ui_json_double(s, "std");
             sd[a][k] = isfinite(v) ? v : 0.0;
@@ -181,36 +271,30 @@ static void show_recall_chart(DgAblationPage *self, JsonArray *classes, JsonObje
     dg_bar_chart *bc = dg_bar_chart_new();
     dg_bar_chart_set_categories(bc, K, names);
     dg_bar_chart_set_labels(bc, NULL, "recall");
-    dg_bar_chart_add_series(bc, "real only", mean[0], sd[0]);
-    dg_bar_chart_add_series(bc, "real + synthetic", mean[1], sd[1]);
+    for (guint a = 0; a < A; a++)
+        dg_bar_chart_add_series(
+            bc, a == 0 ? "real only" : g_ptr_array_index(doc->arm_titles, a - 1), mean[a], sd[a]);
     dg_bar_chart_set_y_range(bc, 0, 1);
-    dg_bar_chart_set_value_labels(bc, TRUE, "%.2f");
+    dg_bar_chart_set_value_labels(bc, A <= 3, "%.2f");
     dg_chart_set_placeholder(self->chart, NULL);
     dg_chart_set_plot(self->chart, &dg_bar_chart_kind, bc);
-    for (int a = 0; a < 2; a++) {
+    for (guint a = 0; a < A; a++) {
         g_free(mean[a]);
         g_free(sd[a]);
     }
+    g_free(mean);
+    g_free(sd);
     g_free(names);
 }
 
-gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
+/* The table of the protocol shown (self->shown) against real only. */
+static void show_table(DgAblationPage *self)
 {
-    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), FALSE);
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json || !json_parser_load_from_data(p, json, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        return FALSE;
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
-    JsonObject *metrics = member_obj(o, "metrics"), *recall = member_obj(o, "recall");
-    JsonNode *cn = json_object_has_member(o, "classes") ? json_object_get_member(o, "classes")
-                                                        : NULL;
-    JsonArray *classes = cn && JSON_NODE_HOLDS_ARRAY(cn) ? json_node_get_array(cn) : NULL;
-    if (!metrics || !recall || !classes)
-        return FALSE;
+    const dg_ablation_doc *doc = self->doc;
     dg_ui_clear_children(GTK_WIDGET(self->grid));
     g_hash_table_remove_all(self->styles);
-    const char *heads[] = {"Test metric", "Real only", "Real + synthetic", "Difference", "p"};
+    g_autofree char *head = capitalized(g_ptr_array_index(doc->arm_titles, self->shown));
+    const char *heads[] = {"Test metric", "Real only", head, "Difference [95% interval]", "p"};
     for (int c = 0; c < 5; c++)
         gtk_grid_attach(self->grid, dg_ui_cell(heads[c], c > 0, "dg-table-head"), c, 0, 1, 1);
     const char *keys[] = {"balanced_accuracy", "accuracy", "macro_f1", "auc_macro", "ece"};
@@ -218,15 +302,68 @@ gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
                             "Calibration error"};
     int row = 1;
     for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
-        table_row(self, row++, keys[i], titles[i], member_obj(metrics, keys[i]));
-    for (guint k = 0; k < json_array_get_length(classes); k++) {
-        const char *id = json_array_get_string_element(classes, k);
+        table_row(self, row++, keys[i], titles[i], dg_json_object_member(doc->metrics, keys[i]));
+    for (guint k = 0; k < json_array_get_length(doc->classes); k++) {
+        const char *id = json_array_get_string_element(doc->classes, k);
         g_autofree char *t = g_strdup_printf("Recall: %s", dg_ui_class_name(id));
         g_autofree char *key = g_strdup_printf("recall-%s", id);
-        table_row(self, row++, key, t, member_obj(recall, id));
+        table_row(self, row++, key, t, dg_json_object_member(doc->recall, id));
     }
-    show_note(self, o);
-    show_recall_chart(self, classes, recall);
+}
+
+static void on_protocol_selected(DgAblationPage *self)
+{
+    guint i = gtk_drop_down_get_selected(self->protocol_drop);
+    if (!self->doc || i == GTK_INVALID_LIST_POSITION || i >= self->doc->arm_ids->len ||
+        i == self->shown)
+        return;
+    self->shown = i;
+    show_table(self);
+    show_note(self);
+}
+
+gboolean dg_ablation_page_show_protocol(DgAblationPage *self, const char *id)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), FALSE);
+    for (guint i = 0; self->doc && i < self->doc->arm_ids->len; i++)
+        if (g_strcmp0(g_ptr_array_index(self->doc->arm_ids, i), id) == 0) {
+            gtk_drop_down_set_selected(self->protocol_drop, i);
+            return TRUE;
+        }
+    return FALSE;
+}
+
+const char *dg_ablation_page_get_shown_protocol(DgAblationPage *self)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), NULL);
+    return self->doc ? g_ptr_array_index(self->doc->arm_ids, self->shown) : NULL;
+}
+
+gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), FALSE);
+    dg_ablation_doc *doc = dg_ablation_doc_new(json);
+    if (!doc)
+        return FALSE;
+    dg_ablation_doc_free(self->doc);
+    self->doc = doc;
+    self->shown = doc->chosen;
+    /* the protocols, the chosen one selected, without redrawing through the signal */
+    g_signal_handlers_block_by_func(self->protocol_drop, on_protocol_selected, self);
+    GtkStringList *names = gtk_string_list_new(NULL);
+    for (guint i = 0; i < doc->arm_titles->len; i++)
+        gtk_string_list_take(names, capitalized(g_ptr_array_index(doc->arm_titles, i)));
+    gtk_drop_down_set_model(self->protocol_drop, G_LIST_MODEL(names));
+    g_object_unref(names);
+    gtk_drop_down_set_selected(self->protocol_drop, self->shown);
+    g_signal_handlers_unblock_by_func(self->protocol_drop, on_protocol_selected, self);
+    gtk_widget_set_visible(self->protocol_box, doc->multi && doc->arm_ids->len > 1);
+    g_autofree char *choice = dg_ablation_doc_choice_text(doc);
+    gtk_label_set_text(self->choice_label, choice ? choice : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->choice_label), choice != NULL);
+    show_table(self);
+    show_note(self);
+    show_recall_chart(self);
     g_free(self->last_json);
     self->last_json = g_strdup(json);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", TRUE);
@@ -235,36 +372,6 @@ gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
 }
 
 /* ---- export ------------------------------------------------------------------------------------- */
-
-/* One line per row of the table: metric, both arms' mean and sd, the
- * difference's mean and sd, p. */
-static char *ablation_csv(const char *json)
-{
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, json, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        return NULL;
-    JsonObject *o = json_node_get_object(json_parser_get_root(p));
-    GString *s = g_string_new("metric,real_mean,real_sd,synthetic_mean,synthetic_sd,"
-                              "difference_mean,difference_sd,p_sign_flip\n");
-    JsonObject *groups[] = {member_obj(o, "metrics"), member_obj(o, "recall")};
-    for (int g = 0; g < 2; g++) {
-        GList *keys = groups[g] ? json_object_get_members(groups[g]) : NULL;
-        for (GList *l = keys; l; l = l->next) {
-            JsonObject *m = member_obj(groups[g], l->data);
-            JsonObject *a = member_obj(m, "real"), *b = member_obj(m, "real+synthetic"),
-                       *d = member_obj(m, "difference");
-            g_string_append_printf(s, "%s%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n",
-                                   g ? "recall_" : "", (const char *)l->data,
-                                   dg_ui_json_double(a, "mean"), dg_ui_json_double(a, "std"),
-                                   dg_ui_json_double(b, "mean"), dg_ui_json_double(b, "std"),
-                                   dg_ui_json_double(d, "mean"), dg_ui_json_double(d, "std"),
-                                   dg_ui_json_double(d, "p_sign_flip"));
-        }
-        g_list_free(keys);
-    }
-    return g_string_free(s, FALSE);
-}
 
 gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const char *path,
                                  GError **error)
@@ -277,11 +384,7 @@ gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const c
     if (g_strcmp0(what, "json") == 0)
         return g_file_set_contents(path, self->last_json, -1, error);
     if (g_strcmp0(what, "csv") == 0) {
-        g_autofree char *csv = ablation_csv(self->last_json);
-        if (!csv) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the results cannot be read");
-            return FALSE;
-        }
+        g_autofree char *csv = dg_ablation_doc_csv(self->doc);
         return g_file_set_contents(path, csv, -1, error);
     }
     return dg_chart_save(self->chart, path, 720, 480, error);
@@ -409,7 +512,8 @@ static void page_state_changed(DgJobPage *page)
 static gboolean page_can_start(DgJobPage *page)
 {
     DgSession *s = dg_job_page_get_session(page);
-    return dg_session_get_dataset(s) && dg_session_get_generator(s);
+    return dg_session_get_dataset(s) && dg_session_get_generator(s) &&
+           dg_ablation_page_count_protocols(DG_ABLATION_PAGE(page)) > 0;
 }
 
 static gboolean page_start(DgJobPage *page)
@@ -433,9 +537,13 @@ static gboolean page_start(DgJobPage *page)
     c->generator = g_strdup(gen);
     c->seeds = gtk_spin_button_get_value_as_int(self->seeds_spin);
     c->epochs = gtk_spin_button_get_value_as_int(self->epochs_spin);
-    /* the page compares two arms: real only and balancing with synthetic images */
     g_free(c->protocols);
-    c->protocols = g_strdup("balance");
+    c->protocols = selected_protocols(self);
+    if (!*c->protocols) {
+        dg_session_toast(s, TRUE, "Choose at least one way of using the synthetic images");
+        dg_ablation_config_free(c);
+        return FALSE;
+    }
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(s);
     g_free(self->out);
@@ -522,6 +630,7 @@ static void dg_ablation_page_finalize(GObject *object)
     g_free(self->out);
     g_free(self->next_out);
     g_hash_table_unref(self->styles);
+    dg_ablation_doc_free(self->doc);
     g_free(self->last_json);
     G_OBJECT_CLASS(dg_ablation_page_parent_class)->finalize(object);
 }
@@ -556,8 +665,13 @@ static void dg_ablation_page_class_init(DgAblationPageClass *klass)
     BIND(table_stack);
     BIND(grid);
     BIND(chart);
+    BIND(protocols_group);
+    BIND(protocol_box);
+    BIND(protocol_drop);
+    BIND(choice_label);
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, update_estimate);
+    gtk_widget_class_bind_template_callback(wc, on_protocol_selected);
     gtk_widget_class_install_action(wc, "ablation.export", "s", act_export);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
@@ -567,6 +681,7 @@ static void dg_ablation_page_init(DgAblationPage *self)
     self->styles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->estimate = -1;
     gtk_widget_init_template(GTK_WIDGET(self));
+    build_protocol_rows(self);
     gtk_progress_bar_set_text(self->progress, "idle");
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", FALSE);

@@ -34,6 +34,21 @@ const dg_ablation_protocol dg_ablation_protocols[N_PROTOCOLS] = {
      "as balance, with the synthetic images the bundled classifier assigns most confidently "
      "to their intended class (the better half of twice as many candidates)"},
 };
+gboolean dg_ablation_protocol_info(int i, const char **id, const char **title,
+                                   const char **description)
+{
+    if (i < 0 || i + 1 >= N_PROTOCOLS)
+        return FALSE;
+    const dg_ablation_protocol *p = &dg_ablation_protocols[i + 1];
+    if (id)
+        *id = p->id;
+    if (title)
+        *title = p->title;
+    if (description)
+        *description = p->description;
+    return TRUE;
+}
+
 #define SHARE_RATIO 0.25 /* of every batch, in the share protocol */
 
 /* ---- the ablation ------------------------------------------------------------------ */

@@ -174,6 +174,11 @@ typedef struct {
 dg_ablation_config *dg_ablation_config_new(void);
 void dg_ablation_config_free(void *config);
 extern const dg_job_kind dg_job_ablation;
+/* The protocols of using synthetic images (not real only), i from 0: their
+ * id (as in --protocols and ablation.json), title and one-sentence
+ * description; FALSE past the last. */
+gboolean dg_ablation_protocol_info(int i, const char **id, const char **title,
+                                   const char **description);
 
 /* ---- GAN quality ----------------------------------------------------------------
  * Per class: Frechet distance and kernel distance between synthetic and real

@@ -144,6 +144,26 @@ static char *ablation_json(int seeds)
     return g_string_free(s, FALSE);
 }
 
+/* A multi-protocol ablation.json: two protocols beside real only, "filter"
+ * chosen on validation; balance's balanced accuracy significantly worse,
+ * filter's better. */
+static const char multi_json[] =
+    "{\"seeds\": 6, \"steps\": 660, \"classes\": [\"mel\"], "
+    "\"chosen_protocol\": \"filter\", \"protocols\": ["
+    "{\"id\": \"real\", \"title\": \"real only\", \"val_balanced_accuracy\": {\"mean\": 0.66}},"
+    "{\"id\": \"balance\", \"title\": \"balance\", \"val_balanced_accuracy\": {\"mean\": 0.62}},"
+    "{\"id\": \"filter\", \"title\": \"filtered balance\", "
+    "\"val_balanced_accuracy\": {\"mean\": 0.67}}], "
+    "\"metrics\": {\"balanced_accuracy\": {\"real\": {\"mean\": 0.62, \"std\": 0.02}, "
+    "\"balance\": {\"mean\": 0.59, \"std\": 0.01}, \"filter\": {\"mean\": 0.65, \"std\": 0.01}, "
+    "\"differences\": {\"balance\": {\"mean\": -0.03, \"std\": 0.01, \"ci95_low\": -0.04, "
+    "\"ci95_high\": -0.02, \"p_sign_flip\": 0.03}, \"filter\": {\"mean\": 0.03, \"std\": 0.01, "
+    "\"ci95_low\": 0.02, \"ci95_high\": 0.04, \"p_sign_flip\": 0.03}}}}, "
+    "\"recall\": {\"mel\": {\"real\": {\"mean\": 0.7, \"std\": 0.1}, "
+    "\"balance\": {\"mean\": 0.7, \"std\": 0.1}, \"filter\": {\"mean\": 0.7, \"std\": 0.1}, "
+    "\"differences\": {\"balance\": {\"mean\": 0, \"p_sign_flip\": 1}, "
+    "\"filter\": {\"mean\": 0, \"p_sign_flip\": 1}}}}}";
+
 static void test_ablation_page(void)
 {
     uf_load(uf_data);
@@ -160,7 +180,7 @@ static void test_ablation_page(void)
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "ece"), ==, "error"); /* higher: worse */
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "recall-mel"), ==, "error");
     uf_shot("ablation-colours.png");
-    /* the bundled 3-seed result: a worse calibration error (+0.008, p 0.5) is not green */
+    /* the bundled 5-seed result: no difference reaches p < 0.05 (the least possible is 0.0625) */
     g_autofree char *bundled = dg_find_resource("models/ablation.json");
     g_autofree char *json = NULL;
     if (bundled && g_file_get_contents(bundled, &json, NULL, NULL)) {
@@ -168,14 +188,49 @@ static void test_ablation_page(void)
         g_assert_null(dg_ablation_page_get_cell_style(a, "ece"));
         g_assert_null(dg_ablation_page_get_cell_style(a, "balanced_accuracy"));
     }
+    /* several protocols: the one chosen on validation is in the table, the others a choice away */
+    g_assert_true(dg_ablation_page_show(a, multi_json));
+    g_assert_cmpstr(dg_ablation_page_get_shown_protocol(a), ==, "filter");
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "success");
+    g_assert_true(dg_ablation_page_show_protocol(a, "balance"));
+    g_assert_cmpstr(dg_ablation_page_get_shown_protocol(a), ==, "balance");
+    g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "error");
+    g_assert_false(dg_ablation_page_show_protocol(a, "share"));
+    g_autofree char *mc = g_build_filename(uf_tmp, "multi.csv", NULL);
+    g_assert_true(dg_ablation_page_export(a, "csv", mc, NULL));
+    g_autofree char *csv = NULL;
+    g_assert_true(g_file_get_contents(mc, &csv, NULL, NULL));
+    g_assert_nonnull(strstr(csv, "\nbalanced_accuracy,balance,0.62,0.02,0.59,0.01,-0.03,0.01,-0.04,"
+                                 "-0.02,0.03\n"));
+    g_assert_nonnull(strstr(csv, "\nbalanced_accuracy,filter,0.62,"));
+    uf_shot("ablation-protocols.png");
+    /* hostile documents: not shown, nothing read out of bounds */
+    const char *bad[] = {"{\"metrics\": {}, \"recall\": {}, \"classes\": [1]}",
+                         "{\"metrics\": {\"balanced_accuracy\": {\"differences\": {\"\": {}}}}, "
+                         "\"recall\": {}, \"classes\": [], \"protocols\": [{\"id\": \"\", "
+                         "\"title\": \"\"}, {\"id\": 3}, 7], \"chosen_protocol\": {}}",
+                         "[]", ""};
+    g_assert_false(dg_ablation_page_show(a, bad[0]));
+    g_assert_true(dg_ablation_page_show(a, bad[1])); /* readable, with no protocol: two arms */
+    g_assert_cmpstr(dg_ablation_page_get_shown_protocol(a), ==, "real+synthetic");
+    g_assert_false(dg_ablation_page_show(a, bad[2]));
+    g_assert_false(dg_ablation_page_show(a, bad[3]));
     /* 20 epochs by default (the text's 660 steps on HAM10000), and an estimate before Run */
     g_settings_reset(uf_settings, "cnn-speed");
     DgAblationPage *fresh = g_object_ref_sink(g_object_new(DG_TYPE_ABLATION_PAGE, NULL));
     dg_job_page_set_session(DG_JOB_PAGE(fresh), dg_window_get_session(win));
     const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
     int n_train = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
-    double expect = 2.0 * 3 * 20 * ((n_train + 63) / 64) * 64 / 120.0;
+    /* all four protocols ticked: five arms of 5 seeds */
+    g_assert_cmpint(dg_ablation_page_count_protocols(fresh), ==, 4);
+    double expect = 5.0 * 5 * 20 * ((n_train + 63) / 64) * 64 / 120.0;
     g_assert_cmpfloat_with_epsilon(dg_ablation_page_get_estimate(fresh), expect, 1e-6);
+    dg_ablation_page_set_protocols(fresh, "balance,filter");
+    g_assert_cmpint(dg_ablation_page_count_protocols(fresh), ==, 2);
+    g_assert_cmpfloat_with_epsilon(dg_ablation_page_get_estimate(fresh), expect * 3 / 5, 1e-6);
+    dg_ablation_page_set_protocols(fresh, "");
+    g_assert_cmpfloat(dg_ablation_page_get_estimate(fresh), <, 0);
+    g_assert_false(dg_ablation_page_run(fresh, NULL)); /* nothing to compare */
     g_object_unref(fresh);
     g_assert_cmpfloat(dg_ablation_page_get_estimate(a), >, 0);
 }
@@ -408,7 +463,7 @@ static void test_export(void)
     g_assert_true(dg_ablation_page_export(ap, "json", aj, NULL));
     g_assert_true(dg_ablation_page_export(ap, "csv", ac, NULL));
     g_assert_true(dg_ablation_page_export(ap, "chart", ad, NULL));
-    g_assert_true(file_starts(ac, "metric,real_mean", 0));
+    g_assert_true(file_starts(ac, "metric,protocol,real_mean", 0));
     g_assert_true(file_starts(ad, "%PDF", 0));
     /* any chart, from its right-click menu's code */
     g_autofree char *gc = g_build_filename(uf_tmp, "loss.svg", NULL);
