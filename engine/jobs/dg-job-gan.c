@@ -709,6 +709,8 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         dg_event_set(&ev, "g_loss", st.g_loss);
         dg_event_set(&ev, "d_real", st.d_real);
         dg_event_set(&ev, "d_fake", st.d_fake);
+        if (r.gan->spectral)
+            dg_event_set(&ev, "spectral", st.spectral);
         dg_job_emit(job, &ev);
 
         if (st.d_real > 0.95f && st.d_fake < 0.05f) {

@@ -158,6 +158,8 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
                 c->ndf = atoi(p[3]);
             if (g_strv_length(p) >= 5)
                 c->lecam = (float)g_ascii_strtod(p[4], NULL);
+            if (g_strv_length(p) >= 6)
+                c->spectral = (float)g_ascii_strtod(p[5], NULL);
         }
         g_strfreev(p);
         c->steps = 8000;
@@ -218,6 +220,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     B("d_avgpool", c->d_avgpool);
     B("d_act_pool", c->d_act_pool);
     D("lecam", c->lecam);
+    if (c->spectral > 0)
+        D("spectral", c->spectral);
 #undef S
 #undef I
 #undef D
@@ -323,6 +327,7 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->d_avgpool = bool_member(o, "d_avgpool");
     c->d_act_pool = c->d_avgpool && bool_member(o, "d_act_pool");
     c->lecam = (float)num_member(o, "lecam", 0.0);
+    c->spectral = (float)num_member(o, "spectral", 0.0);
     const char *aug = str_member(o, "diffaug", "");
     if (ok && !dg_diffaug_parse(aug, &c->diffaug)) {
         g_autofree char *q = dg_st_quoted(aug);
@@ -357,6 +362,8 @@ gboolean dg_gan_config_validate(const dg_gan_config *c, GError **error)
           "Adam betas %g / %g are out of range (0 to below 1)", c->beta1, c->beta2);
     RANGE(c->ema >= 0 && c->ema < 1, "EMA decay %g is out of range (0 to below 1)", c->ema);
     RANGE(c->lecam >= 0 && c->lecam <= 100, "LeCam weight %g is out of range (0 to 100)", c->lecam);
+    RANGE(c->spectral >= 0 && c->spectral <= 100,
+          "spectral loss weight %g is out of range (0 to 100)", c->spectral);
     RANGE(c->steps >= 0 && c->steps <= DG_GAN_MAX_STEPS, "%d steps is out of range (0 to %d)",
           c->steps, DG_GAN_MAX_STEPS);
 #undef RANGE

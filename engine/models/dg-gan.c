@@ -12,6 +12,7 @@
 #include "models/dg-checkpoint.h"
 #include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
+#include "numerics/dg-spectral.h"
 
 /* ---- the model ------------------------------------------------------------------- */
 
@@ -50,6 +51,8 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
         g->dfake = dg_alloc(sizeof(float) * img);
         g->dl = dg_alloc(sizeof(float) * max_batch);
     }
+    if (training && cfg->spectral > 0)
+        g->spectral = dg_spectral_new(cfg->size, max_batch);
     return g;
 }
 
@@ -68,6 +71,7 @@ void dg_gan_free(dg_gan *g)
     dg_free(g->dfake_aug);
     dg_free(g->dfake);
     dg_free(g->dl);
+    dg_spectral_free(g->spectral);
     g_free(g);
 }
 
@@ -277,6 +281,10 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     dg_net_backward(D, ctx, g->dl, dimg, false);
     if (aug)
         dg_diffaug_backward(af, g->dfake, g->dfake_aug);
+    st->spectral = 0.0f;
+    if (g->spectral) /* on this part's images (a split batch: an approximation) */
+        st->spectral = dg_spectral_loss(g->spectral, fake, B, x, B, 3, c->spectral * share,
+                                        g->dfake);
     dg_net_backward(G, ctx, g->dfake, NULL, true);
     if (sh) {
         shard_sum(sh, &st->g_loss, 1);

@@ -70,6 +70,8 @@ typedef struct {
                              so that D sees the energy of frequencies the pooling removes)
                              and a position-free head (global pooling + dense) */
     float lecam;          /* LeCam regularization weight (Tseng et al. 2021); 0 = off */
+    float spectral;       /* weight of the spectral loss on G's images (Durall et al. 2020,
+                             numerics/dg-spectral.h) against the real batch's; 0 = off */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 
@@ -118,6 +120,7 @@ typedef struct {
     float lecam_real[DG_GAN_MAX_CLASSES], lecam_fake[DG_GAN_MAX_CLASSES];
     float lecam_state[2 * DG_GAN_MAX_CLASSES]; /* their copy while a checkpoint is written */
     const dg_gan_shard *shard; /* data-parallel training; NULL: the whole batch is here */
+    struct dg_spectral *spectral; /* cfg.spectral > 0 and training */
 } dg_gan;
 
 /* Build the nets.  training: also the discriminators, EMA copies and
@@ -132,6 +135,7 @@ long dg_gan_n_params_d(const dg_gan *gan);
 typedef struct {
     float d_loss, g_loss; /* D: real + fake; G: the generator's loss */
     float d_real, d_fake; /* mean sigmoid of D's logits on (augmented) real and fake */
+    float spectral;       /* the spectral loss (unweighted; 0 when off) */
 } dg_gan_stats;
 
 /* One training step of pair `pair` (0 for conditional models) on B real images

@@ -79,6 +79,64 @@ static double red_minus_blue(const float *img, int S)
     return s / (S * S);
 }
 
+/* The spectral loss (Durall et al. 2020) in a training step: the same step
+ * from the same weights with weight 0 and 1; only the second reports the
+ * loss, and its generator moves differently (the term reaches G's gradient).
+ * The preset's sixth part sets it; model files keep it; out of range is refused. */
+static void test_spectral_step(void)
+{
+    dg_gan_config cfg, d;
+    g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5", 2, NULL));
+    g_assert_cmpfloat(cfg.spectral, ==, 0.5f);
+    g_assert_cmpfloat(cfg.lecam, ==, 0.3f);
+    char *js = dg_gan_config_to_json(&cfg);
+    g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+    g_assert_cmpfloat(d.spectral, ==, 0.5f);
+    g_free(js);
+    g_assert_true(dg_gan_config_preset(&cfg, "default", 2, NULL));
+    js = dg_gan_config_to_json(&cfg);
+    g_assert_null(strstr(js, "spectral")); /* older readers see the same file */
+    char *bad = g_strdup_printf("%.*s,\"spectral\":1e9}", (int)strlen(js) - 1, js);
+    GError *error = NULL;
+    g_assert_false(dg_gan_config_from_json(&d, bad, &error));
+    g_assert_nonnull(strstr(error->message, "spectral"));
+    g_clear_error(&error);
+    g_free(bad), g_free(js);
+
+    g_assert_true(dg_gan_config_preset(&cfg, "tiny", 2, NULL));
+    const int B = 4, n = B * 3 * 32 * 32;
+    float *x = g_new(float, n), *p[2];
+    int y[4];
+    dg_ctx *ctx = dg_ctx_new(1);
+    for (int k = 0; k < 2; k++) {
+        cfg.spectral = k ? 1.0f : 0.0f;
+        dg_gan *gan = dg_gan_new(&cfg, B, true, false);
+        g_assert_true((gan->spectral != NULL) == (k == 1));
+        dg_rng r;
+        dg_rng_seed(&r, 21);
+        dg_gan_init(gan, &r);
+        make_batch(&r, x, y, B);
+        dg_gan_stats st;
+        g_assert_true(dg_gan_train_step(gan, ctx, &r, x, y, B, 0, &st));
+        if (k)
+            g_assert_cmpfloat(st.spectral, >, 0.0f);
+        else
+            g_assert_cmpfloat(st.spectral, ==, 0.0f);
+        g_assert_true(isfinite(st.spectral) && isfinite(st.g_loss));
+        p[k] = g_memdup2(dg_net_params(gan->G[0]), sizeof(float) * dg_net_n_params(gan->G[0]));
+        long np = dg_net_n_params(gan->G[0]);
+        if (k) {
+            double diff = 0;
+            for (long i = 0; i < np; i++)
+                diff += fabs(p[1][i] - p[0][i]);
+            g_assert_cmpfloat(diff, >, 0.0);
+        }
+        dg_gan_free(gan);
+    }
+    g_free(p[0]), g_free(p[1]), g_free(x);
+    dg_ctx_free(ctx);
+}
+
 static void test_tiny_gan_learns_classes(void)
 {
     dg_gan_config cfg;
@@ -445,6 +503,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gan/presets", test_presets);
     g_test_add_func("/gan/model-roundtrip", test_model_roundtrip);
     g_test_add_func("/gan/state-roundtrip", test_state_roundtrip);
+    g_test_add_func("/gan/spectral-step", test_spectral_step);
     g_test_add_func("/gan/tiny-learns-classes", test_tiny_gan_learns_classes);
     return g_test_run();
 }

@@ -1,0 +1,33 @@
+/* dg-spectral.h: a spectral loss for generators, after Durall, Keuper and
+ * Keuper, "Watch your Up-Convolution: CNN Based Generative Deep Neural
+ * Networks are Failing to Reproduce Spectral Distributions" (CVPR 2020):
+ * the azimuthally averaged power spectrum of the generated images is pulled
+ * towards that of real images, so that the generator makes the fine detail
+ * (or drops the periodic peaks) that an adversarial loss alone lets pass.
+ *
+ * Per image (NCHW, C channels, S x S): the grey level g (mean of the
+ * channels), its 2-D DFT power P(u, v) = |F(u, v)|^2, and the mean of P over
+ * rings r = 1 .. S/2 (the rounded distance of (u, v) from the zero
+ * frequency, frequencies taken in [-S/2, S/2)).  With Pf(r) and Pr(r) the
+ * batch means of those ring powers for the fake and the real batch,
+ *     L = (1 / R) sum_r (log10 Pf(r) - log10 Pr(r))^2,     R = S/2,
+ * the real side a constant.  The DFT is two products with cosine and sine
+ * matrices (OpenBLAS), forward and backward. */
+#pragma once
+
+typedef struct dg_spectral dg_spectral;
+
+/* For images of size x size (size even, 4..512) and batches up to max_batch;
+ * NULL on a bad size or no memory. */
+dg_spectral *dg_spectral_new(int size, int max_batch);
+void dg_spectral_free(dg_spectral *s);
+
+/* L for fake[B, C, S, S] against real[Br, C, S, S] (B, Br <= max_batch);
+ * when dfake is not NULL, adds scale * dL/dfake to it (+=).  Returns L, or
+ * a negative number on bad arguments. */
+float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *real, int Br, int C,
+                       float scale, float *dfake);
+
+/* The ring profile log10 of the batch-mean ring power of x[B, C, S, S] into
+ * profile[S/2] (r = 1 .. S/2); what the loss compares (tests, tools). */
+int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *profile);
