@@ -12,6 +12,7 @@
 struct dg_spectral {
     int S, R, maxB;
     float *cosm, *sinm;   /* [S, S]: cos and sin of 2 pi k n / S (symmetric) */
+    float *win;           /* [S, S]: the 2-D Hann window */
     int *ring;            /* [S * S]: ring 0 .. R-1 of (u, v), or -1 */
     int *count;           /* [R]: frequencies in each ring */
     float *grey, *a, *b;  /* [maxB, S, S]: grey levels; G C and G S, then M1 and M2 */
@@ -23,7 +24,7 @@ void dg_spectral_free(dg_spectral *s)
 {
     if (!s)
         return;
-    free(s->cosm), free(s->sinm), free(s->ring), free(s->count);
+    free(s->cosm), free(s->sinm), free(s->win), free(s->ring), free(s->count);
     free(s->grey), free(s->a), free(s->b), free(s->re), free(s->im);
     free(s->ring_f), free(s->ring_r);
     free(s);
@@ -41,6 +42,7 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
     s->S = S, s->R = R, s->maxB = max_batch;
     s->cosm = malloc(n * sizeof(float));
     s->sinm = malloc(n * sizeof(float));
+    s->win = malloc(n * sizeof(float));
     s->ring = malloc(n * sizeof(int));
     s->count = calloc((size_t)R, sizeof(int));
     s->grey = malloc(nb * sizeof(float));
@@ -50,7 +52,7 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
     s->im = malloc(nb * sizeof(float));
     s->ring_f = calloc((size_t)R, sizeof(double));
     s->ring_r = calloc((size_t)R, sizeof(double));
-    if (!s->cosm || !s->sinm || !s->ring || !s->count || !s->grey || !s->a || !s->b || !s->re ||
+    if (!s->cosm || !s->sinm || !s->win || !s->ring || !s->count || !s->grey || !s->a || !s->b || !s->re ||
         !s->im || !s->ring_f || !s->ring_r) {
         dg_spectral_free(s);
         return NULL;
@@ -63,6 +65,12 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
         }
     for (int u = 0; u < S; u++)
         for (int v = 0; v < S; v++) {
+            double wu = 0.5 - 0.5 * cos(2.0 * M_PI * (u + 0.5) / S);
+            double wv = 0.5 - 0.5 * cos(2.0 * M_PI * (v + 0.5) / S);
+            s->win[u * S + v] = (float)(wu * wv);
+        }
+    for (int u = 0; u < S; u++)
+        for (int v = 0; v < S; v++) {
             int fu = u < R ? u : u - S, fv = v < R ? v : v - S;
             int r = (int)lround(sqrt((double)(fu * fu + fv * fv)));
             s->ring[u * S + v] = r >= 1 && r <= R ? r - 1 : -1;
@@ -72,8 +80,8 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
     return s;
 }
 
-/* Re and Im of the DFT of the grey levels of x[B, C, S, S] into re, im;
- * the batch-mean ring powers into ring. */
+/* Re and Im of the DFT of the windowed grey levels of x[B, C, S, S] into
+ * re, im; the batch-mean ring powers into ring. */
 static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, float *im,
                     double *ring)
 {
@@ -81,12 +89,17 @@ static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, flo
     const size_t n = (size_t)S * S;
     for (int i = 0; i < B; i++) {
         float *g = s->grey + i * n;
+        double mean = 0.0;
         for (size_t p = 0; p < n; p++) {
             float acc = 0.0f;
             for (int c = 0; c < C; c++)
                 acc += x[((size_t)i * C + c) * n + p];
             g[p] = acc / (float)C;
+            mean += g[p];
         }
+        mean /= (double)n;
+        for (size_t p = 0; p < n; p++)
+            g[p] = (g[p] - (float)mean) * s->win[p];
     }
     /* Re = C G C - S G S, Im = -(S G C + C G S): the right products for the
      * whole batch at once, then the left ones image by image */
@@ -160,6 +173,15 @@ float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *re
         float *dg = s->grey + i * n; /* the grey levels are not needed any more */
         dg_gemm(false, false, S, S, S, 1.0f, s->cosm, S, s->a + i * n, S, 0.0f, dg, S);
         dg_gemm(false, false, S, S, S, -1.0f, s->sinm, S, s->b + i * n, S, 1.0f, dg, S);
+        /* back through the window and the mean's removal */
+        double mean = 0.0;
+        for (size_t p = 0; p < n; p++) {
+            dg[p] *= s->win[p];
+            mean += dg[p];
+        }
+        mean /= (double)n;
+        for (size_t p = 0; p < n; p++)
+            dg[p] -= (float)mean;
         const float k = scale / (float)C;
         for (int c = 0; c < C; c++) {
             float *d = dfake + ((size_t)i * C + c) * n;

@@ -6,7 +6,12 @@
  * (or drops the periodic peaks) that an adversarial loss alone lets pass.
  *
  * Per image (NCHW, C channels, S x S): the grey level g (mean of the
- * channels), its 2-D DFT power P(u, v) = |F(u, v)|^2, and the mean of P over
+ * channels) less its mean, times a 2-D Hann window (as gan score's spectral
+ * score measures it: without the window, the jump between opposite edges
+ * of an image, which the DFT sees as periodic, spreads power over all
+ * frequencies and hides the fine detail the loss is after; the first run
+ * matched that leakage and stayed blurred), its 2-D DFT power
+ * P(u, v) = |F(u, v)|^2, and the mean of P over
  * rings r = 1 .. S/2 (the rounded distance of (u, v) from the zero
  * frequency, frequencies taken in [-S/2, S/2)).  With Pf(r) and Pr(r) the
  * batch means of those ring powers for the fake and the real batch,

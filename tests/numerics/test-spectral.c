@@ -15,22 +15,32 @@ static void fill(dg_rng *r, float *x, int n)
         x[i] = dg_rng_uniform(r) * 2.0f - 1.0f;
 }
 
-/* log10 of the batch-mean ring powers by the textbook DFT, in double */
+/* log10 of the batch-mean ring powers by the textbook DFT of the Hann-windowed
+ * grey level less its mean, in double */
 static void naive_profile(const float *x, int B, int C, int S, double *out)
 {
     const int R = S / 2;
     double *sum = g_new0(double, R);
     int *cnt = g_new0(int, R);
-    for (int i = 0; i < B; i++)
+    double *h = g_new(double, S * S);
+    for (int i = 0; i < B; i++) {
+        double mean = 0;
+        for (int p = 0; p < S * S; p++) {
+            h[p] = 0;
+            for (int c = 0; c < C; c++)
+                h[p] += x[(i * C + c) * S * S + p] / C;
+            mean += h[p] / (S * S);
+        }
+        for (int y = 0; y < S; y++)
+            for (int xx = 0; xx < S; xx++)
+                h[y * S + xx] = (h[y * S + xx] - mean) * (0.5 - 0.5 * cos(2 * M_PI * (y + 0.5) / S)) *
+                                (0.5 - 0.5 * cos(2 * M_PI * (xx + 0.5) / S));
         for (int u = 0; u < S; u++)
             for (int v = 0; v < S; v++) {
                 double re = 0, im = 0;
                 for (int y = 0; y < S; y++)
                     for (int xx = 0; xx < S; xx++) {
-                        double g = 0;
-                        for (int c = 0; c < C; c++)
-                            g += x[((i * C + c) * S + y) * S + xx];
-                        g /= C;
+                        double g = h[y * S + xx];
                         double t = -2.0 * M_PI * ((double)u * y + (double)v * xx) / S;
                         re += g * cos(t), im += g * sin(t);
                     }
@@ -42,6 +52,8 @@ static void naive_profile(const float *x, int B, int C, int S, double *out)
                         cnt[r - 1]++;
                 }
             }
+    }
+    g_free(h);
     for (int r = 0; r < R; r++)
         out[r] = log10(sum[r] / cnt[r] / B + 1e-6);
     g_free(sum), g_free(cnt);
@@ -63,7 +75,8 @@ static void test_profile(void)
         g_assert_cmpfloat_with_epsilon(prof[i], ref[i], 1e-4);
     dg_spectral_free(s);
 
-    /* a horizontal wave of 5 cycles per image: its power is on ring 5 */
+    /* a horizontal wave of 5 cycles per image: its power is on ring 5 (the
+     * window's main lobe spreads it to rings 4 and 6, no further) */
     const int S2 = 32;
     float *w = g_new(float, S2 * S2), p2[16];
     for (int y = 0; y < S2; y++)
@@ -72,8 +85,10 @@ static void test_profile(void)
     s = dg_spectral_new(S2, 1);
     g_assert_cmpint(dg_spectral_profile(s, w, 1, 1, p2), ==, 0);
     for (int i = 0; i < 16; i++)
-        if (i != 4)
-            g_assert_cmpfloat(p2[i], <, p2[4] - 6);
+        if (i < 2 || i > 6)
+            g_assert_cmpfloat(p2[i], <, p2[4] - 3);
+        else if (i != 4)
+            g_assert_cmpfloat(p2[i], <, p2[4]);
     dg_spectral_free(s);
     g_free(w);
 }
