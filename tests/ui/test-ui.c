@@ -425,6 +425,9 @@ static void test_ablation(void)
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(v, "ablation");
     dg_ablation_page_configure(ablation_page(), "seed", 1, 1);
+    /* two protocols (pretraining needs more than this tiny run's one step) */
+    dg_ablation_page_set_protocols(ablation_page(), "balance,share");
+    g_assert_cmpint(dg_ablation_page_count_protocols(ablation_page()), ==, 2);
     g_autofree char *out = g_build_filename(uf_tmp, "ablation", NULL);
     g_assert_true(dg_ablation_page_run(ablation_page(), out));
     g_assert_true(ut_wait(ablation_done, NULL, 600));
@@ -434,6 +437,11 @@ static void test_ablation(void)
     g_assert_cmpint(dg_job_runner_get_state(r), ==, DG_JOB_SUCCEEDED);
     g_autofree char *json = g_build_filename(out, "ablation.json", NULL);
     g_assert_true(g_file_test(json, G_FILE_TEST_IS_REGULAR));
+    /* the page shows the run's result: one of its protocols against real only */
+    const char *shown = dg_ablation_page_get_shown_protocol(ablation_page());
+    g_assert_true(g_strcmp0(shown, "balance") == 0 || g_strcmp0(shown, "share") == 0);
+    g_assert_true(dg_ablation_page_show_protocol(ablation_page(), "share"));
+    g_assert_false(dg_ablation_page_show_protocol(ablation_page(), "pretrain"));
     uf_shot("classifier-ablation-tiny.png");
 }
 
