@@ -160,6 +160,9 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
                 c->lecam = (float)g_ascii_strtod(p[4], NULL);
             if (g_strv_length(p) >= 6)
                 c->spectral = (float)g_ascii_strtod(p[5], NULL);
+            /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks */
+            if (g_strv_length(p) >= 7)
+                c->spectral_2d = strcmp(p[6], "2d") == 0;
         }
         g_strfreev(p);
         c->steps = 8000;
@@ -222,6 +225,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     D("lecam", c->lecam);
     if (c->spectral > 0)
         D("spectral", c->spectral);
+    if (c->spectral > 0 && c->spectral_2d)
+        S("spectral_bins", "blocks");
 #undef S
 #undef I
 #undef D
@@ -328,6 +333,14 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->d_act_pool = c->d_avgpool && bool_member(o, "d_act_pool");
     c->lecam = (float)num_member(o, "lecam", 0.0);
     c->spectral = (float)num_member(o, "spectral", 0.0);
+    const char *bins = str_member(o, "spectral_bins", "rings");
+    c->spectral_2d = strcmp(bins, "blocks") == 0;
+    if (ok && !c->spectral_2d && strcmp(bins, "rings") != 0) {
+        g_autofree char *q = dg_st_quoted(bins);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: unknown spectral loss bins %s (rings, blocks)", q);
+        ok = FALSE;
+    }
     const char *aug = str_member(o, "diffaug", "");
     if (ok && !dg_diffaug_parse(aug, &c->diffaug)) {
         g_autofree char *q = dg_st_quoted(aug);

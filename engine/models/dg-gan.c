@@ -52,7 +52,8 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
         g->dl = dg_alloc(sizeof(float) * max_batch);
     }
     if (training && cfg->spectral > 0)
-        g->spectral = dg_spectral_new(cfg->size, max_batch);
+        g->spectral = dg_spectral_new(cfg->size, max_batch,
+                                      cfg->spectral_2d ? DG_SPECTRAL_BLOCKS : DG_SPECTRAL_RINGS);
     return g;
 }
 

@@ -11,13 +11,15 @@
 
 struct dg_spectral {
     int S, R, maxB;
+    int nbins;            /* R rings, or (S/2)^2 - 1 blocks */
     float *cosm, *sinm;   /* [S, S]: cos and sin of 2 pi k n / S (symmetric) */
     float *win;           /* [S, S]: the 2-D Hann window */
-    int *ring;            /* [S * S]: ring 0 .. R-1 of (u, v), or -1 */
-    int *count;           /* [R]: frequencies in each ring */
+    int *ring;            /* [S * S]: bin 0 .. nbins-1 of (u, v), or -1 */
+    int *count;           /* [nbins]: frequencies in each bin */
     float *grey, *a, *b;  /* [maxB, S, S]: grey levels; G C and G S, then M1 and M2 */
     float *re, *im;       /* [maxB, S, S]: the spectra of the fake batch */
-    double *ring_f, *ring_r; /* [R]: batch-mean ring powers */
+    double *ring_f, *ring_r; /* [nbins]: batch-mean bin powers */
+    double *dbin;            /* [nbins]: dL/dP of one frequency of the bin */
 };
 
 void dg_spectral_free(dg_spectral *s)
@@ -26,13 +28,14 @@ void dg_spectral_free(dg_spectral *s)
         return;
     free(s->cosm), free(s->sinm), free(s->win), free(s->ring), free(s->count);
     free(s->grey), free(s->a), free(s->b), free(s->re), free(s->im);
-    free(s->ring_f), free(s->ring_r);
+    free(s->ring_f), free(s->ring_r), free(s->dbin);
     free(s);
 }
 
-dg_spectral *dg_spectral_new(int size, int max_batch)
+dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
 {
-    if (size < 4 || size > 512 || size % 2 || max_batch < 1 || max_batch > 4096)
+    if (size < 4 || size > 512 || size % 2 || max_batch < 1 || max_batch > 4096 ||
+        (bins != DG_SPECTRAL_RINGS && bins != DG_SPECTRAL_BLOCKS))
         return NULL;
     dg_spectral *s = calloc(1, sizeof *s);
     if (!s)
@@ -40,20 +43,22 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
     const int S = size, R = S / 2;
     const size_t n = (size_t)S * S, nb = n * (size_t)max_batch;
     s->S = S, s->R = R, s->maxB = max_batch;
+    s->nbins = bins == DG_SPECTRAL_RINGS ? R : R * R - 1;
     s->cosm = malloc(n * sizeof(float));
     s->sinm = malloc(n * sizeof(float));
     s->win = malloc(n * sizeof(float));
     s->ring = malloc(n * sizeof(int));
-    s->count = calloc((size_t)R, sizeof(int));
+    s->count = calloc((size_t)s->nbins, sizeof(int));
     s->grey = malloc(nb * sizeof(float));
     s->a = malloc(nb * sizeof(float));
     s->b = malloc(nb * sizeof(float));
     s->re = malloc(nb * sizeof(float));
     s->im = malloc(nb * sizeof(float));
-    s->ring_f = calloc((size_t)R, sizeof(double));
-    s->ring_r = calloc((size_t)R, sizeof(double));
+    s->ring_f = calloc((size_t)s->nbins, sizeof(double));
+    s->ring_r = calloc((size_t)s->nbins, sizeof(double));
+    s->dbin = calloc((size_t)s->nbins, sizeof(double));
     if (!s->cosm || !s->sinm || !s->win || !s->ring || !s->count || !s->grey || !s->a || !s->b || !s->re ||
-        !s->im || !s->ring_f || !s->ring_r) {
+        !s->im || !s->ring_f || !s->ring_r || !s->dbin) {
         dg_spectral_free(s);
         return NULL;
     }
@@ -71,11 +76,17 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
         }
     for (int u = 0; u < S; u++)
         for (int v = 0; v < S; v++) {
-            int fu = u < R ? u : u - S, fv = v < R ? v : v - S;
-            int r = (int)lround(sqrt((double)(fu * fu + fv * fv)));
-            s->ring[u * S + v] = r >= 1 && r <= R ? r - 1 : -1;
-            if (r >= 1 && r <= R)
-                s->count[r - 1]++;
+            int b;
+            if (bins == DG_SPECTRAL_RINGS) {
+                int fu = u < R ? u : u - S, fv = v < R ? v : v - S;
+                int r = (int)lround(sqrt((double)(fu * fu + fv * fv)));
+                b = r >= 1 && r <= R ? r - 1 : -1;
+            } else { /* 2 x 2 blocks of the unshifted spectrum, as gan score compares them */
+                b = (u / 2) * R + v / 2 - 1; /* the block holding the zero frequency is left out */
+            }
+            s->ring[u * S + v] = b;
+            if (b >= 0)
+                s->count[b]++;
         }
     return s;
 }
@@ -85,7 +96,7 @@ dg_spectral *dg_spectral_new(int size, int max_batch)
 static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, float *im,
                     double *ring)
 {
-    const int S = s->S, R = s->R;
+    const int S = s->S;
     const size_t n = (size_t)S * S;
     for (int i = 0; i < B; i++) {
         float *g = s->grey + i * n;
@@ -113,7 +124,7 @@ static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, flo
         dg_gemm(false, false, S, S, S, -1.0f, s->sinm, S, A, S, 0.0f, Im, S);
         dg_gemm(false, false, S, S, S, -1.0f, s->cosm, S, Bm, S, 1.0f, Im, S);
     }
-    memset(ring, 0, (size_t)R * sizeof(double));
+    memset(ring, 0, (size_t)s->nbins * sizeof(double));
     for (int i = 0; i < B; i++)
         for (size_t p = 0; p < n; p++) {
             int r = s->ring[p];
@@ -122,7 +133,7 @@ static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, flo
                 ring[r] += a * a + b * b;
             }
         }
-    for (int r = 0; r < R; r++)
+    for (int r = 0; r < s->nbins; r++)
         ring[r] /= (double)s->count[r] * B;
 }
 
@@ -131,9 +142,14 @@ int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *pro
     if (!s || !x || !profile || B < 1 || B > s->maxB || C < 1)
         return -1;
     spectra(s, x, B, C, s->re, s->im, s->ring_f);
-    for (int r = 0; r < s->R; r++)
+    for (int r = 0; r < s->nbins; r++)
         profile[r] = (float)log10(s->ring_f[r] + EPS);
     return 0;
+}
+
+int dg_spectral_n_bins(const dg_spectral *s)
+{
+    return s ? s->nbins : 0;
 }
 
 float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *real, int Br, int C,
@@ -141,12 +157,12 @@ float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *re
 {
     if (!s || !fake || !real || B < 1 || B > s->maxB || Br < 1 || Br > s->maxB || C < 1)
         return -1.0f;
-    const int S = s->S, R = s->R;
+    const int S = s->S, R = s->nbins;
     const size_t n = (size_t)S * S;
     spectra(s, real, Br, C, s->re, s->im, s->ring_r); /* re, im overwritten next */
     spectra(s, fake, B, C, s->re, s->im, s->ring_f);
     double loss = 0.0;
-    double dring[512];
+    double *dring = s->dbin;
     for (int r = 0; r < R; r++) {
         double d = log10(s->ring_f[r] + EPS) - log10(s->ring_r[r] + EPS);
         loss += d * d / R;

@@ -22,9 +22,20 @@
 
 typedef struct dg_spectral dg_spectral;
 
+/* What the powers are averaged over before the logs are compared.  Rings
+ * see only the radial profile: a generator can match it while putting all
+ * of a ring's power in one direction (a run with rings made a period-2
+ * column pattern, +1.7 log10 at the horizontal Nyquist frequency, with a matched profile).  Blocks
+ * are the 2 x 2 blocks of the 2-D spectrum (every frequency but the block
+ * of the zero frequency, corners included), as gan score's spectral score
+ * compares them; R^2 - 1 bins, so L's mean runs over those. */
+typedef enum { DG_SPECTRAL_RINGS, DG_SPECTRAL_BLOCKS } dg_spectral_bins;
+
 /* For images of size x size (size even, 4..512) and batches up to max_batch;
- * NULL on a bad size or no memory. */
-dg_spectral *dg_spectral_new(int size, int max_batch);
+ * NULL on a bad size or mode, or no memory. */
+dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins);
+/* R or R^2 - 1 (0 for NULL) */
+int dg_spectral_n_bins(const dg_spectral *s);
 void dg_spectral_free(dg_spectral *s);
 
 /* L for fake[B, C, S, S] against real[Br, C, S, S] (B, Br <= max_batch);
@@ -33,6 +44,7 @@ void dg_spectral_free(dg_spectral *s);
 float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *real, int Br, int C,
                        float scale, float *dfake);
 
-/* The ring profile log10 of the batch-mean ring power of x[B, C, S, S] into
- * profile[S/2] (r = 1 .. S/2); what the loss compares (tests, tools). */
+/* log10 of the batch-mean bin powers of x[B, C, S, S] into
+ * profile[dg_spectral_n_bins] (rings: r = 1 .. S/2; blocks: block
+ * (u/2) R + v/2 - 1); what the loss compares (tests, tools). */
 int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *profile);

@@ -9,6 +9,7 @@
 #include "models/dg-checkpoint.h"
 #include "models/dg-diffaug.h"
 #include "models/dg-gan.h"
+#include "numerics/dg-spectral.h"
 
 static double dot(const float *a, const float *b, long n)
 {
@@ -92,7 +93,21 @@ static void test_spectral_step(void)
     char *js = dg_gan_config_to_json(&cfg);
     g_assert_true(dg_gan_config_from_json(&d, js, NULL));
     g_assert_cmpfloat(d.spectral, ==, 0.5f);
+    g_assert_false(d.spectral_2d);
+    g_assert_null(strstr(js, "spectral_bins"));
     g_free(js);
+    /* a seventh part "2d": the 2-D blocks, kept by the model file */
+    g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5-2d", 2, NULL));
+    g_assert_true(cfg.spectral_2d);
+    js = dg_gan_config_to_json(&cfg);
+    g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+    g_assert_true(d.spectral_2d);
+    char *badbins = g_strdup_printf("%.*s,\"spectral_bins\":\"squares\"}", (int)strlen(js) - 1, js);
+    GError *berr = NULL;
+    g_assert_false(dg_gan_config_from_json(&d, badbins, &berr));
+    g_assert_nonnull(strstr(berr->message, "spectral loss bins"));
+    g_clear_error(&berr);
+    g_free(badbins), g_free(js);
     g_assert_true(dg_gan_config_preset(&cfg, "default", 2, NULL));
     js = dg_gan_config_to_json(&cfg);
     g_assert_null(strstr(js, "spectral")); /* older readers see the same file */
@@ -108,10 +123,13 @@ static void test_spectral_step(void)
     float *x = g_new(float, n), *p[2];
     int y[4];
     dg_ctx *ctx = dg_ctx_new(1);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) { /* off, rings, blocks */
         cfg.spectral = k ? 1.0f : 0.0f;
+        cfg.spectral_2d = k == 2;
         dg_gan *gan = dg_gan_new(&cfg, B, true, false);
-        g_assert_true((gan->spectral != NULL) == (k == 1));
+        g_assert_true((gan->spectral != NULL) == (k >= 1));
+        if (k)
+            g_assert_cmpint(dg_spectral_n_bins(gan->spectral), ==, k == 1 ? 16 : 255);
         dg_rng r;
         dg_rng_seed(&r, 21);
         dg_gan_init(gan, &r);
@@ -123,9 +141,10 @@ static void test_spectral_step(void)
         else
             g_assert_cmpfloat(st.spectral, ==, 0.0f);
         g_assert_true(isfinite(st.spectral) && isfinite(st.g_loss));
-        p[k] = g_memdup2(dg_net_params(gan->G[0]), sizeof(float) * dg_net_n_params(gan->G[0]));
+        if (k < 2)
+            p[k] = g_memdup2(dg_net_params(gan->G[0]), sizeof(float) * dg_net_n_params(gan->G[0]));
         long np = dg_net_n_params(gan->G[0]);
-        if (k) {
+        if (k == 1) {
             double diff = 0;
             for (long i = 0; i < np; i++)
                 diff += fabs(p[1][i] - p[0][i]);
