@@ -52,6 +52,30 @@ static void show(JsonObject *r)
         printf("  (the model file does not record its training images: whether these were among "
                "them is unknown)\n\n");
     }
+    if (json_object_has_member(r, "with_patient_metadata")) {
+        JsonObject *w = json_object_get_object_member(r, "with_patient_metadata");
+        JsonArray *wci = json_object_has_member(w, "balanced_accuracy_ci95")
+                             ? json_object_get_array_member(w, "balanced_accuracy_ci95") : NULL;
+        printf("  With the patient metadata (age, sex, site; %d of the images have some the model knows; weight %.1f):\n"
+               "  accuracy %.4f, balanced accuracy %.4f",
+               (int)num(w, "n_with_metadata"), num(w, "weight"), num(w, "accuracy"),
+               num(w, "balanced_accuracy"));
+        if (wci && json_array_get_length(wci) == 2)
+            printf(" (%.4f - %.4f)", json_array_get_double_element(wci, 0),
+                   json_array_get_double_element(wci, 1));
+        printf(", macro AUC %.4f, ECE %.4f\n", num(w, "auc_macro"), num(w, "ece"));
+        JsonObject *wpc = json_object_get_object_member(w, "per_class");
+        if (wpc) {
+            printf("  recall:");
+            GList *ids = json_object_get_members(wpc);
+            for (GList *l = ids; l; l = l->next)
+                printf(" %s %.4f", (const char *)l->data,
+                       num(json_object_get_object_member(wpc, l->data), "recall"));
+            g_list_free(ids);
+            printf("\n");
+        }
+        printf("\n");
+    }
     JsonObject *pc = json_object_get_object_member(r, "per_class");
     JsonObject *cm = json_object_get_object_member(r, "confusion_matrix");
     JsonArray *labels = cm ? json_object_get_array_member(cm, "labels") : NULL;

@@ -1,4 +1,5 @@
 /* dermagan-cli predict */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,12 @@ static void show(JsonObject *r)
         printf("%s: %s (%s)\n", image, json_object_get_string_member_with_default(r, "top_name", top),
                top);
     }
+    if (json_object_has_member(r, "patient_fields_used"))
+        printf("  with the patient metadata (%d field%s used%s%s)\n",
+               (int)json_object_get_int_member(r, "patient_fields_used"),
+               json_object_get_int_member(r, "patient_fields_used") == 1 ? "" : "s",
+               json_object_has_member(r, "patient_note") ? "; " : "",
+               json_object_get_string_member_with_default(r, "patient_note", ""));
     GList *keys = p ? json_object_get_members(p) : NULL;
     for (GList *l = keys; l; l = l->next) {
         double v = json_object_get_double_member(p, l->data);
@@ -75,19 +82,23 @@ static void on_result(JsonObject *r)
 int cli_predict(int argc, char **argv)
 {
     dg_predict_config *c = dg_predict_config_new();
-    char *model = NULL, *saliency = NULL;
+    char *model = NULL, *saliency = NULL, *sex = NULL, *site = NULL;
     char **images = NULL;
     int threads = 1;
+    double age = NAN;
     gboolean json = FALSE, tta = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"saliency", 0, 0, G_OPTION_ARG_FILENAME, &saliency, "Write a Grad-CAM overlay of the top class as PNG (one image)", "OUT.png"},
         {"tta", 0, 0, G_OPTION_ARG_NONE, &tta, "Test-time augmentation (average over 8 flips/rotations)", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per image on stdout", NULL},
+        {"sex", 0, 0, G_OPTION_ARG_STRING, &sex, "The patient's sex (male, female), if the model uses patient metadata", "SEX"},
+        {"site", 0, 0, G_OPTION_ARG_STRING, &site, "The lesion's body site (back, face, lower extremity, ... as in HAM10000's localization column)", "SITE"},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, "IMAGE..."},
         {NULL}};
     cli_num nums[] = {
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default 1)", "N", FALSE},
+        {"age", CLI_DOUBLE, &age, 0, 120, "The patient's age in years, if the model uses patient metadata", "YEARS", FALSE},
         {NULL}};
     GError *error = NULL;
     if (!cli_parse("- classify lesion images (a research demonstration, not a diagnosis)", entries, nums, &argc, &argv, &error)) {
@@ -95,12 +106,12 @@ int cli_predict(int argc, char **argv)
         return cli_fail_error(error);
     }
     if (!images || !images[0]) {
-        g_free(model), g_free(saliency), g_strfreev(images);
+        g_free(model), g_free(saliency), g_strfreev(images), g_free(sex), g_free(site);
         dg_predict_config_free(c);
         return cli_fail("predict needs at least one IMAGE");
     }
     if (saliency && images[1]) {
-        g_free(model), g_free(saliency), g_strfreev(images);
+        g_free(model), g_free(saliency), g_strfreev(images), g_free(sex), g_free(site);
         dg_predict_config_free(c);
         return cli_fail("--saliency writes one file: give a single IMAGE");
     }
@@ -110,6 +121,9 @@ int cli_predict(int argc, char **argv)
     c->saliency = saliency != NULL;
     c->saliency_out = saliency;
     c->threads = threads;
+    c->age = age;
+    c->sex = sex;
+    c->site = site;
     json_mode = json;
     n_failed = 0;
     /* results are printed by on_result in both modes (the sink's json mode

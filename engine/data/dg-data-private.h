@@ -99,6 +99,7 @@ static inline void dg_load_progress(const dg_load_options *opt, double f, const 
 typedef struct {
     char *lesion_id, *image_id, *dx; /* valid UTF-8, no control characters */
     int line;
+    dg_item_patient patient;
 } dg_ham_row;
 void dg_ham_row_free(dg_ham_row *row);
 
@@ -149,6 +150,7 @@ typedef struct {
     gint64 file_size, mtime_ns;
     char *reason;    /* NULL: loaded */
     gboolean transient, from_cache, decoded;
+    dg_item_patient patient;
 } dg_cand;
 
 /* A class folder of an ImageFolder. */

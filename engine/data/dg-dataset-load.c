@@ -366,6 +366,7 @@ static dg_dataset *assemble(load *ld)
         it->path = g_steal_pointer(&c->path);
         it->image_id = g_steal_pointer(&c->image_id);
         it->lesion_id = g_steal_pointer(&c->lesion_id);
+        it->patient = c->patient;
         it->cls = cls;
         it->split = DG_SPLIT_NONE;
         if (c->from_cache)

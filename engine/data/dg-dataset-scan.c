@@ -326,6 +326,7 @@ static gboolean scan_ham(dg_scan *sc, GError **error)
         c->image_id = g_strdup(row->image_id);
         c->lesion_id = g_strdup(row->lesion_id);
         c->class_id = g_strdup(row->dx);
+        c->patient = row->patient;
         g_ptr_array_add(sc->cands, c);
         if ((i & 255) == 0 && dg_load_cancelled(sc->opt))
             break; /* the caller notices */

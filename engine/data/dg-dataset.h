@@ -38,12 +38,24 @@ const char *dg_class_display_name(const char *id);
 /* TRUE for the four classes of DermaGAN's task: akiec, bcc, bkl, mel. */
 gboolean dg_class_is_task(const char *id);
 
+/* Who has the lesion and where, from HAM10000's optional age, sex and
+ * localization columns (ImageFolder images: unknown).  Unknown: has_age
+ * FALSE, sex or site "" (also for a value that is not UTF-8, has control
+ * characters or does not fit); all zero is all unknown. */
+typedef struct {
+    gboolean has_age;
+    float age;     /* years, 0 to 120 */
+    char sex[16];  /* "male", "female" */
+    char site[40]; /* "back", "lower extremity", ... */
+} dg_item_patient;
+
 typedef struct {
     char *path;      /* the image file (GLib filename encoding) */
     char *image_id;  /* HAM image_id, or the file name without extension */
     char *lesion_id; /* HAM lesion_id; ImageFolder: unique per image (own group) */
     int cls;         /* index into dg_dataset.classes */
     dg_split split;  /* DG_SPLIT_NONE until dg_dataset_split */
+    dg_item_patient patient;
 } dg_item;
 
 /* One thing left out of a data set: a file or folder (rows 0), or one kind

@@ -148,6 +148,32 @@ static gboolean has_control_chars(const char *s)
 
 static const char *const ham_columns[3] = {"lesion_id", "image_id", "dx"};
 
+/* A patient field's value, trimmed, or "" when it is absent, not UTF-8,
+ * has control characters or does not fit. */
+static void patient_text(const dg_csv_record *rec, int col, char *out, gsize size)
+{
+    out[0] = '\0';
+    if (col < 0 || col >= rec->n_fields)
+        return;
+    g_autofree char *v = trimmed(rec->fields[col]);
+    if (!g_utf8_validate(v, -1, NULL) || has_control_chars(v) || strlen(v) >= size)
+        return;
+    g_strlcpy(out, v, size);
+}
+
+/* HAM10000's optional columns age, sex and localization. */
+static void patient_fields(const dg_csv_record *rec, const int col[3], dg_item_patient *p)
+{
+    char age[32];
+    patient_text(rec, col[0], age, sizeof age);
+    char *end = NULL;
+    double a = age[0] ? g_ascii_strtod(age, &end) : -1.0;
+    p->has_age = end && end != age && *end == '\0' && a >= 0 && a <= 120;
+    p->age = p->has_age ? (float)a : 0.0f;
+    patient_text(rec, col[1], p->sex, sizeof p->sex);
+    patient_text(rec, col[2], p->site, sizeof p->site);
+}
+
 /* What is wrong with the three used fields of a row (NULL: nothing), and
  * which value to show beside its line. */
 static const char *check_ids(char *const v[3], const char **detail, char *buf, gsize bufsize)
@@ -220,6 +246,8 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
         }
     }
     int need = MAX(col[0], MAX(col[1], col[2])) + 1;
+    const int pcol[3] = {dg_csv_column(&rec, "age"), dg_csv_column(&rec, "sex"),
+                         dg_csv_column(&rec, "localization")};
     /* image_id -> line of its first row. */
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) problems = dg_row_groups_new();
@@ -282,6 +310,7 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
         row->image_id = g_steal_pointer(&image);
         row->dx = g_steal_pointer(&dx);
         row->line = rec.line;
+        patient_fields(&rec, pcol, &row->patient);
         g_ptr_array_add(m->rows, row);
     }
     dg_row_groups_to_skips(problems, csv_display, m->skipped);

@@ -216,6 +216,7 @@ gboolean dg_dataset_append(dg_dataset *dst, const dg_dataset *src, dg_split spli
                            : g_strdup(s->lesion_id);
         d->cls = map[s->cls];
         d->split = split;
+        d->patient = s->patient;
     }
     if (src->n_items > 0)
         memcpy(dst->pixels + (gsize)dst->n_items * pix, src->pixels, (gsize)src->n_items * pix);

@@ -100,6 +100,89 @@ static double balanced_accuracy(const float *logits, const int *y, int n, int K,
     return classes ? s / classes : NAN;
 }
 
+/* The patient prior (dg-meta-prior.h): counted on the training split, its
+ * weight the one of the best validation balanced accuracy on a grid of 0 to
+ * 2 (the smallest among equals; none kept when 0 wins or no validation
+ * image has metadata).  vl: validation logits; T, bias: the calibration. */
+static void fit_patient_prior(dg_job *job, dg_cnn *cnn, const dg_dataset *ds, const int *ti,
+                              const int *ty, int nt, const int *vi, const int *vy, int nv,
+                              const float *vl, double T, const float *bias, JsonObject *report)
+{
+    const int K = cnn->cfg.n_classes;
+    dg_patient *tp = g_new(dg_patient, MAX(nt, 1)), *vp = g_new(dg_patient, MAX(nv, 1));
+    for (int i = 0; i < nt; i++)
+        tp[i] = dg_item_patient_of(&ds->items[ti[i]]);
+    int known = 0;
+    for (int i = 0; i < nv; i++) {
+        char keys[3][DG_META_KEY_MAX];
+        vp[i] = dg_item_patient_of(&ds->items[vi[i]]);
+        known += dg_patient_keys(&vp[i], keys) > 0;
+    }
+    dg_meta_prior *m = known ? dg_meta_prior_fit(tp, ty, nt, K) : NULL;
+    if (!m) {
+        if (job)
+            dg_job_message(job, "info", "no patient metadata (age, sex, site) in the data set: "
+                                        "predictions use the image only");
+        g_free(tp), g_free(vp);
+        return;
+    }
+    float *p0 = g_new(float, (long)nv * K), *p = g_new(float, (long)nv * K);
+    for (int i = 0; i < nv; i++) {
+        double z[64], mx = -INFINITY, s = 0.0;
+        for (int k = 0; k < K; k++)
+            mx = fmax(mx, z[k] = vl[(long)i * K + k] / T + bias[k]);
+        for (int k = 0; k < K; k++)
+            s += (z[k] = exp(z[k] - mx));
+        for (int k = 0; k < K; k++)
+            p0[(long)i * K + k] = (float)(z[k] / s);
+    }
+    const float zero[64] = {0};
+    double best_w = 0.0, best = -1.0, b0 = NAN;
+    for (int s = 0; s <= 20; s++) {
+        m->weight = s / 10.0f;
+        memcpy(p, p0, sizeof(float) * nv * K);
+        for (int i = 0; i < nv; i++)
+            dg_meta_prior_apply(m, &vp[i], p + (long)i * K);
+        /* balanced accuracy of probabilities: their logs as logits */
+        for (long j = 0; j < (long)nv * K; j++)
+            p[j] = logf(fmaxf(p[j], 1e-30f));
+        double b = balanced_accuracy(p, vy, nv, K, 1.0, zero);
+        if (s == 0)
+            b0 = b;
+        if (b > best + 1e-9)
+            best = b, best_w = s / 10.0;
+    }
+    m->weight = (float)best_w;
+    /* the temperature of the combined log-probabilities, on validation */
+    memcpy(p, p0, sizeof(float) * nv * K);
+    for (int i = 0; i < nv; i++)
+        dg_meta_prior_apply(m, &vp[i], p + (long)i * K);
+    for (long j = 0; j < (long)nv * K; j++)
+        p[j] = logf(fmaxf(p[j], 1e-30f));
+    const double ece_w = dg_ece_of_logits(p, vy, nv, K, 1.0, zero);
+    m->temperature = (float)dg_fit_temperature(p, vy, nv, K, NULL);
+    const double ece_t = dg_ece_of_logits(p, vy, nv, K, m->temperature, zero);
+    if (report) {
+        json_object_set_double_member(report, "patient_weight", best_w);
+        json_object_set_double_member(report, "patient_temperature", m->temperature);
+        json_object_set_double_member(report, "val_ece_with_patient", ece_t);
+        json_object_set_int_member(report, "patient_keys", m->n_keys);
+        json_object_set_int_member(report, "val_with_patient_metadata", known);
+        json_object_set_double_member(report, "val_balanced_accuracy_with_patient", best);
+    }
+    if (job)
+        dg_job_message(job, "info",
+                       "patient metadata (age, sex, site; %d of %d validation images have some): "
+                       "weight %.1f, validation balanced accuracy %.4f -> %.4f, temperature %.3f "
+                       "(ECE %.3f -> %.3f)",
+                       known, nv, best_w, b0, best, m->temperature, ece_w, ece_t);
+    if (best_w > 0)
+        cnn->post.patient_prior = m;
+    else
+        dg_meta_prior_free(m);
+    g_free(tp), g_free(vp), g_free(p0), g_free(p);
+}
+
 gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, double keep,
                           JsonObject *report, GError **error)
 {
@@ -147,6 +230,7 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
     for (int k = 0; k < K; k++)
         cnn->post.logit_bias[k] = (float)(-best_tau * log((cnt[k] + 1.0) / (nt + K)));
     const double ece1 = dg_ece_of_logits(vl, vy, nv, K, T, cnn->post.logit_bias);
+    fit_patient_prior(job, cnn, ds, ti, ty, nt, vi, vy, nv, vl, T, cnn->post.logit_bias, report);
     if (job && !dg_job_continue(job))
         goto out;
     /* out of distribution: training features, validation threshold */
@@ -203,7 +287,7 @@ gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError 
     GHashTable *meta = g_hash_table_new(g_str_hash, g_str_equal);
     static const char *const own[] = {"format", "format_version", "classifier", "classes",
                                       "image_size", "preprocessing", "temperature", "logit_bias",
-                                      "logit_tau", "ood_threshold"};
+                                      "logit_tau", "ood_threshold", "patient_prior"};
     for (const char *const *k = dg_st_metadata_keys(st); k && *k; k++) {
         gboolean skip = FALSE;
         for (size_t i = 0; i < G_N_ELEMENTS(own); i++)

@@ -138,6 +138,13 @@ typedef struct {
                               raw Grad-CAM (size x size, grey: R = G = B = 255 * cam) with
                               message "cam" and the value "class" = k, for a viewer that
                               blends it itself (the class to explain, the opacity) */
+    /* The patient, for every image (dg-meta-prior.h): age NAN (the default) or
+     * 0 to 120 years; sex and site NULL or "" when unknown.  With a model
+     * that has a patient prior, the probabilities include it, and the RESULT
+     * says "patient_fields_used" (0 to 3) and, for a given field the model
+     * knows nothing of, "patient_note". */
+    double age;
+    char *sex, *site;
 } dg_predict_config;
 
 dg_predict_config *dg_predict_config_new(void);

@@ -196,6 +196,45 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
     g_free(unseen);
 }
 
+/* With a patient prior in the model and metadata in the data set: the
+ * metrics with the prior applied to each image's probabilities, under
+ * "with_patient_metadata" (the main metrics stay the image's alone), and
+ * how many images had any. */
+static void add_patient(dg_job *job, JsonObject *o, const dg_dataset *ds, const dg_cnn *cnn,
+                        const int *idx, int n, const float *probs, const int *labels, int used)
+{
+    const dg_meta_prior *prior = cnn->post.patient_prior;
+    if (!prior || used < 1)
+        return;
+    const int K = cnn->cfg.n_classes;
+    int *map = dg_job_class_map(NULL, ds, cnn), m = 0, known = 0;
+    float *p = g_memdup2(probs, sizeof(float) * used * K);
+    for (int i = 0; i < n && m < used; i++) {
+        const dg_item *it = &ds->items[idx[i]];
+        if (map[it->cls] < 0)
+            continue;
+        dg_patient pt = dg_item_patient_of(it);
+        known += dg_meta_prior_apply(prior, &pt, p + (long)m * K) > 0;
+        m++;
+    }
+    if (known > 0) {
+        dg_metrics *met = dg_metrics_compute(used, K, p, labels, 1, DG_METRICS_N_BOOT);
+        if (met) {
+            JsonNode *r = dg_metrics_to_json(met, (const char *const *)cnn->class_ids);
+            json_object_set_int_member(json_node_get_object(r), "n_with_metadata", known);
+            json_object_set_double_member(json_node_get_object(r), "weight", prior->weight);
+            json_object_set_member(o, "with_patient_metadata", r);
+            dg_metrics_free(met);
+            dg_job_message(job, "info",
+                           "%d of %d images have patient metadata (age, sex, site) the model knows; "
+                           "the metrics with it are under \"with_patient_metadata\"",
+                           known, used);
+        }
+    }
+    g_free(p);
+    g_free(map);
+}
+
 /* "images": every image evaluated (those of a class the model knows, in the
  * order dg_job_evaluate_items used them), with its true and predicted class
  * and its probabilities. */
@@ -291,8 +330,7 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     float *probs = NULL;
     int *labels = NULL;
     JsonNode *res = dg_job_evaluate_items_shifted(job, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift, 1,
-                                                  cfg->per_image ? &probs : NULL,
-                                                  cfg->per_image ? &labels : NULL, &used);
+                                                  &probs, &labels, &used);
     if (!res) {
         if (dg_job_cancel_requested(job)) {
             ok = TRUE;
@@ -320,6 +358,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     for (int k = 0; k < cnn->cfg.n_classes; k++)
         json_array_add_string_element(names, cnn->class_names[k]);
     json_object_set_array_member(o, "class_names", names);
+    if (probs && labels)
+        add_patient(job, o, ds, cnn, idx, n, probs, labels, used);
     if (cfg->per_image && probs && labels)
         add_images(o, ds, cnn, idx, n, probs, labels, used);
     char *js = json_to_string(res, TRUE);
@@ -345,7 +385,9 @@ const dg_job_kind dg_job_evaluate = {"evaluate", evaluate_run, dg_evaluate_confi
 
 dg_predict_config *dg_predict_config_new(void)
 {
-    return g_new0(dg_predict_config, 1);
+    dg_predict_config *c = g_new0(dg_predict_config, 1);
+    c->age = NAN;
+    return c;
 }
 
 void dg_predict_config_free(void *p)
@@ -356,7 +398,49 @@ void dg_predict_config_free(void *p)
     g_free(c->model);
     g_strfreev(c->images);
     g_free(c->saliency_out);
+    g_free(c->sex);
+    g_free(c->site);
     g_free(c);
+}
+
+/* The patient prior on one image's probabilities; "patient_fields_used"
+ * and, when a given field adds nothing, "patient_note". */
+static void apply_patient(JsonBuilder *b, const dg_cnn *cnn, const dg_predict_config *cfg,
+                          float *probs)
+{
+    const dg_patient pt = {cfg->age, cfg->sex, cfg->site};
+    char keys[3][DG_META_KEY_MAX];
+    const int given = dg_patient_keys(&pt, keys);
+    if (given == 0)
+        return;
+    const dg_meta_prior *m = cnn->post.patient_prior;
+    const int used = dg_meta_prior_apply(m, &pt, probs);
+    json_builder_set_member_name(b, "patient_fields_used");
+    json_builder_add_int_value(b, used);
+    if (used < given) {
+        GString *note = g_string_new(NULL);
+        if (!m || !(m->weight > 0)) {
+            g_string_append(note, "this model does not use patient metadata");
+        } else {
+            float bias[64];
+            for (int j = 0; j < given; j++) {
+                /* a field alone: does the prior know it? */
+                dg_patient one = {NAN, NULL, NULL};
+                if (g_str_has_prefix(keys[j], "age:"))
+                    one.age = cfg->age;
+                else if (g_str_has_prefix(keys[j], "sex:"))
+                    one.sex = cfg->sex;
+                else
+                    one.site = cfg->site;
+                if (dg_meta_prior_bias(m, &one, bias) == 0)
+                    g_string_append_printf(note, "%sthe model has no data on %s", note->len ? "; " : "",
+                                           keys[j]);
+            }
+        }
+        json_builder_set_member_name(b, "patient_note");
+        json_builder_add_string_value(b, note->str);
+        g_string_free(note, TRUE);
+    }
 }
 
 /* Side of the saliency overlay: the prepared photo at 4x the model's size. */
@@ -516,6 +600,9 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     int top = 0;
     float *cam = NULL;
     dg_cnn_predict(cnn, ctx, x, 1, cfg->tta, probs);
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    apply_patient(b, cnn, cfg, probs);
     for (int k = 1; k < K; k++)
         if (probs[k] > probs[top])
             top = k;
@@ -523,8 +610,6 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
         cam = g_new(float, (long)S * S);
         dg_cnn_gradcam(cnn, ctx, x, top, cam, NULL);
     }
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
     json_builder_set_member_name(b, "image");
     json_builder_add_string_value(b, display);
     json_builder_set_member_name(b, "top");
@@ -565,6 +650,26 @@ static gboolean predict_run(dg_job *job, void *config, GError **error)
     dg_predict_config *cfg = config;
     if (!dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
         return FALSE;
+    if (!isnan(cfg->age) && !(cfg->age >= 0 && cfg->age <= 120)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "age %g is out of range (0 to 120)",
+                    cfg->age);
+        return FALSE;
+    }
+    const char *const fields[2][2] = {{"sex", cfg->sex}, {"site", cfg->site}};
+    for (int i = 0; i < 2; i++) {
+        if (!fields[i][1])
+            continue;
+        char norm[64];
+        dg_patient_normalize(fields[i][1], norm, sizeof norm);
+        g_autofree char *lower = g_strstrip(g_ascii_strdown(fields[i][1], -1));
+        /* given, and not a value: refused (empty or "unknown" is fine) */
+        if (!norm[0] && lower[0] && strcmp(lower, "unknown") != 0) {
+            g_autofree char *q = dg_st_quoted(fields[i][1]);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "%s %s: use letters, digits, spaces and '-' (at most 32)", fields[i][0], q);
+            return FALSE;
+        }
+    }
     int n = cfg->images ? (int)g_strv_length(cfg->images) : 0;
     if (n == 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no image given");

@@ -368,3 +368,11 @@ void dg_job_report_dist(dg_job *job, dg_dist *dist, JsonObject *result, double s
                    st.large_seconds > 0 ? st.large_bytes / st.large_seconds / 1e6 : 0.0,
                    st.small_seconds, st.small_calls);
 }
+
+/* ---- patient metadata ------------------------------------------------------------- */
+
+dg_patient dg_item_patient_of(const dg_item *it)
+{
+    dg_patient p = {it->patient.has_age ? it->patient.age : NAN, it->patient.sex, it->patient.site};
+    return p;
+}

@@ -7,6 +7,7 @@
 #include "data/dg-dataset.h"
 #include "dist/dg-dist.h"
 #include "jobs/dg-job.h"
+#include "models/dg-meta-prior.h"
 #include "models/dg-safetensors.h"
 
 G_BEGIN_DECLS
@@ -94,5 +95,8 @@ uint64_t dg_job_dataset_fingerprint(const dg_dataset *ds);
 /* Data-parallel runs: "ranks", time in sums and its share of the run, for
  * a job's RESULT document and a closing message (seconds: the run's). */
 void dg_job_report_dist(dg_job *job, dg_dist *dist, JsonObject *result, double seconds);
+
+/* An item's patient metadata as the prior reads it (pointers into it). */
+dg_patient dg_item_patient_of(const dg_item *it);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/dg-meta-prior.h"
 #include "models/dg-metrics.h"
 #include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
@@ -218,11 +219,12 @@ void dg_cnn_post_clear(dg_cnn *m)
     g_free(m->post.ood_precision);
     g_free(m->post.train_keys);
     g_free(m->post.val_keys);
+    dg_meta_prior_free(m->post.patient_prior);
     memset(&m->post, 0, sizeof m->post);
     m->post.temperature = 1.0f;
 }
 
-/* strings[0..3] receive what the writer references until it is saved. */
+/* strings[0..4] receive what the writer references until it is saved. */
 void dg_cnn_post_write(const dg_cnn *m, dg_st_writer *w, char **strings)
 {
     const int K = m->cfg.n_classes;
@@ -247,6 +249,10 @@ void dg_cnn_post_write(const dg_cnn *m, dg_st_writer *w, char **strings)
         const int64_t st[1] = {m->post.n_train_keys}, sv[1] = {m->post.n_val_keys};
         dg_st_writer_add(w, "provenance.train", DG_ST_U64, 1, st, m->post.train_keys);
         dg_st_writer_add(w, "provenance.val", DG_ST_U64, 1, sv, m->post.val_keys);
+    }
+    if (m->post.patient_prior) {
+        strings[4] = dg_meta_prior_to_json(m->post.patient_prior);
+        dg_st_writer_set_metadata(w, "patient_prior", strings[4]);
     }
 }
 
@@ -343,8 +349,13 @@ gboolean dg_cnn_post_read(dg_cnn *m, const dg_st *st, GError **error)
         m->post.ood_dim = D;
         m->post.ood_threshold = (float)thr;
     }
-    return read_keys(st, "provenance.train", &m->post.train_keys, &m->post.n_train_keys, error) &&
-           read_keys(st, "provenance.val", &m->post.val_keys, &m->post.n_val_keys, error);
+    if (!read_keys(st, "provenance.train", &m->post.train_keys, &m->post.n_train_keys, error) ||
+        !read_keys(st, "provenance.val", &m->post.val_keys, &m->post.n_val_keys, error))
+        return FALSE;
+    const char *pp = dg_st_metadata(st, "patient_prior");
+    if (pp && !(m->post.patient_prior = dg_meta_prior_from_json(pp, K, error)))
+        return FALSE;
+    return TRUE;
 }
 
 /* ---- provenance ---------------------------------------------------------------------- */

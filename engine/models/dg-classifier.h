@@ -66,6 +66,8 @@ typedef struct {
      * was trained and validated on, sorted; NULL when unknown */
     guint64 *train_keys, *val_keys;
     int n_train_keys, n_val_keys;
+    /* patient metadata as evidence (dg-meta-prior.h); NULL: none */
+    struct dg_meta_prior *patient_prior;
 } dg_cnn_post;
 
 typedef struct {

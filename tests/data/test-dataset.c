@@ -374,6 +374,19 @@ static void check_ham(const char *sub1, const char *sub2)
     g_assert_cmpint(ds->items[i].cls, ==, 3);
     g_assert_cmpfloat(ABS(tu_mean(dg_dataset_image(ds, i), S, 0) - 20), <, 3);
     g_assert_cmpint(tu_find_item(ds, "ISIC_08.jpg"), ==, -1); /* nv: not selected */
+    /* the patient columns: kept as written, empty ones unknown */
+    g_assert_true(ds->items[i].patient.has_age);
+    g_assert_cmpfloat(ds->items[i].patient.age, ==, 80.0f);
+    g_assert_cmpstr(ds->items[i].patient.sex, ==, "male");
+    g_assert_cmpstr(ds->items[i].patient.site, ==, "scalp");
+    i = tu_find_item(ds, "ISIC_06.jpg");
+    g_assert_false(ds->items[i].patient.has_age);
+    g_assert_cmpstr(ds->items[i].patient.sex, ==, "");
+    g_assert_cmpstr(ds->items[i].patient.site, ==, "");
+    i = tu_find_item(ds, "ISIC_07.jpg");
+    g_assert_cmpfloat(ds->items[i].patient.age, ==, 55.0f);
+    g_assert_cmpstr(ds->items[i].patient.sex, ==, "male, probably"); /* the prior ignores it */
+    g_assert_cmpstr(ds->items[i].patient.site, ==, "face");
 
     /* CSV rows: one entry per kind of problem, with its rows counted. */
     int rows = 0, files = 0;
