@@ -3,10 +3,12 @@
 
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
+#include "models/dg-meta-prior.h"
 
 #define MAX_CLASSES 32
 #define PHOTO_MAX 1600 /* the shown photo's longest side */
@@ -21,9 +23,14 @@ struct _DgDiagnoseView {
     GtkSwitch *overlay_switch;
     GtkDropDown *class_dropdown;
     GtkScale *opacity_scale;
-    GtkLabel *file_label, *top_label, *top_prob_label;
+    GtkLabel *file_label, *top_label, *top_prob_label, *top_caption, *assess_label, *patient_label;
+    GtkWidget *assess_box;
+    GtkEntry *age_entry;
+    GtkDropDown *sex_dropdown, *site_dropdown;
     DgChart *prob_chart;
     DgModelRow *model_row;
+    guint patient_timeout;   /* a pause after typing before looking again */
+    gboolean judged;
 
     DgSession *session;
     DgJobRunner *runner;
@@ -191,10 +198,35 @@ static gboolean show_prediction(DgDiagnoseView *self, JsonObject *o)
     dg_prob_chart_set_data(pc, k, labels, self->probs);
     dg_chart_set_plot(self->prob_chart, &dg_prob_chart_kind, pc);
     set_classes(self, labels, k, self->top_index);
-    gtk_label_set_text(self->top_label, top_name ? top_name : "–");
-    g_autofree char *pt = isfinite(top_p) ? g_strdup_printf("%.1f %% probability", 100 * top_p)
-                                          : g_strdup("");
+    /* not for judging: said so, with the reason, and no class named */
+    self->judged = json_object_get_boolean_member_with_default(o, "judged", TRUE);
+    gtk_widget_set_visible(self->assess_box, !self->judged);
+    if (!self->judged) {
+        g_autofree char *a = g_strdup_printf(
+            "This does not look like a dermoscopy image: %s. The probabilities below are what "
+            "the model computes anyway; they say nothing about this image.",
+            json_object_get_string_member_with_default(o, "assessment", "unknown reason"));
+        gtk_label_set_text(self->assess_label, a);
+    }
+    gtk_label_set_text(self->top_caption, self->judged ? "Most likely" : "Not judged");
+    gtk_label_set_text(self->top_label, !self->judged ? "No diagnosis" : top_name ? top_name : "–");
+    gtk_widget_set_opacity(GTK_WIDGET(self->prob_chart), self->judged ? 1.0 : 0.4);
+    g_autofree char *pt = self->judged && isfinite(top_p)
+                              ? g_strdup_printf("%.1f %% probability", 100 * top_p)
+                              : g_strdup("");
     gtk_label_set_text(self->top_prob_label, pt);
+    /* the patient fields: how many counted */
+    if (json_object_has_member(o, "patient_fields_used")) {
+        gint64 used = json_object_get_int_member(o, "patient_fields_used");
+        const char *note = json_object_get_string_member_with_default(o, "patient_note", NULL);
+        g_autofree char *t = used > 0 ? g_strdup_printf("%" G_GINT64_FORMAT " patient field%s used%s%s.", used,
+                                                         used == 1 ? "" : "s", note ? "; " : "",
+                                                         note ? note : "")
+                                      : g_strdup_printf("Not used: %s.", note ? note : "the model has no data on them");
+        gtk_label_set_text(self->patient_label, t);
+    } else {
+        gtk_label_set_text(self->patient_label, "");
+    }
     g_autofree char *base = g_path_get_basename(self->path);
     g_autofree char *disp = g_filename_display_name(base);
     gtk_label_set_text(self->file_label, disp);
@@ -267,6 +299,47 @@ static void load_photo(DgDiagnoseView *self, const char *path)
     g_object_unref(task);
 }
 
+/* The patient fields into the predict job's config; FALSE (and the age
+ * field marked) when the age is not a number from 0 to 120. */
+static gboolean read_patient(DgDiagnoseView *self, dg_predict_config *c)
+{
+    const char *age = gtk_editable_get_text(GTK_EDITABLE(self->age_entry));
+    char *end = NULL;
+    gint64 a = age[0] ? g_ascii_strtoll(age, &end, 10) : -1;
+    gboolean ok = !age[0] || (end && *end == '\0' && a >= 0 && a <= 120);
+    if (ok)
+        gtk_widget_remove_css_class(GTK_WIDGET(self->age_entry), "error");
+    else
+        gtk_widget_add_css_class(GTK_WIDGET(self->age_entry), "error");
+    if (c) {
+        c->age = ok && a >= 0 ? (double)a : NAN;
+        guint sx = gtk_drop_down_get_selected(self->sex_dropdown);
+        c->sex = sx == 1 ? g_strdup("female") : sx == 2 ? g_strdup("male") : NULL;
+        guint st = gtk_drop_down_get_selected(self->site_dropdown);
+        guint n_sites = g_strv_length((char **)dg_patient_sites);
+        c->site = st >= 1 && st <= n_sites ? g_strdup(dg_patient_sites[st - 1]) : NULL;
+    }
+    return ok;
+}
+
+static gboolean patient_again(gpointer data)
+{
+    DgDiagnoseView *self = data;
+    self->patient_timeout = 0;
+    if (self->path && (self->have_result || self->error) && read_patient(self, NULL))
+        dg_diagnose_view_open(self, self->path);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_patient_changed(DgDiagnoseView *self)
+{
+    if (!read_patient(self, NULL))
+        return; /* marked; looked at again once it is a number */
+    if (self->patient_timeout)
+        g_source_remove(self->patient_timeout);
+    self->patient_timeout = g_timeout_add(400, patient_again, self);
+}
+
 gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
 {
     g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), FALSE);
@@ -303,6 +376,7 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
     c->tta = self->tta;
     c->saliency = TRUE;
     c->saliency_all = TRUE;
+    read_patient(self, c);
     c->threads = dg_session_get_threads(self->session);
     if (self->runner) {
         g_signal_handlers_disconnect_by_data(self->runner, self);
@@ -400,12 +474,42 @@ const char *dg_diagnose_view_get_page(DgDiagnoseView *self)
     return gtk_stack_get_visible_child_name(self->stack);
 }
 
+gboolean dg_diagnose_view_is_judged(DgDiagnoseView *self)
+{
+    g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), FALSE);
+    return self->have_result && self->judged;
+}
+
+void dg_diagnose_view_set_patient(DgDiagnoseView *self, int age, const char *sex, const char *site)
+{
+    g_return_if_fail(DG_IS_DIAGNOSE_VIEW(self));
+    g_autofree char *a = age >= 0 ? g_strdup_printf("%d", age) : g_strdup("");
+    gtk_editable_set_text(GTK_EDITABLE(self->age_entry), a);
+    gtk_drop_down_set_selected(self->sex_dropdown, g_strcmp0(sex, "female") == 0 ? 1
+                                                   : g_strcmp0(sex, "male") == 0 ? 2 : 0);
+    guint k = 0;
+    for (guint i = 0; site && dg_patient_sites[i]; i++)
+        if (strcmp(site, dg_patient_sites[i]) == 0)
+            k = i + 1;
+    gtk_drop_down_set_selected(self->site_dropdown, k);
+}
+
+const char *dg_diagnose_view_get_patient_text(DgDiagnoseView *self)
+{
+    g_return_val_if_fail(DG_IS_DIAGNOSE_VIEW(self), NULL);
+    return gtk_label_get_text(self->patient_label);
+}
+
 /* ---- GObject ---------------------------------------------------------------------------------------- */
 
 static void dg_diagnose_view_dispose(GObject *object)
 {
     DgDiagnoseView *self = DG_DIAGNOSE_VIEW(object);
     g_cancellable_cancel(self->cancel);
+    if (self->patient_timeout) {
+        g_source_remove(self->patient_timeout);
+        self->patient_timeout = 0;
+    }
     if (self->runner)
         g_signal_handlers_disconnect_by_data(self->runner, self);
     g_clear_object(&self->runner);
@@ -453,8 +557,16 @@ static void dg_diagnose_view_class_init(DgDiagnoseViewClass *klass)
     BIND(top_prob_label);
     BIND(prob_chart);
     BIND(model_row);
+    BIND(top_caption);
+    BIND(assess_box);
+    BIND(assess_label);
+    BIND(patient_label);
+    BIND(age_entry);
+    BIND(sex_dropdown);
+    BIND(site_dropdown);
 #undef BIND
     gtk_widget_class_bind_template_callback(wc, on_overlay_changed);
+    gtk_widget_class_bind_template_callback(wc, on_patient_changed);
     gtk_widget_class_install_action(wc, "view.open", NULL, act_open);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
 }
@@ -470,4 +582,14 @@ static void dg_diagnose_view_init(DgDiagnoseView *self)
     self->tta = TRUE;
     self->cancel = g_cancellable_new();
     gtk_widget_init_template(GTK_WIDGET(self));
+    /* the sites, capitalized, after "unknown" */
+    GtkStringList *sites = gtk_string_list_new(NULL);
+    gtk_string_list_append(sites, "Body site unknown");
+    for (int i = 0; dg_patient_sites[i]; i++) {
+        g_autofree char *t = g_strdup(dg_patient_sites[i]);
+        t[0] = g_ascii_toupper(t[0]);
+        gtk_string_list_append(sites, t);
+    }
+    gtk_drop_down_set_model(self->site_dropdown, G_LIST_MODEL(sites));
+    g_object_unref(sites);
 }

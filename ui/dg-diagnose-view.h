@@ -8,7 +8,13 @@
  * view.open (Ctrl+O here) opens an image.  A clear note says that this is a
  * research demonstration, not a medical device.  An unreadable image or a
  * missing or malformed model is shown in the view instead of a result (the
- * last result never stays on screen after a failure), never a crash. */
+ * last result never stays on screen after a failure), never a crash.  An
+ * image the model should not judge (the predict job's "judged": tiny, flat,
+ * not skin, unlike its training lesions) is said to be so, with the reason,
+ * and its probabilities are greyed, with no "most likely" class.  Optional
+ * patient fields (age, sex, body site) go to the predict job; with a
+ * classifier that has a patient prior they change the probabilities, and
+ * the view says how many were used. */
 #pragma once
 #include <gtk/gtk.h>
 
@@ -43,5 +49,12 @@ gboolean dg_diagnose_view_has_overlay(DgDiagnoseView *self);
  * "empty", "busy", "error" or "result". */
 const char *dg_diagnose_view_get_error(DgDiagnoseView *self);
 const char *dg_diagnose_view_get_page(DgDiagnoseView *self);
+/* Whether the last prediction was judged (FALSE also when none). */
+gboolean dg_diagnose_view_is_judged(DgDiagnoseView *self);
+/* The patient fields (age < 0: unknown; sex "female"/"male"/NULL, site one
+ * of dg_patient_sites or NULL); a shown image is looked at again. */
+void dg_diagnose_view_set_patient(DgDiagnoseView *self, int age, const char *sex, const char *site);
+/* The patient line under the fields ("" when none). */
+const char *dg_diagnose_view_get_patient_text(DgDiagnoseView *self);
 
 G_END_DECLS

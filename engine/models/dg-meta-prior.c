@@ -11,6 +11,10 @@
 #define MAX_LLR 50.0
 #define SMOOTH 2.0     /* pseudo-images that pull p(c | key) towards p(c) */
 
+const char *const dg_patient_sites[] = {"abdomen", "acral", "back", "chest", "ear", "face", "foot", "genital",
+                                        "hand", "lower extremity", "neck", "scalp", "trunk",
+                                        "upper extremity", NULL};
+
 void dg_patient_normalize(const char *in, char *out, gsize out_size)
 {
     char buf[MAX_VALUE + 1];

@@ -45,6 +45,10 @@ typedef struct dg_meta_prior {
                           overconfident (1: none) */
 } dg_meta_prior;
 
+/* HAM10000's body sites (its localization column, without "unknown"), for
+ * a front end's choice; NULL-terminated. */
+extern const char *const dg_patient_sites[];
+
 /* A sex or site value as the prior compares it: ASCII lower case, '_' as a
  * space, trimmed, spaces collapsed; "" when empty, "unknown", longer than
  * 32 bytes or holding anything but letters, digits, spaces and '-'. */

@@ -576,6 +576,46 @@ static void test_diagnose_errors(void)
     dg_session_set_classifier(s, cnn_model);
 }
 
+/* An image the model should not judge (one flat colour) is said to be so,
+ * without a class named; the patient fields reach the predict job, and a
+ * model without a patient prior says it does not use them. */
+static gboolean patient_text_set(gpointer p)
+{
+    (void)p;
+    DgDiagnoseView *v = dg_window_get_diagnose_view(win);
+    return diagnosed(NULL) && dg_diagnose_view_get_patient_text(v)[0] != '\0';
+}
+
+static void test_diagnose_judgement(void)
+{
+    ensure_classifier();
+    DgDiagnoseView *v = dg_window_get_diagnose_view(win);
+    dg_window_show_view(win, "diagnose");
+    dg_diagnose_view_set_patient(v, -1, NULL, NULL);
+    g_autofree char *flat = g_build_filename(uf_tmp, "flat-grey.png", NULL);
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 64, 64);
+    gdk_pixbuf_fill(pb, 0x808080ff);
+    g_assert_true(gdk_pixbuf_save(pb, flat, "png", NULL, NULL));
+    g_object_unref(pb);
+    g_assert_true(dg_diagnose_view_open(v, flat));
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_page(v), ==, "result");
+    g_assert_false(dg_diagnose_view_is_judged(v));
+    uf_shot("diagnose-not-judged.png");
+    /* a lesion image is judged; the patient fields go with it */
+    g_autofree char *img = g_build_filename(uf_data, "mel", "img-03.png", NULL);
+    g_assert_true(dg_diagnose_view_open(v, img));
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+    g_assert_cmpstr(dg_diagnose_view_get_patient_text(v), ==, "");
+    dg_diagnose_view_set_patient(v, 70, "male", "back");
+    g_assert_true(ut_wait(patient_text_set, NULL, 60));
+    g_assert_nonnull(strstr(dg_diagnose_view_get_patient_text(v), "does not use patient metadata"));
+    uf_shot("diagnose-patient.png");
+    dg_diagnose_view_set_patient(v, -1, NULL, NULL);
+    ut_spin(0.6);
+    g_assert_true(ut_wait(diagnosed, NULL, 60));
+}
+
 /* ---- rendering every view, light and dark ------------------------------------------------- */
 
 static void test_render_views(void)
@@ -674,6 +714,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/ablation", test_ablation);
     g_test_add_func("/ui/diagnose", test_diagnose);
     g_test_add_func("/ui/diagnose-errors", test_diagnose_errors);
+    g_test_add_func("/ui/diagnose-judgement", test_diagnose_judgement);
     g_test_add_func("/ui/render-views", test_render_views);
     g_test_add_func("/ui/close-during-training", test_close_during_training);
     int rc = g_test_run();
