@@ -56,21 +56,34 @@ static void test_calibrate(void)
     g_free(out);
 }
 
-/* The bundled classifier with a prior made by hand: the hand means akiec
- * (the first class), with weight 2. */
-static char *model_with_prior(void)
+/* The bundled classifier with a prior made by hand (the hand means akiec,
+ * the first class, with weight 2), or with none (js NULL). */
+static char *model_with_prior_js(const char *js, const char *name)
 {
     GError *error = NULL;
     dg_cnn *cnn = dg_cnn_load(model, 1, &error);
     g_assert_no_error(error);
-    const char *js = "{\"weight\": 2, \"keys\": [\"site:hand\"], \"llr\": [[2, -1, -1, -1]]}";
-    cnn->post.patient_prior = dg_meta_prior_from_json(js, 4, &error);
-    g_assert_no_error(error);
-    char *path = g_build_filename(tmp, "with-prior.safetensors", NULL);
+    g_clear_pointer(&cnn->post.patient_prior, dg_meta_prior_free);
+    if (js) {
+        cnn->post.patient_prior = dg_meta_prior_from_json(js, 4, &error);
+        g_assert_no_error(error);
+    }
+    char *path = g_build_filename(tmp, name, NULL);
     g_assert_true(dg_cnn_save(cnn, path, NULL, &error));
     g_assert_no_error(error);
     dg_cnn_free(cnn);
     return path;
+}
+
+static char *model_with_prior(void)
+{
+    return model_with_prior_js("{\"weight\": 2, \"keys\": [\"site:hand\"], \"llr\": [[2, -1, -1, -1]]}",
+                               "with-prior.safetensors");
+}
+
+static char *model_without_prior(void)
+{
+    return model_with_prior_js(NULL, "without-prior.safetensors");
 }
 
 static void test_evaluate(void)
@@ -104,8 +117,9 @@ static void test_evaluate(void)
 
     /* a model without a prior: no such section */
     jt_sink_init(&s);
+    g_autofree char *plain = model_without_prior();
     c = dg_evaluate_config_new();
-    c->model = g_strdup(model);
+    c->model = g_strdup(plain);
     c->data = g_strdup(sample);
     c->cache_dir = g_strdup("");
     g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
@@ -150,8 +164,9 @@ static void test_predict(void)
     g_assert_cmpfloat(a1, >, a0);
     json_node_unref(k0), json_node_unref(k1);
     jt_sink_clear(&s);
-    /* the bundled model has no prior: said so */
-    g_assert_cmpint(predict(model, image, 75, NULL, NULL, &s, &error), ==, DG_JOB_SUCCEEDED);
+    /* a model without a prior: said so */
+    g_autofree char *plain = model_without_prior();
+    g_assert_cmpint(predict(plain, image, 75, NULL, NULL, &s, &error), ==, DG_JOB_SUCCEEDED);
     o1 = result(&s, &k1);
     g_assert_cmpint(json_object_get_int_member(o1, "patient_fields_used"), ==, 0);
     g_assert_nonnull(strstr(json_object_get_string_member(o1, "patient_note"), "does not use"));
