@@ -160,9 +160,10 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
                 c->lecam = (float)g_ascii_strtod(p[4], NULL);
             if (g_strv_length(p) >= 6)
                 c->spectral = (float)g_ascii_strtod(p[5], NULL);
-            /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks */
+            /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks;
+             * "2df": on its every frequency */
             if (g_strv_length(p) >= 7)
-                c->spectral_2d = strcmp(p[6], "2d") == 0;
+                c->spectral_bins = strcmp(p[6], "2d") == 0 ? 1 : strcmp(p[6], "2df") == 0 ? 2 : 0;
         }
         g_strfreev(p);
         c->steps = 8000;
@@ -225,8 +226,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
     D("lecam", c->lecam);
     if (c->spectral > 0)
         D("spectral", c->spectral);
-    if (c->spectral > 0 && c->spectral_2d)
-        S("spectral_bins", "blocks");
+    if (c->spectral > 0 && c->spectral_bins > 0)
+        S("spectral_bins", c->spectral_bins == 1 ? "blocks" : "frequencies");
 #undef S
 #undef I
 #undef D
@@ -334,11 +335,11 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->lecam = (float)num_member(o, "lecam", 0.0);
     c->spectral = (float)num_member(o, "spectral", 0.0);
     const char *bins = str_member(o, "spectral_bins", "rings");
-    c->spectral_2d = strcmp(bins, "blocks") == 0;
-    if (ok && !c->spectral_2d && strcmp(bins, "rings") != 0) {
+    c->spectral_bins = strcmp(bins, "blocks") == 0 ? 1 : strcmp(bins, "frequencies") == 0 ? 2 : 0;
+    if (ok && c->spectral_bins == 0 && strcmp(bins, "rings") != 0) {
         g_autofree char *q = dg_st_quoted(bins);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "GAN model file: unknown spectral loss bins %s (rings, blocks)", q);
+                    "GAN model file: unknown spectral loss bins %s (rings, blocks, frequencies)", q);
         ok = FALSE;
     }
     const char *aug = str_member(o, "diffaug", "");

@@ -53,7 +53,7 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
     }
     if (training && cfg->spectral > 0)
         g->spectral = dg_spectral_new(cfg->size, max_batch,
-                                      cfg->spectral_2d ? DG_SPECTRAL_BLOCKS : DG_SPECTRAL_RINGS);
+                                      (dg_spectral_bins)cfg->spectral_bins);
     return g;
 }
 

@@ -72,8 +72,8 @@ typedef struct {
     float lecam;          /* LeCam regularization weight (Tseng et al. 2021); 0 = off */
     float spectral;       /* weight of the spectral loss on G's images (Durall et al. 2020,
                              numerics/dg-spectral.h) against the real batch's; 0 = off */
-    bool spectral_2d;     /* with spectral: compare the 2-D spectrum's 2 x 2 blocks instead of
-                             the rings (DG_SPECTRAL_BLOCKS) */
+    int spectral_bins;    /* with spectral: what is compared, a dg_spectral_bins: 0 the rings,
+                             1 the 2-D spectrum's 2 x 2 blocks, 2 its every frequency */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 

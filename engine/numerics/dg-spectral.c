@@ -11,7 +11,7 @@
 
 struct dg_spectral {
     int S, R, maxB;
-    int nbins;            /* R rings, or (S/2)^2 - 1 blocks */
+    int nbins;            /* R rings, (S/2)^2 - 1 blocks or S^2 - 1 frequencies */
     float *cosm, *sinm;   /* [S, S]: cos and sin of 2 pi k n / S (symmetric) */
     float *win;           /* [S, S]: the 2-D Hann window */
     int *ring;            /* [S * S]: bin 0 .. nbins-1 of (u, v), or -1 */
@@ -35,7 +35,7 @@ void dg_spectral_free(dg_spectral *s)
 dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
 {
     if (size < 4 || size > 512 || size % 2 || max_batch < 1 || max_batch > 4096 ||
-        (bins != DG_SPECTRAL_RINGS && bins != DG_SPECTRAL_BLOCKS))
+        (bins != DG_SPECTRAL_RINGS && bins != DG_SPECTRAL_BLOCKS && bins != DG_SPECTRAL_FREQS))
         return NULL;
     dg_spectral *s = calloc(1, sizeof *s);
     if (!s)
@@ -43,7 +43,7 @@ dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
     const int S = size, R = S / 2;
     const size_t n = (size_t)S * S, nb = n * (size_t)max_batch;
     s->S = S, s->R = R, s->maxB = max_batch;
-    s->nbins = bins == DG_SPECTRAL_RINGS ? R : R * R - 1;
+    s->nbins = bins == DG_SPECTRAL_RINGS ? R : bins == DG_SPECTRAL_BLOCKS ? R * R - 1 : S * S - 1;
     s->cosm = malloc(n * sizeof(float));
     s->sinm = malloc(n * sizeof(float));
     s->win = malloc(n * sizeof(float));
@@ -81,8 +81,10 @@ dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
                 int fu = u < R ? u : u - S, fv = v < R ? v : v - S;
                 int r = (int)lround(sqrt((double)(fu * fu + fv * fv)));
                 b = r >= 1 && r <= R ? r - 1 : -1;
-            } else { /* 2 x 2 blocks of the unshifted spectrum, as gan score compares them */
+            } else if (bins == DG_SPECTRAL_BLOCKS) { /* 2 x 2 blocks, as gan score compares them */
                 b = (u / 2) * R + v / 2 - 1; /* the block holding the zero frequency is left out */
+            } else {
+                b = u * S + v - 1; /* every frequency but the zero one */
             }
             s->ring[u * S + v] = b;
             if (b >= 0)

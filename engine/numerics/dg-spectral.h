@@ -29,12 +29,15 @@ typedef struct dg_spectral dg_spectral;
  * are the 2 x 2 blocks of the 2-D spectrum (every frequency but the block
  * of the zero frequency, corners included), as gan score's spectral score
  * compares them; R^2 - 1 bins, so L's mean runs over those. */
-typedef enum { DG_SPECTRAL_RINGS, DG_SPECTRAL_BLOCKS } dg_spectral_bins;
+typedef enum { DG_SPECTRAL_RINGS, DG_SPECTRAL_BLOCKS, DG_SPECTRAL_FREQS } dg_spectral_bins;
+/* (FREQS: every frequency its own bin but the zero frequency, S^2 - 1 bins:
+ * what a 2 x 2 block averages away, e.g. one row-alternating frequency
+ * beside three quiet ones, is seen too.) */
 
 /* For images of size x size (size even, 4..512) and batches up to max_batch;
  * NULL on a bad size or mode, or no memory. */
 dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins);
-/* R or R^2 - 1 (0 for NULL) */
+/* R, R^2 - 1 or S^2 - 1 (0 for NULL) */
 int dg_spectral_n_bins(const dg_spectral *s);
 void dg_spectral_free(dg_spectral *s);
 
@@ -46,5 +49,5 @@ float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *re
 
 /* log10 of the batch-mean bin powers of x[B, C, S, S] into
  * profile[dg_spectral_n_bins] (rings: r = 1 .. S/2; blocks: block
- * (u/2) R + v/2 - 1); what the loss compares (tests, tools). */
+ * (u/2) R + v/2 - 1; frequencies: u S + v - 1); what the loss compares (tests, tools). */
 int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *profile);

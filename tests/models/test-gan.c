@@ -93,21 +93,27 @@ static void test_spectral_step(void)
     char *js = dg_gan_config_to_json(&cfg);
     g_assert_true(dg_gan_config_from_json(&d, js, NULL));
     g_assert_cmpfloat(d.spectral, ==, 0.5f);
-    g_assert_false(d.spectral_2d);
+    g_assert_cmpint(d.spectral_bins, ==, 0);
     g_assert_null(strstr(js, "spectral_bins"));
     g_free(js);
     /* a seventh part "2d": the 2-D blocks, kept by the model file */
     g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5-2d", 2, NULL));
-    g_assert_true(cfg.spectral_2d);
+    g_assert_cmpint(cfg.spectral_bins, ==, 1);
     js = dg_gan_config_to_json(&cfg);
     g_assert_true(dg_gan_config_from_json(&d, js, NULL));
-    g_assert_true(d.spectral_2d);
+    g_assert_cmpint(d.spectral_bins, ==, 1);
     char *badbins = g_strdup_printf("%.*s,\"spectral_bins\":\"squares\"}", (int)strlen(js) - 1, js);
     GError *berr = NULL;
     g_assert_false(dg_gan_config_from_json(&d, badbins, &berr));
     g_assert_nonnull(strstr(berr->message, "spectral loss bins"));
     g_clear_error(&berr);
     g_free(badbins), g_free(js);
+    g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5-2df", 2, NULL));
+    g_assert_cmpint(cfg.spectral_bins, ==, 2);
+    js = dg_gan_config_to_json(&cfg);
+    g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+    g_assert_cmpint(d.spectral_bins, ==, 2);
+    g_free(js);
     g_assert_true(dg_gan_config_preset(&cfg, "default", 2, NULL));
     js = dg_gan_config_to_json(&cfg);
     g_assert_null(strstr(js, "spectral")); /* older readers see the same file */
@@ -123,13 +129,13 @@ static void test_spectral_step(void)
     float *x = g_new(float, n), *p[2];
     int y[4];
     dg_ctx *ctx = dg_ctx_new(1);
-    for (int k = 0; k < 3; k++) { /* off, rings, blocks */
+    for (int k = 0; k < 4; k++) { /* off, rings, blocks, frequencies */
         cfg.spectral = k ? 1.0f : 0.0f;
-        cfg.spectral_2d = k == 2;
+        cfg.spectral_bins = k >= 2 ? k - 1 : 0;
         dg_gan *gan = dg_gan_new(&cfg, B, true, false);
         g_assert_true((gan->spectral != NULL) == (k >= 1));
         if (k)
-            g_assert_cmpint(dg_spectral_n_bins(gan->spectral), ==, k == 1 ? 16 : 255);
+            g_assert_cmpint(dg_spectral_n_bins(gan->spectral), ==, k == 1 ? 16 : k == 2 ? 255 : 1023);
         dg_rng r;
         dg_rng_seed(&r, 21);
         dg_gan_init(gan, &r);

@@ -19,7 +19,7 @@ static void fill(dg_rng *r, float *x, int n)
  * of the Hann-windowed grey level less its mean, in double */
 static void naive_profile(const float *x, int B, int C, int S, dg_spectral_bins bins, double *out)
 {
-    const int R = S / 2, nb = bins == DG_SPECTRAL_RINGS ? R : R * R - 1;
+    const int R = S / 2, nb = bins == DG_SPECTRAL_RINGS ? R : bins == DG_SPECTRAL_BLOCKS ? R * R - 1 : S * S - 1;
     double *sum = g_new0(double, nb);
     int *cnt = g_new0(int, nb);
     double *h = g_new(double, S * S);
@@ -46,8 +46,9 @@ static void naive_profile(const float *x, int B, int C, int S, dg_spectral_bins 
                     }
                 int fu = u < R ? u : u - S, fv = v < R ? v : v - S;
                 int r = (int)lround(sqrt((double)(fu * fu + fv * fv)));
-                int b = bins == DG_SPECTRAL_RINGS ? (r >= 1 && r <= R ? r - 1 : -1)
-                                                  : (u / 2) * R + v / 2 - 1;
+                int b = bins == DG_SPECTRAL_RINGS    ? (r >= 1 && r <= R ? r - 1 : -1)
+                        : bins == DG_SPECTRAL_BLOCKS ? (u / 2) * R + v / 2 - 1
+                                                     : u * S + v - 1;
                 if (b >= 0) {
                     sum[b] += re * re + im * im;
                     if (i == 0)
@@ -86,6 +87,17 @@ static void test_profile(void)
     naive_profile(x, B, C, S, DG_SPECTRAL_BLOCKS, bref);
     for (int i = 0; i < 15; i++)
         g_assert_cmpfloat_with_epsilon(bprof[i], bref[i], 1e-4);
+    dg_spectral_free(s);
+
+    /* every frequency: S^2 - 1 of them */
+    float fprof[63];
+    double fref[63];
+    s = dg_spectral_new(S, 4, DG_SPECTRAL_FREQS);
+    g_assert_cmpint(dg_spectral_n_bins(s), ==, 63);
+    g_assert_cmpint(dg_spectral_profile(s, x, B, C, fprof), ==, 0);
+    naive_profile(x, B, C, S, DG_SPECTRAL_FREQS, fref);
+    for (int i = 0; i < 63; i++)
+        g_assert_cmpfloat_with_epsilon(fprof[i], fref[i], 1e-4);
     dg_spectral_free(s);
 
     /* a horizontal wave of 5 cycles per image: its power is on ring 5 (the
@@ -157,7 +169,8 @@ static void check_grad(dg_spectral_bins bins)
         worst = fmax(worst, err);
     }
     g_test_message("%s: spectral loss %.4f, worst relative gradient error %.2e",
-                   bins == DG_SPECTRAL_RINGS ? "rings" : "blocks", l, worst);
+                   bins == DG_SPECTRAL_RINGS ? "rings" : bins == DG_SPECTRAL_BLOCKS ? "blocks" : "frequencies",
+                   l, worst);
     g_assert_cmpfloat(worst, <, 2e-2);
     dg_spectral_free(s);
 }
@@ -166,6 +179,7 @@ static void test_grad(void)
 {
     check_grad(DG_SPECTRAL_RINGS);
     check_grad(DG_SPECTRAL_BLOCKS);
+    check_grad(DG_SPECTRAL_FREQS);
 }
 
 static void test_bad(void)
