@@ -346,6 +346,10 @@ gboolean dg_diagnose_view_open(DgDiagnoseView *self, const char *path)
     g_return_val_if_fail(path != NULL, FALSE);
     if (!self->session)
         return FALSE;
+    if (self->patient_timeout) { /* this look reads the fields anyway */
+        g_source_remove(self->patient_timeout);
+        self->patient_timeout = 0;
+    }
     g_autofree char *disp = g_filename_display_name(path);
     const char *model = dg_session_get_classifier(self->session);
     if (!model) {

@@ -205,12 +205,16 @@ static void shots_diagnose(DgSession *s)
     const dg_dataset *ds = dg_session_get_dataset(s);
     int mel = dg_dataset_class_index(ds, "mel");
     const char *img = NULL;
+    const dg_item_patient *pt = NULL;
     for (int i = 0; i < ds->n_items && !img; i++)
         if (ds->items[i].cls == mel && ds->items[i].split == DG_SPLIT_TEST)
-            img = ds->items[i].path;
+            img = ds->items[i].path, pt = &ds->items[i].patient;
     g_assert_nonnull(img);
     DgDiagnoseView *v = dg_window_get_diagnose_view(win);
     dg_window_show_view(win, "diagnose");
+    /* the image's own patient fields, as a user would type them */
+    dg_diagnose_view_set_patient(v, pt->has_age ? (int)pt->age : -1, pt->sex[0] ? pt->sex : NULL,
+                                 pt->site[0] ? pt->site : NULL);
     g_assert_true(dg_diagnose_view_open(v, img));
     g_assert_true(ut_wait(job_done, dg_diagnose_view_get_runner(v), 120));
     screenshot("diagnose.png");
