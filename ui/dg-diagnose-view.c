@@ -8,7 +8,6 @@
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
-#include "models/dg-meta-prior.h"
 
 #define MAX_CLASSES 32
 #define PHOTO_MAX 1600 /* the shown photo's longest side */
@@ -316,8 +315,9 @@ static gboolean read_patient(DgDiagnoseView *self, dg_predict_config *c)
         guint sx = gtk_drop_down_get_selected(self->sex_dropdown);
         c->sex = sx == 1 ? g_strdup("female") : sx == 2 ? g_strdup("male") : NULL;
         guint st = gtk_drop_down_get_selected(self->site_dropdown);
-        guint n_sites = g_strv_length((char **)dg_patient_sites);
-        c->site = st >= 1 && st <= n_sites ? g_strdup(dg_patient_sites[st - 1]) : NULL;
+        const char *const *sites = dg_predict_patient_sites();
+        guint n_sites = g_strv_length((char **)sites);
+        c->site = st >= 1 && st <= n_sites ? g_strdup(sites[st - 1]) : NULL;
     }
     return ok;
 }
@@ -492,8 +492,9 @@ void dg_diagnose_view_set_patient(DgDiagnoseView *self, int age, const char *sex
     gtk_drop_down_set_selected(self->sex_dropdown, g_strcmp0(sex, "female") == 0 ? 1
                                                    : g_strcmp0(sex, "male") == 0 ? 2 : 0);
     guint k = 0;
-    for (guint i = 0; site && dg_patient_sites[i]; i++)
-        if (strcmp(site, dg_patient_sites[i]) == 0)
+    const char *const *sites = dg_predict_patient_sites();
+    for (guint i = 0; site && sites[i]; i++)
+        if (strcmp(site, sites[i]) == 0)
             k = i + 1;
     gtk_drop_down_set_selected(self->site_dropdown, k);
 }
@@ -589,8 +590,9 @@ static void dg_diagnose_view_init(DgDiagnoseView *self)
     /* the sites, capitalized, after "unknown" */
     GtkStringList *sites = gtk_string_list_new(NULL);
     gtk_string_list_append(sites, "Body site unknown");
-    for (int i = 0; dg_patient_sites[i]; i++) {
-        g_autofree char *t = g_strdup(dg_patient_sites[i]);
+    const char *const *sites_list = dg_predict_patient_sites();
+    for (int i = 0; sites_list[i]; i++) {
+        g_autofree char *t = g_strdup(sites_list[i]);
         t[0] = g_ascii_toupper(t[0]);
         gtk_string_list_append(sites, t);
     }

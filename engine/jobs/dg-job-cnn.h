@@ -147,6 +147,10 @@ typedef struct {
     char *sex, *site;
 } dg_predict_config;
 
+/* The body sites a front end offers for dg_predict_config.site (HAM10000's
+ * localization values, dg-meta-prior.h), NULL-terminated. */
+const char *const *dg_predict_patient_sites(void);
+
 dg_predict_config *dg_predict_config_new(void);
 void dg_predict_config_free(void *config);
 extern const dg_job_kind dg_job_predict;

@@ -12,6 +12,11 @@
 
 /* ---- predict ---------------------------------------------------------------------- */
 
+const char *const *dg_predict_patient_sites(void)
+{
+    return dg_patient_sites;
+}
+
 dg_predict_config *dg_predict_config_new(void)
 {
     dg_predict_config *c = g_new0(dg_predict_config, 1);
