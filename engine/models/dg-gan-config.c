@@ -162,8 +162,13 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
                 c->spectral = (float)g_ascii_strtod(p[5], NULL);
             /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks;
              * "2df": on its every frequency */
-            if (g_strv_length(p) >= 7)
+            /* a final "c" (2dc, 2dfc): per class */
+            if (g_strv_length(p) >= 7) {
+                c->spectral_per_class = g_str_has_suffix(p[6], "c") && strlen(p[6]) > 1;
+                if (c->spectral_per_class)
+                    p[6][strlen(p[6]) - 1] = '\0';
                 c->spectral_bins = strcmp(p[6], "2d") == 0 ? 1 : strcmp(p[6], "2df") == 0 ? 2 : 0;
+            }
         }
         g_strfreev(p);
         c->steps = 8000;
@@ -228,6 +233,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
         D("spectral", c->spectral);
     if (c->spectral > 0 && c->spectral_bins > 0)
         S("spectral_bins", c->spectral_bins == 1 ? "blocks" : "frequencies");
+    if (c->spectral > 0 && c->spectral_per_class)
+        B("spectral_per_class", true);
 #undef S
 #undef I
 #undef D
@@ -336,6 +343,7 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->spectral = (float)num_member(o, "spectral", 0.0);
     const char *bins = str_member(o, "spectral_bins", "rings");
     c->spectral_bins = strcmp(bins, "blocks") == 0 ? 1 : strcmp(bins, "frequencies") == 0 ? 2 : 0;
+    c->spectral_per_class = bool_member(o, "spectral_per_class");
     if (ok && c->spectral_bins == 0 && strcmp(bins, "rings") != 0) {
         g_autofree char *q = dg_st_quoted(bins);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,

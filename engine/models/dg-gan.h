@@ -74,6 +74,11 @@ typedef struct {
                              numerics/dg-spectral.h) against the real batch's; 0 = off */
     int spectral_bins;    /* with spectral: what is compared, a dg_spectral_bins: 0 the rings,
                              1 the 2-D spectrum's 2 x 2 blocks, 2 its every frequency */
+    bool spectral_per_class; /* with spectral: each class's generated images against its real
+                                ones (a loss per class, weighted by its share of the batch),
+                                not the batch's mean spectrum: the batch loss pulls every
+                                class towards the mixture's spectrum (two runs with it lost
+                                most of bcc's variety, recall 0.21) */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 
@@ -123,6 +128,8 @@ typedef struct {
     float lecam_state[2 * DG_GAN_MAX_CLASSES]; /* their copy while a checkpoint is written */
     const dg_gan_shard *shard; /* data-parallel training; NULL: the whole batch is here */
     struct dg_spectral *spectral; /* cfg.spectral > 0 and training */
+    float *spec_buf;              /* spectral_per_class: 3 x max_batch images (gathered fake,
+                                     real, gradient) */
 } dg_gan;
 
 /* Build the nets.  training: also the discriminators, EMA copies and

@@ -110,9 +110,17 @@ static void test_spectral_step(void)
     g_free(badbins), g_free(js);
     g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5-2df", 2, NULL));
     g_assert_cmpint(cfg.spectral_bins, ==, 2);
+    g_assert_false(cfg.spectral_per_class);
     js = dg_gan_config_to_json(&cfg);
     g_assert_true(dg_gan_config_from_json(&d, js, NULL));
     g_assert_cmpint(d.spectral_bins, ==, 2);
+    g_free(js);
+    g_assert_true(dg_gan_config_preset(&cfg, "x-resnetrcy-ap-8-8-0.3-0.5-2dc", 2, NULL));
+    g_assert_cmpint(cfg.spectral_bins, ==, 1);
+    g_assert_true(cfg.spectral_per_class);
+    js = dg_gan_config_to_json(&cfg);
+    g_assert_true(dg_gan_config_from_json(&d, js, NULL));
+    g_assert_true(d.spectral_per_class);
     g_free(js);
     g_assert_true(dg_gan_config_preset(&cfg, "default", 2, NULL));
     js = dg_gan_config_to_json(&cfg);
@@ -129,13 +137,15 @@ static void test_spectral_step(void)
     float *x = g_new(float, n), *p[2];
     int y[4];
     dg_ctx *ctx = dg_ctx_new(1);
-    for (int k = 0; k < 4; k++) { /* off, rings, blocks, frequencies */
+    for (int k = 0; k < 5; k++) { /* off, rings, blocks, frequencies, blocks per class */
         cfg.spectral = k ? 1.0f : 0.0f;
-        cfg.spectral_bins = k >= 2 ? k - 1 : 0;
+        cfg.spectral_bins = k == 4 ? 1 : k >= 2 ? k - 1 : 0;
+        cfg.spectral_per_class = k == 4;
         dg_gan *gan = dg_gan_new(&cfg, B, true, false);
         g_assert_true((gan->spectral != NULL) == (k >= 1));
         if (k)
-            g_assert_cmpint(dg_spectral_n_bins(gan->spectral), ==, k == 1 ? 16 : k == 2 ? 255 : 1023);
+            g_assert_cmpint(dg_spectral_n_bins(gan->spectral), ==, k == 1 ? 16 : k == 3 ? 1023 : 255);
+        g_assert_true((gan->spec_buf != NULL) == (k == 4));
         dg_rng r;
         dg_rng_seed(&r, 21);
         dg_gan_init(gan, &r);
