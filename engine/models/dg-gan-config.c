@@ -82,12 +82,21 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
     if (!preset)
         preset = "default";
     if (strcmp(preset, "default") == 0) {
+        /* x-resnetrcy-ap-24-32-0.3-1-2dc, the bundled generator's recipe (README):
+         * reflection padding, a centre channel and noise below 64x64 in G; the
+         * spectral loss on the 2-D spectrum per class */
         base_resnet(c);
         c->d_arch = DG_GAN_ARCH_DCGAN; /* plain SN + average-pooling D: 1.6x the speed of the residual D */
         c->d_avgpool = true;
+        c->g_reflect = true;
+        c->g_coords = true;
+        c->g_noise = c->g_noise_low = true;
         c->ngf = 24;
         c->ndf = 32;
-        c->steps = 6000;
+        c->spectral = 1.0f;
+        c->spectral_bins = 1;
+        c->spectral_per_class = true;
+        c->steps = 3500;
     } else if (strcmp(preset, "large") == 0) {
         base_resnet(c);
         c->ngf = 32;

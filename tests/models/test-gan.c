@@ -122,9 +122,9 @@ static void test_spectral_step(void)
     g_assert_true(dg_gan_config_from_json(&d, js, NULL));
     g_assert_true(d.spectral_per_class);
     g_free(js);
-    g_assert_true(dg_gan_config_preset(&cfg, "default", 2, NULL));
+    g_assert_true(dg_gan_config_preset(&cfg, "dcgan", 2, NULL));
     js = dg_gan_config_to_json(&cfg);
-    g_assert_null(strstr(js, "spectral")); /* older readers see the same file */
+    g_assert_null(strstr(js, "spectral")); /* without it, older readers see the same file */
     char *bad = g_strdup_printf("%.*s,\"spectral\":1e9}", (int)strlen(js) - 1, js);
     GError *error = NULL;
     g_assert_false(dg_gan_config_from_json(&d, bad, &error));
@@ -387,11 +387,21 @@ static void test_presets(void)
     GError *error = NULL;
     g_assert_true(dg_gan_config_preset(&c, "default", 4, &error));
     g_assert_true(c.conditional && c.ema > 0 && c.diffaug.cutout && c.upsample_conv);
-    /* the default as shipped: zero padding in G, SN average-pooling D with its 4x4 head
-     * (the reflect-padded variants were measured and not kept; see the README) */
-    g_assert_true(!c.g_reflect && c.g_arch == DG_GAN_ARCH_RESNET && c.d_arch == DG_GAN_ARCH_DCGAN);
+    /* the default as shipped (README): reflection padding, a centre channel and low
+     * noise in G, SN average-pooling D with its 4x4 head, the per-class 2-D spectral loss */
+    g_assert_true(c.g_reflect && c.g_coords && c.g_noise && c.g_noise_low);
+    g_assert_true(c.g_arch == DG_GAN_ARCH_RESNET && c.d_arch == DG_GAN_ARCH_DCGAN);
     g_assert_true(c.d_avgpool && !c.d_act_pool && c.d_sn && c.up_bilinear);
-    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE && c.steps == 6000);
+    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE && c.steps == 3500);
+    g_assert_true(c.spectral == 1.0f && c.spectral_bins == 1 && c.spectral_per_class);
+    /* the same networks and losses as its x- name */
+    dg_gan_config x;
+    g_assert_true(dg_gan_config_preset(&x, "x-resnetrcy-ap-24-32-0.3-1-2dc", 4, &error));
+    g_strlcpy(x.preset, c.preset, sizeof x.preset);
+    x.steps = c.steps;
+    char *jc = dg_gan_config_to_json(&c), *jx = dg_gan_config_to_json(&x);
+    g_assert_cmpstr(jc, ==, jx);
+    g_free(jc), g_free(jx);
     g_assert_true(dg_gan_config_preset(&c, "seed", 4, &error));
     g_assert_false(c.conditional);
     g_assert_cmpint(c.nz, ==, 512);
