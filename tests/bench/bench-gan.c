@@ -3,7 +3,8 @@
  * of real and fake images, D on real and on fake, the preset's loss with
  * LeCam, Adam on D, D on the fake again, G backward through D and the
  * augmentation, Adam on G, EMA of G), on synthetic images in [-1, 1] after
- * warm-up.  Its PyTorch twin is tests/bench/torch_gan.py --preset NAME.
+ * warm-up.  Its PyTorch twin is tests/bench/torch_gan.py --preset NAME (the
+ * twin's default is our x-resnet-ap-24-32: compare-torch.sh maps it).
  *
  *   bench-gan [--preset default] [--batch N] [--iters 8] [--warmup 2]
  *             [--threads N] [--profile]

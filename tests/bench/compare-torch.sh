@@ -55,9 +55,13 @@ for x in $benches; do
     case $x in
     gan-*)
         p=${x#gan-}
+        # the twin's "default" is the 2026-12-05 default recipe, today x-resnet-ap-24-32
+        # (the default preset since 2026-12-07 adds layers and a loss the twin lacks)
+        q=$p
+        [ "$p" = default ] && q=x-resnet-ap-24-32
         run "torch-$x" $tpy "$here/torch_gan.py" --preset "$p" --threads "$threads" --iters 8
-        run "ours-$x" "$b/bench-gan" --preset "$p" --threads "$threads" --iters 8
-        run "ours1-$x" "$b/bench-gan" --preset "$p" --threads 1 --iters 4 ;;
+        run "ours-$x" "$b/bench-gan" --preset "$q" --threads "$threads" --iters 8
+        run "ours1-$x" "$b/bench-gan" --preset "$q" --threads 1 --iters 4 ;;
     cnn-*)
         a=${x#cnn-}
         run "torch-$x" $tpy "$here/torch_cnn.py" --arch "$a" --threads "$threads"
