@@ -11,6 +11,7 @@
 #include "jobs/dg-run-dir.h"
 #include "models/dg-classifier-post.h"
 #include "models/dg-metrics.h"
+#include "numerics/dg-loss.h"
 
 #define CAL_BATCH 64
 
@@ -128,13 +129,10 @@ static void fit_patient_prior(dg_job *job, dg_cnn *cnn, const dg_dataset *ds, co
     }
     float *p0 = g_new(float, (long)nv * K), *p = g_new(float, (long)nv * K);
     for (int i = 0; i < nv; i++) {
-        double z[64], mx = -INFINITY, s = 0.0;
+        float z[64];
         for (int k = 0; k < K; k++)
-            mx = fmax(mx, z[k] = vl[(long)i * K + k] / T + bias[k]);
-        for (int k = 0; k < K; k++)
-            s += (z[k] = exp(z[k] - mx));
-        for (int k = 0; k < K; k++)
-            p0[(long)i * K + k] = (float)(z[k] / s);
+            z[k] = vl[(long)i * K + k] / (float)T + bias[k];
+        dg_softmax(z, 1, K, p0 + (long)i * K);
     }
     const float zero[64] = {0};
     double best_w = 0.0, best = -1.0, b0 = NAN;
