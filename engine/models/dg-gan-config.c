@@ -96,7 +96,7 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         c->spectral = 1.0f;
         c->spectral_bins = 1;
         c->spectral_per_class = true;
-        c->steps = 3500;
+        c->steps = 6000;
     } else if (strcmp(preset, "large") == 0) {
         base_resnet(c);
         c->ngf = 32;

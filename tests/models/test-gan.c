@@ -392,7 +392,7 @@ static void test_presets(void)
     g_assert_true(c.g_reflect && c.g_coords && c.g_noise && c.g_noise_low);
     g_assert_true(c.g_arch == DG_GAN_ARCH_RESNET && c.d_arch == DG_GAN_ARCH_DCGAN);
     g_assert_true(c.d_avgpool && !c.d_act_pool && c.d_sn && c.up_bilinear);
-    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE && c.steps == 3500);
+    g_assert_true(c.ngf == 24 && c.ndf == 32 && c.loss == DG_GAN_LOSS_HINGE && c.steps == 6000);
     g_assert_true(c.spectral == 1.0f && c.spectral_bins == 1 && c.spectral_per_class);
     /* the same networks and losses as its x- name */
     dg_gan_config x;
