@@ -452,6 +452,11 @@ static void shard_sum(float *x, long n, void *user)
     dg_dist_sum_float(user, x, n);
 }
 
+static void shard_sum_double(double *x, long n, void *user)
+{
+    dg_dist_sum_double(user, x, n);
+}
+
 /* The nets from the seed, the quality monitor, and the sample grid's fixed
  * noise (its own stream, so training is unaffected). */
 static void make_gan(gan_run *r, const dg_gan_config *gc)
@@ -464,7 +469,8 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
     dg_gan_init(r->gan, &r->rng);
     if (r->dist) {
         r->shard = (dg_gan_shard){.offset = r->part_off, .total = gc->batch,
-                                  .sum = shard_sum, .user = r->dist};
+                                  .sum = shard_sum,
+                                  .sum_double = shard_sum_double, .user = r->dist};
         r->gan->shard = &r->shard;
     }
     r->history = g_array_new(FALSE, FALSE, sizeof(float));

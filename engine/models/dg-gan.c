@@ -51,12 +51,9 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
         g->dfake = dg_alloc(sizeof(float) * img);
         g->dl = dg_alloc(sizeof(float) * max_batch);
     }
-    if (training && cfg->spectral > 0) {
+    if (training && cfg->spectral > 0)
         g->spectral = dg_spectral_new(cfg->size, max_batch,
                                       (dg_spectral_bins)cfg->spectral_bins);
-        if (cfg->spectral_per_class)
-            g->spec_buf = dg_alloc(sizeof(float) * 3 * img);
-    }
     return g;
 }
 
@@ -76,7 +73,6 @@ void dg_gan_free(dg_gan *g)
     dg_free(g->dfake);
     dg_free(g->dl);
     dg_spectral_free(g->spectral);
-    dg_free(g->spec_buf);
     g_free(g);
 }
 
@@ -205,44 +201,6 @@ static void draw_noise(dg_gan *g, dg_rng *rng, int B)
         (void)dg_rng_normal(rng);
 }
 
-/* The spectral loss of each class's generated images against its real ones
- * (fake and real share the labels), weighted by the class's share of the
- * batch; adds scale * its gradient to dfake.  Classes with fewer than two
- * images here are left out. */
-static float spectral_per_class(dg_gan *g, const float *fake, const float *x, const int *labels,
-                                int B, float scale, float *dfake)
-{
-    const long img = 3L * g->cfg.size * g->cfg.size;
-    float *fb = g->spec_buf, *rb = fb + (long)B * img, *db = rb + (long)B * img;
-    int idx[DG_DIFFAUG_MAX_BATCH];
-    double loss = 0.0;
-    for (int c = 0; c < g->cfg.n_classes; c++) {
-        int n = 0;
-        for (int i = 0; i < B; i++)
-            if (labels[i] == c)
-                idx[n++] = i;
-        if (n < 2)
-            continue;
-        for (int j = 0; j < n; j++) {
-            memcpy(fb + j * img, fake + idx[j] * img, sizeof(float) * img);
-            memcpy(rb + j * img, x + idx[j] * img, sizeof(float) * img);
-        }
-        memset(db, 0, sizeof(float) * n * img);
-        const float w = (float)n / (float)B;
-        float l = dg_spectral_loss(g->spectral, fb, n, rb, n, 3, scale * w, db);
-        if (l < 0)
-            return l;
-        loss += (double)w * l;
-        for (int j = 0; j < n; j++) {
-            float *d = dfake + idx[j] * img;
-            const float *e = db + j * img;
-            for (long p = 0; p < img; p++)
-                d[p] += e[p];
-        }
-    }
-    return (float)loss;
-}
-
 /* Split batch: v[0..n) summed over the processes. */
 static void shard_sum(const dg_gan_shard *sh, float *v, long n)
 {
@@ -325,11 +283,19 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     if (aug)
         dg_diffaug_backward(af, g->dfake, g->dfake_aug);
     st->spectral = 0.0f;
-    if (g->spectral && g->spec_buf && labels) /* per class, on this part's images */
-        st->spectral = spectral_per_class(g, fake, x, labels, B, c->spectral * share, g->dfake);
-    else if (g->spectral) /* on this part's images (a split batch: an approximation) */
-        st->spectral = dg_spectral_loss(g->spectral, fake, B, x, B, 3, c->spectral * share,
-                                        g->dfake);
+    if (g->spectral) {
+        /* the whole batch's loss (its spectra summed over the parts of a
+         * split batch); per class, fake and real images share the labels */
+        const bool per_class = c->spectral_per_class && labels;
+        st->spectral = dg_spectral_loss_grouped(
+            g->spectral, fake, per_class ? labels : NULL, B, x, per_class ? labels : NULL, B, 3,
+            per_class ? c->n_classes : 1, c->spectral, g->dfake, sh ? sh->sum_double : NULL,
+            sh ? sh->user : NULL);
+        if (st->spectral < 0) {
+            ok = FALSE;
+            goto out;
+        }
+    }
     dg_net_backward(G, ctx, g->dfake, NULL, true);
     if (sh) {
         shard_sum(sh, &st->g_loss, 1);

@@ -108,6 +108,7 @@ gboolean dg_gan_config_check_memory(const dg_gan_config *cfg, int max_batch, boo
 typedef struct {
     int offset, total;
     void (*sum)(float *x, long n, void *user);
+    void (*sum_double)(double *x, long n, void *user); /* the same in double */
     void *user;
 } dg_gan_shard;
 
@@ -128,8 +129,6 @@ typedef struct {
     float lecam_state[2 * DG_GAN_MAX_CLASSES]; /* their copy while a checkpoint is written */
     const dg_gan_shard *shard; /* data-parallel training; NULL: the whole batch is here */
     struct dg_spectral *spectral; /* cfg.spectral > 0 and training */
-    float *spec_buf;              /* spectral_per_class: 3 x max_batch images (gathered fake,
-                                     real, gradient) */
 } dg_gan;
 
 /* Build the nets.  training: also the discriminators, EMA copies and

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "dg-gemm.h"
@@ -18,8 +19,7 @@ struct dg_spectral {
     int *count;           /* [nbins]: frequencies in each bin */
     float *grey, *a, *b;  /* [maxB, S, S]: grey levels; G C and G S, then M1 and M2 */
     float *re, *im;       /* [maxB, S, S]: the spectra of the fake batch */
-    double *ring_f, *ring_r; /* [nbins]: batch-mean bin powers */
-    double *dbin;            /* [nbins]: dL/dP of one frequency of the bin */
+    double *ring_f;       /* [nbins]: bin power sums (dg_spectral_profile) */
 };
 
 void dg_spectral_free(dg_spectral *s)
@@ -28,7 +28,7 @@ void dg_spectral_free(dg_spectral *s)
         return;
     free(s->cosm), free(s->sinm), free(s->win), free(s->ring), free(s->count);
     free(s->grey), free(s->a), free(s->b), free(s->re), free(s->im);
-    free(s->ring_f), free(s->ring_r), free(s->dbin);
+    free(s->ring_f);
     free(s);
 }
 
@@ -55,10 +55,8 @@ dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
     s->re = malloc(nb * sizeof(float));
     s->im = malloc(nb * sizeof(float));
     s->ring_f = calloc((size_t)s->nbins, sizeof(double));
-    s->ring_r = calloc((size_t)s->nbins, sizeof(double));
-    s->dbin = calloc((size_t)s->nbins, sizeof(double));
     if (!s->cosm || !s->sinm || !s->win || !s->ring || !s->count || !s->grey || !s->a || !s->b || !s->re ||
-        !s->im || !s->ring_f || !s->ring_r || !s->dbin) {
+        !s->im || !s->ring_f) {
         dg_spectral_free(s);
         return NULL;
     }
@@ -94,12 +92,13 @@ dg_spectral *dg_spectral_new(int size, int max_batch, dg_spectral_bins bins)
 }
 
 /* Re and Im of the DFT of the windowed grey levels of x[B, C, S, S] into
- * re, im; the batch-mean ring powers into ring. */
-static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, float *im,
-                    double *ring)
+ * re, im. */
+static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, float *im)
 {
     const int S = s->S;
     const size_t n = (size_t)S * S;
+    if (B < 1)
+        return;
     for (int i = 0; i < B; i++) {
         float *g = s->grey + i * n;
         double mean = 0.0;
@@ -126,26 +125,39 @@ static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, flo
         dg_gemm(false, false, S, S, S, -1.0f, s->sinm, S, A, S, 0.0f, Im, S);
         dg_gemm(false, false, S, S, S, -1.0f, s->cosm, S, Bm, S, 1.0f, Im, S);
     }
-    memset(ring, 0, (size_t)s->nbins * sizeof(double));
-    for (int i = 0; i < B; i++)
-        for (size_t p = 0; p < n; p++) {
+}
+
+/* Adds each image's bin powers (summed over the bin's frequencies) to
+ * sums[group[i] * nbins + bin] and counts its image in n[group[i]]
+ * (group NULL: all in group 0). */
+static void add_powers(const dg_spectral *s, const float *re, const float *im, int B,
+                       const int *group, double *sums, double *n)
+{
+    const size_t np = (size_t)s->S * s->S;
+    for (int i = 0; i < B; i++) {
+        const int g = group ? group[i] : 0;
+        double *ring = sums + (size_t)g * s->nbins;
+        n[g] += 1.0;
+        for (size_t p = 0; p < np; p++) {
             int r = s->ring[p];
             if (r >= 0) {
-                double a = re[i * n + p], b = im[i * n + p];
+                double a = re[i * np + p], b = im[i * np + p];
                 ring[r] += a * a + b * b;
             }
         }
-    for (int r = 0; r < s->nbins; r++)
-        ring[r] /= (double)s->count[r] * B;
+    }
 }
 
 int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *profile)
 {
     if (!s || !x || !profile || B < 1 || B > s->maxB || C < 1)
         return -1;
-    spectra(s, x, B, C, s->re, s->im, s->ring_f);
+    spectra(s, x, B, C, s->re, s->im);
+    double n = 0.0;
+    memset(s->ring_f, 0, (size_t)s->nbins * sizeof(double));
+    add_powers(s, s->re, s->im, B, NULL, s->ring_f, &n);
     for (int r = 0; r < s->nbins; r++)
-        profile[r] = (float)log10(s->ring_f[r] + EPS);
+        profile[r] = (float)log10(s->ring_f[r] / ((double)s->count[r] * n) + EPS);
     return 0;
 }
 
@@ -157,30 +169,92 @@ int dg_spectral_n_bins(const dg_spectral *s)
 float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *real, int Br, int C,
                        float scale, float *dfake)
 {
-    if (!s || !fake || !real || B < 1 || B > s->maxB || Br < 1 || Br > s->maxB || C < 1)
+    if (B < 1 || Br < 1)
         return -1.0f;
+    return dg_spectral_loss_grouped(s, fake, NULL, B, real, NULL, Br, C, 1, scale, dfake, NULL,
+                                    NULL);
+}
+
+static bool groups_ok(const int *group, int B, int n_groups)
+{
+    for (int i = 0; group && i < B; i++)
+        if (group[i] < 0 || group[i] >= n_groups)
+            return false;
+    return true;
+}
+
+float dg_spectral_loss_grouped(dg_spectral *s, const float *fake, const int *fake_group, int B,
+                               const float *real, const int *real_group, int Br, int C,
+                               int n_groups, float scale, float *dfake, dg_spectral_sum_fn sum,
+                               void *user)
+{
+    if (!s || B < 0 || B > s->maxB || Br < 0 || Br > s->maxB || C < 1 || n_groups < 1 ||
+        n_groups > DG_SPECTRAL_MAX_GROUPS || (B > 0 && !fake) || (Br > 0 && !real) ||
+        (n_groups > 1 && ((B > 0 && !fake_group) || (Br > 0 && !real_group))) ||
+        !groups_ok(n_groups > 1 ? fake_group : NULL, B, n_groups) ||
+        !groups_ok(n_groups > 1 ? real_group : NULL, Br, n_groups))
+        return -1.0f;
+    if (n_groups == 1)
+        fake_group = real_group = NULL;
     const int S = s->S, R = s->nbins;
     const size_t n = (size_t)S * S;
-    spectra(s, real, Br, C, s->re, s->im, s->ring_r); /* re, im overwritten next */
-    spectra(s, fake, B, C, s->re, s->im, s->ring_f);
-    double loss = 0.0;
-    double *dring = s->dbin;
-    for (int r = 0; r < R; r++) {
-        double d = log10(s->ring_f[r] + EPS) - log10(s->ring_r[r] + EPS);
-        loss += d * d / R;
-        /* dL/dP(u, v) of one image for (u, v) in ring r */
-        dring[r] = 2.0 * d / R / (M_LN10 * (s->ring_f[r] + EPS)) / ((double)s->count[r] * B);
+    /* this part's sums: per group, the fake then the real bin powers, then
+     * the fake and real image counts */
+    const size_t per = 2 * (size_t)R + 2, len = per * (size_t)n_groups;
+    double *acc = calloc(len, sizeof(double));
+    double *dbin = calloc((size_t)R * n_groups, sizeof(double));
+    double *fsum = calloc((size_t)R * n_groups, sizeof(double));
+    double *rsum = calloc((size_t)R * n_groups, sizeof(double));
+    double nf[DG_SPECTRAL_MAX_GROUPS] = {0}, nr[DG_SPECTRAL_MAX_GROUPS] = {0};
+    float result = -1.0f;
+    if (!acc || !dbin || !fsum || !rsum)
+        goto out;
+    spectra(s, real, Br, C, s->re, s->im); /* re, im overwritten next */
+    add_powers(s, s->re, s->im, Br, real_group, rsum, nr);
+    spectra(s, fake, B, C, s->re, s->im);
+    add_powers(s, s->re, s->im, B, fake_group, fsum, nf);
+    for (int g = 0; g < n_groups; g++) {
+        double *a = acc + per * g;
+        memcpy(a, fsum + (size_t)g * R, sizeof(double) * R);
+        memcpy(a + R, rsum + (size_t)g * R, sizeof(double) * R);
+        a[2 * R] = nf[g];
+        a[2 * R + 1] = nr[g];
     }
-    if (!dfake)
-        return (float)loss;
+    if (sum) /* the whole batch's sums, in every part alike */
+        sum(acc, (long)len, user);
+    double all = 0.0;
+    for (int g = 0; g < n_groups; g++)
+        all += acc[per * g + 2 * R];
+    double loss = 0.0;
+    for (int g = 0; g < n_groups && all > 0; g++) {
+        const double *a = acc + per * g;
+        const double Nf = a[2 * R], Nr = a[2 * R + 1];
+        if (Nf < (n_groups > 1 ? 2 : 1) || Nr < (n_groups > 1 ? 2 : 1))
+            continue; /* a class with fewer than two images here is left out */
+        const double w = Nf / all;
+        for (int r = 0; r < R; r++) {
+            const double pf = a[r] / ((double)s->count[r] * Nf);
+            const double pr = a[R + r] / ((double)s->count[r] * Nr);
+            double d = log10(pf + EPS) - log10(pr + EPS);
+            loss += w * d * d / R;
+            /* dL/dP(u, v) of one image of the group for (u, v) in bin r */
+            dbin[(size_t)g * R + r] =
+                w * 2.0 * d / R / (M_LN10 * (pf + EPS)) / ((double)s->count[r] * Nf);
+        }
+    }
+    result = (float)loss;
+    if (!dfake || B < 1)
+        goto out;
     /* dRe = 2 Re dP, dIm = 2 Im dP, in place */
-    for (int i = 0; i < B; i++)
+    for (int i = 0; i < B; i++) {
+        const double *db = dbin + (size_t)(fake_group ? fake_group[i] : 0) * R;
         for (size_t p = 0; p < n; p++) {
             int r = s->ring[p];
-            float g = r >= 0 ? (float)(2.0 * dring[r]) : 0.0f;
-            s->re[i * n + p] *= g;
-            s->im[i * n + p] *= g;
+            float gr = r >= 0 ? (float)(2.0 * db[r]) : 0.0f;
+            s->re[i * n + p] *= gr;
+            s->im[i * n + p] *= gr;
         }
+    }
     /* dG = C dRe C - S dRe S - S dIm C - C dIm S = C M1 - S M2 with
      * M1 = dRe C - dIm S and M2 = dRe S + dIm C (C and S are symmetric) */
     dg_gemm(false, false, B * S, S, S, 1.0f, s->re, S, s->cosm, S, 0.0f, s->a, S);
@@ -207,5 +281,7 @@ float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *re
                 d[p] += k * dg[p];
         }
     }
-    return (float)loss;
+out:
+    free(acc), free(dbin), free(fsum), free(rsum);
+    return result;
 }

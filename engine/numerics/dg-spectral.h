@@ -47,6 +47,27 @@ void dg_spectral_free(dg_spectral *s);
 float dg_spectral_loss(dg_spectral *s, const float *fake, int B, const float *real, int Br, int C,
                        float scale, float *dfake);
 
+/* Adds n doubles over the parts of a batch split across processes, in
+ * place, with the same result in every part (dg_gan_shard's sum_double). */
+typedef void (*dg_spectral_sum_fn)(double *v, long n, void *user);
+
+#define DG_SPECTRAL_MAX_GROUPS 64
+
+/* The loss per group (e.g. per class): fake_group[i] and real_group[j] in
+ * 0 .. n_groups - 1 (ignored when n_groups is 1).  L is the sum over the
+ * groups of (the group's share of the fake images) x (L above on the
+ * group's images); with more than one group, a group with fewer than two
+ * fake or two real images is left out.  With sum (NULL: the batch is all
+ * here), fake and real are this part's images of a batch split across
+ * processes (B or Br may be 0): sum is called once, by every part alike,
+ * on the parts' bin-power sums, so L is the whole batch's and dfake gets
+ * this part's rows of the whole batch's gradient.  Returns L, or a negative
+ * number on bad arguments (a group out of range included). */
+float dg_spectral_loss_grouped(dg_spectral *s, const float *fake, const int *fake_group, int B,
+                               const float *real, const int *real_group, int Br, int C,
+                               int n_groups, float scale, float *dfake, dg_spectral_sum_fn sum,
+                               void *user);
+
 /* log10 of the batch-mean bin powers of x[B, C, S, S] into
  * profile[dg_spectral_n_bins] (rings: r = 1 .. S/2; blocks: block
  * (u/2) R + v/2 - 1; frequencies: u S + v - 1); what the loss compares (tests, tools). */

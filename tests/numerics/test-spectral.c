@@ -1,6 +1,8 @@
 /* test-spectral: the spectral loss (engine/numerics/dg-spectral.c): its ring
  * powers against a textbook DFT, where a pure wave's power goes, zero loss
- * for identical batches, its gradient against finite differences, and bad
+ * for identical batches, its gradient against finite differences, the loss
+ * per group against the groups' losses one by one, a batch split in two
+ * parts (with the sum across parts) against the whole batch, and bad
  * arguments refused. */
 #include <glib.h>
 #include <math.h>
@@ -182,6 +184,154 @@ static void test_grad(void)
     check_grad(DG_SPECTRAL_FREQS);
 }
 
+
+/* per group: the share-weighted sum of each group's own loss (groups with
+ * fewer than two images left out), the gradient likewise, and against
+ * finite differences */
+static void test_grouped(void)
+{
+    enum { S = 8, C = 3, B = 7, IMG = C * S * S };
+    const int group[B] = {0, 2, 0, 2, 1, 0, 2}; /* group 1 has one image: left out */
+    float fake[B * IMG], real[B * IMG], d[B * IMG], dref[B * IMG], gf[B * IMG], gr[B * IMG],
+        gd[B * IMG];
+    dg_rng r;
+    dg_rng_seed(&r, 5);
+    fill(&r, fake, B * IMG);
+    fill(&r, real, B * IMG);
+    for (int i = 0; i < B * IMG; i++)
+        real[i] *= 0.3f + 0.2f * (i / IMG % 3);
+    dg_spectral *s = dg_spectral_new(S, B, DG_SPECTRAL_BLOCKS);
+    memset(d, 0, sizeof d);
+    float l = dg_spectral_loss_grouped(s, fake, group, B, real, group, B, C, 3, 1.5f, d, NULL, NULL);
+    /* the reference: each group gathered and scored alone */
+    double lref = 0.0;
+    memset(dref, 0, sizeof dref);
+    for (int g = 0; g < 3; g++) {
+        int idx[B], n = 0;
+        for (int i = 0; i < B; i++)
+            if (group[i] == g)
+                idx[n++] = i;
+        if (n < 2)
+            continue;
+        for (int j = 0; j < n; j++) {
+            memcpy(gf + j * IMG, fake + idx[j] * IMG, sizeof(float) * IMG);
+            memcpy(gr + j * IMG, real + idx[j] * IMG, sizeof(float) * IMG);
+        }
+        memset(gd, 0, sizeof gd);
+        const float w = (float)n / B;
+        lref += w * dg_spectral_loss(s, gf, n, gr, n, C, 1.5f * w, gd);
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < IMG; p++)
+                dref[idx[j] * IMG + p] += gd[j * IMG + p];
+    }
+    g_assert_cmpfloat(l, >, 0.01f);
+    g_assert_cmpfloat(fabs(l - lref), <, 1e-5 * fabs(lref));
+    double worst = 0.0, big = 0.0;
+    for (int i = 0; i < B * IMG; i++) {
+        worst = fmax(worst, fabs(d[i] - dref[i]));
+        big = fmax(big, fabs(dref[i]));
+    }
+    g_assert_cmpfloat(worst, <, 1e-4 * big);
+    for (int p = 0; p < IMG; p++) /* the lone image of group 1 gets no gradient */
+        g_assert_cmpfloat(d[4 * IMG + p], ==, 0.0f);
+    /* central differences on some of the pixels */
+    double werr = 0.0;
+    for (int i = 0; i < B * IMG; i += 7) {
+        const float h = 1e-2f, keep = fake[i];
+        fake[i] = keep + h;
+        double lp = dg_spectral_loss_grouped(s, fake, group, B, real, group, B, C, 3, 1.0f, NULL, NULL, NULL);
+        fake[i] = keep - h;
+        double lm = dg_spectral_loss_grouped(s, fake, group, B, real, group, B, C, 3, 1.0f, NULL, NULL, NULL);
+        fake[i] = keep;
+        double num = 1.5 * (lp - lm) / (2.0 * h);
+        werr = fmax(werr, fabs(num - d[i]) / fmax(1e-3, fabs(num) + fabs(d[i])));
+    }
+    g_test_message("per group: loss %.4f, worst relative gradient error %.2e", l, werr);
+    g_assert_cmpfloat(werr, <, 2e-2);
+    /* one group is the plain loss */
+    float l1 = dg_spectral_loss_grouped(s, fake, NULL, B, real, NULL, B, C, 1, 1.0f, NULL, NULL, NULL);
+    g_assert_cmpfloat(fabsf(l1 - dg_spectral_loss(s, fake, B, real, B, C, 1.0f, NULL)), <=, 1e-6f * l1);
+    dg_spectral_free(s);
+}
+
+/* ---- a batch split in two parts ------------------------------------------------------ */
+
+/* The sum across parts without threads: part A's call is made twice, first
+ * to capture its sums (adding nothing), then with part B's added. */
+typedef struct {
+    double *mine;        /* this call's sums, as captured */
+    const double *other; /* the other part's sums to add, or NULL */
+    long n;
+} capture;
+
+static void capture_sum(double *v, long n, void *user)
+{
+    capture *c = user;
+    c->n = n;
+    c->mine = g_memdup2(v, sizeof(double) * n);
+    for (long j = 0; c->other && j < n; j++)
+        v[j] += c->other[j];
+}
+
+static void test_split(void)
+{
+    enum { S = 16, C = 3, B = 9, IMG = C * S * S, K = 3 };
+    const int group[B] = {0, 1, 2, 0, 1, 2, 0, 2, 1};
+    float *fake = g_new(float, B * IMG), *real = g_new(float, B * IMG);
+    float *dwhole = g_new0(float, B * IMG), *dparts = g_new0(float, B * IMG);
+    dg_rng r;
+    dg_rng_seed(&r, 8);
+    fill(&r, fake, B * IMG);
+    fill(&r, real, B * IMG);
+    for (int i = 0; i < B * IMG; i++)
+        real[i] *= 0.5f;
+    for (int per_class = 0; per_class < 2; per_class++) {
+        const int ng = per_class ? K : 1;
+        dg_spectral *s = dg_spectral_new(S, B, DG_SPECTRAL_BLOCKS);
+        memset(dwhole, 0, sizeof(float) * B * IMG);
+        memset(dparts, 0, sizeof(float) * B * IMG);
+        float lw = dg_spectral_loss_grouped(s, fake, group, B, real, group, B, C, ng, 1.0f, dwhole,
+                                            NULL, NULL);
+        /* parts: images [0, 4) and [4, 9); part A's real images are fewer
+         * (the parts need not hold the same numbers) */
+        const int na = 4, nra = 3;
+        capture ca = {0}, cb = {0}, ca2 = {0};
+        float *scratch = g_new0(float, B * IMG);
+        dg_spectral_loss_grouped(s, fake, group, na, real, group, nra, C, ng, 1.0f, scratch,
+                                 capture_sum, &ca);
+        cb.other = ca.mine;
+        /* part B holds the real images part A does not */
+        float lb = dg_spectral_loss_grouped(s, fake + na * IMG, group + na, B - na, real + nra * IMG,
+                                            group + nra, B - nra, C, ng, 1.0f, dparts + na * IMG,
+                                            capture_sum, &cb);
+        ca2.other = cb.mine;
+        float la = dg_spectral_loss_grouped(s, fake, group, na, real, group, nra, C, ng, 1.0f, dparts,
+                                            capture_sum, &ca2);
+        g_assert_cmpint(ca.n, ==, cb.n);
+        g_assert_cmpfloat(lw, >, 0.01f);
+        g_assert_cmpfloat(fabsf(la - lw), <, 1e-4f * lw);
+        g_assert_cmpfloat(fabsf(lb - lw), <, 1e-4f * lw);
+        double worst = 0.0, big = 0.0;
+        for (int i = 0; i < B * IMG; i++) {
+            worst = fmax(worst, fabs(dparts[i] - dwhole[i]));
+            big = fmax(big, fabs(dwhole[i]));
+        }
+        g_test_message("%s: whole-batch loss %.5f, parts %.5f / %.5f; worst gradient difference "
+                       "%.2e of %.2e",
+                       per_class ? "per class" : "one group", lw, la, lb, worst, big);
+        g_assert_cmpfloat(worst, <, 1e-4 * big);
+        /* a part with no images of its own still takes part in the sum */
+        capture e = {.other = NULL};
+        g_assert_cmpfloat(dg_spectral_loss_grouped(s, NULL, NULL, 0, NULL, NULL, 0, C, ng, 1.0f,
+                                                   NULL, capture_sum, &e),
+                          ==, 0.0f);
+        g_assert_cmpint(e.n, ==, ca.n);
+        g_free(e.mine), g_free(ca.mine), g_free(cb.mine), g_free(ca2.mine), g_free(scratch);
+        dg_spectral_free(s);
+    }
+    g_free(fake), g_free(real), g_free(dwhole), g_free(dparts);
+}
+
 static void test_bad(void)
 {
     g_assert_null(dg_spectral_new(7, 1, DG_SPECTRAL_RINGS));
@@ -195,6 +345,14 @@ static void test_bad(void)
     g_assert_cmpfloat(dg_spectral_loss(s, x, 3, x, 1, 1, 1.0f, NULL), <, 0);
     g_assert_cmpfloat(dg_spectral_loss(s, x, 1, x, 0, 1, 1.0f, NULL), <, 0);
     g_assert_cmpint(dg_spectral_profile(s, x, 1, 0, p), <, 0);
+    /* groups out of range, missing, or too many */
+    int bad_group[2] = {0, 2};
+    g_assert_cmpfloat(dg_spectral_loss_grouped(s, x, bad_group, 2, x, bad_group, 2, 1, 2, 1.0f, NULL, NULL, NULL), <, 0);
+    bad_group[1] = -1;
+    g_assert_cmpfloat(dg_spectral_loss_grouped(s, x, bad_group, 2, x, bad_group, 2, 1, 2, 1.0f, NULL, NULL, NULL), <, 0);
+    g_assert_cmpfloat(dg_spectral_loss_grouped(s, x, NULL, 2, x, NULL, 2, 1, 2, 1.0f, NULL, NULL, NULL), <, 0);
+    g_assert_cmpfloat(dg_spectral_loss_grouped(s, x, NULL, 2, x, NULL, 2, 1, 65, 1.0f, NULL, NULL, NULL), <, 0);
+    g_assert_cmpfloat(dg_spectral_loss_grouped(s, NULL, NULL, 1, x, NULL, 1, 1, 1, 1.0f, NULL, NULL, NULL), <, 0);
     /* flat images: finite */
     g_assert_true(isfinite(dg_spectral_loss(s, x, 1, x, 1, 1, 1.0f, NULL)));
     dg_spectral_free(s);
@@ -206,6 +364,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/spectral/profile", test_profile);
     g_test_add_func("/spectral/grad", test_grad);
+    g_test_add_func("/spectral/grouped", test_grouped);
+    g_test_add_func("/spectral/split", test_split);
     g_test_add_func("/spectral/bad", test_bad);
     return g_test_run();
 }
