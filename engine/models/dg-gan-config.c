@@ -70,6 +70,57 @@ static void base_resnet(dg_gan_config *c)
     c->lr_d = 2e-4f;
 }
 
+/* An experiment's recipe from its name without the "x-":
+ * <g>-<d>-<width>[-<ndf>[-<lecam>[-<spectral>[-<bins>]]]] (see below). */
+static void x_preset(dg_gan_config *c, const char *spec)
+{
+    char **p = g_strsplit(spec, "-", -1);
+    base_resnet(c);
+    if (g_strv_length(p) >= 3) {
+        /* resnetr: resnet G with reflection padding; resnetrn: the same with nearest upsampling */
+        /* resnetrc: reflection + coordinates; resnetm(c): reflection only up to 8x8;
+         * a final z: noise injection (resnetz, resnetrcz, ...); a final y: noise
+         * only below the output resolution (resnetrcy) */
+        size_t len = strlen(p[0]);
+        c->g_noise = len > 6 && (p[0][len - 1] == 'z' || p[0][len - 1] == 'y');
+        c->g_noise_low = c->g_noise && p[0][len - 1] == 'y';
+        if (c->g_noise)
+            p[0][--len] = '\0';
+        c->g_reflect = g_str_has_prefix(p[0], "resnetr") || g_str_has_prefix(p[0], "resnetm");
+        c->g_reflect_low = g_str_has_prefix(p[0], "resnetm");
+        c->g_coords = c->g_reflect && g_str_has_suffix(p[0], "c");
+        c->up_bilinear = c->up_bilinear && strcmp(p[0], "resnetrn") != 0;
+        if (!c->g_reflect)
+            parse_arch(p[0], &c->g_arch);
+        c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;
+        c->d_avgpool = strcmp(p[1], "ap") == 0 || strcmp(p[1], "apr") == 0;
+        c->d_act_pool = strcmp(p[1], "apr") == 0;
+        c->d_sn = strcmp(p[1], "bn") != 0;
+        if (!c->d_sn) {
+            c->loss = DG_GAN_LOSS_BCE;
+            c->lecam = 0.0f;
+            c->beta1 = 0.5f;
+        }
+        c->ngf = c->ndf = atoi(p[2]);
+        if (g_strv_length(p) >= 4)
+            c->ndf = atoi(p[3]);
+        if (g_strv_length(p) >= 5)
+            c->lecam = (float)g_ascii_strtod(p[4], NULL);
+        if (g_strv_length(p) >= 6)
+            c->spectral = (float)g_ascii_strtod(p[5], NULL);
+        /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks;
+         * "2df": on its every frequency */
+        /* a final "c" (2dc, 2dfc): per class */
+        if (g_strv_length(p) >= 7) {
+            c->spectral_per_class = g_str_has_suffix(p[6], "c") && strlen(p[6]) > 1;
+            if (c->spectral_per_class)
+                p[6][strlen(p[6]) - 1] = '\0';
+            c->spectral_bins = strcmp(p[6], "2d") == 0 ? 1 : strcmp(p[6], "2df") == 0 ? 2 : 0;
+        }
+    }
+    g_strfreev(p);
+}
+
 gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classes,
                               GError **error)
 {
@@ -82,20 +133,11 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
     if (!preset)
         preset = "default";
     if (strcmp(preset, "default") == 0) {
-        /* x-resnetrcy-ap-24-32-0.3-1-2dc, the bundled generator's recipe (README):
-         * reflection padding, a centre channel and noise below 64x64 in G; the
-         * spectral loss on the 2-D spectrum per class */
-        base_resnet(c);
-        c->d_arch = DG_GAN_ARCH_DCGAN; /* plain SN + average-pooling D: 1.6x the speed of the residual D */
-        c->d_avgpool = true;
-        c->g_reflect = true;
-        c->g_coords = true;
-        c->g_noise = c->g_noise_low = true;
-        c->ngf = 24;
-        c->ndf = 32;
-        c->spectral = 1.0f;
-        c->spectral_bins = 1;
-        c->spectral_per_class = true;
+        /* the bundled generator's recipe (README): a residual G with reflection
+         * padding, a centre channel and noise below 64x64; a plain SN
+         * average-pooling D (1.6x the speed of the residual D); hinge + LeCam
+         * 0.3; the spectral loss on the 2-D spectrum, per class */
+        x_preset(c, "resnetrcy-ap-24-32-0.3-1-2dc");
         c->steps = 6000;
     } else if (strcmp(preset, "large") == 0) {
         base_resnet(c);
@@ -134,52 +176,7 @@ gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classe
         c->ema = 0.99f;
         c->steps = 20;
     } else if (g_str_has_prefix(preset, "x-")) {
-        /* experiments (not shipped): x-<g>-<d>-<width> */
-        char **p = g_strsplit(preset + 2, "-", -1);
-        base_resnet(c);
-        if (g_strv_length(p) >= 3) {
-            /* resnetr: resnet G with reflection padding; resnetrn: the same with nearest upsampling */
-            /* resnetrc: reflection + coordinates; resnetm(c): reflection only up to 8x8;
-             * a final z: noise injection (resnetz, resnetrcz, ...); a final y: noise
-             * only below the output resolution (resnetrcy) */
-            size_t len = strlen(p[0]);
-            c->g_noise = len > 6 && (p[0][len - 1] == 'z' || p[0][len - 1] == 'y');
-            c->g_noise_low = c->g_noise && p[0][len - 1] == 'y';
-            if (c->g_noise)
-                p[0][--len] = '\0';
-            c->g_reflect = g_str_has_prefix(p[0], "resnetr") || g_str_has_prefix(p[0], "resnetm");
-            c->g_reflect_low = g_str_has_prefix(p[0], "resnetm");
-            c->g_coords = c->g_reflect && g_str_has_suffix(p[0], "c");
-            c->up_bilinear = c->up_bilinear && strcmp(p[0], "resnetrn") != 0;
-            if (!c->g_reflect)
-                parse_arch(p[0], &c->g_arch);
-            c->d_arch = strcmp(p[1], "rd") == 0 ? DG_GAN_ARCH_RESNET : DG_GAN_ARCH_DCGAN;
-            c->d_avgpool = strcmp(p[1], "ap") == 0 || strcmp(p[1], "apr") == 0;
-            c->d_act_pool = strcmp(p[1], "apr") == 0;
-            c->d_sn = strcmp(p[1], "bn") != 0;
-            if (!c->d_sn) {
-                c->loss = DG_GAN_LOSS_BCE;
-                c->lecam = 0.0f;
-                c->beta1 = 0.5f;
-            }
-            c->ngf = c->ndf = atoi(p[2]);
-            if (g_strv_length(p) >= 4)
-                c->ndf = atoi(p[3]);
-            if (g_strv_length(p) >= 5)
-                c->lecam = (float)g_ascii_strtod(p[4], NULL);
-            if (g_strv_length(p) >= 6)
-                c->spectral = (float)g_ascii_strtod(p[5], NULL);
-            /* a seventh part "2d": the spectral loss on the 2-D spectrum's blocks;
-             * "2df": on its every frequency */
-            /* a final "c" (2dc, 2dfc): per class */
-            if (g_strv_length(p) >= 7) {
-                c->spectral_per_class = g_str_has_suffix(p[6], "c") && strlen(p[6]) > 1;
-                if (c->spectral_per_class)
-                    p[6][strlen(p[6]) - 1] = '\0';
-                c->spectral_bins = strcmp(p[6], "2d") == 0 ? 1 : strcmp(p[6], "2df") == 0 ? 2 : 0;
-            }
-        }
-        g_strfreev(p);
+        x_preset(c, preset + 2); /* experiments (not shipped) */
         c->steps = 8000;
     } else {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "unknown GAN preset '%s' (default, large, dcgan, seed)",
