@@ -128,16 +128,16 @@ static void spectra(dg_spectral *s, const float *x, int B, int C, float *re, flo
 }
 
 /* Adds each image's bin powers (summed over the bin's frequencies) to
- * sums[group[i] * nbins + bin] and counts its image in n[group[i]]
- * (group NULL: all in group 0). */
+ * sums[group[i] * stride + bin] and counts its image in
+ * n[group[i] * stride] (group NULL: all in group 0). */
 static void add_powers(const dg_spectral *s, const float *re, const float *im, int B,
-                       const int *group, double *sums, double *n)
+                       const int *group, size_t stride, double *sums, double *n)
 {
     const size_t np = (size_t)s->S * s->S;
     for (int i = 0; i < B; i++) {
-        const int g = group ? group[i] : 0;
-        double *ring = sums + (size_t)g * s->nbins;
-        n[g] += 1.0;
+        const size_t g = group ? (size_t)group[i] : 0;
+        double *ring = sums + g * stride;
+        n[g * stride] += 1.0;
         for (size_t p = 0; p < np; p++) {
             int r = s->ring[p];
             if (r >= 0) {
@@ -155,7 +155,7 @@ int dg_spectral_profile(dg_spectral *s, const float *x, int B, int C, float *pro
     spectra(s, x, B, C, s->re, s->im);
     double n = 0.0;
     memset(s->ring_f, 0, (size_t)s->nbins * sizeof(double));
-    add_powers(s, s->re, s->im, B, NULL, s->ring_f, &n);
+    add_powers(s, s->re, s->im, B, NULL, 0, s->ring_f, &n);
     for (int r = 0; r < s->nbins; r++)
         profile[r] = (float)log10(s->ring_f[r] / ((double)s->count[r] * n) + EPS);
     return 0;
@@ -203,23 +203,13 @@ float dg_spectral_loss_grouped(dg_spectral *s, const float *fake, const int *fak
     const size_t per = 2 * (size_t)R + 2, len = per * (size_t)n_groups;
     double *acc = calloc(len, sizeof(double));
     double *dbin = calloc((size_t)R * n_groups, sizeof(double));
-    double *fsum = calloc((size_t)R * n_groups, sizeof(double));
-    double *rsum = calloc((size_t)R * n_groups, sizeof(double));
-    double nf[DG_SPECTRAL_MAX_GROUPS] = {0}, nr[DG_SPECTRAL_MAX_GROUPS] = {0};
     float result = -1.0f;
-    if (!acc || !dbin || !fsum || !rsum)
+    if (!acc || !dbin)
         goto out;
     spectra(s, real, Br, C, s->re, s->im); /* re, im overwritten next */
-    add_powers(s, s->re, s->im, Br, real_group, rsum, nr);
+    add_powers(s, s->re, s->im, Br, real_group, per, acc + R, acc + 2 * R + 1);
     spectra(s, fake, B, C, s->re, s->im);
-    add_powers(s, s->re, s->im, B, fake_group, fsum, nf);
-    for (int g = 0; g < n_groups; g++) {
-        double *a = acc + per * g;
-        memcpy(a, fsum + (size_t)g * R, sizeof(double) * R);
-        memcpy(a + R, rsum + (size_t)g * R, sizeof(double) * R);
-        a[2 * R] = nf[g];
-        a[2 * R + 1] = nr[g];
-    }
+    add_powers(s, s->re, s->im, B, fake_group, per, acc, acc + 2 * R);
     if (sum) /* the whole batch's sums, in every part alike */
         sum(acc, (long)len, user);
     double all = 0.0;
@@ -282,6 +272,6 @@ float dg_spectral_loss_grouped(dg_spectral *s, const float *fake, const int *fak
         }
     }
 out:
-    free(acc), free(dbin), free(fsum), free(rsum);
+    free(acc), free(dbin);
     return result;
 }
