@@ -14,7 +14,7 @@ static int gan_train(int argc, char **argv)
 {
     dg_gan_train_config *c = dg_gan_train_config_new();
     char *data = NULL, *out = NULL, *preset = NULL, *loss = NULL, *diffaug = NULL, *cache = NULL,
-         *upsample = NULL;
+         *upsample = NULL, *init_from = NULL;
     int steps = 0, threads = 0, batch = 0, width = 0, sample_every = 0, ckpt_every = 0;
     gint64 seed = 1, split_seed = 1;
     double lr = 0;
@@ -24,6 +24,7 @@ static int gan_train(int argc, char **argv)
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoints, samples, model)", "RUNDIR"},
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, "seed, default or large (default: default)", "NAME"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, preset, batch, lr, loss, diffaug, width, upsampling) must be the same, only --steps, --threads and the sample/checkpoint intervals may change", NULL},
+        {"init-from", 0, 0, G_OPTION_ARG_FILENAME, &init_from, "Start a new run from the weights of a GAN checkpoint or generator model (saved with its discriminator, as gan train saves them) whose networks are the preset's: to fine-tune a trained generator on other data or with other losses; the optimizer starts afresh", "FILE"},
         {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
         {"diffaug", 0, 0, G_OPTION_ARG_STRING, &diffaug, "DiffAugment policy, e.g. color,translation,cutout or none", "LIST"},
         {"g-upsample", 0, 0, G_OPTION_ARG_STRING, &upsample, "Generator upsampling: convt (transposed convolutions), nearest or bilinear (upsample + 3x3 convolution)", "HOW"},
@@ -65,6 +66,7 @@ static int gan_train(int argc, char **argv)
     c->threads = cli_threads(threads);
     c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->resume = resume;
+    c->init_from = init_from;
     c->all_classes = all;
     c->follow_symlinks = follow;
     c->batch = batch;

@@ -43,6 +43,7 @@ void dg_gan_train_config_free(void *p)
     g_free(c->diffaug);
     g_free(c->g_upsample);
     g_free(c->quality_model);
+    g_free(c->init_from);
     g_free(c);
 }
 
@@ -72,6 +73,7 @@ typedef struct {
     int64_t last_ckpt_step;
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
+    char *initialized_from;   /* where a warm-started run's weights came from (NULL: the seed) */
     /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
      * part_off + part_n) of each batch; rank 0 alone writes files and events */
     dg_dist *dist;
@@ -117,6 +119,8 @@ static gboolean save_checkpoint(gan_run *r, GError **error)
     dg_st_writer_set_metadata(w, "split_seed", split);
     char *run = dg_run_identity_to_json(r->identity);
     dg_st_writer_set_metadata(w, "run", run);
+    if (r->initialized_from)
+        dg_st_writer_set_metadata(w, "initialized_from", r->initialized_from);
     gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
     dg_st_writer_free(w);
     g_free(cfg), g_free(cls), g_free(seed), g_free(split), g_free(run);
@@ -137,6 +141,8 @@ static gboolean save_model_to(gan_run *r, const char *path, double frechet, GErr
     g_hash_table_insert(meta, "split_seed",
                         g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed));
     g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
+    if (r->initialized_from)
+        g_hash_table_insert(meta, "initialized_from", g_strdup(r->initialized_from));
     if (isfinite(frechet))
         g_hash_table_insert(meta, "monitor_frechet", g_strdup_printf("%.4f", frechet));
     gboolean ok = dg_gan_save_model(r->gan, path, (const char *const *)r->class_ids,
@@ -148,6 +154,22 @@ static gboolean save_model_to(gan_run *r, const char *path, double frechet, GErr
 static gboolean save_model(gan_run *r, GError **error)
 {
     return save_model_to(r, r->model_path, NAN, error);
+}
+
+/* The classes of a checkpoint or model file: this data set's, in its order. */
+static gboolean same_classes(gan_run *r, const dg_st *st, const char *what, GError **error)
+{
+    char **ids = NULL, **names = NULL;
+    gboolean same = dg_model_parse_classes(dg_st_metadata(st, "classes"), r->ds->n_classes, &ids,
+                                           &names, NULL);
+    for (int k = 0; same && k < r->ds->n_classes; k++)
+        same = strcmp(ids[k], r->class_ids[k]) == 0;
+    g_strfreev(ids);
+    g_strfreev(names);
+    if (!same)
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s's classes differ from this data set's", what);
+    return same;
 }
 
 static gboolean load_checkpoint(gan_run *r, GError **error)
@@ -174,18 +196,8 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
                     r->cfg->out, saved.preset, saved.n_classes);
         goto out;
     }
-    char **ids = NULL, **names = NULL;
-    gboolean same = dg_model_parse_classes(dg_st_metadata(st, "classes"), r->ds->n_classes, &ids,
-                                           &names, NULL);
-    for (int k = 0; same && k < r->ds->n_classes; k++)
-        same = strcmp(ids[k], r->class_ids[k]) == 0;
-    g_strfreev(ids);
-    g_strfreev(names);
-    if (!same) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the checkpoint's classes differ from this data set's");
+    if (!same_classes(r, st, "the checkpoint", error))
         goto out;
-    }
     if (!dg_run_identity_check(r->identity, dg_st_metadata(st, "run"), r->cfg->out, error) ||
         !dg_gan_read_state(r->gan, st, error) || !dg_rng_read(st, "rng", &r->rng, error))
         goto out;
@@ -198,6 +210,8 @@ static gboolean load_checkpoint(gan_run *r, GError **error)
         goto out;
     }
     memcpy(&r->step, ts->data, 8);
+    g_free(r->initialized_from);
+    r->initialized_from = g_strdup(dg_st_metadata(st, "initialized_from"));
     if (r->step < 0 || th->shape[0] != r->step) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
                     "checkpoint %s is corrupt: step %" G_GINT64_FORMAT " with %" G_GINT64_FORMAT
@@ -337,6 +351,11 @@ static int max_batch(const gan_run *r, const dg_gan_config *gc)
 /* Every number of the config within its stated range (dg-limits.h). */
 static gboolean check_config(const dg_gan_train_config *c, GError **error)
 {
+    if (c->resume && c->init_from) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "--init-from starts a new run and --resume continues one: give one of them");
+        return FALSE;
+    }
     return dg_job_check_int("steps", c->steps, 1, DG_LIMIT_STEPS, TRUE, error) &&
            dg_job_check_int("threads", c->threads, 1, DG_LIMIT_THREADS, TRUE, error) &&
            dg_job_check_int("batch", c->batch, 1, DG_LIMIT_GAN_BATCH, TRUE, error) &&
@@ -493,12 +512,43 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
         r->grid_labels[i] = i / GRID_COLS;
 }
 
+/* --init-from: a new run from another run's weights (dg_gan_read_weights:
+ * the optimizer, the LeCam anchors and the EMA's warm-up start afresh). */
+static gboolean warm_start(gan_run *r, GError **error)
+{
+    const char *path = r->cfg->init_from;
+    dg_st *st = dg_job_read_st(r->dist, path, error);
+    if (!st) {
+        g_prefix_error(error, "cannot start from %s: ", path);
+        return FALSE;
+    }
+    gboolean ok = dg_gan_read_weights(r->gan, st, error) &&
+                  same_classes(r, st, "the model to start from", error);
+    if (ok) {
+        const char *steps = dg_st_metadata(st, "trained_steps");
+        const dg_st_tensor *ts = dg_st_find(st, "step");
+        int64_t n = -1;
+        if (ts && ts->dtype == DG_ST_I64 && ts->ndim == 1 && ts->shape[0] == 1)
+            memcpy(&n, ts->data, 8);
+        else if (steps)
+            n = g_ascii_strtoll(steps, NULL, 10);
+        r->initialized_from = n >= 0 ? g_strdup_printf("%s (after %" G_GINT64_FORMAT " steps)", path, n)
+                                     : g_strdup(path);
+        dg_job_message(r->job, "info", "starting from the weights of %s", r->initialized_from);
+    } else {
+        g_prefix_error(error, "cannot start from %s: ", path);
+    }
+    dg_st_free(st);
+    return ok;
+}
+
 /* The run's state: from its checkpoint when resuming; otherwise its
- * config.json is written. */
+ * config.json is written (and, with --init-from, the weights read). */
 static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **error)
 {
     if (!dg_dist_is_root(r->dist)) /* the others only read the checkpoint, from rank 0 */
-        return !r->cfg->resume || load_checkpoint(r, error);
+        return r->cfg->resume ? load_checkpoint(r, error)
+                              : !r->cfg->init_from || warm_start(r, error);
     if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
                     r->samples_dir, g_strerror(errno));
@@ -516,6 +566,8 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
         }
         return TRUE;
     }
+    if (r->cfg->init_from && !warm_start(r, error))
+        return FALSE;
     char *cj = dg_gan_config_to_json(gc);
     char *path = g_build_filename(r->cfg->out, "config.json", NULL);
     gboolean ok = dg_write_text(path, cj, error);
@@ -588,6 +640,7 @@ static void run_free(gan_run *r)
 {
     dg_run_dir_close(r->dir);
     dg_run_identity_free(r->identity);
+    g_free(r->initialized_from);
     dg_gan_free(r->gan);
     dg_ctx_free(r->ctx);
     dg_dataset_free(r->ds);

@@ -26,6 +26,9 @@ typedef struct {
     uint64_t split_seed;    /* the data split (default 1) */
     int threads;            /* 0: all cores */
     gboolean resume;        /* continue from out/checkpoint.safetensors */
+    char *init_from;        /* a new run starting from the weights of this GAN checkpoint or
+                               generator model (saved with its discriminator) of the same
+                               networks; NULL: from the seed */
     gboolean all_classes;   /* HAM10000: all seven classes */
     gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     int sample_every;       /* steps between sample grids (0: 200) */

@@ -121,6 +121,37 @@ static void x_preset(dg_gan_config *c, const char *spec)
     g_strfreev(p);
 }
 
+bool dg_gan_config_same_networks(const dg_gan_config *a, const dg_gan_config *b,
+                                 const char **why)
+{
+    const char *w = NULL;
+#define DIFF(f, name) else if (a->f != b->f) w = name
+    if (0) {
+    }
+    DIFF(size, "image size");
+    DIFF(n_classes, "number of classes");
+    DIFF(conditional, "conditioning");
+    DIFF(nz, "latent size");
+    DIFF(ngf, "generator width");
+    DIFF(ndf, "discriminator width");
+    DIFF(g_arch, "generator architecture");
+    DIFF(d_arch, "discriminator architecture");
+    DIFF(upsample_conv, "generator upsampling");
+    DIFF(up_bilinear, "generator upsampling");
+    DIFF(g_reflect, "generator padding");
+    DIFF(g_reflect_low, "generator padding");
+    DIFF(g_coords, "generator centre channel");
+    DIFF(g_noise, "generator noise");
+    DIFF(g_noise_low, "generator noise");
+    DIFF(d_sn, "discriminator normalization");
+    DIFF(d_avgpool, "discriminator downsampling");
+    DIFF(d_act_pool, "discriminator downsampling");
+#undef DIFF
+    if (why)
+        *why = w;
+    return w == NULL;
+}
+
 gboolean dg_gan_config_preset(dg_gan_config *c, const char *preset, int n_classes,
                               GError **error)
 {

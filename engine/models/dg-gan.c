@@ -578,3 +578,52 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
     }
     return TRUE;
 }
+
+gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
+{
+    const char *format = dg_st_metadata(st, "format");
+    const bool ckpt = g_strcmp0(format, "dermagan-gan-checkpoint") == 0;
+    if (!ckpt && g_strcmp0(format, "dermagan-gan") != 0) {
+        g_autofree char *q = dg_st_quoted(format);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
+                    "not a DermaGAN GAN checkpoint or generator model (format %s)", q);
+        return FALSE;
+    }
+    if (!ckpt && g_strcmp0(dg_st_metadata(st, "discriminator"), "yes") != 0) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
+                    "the generator model was saved without its discriminator, which training "
+                    "needs");
+        return FALSE;
+    }
+    dg_gan_config saved;
+    const char *why = NULL;
+    if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
+        return FALSE;
+    if (!dg_gan_config_same_networks(&saved, &g->cfg, &why)) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "its networks differ from this run's (%s; it is preset %s)", why,
+                    saved.preset);
+        return FALSE;
+    }
+    for (int p = 0; p < g->n_pairs; p++) {
+        g_autofree char *gp = pair_prefix(g, 'g', p), *dp = pair_prefix(g, 'd', p),
+                        *ep = pair_prefix(g, 'e', p);
+        if (!dg_net_read(st, g->G[p], gp, FALSE, error) ||
+            !dg_net_read(st, g->D[p], dp, FALSE, error))
+            return FALSE;
+        if (g->Gema[p]) {
+            /* a checkpoint's EMA generator when it has one; a model file's
+             * generator is already the average */
+            if (ckpt && saved.ema > 0) {
+                if (!dg_net_read(st, g->Gema[p], ep, FALSE, error))
+                    return FALSE;
+            } else {
+                dg_net_copy_weights(g->Gema[p], g->G[p]);
+            }
+        }
+        g->opt_g[p].t = g->opt_d[p].t = 0; /* the optimizer starts afresh */
+    }
+    memset(g->lecam_real, 0, sizeof g->lecam_real);
+    memset(g->lecam_fake, 0, sizeof g->lecam_fake);
+    return TRUE;
+}

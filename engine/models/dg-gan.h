@@ -37,7 +37,7 @@ typedef enum { DG_GAN_ARCH_DCGAN, DG_GAN_ARCH_RESNET } dg_gan_arch;
 const char *dg_gan_arch_name(dg_gan_arch a);
 
 typedef struct {
-    char preset[32];
+    char preset[64];
     int size;
     int n_classes;
     bool conditional; /* false: one unconditional pair per class */
@@ -91,6 +91,12 @@ char *dg_gan_config_to_json(const dg_gan_config *cfg);
 gboolean dg_gan_config_from_json(dg_gan_config *cfg, const char *json, GError **error);
 /* Every value within its range (DG_MODEL_ERROR_INVALID naming the range). */
 gboolean dg_gan_config_validate(const dg_gan_config *cfg, GError **error);
+/* TRUE when two configs build networks of the same shape and function
+ * (image size, classes, latent, widths, architectures and their layers), so
+ * that the weights of one fit the other; losses, rates and lengths may
+ * differ.  why: the first difference, for a message. */
+bool dg_gan_config_same_networks(const dg_gan_config *a, const dg_gan_config *b,
+                                 const char **why);
 /* The memory the nets of cfg would need for max_batch images (training: G,
  * its EMA copy, D and optimizer state; otherwise G, and D when with_d) is
  * within DG_MODEL_MAX_BYTES; checked before anything is allocated. */
@@ -182,5 +188,11 @@ gboolean dg_gan_check_finite(dg_gan *gan, GError **error);
  * into / out of a checkpoint writer / file. */
 void dg_gan_write_state(dg_gan *gan, dg_st_writer *w, int64_t *opt_steps_storage);
 gboolean dg_gan_read_state(dg_gan *gan, const dg_st *st, GError **error);
+/* Only the weights (no optimizer state) from a training checkpoint (its
+ * generator, discriminator and EMA generator) or from a model file saved
+ * with its discriminator (its sampling generator becomes both the trained
+ * and the EMA generator), into a gan of the same networks
+ * (dg_gan_config_same_networks): to start a new run from a trained one. */
+gboolean dg_gan_read_weights(dg_gan *gan, const dg_st *st, GError **error);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* test-gan-job: the GAN training job end to end on a tiny generated data set:
  * exact resume, cancel with a checkpoint, refusal to overwrite a run,
- * divergence handling; then generation from the trained model. */
+ * divergence handling, a new run from a trained one's weights; then
+ * generation from the trained model. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -307,6 +308,113 @@ static void test_best_generator(void)
     g_array_free(m.fd, TRUE);
 }
 
+/* The largest difference between the discriminator weights ("d.*.weight")
+ * of two files. */
+static double d_weight_diff(const char *a_path, const char *b_path)
+{
+    GError *error = NULL;
+    dg_st *a = dg_st_load(a_path, &error), *b = dg_st_load(b_path, &error);
+    g_assert_no_error(error);
+    double worst = 0;
+    int n = 0;
+    for (int i = 0; i < dg_st_n_tensors(a); i++) {
+        const dg_st_tensor *ta = dg_st_tensor_at(a, i);
+        if (!g_str_has_prefix(ta->name, "d.") || !g_str_has_suffix(ta->name, ".weight"))
+            continue;
+        const dg_st_tensor *tb = dg_st_find(b, ta->name);
+        g_assert_nonnull(tb);
+        g_assert_cmpint(tb->numel, ==, ta->numel);
+        for (int64_t k = 0; k < ta->numel; k++) {
+            float x, y;
+            memcpy(&x, (const char *)ta->data + 4 * k, 4);
+            memcpy(&y, (const char *)tb->data + 4 * k, 4);
+            worst = fmax(worst, fabs((double)x - y));
+        }
+        n++;
+    }
+    g_assert_cmpint(n, >, 2);
+    dg_st_free(a);
+    dg_st_free(b);
+    return worst;
+}
+
+/* --init-from: a new run starts from another run's weights (its checkpoint
+ * or its model file), keeps saying so when resumed, and refuses networks
+ * of another shape and the combination with --resume. */
+static void test_init_from(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, tiny("src", 6), &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    char *src_ckpt = g_build_filename(tmp, "src", "checkpoint.safetensors", NULL);
+    char *src_model = g_build_filename(tmp, "src", "generator.safetensors", NULL);
+    const char *from[2] = {src_ckpt, src_model}, *out[2] = {"warm-ckpt", "warm-model"};
+    for (int i = 0; i < 2; i++) {
+        /* one step at a negligible learning rate: the weights are the source's */
+        dg_gan_train_config *c = tiny(out[i], 1);
+        c->init_from = g_strdup(from[i]);
+        c->lr = 1e-8;
+        g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        char *model = g_build_filename(tmp, out[i], "generator.safetensors", NULL);
+        double diff = d_weight_diff(src_model, model);
+        g_test_message("%s: discriminator weights within %.3g of the source's", out[i], diff);
+        g_assert_cmpfloat(diff, <, 1e-6);
+        dg_st *st = dg_st_load(model, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), from[i]));
+        g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), "after 6 steps"));
+        dg_st_free(st);
+        g_free(model);
+    }
+    char *seeded = g_build_filename(tmp, "src-seeded", "generator.safetensors", NULL);
+    dg_gan_train_config *c = tiny("src-seeded", 1); /* from a seed: far from them */
+    c->lr = 1e-8;
+    c->seed = 12;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_cmpfloat(d_weight_diff(src_model, seeded), >, 1e-3);
+
+    /* resumed, the warm run still names where it started */
+    c = tiny("warm-ckpt", 3);
+    c->lr = 1e-8;
+    c->resume = TRUE;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    char *model = g_build_filename(tmp, "warm-ckpt", "generator.safetensors", NULL);
+    dg_st *st = dg_st_load(model, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), src_ckpt));
+    g_assert_cmpstr(dg_st_metadata(st, "trained_steps"), ==, "3");
+    dg_st_free(st);
+
+    /* other networks, both options, a file that is not a GAN */
+    c = tiny("warm-other", 1);
+    g_free(c->preset);
+    c->preset = g_strdup("tiny-resnet");
+    c->init_from = g_strdup(src_ckpt);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "networks differ"));
+    g_clear_error(&error);
+    c = tiny("warm-both", 1);
+    c->init_from = g_strdup(src_ckpt);
+    c->resume = TRUE;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "--resume"));
+    g_clear_error(&error);
+    c = tiny("warm-bad", 1);
+    c->init_from = g_build_filename(tmp, "src", "config.json", NULL);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "cannot start from"));
+    g_clear_error(&error);
+    g_free(model);
+    g_free(seeded);
+    g_free(src_ckpt);
+    g_free(src_model);
+    jt_sink_clear(&s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -317,6 +425,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gan-job/divergence", test_divergence);
     g_test_add_func("/gan-job/generate", test_generate);
     g_test_add_func("/gan-job/best-generator", test_best_generator);
+    g_test_add_func("/gan-job/init-from", test_init_from);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
