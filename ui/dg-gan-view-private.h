@@ -16,6 +16,8 @@ struct _DgGanView {
 
     AdwFlap *flap;
     AdwComboRow *preset_row;
+    AdwActionRow *warm_row;
+    GtkSwitch *warm_switch;
     AdwActionRow *steps_row, *run_row;
     GtkSpinButton *steps_spin, *seed_spin, *window_spin;
     GtkMenuButton *resume_button;

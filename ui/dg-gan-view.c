@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jobs/dg-job-gan.h"
+#include "jobs/dg-job-util.h"
 #include "jobs/dg-run-info.h"
 
 static const char *const presets[] = {"tiny", "seed", "default", "large"};
@@ -131,9 +132,21 @@ static void update_preset_note(DgGanView *self)
     adw_action_row_set_subtitle(self->steps_row, sub);
 }
 
+/* The bundled generator's networks are the default preset's: only there can
+ * a run start from it. */
+static void update_warm_row(DgGanView *self)
+{
+    gboolean can = g_strcmp0(selected_preset(self), "default") == 0 &&
+                   !dg_job_page_is_active(DG_JOB_PAGE(self));
+    gtk_widget_set_sensitive(GTK_WIDGET(self->warm_row), can);
+    if (g_strcmp0(selected_preset(self), "default") != 0)
+        gtk_switch_set_active(self->warm_switch, FALSE);
+}
+
 static void on_preset_changed(DgGanView *self)
 {
     update_preset_note(self);
+    update_warm_row(self);
     DgSession *s = session_of(self);
     if (s)
         g_settings_set_string(dg_session_get_settings(s), "gan-preset", selected_preset(self));
@@ -282,6 +295,7 @@ static void page_state_changed(DgJobPage *page)
     gtk_widget_set_sensitive(GTK_WIDGET(self->steps_spin), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->seed_spin), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->resume_button), !active);
+    update_warm_row(self);
     if (dg_job_page_is_stopping(page))
         gtk_label_set_text(self->status_label, "Stopping: writing the checkpoint…");
     else if (dg_job_page_is_paused(page))
@@ -341,6 +355,14 @@ static gboolean page_start(DgJobPage *page)
     c->preset = g_strdup(selected_preset(self));
     c->steps = gtk_spin_button_get_value_as_int(self->steps_spin);
     c->seed = (guint64)gtk_spin_button_get_value(self->seed_spin);
+    if (gtk_switch_get_active(self->warm_switch)) {
+        c->init_from = dg_find_resource("models/generator.safetensors");
+        if (!c->init_from) {
+            dg_session_toast(s, TRUE, "The bundled generator is not installed");
+            dg_gan_train_config_free(c);
+            return FALSE;
+        }
+    }
     c->split_seed = DG_SPLIT_SEED;
     c->threads = dg_session_get_threads(s);
     dg_gan_preset_info pi;
@@ -396,6 +418,7 @@ static void on_speed(GSettings *s, const char *key, DgGanView *self)
 {
     (void)s, (void)key;
     update_preset_note(self);
+    update_warm_row(self);
 }
 
 static void page_session_set(DgJobPage *page, DgSession *session)
@@ -413,6 +436,7 @@ static void page_session_set(DgJobPage *page, DgSession *session)
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_dataset), self, 0);
     g_signal_connect_object(s, "changed::gan-speed", G_CALLBACK(on_speed), self, 0);
     update_preset_note(self);
+    update_warm_row(self);
     update_idle_status(self);
     dg_gan_view_update_resume_menu(self);
 }
@@ -438,6 +462,21 @@ void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint
     gtk_spin_button_set_value(self->steps_spin, steps);
     gtk_spin_button_set_value(self->seed_spin, (double)seed);
     update_preset_note(self);
+    update_warm_row(self);
+}
+
+gboolean dg_gan_view_set_warm_start(DgGanView *self, gboolean warm)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), FALSE);
+    if (gtk_widget_get_sensitive(GTK_WIDGET(self->warm_row)))
+        gtk_switch_set_active(self->warm_switch, warm);
+    return gtk_switch_get_active(self->warm_switch);
+}
+
+gboolean dg_gan_view_get_warm_start(DgGanView *self)
+{
+    g_return_val_if_fail(DG_IS_GAN_VIEW(self), FALSE);
+    return gtk_switch_get_active(self->warm_switch);
 }
 
 DgJobRunner *dg_gan_view_get_runner(DgGanView *self)
@@ -555,6 +594,8 @@ static void dg_gan_view_class_init(DgGanViewClass *klass)
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgGanView, name)
     BIND(flap);
     BIND(preset_row);
+    BIND(warm_row);
+    BIND(warm_switch);
     BIND(steps_row);
     BIND(run_row);
     BIND(steps_spin);

@@ -29,6 +29,10 @@ void dg_gan_view_set_sample_seconds(DgGanView *self, int seconds);
 /* Sets the controls: preset ("tiny", "seed", "default", "large"), steps (0:
  * the preset's), seed. */
 void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint64 seed);
+/* Start the next new run from the bundled generator (only with the default
+ * preset, whose networks it has); returns whether it will. */
+gboolean dg_gan_view_set_warm_start(DgGanView *self, gboolean warm);
+gboolean dg_gan_view_get_warm_start(DgGanView *self);
 /* Starts training a new run on the session's data set (into out, or a new
  * run folder when NULL); FALSE (and a toast) when it cannot start. */
 gboolean dg_gan_view_start(DgGanView *self, const char *out);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "dg-ui-util.h"
+#include "models/dg-safetensors.h"
 #include "ui-app-fixture.h"
 
 /* ---- thumbnails ----------------------------------------------------------------------------- */
@@ -258,6 +259,54 @@ static void test_gan_grid_by_time(void)
     dg_gan_view_configure(v, "tiny", 0, 1);
     g_assert_nonnull(strstr(dg_gan_view_get_preset_note(v), "measured on this computer"));
     dg_gan_view_set_sample_seconds(v, 0);
+}
+
+/* Starting from the bundled generator: only with the default preset (its
+ * networks); a run on the bundled sample (its four classes) starts from it,
+ * and a data set of other classes is refused with a message. */
+static void test_gan_warm_start(void)
+{
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_view_configure(v, "tiny", 1, 1);
+    g_assert_false(dg_gan_view_set_warm_start(v, TRUE));
+    dg_gan_view_configure(v, "default", 1, 1);
+    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
+    dg_gan_view_configure(v, "tiny", 1, 1); /* leaving the preset turns it off */
+    g_assert_false(dg_gan_view_get_warm_start(v));
+
+    g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_autofree char *sample = g_path_get_dirname(csv);
+    uf_load(sample);
+    dg_gan_view_configure(v, "default", 1, 1);
+    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
+    g_autofree char *run = g_build_filename(uf_tmp, "gan-warm", NULL);
+    g_assert_true(dg_gan_view_start(v, run));
+    DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
+    g_assert_cmpint(uf_wait_runner(r, 300), ==, DG_JOB_SUCCEEDED);
+    g_object_unref(r);
+    g_autofree char *model = g_build_filename(run, "generator.safetensors", NULL);
+    GError *error = NULL;
+    dg_st *st = dg_st_load(model, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), "generator.safetensors"));
+    g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), "after 6000 steps"));
+    dg_st_free(st);
+
+    g_autofree char *parent = g_build_filename(uf_tmp, "three", NULL);
+    g_autofree char *three = jt_make_imagefolder(parent, 3, 12, 32); /* three classes */
+    uf_load(three);
+    dg_gan_view_configure(v, "default", 1, 1);
+    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
+    g_autofree char *run2 = g_build_filename(uf_tmp, "gan-warm-other", NULL);
+    g_assert_true(dg_gan_view_start(v, run2));
+    r = g_object_ref(dg_gan_view_get_runner(v));
+    g_assert_cmpint(uf_wait_runner(r, 300), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(dg_job_runner_get_error(r), "networks differ"));
+    g_object_unref(r);
+    dg_gan_view_set_warm_start(v, FALSE);
+    dg_gan_view_configure(v, "tiny", 0, 1);
+    uf_load(uf_data);
 }
 
 static void test_rate(void)
@@ -518,6 +567,7 @@ int main(int argc, char **argv)
     g_test_add_func("/views/gradcam", test_gradcam);
     g_test_add_func("/views/rate", test_rate);
     g_test_add_func("/views/gan-grid-by-time", test_gan_grid_by_time);
+    g_test_add_func("/views/gan-warm-start", test_gan_warm_start);
     int rc = g_test_run();
     uf_finish();
     return rc;
