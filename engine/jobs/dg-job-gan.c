@@ -549,6 +549,8 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
     if (!dg_dist_is_root(r->dist)) /* the others only read the checkpoint, from rank 0 */
         return r->cfg->resume ? load_checkpoint(r, error)
                               : !r->cfg->init_from || warm_start(r, error);
+    if (!r->cfg->resume && r->cfg->init_from && !warm_start(r, error))
+        return FALSE; /* before anything is written into the run folder */
     if (g_mkdir_with_parents(r->samples_dir, 0755) != 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
                     r->samples_dir, g_strerror(errno));
@@ -566,8 +568,6 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
         }
         return TRUE;
     }
-    if (r->cfg->init_from && !warm_start(r, error))
-        return FALSE;
     char *cj = dg_gan_config_to_json(gc);
     char *path = g_build_filename(r->cfg->out, "config.json", NULL);
     gboolean ok = dg_write_text(path, cj, error);
