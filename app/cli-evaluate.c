@@ -35,6 +35,8 @@ static void show(JsonObject *r)
     printf("\n  macro F1           %.4f\n", num(r, "macro_f1"));
     printf("  macro AUC          %.4f\n", num(r, "auc_macro"));
     printf("  ECE                %.4f", num(r, "ece"));
+    if (json_object_has_member(r, "ece_sd") && isfinite(num(r, "ece_sd")))
+        printf(" (bootstrap sd %.4f)", num(r, "ece_sd"));
     if (json_object_has_member(r, "ece_uncalibrated"))
         printf("  (%.4f before temperature scaling, T = %.3f)", num(r, "ece_uncalibrated"),
                num(r, "temperature"));
@@ -63,7 +65,10 @@ static void show(JsonObject *r)
         if (wci && json_array_get_length(wci) == 2)
             printf(" (%.4f - %.4f)", json_array_get_double_element(wci, 0),
                    json_array_get_double_element(wci, 1));
-        printf(", macro AUC %.4f, ECE %.4f\n", num(w, "auc_macro"), num(w, "ece"));
+        printf(", macro AUC %.4f, ECE %.4f", num(w, "auc_macro"), num(w, "ece"));
+        if (json_object_has_member(w, "ece_sd") && isfinite(num(w, "ece_sd")))
+            printf(" (bootstrap sd %.4f)", num(w, "ece_sd"));
+        printf("\n");
         JsonObject *wpc = json_object_get_object_member(w, "per_class");
         if (wpc) {
             printf("  recall:");

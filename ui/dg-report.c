@@ -36,7 +36,7 @@ char *dg_report_metrics_csv(const char *json)
         return NULL;
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     GString *s = g_string_new("scope,metric,value\n");
-    const char *all[] = {"accuracy", "balanced_accuracy", "macro_f1", "auc_macro", "ece", "n"};
+    const char *all[] = {"accuracy", "balanced_accuracy", "macro_f1", "auc_macro", "ece", "ece_sd", "n"};
     for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
         double v = dg_ui_json_double(o, all[i]);
         if (isfinite(v))

@@ -98,8 +98,16 @@ static void show_headline(DgResultsPage *self, JsonObject *o)
     add_card(self, fmt3(dg_ui_json_double(o, "macro_f1")), "macro F1", NULL);
     add_card(self, fmt3(dg_ui_json_double(o, "auc_macro")), "macro AUC",
              "One-vs-rest ROC AUC, averaged");
-    add_card(self, fmt3(dg_ui_json_double(o, "ece")), "calibration error",
-             "Expected calibration error (15 bins): how far the confidence is from the accuracy");
+    double ece_sd = dg_ui_json_double(o, "ece_sd");
+    g_autofree char *ece_tip =
+        isfinite(ece_sd)
+            ? g_strdup_printf("Expected calibration error (15 bins): how far the confidence is "
+                              "from the accuracy. It moves by about %.3f (bootstrap sd) from one "
+                              "sample of this size to another",
+                              ece_sd)
+            : g_strdup("Expected calibration error (15 bins): how far the confidence is from "
+                       "the accuracy");
+    add_card(self, fmt3(dg_ui_json_double(o, "ece")), "calibration error", ece_tip);
     add_card(self, isfinite(n) ? dg_ui_format_count((gint64)n) : g_strdup("–"), "images", NULL);
 
     double lo = NAN, hi = NAN;

@@ -129,32 +129,59 @@ static void per_class_scores(dg_metrics *m, const int *tp, const int *support,
     m->auc_macro = auc_classes ? auc_sum / auc_classes : NAN;
 }
 
-/* Percentile bootstrap of the balanced accuracy (m->n_boot resamples);
- * tp and support (K each) are scratch. */
-static void bootstrap_ci(dg_metrics *m, const int *pred, const int *labels, uint64_t seed,
-                         int *tp, int *support)
+/* The expected calibration error from per-bin sums of n samples. */
+static double ece_of(const double *conf_sum, const double *acc_sum, const int *bin_n, int n)
+{
+    double ece = 0;
+    for (int b = 0; b < DG_METRICS_ECE_BINS; b++)
+        if (bin_n[b])
+            ece += (double)bin_n[b] / n * fabs(acc_sum[b] / bin_n[b] - conf_sum[b] / bin_n[b]);
+    return ece;
+}
+
+/* Percentile bootstrap of the balanced accuracy, and the bootstrap sd of the
+ * ECE (m->n_boot resamples, the same for both); bin[i] is sample i's ECE bin, conf[i] its
+ * top-class probability; tp and support (K each) are scratch. */
+static void bootstrap_ci(dg_metrics *m, const int *pred, const int *labels, const int *bin,
+                         const double *conf, uint64_t seed, int *tp, int *support)
 {
     const int n = m->n, K = m->K, n_boot = m->n_boot;
     m->balanced_accuracy_ci95[0] = m->balanced_accuracy_ci95[1] = NAN;
+    m->ece_sd = NAN;
     if (n_boot <= 0 || n <= 0)
         return;
     dg_rng rng;
     dg_rng_seed(&rng, seed);
-    double *ba = g_new(double, n_boot);
+    double *ba = g_new(double, n_boot), *ece = g_new(double, n_boot);
     for (int r = 0; r < n_boot; r++) {
+        double conf_sum[DG_METRICS_ECE_BINS] = {0}, acc_sum[DG_METRICS_ECE_BINS] = {0};
+        int bin_n[DG_METRICS_ECE_BINS] = {0};
         memset(tp, 0, sizeof(int) * K);
         memset(support, 0, sizeof(int) * K);
         for (int i = 0; i < n; i++) {
             int j = (int)dg_rng_below(&rng, (uint32_t)n);
             support[labels[j]]++;
             tp[labels[j]] += pred[j] == labels[j];
+            conf_sum[bin[j]] += conf[j];
+            acc_sum[bin[j]] += pred[j] == labels[j];
+            bin_n[bin[j]]++;
         }
         ba[r] = balanced_accuracy(K, tp, support);
+        ece[r] = ece_of(conf_sum, acc_sum, bin_n, n);
     }
     qsort(ba, n_boot, sizeof(double), cmp_double);
     m->balanced_accuracy_ci95[0] = quantile_sorted(ba, n_boot, 0.025);
     m->balanced_accuracy_ci95[1] = quantile_sorted(ba, n_boot, 0.975);
+    if (n_boot > 1) {
+        double mean = 0, ss = 0;
+        for (int r = 0; r < n_boot; r++)
+            mean += ece[r] / n_boot;
+        for (int r = 0; r < n_boot; r++)
+            ss += (ece[r] - mean) * (ece[r] - mean);
+        m->ece_sd = sqrt(ss / (n_boot - 1));
+    }
     g_free(ba);
+    g_free(ece);
 }
 
 dg_metrics *dg_metrics_compute(int n, int K, const float *probs, const int *labels,
@@ -177,7 +204,8 @@ dg_metrics *dg_metrics_compute(int n, int K, const float *probs, const int *labe
     m->per_class = g_new0(dg_class_metrics, K);
     m->confusion = g_new0(int, (size_t)K * K);
 
-    int *pred = g_new(int, n ? n : 1);
+    int *pred = g_new(int, n ? n : 1), *bin = g_new(int, n ? n : 1);
+    double *top = g_new(double, n ? n : 1);
     int *tp = g_new0(int, K), *support = g_new0(int, K);
     int correct = 0;
     double conf_sum[DG_METRICS_ECE_BINS] = {0}, acc_sum[DG_METRICS_ECE_BINS] = {0};
@@ -200,19 +228,19 @@ dg_metrics *dg_metrics_compute(int n, int K, const float *probs, const int *labe
         conf_sum[b] += isnan(c) ? 0 : c;
         acc_sum[b] += ok;
         bin_n[b]++;
+        bin[i] = b;
+        top[i] = isnan(c) ? 0 : c;
     }
 
     m->accuracy = n ? (double)correct / n : NAN;
     m->balanced_accuracy = balanced_accuracy(K, tp, support);
-    double ece = 0;
-    for (int b = 0; b < DG_METRICS_ECE_BINS; b++)
-        if (bin_n[b])
-            ece += (double)bin_n[b] / n * fabs(acc_sum[b] / bin_n[b] - conf_sum[b] / bin_n[b]);
-    m->ece = n ? ece : NAN;
+    m->ece = n ? ece_of(conf_sum, acc_sum, bin_n, n) : NAN;
 
     per_class_scores(m, tp, support, probs, labels);
-    bootstrap_ci(m, pred, labels, seed, tp, support);
+    bootstrap_ci(m, pred, labels, bin, top, seed, tp, support);
     g_free(pred);
+    g_free(bin);
+    g_free(top);
     g_free(tp);
     g_free(support);
     return m;
@@ -256,6 +284,7 @@ JsonNode *dg_metrics_to_json(const dg_metrics *m, const char *const *class_ids)
     add_number(b, "macro_f1", m->macro_f1);
     add_number(b, "auc_macro", m->auc_macro);
     add_number(b, "ece", m->ece);
+    add_number(b, "ece_sd", m->ece_sd);
     json_builder_set_member_name(b, "n");
     json_builder_add_int_value(b, m->n);
 

@@ -21,6 +21,12 @@
  *   - 95% interval for balanced accuracy: percentile bootstrap over samples
  *     (n_boot resamples of size n with replacement, seeded; quantiles with
  *     linear interpolation, as numpy.percentile).
+ *   - ECE's bootstrap standard deviation (sample sd, n_boot - 1, over the
+ *     same resamples): how far ECE moves from one sample of n images to
+ *     another.  Not a percentile interval: the binned ECE is biased upwards
+ *     on small samples, a resample's more so (duplicates), so the resamples'
+ *     quantiles sit above the estimate (Kumar et al. 2019); their spread is
+ *     what is meaningful.
  *
  * Distances between two feature sets x1[n1*d] and x2[n2*d] (rows are
  * samples), computed in double:
@@ -62,6 +68,7 @@ typedef struct {
     double macro_f1;
     double auc_macro;
     double ece;
+    double ece_sd;                    /* bootstrap sd; NaN when n_boot < 2 or n == 0 */
     dg_class_metrics *per_class; /* K entries */
     int *confusion;              /* K*K, row = true class, column = predicted class */
 } dg_metrics;
@@ -75,7 +82,7 @@ void dg_metrics_free(dg_metrics *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(dg_metrics, dg_metrics_free)
 
 /* {"accuracy", "balanced_accuracy", "balanced_accuracy_ci95": [lo, hi],
- *  "macro_f1", "auc_macro", "ece", "n",
+ *  "macro_f1", "auc_macro", "ece", "ece_sd", "n",
  *  "per_class": {"<id>": {"precision", "recall", "f1", "auc", "support"}},
  *  "confusion_matrix": {"labels": [ids], "matrix": [[row of true class 0], ...]}}
  * NaN is written as null.  class_ids: K names, or NULL for "0", "1", ... */

@@ -284,6 +284,21 @@ static void test_bootstrap(void)
     double width = a->balanced_accuracy_ci95[1] - a->balanced_accuracy_ci95[0];
     g_assert_cmpfloat(width, >, 0.05);
     g_assert_cmpfloat(width, <, 0.15);
+    /* ECE's spread over the same resamples: deterministic, of a plausible
+     * size, and exact where every resample's ECE is known */
+    g_test_message("ECE %.4f, bootstrap sd %.4f", a->ece, a->ece_sd);
+    g_assert_cmpfloat(a->ece_sd, ==, b->ece_sd);
+    g_assert_cmpfloat(a->ece_sd, >, 0.002);
+    g_assert_cmpfloat(a->ece_sd, <, 0.05);
+    for (int i = 0; i < N; i++) /* one-hot: right on even samples, wrong on odd ones */
+        for (int k = 0; k < K; k++)
+            probs[i * K + k] = k == (i % 2 ? (labels[i] + 1) % K : labels[i]);
+    g_autoptr(dg_metrics) h = dg_metrics_compute(N, K, probs, labels, 42, DG_METRICS_N_BOOT);
+    assert_near(h->ece, 0.5, 1e-12); /* confidence 1, accuracy 1/2 */
+    /* in every resample ECE = 1 - its accuracy, a binomial share of n draws:
+     * sd sqrt(0.25 / N) = 0.025 */
+    g_test_message("one-hot: ECE %.4f, bootstrap sd %.4f", h->ece, h->ece_sd);
+    g_assert_cmpfloat(fabs(h->ece_sd - 0.025), <, 0.003);
     g_free(probs);
 }
 
@@ -294,7 +309,7 @@ static void test_json(void)
     JsonNode *root = dg_metrics_to_json(m, ids);
     JsonObject *o = json_node_get_object(root);
     const char *keys[] = {"accuracy", "balanced_accuracy", "balanced_accuracy_ci95", "macro_f1",
-                          "auc_macro", "ece", "n", "per_class", "confusion_matrix"};
+                          "auc_macro", "ece", "ece_sd", "n", "per_class", "confusion_matrix"};
     GList *members = json_object_get_members(o);
     g_assert_cmpuint(g_list_length(members), ==, G_N_ELEMENTS(keys));
     int i = 0;
@@ -349,7 +364,7 @@ static void test_json(void)
     g_test_message("%s", t2);
     g_assert_cmpstr(t2, ==,
                     "{\"accuracy\":null,\"balanced_accuracy\":null,\"balanced_accuracy_ci95\":[null,null],"
-                    "\"macro_f1\":null,\"auc_macro\":null,\"ece\":null,\"n\":0,\"per_class\":{"
+                    "\"macro_f1\":null,\"auc_macro\":null,\"ece\":null,\"ece_sd\":null,\"n\":0,\"per_class\":{"
                     "\"0\":{\"precision\":null,\"recall\":null,\"f1\":null,\"auc\":null,\"support\":0},"
                     "\"1\":{\"precision\":null,\"recall\":null,\"f1\":null,\"auc\":null,\"support\":0}},"
                     "\"confusion_matrix\":{\"labels\":[\"0\",\"1\"],\"matrix\":[[0,0],[0,0]]}}");
