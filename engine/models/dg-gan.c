@@ -600,9 +600,9 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
     if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
         return FALSE;
     if (!dg_gan_config_same_networks(&saved, &g->cfg, &why)) {
+        g_autofree char *q = dg_st_quoted(saved.preset); /* the file's own words */
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
-                    "its networks differ from this run's (%s; it is preset %s)", why,
-                    saved.preset);
+                    "its networks differ from this run's (%s; it is preset %s)", why, q);
         return FALSE;
     }
     for (int p = 0; p < g->n_pairs; p++) {
