@@ -259,6 +259,13 @@ static void test_resume(void)
     GPtrArray *x = values(o1, "progress"), *y = values(joined, "progress");
     g_assert_cmpfloat(worst_difference(x, y, G_MAXUINT), ==, 0.0); /* exactly the uninterrupted run */
     g_ptr_array_unref(x), g_ptr_array_unref(y);
+    /* a new run from that run's weights: every rank reads them (from rank
+     * 0) and 2 ranks train as one process does */
+    char *ckpt = g_build_filename(whole, "checkpoint.safetensors", NULL);
+    const char *warm[] = {"gan", "train", "--preset", "tiny", "--steps", "5", "--init-from", ckpt,
+                          NULL};
+    check_equivalence("tiny GAN started from a checkpoint (--init-from)", warm, "gan-warm", data);
+    g_free(ckpt);
     g_free(o1), g_free(o2), g_free(o3), g_free(joined), g_free(whole), g_free(parts);
 }
 
