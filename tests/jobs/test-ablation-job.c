@@ -302,6 +302,25 @@ static void test_gan_score(void)
     /* a 6-step generator is far from the real images: farther than real from real */
     g_assert_cmpfloat(json_object_get_double_member(syn, "frechet"), >,
                       json_object_get_double_member(floor, "frechet"));
+    /* the spread of the Frechet distance over draws of n_compared of the
+     * generated images, when there are more of them */
+    gint64 nm = json_object_get_int_member(k, "n_compared");
+    gint64 nall = json_object_get_int_member(k, "n_synthetic_all");
+    g_assert_cmpint(nm, >, 1);
+    g_assert_cmpint(json_object_has_member(k, "frechet_draws"), ==, nm < nall);
+    if (nm < nall) {
+        JsonObject *dr = json_object_get_object_member(k, "frechet_draws");
+        g_test_message("mel: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " compared, Frechet %.3f, "
+                       "over draws %.3f +- %.3f", nm, nall,
+                       json_object_get_double_member(syn, "frechet"),
+                       json_object_get_double_member(dr, "mean"),
+                       json_object_get_double_member(dr, "sd"));
+        g_assert_cmpint(json_object_get_int_member(dr, "n"), ==, 10);
+        g_assert_cmpfloat(json_object_get_double_member(dr, "mean"), >, 0);
+        g_assert_cmpfloat(json_object_get_double_member(dr, "sd"), >, 0);
+        g_assert_cmpfloat(json_object_get_double_member(dr, "sd"), <,
+                          json_object_get_double_member(dr, "mean"));
+    }
     JsonObject *cas = json_object_get_object_member(o, "classification_accuracy_score");
     g_assert_nonnull(cas);
     double b = json_object_get_double_member(cas, "balanced_accuracy");
