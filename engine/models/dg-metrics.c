@@ -140,8 +140,9 @@ static double ece_of(const double *conf_sum, const double *acc_sum, const int *b
 }
 
 /* Percentile bootstrap of the balanced accuracy, and the bootstrap sd of the
- * ECE (m->n_boot resamples, the same for both); bin[i] is sample i's ECE bin, conf[i] its
- * top-class probability; tp and support (K each) are scratch. */
+ * ECE (m->n_boot resamples, the same for both); bin[i] is sample i's ECE
+ * bin, conf[i] its top-class probability; tp and support (K each) are
+ * scratch. */
 static void bootstrap_ci(dg_metrics *m, const int *pred, const int *labels, const int *bin,
                          const double *conf, uint64_t seed, int *tp, int *support)
 {
