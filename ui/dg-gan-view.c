@@ -418,7 +418,6 @@ static void on_speed(GSettings *s, const char *key, DgGanView *self)
 {
     (void)s, (void)key;
     update_preset_note(self);
-    update_warm_row(self);
 }
 
 static void page_session_set(DgJobPage *page, DgSession *session)
@@ -436,7 +435,7 @@ static void page_session_set(DgJobPage *page, DgSession *session)
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_dataset), self, 0);
     g_signal_connect_object(s, "changed::gan-speed", G_CALLBACK(on_speed), self, 0);
     update_preset_note(self);
-    update_warm_row(self);
+    update_warm_row(self); /* later preset changes update it through on_preset_changed */
     update_idle_status(self);
     dg_gan_view_update_resume_menu(self);
 }
@@ -462,7 +461,6 @@ void dg_gan_view_configure(DgGanView *self, const char *preset, int steps, guint
     gtk_spin_button_set_value(self->steps_spin, steps);
     gtk_spin_button_set_value(self->seed_spin, (double)seed);
     update_preset_note(self);
-    update_warm_row(self);
 }
 
 gboolean dg_gan_view_set_warm_start(DgGanView *self, gboolean warm)

@@ -125,9 +125,7 @@ bool dg_gan_config_same_networks(const dg_gan_config *a, const dg_gan_config *b,
                                  const char **why)
 {
     const char *w = NULL;
-#define DIFF(f, name) else if (a->f != b->f) w = name
-    if (0) {
-    }
+#define DIFF(f, name) if (!w && a->f != b->f) w = name
     DIFF(size, "image size");
     DIFF(n_classes, "number of classes");
     DIFF(conditional, "conditioning");

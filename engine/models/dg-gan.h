@@ -191,8 +191,9 @@ gboolean dg_gan_read_state(dg_gan *gan, const dg_st *st, GError **error);
 /* Only the weights (no optimizer state) from a training checkpoint (its
  * generator, discriminator and EMA generator) or from a model file saved
  * with its discriminator (its sampling generator becomes both the trained
- * and the EMA generator), into a gan of the same networks
- * (dg_gan_config_same_networks): to start a new run from a trained one. */
+ * and the EMA generator), into a gan fresh from dg_gan_new and dg_gan_init
+ * (zero optimizer moments) of the same networks (dg_gan_config_same_networks):
+ * to start a new run from a trained one. */
 gboolean dg_gan_read_weights(dg_gan *gan, const dg_st *st, GError **error);
 
 G_END_DECLS
