@@ -198,9 +198,12 @@ static void show_scores(JsonObject *r)
            member(r, "real_trained_balanced_accuracy"));
     if (json_object_has_member(r, "classification_accuracy_score")) {
         JsonObject *cas = json_object_get_object_member(r, "classification_accuracy_score");
-        printf("  classification accuracy score (trained on synthetic only, tested on real): "
-               "balanced accuracy %.4f, accuracy %.4f\n",
-               member(cas, "balanced_accuracy"), member(cas, "accuracy"));
+        const char *split = json_object_get_string_member_with_default(
+            r, "classification_accuracy_score_split", "test");
+        printf("  classification accuracy score (trained on synthetic only, tested on the real "
+               "%s split): balanced accuracy %.4f, accuracy %.4f\n",
+               strcmp(split, "val") == 0 ? "validation" : "test", member(cas, "balanced_accuracy"),
+               member(cas, "accuracy"));
     }
 }
 
@@ -210,12 +213,13 @@ static int gan_score(int argc, char **argv)
     char *model = NULL, *classifier = NULL, *data = NULL, *cache = NULL;
     int per_class = 0, cas_epochs = 0, threads = 0;
     gint64 seed = 1, split_seed = 1;
-    gboolean cas = FALSE, json = FALSE, all = FALSE, follow = FALSE;
+    gboolean cas = FALSE, cas_val = FALSE, json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"classifier", 0, 0, G_OPTION_ARG_FILENAME, &classifier, "Classifier whose features are compared (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the generator was trained on", "PATH"},
         {"cas", 0, 0, G_OPTION_ARG_NONE, &cas, "Also the classification accuracy score (trains a classifier on synthetic images only)", NULL},
+        {"cas-on-val", 0, 0, G_OPTION_ARG_NONE, &cas_val, "With --cas: test that classifier on the validation split, not the test split (to choose between generators)", NULL},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
@@ -244,7 +248,8 @@ static int gan_score(int argc, char **argv)
     c->data = data;
     if (per_class > 0)
         c->per_class = per_class;
-    c->cas = cas;
+    c->cas = cas || cas_val;
+    c->cas_on_val = cas_val;
     if (cas_epochs > 0)
         c->cas_epochs = cas_epochs;
     c->seed = (uint64_t)seed;

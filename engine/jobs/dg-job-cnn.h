@@ -204,6 +204,8 @@ typedef struct {
     int per_class;       /* synthetic images per class (default 500) */
     gboolean cas;        /* also the classification accuracy score (trains a classifier) */
     int cas_epochs;      /* default 20 */
+    gboolean cas_on_val; /* test that classifier on the validation split instead (to choose
+                            between generators without looking at the test split) */
     uint64_t split_seed;
     uint64_t seed;
     int threads;

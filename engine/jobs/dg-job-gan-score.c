@@ -378,12 +378,12 @@ static gboolean score_classes(score_run_t *s)
     return go;
 }
 
-/* Metrics of classifier m on the real test split (NULL if cancelled). */
-static JsonNode *test_metrics(score_run_t *s, dg_job *job, dg_cnn *m)
+/* Metrics of classifier m on a real split (NULL if cancelled). */
+static JsonNode *split_metrics(score_run_t *s, dg_job *job, dg_cnn *m, dg_split split)
 {
-    int n = dg_dataset_indices(s->ds, DG_SPLIT_TEST, -1, NULL);
+    int n = dg_dataset_indices(s->ds, split, -1, NULL);
     int *idx = g_new(int, MAX(n, 1));
-    dg_dataset_indices(s->ds, DG_SPLIT_TEST, -1, idx);
+    dg_dataset_indices(s->ds, split, -1, idx);
     JsonNode *r = dg_job_evaluate_items(job, m, s->ctx, s->ds, idx, n, FALSE, s->cfg->seed, NULL,
                                         NULL, NULL);
     g_free(idx);
@@ -391,8 +391,8 @@ static JsonNode *test_metrics(score_run_t *s, dg_job *job, dg_cnn *m)
 }
 
 /* Classification accuracy score: a classifier trained on synthetic images
- * only, tested on the real test split.  FALSE + error on failure, FALSE
- * without an error when cancelled. */
+ * only, tested on the real test split (or validation split, cas_on_val).
+ * FALSE + error on failure, FALSE without an error when cancelled. */
 static gboolean cas_score(score_run_t *s, GError **error)
 {
     const dg_gan_score_config *cfg = s->cfg;
@@ -427,7 +427,7 @@ static gboolean cas_score(score_run_t *s, GError **error)
         dg_cnn *cas = dg_cnn_load(model, ABL_BATCH, error);
         g_free(model);
         if (cas) {
-            m = test_metrics(s, s->job, cas);
+            m = split_metrics(s, s->job, cas, cfg->cas_on_val ? DG_SPLIT_VAL : DG_SPLIT_TEST);
             dg_cnn_free(cas);
         }
     }
@@ -438,10 +438,13 @@ static gboolean cas_score(score_run_t *s, GError **error)
         return FALSE;
     dg_job_message(s->job, "info",
                    "classification accuracy score: a classifier trained on %d synthetic images per "
-                   "class reaches balanced accuracy %.4f on the real test split",
-                   cfg->per_class, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"));
+                   "class reaches balanced accuracy %.4f on the real %s split",
+                   cfg->per_class, dg_json_member_double(json_node_get_object(m), "balanced_accuracy"),
+                   cfg->cas_on_val ? "validation" : "test");
     json_builder_set_member_name(s->b, "classification_accuracy_score");
     json_builder_add_value(s->b, m);
+    json_builder_set_member_name(s->b, "classification_accuracy_score_split");
+    json_builder_add_string_value(s->b, cfg->cas_on_val ? "val" : "test");
     return TRUE;
 }
 
@@ -461,7 +464,7 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
         goto out;
     }
     /* the classifier's own score on the real test split, for reference */
-    JsonNode *m = test_metrics(&s, NULL, s.cnn);
+    JsonNode *m = split_metrics(&s, NULL, s.cnn, DG_SPLIT_TEST);
     json_builder_set_member_name(s.b, "real_trained_balanced_accuracy");
     if (m)
         json_builder_add_double_value(

@@ -770,6 +770,10 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         dg_event_set(&ev, "d_fake", st.d_fake);
         if (r.gan->spectral)
             dg_event_set(&ev, "spectral", st.spectral);
+        if (r.gan->cfg.aux > 0) {
+            dg_event_set(&ev, "class_real", st.aux_real);
+            dg_event_set(&ev, "class_fake", st.aux_fake);
+        }
         dg_job_emit(job, &ev);
 
         if (st.d_real > 0.95f && st.d_fake < 0.05f) {

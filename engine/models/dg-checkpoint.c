@@ -30,10 +30,10 @@ void dg_net_write(dg_st_writer *w, dg_net *net, const char *prefix, gboolean mom
     }
 }
 
-gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
-                     GError **error)
+static gboolean read_net(const dg_st *st, dg_net *net, const char *prefix, int n_read,
+                         gboolean moments, GError **error)
 {
-    for (int i = 0; i < dg_net_n_tensors(net); i++) {
+    for (int i = 0; i < n_read; i++) {
         const dg_tensor *t = dg_net_tensor(net, i);
         int64_t shape[4];
         for (int d = 0; d < t->ndim; d++)
@@ -72,6 +72,19 @@ gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean 
             }
     }
     return ok;
+}
+
+gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
+                     GError **error)
+{
+    return read_net(st, net, prefix, dg_net_n_tensors(net), moments, error);
+}
+
+gboolean dg_net_read_first(const dg_st *st, dg_net *net, const char *prefix, int n,
+                           GError **error)
+{
+    const int all = dg_net_n_tensors(net);
+    return read_net(st, net, prefix, n < 0 || n > all ? all : n, FALSE, error);
 }
 
 void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng)

@@ -18,6 +18,11 @@ G_BEGIN_DECLS
 void dg_net_write(dg_st_writer *w, dg_net *net, const char *prefix, gboolean moments);
 gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
                      GError **error);
+/* Only the weights of the net's first n tensors (n < 0: all; no moments),
+ * for a net that adds layers at its end to one saved before: the others
+ * keep their values. */
+gboolean dg_net_read_first(const dg_st *st, dg_net *net, const char *prefix, int n,
+                           GError **error);
 
 /* An RNG's state as a U64[4] tensor (referenced: keep rng alive until saved). */
 void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng);

@@ -125,10 +125,18 @@ static int sn(dg_net *D, const dg_gan_config *c, int node)
     return node;
 }
 
+/* The class-dependent part of D's output: the projection (Miyato & Koyama
+ * 2018) added to the realness logit, and with aux the K logits of a class
+ * head after it (AC-GAN): the output is then [1 + K, 1, 1].  The head's
+ * nodes come last, so the tensors of a D without it keep their names. */
 static int d_head(dg_net *D, const dg_gan_config *c, int x, int out)
 {
-    if (c->conditional)
-        out = dg_net_add(D, out, dg_net_project(D, dg_net_gap(D, x), c->n_classes));
+    if (!c->conditional)
+        return out;
+    int h = dg_net_gap(D, x);
+    out = dg_net_add(D, out, dg_net_project(D, h, c->n_classes));
+    if (c->aux > 0)
+        out = dg_net_concat(D, out, sn(D, c, dg_net_dense(D, h, c->n_classes, true)));
     return out;
 }
 

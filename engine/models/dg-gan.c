@@ -50,6 +50,13 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
         g->dfake_aug = dg_alloc(sizeof(float) * img);
         g->dfake = dg_alloc(sizeof(float) * img);
         g->dl = dg_alloc(sizeof(float) * max_batch);
+        if (cfg->aux > 0) {
+            const long K = cfg->n_classes;
+            g->realness = dg_alloc(sizeof(float) * max_batch);
+            g->cls = dg_alloc(sizeof(float) * max_batch * K);
+            g->dcls = dg_alloc(sizeof(float) * max_batch * K);
+            g->dout = dg_alloc(sizeof(float) * max_batch * (K + 1));
+        }
     }
     if (training && cfg->spectral > 0)
         g->spectral = dg_spectral_new(cfg->size, max_batch,
@@ -72,6 +79,10 @@ void dg_gan_free(dg_gan *g)
     dg_free(g->dfake_aug);
     dg_free(g->dfake);
     dg_free(g->dl);
+    dg_free(g->realness);
+    dg_free(g->cls);
+    dg_free(g->dcls);
+    dg_free(g->dout);
     dg_spectral_free(g->spectral);
     g_free(g);
 }
@@ -201,6 +212,50 @@ static void draw_noise(dg_gan *g, dg_rng *rng, int B)
         (void)dg_rng_normal(rng);
 }
 
+/* D's output per image: its realness logit, then with aux the class head's
+ * K logits. */
+static int d_width(const dg_gan_config *c)
+{
+    return c->aux > 0 ? 1 + c->n_classes : 1;
+}
+
+/* The realness logits of D's last forward pass: its output, or the output's
+ * column 0. */
+static const float *realness(dg_gan *g, dg_net *D, int B)
+{
+    const float *o = dg_net_output(D);
+    const int w = d_width(&g->cfg);
+    if (w == 1)
+        return o;
+    for (int i = 0; i < B; i++)
+        g->realness[i] = o[(long)i * w];
+    return g->realness;
+}
+
+/* The gradient of D's output after its last forward pass, for its backward
+ * pass: g->dl (the realness logits' gradient), and with aux the gradient of
+ * weight times the class head's mean cross-entropy (scaled by share, this
+ * part's share of a split batch) beside it.  Returns the unweighted
+ * cross-entropy of this part (0 without aux). */
+static const float *d_output_grad(dg_gan *g, dg_net *D, const int *labels, int B, float weight,
+                                  float share, float *xent)
+{
+    const int K = g->cfg.n_classes, w = d_width(&g->cfg);
+    *xent = 0.0f;
+    if (w == 1)
+        return g->dl;
+    const float *o = dg_net_output(D);
+    for (int i = 0; i < B; i++)
+        memcpy(g->cls + (long)i * K, o + (long)i * w + 1, sizeof(float) * K);
+    *xent = dg_softmax_xent(g->cls, labels, B, K, NULL, 0.0f, g->dcls, NULL);
+    for (int i = 0; i < B; i++) {
+        g->dout[(long)i * w] = g->dl[i];
+        for (int k = 0; k < K; k++)
+            g->dout[(long)i * w + 1 + k] = weight * share * g->dcls[(long)i * K + k];
+    }
+    return g->dout;
+}
+
 /* Split batch: v[0..n) summed over the processes. */
 static void shard_sum(const dg_gan_shard *sh, float *v, long n)
 {
@@ -233,13 +288,17 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
         dreal_in = g->real_aug;
     }
     dg_net_forward(D, ctx, dreal_in, labels, B, true);
-    float lr = d_loss(c, dg_net_output(D), B, true, share, g->dl) * share;
-    st->d_real = mean_sigmoid(dg_net_output(D), B) * share;
-    float mreal = mean_of(dg_net_output(D), B) * share;
+    const float *logit = realness(g, D, B);
+    float lr = d_loss(c, logit, B, true, share, g->dl) * share;
+    st->d_real = mean_sigmoid(logit, B) * share;
+    float mreal = mean_of(logit, B) * share;
     const bool lecam = c->lecam > 0.0f && g->opt_d[pair].t > 0;
     if (lecam)
-        lr += lecam_term(c->lecam, dg_net_output(D), B, total, g->lecam_fake[pair], true, g->dl);
-    dg_net_backward(D, ctx, g->dl, NULL, true);
+        lr += lecam_term(c->lecam, logit, B, total, g->lecam_fake[pair], true, g->dl);
+    /* the class head learns the real images' classes */
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, share, &st->aux_real), NULL,
+                    true);
+    st->aux_real *= share;
 
     const float *dfake_in = fake;
     if (aug) {
@@ -247,16 +306,22 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
         dfake_in = g->fake_aug;
     }
     dg_net_forward(D, ctx, dfake_in, labels, B, true);
-    float lf = d_loss(c, dg_net_output(D), B, false, share, g->dl) * share;
-    st->d_fake = mean_sigmoid(dg_net_output(D), B) * share;
-    float mfake = mean_of(dg_net_output(D), B) * share;
+    logit = realness(g, D, B);
+    float lf = d_loss(c, logit, B, false, share, g->dl) * share;
+    st->d_fake = mean_sigmoid(logit, B) * share;
+    float mfake = mean_of(logit, B) * share;
     if (lecam)
-        lf += lecam_term(c->lecam, dg_net_output(D), B, total, g->lecam_real[pair], false, g->dl);
-    dg_net_backward(D, ctx, g->dl, NULL, true);
+        lf += lecam_term(c->lecam, logit, B, total, g->lecam_real[pair], false, g->dl);
+    /* not on generated images: a head that learned their classes too would
+     * let G make images that are easy to classify rather than like the
+     * real ones */
+    float unused;
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, 0.0f, share, &unused), NULL, true);
     if (sh) { /* the whole batch's numbers and D's gradient */
-        float v[6] = {lr, lf, st->d_real, st->d_fake, mreal, mfake};
-        shard_sum(sh, v, 6);
+        float v[7] = {lr, lf, st->d_real, st->d_fake, mreal, mfake, st->aux_real};
+        shard_sum(sh, v, 7);
         lr = v[0], lf = v[1], st->d_real = v[2], st->d_fake = v[3], mreal = v[4], mfake = v[5];
+        st->aux_real = v[6];
         shard_sum(sh, dg_net_grads(D), dg_net_n_params(D));
     }
     st->d_loss = lr + lf;
@@ -274,12 +339,16 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     /* generator: through the updated D and the same augmentation */
     dg_net_zero_grad(G);
     dg_net_forward(D, ctx, dfake_in, labels, B, true);
+    logit = realness(g, D, B);
     if (c->loss == DG_GAN_LOSS_HINGE)
-        st->g_loss = dg_hinge_g(dg_net_output(D), B, g->dl, share) * share;
+        st->g_loss = dg_hinge_g(logit, B, g->dl, share) * share;
     else /* non-saturating: -log D(G(z)) */
-        st->g_loss = dg_bce_logits(dg_net_output(D), NULL, 1.0f, B, g->dl, share) * share;
+        st->g_loss = dg_bce_logits(logit, NULL, 1.0f, B, g->dl, share) * share;
     float *dimg = aug ? g->dfake_aug : g->dfake;
-    dg_net_backward(D, ctx, g->dl, dimg, false);
+    /* and the class head should see the intended class in them */
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, share, &st->aux_fake), dimg,
+                    false);
+    st->aux_fake *= share;
     if (aug)
         dg_diffaug_backward(af, g->dfake, g->dfake_aug);
     st->spectral = 0.0f;
@@ -299,6 +368,7 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     dg_net_backward(G, ctx, g->dfake, NULL, true);
     if (sh) {
         shard_sum(sh, &st->g_loss, 1);
+        shard_sum(sh, &st->aux_fake, 1);
         shard_sum(sh, dg_net_grads(G), dg_net_n_params(G));
     }
     if (!isfinite(st->g_loss) || !all_finite(dg_net_grads(G), dg_net_n_params(G))) {
@@ -385,7 +455,7 @@ gboolean dg_gan_discriminate(dg_gan *g, dg_ctx *ctx, const float *x, const int *
         while (i0 + m < n && m < g->max_batch && (g->cfg.conditional || labels[i0 + m] == pair))
             m++;
         dg_net_forward(g->D[pair], ctx, x + i0 * img, labels + i0, m, false);
-        memcpy(logits + i0, dg_net_output(g->D[pair]), sizeof(float) * m);
+        memcpy(logits + i0, realness(g, g->D[pair], m), sizeof(float) * m);
         i0 += m;
     }
     return TRUE;
@@ -599,7 +669,19 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
     const char *why = NULL;
     if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
         return FALSE;
-    if (!dg_gan_config_same_networks(&saved, &g->cfg, &why)) {
+    /* a class head (cfg.aux) may be new: its tensors, the D's last, keep
+     * their initial weights */
+    dg_gan_config like = saved;
+    const bool new_head = saved.aux == 0 && g->cfg.aux > 0;
+    if (new_head)
+        like.aux = g->cfg.aux;
+    int d_tensors = -1; /* all */
+    if (new_head) {
+        dg_net *D0 = dg_gan_graph_d(&saved, 1);
+        d_tensors = dg_net_n_tensors(D0);
+        dg_net_free(D0);
+    }
+    if (!dg_gan_config_same_networks(&like, &g->cfg, &why)) {
         g_autofree char *q = dg_st_quoted(saved.preset); /* the file's own words */
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                     "its networks differ from this run's (%s; it is preset %s)", why, q);
@@ -609,7 +691,7 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
         g_autofree char *gp = pair_prefix(g, 'g', p), *dp = pair_prefix(g, 'd', p),
                         *ep = pair_prefix(g, 'e', p);
         if (!dg_net_read(st, g->G[p], gp, FALSE, error) ||
-            !dg_net_read(st, g->D[p], dp, FALSE, error))
+            !dg_net_read_first(st, g->D[p], dp, d_tensors, error))
             return FALSE;
         if (g->Gema[p]) {
             /* a checkpoint's EMA generator when it has one; a model file's

@@ -79,6 +79,10 @@ typedef struct {
                                 not the batch's mean spectrum: the batch loss pulls every
                                 class towards the mixture's spectrum (two runs with it lost
                                 most of bcc's variety, recall 0.21) */
+    float aux;            /* conditional only: a class head on D beside its realness logit
+                             (AC-GAN, Odena et al. 2017), trained on the real images only,
+                             and this weight on the cross-entropy of that head on the real
+                             images (D's loss) and on the generated ones (G's loss); 0 = off */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 
@@ -129,6 +133,8 @@ typedef struct {
     bool training;
     /* step buffers */
     float *z, *real_aug, *fake_aug, *dfake_aug, *dfake, *dl;
+    float *realness, *cls, *dcls, *dout; /* with cfg.aux: column 0 of D's output, its class
+                                            logits, their gradient, D's output gradient */
     dg_diffaug_params aug_real, aug_fake;
     /* LeCam: moving averages of D's outputs on real and fake images, per pair */
     float lecam_real[DG_GAN_MAX_CLASSES], lecam_fake[DG_GAN_MAX_CLASSES];
@@ -150,6 +156,8 @@ typedef struct {
     float d_loss, g_loss; /* D: real + fake; G: the generator's loss */
     float d_real, d_fake; /* mean sigmoid of D's logits on (augmented) real and fake */
     float spectral;       /* the spectral loss (unweighted; 0 when off) */
+    float aux_real, aux_fake; /* with cfg.aux: the class head's cross-entropy (unweighted) on
+                                 the real and on the generated images */
 } dg_gan_stats;
 
 /* One training step of pair `pair` (0 for conditional models) on B real images
@@ -167,7 +175,8 @@ void dg_gan_refresh_stats(dg_gan *gan, dg_ctx *ctx, dg_rng *rng, int n_batches);
  * of [3, S, S] floats in [-1, 1]. */
 void dg_gan_generate(dg_gan *gan, dg_ctx *ctx, dg_rng *rng, const float *z, const int *labels,
                      int n, float *out);
-/* Discriminator logits for n images (needs discriminators), eval mode. */
+/* Discriminator logits for n images (needs discriminators), eval mode: the
+ * realness logit (not the class head's). */
 gboolean dg_gan_discriminate(dg_gan *gan, dg_ctx *ctx, const float *x, const int *labels, int n,
                              float *logits);
 

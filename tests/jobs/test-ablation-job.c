@@ -10,6 +10,7 @@
 #include "cnn-test-util.h"
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
+#include "data/dg-dataset.h"
 #include "models/dg-safetensors.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -325,6 +326,40 @@ static void test_gan_score(void)
     g_assert_nonnull(cas);
     double b = json_object_get_double_member(cas, "balanced_accuracy");
     g_assert_true(b >= 0 && b <= 1);
+    g_assert_cmpstr(json_object_get_string_member(o, "classification_accuracy_score_split"), ==,
+                    "test");
+    dg_load_options lo;
+    dg_load_options_init(&lo);
+    lo.cache_dir = "";
+    dg_dataset *ds = dg_dataset_load(data, &lo, &error);
+    g_assert_no_error(error);
+    g_assert_true(dg_dataset_split(ds, 1, DG_SPLIT_TRAIN_FRACTION, DG_SPLIT_VAL_FRACTION, &error));
+    const int n_test = dg_dataset_indices(ds, DG_SPLIT_TEST, -1, NULL),
+              n_val = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
+    dg_dataset_free(ds);
+    g_assert_cmpint(n_test, !=, n_val); /* so that the count tells the split */
+    g_assert_cmpint(json_object_get_int_member(cas, "n"), ==, n_test);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+
+    /* --cas-on-val: the same classifier tested on the validation split */
+    c = dg_gan_score_config_new(); /* jt_run took the first one */
+    c->generator = g_strdup(tiny_generator());
+    c->classifier = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    c->per_class = 8;
+    c->cas = c->cas_on_val = TRUE;
+    c->cas_epochs = 1;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_gan_score, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    o = parse_object(s.result_json, &keep);
+    g_assert_cmpstr(json_object_get_string_member(o, "classification_accuracy_score_split"), ==,
+                    "val");
+    cas = json_object_get_object_member(o, "classification_accuracy_score");
+    g_assert_cmpint(json_object_get_int_member(cas, "n"), ==, n_val);
     json_node_unref(keep);
     jt_sink_clear(&s);
 }

@@ -221,6 +221,111 @@ static void test_tiny_gan_learns_classes(void)
     dg_ctx_free(ctx);
 }
 
+/* The class head (cfg.aux, AC-GAN): D's output is the realness logit and
+ * K class logits; the head learns the real images' classes; the model file
+ * keeps it; and a run with a head can start from one saved without it (the
+ * head keeps its initial weights, the rest is read). */
+static void test_class_head(void)
+{
+    dg_gan_config cfg;
+    g_assert_true(dg_gan_config_preset(&cfg, "tiny", 2, NULL));
+    dg_diffaug_parse("translation,cutout", &cfg.diffaug);
+    cfg.lr_g = cfg.lr_d = 5e-4f;
+    cfg.batch = 16;
+    cfg.aux = 1.0f;
+    g_assert_true(dg_gan_config_validate(&cfg, NULL));
+    dg_gan *gan = dg_gan_new(&cfg, cfg.batch, true, false);
+    int oc;
+    dg_net_node_shape(gan->D[0], dg_net_output_node(gan->D[0]), &oc, NULL, NULL);
+    g_assert_cmpint(oc, ==, 3);
+    dg_ctx *ctx = dg_ctx_new(2);
+    dg_rng r;
+    dg_rng_seed(&r, 7);
+    dg_gan_init(gan, &r);
+    float *x = g_new(float, cfg.batch * 3 * 32 * 32);
+    int y[16];
+    dg_gan_stats st;
+    double first = 0, last = 0;
+    for (int step = 0; step < 200; step++) {
+        make_batch(&r, x, y, cfg.batch);
+        g_assert_true(dg_gan_train_step(gan, ctx, &r, x, y, cfg.batch, 0, &st));
+        g_assert_true(isfinite(st.aux_real) && isfinite(st.aux_fake));
+        if (step < 10)
+            first += st.aux_real / 10;
+        if (step >= 190)
+            last += st.aux_real / 10;
+    }
+    g_test_message("class head cross-entropy on real images: %.3f -> %.3f", first, last);
+    g_assert_cmpfloat(first, >, 0.4);  /* about ln 2 at first */
+    g_assert_cmpfloat(last, <, 0.25);  /* red against blue is easy */
+
+    /* discriminate gives the realness column */
+    float logits[16];
+    g_assert_true(dg_gan_discriminate(gan, ctx, x, y, cfg.batch, logits));
+    dg_net_forward(gan->D[0], ctx, x, y, cfg.batch, false);
+    for (int i = 0; i < cfg.batch; i++)
+        g_assert_cmpfloat(logits[i], ==, dg_net_output(gan->D[0])[3 * i]);
+
+    /* the model file keeps the head */
+    char *dir = g_dir_make_tmp("dg-gan-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "gen.safetensors", NULL);
+    const char *ids[] = {"a", "b"}, *names[] = {"A", "B"};
+    GError *error = NULL;
+    g_assert_true(dg_gan_save_model(gan, path, ids, names, true, NULL, &error));
+    dg_gan *back = dg_gan_load_model(path, 16, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpfloat(back->cfg.aux, ==, 1.0f);
+    float again[16];
+    g_assert_true(dg_gan_discriminate(back, ctx, x, y, cfg.batch, again));
+    g_assert_cmpmem(logits, sizeof logits, again, sizeof again);
+    dg_gan_free(back);
+
+    /* a run without the head cannot start from it */
+    dg_gan_config plain = cfg;
+    plain.aux = 0;
+    dg_gan *p = dg_gan_new(&plain, 16, true, false);
+    dg_gan_init(p, &r);
+    dg_st *file = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    g_assert_false(dg_gan_read_weights(p, file, &error));
+    g_assert_nonnull(strstr(error->message, "class head"));
+    g_clear_error(&error);
+    dg_st_free(file);
+
+    /* a run with the head can start from a file without it */
+    g_assert_true(dg_gan_save_model(p, path, ids, names, true, NULL, &error));
+    dg_gan *h = dg_gan_new(&cfg, 16, true, false);
+    dg_gan_init(h, &r);
+    const long n_plain = dg_net_n_params(p->D[0]), n_head = dg_net_n_params(h->D[0]);
+    g_assert_cmpint(n_head, >, n_plain);
+    float *head = g_memdup2(dg_net_params(h->D[0]) + n_plain, sizeof(float) * (n_head - n_plain));
+    file = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    g_assert_true(dg_gan_read_weights(h, file, &error));
+    g_assert_no_error(error);
+    dg_st_free(file);
+    g_assert_cmpmem(dg_net_params(h->D[0]), sizeof(float) * n_plain, dg_net_params(p->D[0]),
+                    sizeof(float) * n_plain);
+    g_assert_cmpmem(dg_net_params(h->D[0]) + n_plain, sizeof(float) * (n_head - n_plain), head,
+                    sizeof(float) * (n_head - n_plain));
+    make_batch(&r, x, y, cfg.batch);
+    g_assert_true(dg_gan_train_step(h, ctx, &r, x, y, cfg.batch, 0, &st));
+
+    /* only a class-conditional GAN has classes to learn */
+    plain = cfg;
+    plain.conditional = false;
+    g_assert_false(dg_gan_config_validate(&plain, &error));
+    g_assert_nonnull(strstr(error->message, "class-conditional"));
+    g_clear_error(&error);
+
+    g_free(head);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path), g_free(dir), g_free(x);
+    dg_gan_free(gan), dg_gan_free(p), dg_gan_free(h);
+    dg_ctx_free(ctx);
+}
+
 static void model_roundtrip(gboolean upsample_conv)
 {
     dg_gan_config cfg;
@@ -549,5 +654,6 @@ int main(int argc, char **argv)
     g_test_add_func("/gan/state-roundtrip", test_state_roundtrip);
     g_test_add_func("/gan/spectral-step", test_spectral_step);
     g_test_add_func("/gan/tiny-learns-classes", test_tiny_gan_learns_classes);
+    g_test_add_func("/gan/class-head", test_class_head);
     return g_test_run();
 }
