@@ -210,6 +210,12 @@ static void test_gan_equivalence(void)
                               "--batch", "8", "--steps", "3", NULL};
     check_equivalence_tol("the default's recipe at width 4 (per-class 2-D spectral loss)",
                           spectral, "gan-spectral", data, 1e-3, 1e-3);
+    /* with D's class head (AC-GAN): its cross-entropy and gradients are
+     * the whole batch's too (no spectral loss, the same 3 steps) */
+    const char *head[] = {"gan", "train", "--preset", "x-resnetrcy-ap-4-4-0.3-0-2dc-1",
+                          "--batch", "8", "--steps", "3", NULL};
+    check_equivalence_tol("the default's networks at width 4 with a class head", head,
+                          "gan-class-head", data, 1e-3, 1e-3);
 }
 
 static void test_cnn_equivalence(void)
