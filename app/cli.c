@@ -49,10 +49,16 @@ int cli_fail_error(GError *error)
     return rc;
 }
 
+/* Time between the plain lines written when stderr is not a terminal (the
+ * log file of a script or a server): one line each, no bar; the environment
+ * variable DERMAGAN_PROGRESS_INTERVAL (seconds) changes it. */
+#define CLI_LOG_INTERVAL_US (30 * G_USEC_PER_SEC)
+
 struct cli_progress {
     char *label;
     gboolean tty;
     gint64 t0, last;
+    gint64 log_interval; /* microseconds between lines when stderr is not a terminal */
     int width;
 };
 
@@ -62,6 +68,14 @@ cli_progress *cli_progress_new(const char *label)
     p->label = g_strdup(label);
     p->tty = isatty(STDERR_FILENO);
     p->t0 = g_get_monotonic_time();
+    p->log_interval = CLI_LOG_INTERVAL_US;
+    const char *env = g_getenv("DERMAGAN_PROGRESS_INTERVAL"); /* seconds; for tests and logs */
+    if (env && *env) {
+        char *end = NULL;
+        double v = g_ascii_strtod(env, &end);
+        if (end && *end == '\0' && isfinite(v) && v >= 0 && v <= 86400)
+            p->log_interval = (gint64)(v * G_USEC_PER_SEC);
+    }
     return p;
 }
 
@@ -80,16 +94,30 @@ static void format_seconds(double s, char *buf, size_t n)
 
 static void progress_draw(cli_progress *p, double fraction, double eta, const char *detail)
 {
-    if (!p->tty)
-        return;
     gint64 now = g_get_monotonic_time();
-    if (fraction < 1.0 && now - p->last < 100000)
+    if (!p->tty) {
+        if (p->last == 0)
+            p->last = p->t0;
+        if (fraction >= 1.0 || now - p->last < p->log_interval)
+            return;
+    } else if (fraction < 1.0 && now - p->last < 100000) {
         return; /* at most 10 redraws a second */
+    }
     p->last = now;
     if (fraction < 0)
         fraction = 0;
     if (fraction > 1)
         fraction = 1;
+    if (!p->tty) {
+        if (eta < 0 && fraction > 0.01)
+            eta = (now - p->t0) / 1e6 / fraction * (1 - fraction);
+        char etab[32];
+        format_seconds(eta, etab, sizeof etab);
+        fprintf(stderr, "%s %.1f%% ETA %s %s\n", p->label, 100 * fraction, etab,
+                detail ? detail : "");
+        fflush(stderr);
+        return;
+    }
     const int bar = 28;
     int filled = (int)(fraction * bar + 0.5);
     char bars[3 * 28 + 1] = "";

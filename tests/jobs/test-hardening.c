@@ -600,6 +600,55 @@ static void test_signals(void)
     alarm(0);
 }
 
+/* Progress in a log: with stderr not a terminal (a script's or a server's
+ * log), the CLI writes a plain line with the percentage and ETA every 30 s
+ * (DERMAGAN_PROGRESS_INTERVAL seconds), never the terminal's bar. */
+static char *cli_stderr(const char *interval, const char *out)
+{
+    const char *args[] = {DG_CLI_PATH, "gan", "train", "--preset", "tiny", "--data", data,
+                          "--out", out, "--cache-dir", "", "--steps", "300", "--threads", "1",
+                          "--sample-every", "1000", "--checkpoint-every", "1000", NULL};
+    GError *error = NULL;
+    GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    if (interval)
+        g_subprocess_launcher_setenv(l, "DERMAGAN_PROGRESS_INTERVAL", interval, TRUE);
+    else
+        g_subprocess_launcher_unsetenv(l, "DERMAGAN_PROGRESS_INTERVAL");
+    GSubprocess *p = g_subprocess_launcher_spawnv(l, args, &error);
+    g_assert_no_error(error);
+    char *err = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_get_successful(p));
+    g_object_unref(p);
+    g_object_unref(l);
+    return err;
+}
+
+static void test_progress_lines(void)
+{
+    char *out = g_build_filename(tmp, "progress-log", NULL);
+    char *err = cli_stderr("0", out);
+    g_assert_null(strchr(err, '\r'));
+    g_assert_null(strstr(err, "\033["));
+    char **lines = g_strsplit(err, "\n", -1);
+    int n = 0;
+    for (char **l = lines; *l; l++)
+        if (g_str_has_prefix(*l, "gan-train ") && strstr(*l, "% ETA ") && strstr(*l, "/300 d_loss"))
+            n++;
+    g_test_message("%d progress lines", n);
+    g_assert_cmpint(n, >=, 10);
+    g_strfreev(lines);
+    g_free(err);
+    jt_rm_rf(out);
+    /* the default interval, 30 s, writes none in a run of a second */
+    err = cli_stderr(NULL, out);
+    g_assert_null(strstr(err, "% ETA "));
+    g_free(err);
+    g_free(out);
+}
+
 /* ---- 4. lost runs: temporaries left by a kill ---------------------------------------- */
 
 static void test_stale_temporaries(void)
@@ -751,6 +800,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
+    g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
     g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
     g_test_add_func("/hardening/resume-settings", test_resume_settings);
     g_test_add_func("/hardening/resume-added-settings", test_identity_absent);
