@@ -8,6 +8,7 @@
 
 #include "data/dg-dataset.h"
 #include "jobs/dg-gan-monitor.h"
+#include "jobs/dg-job-gan-train-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-run-dir.h"
@@ -17,8 +18,6 @@
 #include "plot/dg-plot.h"
 #include "numerics/dg-ctx.h"
 
-#define GRID_COLS 8
-#define HIST_COLS 5 /* step, d_loss, g_loss, d_real, d_fake */
 #define DWIN_STEPS 300 /* consecutive steps of an outright D win before warning */
 
 dg_gan_train_config *dg_gan_train_config_new(void)
@@ -45,219 +44,6 @@ void dg_gan_train_config_free(void *p)
     g_free(c->quality_model);
     g_free(c->init_from);
     g_free(c);
-}
-
-typedef struct {
-    dg_job *job;
-    dg_gan_train_config *cfg;
-    dg_dataset *ds;
-    dg_gan *gan;
-    dg_ctx *ctx;
-    dg_rng rng;        /* everything random in training */
-    int64_t step;      /* steps done */
-    int64_t total;
-    GArray *history;   /* floats, HIST_COLS per step */
-    GArray *quality;   /* floats: (step, frechet) pairs */
-    dg_gan_monitor *monitor;
-    char **class_ids, **class_names;
-    int *train_idx[DG_GAN_MAX_CLASSES];
-    int n_train[DG_GAN_MAX_CLASSES];
-    int *all_train;
-    int n_all_train;
-    float *z_fixed;
-    int *grid_labels;
-    char *ckpt_path, *model_path, *samples_dir;
-    char *best_path;      /* generator-best.safetensors: the lowest monitored Frechet distance */
-    double best_frechet;  /* its figure (INFINITY: none yet) */
-    int64_t best_step;
-    int64_t last_ckpt_step;
-    dg_run_dir *dir;          /* the run folder, locked while the job runs */
-    dg_run_identity *identity; /* the settings that define the run */
-    char *initialized_from;   /* where a warm-started run's weights came from (NULL: the seed) */
-    /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
-     * part_off + part_n) of each batch; rank 0 alone writes files and events */
-    dg_dist *dist;
-    int part_off, part_n;
-    dg_gan_shard shard;
-} gan_run;
-
-static char *classes_meta(gan_run *r)
-{
-    return dg_model_classes_json((const char *const *)r->class_ids,
-                                 (const char *const *)r->class_names, r->ds->n_classes);
-}
-
-/* ---- checkpoints --------------------------------------------------------------- */
-
-static gboolean save_checkpoint(gan_run *r, GError **error)
-{
-    if (!dg_gan_check_finite(r->gan, error)) {
-        g_prefix_error(error, "not saving a checkpoint at step %" G_GINT64_FORMAT ": ", r->step);
-        return FALSE;
-    }
-    dg_st_writer *w = dg_st_writer_new();
-    int64_t steps[2 * DG_GAN_MAX_CLASSES];
-    dg_gan_write_state(r->gan, w, steps);
-    dg_rng rng = r->rng;
-    dg_rng_write(w, "rng", &rng);
-    int64_t step = r->step, one[1] = {1};
-    dg_st_writer_add(w, "step", DG_ST_I64, 1, one, &step);
-    int64_t hshape[2] = {(int64_t)(r->history->len / HIST_COLS), HIST_COLS};
-    dg_st_writer_add(w, "history", DG_ST_F32, 2, hshape, r->history->data);
-    int64_t qshape[2] = {(int64_t)(r->quality->len / 2), 2};
-    if (r->quality->len)
-        dg_st_writer_add(w, "quality", DG_ST_F32, 2, qshape, r->quality->data);
-    char *cfg = dg_gan_config_to_json(&r->gan->cfg);
-    char *cls = classes_meta(r);
-    char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed);
-    char *split = g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed);
-    dg_st_writer_set_metadata(w, "format", "dermagan-gan-checkpoint");
-    dg_st_writer_set_metadata(w, "gan", cfg);
-    dg_st_writer_set_metadata(w, "classes", cls);
-    dg_st_writer_set_metadata(w, "data", r->cfg->data);
-    dg_st_writer_set_metadata(w, "seed", seed);
-    dg_st_writer_set_metadata(w, "split_seed", split);
-    char *run = dg_run_identity_to_json(r->identity);
-    dg_st_writer_set_metadata(w, "run", run);
-    if (r->initialized_from)
-        dg_st_writer_set_metadata(w, "initialized_from", r->initialized_from);
-    gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
-    dg_st_writer_free(w);
-    g_free(cfg), g_free(cls), g_free(seed), g_free(split), g_free(run);
-    if (ok)
-        r->last_ckpt_step = r->step;
-    return ok;
-}
-
-/* A model file: EMA generator with fresh batch-norm statistics, plus D. */
-static gboolean save_model_to(gan_run *r, const char *path, double frechet, GError **error)
-{
-    dg_rng srng;
-    dg_rng_seed(&srng, r->cfg->seed ^ 0x57A75ull ^ (uint64_t)r->step);
-    dg_gan_refresh_stats(r->gan, r->ctx, &srng, 8);
-    GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    g_hash_table_insert(meta, "trained_steps", g_strdup_printf("%" G_GINT64_FORMAT, r->step));
-    g_hash_table_insert(meta, "seed", g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->seed));
-    g_hash_table_insert(meta, "split_seed",
-                        g_strdup_printf("%" G_GUINT64_FORMAT, r->cfg->split_seed));
-    g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
-    if (r->initialized_from)
-        g_hash_table_insert(meta, "initialized_from", g_strdup(r->initialized_from));
-    if (isfinite(frechet))
-        g_hash_table_insert(meta, "monitor_frechet", g_strdup_printf("%.4f", frechet));
-    gboolean ok = dg_gan_save_model(r->gan, path, (const char *const *)r->class_ids,
-                                    (const char *const *)r->class_names, TRUE, meta, error);
-    g_hash_table_unref(meta);
-    return ok;
-}
-
-static gboolean save_model(gan_run *r, GError **error)
-{
-    return save_model_to(r, r->model_path, NAN, error);
-}
-
-/* The classes of a checkpoint or model file: this data set's, in its order. */
-static gboolean same_classes(gan_run *r, const dg_st *st, const char *what, GError **error)
-{
-    char **ids = NULL, **names = NULL;
-    gboolean same = dg_model_parse_classes(dg_st_metadata(st, "classes"), r->ds->n_classes, &ids,
-                                           &names, NULL);
-    for (int k = 0; same && k < r->ds->n_classes; k++)
-        same = strcmp(ids[k], r->class_ids[k]) == 0;
-    g_strfreev(ids);
-    g_strfreev(names);
-    if (!same)
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s's classes differ from this data set's", what);
-    return same;
-}
-
-static gboolean load_checkpoint(gan_run *r, GError **error)
-{
-    dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);
-    if (!st)
-        return FALSE;
-    gboolean ok = FALSE;
-    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan-checkpoint") != 0) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s is not a DermaGAN GAN checkpoint", r->ckpt_path);
-        goto out;
-    }
-    dg_gan_config saved;
-    if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
-        goto out;
-    const dg_gan_config *c = &r->gan->cfg;
-    if (saved.size != c->size || saved.n_classes != c->n_classes ||
-        saved.conditional != c->conditional || saved.nz != c->nz || saved.ngf != c->ngf ||
-        saved.ndf != c->ndf || saved.batch != c->batch || saved.loss != c->loss) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the checkpoint in %s was made with other settings (preset %s, %d classes); "
-                    "resume with the same preset and data set",
-                    r->cfg->out, saved.preset, saved.n_classes);
-        goto out;
-    }
-    if (!same_classes(r, st, "the checkpoint", error))
-        goto out;
-    if (!dg_run_identity_check(r->identity, dg_st_metadata(st, "run"), r->cfg->out, error) ||
-        !dg_gan_read_state(r->gan, st, error) || !dg_rng_read(st, "rng", &r->rng, error))
-        goto out;
-    const dg_st_tensor *ts = dg_st_find(st, "step");
-    const dg_st_tensor *th = dg_st_find(st, "history");
-    if (!ts || ts->dtype != DG_ST_I64 || ts->ndim != 1 || ts->shape[0] != 1 || !th ||
-        th->dtype != DG_ST_F32 || th->ndim != 2 || th->shape[1] != HIST_COLS) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "checkpoint %s: step or history missing", r->ckpt_path);
-        goto out;
-    }
-    memcpy(&r->step, ts->data, 8);
-    g_free(r->initialized_from);
-    r->initialized_from = g_strdup(dg_st_metadata(st, "initialized_from"));
-    if (r->step < 0 || th->shape[0] != r->step) {
-        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
-                    "checkpoint %s is corrupt: step %" G_GINT64_FORMAT " with %" G_GINT64_FORMAT
-                    " rows of history",
-                    r->ckpt_path, r->step, th->shape[0]);
-        goto out;
-    }
-    if (r->step > r->total) {
-        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "the run in %s is at step %" G_GINT64_FORMAT ", past the %" G_GINT64_FORMAT
-                    " steps asked for: give --steps above %" G_GINT64_FORMAT " to continue it",
-                    r->cfg->out, r->step, r->total, r->step);
-        goto out;
-    }
-    for (int p = 0; p < r->gan->n_pairs; p++)
-        if (r->gan->opt_g[p].t < 0 || r->gan->opt_g[p].t > r->step || r->gan->opt_d[p].t < 0 ||
-            r->gan->opt_d[p].t > r->step) {
-            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
-                        "checkpoint %s is corrupt: optimizer step counts outside 0..%" G_GINT64_FORMAT,
-                        r->ckpt_path, r->step);
-            goto out;
-        }
-    g_array_set_size(r->history, 0);
-    g_array_append_vals(r->history, th->data, (guint)(th->shape[0] * HIST_COLS));
-    const dg_st_tensor *tq = dg_st_find(st, "quality");
-    g_array_set_size(r->quality, 0);
-    if (tq) {
-        if (tq->dtype != DG_ST_F32 || tq->ndim != 2 || tq->shape[1] != 2) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "checkpoint %s: the quality series has the wrong shape", r->ckpt_path);
-            goto out;
-        }
-        g_array_append_vals(r->quality, tq->data, (guint)(tq->shape[0] * 2));
-        const float *q = (const float *)r->quality->data;
-        for (guint i = 0; i < r->quality->len; i += 2)
-            if (!(q[i] >= 0 && q[i] <= r->step) || isnan(q[i + 1])) {
-                g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
-                            "checkpoint %s is corrupt: its quality series", r->ckpt_path);
-                goto out;
-            }
-    }
-    r->last_ckpt_step = r->step;
-    ok = TRUE;
-out:
-    dg_st_free(st);
-    return ok;
 }
 
 /* ---- samples --------------------------------------------------------------------- */
@@ -311,7 +97,7 @@ static void measure_quality(gan_run *r)
      * quality often peaks before the end of its schedule */
     if (r->step > 0 && isfinite(fd) && fd < r->best_frechet) {
         GError *e = NULL;
-        if (save_model_to(r, r->best_path, fd, &e)) {
+        if (gan_run_save_model_to(r, r->best_path, fd, &e)) {
             r->best_frechet = fd;
             r->best_step = r->step;
         } else {
@@ -523,7 +309,7 @@ static gboolean warm_start(gan_run *r, GError **error)
         return FALSE;
     }
     gboolean ok = dg_gan_read_weights(r->gan, st, error) &&
-                  same_classes(r, st, "the model to start from", error);
+                  gan_run_same_classes(r, st, "the model to start from", error);
     if (ok) {
         const char *steps = dg_st_metadata(st, "trained_steps");
         const dg_st_tensor *ts = dg_st_find(st, "step");
@@ -547,7 +333,7 @@ static gboolean warm_start(gan_run *r, GError **error)
 static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **error)
 {
     if (!dg_dist_is_root(r->dist)) /* the others only read the checkpoint, from rank 0 */
-        return r->cfg->resume ? load_checkpoint(r, error)
+        return r->cfg->resume ? gan_run_load_checkpoint(r, error)
                               : !r->cfg->init_from || warm_start(r, error);
     if (!r->cfg->resume && r->cfg->init_from && !warm_start(r, error))
         return FALSE; /* before anything is written into the run folder */
@@ -557,7 +343,7 @@ static gboolean start_or_resume(gan_run *r, const dg_gan_config *gc, GError **er
         return FALSE;
     }
     if (r->cfg->resume) {
-        if (!load_checkpoint(r, error))
+        if (!gan_run_load_checkpoint(r, error))
             return FALSE;
         dg_job_message(r->job, "info", "resumed from step %" G_GINT64_FORMAT, r->step);
         if (r->quality && g_file_test(r->best_path, G_FILE_TEST_IS_REGULAR)) {
@@ -683,7 +469,7 @@ static void diverged(gan_run *r, const char *what, GError **error)
 static gboolean save_all(gan_run *r, GError **error)
 {
     GError *e = NULL;
-    gboolean ok = !dg_dist_is_root(r->dist) || (save_checkpoint(r, &e) && save_model(r, &e));
+    gboolean ok = !dg_dist_is_root(r->dist) || (gan_run_save_checkpoint(r, &e) && gan_run_save_model(r, &e));
     if (dg_job_agree(r->job, r->dist, ok, &e))
         return TRUE;
     if (g_error_matches(e, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE)) {
