@@ -390,40 +390,20 @@ gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const c
     return dg_chart_save(self->chart, path, 720, 480, error);
 }
 
-typedef struct {
-    DgAblationPage *self;
-    char *what;
-} export_req;
-
-static void on_export_file(GFile *file, gpointer data)
+static gboolean export_to(DgJobPage *page, const char *what, const char *path, GError **error)
 {
-    export_req *r = data;
-    g_autofree char *path = g_file_get_path(file);
-    GError *error = NULL;
-    if (path && !dg_ablation_page_export(r->self, r->what, path, &error)) {
-        dg_session_toast(session_of(r->self), TRUE, "Cannot export: %s", error->message);
-        g_error_free(error);
-    } else if (path) {
-        g_autofree char *disp = g_filename_display_name(path);
-        dg_session_toast(session_of(r->self), FALSE, "Saved %s", disp);
-    }
-    g_object_unref(r->self);
-    g_free(r->what);
-    g_free(r);
+    return dg_ablation_page_export((DgAblationPage *)page, what, path, error);
 }
 
 static void act_export(GtkWidget *w, const char *name, GVariant *param)
 {
     (void)name;
     const char *what = g_variant_get_string(param, NULL);
-    export_req *r = g_new0(export_req, 1);
-    r->self = g_object_ref(DG_ABLATION_PAGE(w));
-    r->what = g_strdup(what);
-    dg_ui_save(w, "Export the Ablation",
-               g_strcmp0(what, "json") == 0  ? "ablation.json"
-               : g_strcmp0(what, "csv") == 0 ? "ablation.csv"
-                                             : "ablation-recall.png",
-               g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS), on_export_file, r);
+    dg_job_page_export(DG_JOB_PAGE(w), "Export the Ablation",
+                       g_strcmp0(what, "json") == 0  ? "ablation.json"
+                       : g_strcmp0(what, "csv") == 0 ? "ablation.csv"
+                                                     : "ablation-recall.png",
+                       what, export_to);
 }
 
 const char *dg_ablation_page_get_cell_style(DgAblationPage *self, const char *metric)

@@ -1,6 +1,8 @@
 /* dg-job-page.c: a page that runs one kind of job (see dg-job-page.h). */
 #include "dg-job-page.h"
 
+#include "dg-ui-util.h"
+
 typedef struct {
     DgSession *session;
     DgJobRunner *runner;
@@ -205,4 +207,43 @@ static void dg_job_page_init(DgJobPage *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "job.start", FALSE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "job.pause", FALSE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "job.stop", FALSE);
+}
+
+/* ---- export -------------------------------------------------------------------------------------- */
+
+typedef struct {
+    DgJobPage *self;
+    char *what;
+    DgJobPageExportFunc fn;
+} export_req;
+
+static void on_export_file(GFile *file, gpointer data)
+{
+    export_req *r = data;
+    g_autofree char *path = g_file_get_path(file);
+    DgSession *session = dg_job_page_get_session(r->self);
+    GError *error = NULL;
+    if (path && !r->fn(r->self, r->what, path, &error)) {
+        if (session)
+            dg_session_toast(session, TRUE, "Cannot export: %s", error->message);
+        g_error_free(error);
+    } else if (path && session) {
+        g_autofree char *disp = g_filename_display_name(path);
+        dg_session_toast(session, FALSE, "Saved %s", disp);
+    }
+    g_object_unref(r->self);
+    g_free(r->what);
+    g_free(r);
+}
+
+void dg_job_page_export(DgJobPage *self, const char *title, const char *file, const char *what,
+                        DgJobPageExportFunc fn)
+{
+    g_return_if_fail(DG_IS_JOB_PAGE(self) && fn);
+    export_req *r = g_new0(export_req, 1);
+    r->self = g_object_ref(self);
+    r->what = g_strdup(what);
+    r->fn = fn;
+    dg_ui_save(GTK_WIDGET(self), title, file, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
+               on_export_file, r);
 }

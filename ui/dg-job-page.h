@@ -65,4 +65,12 @@ void dg_job_page_update_actions(DgJobPage *self);
 /* A pause button's content: labelled Pause or Resume as the job's state says. */
 void dg_job_page_set_pause_content(DgJobPage *self, AdwButtonContent *content);
 
+/* Writes what the page shows (`what`: a format the page knows) to path. */
+typedef gboolean (*DgJobPageExportFunc)(DgJobPage *self, const char *what, const char *path,
+                                        GError **error);
+/* Asks for a file (title, suggested name, in Documents), then exports to it
+ * with fn and says in a toast where it went, or why not. */
+void dg_job_page_export(DgJobPage *self, const char *title, const char *file, const char *what,
+                        DgJobPageExportFunc fn);
+
 G_END_DECLS

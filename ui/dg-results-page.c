@@ -331,26 +331,9 @@ gboolean dg_results_page_export(DgResultsPage *self, const char *what, const cha
     return dg_report_write_pdf(path, self->last_json, run, error);
 }
 
-typedef struct {
-    DgResultsPage *self;
-    char *what;
-} export_req;
-
-static void on_export_file(GFile *file, gpointer data)
+static gboolean export_to(DgJobPage *page, const char *what, const char *path, GError **error)
 {
-    export_req *r = data;
-    g_autofree char *path = g_file_get_path(file);
-    GError *error = NULL;
-    if (path && !dg_results_page_export(r->self, r->what, path, &error)) {
-        dg_session_toast(session_of(r->self), TRUE, "Cannot export: %s", error->message);
-        g_error_free(error);
-    } else if (path) {
-        g_autofree char *disp = g_filename_display_name(path);
-        dg_session_toast(session_of(r->self), FALSE, "Saved %s", disp);
-    }
-    g_object_unref(r->self);
-    g_free(r->what);
-    g_free(r);
+    return dg_results_page_export((DgResultsPage *)page, what, path, error);
 }
 
 static void act_export(GtkWidget *w, const char *name, GVariant *param)
@@ -361,11 +344,7 @@ static void act_export(GtkWidget *w, const char *name, GVariant *param)
                        : g_strcmp0(what, "csv") == 0    ? "metrics.csv"
                        : g_strcmp0(what, "matrix") == 0 ? "confusion-matrix.png"
                                                         : "report.pdf";
-    export_req *r = g_new0(export_req, 1);
-    r->self = g_object_ref(DG_RESULTS_PAGE(w));
-    r->what = g_strdup(what);
-    dg_ui_save(w, "Export the Results", file, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
-               on_export_file, r);
+    dg_job_page_export(DG_JOB_PAGE(w), "Export the Results", file, what, export_to);
 }
 
 static gboolean show_metrics(DgResultsPage *self, const char *json)
