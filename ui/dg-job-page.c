@@ -231,6 +231,11 @@ static void on_export_file(GFile *file, gpointer data)
         g_autofree char *disp = g_filename_display_name(path);
         dg_session_toast(session, FALSE, "Saved %s", disp);
     }
+}
+
+static void export_req_free(gpointer data)
+{
+    export_req *r = data;
     g_object_unref(r->self);
     g_free(r->what);
     g_free(r);
@@ -244,6 +249,7 @@ void dg_job_page_export(DgJobPage *self, const char *title, const char *file, co
     r->self = g_object_ref(self);
     r->what = g_strdup(what);
     r->fn = fn;
-    dg_ui_save(GTK_WIDGET(self), title, file, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
-               on_export_file, r);
+    dg_ui_save_full(GTK_WIDGET(self), title, file,
+                    g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS), on_export_file, r,
+                    export_req_free);
 }

@@ -40,6 +40,7 @@ const char *dg_ui_class_name(const char *id)
 typedef struct {
     dg_ui_file_fn fn;
     gpointer user;
+    GDestroyNotify destroy; /* of user, after the dialog answered either way */
 } choose_data;
 
 static void on_choose_response(GtkNativeDialog *dialog, int response, gpointer data)
@@ -52,6 +53,8 @@ static void on_choose_response(GtkNativeDialog *dialog, int response, gpointer d
             g_object_unref(file);
         }
     }
+    if (cd->destroy)
+        cd->destroy(cd->user);
     g_free(cd);
     g_object_unref(dialog);
 }
@@ -88,6 +91,12 @@ void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char 
 void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
                 dg_ui_file_fn fn, gpointer user)
 {
+    dg_ui_save_full(parent, title, name, folder, fn, user, NULL);
+}
+
+void dg_ui_save_full(GtkWidget *parent, const char *title, const char *name, const char *folder,
+                     dg_ui_file_fn fn, gpointer user, GDestroyNotify destroy)
+{
     GtkRoot *root = parent ? gtk_widget_get_root(parent) : NULL;
     GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
         title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, GTK_FILE_CHOOSER_ACTION_SAVE,
@@ -102,6 +111,7 @@ void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const ch
     choose_data *cd = g_new0(choose_data, 1);
     cd->fn = fn;
     cd->user = user;
+    cd->destroy = destroy;
     g_signal_connect(dialog, "response", G_CALLBACK(on_choose_response), cd);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }

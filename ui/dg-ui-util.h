@@ -26,6 +26,9 @@ void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char 
  * last place); fn gets the file chosen. */
 void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
                 dg_ui_file_fn fn, gpointer user);
+/* The same; destroy(user) runs once the dialog answered, accepted or not. */
+void dg_ui_save_full(GtkWidget *parent, const char *title, const char *name, const char *folder,
+                     dg_ui_file_fn fn, gpointer user, GDestroyNotify destroy);
 /* Filters: images the data sets and Diagnose read; model files. */
 GtkFileFilter *dg_ui_image_filter(void);
 GtkFileFilter *dg_ui_model_filter(void);
