@@ -67,7 +67,7 @@ cli_progress *cli_progress_new(const char *label)
     cli_progress *p = g_new0(cli_progress, 1);
     p->label = g_strdup(label);
     p->tty = isatty(STDERR_FILENO);
-    p->t0 = g_get_monotonic_time();
+    p->t0 = p->last = g_get_monotonic_time();
     p->log_interval = CLI_LOG_INTERVAL_US;
     const char *env = g_getenv("DERMAGAN_PROGRESS_INTERVAL"); /* seconds; for tests and logs */
     if (env && *env) {
@@ -96,8 +96,6 @@ static void progress_draw(cli_progress *p, double fraction, double eta, const ch
 {
     gint64 now = g_get_monotonic_time();
     if (!p->tty) {
-        if (p->last == 0)
-            p->last = p->t0;
         if (fraction >= 1.0 || now - p->last < p->log_interval)
             return;
     } else if (fraction < 1.0 && now - p->last < 100000) {

@@ -16,7 +16,6 @@
 
 G_BEGIN_DECLS
 
-#define GRID_COLS 8
 #define HIST_COLS 5 /* step, d_loss, g_loss, d_real, d_fake */
 
 typedef struct {

@@ -18,6 +18,7 @@
 #include "plot/dg-plot.h"
 #include "numerics/dg-ctx.h"
 
+#define GRID_COLS 8
 #define DWIN_STEPS 300 /* consecutive steps of an outright D win before warning */
 
 dg_gan_train_config *dg_gan_train_config_new(void)
