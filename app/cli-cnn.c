@@ -20,9 +20,10 @@ static int cnn_train(int argc, char **argv)
 {
     dg_cnn_train_config *c = dg_cnn_train_config_new();
     char *data = NULL, *out = NULL, *arch = NULL, *synthetic = NULL, *balance = NULL,
-         *schedule = NULL, *cache = NULL;
+         *schedule = NULL, *cache = NULL, *teacher = NULL;
     int epochs = 0, steps = 0, batch = 0, threads = 0, width = 0, size = 0, color_p = 0;
-    double ema = 0, cutmix = 0, color_shift = c->color_shift;
+    double ema = 0, cutmix = 0, color_shift = c->color_shift, distill = c->distill,
+           distill_t = c->distill_temperature;
     gint64 seed = 1, split_seed = 1;
     double lr = 0, wd = -1, ls = -1, ratio = 0;
     gboolean resume = FALSE, json = FALSE, all = FALSE, follow = FALSE, no_aug = FALSE, aux = FALSE;
@@ -40,8 +41,11 @@ static int cnn_train(int argc, char **argv)
         {"auxiliary-classes", 0, 0, G_OPTION_ARG_NONE, &aux, "HAM10000: also learn from nv, df and vasc; the model predicts the four task classes", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
+        {"teacher", 0, 0, G_OPTION_ARG_FILENAME, &teacher, "Knowledge distillation: also learn a trained classifier's softened predictions (an ensemble made by cnn ensemble works; same image size and classes)", "MODEL"},
         {NULL}};
     cli_num nums[] = {
+        {"distill", CLI_DOUBLE, &distill, 0, 1, "With --teacher: the share of the distillation loss (default 0.5)", "A", FALSE},
+        {"distill-temperature", CLI_DOUBLE, &distill_t, 0.1, 100, "With --teacher: the softmax temperature of distillation (default 2)", "T", FALSE},
         {"synthetic-ratio", CLI_DOUBLE, &ratio, 0, 1, "Share of each batch from synthetic images (default: pooled with the real ones)", "F", FALSE},
         {"epochs", CLI_INT, &epochs, 1, DG_LIMIT_EPOCHS, "Epochs (default 40)", "N", FALSE},
         {"steps", CLI_INT, &steps, 1, DG_LIMIT_STEPS, "Total optimizer steps (overrides --epochs)", "N", FALSE},
@@ -65,12 +69,18 @@ static int cnn_train(int argc, char **argv)
         dg_cnn_train_config_free(c);
         return cli_fail_error(error);
     }
-    if (!data || !out) {
+    const gboolean kd_opts = cli_num_find(nums, "distill")->given ||
+                             cli_num_find(nums, "distill-temperature")->given;
+    if (!data || !out || (kd_opts && !teacher)) {
         g_free(data), g_free(out), g_free(arch), g_free(synthetic), g_free(balance);
-        g_free(schedule), g_free(cache);
+        g_free(schedule), g_free(cache), g_free(teacher);
         dg_cnn_train_config_free(c);
-        return cli_fail("cnn train needs --data PATH and --out RUNDIR");
+        return cli_fail(!data || !out ? "cnn train needs --data PATH and --out RUNDIR"
+                                      : "--distill and --distill-temperature need --teacher MODEL");
     }
+    c->teacher = teacher;
+    c->distill = distill;
+    c->distill_temperature = distill_t;
     c->data = data;
     c->out = out;
     set_str(&c->arch, arch);

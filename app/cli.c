@@ -62,6 +62,8 @@ struct cli_progress {
     int width;
 };
 
+static gint cli_interval_warned; /* the bad value is reported once */
+
 cli_progress *cli_progress_new(const char *label)
 {
     cli_progress *p = g_new0(cli_progress, 1);
@@ -75,6 +77,10 @@ cli_progress *cli_progress_new(const char *label)
         double v = g_ascii_strtod(env, &end);
         if (end && *end == '\0' && isfinite(v) && v >= 0 && v <= 86400)
             p->log_interval = (gint64)(v * G_USEC_PER_SEC);
+        else if (!g_atomic_int_exchange(&cli_interval_warned, 1))
+            g_printerr("warning: DERMAGAN_PROGRESS_INTERVAL='%s' is not a number of seconds "
+                       "from 0 to 86400; using %d\n",
+                       env, (int)(CLI_LOG_INTERVAL_US / G_USEC_PER_SEC));
     }
     return p;
 }

@@ -83,6 +83,8 @@ typedef struct {
     int n_task, task[64], task_map[64];
     dg_cnn *task_cnn;
     dg_cnn *ema_cnn;          /* the weights' moving average (cfg->ema > 0) */
+    dg_cnn *teacher;          /* distillation (cfg->teacher), evaluation mode */
+    float *teacher_logits;    /* its logits for this rank's part of the batch */
     int64_t last_ckpt_step;   /* -1: none written by this run yet */
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */

@@ -195,6 +195,35 @@ static gboolean init_from_model(cnn_run *r, const char *path, GError **error)
     return TRUE;
 }
 
+/* The distillation teacher: a classifier of the same image size and the
+ * data set's classes in the same order, kept in evaluation mode. */
+static gboolean load_teacher(cnn_run *r, GError **error)
+{
+    const dg_cnn *dst = r->cnn;
+    const int B = dg_net_max_batch(dst->net);
+    dg_cnn *t = dg_cnn_load(r->cfg->teacher, B, error);
+    if (!t) {
+        g_prefix_error(error, "teacher: ");
+        return FALSE;
+    }
+    gboolean same = t->cfg.size == dst->cfg.size && t->cfg.n_classes == dst->cfg.n_classes;
+    for (int k = 0; same && k < dst->cfg.n_classes; k++)
+        same = g_strcmp0(t->class_ids[k], dst->class_ids[k]) == 0;
+    if (!same) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "teacher: %s is not a classifier of %dx%d images with this data set's classes "
+                    "in the same order",
+                    r->cfg->teacher, dst->cfg.size, dst->cfg.size);
+        dg_cnn_free(t);
+        return FALSE;
+    }
+    r->teacher = t;
+    r->teacher_logits = g_new(float, (long)B * dst->cfg.n_classes);
+    dg_job_message(r->job, "info", "distilling from %s (share %g, temperature %g)",
+                   r->cfg->teacher, r->cfg->distill, r->cfg->distill_temperature);
+    return TRUE;
+}
+
 /* Every number of the config within its stated range (dg-limits.h). */
 static gboolean check_config(const dg_cnn_train_config *c, GError **error)
 {
@@ -211,7 +240,10 @@ static gboolean check_config(const dg_cnn_train_config *c, GError **error)
            dg_job_check_double("ema", c->ema, 0.5, 0.99999, TRUE, error) &&
            dg_job_check_double("cutmix", c->cutmix, 0.0, 1.0, FALSE, error) &&
            dg_job_check_double("color-shift", c->color_shift, 0.0, 4.0, FALSE, error) &&
-           dg_job_check_int("color-constancy", c->color_p, 1, 16, TRUE, error);
+           dg_job_check_int("color-constancy", c->color_p, 1, 16, TRUE, error) &&
+           dg_job_check_double("distill", c->distill, 0.0, 1.0, FALSE, error) &&
+           dg_job_check_double("distill-temperature", c->distill_temperature, 0.1, 100.0, FALSE,
+                               error);
 }
 
 /* The settings that define the run: all but its length and how it runs. */
@@ -221,6 +253,7 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     char *data = dg_run_canonical_path(cfg->data);
     char *syn = cfg->synthetic ? dg_run_canonical_path(cfg->synthetic) : g_strdup("none");
     char *init = cfg->init_model ? dg_run_canonical_path(cfg->init_model) : g_strdup("none");
+    char *teacher = cfg->teacher ? dg_run_canonical_path(cfg->teacher) : g_strdup("none");
     char *arch = dg_cnn_config_to_json(cc);
     dg_run_identity_add(id, "data", "%s", data);
     dg_run_identity_add(id, "all-classes", "%s", cfg->all_classes ? "yes" : "no");
@@ -245,7 +278,14 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_set_absent(id, "cutmix", "0");
     dg_run_identity_add(id, "color-shift", "%g", cfg->color_shift);
     dg_run_identity_set_absent(id, "color-shift", "0");
-    g_free(data), g_free(syn), g_free(init), g_free(arch);
+    dg_run_identity_add(id, "teacher", "%s", teacher);
+    dg_run_identity_set_absent(id, "teacher", "none");
+    dg_run_identity_add(id, "distill", "%g", cfg->teacher ? cfg->distill : 0.0);
+    dg_run_identity_set_absent(id, "distill", "0");
+    dg_run_identity_add(id, "distill-temperature", "%g",
+                        cfg->teacher ? cfg->distill_temperature : 0.0);
+    dg_run_identity_set_absent(id, "distill-temperature", "0");
+    g_free(data), g_free(syn), g_free(init), g_free(teacher), g_free(arch);
     return id;
 }
 
@@ -457,7 +497,8 @@ static gboolean initialize(cnn_run *r, GError **error)
     r->ctx = dg_ctx_new(cfg->threads);
     dg_rng_seed(&r->rng, cfg->seed);
     dg_cnn_init(r->cnn, &r->rng);
-    if (cfg->init_model && !init_from_model(r, cfg->init_model, error))
+    if ((cfg->init_model && !init_from_model(r, cfg->init_model, error)) ||
+        (cfg->teacher && !load_teacher(r, error)))
         return FALSE;
     dg_rng_fork(&r->rng, 1, dg_net_rng(r->cnn->net));
     if (r->ema_cnn)

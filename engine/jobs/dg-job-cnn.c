@@ -10,6 +10,7 @@
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-run-dir.h"
+#include "models/dg-classifier-post.h"
 #include "models/dg-classifier.h"
 #include "models/dg-metrics.h"
 #include "models/dg-model-file.h"
@@ -29,6 +30,8 @@ dg_cnn_train_config *dg_cnn_train_config_new(void)
     c->schedule = g_strdup("cosine");
     c->augment = TRUE;
     c->color_shift = DG_CNN_DEFAULT_COLOR_SHIFT;
+    c->distill = DG_CNN_DEFAULT_DISTILL;
+    c->distill_temperature = DG_CNN_DEFAULT_DISTILL_T;
     c->seed = 1;
     c->split_seed = 1;
     return c;
@@ -46,6 +49,7 @@ void dg_cnn_train_config_free(void *p)
     g_free(c->schedule);
     g_free(c->synthetic);
     g_free(c->init_model);
+    g_free(c->teacher);
     g_free(c->cache_dir);
     g_free(c);
 }
@@ -246,6 +250,12 @@ static gboolean save_model(cnn_run *r, GError **error)
     g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
     g_hash_table_insert(meta, "synthetic_data", g_strdup(r->cfg->synthetic ? r->cfg->synthetic : ""));
     g_hash_table_insert(meta, "steps", g_strdup_printf("%" G_GINT64_FORMAT, r->step));
+    if (r->cfg->teacher) {
+        g_hash_table_insert(meta, "teacher", g_path_get_basename(r->cfg->teacher));
+        g_hash_table_insert(meta, "distill", g_strdup_printf("%g", r->cfg->distill));
+        g_hash_table_insert(meta, "distill_temperature",
+                            g_strdup_printf("%g", r->cfg->distill_temperature));
+    }
     if (r->task_cnn) {
         GString *aux = g_string_new(NULL);
         for (int c = 0; c < r->ds->n_classes; c++)
@@ -303,6 +313,8 @@ static void run_free(cnn_run *r)
     dg_cnn_free(r->cnn);
     dg_cnn_free(r->task_cnn);
     dg_cnn_free(r->ema_cnn);
+    dg_cnn_free(r->teacher);
+    g_free(r->teacher_logits);
     dg_ctx_free(r->ctx);
     dg_dataset_free(r->ds);
     dg_dataset_free(r->syn);
@@ -436,6 +448,12 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
         } else if (cfg->cutmix > 0) {
             for (int i = 0; i < DG_CUTMIX_DRAWS; i++)
                 dg_rng_uniform(&r.rng);
+        }
+        if (r.teacher) { /* the teacher's view of the same (augmented, mixed) images */
+            dg_cnn_logits(r.teacher, r.ctx, x, r.part_n, r.teacher_logits);
+            r.cnn->distill_logits = r.teacher_logits;
+            r.cnn->distill_alpha = (float)cfg->distill;
+            r.cnn->distill_T = (float)cfg->distill_temperature;
         }
         const float lr = lr_at(&r, r.step);
         r.opt.lr = lr;

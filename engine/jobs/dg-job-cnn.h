@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * over two seeds, 0.5 costs about 0.02 of clean validation balanced accuracy
  * and gains 0.04-0.05 under a shift of 0.5). */
 #define DG_CNN_DEFAULT_COLOR_SHIFT 0.5
+#define DG_CNN_DEFAULT_DISTILL 0.5
+#define DG_CNN_DEFAULT_DISTILL_T 2.0
 
 typedef struct {
     char *data;
@@ -62,6 +64,15 @@ typedef struct {
     char *init_model;        /* start from this model's weights (same architecture, size and
                                 classes; e.g. pretrained on synthetic images) instead of a
                                 random initialization, or NULL */
+    char *teacher;           /* knowledge distillation (Hinton et al. 2015): a trained
+                                classifier (or an ensemble made by cnn calibrate --members)
+                                of the same image size and classes whose softened
+                                predictions on each augmented training batch the model also
+                                learns; NULL: none */
+    double distill;          /* with a teacher: the distillation loss's share (0 to 1;
+                                default DG_CNN_DEFAULT_DISTILL) */
+    double distill_temperature; /* with a teacher: the softmax temperature (default
+                                   DG_CNN_DEFAULT_DISTILL_T) */
     struct dg_dist *dist;    /* data-parallel over these processes (dist/dg-dist.h; not
                                 owned); NULL: this process alone */
 } dg_cnn_train_config;

@@ -283,6 +283,16 @@ gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, 
     dg_net_forward(m->net, ctx, model_input(m, x, B), NULL, B, true);
     const float *logits = dg_net_output(m->net);
     float loss = dg_softmax_xent_mix(logits, y, y2, lam, B, K, w, label_smoothing, dl, NULL);
+    if (m->distill_logits && m->distill_alpha > 0) {
+        const float a = m->distill_alpha;
+        float *dk = g_new(float, (long)B * K);
+        const float kd = dg_distill_kl(logits, m->distill_logits, y, y2, lam, B, K, w,
+                                       m->distill_T, dk);
+        for (long i = 0; i < (long)B * K; i++)
+            dl[i] = (1.0f - a) * dl[i] + a * dk[i];
+        loss = (1.0f - a) * loss + a * kd;
+        g_free(dk);
+    }
     gboolean finite = isfinite(loss);
     const bool split = m->batch_weight > 0;
     if (split) { /* a part of a split batch: its share of the whole batch's mean */

@@ -86,6 +86,13 @@ typedef struct {
      * the parts' gradients add up to the whole batch's.  0: the batch given
      * is the whole batch. */
     double batch_weight;
+    /* Knowledge distillation (dg_distill_kl): when distill_logits is set,
+     * dg_cnn_train_step's loss is (1 - distill_alpha) x the cross-entropy +
+     * distill_alpha x the distillation loss towards these teacher logits (one
+     * row per image of the batch given) at temperature distill_T.  NULL: the
+     * cross-entropy alone. */
+    const float *distill_logits;
+    float distill_alpha, distill_T;
 } dg_cnn;
 
 dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,

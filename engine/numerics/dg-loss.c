@@ -71,6 +71,52 @@ float dg_softmax_xent(const float *logits, const int *labels, int B, int K,
                                probs);
 }
 
+/* Log-softmax of row x / T into lp (K). */
+static void log_softmax_t(const float *x, int K, double T, double *lp)
+{
+    double mx = x[0] / T;
+    for (int k = 1; k < K; k++)
+        mx = fmax(mx, x[k] / T);
+    double s = 0.0;
+    for (int k = 0; k < K; k++)
+        s += exp(x[k] / T - mx);
+    const double lse = mx + log(s);
+    for (int k = 0; k < K; k++)
+        lp[k] = x[k] / T - lse;
+}
+
+float dg_distill_kl(const float *logits, const float *teacher, const int *labels,
+                    const int *labels2, const float *lam, int B, int K,
+                    const float *class_weight, float T, float *dlogits)
+{
+#define CW(y) (class_weight ? (double)class_weight[y] : 1.0)
+    double wsum = 0.0;
+    for (int b = 0; b < B; b++) {
+        const double a = labels2 && lam ? lam[b] : 1.0;
+        wsum += a * CW(labels[b]) + (a < 1.0 ? (1.0 - a) * CW(labels2[b]) : 0.0);
+    }
+    if (wsum <= 0)
+        wsum = 1.0;
+    double loss = 0.0;
+    double ls[64], lt[64];
+    for (int b = 0; b < B; b++) {
+        const double a = labels2 && lam ? lam[b] : 1.0;
+        const double w = a * CW(labels[b]) + (a < 1.0 ? (1.0 - a) * CW(labels2[b]) : 0.0);
+        log_softmax_t(logits + (long)b * K, K, T, ls);
+        log_softmax_t(teacher + (long)b * K, K, T, lt);
+        double kl = 0.0;
+        for (int k = 0; k < K; k++) {
+            const double q = exp(lt[k]);
+            kl += q * (lt[k] - ls[k]);
+            if (dlogits) /* d(T^2 KL)/dz = T (p - q) */
+                dlogits[(long)b * K + k] = (float)(w * T * (exp(ls[k]) - q) / wsum);
+        }
+        loss += w * (double)T * T * kl;
+    }
+#undef CW
+    return (float)(loss / wsum);
+}
+
 float dg_softmax_xent_mix(const float *logits, const int *labels, const int *labels2,
                           const float *lam, int B, int K, const float *class_weight,
                           float smoothing, float *dlogits, float *probs)

@@ -27,5 +27,15 @@ float dg_softmax_xent_mix(const float *logits, const int *labels, const int *lab
                           const float *lam, int B, int K, const float *class_weight,
                           float smoothing, float *dlogits, float *probs);
 
+/* Knowledge distillation (Hinton et al. 2015): the weighted mean over rows of
+ * T^2 KL(softmax(teacher_b / T) || softmax(logits_b / T)), the rows weighted
+ * as dg_softmax_xent_mix weights them (class weights, mixed rows), so that
+ * alpha * this + (1 - alpha) * that keeps the balance of the classes.  The
+ * T^2 keeps the gradient's scale independent of T.  dlogits (optional) is
+ * written (=). */
+float dg_distill_kl(const float *logits, const float *teacher, const int *labels,
+                    const int *labels2, const float *lam, int B, int K,
+                    const float *class_weight, float T, float *dlogits);
+
 /* Row-wise softmax (numerically stable). */
 void dg_softmax(const float *logits, int B, int K, float *probs);

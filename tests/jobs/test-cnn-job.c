@@ -1,7 +1,7 @@
 /* test-cnn-job: the classifier jobs end to end on a tiny generated data set:
  * training (exact resume with dropout, cancel with a checkpoint, divergence,
  * auxiliary classes, EMA and colour constancy), evaluation, prediction (with
- * a bad file and a saliency map) and ensembles.  What uses a GAN as well
+ * a bad file and a saliency map), ensembles and distillation.  What uses a GAN as well
  * (the ablation, the GAN quality scores) is in test-ablation-job. */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -11,8 +11,11 @@
 
 #include "cnn-test-util.h"
 #include "jobs/dg-job-cnn.h"
+#include "data/dg-dataset.h"
+#include "models/dg-classifier-post.h"
 #include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
+#include "numerics/dg-loss.h"
 
 static char *tmp, *data;
 
@@ -603,6 +606,129 @@ static void test_ensemble(void)
     }
 }
 
+/* Mean KL(teacher || model) over every image of the data set (raw logits). */
+static double kl_to(const char *teacher_path, const char *model_path)
+{
+    GError *error = NULL;
+    dg_load_options lo;
+    dg_load_options_init(&lo);
+    lo.cache_dir = "";
+    lo.size = 32;
+    dg_dataset *ds = dg_dataset_load(data, &lo, &error);
+    g_assert_no_error(error);
+    dg_cnn *t = dg_cnn_load(teacher_path, 8, &error), *m = dg_cnn_load(model_path, 8, &error);
+    g_assert_no_error(error);
+    const int N = ds->n_items, K = 4, S = 32;
+    float *x = g_new(float, (long)N * 3 * S * S), *lt = g_new(float, N * K),
+          *lm = g_new(float, N * K), *pt = g_new(float, N * K), *pm = g_new(float, N * K);
+    for (int i = 0; i < N; i++)
+        dg_image_to_float(dg_dataset_image(ds, i), S, x + (long)i * 3 * S * S);
+    dg_ctx *ctx = dg_ctx_new(1);
+    dg_cnn_logits(t, ctx, x, N, lt);
+    dg_cnn_logits(m, ctx, x, N, lm);
+    dg_softmax(lt, N, K, pt);
+    dg_softmax(lm, N, K, pm);
+    double kl = 0.0;
+    for (int i = 0; i < N * K; i++)
+        kl += pt[i] * (log(fmax(pt[i], 1e-12)) - log(fmax(pm[i], 1e-12)));
+    dg_ctx_free(ctx);
+    dg_cnn_free(t), dg_cnn_free(m);
+    dg_dataset_free(ds);
+    g_free(x), g_free(lt), g_free(lm), g_free(pt), g_free(pm);
+    return kl / N;
+}
+
+static void run_ok(dg_cnn_train_config *c)
+{
+    GError *error = NULL;
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    jt_sink_clear(&s);
+}
+
+/* A config that validates (and so saves) once, at its end. */
+static dg_cnn_train_config *kd_config(const char *out, const char *teacher, double share)
+{
+    dg_cnn_train_config *c = tiny(out, 24);
+    c->eval_every = 24;
+    c->teacher = g_strdup(teacher);
+    c->distill = share;
+    return c;
+}
+
+/* Knowledge distillation: with a share of 0 the run is exactly the run
+ * without a teacher (the teacher draws nothing from the run's random
+ * streams); with a share of 1 the student agrees with its teacher much more
+ * than the same run without one; the model file names its teacher; a
+ * teacher of another image size or other classes, and a resume with another
+ * teacher, are refused. */
+static void test_distill(void)
+{
+    char *teacher = trained_model();
+    GError *error = NULL;
+    run_ok(kd_config("kd-plain", NULL, 0.5));
+    run_ok(kd_config("kd-zero", teacher, 0.0));
+    run_ok(kd_config("kd-one", teacher, 1.0));
+    char *plain = g_build_filename(tmp, "kd-plain", "model.safetensors", NULL),
+         *zero = g_build_filename(tmp, "kd-zero", "model.safetensors", NULL),
+         *one = g_build_filename(tmp, "kd-one", "model.safetensors", NULL);
+    dg_cnn *a = dg_cnn_load(plain, 8, &error), *b = dg_cnn_load(zero, 8, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(dg_net_params(a->net), sizeof(float) * dg_net_n_params(a->net),
+                    dg_net_params(b->net), sizeof(float) * dg_net_n_params(b->net));
+    dg_cnn_free(a), dg_cnn_free(b);
+    const double kl_plain = kl_to(teacher, plain), kl_one = kl_to(teacher, one);
+    g_test_message("KL(teacher || student): %.4f without distillation, %.4f with", kl_plain,
+                   kl_one);
+    g_assert_cmpfloat(kl_one, <, 0.5 * kl_plain);
+    dg_st *st = dg_st_load(one, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(dg_st_metadata(st, "teacher"), ==, "model.safetensors");
+    g_assert_cmpstr(dg_st_metadata(st, "distill"), ==, "1");
+    dg_st_free(st);
+
+    /* refused: a teacher of another size, one of other classes, another teacher on resume */
+    dg_cnn_config cc;
+    g_assert_true(dg_cnn_config_arch(&cc, "dermanet", 4, &error));
+    cc.width = 4;
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel", NULL}, *other[] = {"a", "b", "c", "d", NULL};
+    dg_cnn *big = dg_cnn_new(&cc, 8, ids, ids); /* 64 x 64 */
+    cc.size = 32;
+    dg_cnn *alien = dg_cnn_new(&cc, 8, other, other);
+    char *big_path = g_build_filename(tmp, "kd-big.safetensors", NULL),
+         *alien_path = g_build_filename(tmp, "kd-alien.safetensors", NULL);
+    g_assert_true(dg_cnn_save(big, big_path, NULL, &error));
+    g_assert_true(dg_cnn_save(alien, alien_path, NULL, &error));
+    dg_cnn_free(big), dg_cnn_free(alien);
+    const char *bad[] = {big_path, alien_path};
+    for (int i = 0; i < 2; i++) {
+        jt_sink s;
+        jt_sink_init(&s);
+        g_assert_cmpint(jt_run(&dg_job_cnn_train, kd_config("kd-bad", bad[i], 0.5), &s, &error),
+                        ==, DG_JOB_FAILED);
+        g_assert_nonnull(strstr(error->message, "teacher"));
+        g_clear_error(&error);
+        jt_sink_clear(&s);
+    }
+    char *copy = g_build_filename(tmp, "kd-teacher-2.safetensors", NULL), *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(teacher, &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+    g_free(bytes);
+    dg_cnn_train_config *c = kd_config("kd-one", copy, 1.0);
+    c->steps = 28;
+    c->resume = TRUE;
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "--teacher"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(plain), g_free(zero), g_free(one), g_free(big_path), g_free(alien_path), g_free(copy);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -617,6 +743,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
     g_test_add_func("/jobs/cnn/ensemble", test_ensemble);
+    g_test_add_func("/jobs/cnn/distill", test_distill);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);

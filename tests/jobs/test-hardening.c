@@ -602,7 +602,8 @@ static void test_signals(void)
 
 /* Progress in a log: with stderr not a terminal (a script's or a server's
  * log), the CLI writes a plain line with the percentage and ETA every 30 s
- * (DERMAGAN_PROGRESS_INTERVAL seconds), never the terminal's bar. */
+ * (DERMAGAN_PROGRESS_INTERVAL seconds; a value it cannot use is reported),
+ * never the terminal's bar. */
 static char *cli_stderr(const char *interval, const char *out)
 {
     const char *args[] = {DG_CLI_PATH, "gan", "train", "--preset", "tiny", "--data", data,
@@ -644,6 +645,14 @@ static void test_progress_lines(void)
     jt_rm_rf(out);
     /* the default interval, 30 s, writes none in a run of a second */
     err = cli_stderr(NULL, out);
+    g_assert_null(strstr(err, "% ETA "));
+    g_assert_null(strstr(err, "DERMAGAN_PROGRESS_INTERVAL"));
+    g_free(err);
+    jt_rm_rf(out);
+    /* a value it cannot use is reported, once, and the default kept */
+    err = cli_stderr("soon", out);
+    g_assert_nonnull(strstr(err, "DERMAGAN_PROGRESS_INTERVAL='soon'"));
+    g_assert_null(strstr(strstr(err, "DERMAGAN_PROGRESS_INTERVAL") + 1, "DERMAGAN_PROGRESS_INTERVAL"));
     g_assert_null(strstr(err, "% ETA "));
     g_free(err);
     g_free(out);

@@ -717,6 +717,48 @@ static void test_xent_mix(void)
         g_assert_cmpfloat_with_epsilon(dl[i], dl0[i], 1e-6);
 }
 
+/* The distillation loss: gradient by finite differences (class weights and
+ * mixed rows, T = 2); zero with a zero gradient when the student's logits
+ * are the teacher's; T^2 KL by hand for one row. */
+static void test_distill_kl(void)
+{
+    const int B = 4, K = 4;
+    float lg[16], tl[16], dl[16];
+    int y[4] = {1, 3, 0, 2}, y2[4] = {2, 3, 1, 0};
+    float lam[4] = {0.3f, 0.6f, 1.0f, 0.0f};
+    float cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+    dg_rng r;
+    dg_rng_seed(&r, 11);
+    for (int i = 0; i < B * K; i++) {
+        lg[i] = 2.0f * dg_rng_normal(&r);
+        tl[i] = 2.0f * dg_rng_normal(&r);
+    }
+    float L = dg_distill_kl(lg, tl, y, y2, lam, B, K, cw, 2.0f, dl);
+    g_assert_cmpfloat(L, >, 0.0f);
+    for (int i = 0; i < B * K; i++) {
+        float keep = lg[i];
+        lg[i] = keep + 1e-2f;
+        double lp = dg_distill_kl(lg, tl, y, y2, lam, B, K, cw, 2.0f, NULL);
+        lg[i] = keep - 1e-2f;
+        double lm = dg_distill_kl(lg, tl, y, y2, lam, B, K, cw, 2.0f, NULL);
+        lg[i] = keep;
+        g_assert_cmpfloat_with_epsilon(dl[i], (lp - lm) / 2e-2, 2e-3);
+    }
+    g_assert_cmpfloat_with_epsilon(dg_distill_kl(tl, tl, y, y2, lam, B, K, cw, 2.0f, dl), 0.0,
+                                   1e-6);
+    for (int i = 0; i < B * K; i++)
+        g_assert_cmpfloat_with_epsilon(dl[i], 0.0, 1e-6);
+    double ps[4], pt[4], ss = 0, st = 0, kl = 0;
+    for (int k = 0; k < K; k++) {
+        ps[k] = exp(lg[k] / 3.0), pt[k] = exp(tl[k] / 3.0);
+        ss += ps[k], st += pt[k];
+    }
+    for (int k = 0; k < K; k++)
+        kl += pt[k] / st * log((pt[k] / st) / (ps[k] / ss));
+    g_assert_cmpfloat_with_epsilon(dg_distill_kl(lg, tl, y, NULL, NULL, 1, K, cw, 3.0f, NULL),
+                                   9.0 * kl, 1e-5);
+}
+
 static void test_exp_approx(void)
 {
     double worst = 0.0;
@@ -753,6 +795,7 @@ int main(int argc, char **argv)
     ctx2 = dg_ctx_new(2);
     ctx3 = dg_ctx_new(3);
     g_test_add_func("/layers/grad/conv", test_conv_grad);
+    g_test_add_func("/layers/grad/distill", test_distill_kl);
     g_test_add_func("/layers/grad/convt", test_convt_grad);
     g_test_add_func("/layers/grad/dwconv", test_dwconv_grad);
     g_test_add_func("/layers/grad/bn", test_bn_grad);
