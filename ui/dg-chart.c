@@ -491,7 +491,6 @@ static void on_save_file(GFile *file, gpointer data)
         gtk_window_present(GTK_WINDOW(d));
         g_error_free(error);
     }
-    g_object_unref(self);
 }
 
 static void act_save(GtkWidget *w, const char *name, GVariant *param)
@@ -500,7 +499,7 @@ static void act_save(GtkWidget *w, const char *name, GVariant *param)
     DgChart *self = DG_CHART(w);
     g_autofree char *n = g_strdup_printf("%s.png", self->file_name ? self->file_name : "chart");
     dg_ui_save(w, "Save the Chart (PNG, SVG or PDF)", n, g_get_user_special_dir(G_USER_DIRECTORY_DOCUMENTS),
-               on_save_file, g_object_ref(self));
+               on_save_file, self);
 }
 
 static void on_menu_click(GtkGestureClick *g, int n_press, double x, double y, DgChart *self)

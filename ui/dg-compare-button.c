@@ -136,7 +136,6 @@ static void on_folder(GFile *file, gpointer data)
     g_autofree char *path = g_file_get_path(file);
     if (path)
         dg_compare_button_choose(DG_COMPARE_BUTTON(data), path);
-    g_object_unref(data);
 }
 
 static void act_nothing(GtkWidget *w, const char *name, GVariant *param)
@@ -149,7 +148,7 @@ static void act_other(GtkWidget *w, const char *name, GVariant *param)
     (void)name, (void)param;
     g_autofree char *runs = dg_runs_dir();
     dg_ui_choose_in(w, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Compare With a Run", "_Compare",
-                    NULL, runs, on_folder, g_object_ref(w));
+                    NULL, runs, on_folder, w);
 }
 
 static void dg_compare_button_dispose(GObject *object)

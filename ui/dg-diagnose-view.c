@@ -403,14 +403,13 @@ static void on_image_file(GFile *file, gpointer data)
     g_autofree char *path = g_file_get_path(file);
     if (path)
         dg_diagnose_view_open(self, path);
-    g_object_unref(self);
 }
 
 static void act_open(GtkWidget *w, const char *name, GVariant *param)
 {
     (void)name, (void)param;
     dg_ui_choose(w, GTK_FILE_CHOOSER_ACTION_OPEN, "Diagnose an Image", "_Open",
-                 dg_ui_image_filter(), on_image_file, g_object_ref(w));
+                 dg_ui_image_filter(), on_image_file, w);
 }
 
 static void on_classifier(DgSession *s, GParamSpec *p, DgDiagnoseView *self)

@@ -185,7 +185,6 @@ static void on_resume_folder(GFile *file, gpointer data)
     g_autofree char *path = g_file_get_path(file);
     if (path)
         dg_gan_view_resume_run(DG_GAN_VIEW(data), path);
-    g_object_unref(data);
 }
 
 static void act_resume_other(GtkWidget *w, const char *name, GVariant *param)
@@ -193,7 +192,7 @@ static void act_resume_other(GtkWidget *w, const char *name, GVariant *param)
     (void)name, (void)param;
     g_autofree char *runs = dg_runs_dir();
     dg_ui_choose_in(w, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Resume a GAN Run", "_Resume", NULL,
-                    runs, on_resume_folder, g_object_ref(w));
+                    runs, on_resume_folder, w);
 }
 
 void dg_gan_view_install_run_actions(GtkWidgetClass *wc)

@@ -124,7 +124,6 @@ static void on_file(GFile *file, gpointer data)
 {
     g_autofree char *path = g_file_get_path(file);
     set_model(DG_MODEL_ROW(data), path);
-    g_object_unref(data);
 }
 
 static void act_choose(GtkWidget *w, const char *name, GVariant *param)
@@ -134,7 +133,7 @@ static void act_choose(GtkWidget *w, const char *name, GVariant *param)
     g_autofree char *runs = dg_runs_dir();
     dg_ui_choose_in(w, GTK_FILE_CHOOSER_ACTION_OPEN,
                     is_generator(self) ? "Choose a Generator Model" : "Choose a Classifier Model",
-                    "_Use", dg_ui_model_filter(), runs, on_file, g_object_ref(self));
+                    "_Use", dg_ui_model_filter(), runs, on_file, self);
 }
 
 static void on_session(DgSession *s, GParamSpec *p, DgModelRow *self)

@@ -60,15 +60,16 @@ static void on_choose_response(GtkNativeDialog *dialog, int response, gpointer d
 }
 
 void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *title,
-                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer user)
+                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer owner)
 {
-    dg_ui_choose_in(parent, action, title, accept, filter, NULL, fn, user);
+    dg_ui_choose_in(parent, action, title, accept, filter, NULL, fn, owner);
 }
 
 void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char *title,
                      const char *accept, GtkFileFilter *filter, const char *folder,
-                     dg_ui_file_fn fn, gpointer user)
+                     dg_ui_file_fn fn, gpointer owner)
 {
+    g_return_if_fail(owner == NULL || G_IS_OBJECT(owner));
     GtkRoot *root = parent ? gtk_widget_get_root(parent) : NULL;
     GtkFileChooserNative *dialog = gtk_file_chooser_native_new(
         title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, action, accept, "_Cancel");
@@ -83,15 +84,18 @@ void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char 
     }
     choose_data *cd = g_new0(choose_data, 1);
     cd->fn = fn;
-    cd->user = user;
+    cd->user = owner ? g_object_ref(owner) : NULL;
+    cd->destroy = owner ? g_object_unref : NULL;
     g_signal_connect(dialog, "response", G_CALLBACK(on_choose_response), cd);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }
 
 void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
-                dg_ui_file_fn fn, gpointer user)
+                dg_ui_file_fn fn, gpointer owner)
 {
-    dg_ui_save_full(parent, title, name, folder, fn, user, NULL);
+    g_return_if_fail(owner == NULL || G_IS_OBJECT(owner));
+    dg_ui_save_full(parent, title, name, folder, fn, owner ? g_object_ref(owner) : NULL,
+                    owner ? g_object_unref : NULL);
 }
 
 void dg_ui_save_full(GtkWidget *parent, const char *title, const char *name, const char *folder,

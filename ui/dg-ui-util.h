@@ -15,18 +15,22 @@ const char *dg_ui_class_name(const char *id);
 
 typedef void (*dg_ui_file_fn)(GFile *file, gpointer user);
 /* A GtkFileChooserNative; fn is called with the chosen file (never on cancel).
- * action: OPEN or SELECT_FOLDER (or SAVE).  filter may be NULL. */
+ * action: OPEN or SELECT_FOLDER (or SAVE).  filter may be NULL.  owner is a
+ * GObject (usually the calling widget), passed to fn as user; it is kept
+ * alive while the dialog is open and released when it answers, accepted or
+ * cancelled. */
 void dg_ui_choose(GtkWidget *parent, GtkFileChooserAction action, const char *title,
-                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer user);
+                  const char *accept, GtkFileFilter *filter, dg_ui_file_fn fn, gpointer owner);
 /* The same, opening in folder (when it exists) instead of the chooser's last place. */
 void dg_ui_choose_in(GtkWidget *parent, GtkFileChooserAction action, const char *title,
                      const char *accept, GtkFileFilter *filter, const char *folder,
-                     dg_ui_file_fn fn, gpointer user);
+                     dg_ui_file_fn fn, gpointer owner);
 /* A save dialog proposing name (in folder when it exists, else the chooser's
- * last place); fn gets the file chosen. */
+ * last place); fn gets the file chosen; owner as for dg_ui_choose. */
 void dg_ui_save(GtkWidget *parent, const char *title, const char *name, const char *folder,
-                dg_ui_file_fn fn, gpointer user);
-/* The same; destroy(user) runs once the dialog answered, accepted or not. */
+                dg_ui_file_fn fn, gpointer owner);
+/* The same with any user data: destroy(user) (may be NULL) runs once the
+ * dialog answered, accepted or not. */
 void dg_ui_save_full(GtkWidget *parent, const char *title, const char *name, const char *folder,
                      dg_ui_file_fn fn, gpointer user, GDestroyNotify destroy);
 /* Filters: images the data sets and Diagnose read; model files. */

@@ -544,6 +544,77 @@ static void test_cli_generate(void)
     g_assert_true(g_str_has_prefix(so2, "{"));
 }
 
+/* The file dialogs (dg_ui_choose, dg_ui_save): the owner is kept alive
+ * while the dialog is open and released when it answers, cancelled or
+ * accepted; fn runs only on accept, with the file chosen (the save dialog's
+ * proposed name in its folder; an open dialog's accept needs a selection
+ * the chooser makes asynchronously, so it is not driven here). */
+static GtkWidget *open_file_dialog(void)
+{
+    GtkWidget *found = NULL;
+    GListModel *tops = gtk_window_get_toplevels();
+    for (guint i = 0; i < g_list_model_get_n_items(tops) && !found; i++) {
+        GtkWidget *w = g_list_model_get_item(tops, i);
+        if (GTK_IS_FILE_CHOOSER(w) && gtk_widget_get_visible(w))
+            found = w;
+        g_object_unref(w);
+    }
+    return found;
+}
+
+static void on_chosen(GFile *file, gpointer user)
+{
+    char **got = g_object_get_data(G_OBJECT(user), "got");
+    g_free(*got);
+    *got = g_file_get_path(file);
+}
+
+static gboolean dialog_open(gpointer data)
+{
+    (void)data;
+    return open_file_dialog() != NULL;
+}
+
+static gboolean dialog_gone(gpointer data)
+{
+    (void)data;
+    return open_file_dialog() == NULL;
+}
+
+static void test_file_dialogs(void)
+{
+    GtkWidget *owner = g_object_ref_sink(gtk_label_new("owner"));
+    char *got = NULL;
+    g_object_set_data(G_OBJECT(owner), "got", &got);
+    g_autofree char *target = g_build_filename(uf_tmp, "dialog-choice.png", NULL);
+    for (int round = 0; round < 3; round++) { /* open: cancel; save: cancel, accept */
+        const gboolean save = round >= 1, accept = round == 2;
+        const guint refs = G_OBJECT(owner)->ref_count;
+        if (save)
+            dg_ui_save(GTK_WIDGET(win), "Save", "dialog-choice.png", uf_tmp, on_chosen, owner);
+        else
+            dg_ui_choose_in(GTK_WIDGET(win), GTK_FILE_CHOOSER_ACTION_OPEN, "Open", "_Open", NULL,
+                            uf_tmp, on_chosen, owner);
+        g_assert_true(ut_wait(dialog_open, NULL, 20));
+        g_assert_cmpuint(G_OBJECT(owner)->ref_count, ==, refs + 1);
+        GtkWidget *d = open_file_dialog();
+        if (accept)
+            ut_spin(1.0); /* the chooser loads its folder */
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        gtk_dialog_response(GTK_DIALOG(d), accept ? GTK_RESPONSE_ACCEPT : GTK_RESPONSE_CANCEL);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+        g_assert_true(ut_wait(dialog_gone, NULL, 20));
+        ut_spin(0.2);
+        g_assert_cmpuint(G_OBJECT(owner)->ref_count, ==, refs);
+        if (accept)
+            g_assert_cmpstr(got, ==, target);
+        else
+            g_assert_null(got);
+        g_clear_pointer(&got, g_free);
+    }
+    g_object_unref(owner);
+}
+
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -559,6 +630,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tools/shift", test_shift);
     g_test_add_func("/tools/explore", test_explore);
     g_test_add_func("/tools/cli-generate", test_cli_generate);
+    g_test_add_func("/tools/file-dialogs", test_file_dialogs);
     int rc = g_test_run();
     uf_finish();
     return rc;
