@@ -188,35 +188,40 @@ static void grid_count(GtkGrid *grid, int col, int row, gint64 n, const char *cs
     grid_text(grid, col, row, s, TRUE, css);
 }
 
+/* The split table: per class, the images of each split and the lesions
+ * (with a split), or the images and lesions (without one); narrow enough
+ * for the sidebar (the image totals per class are the bar chart's). */
 static void fill_split(DgDatasetView *self, const dg_dataset *ds)
 {
     GtkGrid *g = self->split_grid;
     dg_ui_clear_children(GTK_WIDGET(g));
-    const char *heads[] = {"Class", "Training", "Validation", "Test", "Images", "Lesions"};
-    for (int c = 0; c < 6; c++)
+    const char *split_heads[] = {"Class", "Train", "Val", "Test", "Lesions"};
+    const char *plain_heads[] = {"Class", "Images", "Lesions"};
+    const char *const *heads = ds->has_split ? split_heads : plain_heads;
+    const int n_cols = ds->has_split ? 5 : 3;
+    for (int c = 0; c < n_cols; c++)
         grid_text(g, c, 0, heads[c], c > 0, "dg-table-head");
+    if (ds->has_split) {
+        gtk_widget_set_tooltip_text(gtk_grid_get_child_at(g, 1, 0), "Training images");
+        gtk_widget_set_tooltip_text(gtk_grid_get_child_at(g, 2, 0), "Validation images");
+        gtk_widget_set_tooltip_text(gtk_grid_get_child_at(g, 3, 0), "Test images");
+    }
+    gtk_widget_set_tooltip_text(gtk_grid_get_child_at(g, n_cols - 1, 0),
+                                "Lesions (one lesion may have several images)");
     int row = 1;
-    for (int k = 0; k < ds->n_classes; k++, row++) {
-        grid_text(g, 0, row, ds->classes[k].name, FALSE, NULL);
-        for (int s = DG_SPLIT_TRAIN; s <= DG_SPLIT_TEST; s++) {
-            if (ds->has_split)
-                grid_count(g, 1 + s, row, dg_dataset_class_count(ds, k, (dg_split)s), NULL);
-            else
-                grid_text(g, 1 + s, row, "–", TRUE, "dim-label");
-        }
-        grid_count(g, 4, row, dg_dataset_class_count(ds, k, DG_SPLIT_NONE), NULL);
-        grid_count(g, 5, row, dg_dataset_lesion_count(ds, k, DG_SPLIT_NONE), NULL);
-    }
-    grid_text(g, 0, row, "All", FALSE, "dg-table-total");
-    for (int s = DG_SPLIT_TRAIN; s <= DG_SPLIT_TEST; s++) {
+    for (int k = 0; k <= ds->n_classes; k++, row++) {
+        const gboolean all = k == ds->n_classes;
+        const int cls = all ? -1 : k;
+        const char *css = all ? "dg-table-total" : NULL;
+        grid_text(g, 0, row, all ? "All" : ds->classes[k].name, FALSE, css);
         if (ds->has_split)
-            grid_count(g, 1 + s, row, dg_dataset_class_count(ds, -1, (dg_split)s),
-                       "dg-table-total");
+            for (int sp = DG_SPLIT_TRAIN; sp <= DG_SPLIT_TEST; sp++)
+                grid_count(g, 1 + sp, row, dg_dataset_class_count(ds, cls, (dg_split)sp), css);
         else
-            grid_text(g, 1 + s, row, "–", TRUE, "dim-label");
+            grid_count(g, 1, row, all ? ds->n_items : dg_dataset_class_count(ds, k, DG_SPLIT_NONE),
+                       css);
+        grid_count(g, n_cols - 1, row, dg_dataset_lesion_count(ds, cls, DG_SPLIT_NONE), css);
     }
-    grid_count(g, 4, row, ds->n_items, "dg-table-total");
-    grid_count(g, 5, row, dg_dataset_lesion_count(ds, -1, DG_SPLIT_NONE), "dg-table-total");
 
     g_autofree char *note = NULL;
     if (ds->has_split)
