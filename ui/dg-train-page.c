@@ -19,7 +19,7 @@ struct _DgTrainPage {
 
     AdwFlap *flap;
     AdwComboRow *arch_row;
-    AdwActionRow *syn_row;
+    AdwActionRow *syn_row, *teacher_row;
     GtkSpinButton *epochs_spin, *seed_spin, *color_shift_spin;
     GtkSwitch *syn_switch;
     AdwButtonContent *pause_content;
@@ -32,6 +32,7 @@ struct _DgTrainPage {
     int s_loss, s_tl, s_vl, s_ta, s_va, s_vb;
     GArray *ref_series; /* the compared run's series in the epoch chart */
     char *run_dir;
+    char *teacher;  /* distillation teacher's model file, or NULL */
     char *next_out; /* for the next start: run folder (NULL: new) and step cap */
     int next_steps;
     double last_rate; /* images/s of the last progress while running */
@@ -57,6 +58,9 @@ static void update_controls(DgTrainPage *self)
     gtk_widget_set_sensitive(GTK_WIDGET(self->epochs_spin), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->seed_spin), !active);
     gtk_widget_set_sensitive(GTK_WIDGET(self->color_shift_spin), !active);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "train.choose-teacher", !active);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "train.clear-teacher",
+                                  !active && self->teacher);
     const char *syn = s ? dg_session_get_synthetic(s) : NULL;
     gtk_widget_set_sensitive(GTK_WIDGET(self->syn_row), !active && syn);
     if (!syn)
@@ -325,6 +329,7 @@ static gboolean page_start(DgJobPage *page)
     const char *syn = dg_session_get_synthetic(s);
     if (gtk_switch_get_active(self->syn_switch) && syn)
         c->synthetic = g_strdup(syn);
+    c->teacher = g_strdup(self->teacher);
     GSettings *set = dg_session_get_settings(s);
     g_settings_set_int(set, "cnn-epochs", c->epochs);
     g_settings_set_string(set, "last-cnn-run", c->out);
@@ -389,6 +394,59 @@ static void page_session_set(DgJobPage *page, DgSession *session)
 
 /* ---- GObject ----------------------------------------------------------------------------------- */
 
+/* ---- the distillation teacher ------------------------------------------------------------------- */
+
+void dg_train_page_set_teacher(DgTrainPage *self, const char *path)
+{
+    g_return_if_fail(DG_IS_TRAIN_PAGE(self));
+    g_free(self->teacher);
+    self->teacher = path && *path ? g_strdup(path) : NULL;
+    if (self->teacher) {
+        g_autofree char *base = g_path_get_basename(self->teacher);
+        g_autofree char *dir = g_path_get_dirname(self->teacher);
+        g_autofree char *parent = g_path_get_basename(dir);
+        g_autofree char *shown = g_strdup_printf("%s/%s", parent, base);
+        g_autofree char *disp = g_filename_display_name(shown);
+        adw_action_row_set_subtitle(self->teacher_row, disp);
+        gtk_widget_set_tooltip_text(GTK_WIDGET(self->teacher_row), self->teacher);
+    } else {
+        adw_action_row_set_subtitle(self->teacher_row, "None: the labels alone");
+        gtk_widget_set_tooltip_text(
+            GTK_WIDGET(self->teacher_row),
+            "Knowledge distillation: the new model also learns a trained classifier's softened "
+            "predictions (for example an ensemble made by dermagan-cli cnn ensemble); it keeps "
+            "its own size and speed");
+    }
+    update_controls(self);
+}
+
+const char *dg_train_page_get_teacher(DgTrainPage *self)
+{
+    g_return_val_if_fail(DG_IS_TRAIN_PAGE(self), NULL);
+    return self->teacher;
+}
+
+static void on_teacher_file(GFile *file, gpointer data)
+{
+    g_autofree char *path = g_file_get_path(file);
+    if (path)
+        dg_train_page_set_teacher(DG_TRAIN_PAGE(data), path);
+}
+
+static void act_choose_teacher(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    g_autofree char *runs = dg_runs_dir();
+    dg_ui_choose_in(w, GTK_FILE_CHOOSER_ACTION_OPEN, "Choose a Teacher Classifier", "_Use",
+                    dg_ui_model_filter(), runs, on_teacher_file, w);
+}
+
+static void act_clear_teacher(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name, (void)param;
+    dg_train_page_set_teacher(DG_TRAIN_PAGE(w), NULL);
+}
+
 static void dg_train_page_dispose(GObject *object)
 {
     gtk_widget_dispose_template(GTK_WIDGET(object), DG_TYPE_TRAIN_PAGE);
@@ -400,6 +458,7 @@ static void dg_train_page_finalize(GObject *object)
 {
     DgTrainPage *self = DG_TRAIN_PAGE(object);
     g_free(self->run_dir);
+    g_free(self->teacher);
     g_free(self->next_out);
     g_array_unref(self->ref_series);
     G_OBJECT_CLASS(dg_train_page_parent_class)->finalize(object);
@@ -426,6 +485,7 @@ static void dg_train_page_class_init(DgTrainPageClass *klass)
     BIND(flap);
     BIND(arch_row);
     BIND(syn_row);
+    BIND(teacher_row);
     BIND(epochs_spin);
     BIND(seed_spin);
     BIND(color_shift_spin);
@@ -437,6 +497,8 @@ static void dg_train_page_class_init(DgTrainPageClass *klass)
     BIND(epoch_chart);
     BIND(compare_button);
 #undef BIND
+    gtk_widget_class_install_action(wc, "train.choose-teacher", NULL, act_choose_teacher);
+    gtk_widget_class_install_action(wc, "train.clear-teacher", NULL, act_clear_teacher);
     gtk_widget_class_bind_template_callback(wc, on_arch_changed);
     gtk_widget_class_bind_template_callback(wc, on_compare_chosen);
     gtk_widget_class_set_layout_manager_type(wc, GTK_TYPE_BIN_LAYOUT);
@@ -452,4 +514,5 @@ static void dg_train_page_init(DgTrainPage *self)
     dg_chart_set_file_name(self->epoch_chart, "classifier-epochs");
     dg_chart_set_x_name(self->loss_chart, "step");
     dg_chart_set_x_name(self->epoch_chart, "epoch");
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "train.clear-teacher", FALSE);
 }

@@ -20,6 +20,10 @@ void dg_train_page_configure(DgTrainPage *self, const char *arch, int epochs, gu
  * > 0 caps the optimizer steps (tests).  FALSE (and a toast) when it cannot
  * start. */
 gboolean dg_train_page_train(DgTrainPage *self, const char *out, int steps);
+/* The distillation teacher of the next training (a classifier model file;
+ * NULL: none), as the page's Teacher row shows it. */
+void dg_train_page_set_teacher(DgTrainPage *self, const char *path);
+const char *dg_train_page_get_teacher(DgTrainPage *self);
 DgChart *dg_train_page_get_epoch_chart(DgTrainPage *self);
 /* Points in the per-step loss curve. */
 guint dg_train_page_get_n_points(DgTrainPage *self);

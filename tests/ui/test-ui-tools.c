@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "dg-model-row.h"
+#include "models/dg-safetensors.h"
 #include "dg-ui-util.h"
 #include "ui-app-fixture.h"
 
@@ -470,6 +471,25 @@ static void test_export(void)
     g_autofree char *gc = g_build_filename(uf_tmp, "loss.svg", NULL);
     g_assert_true(dg_chart_save(dg_train_page_get_epoch_chart(tp), gc, 800, 500, NULL));
     g_assert_true(file_starts(gc, "<?xml", 0));
+
+    /* distillation from the Teacher row: the model just trained teaches the next one */
+    g_autofree char *teacher = g_build_filename(run, "model.safetensors", NULL);
+    dg_train_page_set_teacher(tp, teacher);
+    g_assert_cmpstr(dg_train_page_get_teacher(tp), ==, teacher);
+    g_autofree char *run2 = g_build_filename(uf_tmp, "cnn-distilled", NULL);
+    g_assert_true(dg_train_page_train(tp, run2, 12));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    ut_spin(0.3);
+    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+    g_autofree char *m2 = g_build_filename(run2, "model.safetensors", NULL);
+    dg_st *st = dg_st_load(m2, NULL);
+    g_assert_nonnull(st);
+    g_assert_cmpstr(dg_st_metadata(st, "teacher"), ==, "model.safetensors");
+    dg_st_free(st);
+    g_assert_true(gtk_widget_activate_action(GTK_WIDGET(tp), "train.clear-teacher", NULL));
+    g_assert_null(dg_train_page_get_teacher(tp));
 }
 
 /* ---- exploring the generator (issue 14, item 12) ------------------------------------------------- */
