@@ -242,6 +242,22 @@ static void test_cnn_equivalence(void)
     char *sample = g_build_filename(root, "resources", "sample", NULL);
     check_equivalence("classifier (dermanet, width 8, 32x32, class weights, dropout)", args, "cnn",
                       sample);
+    /* distillation: each rank's teacher sees its part of the batch, and the
+     * distillation loss is weighted as the cross-entropy, so the parts add
+     * up to the whole batch's */
+    char *tdir = run_dir("cnn-teacher");
+    const char *targs[] = {"cnn", "train", "--width", "4", "--size", "32", "--steps", "10",
+                           "--batch", "8", "--color-shift", "0", "--threads", "1",
+                           "--cache-dir", "", "--data", sample, "--out", tdir, NULL};
+    char *err = NULL;
+    g_assert_cmpint(run(0, targs, NULL, &err), ==, 0);
+    g_free(err);
+    char *teacher = g_build_filename(tdir, "model.safetensors", NULL);
+    const char *kd[] = {"cnn", "train", "--width", "8", "--size", "32", "--steps", "20",
+                        "--batch", "8", "--color-shift", "0", "--teacher", teacher, "--distill",
+                        "0.7", NULL};
+    check_equivalence("classifier distilled from a teacher", kd, "cnn-kd", sample);
+    g_free(teacher), g_free(tdir);
     g_free(sample);
 }
 
