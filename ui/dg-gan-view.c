@@ -52,6 +52,12 @@ void dg_gan_view_new_curves(DgGanView *self)
     self->s_dfake = dg_line_chart_add_series(c, "D(fake)");
     dg_line_chart_set_series_axis(c, self->s_dreal, DG_PLOT_AXIS_RIGHT);
     dg_line_chart_set_series_axis(c, self->s_dfake, DG_PLOT_AXIS_RIGHT);
+    /* a discriminator with a class head (an x- preset's last part): its
+     * cross-entropy on real images and on G's, drawn once they come */
+    self->s_cls_real = dg_line_chart_add_series(c, "class loss (real)");
+    self->s_cls_fake = dg_line_chart_add_series(c, "class loss (G)");
+    dg_line_chart_set_series_visible(c, self->s_cls_real, FALSE);
+    dg_line_chart_set_series_visible(c, self->s_cls_fake, FALSE);
     dg_line_chart_set_smoothing(c, gtk_range_get_value(GTK_RANGE(self->smoothing_scale)));
     dg_line_chart_set_window(c, gtk_spin_button_get_value(self->window_spin));
     dg_line_chart_set_x_integer(c, TRUE);
@@ -197,6 +203,14 @@ static void on_progress(DgGanView *self, const DgEventCopy *ev)
                              dg_event_copy_get(ev, "g_loss", NAN),
                              dg_event_copy_get(ev, "d_real", NAN),
                              dg_event_copy_get(ev, "d_fake", NAN));
+    const double cr = dg_event_copy_get(ev, "class_real", NAN),
+                 cf = dg_event_copy_get(ev, "class_fake", NAN);
+    if (isfinite(cr) || isfinite(cf)) {
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_real, TRUE);
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_fake, TRUE);
+        dg_line_chart_append(self->curves, self->s_cls_real, (double)ev->step, cr);
+        dg_line_chart_append(self->curves, self->s_cls_fake, (double)ev->step, cf);
+    }
     dg_chart_set_placeholder(self->curves_chart, NULL);
     dg_chart_update(self->curves_chart);
     self->step = ev->step;

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 
 #include "dg-model-row.h"
-#include "models/dg-safetensors.h"
 #include "dg-ui-util.h"
+#include "jobs/dg-job-gan.h"
+#include "models/dg-safetensors.h"
 #include "ui-app-fixture.h"
 
 static gboolean diagnose_done(gpointer p)
@@ -23,6 +24,50 @@ static gboolean diagnose_done(gpointer p)
 static gboolean reference_drawn(gpointer p)
 {
     return dg_gan_view_get_n_reference_points(p) > 0;
+}
+
+static gboolean runner_made(gpointer data)
+{
+    return dg_gan_view_get_runner(data) != NULL;
+}
+
+static gboolean class_loss_drawn(gpointer data)
+{
+    DgChart *c = dg_gan_view_get_curves_chart(data);
+    int w = gtk_widget_get_width(GTK_WIDGET(c)), h = gtk_widget_get_height(GTK_WIDGET(c));
+    const char *t = dg_chart_hover(c, w * 0.9, h / 2.0);
+    return t && strstr(t, "class loss (real)") && strstr(t, "class loss (G)");
+}
+
+/* A run whose discriminator has a class head (an x- preset's last part),
+ * resumed in the view: its class losses are drawn beside D's and G's. */
+static void test_class_head_curves(void)
+{
+    uf_load(uf_data);
+    DgGanView *v = dg_window_get_gan_view(win);
+    dg_window_show_view(win, "gan");
+    dg_gan_train_config *c = dg_gan_train_config_new();
+    c->data = g_strdup(uf_data);
+    c->out = g_build_filename(uf_tmp, "gan-class-head", NULL);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1");
+    c->steps = 4;
+    c->threads = 1;
+    c->cache_dir = g_strdup("");
+    c->quality_every = -1;
+    g_autofree char *run = g_strdup(c->out);
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    jt_sink_clear(&s);
+    dg_gan_view_configure(v, "default", 12, 1);
+    dg_gan_view_resume_run(v, run);
+    g_assert_true(ut_wait(runner_made, v, 60));
+    g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    ut_frames(GTK_WIDGET(win), 5);
+    g_assert_true(class_loss_drawn(v));
 }
 
 static void test_charts(void)
@@ -52,6 +97,7 @@ static void test_charts(void)
     g_assert_nonnull(strstr(t, "D loss"));
     g_assert_nonnull(strstr(t, "smoothed"));
     g_assert_nonnull(strstr(t, "(earlier run)"));
+    g_assert_null(strstr(t, "class loss")); /* no class head in this preset: not drawn */
     uf_shot("gan-readout.png");
     /* zoom on steps 10..20: the chart shows them, then everything again */
     dg_chart_zoom_x(c, 10, 20);
@@ -642,6 +688,7 @@ int main(int argc, char **argv)
         return 0;
     }
     g_test_add_func("/tools/charts", test_charts);
+    g_test_add_func("/tools/class-head-curves", test_class_head_curves);
     g_test_add_func("/tools/narrow", test_narrow);
     g_test_add_func("/tools/ablation-page", test_ablation_page);
     g_test_add_func("/tools/models-and-runs", test_models_and_runs);
