@@ -32,7 +32,7 @@ float dg_softmax_xent_mix(const float *logits, const int *labels, const int *lab
  * as dg_softmax_xent_mix weights them (class weights, mixed rows), so that
  * alpha * this + (1 - alpha) * that keeps the balance of the classes.  The
  * T^2 keeps the gradient's scale independent of T.  dlogits (optional) is
- * written (=). */
+ * written (=).  K at most 64 (the classifiers' limit). */
 float dg_distill_kl(const float *logits, const float *teacher, const int *labels,
                     const int *labels2, const float *lam, int B, int K,
                     const float *class_weight, float T, float *dlogits);
