@@ -396,6 +396,12 @@ static void page_session_set(DgJobPage *page, DgSession *session)
 
 /* ---- the distillation teacher ------------------------------------------------------------------- */
 
+/* The row's tooltip without a teacher (the template's too). */
+static const char teacher_tip[] =
+    "Knowledge distillation: the new model also learns a trained classifier's softened "
+    "predictions (for example an ensemble made by dermagan-cli cnn ensemble); it keeps its own "
+    "size and speed";
+
 void dg_train_page_set_teacher(DgTrainPage *self, const char *path)
 {
     g_return_if_fail(DG_IS_TRAIN_PAGE(self));
@@ -411,11 +417,7 @@ void dg_train_page_set_teacher(DgTrainPage *self, const char *path)
         gtk_widget_set_tooltip_text(GTK_WIDGET(self->teacher_row), self->teacher);
     } else {
         adw_action_row_set_subtitle(self->teacher_row, "None: the labels alone");
-        gtk_widget_set_tooltip_text(
-            GTK_WIDGET(self->teacher_row),
-            "Knowledge distillation: the new model also learns a trained classifier's softened "
-            "predictions (for example an ensemble made by dermagan-cli cnn ensemble); it keeps "
-            "its own size and speed");
+        gtk_widget_set_tooltip_text(GTK_WIDGET(self->teacher_row), teacher_tip);
     }
     update_controls(self);
 }
