@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "cnn-test-util.h"
-#include "jobs/dg-job-cnn.h"
 #include "data/dg-dataset.h"
+#include "jobs/dg-job-cnn.h"
 #include "models/dg-classifier-post.h"
 #include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
