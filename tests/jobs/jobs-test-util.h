@@ -127,6 +127,18 @@ G_GNUC_UNUSED static dg_job_state jt_run(const dg_job_kind *kind, void *config, 
     return st;
 }
 
+/* Runs a job that must succeed, its events discarded. */
+G_GNUC_UNUSED static void jt_must_succeed(const dg_job_kind *kind, void *config)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_job_state st = jt_run(kind, config, &s, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(st, ==, DG_JOB_SUCCEEDED);
+    jt_sink_clear(&s);
+}
+
 /* Rewrites a safetensors file (a checkpoint or a model) as a hostile or
  * broken writer might: edit() sees every tensor's bytes (a writable copy)
  * and may change them; metadata key meta_key gets meta_value (NULL:

@@ -76,17 +76,6 @@ static char *must_fail(const dg_job_kind *kind, void *config, int code)
     return msg;
 }
 
-static void must_succeed(const dg_job_kind *kind, void *config)
-{
-    jt_sink s;
-    jt_sink_init(&s);
-    GError *error = NULL;
-    dg_job_state st = jt_run(kind, config, &s, &error);
-    g_assert_no_error(error);
-    g_assert_cmpint(st, ==, DG_JOB_SUCCEEDED);
-    jt_sink_clear(&s);
-}
-
 /* dermagan-cli with arguments (NULL-terminated); exit status, stderr. */
 static int run_cli(char **err, ...)
 {
@@ -183,7 +172,7 @@ static void test_synthetic_ratio(void)
         c = cnn_tiny(name, 6);
         c->synthetic = g_strdup(data);
         c->synthetic_ratio = ratios[i];
-        must_succeed(&dg_job_cnn_train, c);
+        jt_must_succeed(&dg_job_cnn_train, c);
         g_free(name);
     }
 }
@@ -221,7 +210,7 @@ static void test_corrupt_checkpoints(void)
 {
     alarm(120); /* a hang here is a failure, not a stuck CI */
     /* GAN: a good checkpoint, then each corruption on a copy of it */
-    must_succeed(&dg_job_gan_train, gan_tiny("ck-gan", 4));
+    jt_must_succeed(&dg_job_gan_train, gan_tiny("ck-gan", 4));
     char *ck = g_build_filename(tmp, "ck-gan", "checkpoint.safetensors", NULL);
     gchar *good = NULL;
     gsize n = 0;
@@ -257,7 +246,7 @@ static void test_corrupt_checkpoints(void)
     g_free(ck);
 
     /* classifier */
-    must_succeed(&dg_job_cnn_train, cnn_tiny("ck-cnn", 4));
+    jt_must_succeed(&dg_job_cnn_train, cnn_tiny("ck-cnn", 4));
     ck = g_build_filename(tmp, "ck-cnn", "checkpoint.safetensors", NULL);
     g_assert_true(g_file_get_contents(ck, &good, &n, NULL));
     struct {
@@ -316,7 +305,7 @@ static char *small_classifier(void)
 {
     static char *model;
     if (!model) {
-        must_succeed(&dg_job_cnn_train, cnn_tiny("clf", 4));
+        jt_must_succeed(&dg_job_cnn_train, cnn_tiny("clf", 4));
         model = g_build_filename(tmp, "clf", "model.safetensors", NULL);
     }
     return model;
@@ -326,7 +315,7 @@ static char *small_generator(void)
 {
     static char *model;
     if (!model) {
-        must_succeed(&dg_job_gan_train, gan_tiny("gen", 2));
+        jt_must_succeed(&dg_job_gan_train, gan_tiny("gen", 2));
         model = g_build_filename(tmp, "gen", "generator.safetensors", NULL);
     }
     return model;
@@ -662,7 +651,7 @@ static void test_progress_lines(void)
 
 static void test_stale_temporaries(void)
 {
-    must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
+    jt_must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
     char *run = g_build_filename(tmp, "temps", NULL);
     const char *stale[] = {"checkpoint.safetensors.Ab12Cd", "generator.safetensors.x9Y8z7",
                            "samples/latest.png.QwErTy", "config.json.000000"};
@@ -680,7 +669,7 @@ static void test_stale_temporaries(void)
     }
     dg_gan_train_config *c = gan_tiny("temps", 4);
     c->resume = TRUE;
-    must_succeed(&dg_job_gan_train, c);
+    jt_must_succeed(&dg_job_gan_train, c);
     for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
         char *p = g_build_filename(run, stale[i], NULL);
         g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
@@ -698,7 +687,7 @@ static void test_stale_temporaries(void)
 
 static void test_resume_settings(void)
 {
-    must_succeed(&dg_job_gan_train, gan_tiny("settings", 3));
+    jt_must_succeed(&dg_job_gan_train, gan_tiny("settings", 3));
     struct {
         const char *key, *old, *new_;
     } cases[] = {{"split-seed", "1", "2"}, {"seed", "3", "4"}, {"lr", "0.0002/0.0002", "0.001/0.001"},
@@ -741,17 +730,17 @@ static void test_resume_settings(void)
     g_free(c->data);
     c->data = g_strdup(copy);
     c->resume = TRUE;
-    must_succeed(&dg_job_gan_train, c);
+    jt_must_succeed(&dg_job_gan_train, c);
     /* more steps, other threads and intervals are fine */
     c = gan_tiny("settings", 7);
     c->resume = TRUE;
     c->threads = 2;
     c->sample_every = 2;
-    must_succeed(&dg_job_gan_train, c);
+    jt_must_succeed(&dg_job_gan_train, c);
     g_free(copy);
 
     /* the classifier: its seed and its optimizer */
-    must_succeed(&dg_job_cnn_train, cnn_tiny("settings-cnn", 4));
+    jt_must_succeed(&dg_job_cnn_train, cnn_tiny("settings-cnn", 4));
     dg_cnn_train_config *cc = cnn_tiny("settings-cnn", 8);
     cc->resume = TRUE;
     cc->seed = 99;
@@ -766,7 +755,7 @@ static void test_resume_settings(void)
     g_free(msg);
     cc = cnn_tiny("settings-cnn", 8);
     cc->resume = TRUE;
-    must_succeed(&dg_job_cnn_train, cc);
+    jt_must_succeed(&dg_job_cnn_train, cc);
 }
 
 /* A setting added later (colour shift, CutMix) is compared with what an

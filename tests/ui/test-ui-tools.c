@@ -65,12 +65,7 @@ static void test_class_head_curves(void)
     c->cache_dir = g_strdup("");
     c->quality_every = -1;
     g_autofree char *run = g_strdup(c->out);
-    jt_sink s;
-    jt_sink_init(&s);
-    GError *error = NULL;
-    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
-    g_assert_no_error(error);
-    jt_sink_clear(&s);
+    jt_must_succeed(&dg_job_gan_train, c);
     dg_gan_view_configure(v, "default", 12, 1);
     runner_before = dg_gan_view_get_runner(v); /* an earlier test's, finished */
     dg_gan_view_resume_run(v, run);
@@ -625,36 +620,11 @@ static void test_cli_generate(void)
  * accepted; fn runs only on accept, with the file chosen (the save dialog's
  * proposed name in its folder; an open dialog's accept needs a selection
  * the chooser makes asynchronously, so it is not driven here). */
-static GtkWidget *open_file_dialog(void)
-{
-    GtkWidget *found = NULL;
-    GListModel *tops = gtk_window_get_toplevels();
-    for (guint i = 0; i < g_list_model_get_n_items(tops) && !found; i++) {
-        GtkWidget *w = g_list_model_get_item(tops, i);
-        if (GTK_IS_FILE_CHOOSER(w) && gtk_widget_get_visible(w))
-            found = w;
-        g_object_unref(w);
-    }
-    return found;
-}
-
 static void on_chosen(GFile *file, gpointer user)
 {
     char **got = g_object_get_data(G_OBJECT(user), "got");
     g_free(*got);
     *got = g_file_get_path(file);
-}
-
-static gboolean dialog_open(gpointer data)
-{
-    (void)data;
-    return open_file_dialog() != NULL;
-}
-
-static gboolean dialog_gone(gpointer data)
-{
-    (void)data;
-    return open_file_dialog() == NULL;
 }
 
 static void test_file_dialogs(void)
@@ -671,15 +641,15 @@ static void test_file_dialogs(void)
         else
             dg_ui_choose_in(GTK_WIDGET(win), GTK_FILE_CHOOSER_ACTION_OPEN, "Open", "_Open", NULL,
                             uf_tmp, on_chosen, owner);
-        g_assert_true(ut_wait(dialog_open, NULL, 20));
+        g_assert_true(ut_wait(ut_chooser_shown, NULL, 20));
         g_assert_cmpuint(G_OBJECT(owner)->ref_count, ==, refs + 1);
-        GtkWidget *d = open_file_dialog();
+        GtkWindow *d = ut_find_chooser();
         if (accept)
             ut_spin(1.0); /* the chooser loads its folder */
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS
         gtk_dialog_response(GTK_DIALOG(d), accept ? GTK_RESPONSE_ACCEPT : GTK_RESPONSE_CANCEL);
         G_GNUC_END_IGNORE_DEPRECATIONS
-        g_assert_true(ut_wait(dialog_gone, NULL, 20));
+        g_assert_true(ut_wait(ut_chooser_gone, NULL, 20));
         ut_spin(0.2);
         g_assert_cmpuint(G_OBJECT(owner)->ref_count, ==, refs);
         if (accept)

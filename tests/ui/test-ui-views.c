@@ -402,29 +402,6 @@ static void test_left_out(void)
 
 /* ---- Diagnose: Ctrl+O, messages, the Grad-CAM overlay (issue 14, item 4) ---------------------- */
 
-static GtkWindow *find_chooser(void)
-{
-    GtkWindow *found = NULL;
-    GList *tops = gtk_window_list_toplevels();
-    for (GList *l = tops; l; l = l->next)
-        if (GTK_IS_FILE_CHOOSER(l->data) && gtk_widget_get_visible(l->data))
-            found = l->data;
-    g_list_free(tops);
-    return found;
-}
-
-static gboolean chooser_shown(gpointer p)
-{
-    (void)p;
-    return find_chooser() != NULL;
-}
-
-static gboolean chooser_gone(gpointer p)
-{
-    (void)p;
-    return find_chooser() == NULL;
-}
-
 /* Presses Ctrl+O as the shortcut does (the accelerator's action), and returns the
  * chooser's action and title (g_free) after closing it. */
 static GtkFileChooserAction press_ctrl_o(char **title)
@@ -433,12 +410,12 @@ static GtkFileChooserAction press_ctrl_o(char **title)
                                                                   "<Control>o");
     g_assert_cmpstr(actions[0], ==, "win.open");
     g_action_group_activate_action(G_ACTION_GROUP(win), "open", NULL);
-    g_assert_true(ut_wait(chooser_shown, NULL, 10));
-    GtkWindow *c = find_chooser();
+    g_assert_true(ut_wait(ut_chooser_shown, NULL, 10));
+    GtkWindow *c = ut_find_chooser();
     GtkFileChooserAction a = gtk_file_chooser_get_action(GTK_FILE_CHOOSER(c));
     *title = g_strdup(gtk_window_get_title(c));
     gtk_dialog_response(GTK_DIALOG(c), GTK_RESPONSE_CANCEL);
-    g_assert_true(ut_wait(chooser_gone, NULL, 10));
+    g_assert_true(ut_wait(ut_chooser_gone, NULL, 10));
     return a;
 }
 

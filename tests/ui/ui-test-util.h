@@ -104,6 +104,31 @@ G_GNUC_UNUSED static void ut_spin(double seconds)
         g_main_context_iteration(NULL, TRUE);
 }
 
+/* The file chooser dialog on screen (a GtkFileChooserNative without a
+ * portal shows one), or NULL; conditions for ut_wait. */
+G_GNUC_UNUSED static GtkWindow *ut_find_chooser(void)
+{
+    GtkWindow *found = NULL;
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (GTK_IS_FILE_CHOOSER(l->data) && gtk_widget_get_visible(l->data))
+            found = l->data;
+    g_list_free(tops);
+    return found;
+}
+
+G_GNUC_UNUSED static gboolean ut_chooser_shown(gpointer p)
+{
+    (void)p;
+    return ut_find_chooser() != NULL;
+}
+
+G_GNUC_UNUSED static gboolean ut_chooser_gone(gpointer p)
+{
+    (void)p;
+    return ut_find_chooser() == NULL;
+}
+
 /* Renders a widget as it is on screen into a texture (NULL if it drew nothing). */
 G_GNUC_UNUSED static GdkTexture *ut_render(GtkWidget *widget)
 {
