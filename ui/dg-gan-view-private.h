@@ -32,6 +32,7 @@ struct _DgGanView {
     dg_line_chart *curves, *quality; /* owned by their charts */
     int s_dloss, s_gloss, s_dreal, s_dfake, s_fd;
     int s_cls_real, s_cls_fake; /* the class head's losses (AC-GAN presets), hidden until one comes */
+    int s_cls_twin;             /* the twin head's (TAC-GAN presets), likewise */
     GArray *ref_series;     /* series of the compared run in curves (ints), then one in quality */
     char *run_dir;
     char *run_preset;       /* the preset of the run being trained */

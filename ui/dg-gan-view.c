@@ -56,8 +56,11 @@ void dg_gan_view_new_curves(DgGanView *self)
      * cross-entropy on real images and on G's, drawn once they come */
     self->s_cls_real = dg_line_chart_add_series(c, "class loss (real)");
     self->s_cls_fake = dg_line_chart_add_series(c, "class loss (G)");
+    /* and its twin head's on G's images, as D learned them (TAC-GAN) */
+    self->s_cls_twin = dg_line_chart_add_series(c, "class loss (twin)");
     dg_line_chart_set_series_visible(c, self->s_cls_real, FALSE);
     dg_line_chart_set_series_visible(c, self->s_cls_fake, FALSE);
+    dg_line_chart_set_series_visible(c, self->s_cls_twin, FALSE);
     dg_line_chart_set_smoothing(c, gtk_range_get_value(GTK_RANGE(self->smoothing_scale)));
     dg_line_chart_set_window(c, gtk_spin_button_get_value(self->window_spin));
     dg_line_chart_set_x_integer(c, TRUE);
@@ -210,6 +213,11 @@ static void on_progress(DgGanView *self, const DgEventCopy *ev)
         dg_line_chart_set_series_visible(self->curves, self->s_cls_fake, TRUE);
         dg_line_chart_append(self->curves, self->s_cls_real, (double)ev->step, cr);
         dg_line_chart_append(self->curves, self->s_cls_fake, (double)ev->step, cf);
+    }
+    const double ct = dg_event_copy_get(ev, "class_twin", NAN);
+    if (isfinite(ct)) {
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_twin, TRUE);
+        dg_line_chart_append(self->curves, self->s_cls_twin, (double)ev->step, ct);
     }
     dg_chart_set_placeholder(self->curves_chart, NULL);
     dg_chart_update(self->curves_chart);

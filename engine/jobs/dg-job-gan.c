@@ -560,6 +560,8 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         if (r.gan->cfg.aux > 0) {
             dg_event_set(&ev, "class_real", st.aux_real);
             dg_event_set(&ev, "class_fake", st.aux_fake);
+            if (r.gan->cfg.aux_twin)
+                dg_event_set(&ev, "class_twin", st.aux_twin);
         }
         dg_job_emit(job, &ev);
 

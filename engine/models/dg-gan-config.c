@@ -71,7 +71,7 @@ static void base_resnet(dg_gan_config *c)
 }
 
 /* An experiment's recipe from its name without the "x-":
- * <g>-<d>-<width>[-<ndf>[-<lecam>[-<spectral>[-<bins>[-<aux>]]]]] (see below). */
+ * <g>-<d>-<width>[-<ndf>[-<lecam>[-<spectral>[-<bins>[-<aux>[t]]]]]] (see below). */
 static void x_preset(dg_gan_config *c, const char *spec)
 {
     char **p = g_strsplit(spec, "-", -1);
@@ -117,8 +117,11 @@ static void x_preset(dg_gan_config *c, const char *spec)
                 p[6][strlen(p[6]) - 1] = '\0';
             c->spectral_bins = strcmp(p[6], "2d") == 0 ? 1 : strcmp(p[6], "2df") == 0 ? 2 : 0;
         }
-        if (g_strv_length(p) >= 8) /* the class head's weight (AC-GAN) */
-            c->aux = (float)g_ascii_strtod(p[7], NULL);
+        if (g_strv_length(p) >= 8) { /* the class head's weight (AC-GAN); a final t: twin heads */
+            char *end = NULL;
+            c->aux = (float)g_ascii_strtod(p[7], &end);
+            c->aux_twin = end && strcmp(end, "t") == 0;
+        }
     }
     g_strfreev(p);
 }
@@ -149,6 +152,8 @@ bool dg_gan_config_same_networks(const dg_gan_config *a, const dg_gan_config *b,
 #undef DIFF
     if (!w && (a->aux > 0) != (b->aux > 0))
         w = "discriminator class head";
+    if (!w && (a->aux > 0 && a->aux_twin) != (b->aux > 0 && b->aux_twin))
+        w = "discriminator twin class head";
     if (why)
         *why = w;
     return w == NULL;
@@ -276,6 +281,8 @@ char *dg_gan_config_to_json(const dg_gan_config *c)
         B("spectral_per_class", true);
     if (c->aux > 0)
         D("aux_class", c->aux);
+    if (c->aux > 0 && c->aux_twin)
+        B("aux_twin", true);
 #undef S
 #undef I
 #undef D
@@ -386,6 +393,7 @@ gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **er
     c->spectral_bins = strcmp(bins, "blocks") == 0 ? 1 : strcmp(bins, "frequencies") == 0 ? 2 : 0;
     c->spectral_per_class = bool_member(o, "spectral_per_class");
     c->aux = (float)num_member(o, "aux_class", 0.0);
+    c->aux_twin = bool_member(o, "aux_twin");
     if (ok && c->spectral_bins == 0 && strcmp(bins, "rings") != 0) {
         g_autofree char *q = dg_st_quoted(bins);
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
@@ -431,6 +439,7 @@ gboolean dg_gan_config_validate(const dg_gan_config *c, GError **error)
     RANGE(c->aux >= 0 && c->aux <= 100, "class head weight %g is out of range (0 to 100)",
           c->aux);
     RANGE(c->aux == 0 || c->conditional, "a class head needs a class-conditional GAN");
+    RANGE(!c->aux_twin || c->aux > 0, "a twin class head needs a class head (a weight above 0)");
     RANGE(c->steps >= 0 && c->steps <= DG_GAN_MAX_STEPS, "%d steps is out of range (0 to %d)",
           c->steps, DG_GAN_MAX_STEPS);
 #undef RANGE

@@ -127,8 +127,10 @@ static int sn(dg_net *D, const dg_gan_config *c, int node)
 
 /* The class-dependent part of D's output: the projection (Miyato & Koyama
  * 2018) added to the realness logit, and with aux the K logits of a class
- * head after it (AC-GAN): the output is then [1 + K, 1, 1].  The head's
- * nodes come last, so the tensors of a D without it keep their names. */
+ * head after it (AC-GAN): the output is then [1 + K, 1, 1]; with aux_twin
+ * the K logits of the twin head (TAC-GAN) after those, [1 + 2K, 1, 1].
+ * Each head's nodes come after the rest, so the tensors of a D without it
+ * keep their names. */
 static int d_head(dg_net *D, const dg_gan_config *c, int x, int out)
 {
     if (!c->conditional)
@@ -136,6 +138,8 @@ static int d_head(dg_net *D, const dg_gan_config *c, int x, int out)
     int h = dg_net_gap(D, x);
     out = dg_net_add(D, out, dg_net_project(D, h, c->n_classes));
     if (c->aux > 0)
+        out = dg_net_concat(D, out, sn(D, c, dg_net_dense(D, h, c->n_classes, true)));
+    if (c->aux > 0 && c->aux_twin)
         out = dg_net_concat(D, out, sn(D, c, dg_net_dense(D, h, c->n_classes, true)));
     return out;
 }

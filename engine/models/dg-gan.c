@@ -55,7 +55,11 @@ dg_gan *dg_gan_new(const dg_gan_config *cfg, int max_batch, bool training, bool 
             g->realness = dg_alloc(sizeof(float) * max_batch);
             g->cls = dg_alloc(sizeof(float) * max_batch * K);
             g->dcls = dg_alloc(sizeof(float) * max_batch * K);
-            g->dout = dg_alloc(sizeof(float) * max_batch * (K + 1));
+            g->dout = dg_alloc(sizeof(float) * max_batch * (2 * K + 1));
+            if (cfg->aux_twin) {
+                g->twin = dg_alloc(sizeof(float) * max_batch * K);
+                g->dtwin = dg_alloc(sizeof(float) * max_batch * K);
+            }
         }
     }
     if (training && cfg->spectral > 0)
@@ -83,6 +87,8 @@ void dg_gan_free(dg_gan *g)
     dg_free(g->cls);
     dg_free(g->dcls);
     dg_free(g->dout);
+    dg_free(g->twin);
+    dg_free(g->dtwin);
     dg_spectral_free(g->spectral);
     g_free(g);
 }
@@ -213,10 +219,10 @@ static void draw_noise(dg_gan *g, dg_rng *rng, int B)
 }
 
 /* D's output per image: its realness logit, then with aux the class head's
- * K logits. */
+ * K logits, then with aux_twin the twin head's K. */
 static int d_width(const dg_gan_config *c)
 {
-    return c->aux > 0 ? 1 + c->n_classes : 1;
+    return c->aux > 0 ? 1 + (c->aux_twin ? 2 : 1) * c->n_classes : 1;
 }
 
 /* The realness logits of D's last forward pass: its output, or the output's
@@ -232,26 +238,43 @@ static const float *realness(dg_gan *g, dg_net *D, int B)
     return g->realness;
 }
 
+/* The cross-entropy of the K logits at column `col` of D's output (of B
+ * rows of width w) against labels: logits copied to buf, their gradient
+ * (of the mean) to dbuf. */
+static float head_xent(const float *o, int w, int col, const int *labels, int B, int K,
+                       float *buf, float *dbuf)
+{
+    for (int i = 0; i < B; i++)
+        memcpy(buf + (long)i * K, o + (long)i * w + col, sizeof(float) * K);
+    return dg_softmax_xent(buf, labels, B, K, NULL, 0.0f, dbuf, NULL);
+}
+
 /* The gradient of D's output after its last forward pass, for its backward
- * pass: g->dl (the realness logits' gradient), and with aux the gradient of
- * weight times the class head's mean cross-entropy (scaled by share, this
- * part's share of a split batch) beside it.  Returns the unweighted
- * cross-entropy of this part (0 without aux). */
-static const float *d_output_grad(dg_gan *g, dg_net *D, const int *labels, int B, float weight,
-                                  float share, float *xent)
+ * pass: g->dl (the realness logits' gradient), and with aux beside it the
+ * gradient of w_cls times the class head's mean cross-entropy and, with
+ * aux_twin, of w_twin times the twin head's (each scaled by share, this
+ * part's share of a split batch).  The unweighted cross-entropies of this
+ * part go to *xent_cls and *xent_twin (0 without the head). */
+static const float *d_output_grad(dg_gan *g, dg_net *D, const int *labels, int B, float w_cls,
+                                  float w_twin, float share, float *xent_cls, float *xent_twin)
 {
     const int K = g->cfg.n_classes, w = d_width(&g->cfg);
-    *xent = 0.0f;
+    const bool twin = g->cfg.aux > 0 && g->cfg.aux_twin;
+    *xent_cls = *xent_twin = 0.0f;
     if (w == 1)
         return g->dl;
     const float *o = dg_net_output(D);
-    for (int i = 0; i < B; i++)
-        memcpy(g->cls + (long)i * K, o + (long)i * w + 1, sizeof(float) * K);
-    *xent = dg_softmax_xent(g->cls, labels, B, K, NULL, 0.0f, g->dcls, NULL);
+    *xent_cls = head_xent(o, w, 1, labels, B, K, g->cls, g->dcls);
+    if (twin)
+        *xent_twin = head_xent(o, w, 1 + K, labels, B, K, g->twin, g->dtwin);
     for (int i = 0; i < B; i++) {
-        g->dout[(long)i * w] = g->dl[i];
-        for (int k = 0; k < K; k++)
-            g->dout[(long)i * w + 1 + k] = weight * share * g->dcls[(long)i * K + k];
+        float *row = g->dout + (long)i * w;
+        row[0] = g->dl[i];
+        for (int k = 0; k < K; k++) {
+            row[1 + k] = w_cls * share * g->dcls[(long)i * K + k];
+            if (twin)
+                row[1 + K + k] = w_twin * share * g->dtwin[(long)i * K + k];
+        }
     }
     return g->dout;
 }
@@ -296,8 +319,10 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     if (lecam)
         lr += lecam_term(c->lecam, logit, B, total, g->lecam_fake[pair], true, g->dl);
     /* the class head learns the real images' classes */
-    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, share, &st->aux_real), NULL,
-                    true);
+    float unused;
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, 0.0f, share, &st->aux_real,
+                                          &unused),
+                    NULL, true);
     st->aux_real *= share;
 
     const float *dfake_in = fake;
@@ -312,16 +337,18 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     float mfake = mean_of(logit, B) * share;
     if (lecam)
         lf += lecam_term(c->lecam, logit, B, total, g->lecam_real[pair], false, g->dl);
-    /* not on generated images: a head that learned their classes too would
-     * let G make images that are easy to classify rather than like the
-     * real ones */
-    float unused;
-    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, 0.0f, share, &unused), NULL, true);
+    /* the class head not on generated images: a head that learned their
+     * classes too would let G make images that are easy to classify rather
+     * than like the real ones; the twin head learns only theirs */
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, 0.0f, c->aux, share, &unused,
+                                          &st->aux_twin),
+                    NULL, true);
+    st->aux_twin *= share;
     if (sh) { /* the whole batch's numbers and D's gradient */
-        float v[7] = {lr, lf, st->d_real, st->d_fake, mreal, mfake, st->aux_real};
-        shard_sum(sh, v, 7);
+        float v[8] = {lr, lf, st->d_real, st->d_fake, mreal, mfake, st->aux_real, st->aux_twin};
+        shard_sum(sh, v, 8);
         lr = v[0], lf = v[1], st->d_real = v[2], st->d_fake = v[3], mreal = v[4], mfake = v[5];
-        st->aux_real = v[6];
+        st->aux_real = v[6], st->aux_twin = v[7];
         shard_sum(sh, dg_net_grads(D), dg_net_n_params(D));
     }
     st->d_loss = lr + lf;
@@ -345,9 +372,12 @@ gboolean dg_gan_train_step(dg_gan *g, dg_ctx *ctx, dg_rng *rng, const float *x,
     else /* non-saturating: -log D(G(z)) */
         st->g_loss = dg_bce_logits(logit, NULL, 1.0f, B, g->dl, share) * share;
     float *dimg = aug ? g->dfake_aug : g->dfake;
-    /* and the class head should see the intended class in them */
-    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, share, &st->aux_fake), dimg,
-                    false);
+    /* and the class head should see the intended class in them; the twin
+     * head, which knows the generated images, should not find them easier
+     * than the real ones (TAC-GAN: G raises its cross-entropy) */
+    dg_net_backward(D, ctx, d_output_grad(g, D, labels, B, c->aux, -c->aux, share, &st->aux_fake,
+                                          &unused),
+                    dimg, false);
     st->aux_fake *= share;
     if (aug)
         dg_diffaug_backward(af, g->dfake, g->dfake_aug);
@@ -669,12 +699,15 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
     const char *why = NULL;
     if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error))
         return FALSE;
-    /* a class head (cfg.aux) may be new: its tensors, the D's last, keep
-     * their initial weights */
+    /* a class head (cfg.aux) or a twin head (cfg.aux_twin) may be new: its
+     * tensors, the D's last, keep their initial weights */
     dg_gan_config like = saved;
-    const bool new_head = saved.aux == 0 && g->cfg.aux > 0;
-    if (new_head)
+    const bool saved_twin = saved.aux > 0 && saved.aux_twin, twin = g->cfg.aux > 0 && g->cfg.aux_twin;
+    const bool new_head = (saved.aux == 0 && g->cfg.aux > 0) || (!saved_twin && twin);
+    if (new_head) {
         like.aux = g->cfg.aux;
+        like.aux_twin = g->cfg.aux_twin;
+    }
     int d_tensors = -1; /* all */
     if (new_head) {
         dg_net *D0 = dg_gan_graph_d(&saved, 1);

@@ -83,6 +83,11 @@ typedef struct {
                              (AC-GAN, Odena et al. 2017), trained on the real images only,
                              and this weight on the cross-entropy of that head on the real
                              images (D's loss) and on the generated ones (G's loss); 0 = off */
+    bool aux_twin;        /* with aux: a second class head, trained on the generated images,
+                             whose cross-entropy G is asked to raise by the same weight
+                             (TAC-GAN, Gong et al. 2019): it cancels AC-GAN's pull towards
+                             each class's easiest images (a class head alone collapsed
+                             melanoma into one kind of dark blob) */
     int steps;            /* the preset's default training length */
 } dg_gan_config;
 
@@ -135,6 +140,8 @@ typedef struct {
     float *z, *real_aug, *fake_aug, *dfake_aug, *dfake, *dl;
     float *realness, *cls, *dcls, *dout; /* with cfg.aux: column 0 of D's output, its class
                                             logits, their gradient, D's output gradient */
+    float *twin, *dtwin;                 /* with cfg.aux_twin: the twin head's logits and
+                                            their gradient */
     dg_diffaug_params aug_real, aug_fake;
     /* LeCam: moving averages of D's outputs on real and fake images, per pair */
     float lecam_real[DG_GAN_MAX_CLASSES], lecam_fake[DG_GAN_MAX_CLASSES];
@@ -158,6 +165,8 @@ typedef struct {
     float spectral;       /* the spectral loss (unweighted; 0 when off) */
     float aux_real, aux_fake; /* with cfg.aux: the class head's cross-entropy (unweighted) on
                                  the real and on the generated images */
+    float aux_twin;           /* with cfg.aux_twin: the twin head's cross-entropy (unweighted)
+                                 on the generated images, as D learned from them */
 } dg_gan_stats;
 
 /* One training step of pair `pair` (0 for conditional models) on B real images

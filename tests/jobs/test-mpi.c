@@ -216,6 +216,12 @@ static void test_gan_equivalence(void)
                           "--batch", "8", "--steps", "3", NULL};
     check_equivalence_tol("the default's networks at width 4 with a class head", head,
                           "gan-class-head", data, 1e-3, 1e-3);
+    /* and with the twin head (TAC-GAN), which learns from the generated
+     * images and whose cross-entropy G raises */
+    const char *twin[] = {"gan", "train", "--preset", "x-resnetrcy-ap-4-4-0.3-0-2dc-1t",
+                          "--batch", "8", "--steps", "3", NULL};
+    check_equivalence_tol("the default's networks at width 4 with twin class heads", twin,
+                          "gan-twin-head", data, 1e-3, 1e-3);
 }
 
 static void test_cnn_equivalence(void)

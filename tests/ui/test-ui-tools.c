@@ -43,13 +43,15 @@ static gboolean class_loss_drawn(gpointer data)
     dg_chart_zoom_x(c, 5, 12);
     cairo_surface_destroy(dg_chart_render(c, w, h));
     const char *t = dg_chart_hover(c, w / 2.0, h / 2.0);
-    gboolean drawn = t && strstr(t, "class loss (real)") && strstr(t, "class loss (G)");
+    gboolean drawn = t && strstr(t, "class loss (real)") && strstr(t, "class loss (G)") &&
+                     strstr(t, "class loss (twin)");
     dg_chart_zoom_x(c, NAN, NAN);
     return drawn;
 }
 
-/* A run whose discriminator has a class head (an x- preset's last part),
- * resumed in the view: its class losses are drawn beside D's and G's. */
+/* A run whose discriminator has a class head and its twin (an x- preset's
+ * last part, TAC-GAN), resumed in the view: the class losses are drawn
+ * beside D's and G's. */
 static void test_class_head_curves(void)
 {
     uf_load(uf_data);
@@ -59,7 +61,7 @@ static void test_class_head_curves(void)
     c->data = g_strdup(uf_data);
     c->out = g_build_filename(uf_tmp, "gan-class-head", NULL);
     g_free(c->preset);
-    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1");
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
     c->steps = 4;
     c->threads = 1;
     c->cache_dir = g_strdup("");
