@@ -285,6 +285,8 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
     dg_run_identity_add(id, "distill-temperature", "%g",
                         cfg->teacher ? cfg->distill_temperature : 0.0);
     dg_run_identity_set_absent(id, "distill-temperature", "0");
+    if (cfg->teacher) /* read at every step: a teacher changed in place is another run */
+        dg_run_identity_add_file_contents(id, "teacher", cfg->teacher, DG_ST_MAX_FILE_SIZE);
     g_free(data), g_free(syn), g_free(init), g_free(teacher), g_free(arch);
     return id;
 }

@@ -205,6 +205,44 @@ void dg_run_identity_set_absent(dg_run_identity *id, const char *key, const char
     g_hash_table_replace(id->absent, g_strdup(key), g_strdup(value));
 }
 
+#define CONTENTS_SUFFIX "#sha256"
+
+void dg_run_identity_add_file_contents(dg_run_identity *id, const char *key, const char *path,
+                                       guint64 max_bytes)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (guint64)sb.st_size > max_bytes) {
+        close(fd);
+        return;
+    }
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    char *buf = g_malloc(1 << 16);
+    guint64 total = 0;
+    gboolean ok = TRUE;
+    for (;;) {
+        ssize_t n = read(fd, buf, 1 << 16);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (total += (guint64)n) > max_bytes) {
+            ok = FALSE;
+            break;
+        }
+        if (n == 0)
+            break;
+        g_checksum_update(sum, (const guchar *)buf, n);
+    }
+    close(fd);
+    if (ok) {
+        g_autofree char *k = g_strconcat(key, CONTENTS_SUFFIX, NULL);
+        dg_run_identity_add(id, k, "%s", g_checksum_get_string(sum));
+    }
+    g_free(buf);
+    g_checksum_free(sum);
+}
+
 char *dg_run_identity_to_json(const dg_run_identity *id)
 {
     JsonBuilder *b = json_builder_new();
@@ -247,7 +285,14 @@ gboolean dg_run_identity_check(const dg_run_identity *id, const char *saved_json
             old = g_hash_table_lookup(id->absent, k);
         if (!old)
             continue; /* a setting this version records and the run's did not */
-        if (strcmp(old, v) != 0) {
+        if (strcmp(old, v) != 0 && g_str_has_suffix(k, CONTENTS_SUFFIX)) {
+            g_autofree char *opt = g_strndup(k, strlen(k) - strlen(CONTENTS_SUFFIX));
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "cannot resume %s: the file given as --%s has changed since the run "
+                        "began (SHA-256 %.12s..., now %.12s...)",
+                        run_path, opt, old, v);
+            ok = FALSE;
+        } else if (strcmp(old, v) != 0) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                         "cannot resume %s with another --%s: the run was made with '%s', not '%s' "
                         "(on --resume only the length and how it runs may change)",

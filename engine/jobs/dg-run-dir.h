@@ -47,6 +47,14 @@ void dg_run_identity_add(dg_run_identity *id, const char *key, const char *fmt, 
  * before it was recorded, say "0" for an option added later that was off
  * until then); without it a missing key is not compared. */
 void dg_run_identity_set_absent(dg_run_identity *id, const char *key, const char *value);
+/* The contents of the file at path (a setting that names a file the run
+ * reads at every step, such as a distillation teacher), recorded as the
+ * key "<key>#sha256": a resume then refuses a file changed in place under
+ * the same name.  Nothing is recorded when path is not a readable regular
+ * file of at most max_bytes (the job's own loading reports that); reading
+ * never blocks (a FIFO) and never passes max_bytes (a device). */
+void dg_run_identity_add_file_contents(dg_run_identity *id, const char *key, const char *path,
+                                       guint64 max_bytes);
 /* The identity as a JSON object (g_free), for a checkpoint's metadata. */
 char *dg_run_identity_to_json(const dg_run_identity *id);
 /* Compares with a saved identity (NULL: a checkpoint from before

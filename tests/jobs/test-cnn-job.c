@@ -653,7 +653,7 @@ static dg_cnn_train_config *kd_config(const char *out, const char *teacher, doub
  * streams); with a share of 1 the student agrees with its teacher much more
  * than the same run without one; the model file names its teacher; a
  * teacher of another image size or other classes, and a resume with another
- * teacher, are refused. */
+ * teacher or with the teacher's file changed in place, are refused. */
 static void test_distill(void)
 {
     char *teacher = trained_model();
@@ -714,6 +714,28 @@ static void test_distill(void)
     jt_sink_init(&s);
     g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(strstr(error->message, "--teacher"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+
+    /* the same teacher file resumes; changed in place under its name, it is
+     * another teacher and refused */
+    jt_must_succeed(&dg_job_cnn_train, kd_config("kd-inplace", copy, 0.5));
+    c = kd_config("kd-inplace", copy, 0.5);
+    c->steps = 28;
+    c->resume = TRUE;
+    jt_must_succeed(&dg_job_cnn_train, c);
+    dg_cnn *t = dg_cnn_load(copy, 8, &error);
+    g_assert_no_error(error);
+    dg_net_params(t->net)[0] += 0.5f;
+    g_assert_true(dg_cnn_save(t, copy, NULL, &error));
+    dg_cnn_free(t);
+    c = kd_config("kd-inplace", copy, 0.5);
+    c->steps = 32;
+    c->resume = TRUE;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "--teacher has changed"));
     g_clear_error(&error);
     jt_sink_clear(&s);
     g_free(plain), g_free(zero), g_free(one), g_free(big_path), g_free(alien_path), g_free(copy);

@@ -294,6 +294,25 @@ static void test_fifo(void)
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(err, "not a regular file"));
     g_free(err);
+    /* a run's record of a file's contents (a teacher's) neither blocks on a
+     * FIFO nor reads a device forever nor passes its limit: it records
+     * nothing for them, and a regular file's SHA-256 */
+    char *small = g_build_filename(tmp, "ten-bytes", NULL);
+    g_assert_true(g_file_set_contents(small, "0123456789", 10, NULL));
+    const char *paths[] = {fifo, "/dev/zero", tmp, small, small};
+    const guint64 limits[] = {1 << 20, 1 << 20, 1 << 20, 9, 10};
+    for (int i = 0; i < 5; i++) {
+        dg_run_identity *id = dg_run_identity_new();
+        dg_run_identity_add_file_contents(id, "teacher", paths[i], limits[i]);
+        g_autofree char *json = dg_run_identity_to_json(id);
+        if (i < 4)
+            g_assert_cmpstr(json, ==, "{}");
+        else /* sha256("0123456789") */
+            g_assert_nonnull(strstr(json, "\"teacher#sha256\":\"84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882\""));
+        dg_run_identity_free(id);
+    }
+    g_unlink(small);
+    g_free(small);
     g_unlink(fifo);
     g_free(fifo);
     alarm(0);
