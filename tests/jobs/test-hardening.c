@@ -4,7 +4,7 @@
  * One test per class of problem (issue 9): option ranges, checkpoints that
  * would hang or corrupt a run, files that are not files, model files that
  * ask for too much or hold NaN, two processes on one run folder, signals,
- * temporaries left by a kill, and --resume with other settings. */
+ * temporaries left by a kill (--resume with other settings: test-resume). */
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hardening-test-util.h"
 #include "jobs-test-util.h"
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
@@ -23,90 +24,6 @@
 #include "models/dg-classifier.h"
 #include "models/dg-gan.h"
 #include "models/dg-model-file.h"
-
-static char *tmp, *data;
-
-static dg_gan_train_config *gan_tiny(const char *out, int steps)
-{
-    dg_gan_train_config *c = dg_gan_train_config_new();
-    c->data = g_strdup(data);
-    c->out = g_build_filename(tmp, out, NULL);
-    g_free(c->preset);
-    c->preset = g_strdup("tiny");
-    c->steps = steps;
-    c->threads = 1;
-    c->seed = 3;
-    c->cache_dir = g_strdup("");
-    c->sample_every = 1000;
-    c->checkpoint_every = 1000;
-    c->quality_every = -1;
-    return c;
-}
-
-static dg_cnn_train_config *cnn_tiny(const char *out, int steps)
-{
-    dg_cnn_train_config *c = dg_cnn_train_config_new();
-    c->data = g_strdup(data);
-    c->out = g_build_filename(tmp, out, NULL);
-    c->steps = steps;
-    c->eval_every = 4;
-    c->batch = 8;
-    c->size = 32;
-    c->width = 8;
-    c->threads = 1;
-    c->cache_dir = g_strdup("");
-    return c;
-}
-
-/* Runs a job that must fail; returns its error message (g_free). */
-static char *must_fail(const dg_job_kind *kind, void *config, int code)
-{
-    jt_sink s;
-    jt_sink_init(&s);
-    GError *error = NULL;
-    g_assert_cmpint(jt_run(kind, config, &s, &error), ==, DG_JOB_FAILED);
-    g_assert_nonnull(error);
-    if (code >= 0)
-        g_assert_error(error, DG_JOB_ERROR, code);
-    g_assert_null(strchr(error->message, '\n'));
-    g_test_message("%s", error->message);
-    char *msg = g_strdup(error->message);
-    g_error_free(error);
-    jt_sink_clear(&s);
-    return msg;
-}
-
-/* dermagan-cli with arguments (NULL-terminated); exit status, stderr. */
-static int run_cli(char **err, ...)
-{
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
-    va_list ap;
-    va_start(ap, err);
-    const char *a;
-    while ((a = va_arg(ap, const char *)))
-        g_ptr_array_add(argv, (gpointer)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    GError *error = NULL;
-    GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                       &error);
-    g_assert_no_error(error);
-    char *e = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &e, &error));
-    g_assert_no_error(error);
-    int status = g_subprocess_get_if_exited(p) ? g_subprocess_get_exit_status(p)
-                                                : 128 + g_subprocess_get_term_sig(p);
-    g_object_unref(p);
-    g_ptr_array_unref(argv);
-    if (err)
-        *err = e;
-    else
-        g_free(e);
-    return status;
-}
 
 /* ---- 7. invalid values, 3. unbounded sizes from options --------------------------- */
 
@@ -294,25 +211,6 @@ static void test_fifo(void)
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(err, "not a regular file"));
     g_free(err);
-    /* a run's record of a file's contents (a teacher's) neither blocks on a
-     * FIFO nor reads a device forever nor passes its limit: it records
-     * nothing for them, and a regular file's SHA-256 */
-    char *small = g_build_filename(tmp, "ten-bytes", NULL);
-    g_assert_true(g_file_set_contents(small, "0123456789", 10, NULL));
-    const char *paths[] = {fifo, "/dev/zero", tmp, small, small};
-    const guint64 limits[] = {1 << 20, 1 << 20, 1 << 20, 9, 10};
-    for (int i = 0; i < 5; i++) {
-        dg_run_identity *id = dg_run_identity_new();
-        dg_run_identity_add_file_contents(id, "teacher", paths[i], limits[i]);
-        g_autofree char *json = dg_run_identity_to_json(id);
-        if (i < 4)
-            g_assert_cmpstr(json, ==, "{}");
-        else /* sha256("0123456789") */
-            g_assert_nonnull(strstr(json, "\"teacher#sha256\":\"84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882\""));
-        dg_run_identity_free(id);
-    }
-    g_unlink(small);
-    g_free(small);
     g_unlink(fifo);
     g_free(fifo);
     alarm(0);
@@ -702,108 +600,6 @@ static void test_stale_temporaries(void)
     g_free(run);
 }
 
-/* ---- 6. resume with other settings ----------------------------------------------------- */
-
-static void test_resume_settings(void)
-{
-    jt_must_succeed(&dg_job_gan_train, gan_tiny("settings", 3));
-    struct {
-        const char *key, *old, *new_;
-    } cases[] = {{"split-seed", "1", "2"}, {"seed", "3", "4"}, {"lr", "0.0002/0.0002", "0.001/0.001"},
-                 {"diffaug", "color,translation,cutout", "color"}, {"data", data, "copy"}};
-    char *copy = g_build_filename(tmp, "data-copy", NULL);
-    g_assert_cmpint(symlink(data, copy), ==, 0);
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        dg_gan_train_config *c = gan_tiny("settings", 6);
-        c->resume = TRUE;
-        if (strcmp(cases[i].key, "split-seed") == 0)
-            c->split_seed = 2;
-        else if (strcmp(cases[i].key, "seed") == 0)
-            c->seed = 4;
-        else if (strcmp(cases[i].key, "lr") == 0)
-            c->lr = 1e-3;
-        else if (strcmp(cases[i].key, "diffaug") == 0)
-            c->diffaug = g_strdup("color");
-        else {
-            /* another folder with the same images is another data set */
-            char *other = g_build_filename(tmp, "data-other", NULL);
-            jt_rm_rf(other);
-            g_free(c->data);
-            char *cmd = g_strdup_printf("cp -r '%s' '%s'", data, other);
-            g_assert_cmpint(system(cmd), ==, 0);
-            g_free(cmd);
-            c->data = other;
-        }
-        char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
-        char *want = g_strdup_printf("--%s", cases[i].key);
-        g_assert_nonnull(strstr(msg, want));
-        if (strcmp(cases[i].key, "data") != 0) {
-            char *both = g_strdup_printf("'%s'", cases[i].old);
-            g_assert_nonnull(strstr(msg, both));
-            g_free(both);
-        }
-        g_free(want), g_free(msg);
-    }
-    /* the same data set through another path (a symlink, a relative path) is the same */
-    dg_gan_train_config *c = gan_tiny("settings", 5);
-    g_free(c->data);
-    c->data = g_strdup(copy);
-    c->resume = TRUE;
-    jt_must_succeed(&dg_job_gan_train, c);
-    /* more steps, other threads and intervals are fine */
-    c = gan_tiny("settings", 7);
-    c->resume = TRUE;
-    c->threads = 2;
-    c->sample_every = 2;
-    jt_must_succeed(&dg_job_gan_train, c);
-    g_free(copy);
-
-    /* the classifier: its seed and its optimizer */
-    jt_must_succeed(&dg_job_cnn_train, cnn_tiny("settings-cnn", 4));
-    dg_cnn_train_config *cc = cnn_tiny("settings-cnn", 8);
-    cc->resume = TRUE;
-    cc->seed = 99;
-    char *msg = must_fail(&dg_job_cnn_train, cc, DG_JOB_ERROR_INVALID);
-    g_assert_nonnull(strstr(msg, "--seed"));
-    g_free(msg);
-    cc = cnn_tiny("settings-cnn", 8);
-    cc->resume = TRUE;
-    cc->weight_decay = 0.01;
-    msg = must_fail(&dg_job_cnn_train, cc, DG_JOB_ERROR_INVALID);
-    g_assert_nonnull(strstr(msg, "--weight-decay"));
-    g_free(msg);
-    cc = cnn_tiny("settings-cnn", 8);
-    cc->resume = TRUE;
-    jt_must_succeed(&dg_job_cnn_train, cc);
-}
-
-/* A setting added later (colour shift, CutMix) is compared with what an
- * older run's record means without it: off.  A run made without the colour
- * shift does not continue with the new default. */
-static void test_identity_absent(void)
-{
-    const char *old = "{\"seed\":\"1\"}";
-    for (int k = 0; k < 3; k++) {
-        dg_run_identity *id = dg_run_identity_new();
-        dg_run_identity_add(id, "seed", "1");
-        dg_run_identity_add(id, "color-shift", "%g", k == 1 ? 0.5 : 0.0);
-        if (k < 2)
-            dg_run_identity_set_absent(id, "color-shift", "0");
-        GError *error = NULL;
-        gboolean ok = dg_run_identity_check(id, old, "RUN", &error);
-        if (k == 1) { /* 0.5 against a record from before the option */
-            g_assert_false(ok);
-            g_assert_nonnull(strstr(error->message, "--color-shift"));
-            g_assert_nonnull(strstr(error->message, "'0', not '0.5'"));
-            g_clear_error(&error);
-        } else
-            g_assert_true(ok); /* off, or nothing known of what a missing key meant */
-        g_assert_true(dg_run_identity_check(id, k == 1 ? "{\"color-shift\":\"0.5\"}" : "{\"color-shift\":\"0\"}",
-                                            "RUN", NULL));
-        dg_run_identity_free(id);
-    }
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -819,8 +615,6 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
     g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
-    g_test_add_func("/hardening/resume-settings", test_resume_settings);
-    g_test_add_func("/hardening/resume-added-settings", test_identity_absent);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
