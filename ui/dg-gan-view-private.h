@@ -51,6 +51,9 @@ struct _DgGanView {
 const char *dg_gan_view_preset_name(guint index); /* NULL past the last */
 /* Fresh curves (losses, quality), ready for points. */
 void dg_gan_view_new_curves(DgGanView *self);
+/* The class heads' losses at a step (NaN: none; hidden until one comes). */
+void dg_gan_view_append_class_point(DgGanView *self, double step, double real, double fake,
+                                    double twin);
 void dg_gan_view_append_point(DgGanView *self, double step, double dl, double gl, double dr,
                               double df);
 void dg_gan_view_append_quality(DgGanView *self, double step, double fd);

@@ -71,6 +71,10 @@ static void show_run_so_far(DgGanView *self, const dg_run_info *r)
     for (gint64 i = 0; i < r->n_history; i++) {
         const float *row = r->history + i * DG_GAN_HISTORY_COLS;
         dg_gan_view_append_point(self, row[0], row[1], row[2], row[3], row[4]);
+        if (r->class_history) {
+            const float *c = r->class_history + i * DG_GAN_CLASS_HISTORY_COLS;
+            dg_gan_view_append_class_point(self, row[0], c[0], c[1], c[2]);
+        }
     }
     for (gint64 i = 0; i < r->n_quality; i++)
         dg_gan_view_append_quality(self, r->quality[2 * i], r->quality[2 * i + 1]);

@@ -200,25 +200,31 @@ static void update_idle_status(DgGanView *self)
     gtk_label_set_text(self->status_label, text);
 }
 
+void dg_gan_view_append_class_point(DgGanView *self, double step, double real, double fake,
+                                    double twin)
+{
+    if (isfinite(real) || isfinite(fake)) {
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_real, TRUE);
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_fake, TRUE);
+        dg_line_chart_append(self->curves, self->s_cls_real, step, real);
+        dg_line_chart_append(self->curves, self->s_cls_fake, step, fake);
+    }
+    if (isfinite(twin)) {
+        dg_line_chart_set_series_visible(self->curves, self->s_cls_twin, TRUE);
+        dg_line_chart_append(self->curves, self->s_cls_twin, step, twin);
+    }
+}
+
 static void on_progress(DgGanView *self, const DgEventCopy *ev)
 {
     dg_gan_view_append_point(self, (double)ev->step, dg_event_copy_get(ev, "d_loss", NAN),
                              dg_event_copy_get(ev, "g_loss", NAN),
                              dg_event_copy_get(ev, "d_real", NAN),
                              dg_event_copy_get(ev, "d_fake", NAN));
-    const double cr = dg_event_copy_get(ev, "class_real", NAN),
-                 cf = dg_event_copy_get(ev, "class_fake", NAN);
-    if (isfinite(cr) || isfinite(cf)) {
-        dg_line_chart_set_series_visible(self->curves, self->s_cls_real, TRUE);
-        dg_line_chart_set_series_visible(self->curves, self->s_cls_fake, TRUE);
-        dg_line_chart_append(self->curves, self->s_cls_real, (double)ev->step, cr);
-        dg_line_chart_append(self->curves, self->s_cls_fake, (double)ev->step, cf);
-    }
-    const double ct = dg_event_copy_get(ev, "class_twin", NAN);
-    if (isfinite(ct)) {
-        dg_line_chart_set_series_visible(self->curves, self->s_cls_twin, TRUE);
-        dg_line_chart_append(self->curves, self->s_cls_twin, (double)ev->step, ct);
-    }
+    dg_gan_view_append_class_point(self, (double)ev->step,
+                                   dg_event_copy_get(ev, "class_real", NAN),
+                                   dg_event_copy_get(ev, "class_fake", NAN),
+                                   dg_event_copy_get(ev, "class_twin", NAN));
     dg_chart_set_placeholder(self->curves_chart, NULL);
     dg_chart_update(self->curves_chart);
     self->step = ev->step;

@@ -30,6 +30,10 @@ gboolean gan_run_save_checkpoint(gan_run *r, GError **error)
     dg_st_writer_add(w, "step", DG_ST_I64, 1, one, &step);
     int64_t hshape[2] = {(int64_t)(r->history->len / HIST_COLS), HIST_COLS};
     dg_st_writer_add(w, "history", DG_ST_F32, 2, hshape, r->history->data);
+    int64_t cshape[2] = {r->class_history ? (int64_t)(r->class_history->len / CLASS_HIST_COLS) : 0,
+                         CLASS_HIST_COLS};
+    if (r->class_history && r->class_history->len)
+        dg_st_writer_add(w, "class_history", DG_ST_F32, 2, cshape, r->class_history->data);
     int64_t qshape[2] = {(int64_t)(r->quality->len / 2), 2};
     if (r->quality->len)
         dg_st_writer_add(w, "quality", DG_ST_F32, 2, qshape, r->quality->data);
@@ -162,6 +166,25 @@ gboolean gan_run_load_checkpoint(gan_run *r, GError **error)
         }
     g_array_set_size(r->history, 0);
     g_array_append_vals(r->history, th->data, (guint)(th->shape[0] * HIST_COLS));
+    if (r->class_history) {
+        /* a run from before the class losses were kept has none: NaN, not drawn */
+        const dg_st_tensor *tc = dg_st_find(st, "class_history");
+        if (tc && (tc->dtype != DG_ST_F32 || tc->ndim != 2 || tc->shape[1] != CLASS_HIST_COLS ||
+                   tc->shape[0] != r->step)) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
+                        "checkpoint %s is corrupt: its class-head history does not match its "
+                        "%" G_GINT64_FORMAT " steps",
+                        r->ckpt_path, r->step);
+            goto out;
+        }
+        g_array_set_size(r->class_history, (guint)(r->step * CLASS_HIST_COLS));
+        float *c = (float *)r->class_history->data;
+        if (tc)
+            memcpy(c, tc->data, sizeof(float) * (size_t)(r->step * CLASS_HIST_COLS));
+        else
+            for (gint64 i = 0; i < r->step * CLASS_HIST_COLS; i++)
+                c[i] = NAN;
+    }
     const dg_st_tensor *tq = dg_st_find(st, "quality");
     g_array_set_size(r->quality, 0);
     if (tq) {

@@ -17,6 +17,7 @@
 G_BEGIN_DECLS
 
 #define HIST_COLS 5 /* step, d_loss, g_loss, d_real, d_fake */
+#define CLASS_HIST_COLS 3 /* with a class head: class_real, class_fake, class_twin (NaN: none) */
 
 typedef struct {
     dg_job *job;
@@ -28,6 +29,7 @@ typedef struct {
     int64_t step;      /* steps done */
     int64_t total;
     GArray *history;   /* floats, HIST_COLS per step */
+    GArray *class_history; /* with a class head (cfg.aux): floats, CLASS_HIST_COLS per step */
     GArray *quality;   /* floats: (step, frechet) pairs */
     dg_gan_monitor *monitor;
     char **class_ids, **class_names;

@@ -280,6 +280,8 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
         r->gan->shard = &r->shard;
     }
     r->history = g_array_new(FALSE, FALSE, sizeof(float));
+    if (gc->aux > 0)
+        r->class_history = g_array_new(FALSE, FALSE, sizeof(float));
     r->quality = g_array_new(FALSE, FALSE, sizeof(float));
     if (cfg->quality_every >= 0 && dg_dist_is_root(r->dist)) { /* rank 0 measures */
         char *why = NULL;
@@ -433,6 +435,8 @@ static void run_free(gan_run *r)
     dg_dataset_free(r->ds);
     if (r->history)
         g_array_free(r->history, TRUE);
+    if (r->class_history)
+        g_array_free(r->class_history, TRUE);
     if (r->quality)
         g_array_free(r->quality, TRUE);
     dg_gan_monitor_free(r->monitor);
@@ -546,6 +550,11 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
         r.step++;
         float row[HIST_COLS] = {(float)r.step, st.d_loss, st.g_loss, st.d_real, st.d_fake};
         g_array_append_vals(r.history, row, HIST_COLS);
+        if (r.class_history) {
+            float cls[CLASS_HIST_COLS] = {st.aux_real, st.aux_fake,
+                                          r.gan->cfg.aux_twin ? st.aux_twin : NAN};
+            g_array_append_vals(r.class_history, cls, CLASS_HIST_COLS);
+        }
 
         double spp = dg_rate_tick(&rate);
         dg_event ev = {.kind = DG_EVENT_PROGRESS, .step = r.step, .total = r.total,

@@ -242,6 +242,10 @@ static gboolean read_gan(dg_run_info *r, const dg_st *st, GError **error)
     r->history_cols = DG_GAN_HISTORY_COLS;
     r->history = copy_rows(st, "history", DG_GAN_HISTORY_COLS, &r->n_history);
     r->quality = copy_rows(st, "quality", 2, &r->n_quality);
+    gint64 n_class = 0;
+    r->class_history = copy_rows(st, "class_history", DG_GAN_CLASS_HISTORY_COLS, &n_class);
+    if (r->class_history && n_class != r->n_history) /* rows that do not match the steps' */
+        g_clear_pointer(&r->class_history, g_free);
     char **ids = NULL;
     if (parse_classes(dg_st_metadata(st, "classes"), &ids, &r->class_names, NULL))
         g_strfreev(ids);
@@ -317,6 +321,7 @@ void dg_run_info_free(dg_run_info *r)
     g_free(r->preset);
     g_free(r->synthetic);
     g_free(r->history);
+    g_free(r->class_history);
     g_free(r->quality);
     g_strfreev(r->class_names);
     g_free(r->latest_grid);

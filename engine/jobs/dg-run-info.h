@@ -59,6 +59,12 @@ typedef enum {
 /* Columns of a GAN run's history: step, d_loss, g_loss, d_real, d_fake (as in
  * the checkpoint's "history" tensor and the PROGRESS events). */
 #define DG_GAN_HISTORY_COLS 5
+/* Columns of a GAN run's class-head history (presets with a class head,
+ * AC-GAN / TAC-GAN): the class head's cross-entropy on real images, on the
+ * generated ones, and the twin head's (NaN without it), one row per history
+ * row (the checkpoint's "class_history" tensor; the PROGRESS events'
+ * class_real, class_fake and class_twin). */
+#define DG_GAN_CLASS_HISTORY_COLS 3
 /* Columns of a classifier run's history: epoch, train_loss, train_acc,
  * val_loss, val_acc, val_bacc, lr (as in history.csv and the EPOCH events). */
 #define DG_CNN_HISTORY_COLS 7
@@ -76,6 +82,8 @@ typedef struct {
     float *history;        /* n_history rows of history_cols floats */
     gint64 n_history;
     int history_cols;
+    float *class_history;  /* GAN with a class head: n_history rows of
+                              DG_GAN_CLASS_HISTORY_COLS, or NULL */
     float *quality;        /* GAN: (step, frechet) pairs, or NULL */
     gint64 n_quality;
     char **class_names;    /* GAN: the classes of its sample grid's rows, or NULL */

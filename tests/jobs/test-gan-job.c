@@ -10,6 +10,7 @@
 
 #include "jobs-test-util.h"
 #include "jobs/dg-job-gan.h"
+#include "jobs/dg-run-info.h"
 #include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
 
@@ -415,6 +416,85 @@ static void test_init_from(void)
     jt_sink_clear(&s);
 }
 
+/* The checkpoint at path rewritten with its class-head history dropped (an
+ * older run's) or one row short (corrupt). */
+static void rewrite_class_history(const char *path, gboolean drop)
+{
+    GError *error = NULL;
+    dg_st *st = dg_st_load(path, &error);
+    g_assert_no_error(error);
+    dg_st_writer *w = dg_st_writer_new();
+    for (int i = 0; i < dg_st_n_tensors(st); i++) {
+        const dg_st_tensor *t = dg_st_tensor_at(st, i);
+        if (strcmp(t->name, "class_history") != 0) {
+            dg_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data);
+        } else if (!drop) {
+            int64_t shape[2] = {t->shape[0] - 1, t->shape[1]};
+            dg_st_writer_add(w, t->name, t->dtype, 2, shape, t->data);
+        }
+    }
+    for (const char *const *k = dg_st_metadata_keys(st); k && *k; k++)
+        dg_st_writer_set_metadata(w, *k, dg_st_metadata(st, *k));
+    g_assert_true(dg_st_writer_save(w, path, &error));
+    g_assert_no_error(error);
+    dg_st_writer_free(w);
+    dg_st_free(st);
+}
+
+/* A run with class heads keeps their losses per step in its checkpoint, so
+ * that a reopened run draws them (the GAN view); a resume continues them; a
+ * run from before they were kept resumes with NaN (not drawn) for its
+ * earlier steps; a history that does not match the steps is refused. */
+static void test_class_history(void)
+{
+    GError *error = NULL;
+    dg_gan_train_config *c = tiny("class-history", 3);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
+    c->quality_every = -1;
+    jt_must_succeed(&dg_job_gan_train, c);
+    char *run = g_build_filename(tmp, "class-history", NULL),
+         *ckpt = g_build_filename(run, "checkpoint.safetensors", NULL);
+    dg_run_info *r = dg_run_info_read(run, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(r->n_history, ==, 3);
+    g_assert_nonnull(r->class_history);
+    for (int i = 0; i < 3 * DG_GAN_CLASS_HISTORY_COLS; i++)
+        g_assert_true(isfinite(r->class_history[i]) && r->class_history[i] > 0);
+    dg_run_info_free(r);
+
+    rewrite_class_history(ckpt, TRUE);
+    c = tiny("class-history", 5);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
+    c->quality_every = -1;
+    c->resume = TRUE;
+    jt_must_succeed(&dg_job_gan_train, c);
+    r = dg_run_info_read(run, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(r->n_history, ==, 5);
+    g_assert_nonnull(r->class_history);
+    for (int i = 0; i < 5 * DG_GAN_CLASS_HISTORY_COLS; i++)
+        g_assert_true(i < 3 * DG_GAN_CLASS_HISTORY_COLS ? isnan(r->class_history[i])
+                                                        : isfinite(r->class_history[i]));
+    dg_run_info_free(r);
+
+    rewrite_class_history(ckpt, FALSE);
+    c = tiny("class-history", 7);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
+    c->quality_every = -1;
+    c->resume = TRUE;
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "class-head history"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(run), g_free(ckpt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -426,6 +506,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gan-job/generate", test_generate);
     g_test_add_func("/gan-job/best-generator", test_best_generator);
     g_test_add_func("/gan-job/init-from", test_init_from);
+    g_test_add_func("/gan-job/class-history", test_class_history);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);

@@ -34,13 +34,13 @@ static gboolean new_runner(gpointer data)
     return r && r != runner_before;
 }
 
-/* The read-out in the middle of the resumed steps 5..12 (zoomed on them:
- * an earlier run compared in the view may reach further). */
-static gboolean class_loss_drawn(gpointer data)
+/* The read-out in the middle of steps x0..x1 (zoomed on them: an earlier
+ * run compared in the view may reach further) names the class losses. */
+static gboolean class_loss_drawn_in(DgGanView *v, double x0, double x1)
 {
-    DgChart *c = dg_gan_view_get_curves_chart(data);
+    DgChart *c = dg_gan_view_get_curves_chart(v);
     int w = gtk_widget_get_width(GTK_WIDGET(c)), h = gtk_widget_get_height(GTK_WIDGET(c));
-    dg_chart_zoom_x(c, 5, 12);
+    dg_chart_zoom_x(c, x0, x1);
     cairo_surface_destroy(dg_chart_render(c, w, h));
     const char *t = dg_chart_hover(c, w / 2.0, h / 2.0);
     gboolean drawn = t && strstr(t, "class loss (real)") && strstr(t, "class loss (G)") &&
@@ -49,9 +49,32 @@ static gboolean class_loss_drawn(gpointer data)
     return drawn;
 }
 
+/* Each class loss has a point at step x (not only the nearest one after). */
+static gboolean class_loss_at(DgGanView *v, double x)
+{
+    dg_line_chart *lc = dg_chart_get_plot(dg_gan_view_get_curves_chart(v));
+    int found = 0;
+    for (int i = 0; i < dg_line_chart_n_series(lc); i++) {
+        const char *name;
+        double sx, raw, sm;
+        if (dg_line_chart_get_series(lc, i, &name, NULL, NULL, NULL, NULL) &&
+            g_str_has_prefix(name, "class loss (") &&
+            dg_line_chart_value_at(lc, i, x, &sx, &raw, &sm) && sx == x && isfinite(raw))
+            found++;
+    }
+    return found == 3;
+}
+
+/* ... in the resumed steps 5..12 */
+static gboolean class_loss_drawn(gpointer data)
+{
+    return class_loss_drawn_in(data, 5, 12);
+}
+
 /* A run whose discriminator has a class head and its twin (an x- preset's
  * last part, TAC-GAN), resumed in the view: the class losses are drawn
- * beside D's and G's. */
+ * beside D's and G's, for the steps before the resume (from its checkpoint)
+ * and after. */
 static void test_class_head_curves(void)
 {
     uf_load(uf_data);
@@ -75,6 +98,8 @@ static void test_class_head_curves(void)
     g_assert_cmpint(uf_wait_runner(dg_gan_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
     ut_frames(GTK_WIDGET(win), 5);
     g_assert_true(class_loss_drawn(v));
+    g_assert_true(class_loss_at(v, 2) && class_loss_at(v, 4)); /* from the checkpoint */
+    g_assert_true(class_loss_at(v, 8));
 }
 
 static void test_charts(void)
