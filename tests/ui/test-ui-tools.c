@@ -644,9 +644,8 @@ static void test_cli_generate(void)
 
 /* The file dialogs (dg_ui_choose, dg_ui_save): the owner is kept alive
  * while the dialog is open and released when it answers, cancelled or
- * accepted; fn runs only on accept, with the file chosen (the save dialog's
- * proposed name in its folder; an open dialog's accept needs a selection
- * the chooser makes asynchronously, so it is not driven here). */
+ * accepted; fn runs only on accept, with the file chosen (the open
+ * dialog's selection, the save dialog's proposed name in its folder). */
 static void on_chosen(GFile *file, gpointer user)
 {
     char **got = g_object_get_data(G_OBJECT(user), "got");
@@ -654,14 +653,26 @@ static void on_chosen(GFile *file, gpointer user)
     *got = g_file_get_path(file);
 }
 
+/* The chooser has a file selected (it selects one asynchronously). */
+static gboolean chooser_has_file(gpointer d)
+{
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+    G_GNUC_END_IGNORE_DEPRECATIONS
+    return f != NULL;
+}
+
 static void test_file_dialogs(void)
 {
     GtkWidget *owner = g_object_ref_sink(gtk_label_new("owner"));
     char *got = NULL;
     g_object_set_data(G_OBJECT(owner), "got", &got);
-    g_autofree char *target = g_build_filename(uf_tmp, "dialog-choice.png", NULL);
-    for (int round = 0; round < 3; round++) { /* open: cancel; save: cancel, accept */
-        const gboolean save = round >= 1, accept = round == 2;
+    g_autofree char *target = g_build_filename(uf_tmp, "dialog-choice.png", NULL),
+                    *existing = g_build_filename(uf_tmp, "dialog-existing.txt", NULL);
+    g_assert_true(g_file_set_contents(existing, "x", 1, NULL));
+    /* open: cancel, accept; save: cancel, accept */
+    for (int round = 0; round < 4; round++) {
+        const gboolean save = round >= 2, accept = round % 2 == 1;
         const guint refs = G_OBJECT(owner)->ref_count;
         if (save)
             dg_ui_save(GTK_WIDGET(win), "Save", "dialog-choice.png", uf_tmp, on_chosen, owner);
@@ -673,6 +684,13 @@ static void test_file_dialogs(void)
         GtkWindow *d = ut_find_chooser();
         if (accept)
             ut_spin(1.0); /* the chooser loads its folder */
+        if (accept && !save) { /* the user picks a file */
+            g_autoptr(GFile) f = g_file_new_for_path(existing);
+            G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+            g_assert_true(gtk_file_chooser_set_file(GTK_FILE_CHOOSER(d), f, NULL));
+            G_GNUC_END_IGNORE_DEPRECATIONS
+            g_assert_true(ut_wait(chooser_has_file, d, 20));
+        }
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS
         gtk_dialog_response(GTK_DIALOG(d), accept ? GTK_RESPONSE_ACCEPT : GTK_RESPONSE_CANCEL);
         G_GNUC_END_IGNORE_DEPRECATIONS
@@ -680,7 +698,7 @@ static void test_file_dialogs(void)
         ut_spin(0.2);
         g_assert_cmpuint(G_OBJECT(owner)->ref_count, ==, refs);
         if (accept)
-            g_assert_cmpstr(got, ==, target);
+            g_assert_cmpstr(got, ==, save ? target : existing);
         else
             g_assert_null(got);
         g_clear_pointer(&got, g_free);
