@@ -441,6 +441,17 @@ static void rewrite_class_history(const char *path, gboolean drop)
     dg_st_free(st);
 }
 
+/* A run of the default's networks at width 4 with twin class heads. */
+static dg_gan_train_config *twin_heads(int steps, gboolean resume)
+{
+    dg_gan_train_config *c = tiny("class-history", steps);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
+    c->quality_every = -1;
+    c->resume = resume;
+    return c;
+}
+
 /* A run with class heads keeps their losses per step in its checkpoint, so
  * that a reopened run draws them (the GAN view); a resume continues them; a
  * run from before they were kept resumes with NaN (not drawn) for its
@@ -448,11 +459,7 @@ static void rewrite_class_history(const char *path, gboolean drop)
 static void test_class_history(void)
 {
     GError *error = NULL;
-    dg_gan_train_config *c = tiny("class-history", 3);
-    g_free(c->preset);
-    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
-    c->quality_every = -1;
-    jt_must_succeed(&dg_job_gan_train, c);
+    jt_must_succeed(&dg_job_gan_train, twin_heads(3, FALSE));
     char *run = g_build_filename(tmp, "class-history", NULL),
          *ckpt = g_build_filename(run, "checkpoint.safetensors", NULL);
     dg_run_info *r = dg_run_info_read(run, &error);
@@ -464,12 +471,7 @@ static void test_class_history(void)
     dg_run_info_free(r);
 
     rewrite_class_history(ckpt, TRUE);
-    c = tiny("class-history", 5);
-    g_free(c->preset);
-    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
-    c->quality_every = -1;
-    c->resume = TRUE;
-    jt_must_succeed(&dg_job_gan_train, c);
+    jt_must_succeed(&dg_job_gan_train, twin_heads(5, TRUE));
     r = dg_run_info_read(run, &error);
     g_assert_no_error(error);
     g_assert_cmpint(r->n_history, ==, 5);
@@ -480,14 +482,9 @@ static void test_class_history(void)
     dg_run_info_free(r);
 
     rewrite_class_history(ckpt, FALSE);
-    c = tiny("class-history", 7);
-    g_free(c->preset);
-    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
-    c->quality_every = -1;
-    c->resume = TRUE;
     jt_sink s;
     jt_sink_init(&s);
-    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, twin_heads(7, TRUE), &s, &error), ==, DG_JOB_FAILED);
     g_test_message("%s", error->message);
     g_assert_nonnull(strstr(error->message, "class-head history"));
     g_clear_error(&error);
