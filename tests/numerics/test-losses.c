@@ -34,6 +34,11 @@ static double distill_of(const float *lg, const loss_args *a)
     return dg_distill_kl(lg, a->teacher, a->y, a->y2, a->lam, a->B, a->K, a->cw, a->T, NULL);
 }
 
+/* A batch of 4 rows of 4 classes mixed as CutMix mixes them (lam 1: the
+ * first label only; 0: the second only), with class weights. */
+static const int mix_y[4] = {1, 3, 0, 2}, mix_y2[4] = {2, 3, 1, 0};
+static const float mix_lam[4] = {0.3f, 0.6f, 1.0f, 0.0f}, mix_cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+
 /* The gradient dl of loss at lg [n] against central differences of step 1e-2. */
 static void check_fd(loss_of loss, const loss_args *a, float *lg, const float *dl, int n)
 {
@@ -117,9 +122,8 @@ static void test_xent_mix(void)
 {
     const int B = 4, K = 4;
     float lg[16], dl[16], dl0[16];
-    int y[4] = {1, 3, 0, 2}, y2[4] = {2, 3, 1, 0};
-    float lam[4] = {0.3f, 0.6f, 1.0f, 0.0f};
-    float cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+    const int *y = mix_y, *y2 = mix_y2;
+    const float *lam = mix_lam, *cw = mix_cw;
     dg_rng r;
     dg_rng_seed(&r, 7);
     for (int i = 0; i < B * K; i++)
@@ -154,9 +158,8 @@ static void test_distill_kl(void)
 {
     const int B = 4, K = 4;
     float lg[16], tl[16], dl[16];
-    int y[4] = {1, 3, 0, 2}, y2[4] = {2, 3, 1, 0};
-    float lam[4] = {0.3f, 0.6f, 1.0f, 0.0f};
-    float cw[4] = {0.5f, 2.0f, 1.0f, 1.5f};
+    const int *y = mix_y, *y2 = mix_y2;
+    const float *lam = mix_lam, *cw = mix_cw;
     dg_rng r;
     dg_rng_seed(&r, 11);
     for (int i = 0; i < B * K; i++) {
