@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "cnn-test-util.h"
 #include "jobs-test-util.h"
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
@@ -29,18 +30,11 @@ G_GNUC_UNUSED static dg_gan_train_config *gan_tiny(const char *out, int steps)
     return c;
 }
 
+/* cnn-test-util's tiny classifier training, on one thread. */
 G_GNUC_UNUSED static dg_cnn_train_config *cnn_tiny(const char *out, int steps)
 {
-    dg_cnn_train_config *c = dg_cnn_train_config_new();
-    c->data = g_strdup(data);
-    c->out = g_build_filename(tmp, out, NULL);
-    c->steps = steps;
-    c->eval_every = 4;
-    c->batch = 8;
-    c->size = 32;
-    c->width = 8;
+    dg_cnn_train_config *c = ct_tiny(tmp, data, out, steps);
     c->threads = 1;
-    c->cache_dir = g_strdup("");
     return c;
 }
 
