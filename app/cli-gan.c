@@ -108,7 +108,8 @@ static void show_generated(JsonObject *r)
 static int gan_generate(int argc, char **argv)
 {
     dg_gan_generate_config *c = dg_gan_generate_config_new();
-    char *model = NULL, *out = NULL, *data = NULL, *filter = NULL, *cache = NULL, *grid = NULL;
+    char *model = NULL, *out = NULL, *data = NULL, *filter = NULL, *cache = NULL, *grid = NULL,
+         *classes = NULL;
     int per_class = 0, target = 0, threads = 0;
     gint64 seed = 1, split_seed = 1;
     double keep = 0.5;
@@ -122,6 +123,7 @@ static int gan_generate(int argc, char **argv)
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none, discriminator (keep the samples D scores most real) or classifier (those the bundled classifier finds most like their class)", "HOW"},
         {"grid", 0, 0, G_OPTION_ARG_FILENAME, &grid, "Also write a picture of the first 8 images of each class (PNG)", "FILE"},
+        {"classes", 0, 0, G_OPTION_ARG_STRING, &classes, "Only these of the generator's classes, e.g. akiec,bcc (default: all)", "LIST"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder", "DIR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
         {NULL}};
@@ -140,7 +142,12 @@ static int gan_generate(int argc, char **argv)
     }
     if (!out || (per_class <= 0 && !balance)) {
         dg_gan_generate_config_free(c);
+        g_free(classes);
         return cli_fail("gan generate needs --out DIR and --per-class N or --balance");
+    }
+    if (classes) {
+        c->classes = g_strsplit(classes, ",", -1);
+        g_free(classes);
     }
     c->model = model;
     c->out = out;

@@ -102,6 +102,49 @@ gboolean gan_run_same_classes(gan_run *r, const dg_st *st, const char *what, GEr
     return same;
 }
 
+gboolean gan_run_read_weights_by_class(gan_run *r, const dg_st *st, GError **error)
+{
+    dg_gan_config saved;
+    char **ids = NULL, **names = NULL;
+    if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error) ||
+        !dg_model_parse_classes(dg_st_metadata(st, "classes"), saved.n_classes, &ids, &names,
+                                error))
+        return FALSE;
+    const int K = r->ds->n_classes;
+    int rows[DG_GAN_MAX_CLASSES];
+    gboolean same = saved.n_classes == K, shared = FALSE;
+    GString *fresh = g_string_new(NULL);
+    for (int k = 0; k < K; k++) {
+        rows[k] = -1;
+        for (int q = 0; q < saved.n_classes; q++)
+            if (strcmp(ids[q], r->class_ids[k]) == 0)
+                rows[k] = q;
+        same = same && rows[k] == k;
+        shared = shared || rows[k] >= 0;
+        if (rows[k] < 0)
+            g_string_append_printf(fresh, "%s%s", fresh->len ? ", " : "", r->class_ids[k]);
+    }
+    gboolean ok;
+    if (same) {
+        ok = dg_gan_read_weights(r->gan, st, error);
+    } else if (!shared) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "it has none of this data set's classes");
+        ok = FALSE;
+    } else {
+        dg_class_map map = {.rows = rows, .file_classes = saved.n_classes};
+        ok = dg_gan_read_weights_classes(r->gan, st, &map, error);
+        if (ok && fresh->len)
+            dg_job_message(r->job, "info",
+                           "classes new to the weights (%s) start from the mean of its %d "
+                           "classes' conditioning",
+                           fresh->str, saved.n_classes);
+    }
+    g_string_free(fresh, TRUE);
+    g_strfreev(ids), g_strfreev(names);
+    return ok;
+}
+
 gboolean gan_run_load_checkpoint(gan_run *r, GError **error)
 {
     dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);

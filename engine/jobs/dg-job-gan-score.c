@@ -406,6 +406,14 @@ static gboolean cas_score(score_run_t *s, GError **error)
     g->per_class = cfg->per_class;
     g->seed = cfg->seed + 1000;
     g->threads = cfg->threads;
+    /* the data set's classes only (a generator of more, as one trained on all of
+     * HAM10000's, is judged on the task classes it is tested on) */
+    GPtrArray *want = g_ptr_array_new();
+    for (int k = 0; k < s->gan->cfg.n_classes; k++)
+        if (dg_dataset_class_index(s->ds, s->gids[k]) >= 0)
+            g_ptr_array_add(want, g_strdup(s->gids[k]));
+    g_ptr_array_add(want, NULL);
+    g->classes = (char **)g_ptr_array_free(want, FALSE);
     dg_job_state st = dg_job_run_child(s->job, &dg_job_gan_generate, g, NULL, error);
     if (st == DG_JOB_SUCCEEDED) {
         dg_cnn_train_config *t = dg_cnn_train_config_new();

@@ -67,6 +67,12 @@ gboolean gan_run_save_model(gan_run *r, GError **error);
 /* FALSE + error unless st's classes are this data set's, in its order;
  * `what` names st in the message. */
 gboolean gan_run_same_classes(gan_run *r, const dg_st *st, const char *what, GError **error);
+/* --init-from's weights: a file of the data set's classes as they are; one
+ * that shares some of them by class id (a run on HAM10000's task classes
+ * started from one on all seven, or the other way round), with the classes
+ * new to it starting from the mean of its class conditioning.  Refused when
+ * no class is shared, or with class heads. */
+gboolean gan_run_read_weights_by_class(gan_run *r, const dg_st *st, GError **error);
 /* Reads the run's checkpoint into r (settings, classes and every count
  * checked); FALSE + error if it is not this run's or is corrupt. */
 gboolean gan_run_load_checkpoint(gan_run *r, GError **error);

@@ -311,8 +311,7 @@ static gboolean warm_start(gan_run *r, GError **error)
         g_prefix_error(error, "cannot start from %s: ", path);
         return FALSE;
     }
-    gboolean ok = dg_gan_read_weights(r->gan, st, error) &&
-                  gan_run_same_classes(r, st, "the model to start from", error);
+    gboolean ok = gan_run_read_weights_by_class(r, st, error);
     if (ok) {
         const char *steps = dg_st_metadata(st, "trained_steps");
         const dg_st_tensor *ts = dg_st_find(st, "step");

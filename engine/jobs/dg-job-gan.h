@@ -72,6 +72,7 @@ typedef struct {
     char *cache_dir;
     char *grid;             /* also write a picture of the first images, one row per class
                                with its name (PNG), or NULL */
+    char **classes;         /* only these class ids of the generator's (NULL: all of them) */
 } dg_gan_generate_config;
 
 dg_gan_generate_config *dg_gan_generate_config_new(void);

@@ -37,6 +37,7 @@ void dg_gan_generate_config_free(void *p)
     g_free(c->classifier);
     g_free(c->cache_dir);
     g_free(c->grid);
+    g_strfreev(c->classes);
     g_free(c);
 }
 
@@ -144,8 +145,9 @@ typedef struct {
     dg_rng rng;
     char **ids;
     int K, S, total, done;
-    uint8_t *cells; /* the grid's cells (K rows of cols), or NULL */
-    int cols;
+    uint8_t *cells; /* the grid's cells (rows of cols), or NULL */
+    int cols, rows;
+    int row[DG_GAN_MAX_CLASSES]; /* class k's row of the grid; -1: not generated */
     dg_rate rate;
 } gen_run;
 
@@ -156,7 +158,7 @@ static gboolean write_one(gen_run *g, const char *dir, int k, int i, const float
     const long img_n = 3L * g->S * g->S;
     dg_images_to_rgb(img, 1, g->S, rgb);
     if (g->cells && i < g->cols)
-        memcpy(g->cells + ((long)k * g->cols + i) * img_n, rgb, img_n);
+        memcpy(g->cells + ((long)g->row[k] * g->cols + i) * img_n, rgb, img_n);
     char *name = g_strdup_printf("syn-%s-%" G_GUINT64_FORMAT "-%05d.png", g->ids[k], g->cfg->seed, i);
     char *path = g_build_filename(dir, name, NULL);
     gboolean ok = dg_write_png(path, rgb, g->S, g->S, error);
@@ -243,6 +245,29 @@ out:
     return ok;
 }
 
+/* g->row and g->rows from cfg->classes: every class, or the ones named
+ * (an unknown name is an error that lists the generator's classes). */
+static gboolean select_classes(gen_run *g, GError **error)
+{
+    const char *const *want = (const char *const *)g->cfg->classes;
+    g->rows = 0;
+    for (int k = 0; k < g->K; k++)
+        g->row[k] = !want || g_strv_contains(want, g->ids[k]) ? g->rows++ : -1;
+    for (int i = 0; want && want[i]; i++)
+        if (!g_strv_contains((const char *const *)g->ids, want[i])) {
+            char *have = g_strjoinv(", ", g->ids);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "the generator has no class '%s' (it has %s)", want[i], have);
+            g_free(have);
+            return FALSE;
+        }
+    if (g->rows == 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no class to generate");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean generate_run(dg_job *job, void *config, GError **error)
 {
     dg_gan_generate_config *cfg = config;
@@ -293,9 +318,11 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         goto out;
     }
     const double keep = cfg->keep;
-    if (!plan_counts(job, cfg, g.K, g.S, g.ids, counts, error))
+    if (!plan_counts(job, cfg, g.K, g.S, g.ids, counts, error) || !select_classes(&g, error))
         goto out;
     for (int k = 0; k < g.K; k++) {
+        if (g.row[k] < 0)
+            counts[k] = 0;
         g.total += counts[k];
         if (filter && ceil(counts[k] / keep) > DG_LIMIT_CANDIDATES) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
@@ -314,8 +341,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         g.cols = 1;
         for (int k = 0; k < g.K; k++)
             g.cols = MAX(g.cols, MIN(counts[k], GRID_COLS));
-        g.cells = g_malloc((size_t)g.K * g.cols * 3 * g.S * g.S);
-        memset(g.cells, 255, (size_t)g.K * g.cols * 3 * g.S * g.S);
+        g.cells = g_malloc((size_t)g.rows * g.cols * 3 * g.S * g.S);
+        memset(g.cells, 255, (size_t)g.rows * g.cols * 3 * g.S * g.S);
     }
     dg_rng_seed(&g.rng, cfg->seed);
     dg_rate_init(&g.rate);
@@ -334,6 +361,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     json_builder_set_member_name(b, "classes");
     json_builder_begin_object(b);
     for (int k = 0; k < g.K; k++) {
+        if (g.row[k] < 0)
+            continue;
         char *cdir = g_build_filename(cfg->out, g.ids[k], NULL);
         if (g_mkdir_with_parents(cdir, 0755) != 0) {
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
@@ -368,8 +397,13 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *mpath = g_build_filename(cfg->out, "manifest.json", NULL);
     ok = dg_write_text(mpath, manifest, error);
     g_free(mpath);
-    if (ok && g.cells)
-        ok = write_grid(cfg->grid, g.cells, g.K, g.cols, g.S, (const char *const *)names, error);
+    if (ok && g.cells) {
+        const char *row_names[DG_GAN_MAX_CLASSES];
+        for (int k = 0; k < g.K; k++)
+            if (g.row[k] >= 0)
+                row_names[g.row[k]] = names[k];
+        ok = write_grid(cfg->grid, g.cells, g.rows, g.cols, g.S, row_names, error);
+    }
     if (ok) {
         dg_job_message(job, "info", "wrote %d synthetic images into %s", g.done, cfg->out);
         dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest};

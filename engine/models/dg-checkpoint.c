@@ -30,8 +30,51 @@ void dg_net_write(dg_st_writer *w, dg_net *net, const char *prefix, gboolean mom
     }
 }
 
+/* A tensor with one row per class: a class-conditional batch norm's scales
+ * and shifts, a class embedding or a projection's table. */
+static gboolean is_class_table(const dg_tensor *t)
+{
+    static const char *ends[] = {".cbn.gamma", ".cbn.beta", ".embed.table", ".project.table"};
+    if (t->ndim != 2)
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(ends); i++)
+        if (g_str_has_suffix(t->name, ends[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* A class table of the file's `map->file_classes` rows read into the net's
+ * tensor, row k from the file's row map->rows[k], or the mean of the file's
+ * rows where that is -1 (a class the file does not know). */
+static gboolean read_class_table(const dg_st *st, const char *name, const dg_tensor *t, float *dst,
+                                 const dg_class_map *map, GError **error)
+{
+    const int C = t->shape[1], KF = map->file_classes;
+    int64_t shape[2] = {KF, C};
+    float *src = g_new(float, (long)KF * C);
+    gboolean ok = dg_st_get_f32(st, name, 2, shape, src, error);
+    if (ok) {
+        for (int k = 0; k < t->shape[0]; k++) {
+            const int r = map->rows[k];
+            for (int j = 0; j < C; j++) {
+                double v = 0;
+                if (r >= 0) {
+                    v = src[(long)r * C + j];
+                } else {
+                    for (int q = 0; q < KF; q++)
+                        v += src[(long)q * C + j];
+                    v /= KF;
+                }
+                dst[(long)k * C + j] = (float)v;
+            }
+        }
+    }
+    g_free(src);
+    return ok;
+}
+
 static gboolean read_net(const dg_st *st, dg_net *net, const char *prefix, int n_read,
-                         gboolean moments, GError **error)
+                         gboolean moments, const dg_class_map *map, GError **error)
 {
     for (int i = 0; i < n_read; i++) {
         const dg_tensor *t = dg_net_tensor(net, i);
@@ -39,7 +82,9 @@ static gboolean read_net(const dg_st *st, dg_net *net, const char *prefix, int n
         for (int d = 0; d < t->ndim; d++)
             shape[d] = t->shape[d];
         char *n = tname(prefix, NULL, t->name);
-        gboolean ok = dg_st_get_f32(st, n, t->ndim, shape, dg_net_tensor_data(net, i), error);
+        gboolean ok = map && is_class_table(t)
+                          ? read_class_table(st, n, t, dg_net_tensor_data(net, i), map, error)
+                          : dg_st_get_f32(st, n, t->ndim, shape, dg_net_tensor_data(net, i), error);
         g_free(n);
         if (!ok)
             return FALSE;
@@ -77,14 +122,21 @@ static gboolean read_net(const dg_st *st, dg_net *net, const char *prefix, int n
 gboolean dg_net_read(const dg_st *st, dg_net *net, const char *prefix, gboolean moments,
                      GError **error)
 {
-    return read_net(st, net, prefix, dg_net_n_tensors(net), moments, error);
+    return read_net(st, net, prefix, dg_net_n_tensors(net), moments, NULL, error);
 }
 
 gboolean dg_net_read_first(const dg_st *st, dg_net *net, const char *prefix, int n,
                            GError **error)
 {
     const int all = dg_net_n_tensors(net);
-    return read_net(st, net, prefix, n < 0 || n > all ? all : n, FALSE, error);
+    return read_net(st, net, prefix, n < 0 || n > all ? all : n, FALSE, NULL, error);
+}
+
+gboolean dg_net_read_classes(const dg_st *st, dg_net *net, const char *prefix,
+                             const dg_class_map *map, GError **error)
+{
+    g_return_val_if_fail(map && map->rows && map->file_classes > 0, FALSE);
+    return read_net(st, net, prefix, dg_net_n_tensors(net), FALSE, map, error);
 }
 
 void dg_rng_write(dg_st_writer *w, const char *name, const dg_rng *rng)

@@ -681,6 +681,12 @@ gboolean dg_gan_read_state(dg_gan *g, const dg_st *st, GError **error)
 
 gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
 {
+    return dg_gan_read_weights_classes(g, st, NULL, error);
+}
+
+gboolean dg_gan_read_weights_classes(dg_gan *g, const dg_st *st, const dg_class_map *map,
+                                     GError **error)
+{
     const char *format = dg_st_metadata(st, "format");
     const bool ckpt = g_strcmp0(format, "dermagan-gan-checkpoint") == 0;
     if (!ckpt && g_strcmp0(format, "dermagan-gan") != 0) {
@@ -708,6 +714,24 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
         like.aux = g->cfg.aux;
         like.aux_twin = g->cfg.aux_twin;
     }
+    if (map) {
+        if (map->file_classes != saved.n_classes) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "the class map has %d rows of the file's, the file %d classes",
+                        map->file_classes, saved.n_classes);
+            return FALSE;
+        }
+        if (saved.aux > 0 || g->cfg.aux > 0) {
+            /* a head's output units are the classes: its weights cannot move
+             * to another set of classes the way a table's rows can */
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "its classes differ from this run's, and a discriminator with a class "
+                        "head cannot change its classes; start from a file without class heads "
+                        "and with a preset whose class-head weight is 0");
+            return FALSE;
+        }
+        like.n_classes = g->cfg.n_classes;
+    }
     int d_tensors = -1; /* all */
     if (new_head) {
         dg_net *D0 = dg_gan_graph_d(&saved, 1);
@@ -723,14 +747,17 @@ gboolean dg_gan_read_weights(dg_gan *g, const dg_st *st, GError **error)
     for (int p = 0; p < g->n_pairs; p++) {
         g_autofree char *gp = pair_prefix(g, 'g', p), *dp = pair_prefix(g, 'd', p),
                         *ep = pair_prefix(g, 'e', p);
-        if (!dg_net_read(st, g->G[p], gp, FALSE, error) ||
-            !dg_net_read_first(st, g->D[p], dp, d_tensors, error))
+        if (map ? !dg_net_read_classes(st, g->G[p], gp, map, error) ||
+                      !dg_net_read_classes(st, g->D[p], dp, map, error)
+                : !dg_net_read(st, g->G[p], gp, FALSE, error) ||
+                      !dg_net_read_first(st, g->D[p], dp, d_tensors, error))
             return FALSE;
         if (g->Gema[p]) {
             /* a checkpoint's EMA generator when it has one; a model file's
              * generator is already the average */
             if (ckpt && saved.ema > 0) {
-                if (!dg_net_read(st, g->Gema[p], ep, FALSE, error))
+                if (map ? !dg_net_read_classes(st, g->Gema[p], ep, map, error)
+                        : !dg_net_read(st, g->Gema[p], ep, FALSE, error))
                     return FALSE;
             } else {
                 dg_net_copy_weights(g->Gema[p], g->G[p]);

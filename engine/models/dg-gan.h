@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "models/dg-checkpoint.h"
 #include "models/dg-diffaug.h"
 #include "models/dg-safetensors.h"
 #include "numerics/dg-ctx.h"
@@ -213,5 +214,11 @@ gboolean dg_gan_read_state(dg_gan *gan, const dg_st *st, GError **error);
  * (zero optimizer moments) of the same networks (dg_gan_config_same_networks):
  * to start a new run from a trained one. */
 gboolean dg_gan_read_weights(dg_gan *gan, const dg_st *st, GError **error);
+/* The same from a file of other classes: map gives, for each of this gan's
+ * classes, the file's class it starts from (or -1: the mean of the file's
+ * classes) in the class-conditional batch norms and the projection.  Class
+ * heads (cfg.aux) cannot change classes: refused. */
+gboolean dg_gan_read_weights_classes(dg_gan *gan, const dg_st *st, const dg_class_map *map,
+                                     GError **error);
 
 G_END_DECLS

@@ -357,6 +357,36 @@ static void test_gan_score(void)
     g_assert_cmpint(json_object_get_int_member(cas, "n"), ==, n_val);
     json_node_unref(keep);
     jt_sink_clear(&s);
+
+    /* a generator of more classes than the data set (as one trained on all of
+     * HAM10000's seven): scored, and its CAS classifier trained, on the data
+     * set's classes only */
+    char *p3 = g_build_filename(tmp, "three", NULL);
+    char *data3 = ct_make_data(p3), *mel = g_build_filename(data3, "mel", NULL);
+    jt_rm_rf(mel);
+    c = dg_gan_score_config_new();
+    c->generator = g_strdup(tiny_generator());
+    c->classifier = g_strdup(trained_model());
+    c->data = g_strdup(data3);
+    c->per_class = 8;
+    c->cas = TRUE;
+    c->cas_epochs = 1;
+    c->threads = 2;
+    c->cache_dir = g_strdup("");
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_gan_score, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    o = parse_object(s.result_json, &keep);
+    pc = json_object_get_object_member(o, "per_class");
+    g_assert_cmpuint(json_object_get_size(pc), ==, 3);
+    g_assert_false(json_object_has_member(pc, "mel"));
+    cas = json_object_get_object_member(o, "classification_accuracy_score");
+    JsonObject *cm = json_object_get_object_member(cas, "per_class");
+    g_assert_nonnull(cm);
+    g_assert_cmpuint(json_object_get_size(cm), ==, 3); /* a three-class classifier */
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+    g_free(p3), g_free(data3), g_free(mel);
 }
 
 int main(int argc, char **argv)

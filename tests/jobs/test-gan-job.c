@@ -1,6 +1,7 @@
 /* test-gan-job: the GAN training job end to end on a tiny generated data set:
  * exact resume, cancel with a checkpoint, refusal to overwrite a run,
- * divergence handling, a new run from a trained one's weights; then
+ * divergence handling, a new run from a trained one's weights (also one of
+ * other classes); then
  * generation from the trained model. */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -222,6 +223,41 @@ static void test_generate(void)
         g_free(d);
     }
     g_test_message("balance generated %d images", total);
+
+    /* --classes: only the classes named, the grid one row each; an unknown name is refused */
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-some", NULL);
+    g->per_class = 3;
+    g->classes = g_strsplit("bkl,akiec", ",", -1);
+    grid = g_build_filename(tmp, "grid-some.png", NULL);
+    g->grid = g_strdup(grid);
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen-some", cls[k], NULL);
+        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k != 1);
+        if (k != 1)
+            g_assert_cmpint(count_png(d), ==, 3);
+        g_free(d);
+    }
+    g_assert_null(strstr(s.result_json, "\"bcc\""));
+    pb = gdk_pixbuf_new_from_file(grid, &error);
+    g_assert_no_error(error);
+    char *grid_all = g_build_filename(tmp, "grid.png", NULL); /* every class's */
+    GdkPixbuf *all = gdk_pixbuf_new_from_file(grid_all, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(gdk_pixbuf_get_height(pb), <, gdk_pixbuf_get_height(all));
+    g_object_unref(pb), g_object_unref(all);
+    g_free(grid), g_free(grid_all);
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-unknown", NULL);
+    g->per_class = 1;
+    g->classes = g_strsplit("bkl,nv", ",", -1);
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "no class 'nv'"));
+    g_clear_error(&error);
 
     /* a model file that is not one is refused with a message */
     g = dg_gan_generate_config_new();
@@ -492,6 +528,126 @@ static void test_class_history(void)
     g_free(run), g_free(ckpt);
 }
 
+/* Row r of the 2-D float tensor name of st (C values). */
+static const float *table_row(const dg_st *st, const char *name, int r, int *C)
+{
+    const dg_st_tensor *t = dg_st_find(st, name);
+    g_assert_nonnull(t);
+    g_assert_cmpint(t->ndim, ==, 2);
+    g_assert_cmpint(r, <, t->shape[0]);
+    *C = (int)t->shape[1];
+    return (const float *)t->data + (long)r * t->shape[1];
+}
+
+/* Checks every class table (class-conditional batch norm, projection) of the
+ * model at to_path against from_path's: row k of `to` is row rows[k] of
+ * `from`, or the mean of from's n_from rows where rows[k] is -1.  The number
+ * of tables compared. */
+static int check_class_tables(const char *from_path, const char *to_path, const int *rows,
+                              int n_to, int n_from)
+{
+    GError *error = NULL;
+    dg_st *a = dg_st_load(from_path, &error), *b = dg_st_load(to_path, &error);
+    g_assert_no_error(error);
+    int tables = 0;
+    for (int i = 0; i < dg_st_n_tensors(b); i++) {
+        const char *name = dg_st_tensor_at(b, i)->name;
+        if (!g_str_has_suffix(name, ".cbn.gamma") && !g_str_has_suffix(name, ".cbn.beta") &&
+            !g_str_has_suffix(name, ".project.table"))
+            continue;
+        g_assert_cmpint(dg_st_find(a, name)->shape[0], ==, n_from);
+        g_assert_cmpint(dg_st_tensor_at(b, i)->shape[0], ==, n_to);
+        for (int k = 0; k < n_to; k++) {
+            int C;
+            const float *got = table_row(b, name, k, &C);
+            for (int j = 0; j < C; j++) {
+                double want = 0;
+                if (rows[k] >= 0) {
+                    want = table_row(a, name, rows[k], &C)[j];
+                } else {
+                    for (int q = 0; q < n_from; q++)
+                        want += table_row(a, name, q, &C)[j];
+                    want /= n_from;
+                }
+                g_assert_cmpfloat_with_epsilon(got[j], want, 1e-5);
+            }
+        }
+        tables++;
+    }
+    dg_st_free(a), dg_st_free(b);
+    return tables;
+}
+
+static dg_gan_train_config *conditioned(const char *out, const char *on, int steps)
+{
+    dg_gan_train_config *c = tiny(out, steps);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc");
+    g_free(c->data);
+    c->data = g_strdup(on);
+    c->quality_every = -1;
+    return c;
+}
+
+/* --init-from across class sets (a GAN on all of HAM10000's classes started
+ * from one on its four task classes, and back): the shared classes keep
+ * their conditioning by class id, a new class starts from the mean of the
+ * file's; no shared class, or class heads, are refused. */
+static void test_init_from_classes(void)
+{
+    char *p4 = g_build_filename(tmp, "four", NULL), *p2 = g_build_filename(tmp, "other", NULL);
+    char *data4 = jt_make_imagefolder(p4, 4, 10, 40);    /* akiec bcc bkl mel */
+    char *data_other = jt_make_imagefolder(p2, 5, 4, 40); /* mel nv, below */
+    for (int i = 0; i < 3; i++) {
+        static const char *gone[] = {"akiec", "bcc", "bkl"};
+        char *d = g_build_filename(data_other, gone[i], NULL);
+        jt_rm_rf(d);
+        g_free(d);
+    }
+    jt_must_succeed(&dg_job_gan_train, conditioned("cls-src", data, 4)); /* akiec bcc bkl */
+    char *src = g_build_filename(tmp, "cls-src", "generator.safetensors", NULL);
+
+    /* one step at a negligible learning rate: the weights are where they started */
+    dg_gan_train_config *c = conditioned("cls-four", data4, 1);
+    c->init_from = g_strdup(src);
+    c->lr = 1e-8;
+    jt_must_succeed(&dg_job_gan_train, c);
+    char *four = g_build_filename(tmp, "cls-four", "generator.safetensors", NULL);
+    const int rows_up[4] = {0, 1, 2, -1};
+    g_assert_cmpint(check_class_tables(src, four, rows_up, 4, 3), >=, 3);
+
+    c = conditioned("cls-back", data, 1); /* four to three: mel is left behind */
+    c->init_from = g_strdup(four);
+    c->lr = 1e-8;
+    jt_must_succeed(&dg_job_gan_train, c);
+    char *back = g_build_filename(tmp, "cls-back", "generator.safetensors", NULL);
+    const int rows_down[3] = {0, 1, 2};
+    g_assert_cmpint(check_class_tables(four, back, rows_down, 3, 4), >=, 3);
+    const int rows_same[3] = {0, 1, 2};
+    g_assert_cmpint(check_class_tables(src, back, rows_same, 3, 3), >=, 3);
+
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    c = conditioned("cls-none", data_other, 1); /* mel, nv: none of the file's */
+    c->init_from = g_strdup(src);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "none of this data set's classes"));
+    g_clear_error(&error);
+    c = conditioned("cls-head", data4, 1);
+    g_free(c->preset);
+    c->preset = g_strdup("x-resnetrcy-ap-4-4-0.3-0-2dc-1t");
+    c->init_from = g_strdup(src);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "class head"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(src), g_free(four), g_free(back);
+    g_free(data4), g_free(data_other), g_free(p4), g_free(p2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -504,6 +660,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gan-job/best-generator", test_best_generator);
     g_test_add_func("/gan-job/init-from", test_init_from);
     g_test_add_func("/gan-job/class-history", test_class_history);
+    g_test_add_func("/gan-job/init-from-classes", test_init_from_classes);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
