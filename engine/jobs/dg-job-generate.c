@@ -246,7 +246,8 @@ out:
 }
 
 /* g->row and g->rows from cfg->classes: every class, or the ones named
- * (an unknown name is an error that lists the generator's classes). */
+ * (empty names ignored; an unknown name is an error that lists the
+ * generator's classes). */
 static gboolean select_classes(gen_run *g, GError **error)
 {
     const char *const *want = (const char *const *)g->cfg->classes;
@@ -254,7 +255,7 @@ static gboolean select_classes(gen_run *g, GError **error)
     for (int k = 0; k < g->K; k++)
         g->row[k] = !want || g_strv_contains(want, g->ids[k]) ? g->rows++ : -1;
     for (int i = 0; want && want[i]; i++)
-        if (!g_strv_contains((const char *const *)g->ids, want[i])) {
+        if (*want[i] && !g_strv_contains((const char *const *)g->ids, want[i])) {
             char *have = g_strjoinv(", ", g->ids);
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                         "the generator has no class '%s' (it has %s)", want[i], have);
