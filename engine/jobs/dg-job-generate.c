@@ -94,7 +94,8 @@ static gboolean check_config(const dg_gan_generate_config *c, GError **error)
 }
 
 /* How many images each class gets: per_class, or what fills the training
- * split up to the largest class (or the target). */
+ * split up to the largest class (or the target); -1 for a class the data
+ * set to balance does not have (none generated, no folder made). */
 static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int K, int S,
                             char **ids, int *counts, GError **error)
 {
@@ -131,7 +132,7 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
     dg_dataset_free(ds);
     int target = cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);
     for (int k = 0; k < K; k++)
-        counts[k] = have[k] < 0 ? 0 : MAX(0, target - have[k]);
+        counts[k] = have[k] < 0 ? -1 : MAX(0, target - have[k]);
     dg_job_message(job, "info", "balancing the training split to %d images per class", target);
     return TRUE;
 }
@@ -321,6 +322,14 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     const double keep = cfg->keep;
     if (!plan_counts(job, cfg, g.K, g.S, g.ids, counts, error) || !select_classes(&g, error))
         goto out;
+    g.rows = 0; /* without the classes the data set does not have (balancing) */
+    for (int k = 0; k < g.K; k++)
+        g.row[k] = g.row[k] >= 0 && counts[k] >= 0 ? g.rows++ : -1;
+    if (g.rows == 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the data set has none of the generator's classes");
+        goto out;
+    }
     for (int k = 0; k < g.K; k++) {
         if (g.row[k] < 0)
             counts[k] = 0;

@@ -224,6 +224,25 @@ static void test_generate(void)
     }
     g_test_message("balance generated %d images", total);
 
+    /* balancing a data set of fewer classes than the generator's: its classes
+     * only, no folder for the others */
+    char *p2 = g_build_filename(tmp, "two", NULL), *data2 = jt_make_imagefolder(p2, 2, 10, 40);
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-bal2", NULL);
+    g->balance = TRUE;
+    g->target = 9;
+    g->data = g_strdup(data2);
+    g->cache_dir = g_strdup("");
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen-bal2", cls[k], NULL);
+        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < 2);
+        g_free(d);
+    }
+    g_free(p2), g_free(data2);
+
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
     g = dg_gan_generate_config_new();
     g->model = g_strdup(model);
