@@ -118,7 +118,7 @@ static int gan_generate(int argc, char **argv)
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model (default: the bundled one)", "FILE"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder (OUT/<class>/*.png)", "DIR"},
         {"balance", 0, 0, G_OPTION_ARG_NONE, &balance, "Fill every class of the training split up to the largest", NULL},
-        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set", "PATH"},
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "With --balance: the data set to balance; with --per-class: make only its classes", "PATH"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"filter", 0, 0, G_OPTION_ARG_STRING, &filter, "none, discriminator (keep the samples D scores most real) or classifier (those the bundled classifier finds most like their class)", "HOW"},

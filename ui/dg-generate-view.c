@@ -356,7 +356,8 @@ static gboolean page_start(DgJobPage *page)
     c->out = out ? g_strdup(out) : dg_session_new_run_dir(self->session, "synthetic");
     c->per_class = per_class;
     c->balance = per_class <= 0;
-    if (c->balance) {
+    if (ds && (c->balance || ds->has_split)) { /* balanced, or N of each of its classes (not of
+                                                 a generator's others) */
         c->data = g_strdup(ds->root);
         c->all_classes = dg_session_get_all_classes(self->session);
         c->split_seed = DG_SPLIT_SEED;

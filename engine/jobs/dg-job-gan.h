@@ -60,7 +60,8 @@ typedef struct {
     int per_class;          /* N images per class, or */
     gboolean balance;       /* fill every class up to the largest (or target) */
     int target;             /* with balance: 0 = the largest class's count */
-    char *data;             /* with balance: the data set whose training split is counted */
+    char *data;             /* with balance: the data set whose training split is counted;
+                               with per_class: only its classes are made (NULL: all) */
     gboolean all_classes;
     gboolean follow_symlinks; /* read symlinks that lead out of the data set's folder */
     uint64_t split_seed;

@@ -95,16 +95,17 @@ static gboolean check_config(const dg_gan_generate_config *c, GError **error)
 
 /* How many images each class gets: per_class, or what fills the training
  * split up to the largest class (or the target); -1 for a class the data
- * set to balance does not have (none generated, no folder made). */
+ * set (to balance, or with per_class the one whose classes to make) does not
+ * have: none generated, no folder made. */
 static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int K, int S,
                             char **ids, int *counts, GError **error)
 {
-    if (!cfg->balance) {
-        if (cfg->per_class <= 0) {
-            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                        "say how many images: --per-class N or --balance");
-            return FALSE;
-        }
+    if (!cfg->balance && cfg->per_class <= 0) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "say how many images: --per-class N or --balance");
+        return FALSE;
+    }
+    if (!cfg->balance && !cfg->data) {
         for (int k = 0; k < K; k++)
             counts[k] = cfg->per_class;
         return TRUE;
@@ -122,7 +123,8 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
     for (int k = 0; k < K; k++) {
         int c = dg_dataset_class_index(ds, ids[k]);
         if (c < 0) {
-            dg_job_message(job, "warning", "the data set has no class '%s'; none generated", ids[k]);
+            dg_job_message(job, cfg->balance ? "warning" : "info",
+                           "the data set has no class '%s'; none generated", ids[k]);
             have[k] = -1;
             continue;
         }
@@ -130,10 +132,12 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
         largest = MAX(largest, have[k]);
     }
     dg_dataset_free(ds);
-    int target = cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);
+    int target = !cfg->balance ? cfg->per_class
+                 : cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);
     for (int k = 0; k < K; k++)
-        counts[k] = have[k] < 0 ? -1 : MAX(0, target - have[k]);
-    dg_job_message(job, "info", "balancing the training split to %d images per class", target);
+        counts[k] = have[k] < 0 ? -1 : cfg->balance ? MAX(0, target - have[k]) : target;
+    if (cfg->balance)
+        dg_job_message(job, "info", "balancing the training split to %d images per class", target);
     return TRUE;
 }
 

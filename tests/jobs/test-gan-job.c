@@ -241,6 +241,22 @@ static void test_generate(void)
         g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < 2);
         g_free(d);
     }
+    /* N per class with a data set: its classes only */
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-n2", NULL);
+    g->per_class = 2;
+    g->data = g_strdup(data2);
+    g->cache_dir = g_strdup("");
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen-n2", cls[k], NULL);
+        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < 2);
+        if (k < 2)
+            g_assert_cmpint(count_png(d), ==, 2);
+        g_free(d);
+    }
     g_free(p2), g_free(data2);
 
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
