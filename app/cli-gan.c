@@ -173,6 +173,37 @@ static int gan_generate(int argc, char **argv)
     return rc;
 }
 
+static int gan_export(int argc, char **argv)
+{
+    char *model = NULL, *out = NULL, *classes = NULL;
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Generator model to cut down", "FILE"},
+        {"classes", 0, 0, G_OPTION_ARG_STRING, &classes, "The classes to keep, e.g. akiec,bcc,bkl,mel", "LIST"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "The new model file (not overwritten)", "FILE"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout", NULL},
+        {NULL}};
+    GError *error = NULL;
+    if (!cli_parse("- a generator model file of some of its classes (the same images for them)",
+                   entries, NULL, &argc, &argv, &error))
+        return cli_fail_error(error);
+    if (!model || !out || !classes) {
+        g_free(model), g_free(out), g_free(classes);
+        return cli_fail("gan export needs --model FILE --classes LIST --out FILE");
+    }
+    dg_gan_export_config *c = dg_gan_export_config_new();
+    c->model = model;
+    c->out = out;
+    c->classes = g_strsplit(classes, ",", -1);
+    g_free(classes);
+    cli_job_sink *sink = cli_job_sink_new(json);
+    dg_job *job = dg_job_new(&dg_job_gan_export, c, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
 static double member(JsonObject *o, const char *k)
 {
     JsonNode *n = o && json_object_has_member(o, k) ? json_object_get_member(o, k) : NULL;
@@ -281,7 +312,8 @@ int cli_gan(int argc, char **argv)
                 "Usage: dermagan-cli gan COMMAND [OPTIONS]\n\n"
                 "  train     train a GAN on a data set's training split\n"
                 "  generate  write synthetic images per class\n"
-                "  score     per-class quality scores of a generator\n");
+                "  score     per-class quality scores of a generator\n"
+                "  export    a generator model file of some of its classes\n");
         return argc < 2 ? 2 : 0;
     }
     char *name = g_strdup_printf("dermagan-cli gan %s", argv[1]);
@@ -293,5 +325,7 @@ int cli_gan(int argc, char **argv)
         return gan_generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "score") == 0)
         return gan_score(argc - 1, argv + 1);
-    return cli_fail("unknown gan command '%s' (train, generate, score)", argv[1]);
+    if (strcmp(argv[1], "export") == 0)
+        return gan_export(argc - 1, argv + 1);
+    return cli_fail("unknown gan command '%s' (train, generate, score, export)", argv[1]);
 }

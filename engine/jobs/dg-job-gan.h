@@ -80,4 +80,18 @@ dg_gan_generate_config *dg_gan_generate_config_new(void);
 void dg_gan_generate_config_free(void *config);
 extern const dg_job_kind dg_job_gan_generate;
 
+/* ---- a generator cut down to some of its classes -------------------------------
+ * (dg_gan_save_classes): e.g. the four task classes of a GAN trained on all
+ * seven of HAM10000's, which draws the same images for them.  RESULT
+ * {"model": out, "from": model}.  An existing out is not overwritten. */
+typedef struct {
+    char *model;   /* generator model file */
+    char **classes; /* class ids to keep */
+    char *out;     /* the new model file */
+} dg_gan_export_config;
+
+dg_gan_export_config *dg_gan_export_config_new(void);
+void dg_gan_export_config_free(void *config);
+extern const dg_job_kind dg_job_gan_export;
+
 G_END_DECLS

@@ -493,9 +493,14 @@ gboolean dg_gan_discriminate(dg_gan *g, dg_ctx *ctx, const float *x, const int *
 
 /* ---- files ------------------------------------------------------------------------- */
 
-static char *pair_prefix(const dg_gan *g, char what, int p)
+char *dg_gan_pair_prefix(const dg_gan *g, char what, int p)
 {
     return g->n_pairs == 1 ? g_strdup_printf("%c.", what) : g_strdup_printf("%c%d.", what, p);
+}
+
+static char *pair_prefix(const dg_gan *g, char what, int p)
+{
+    return dg_gan_pair_prefix(g, what, p);
 }
 
 gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class_ids,

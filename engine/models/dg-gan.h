@@ -195,6 +195,14 @@ gboolean dg_gan_discriminate(dg_gan *gan, dg_ctx *ctx, const float *x, const int
 gboolean dg_gan_save_model(dg_gan *gan, const char *path, const char *const *class_ids,
                            const char *const *class_names, bool with_d, GHashTable *extra_meta,
                            GError **error);
+/* The generator model file `in` cut down to the classes named in keep (the
+ * same weights; each kept class keeps its rows of the class-conditional
+ * batch norms and of the projection, in the file's order, so it draws the
+ * same images), written to `out`: e.g. the four task classes of a GAN
+ * trained on all seven of HAM10000's.  Files with class heads, or of
+ * unconditional per-class pairs, are refused. */
+gboolean dg_gan_save_classes(const char *in, const char *const *keep, const char *out,
+                             GError **error);
 /* Loads a model file; class ids/names are returned in newly allocated
  * NULL-terminated arrays (free with g_strfreev). */
 dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,

@@ -627,7 +627,8 @@ static dg_gan_train_config *conditioned(const char *out, const char *on, int ste
 /* --init-from across class sets (a GAN on all of HAM10000's classes started
  * from one on its four task classes, and back): the shared classes keep
  * their conditioning by class id, a new class starts from the mean of the
- * file's; no shared class, or class heads, are refused. */
+ * file's; no shared class, or class heads, are refused.  Then gan export:
+ * a model cut down to some of its classes draws the same images for them. */
 static void test_init_from_classes(void)
 {
     char *p4 = g_build_filename(tmp, "four", NULL), *p2 = g_build_filename(tmp, "other", NULL);
@@ -679,6 +680,68 @@ static void test_init_from_classes(void)
     g_assert_nonnull(strstr(error->message, "class head"));
     g_clear_error(&error);
     jt_sink_clear(&s);
+
+    /* gan export: the four-class model cut down to mel and akiec (kept in the
+     * file's order) draws the same images for them */
+    dg_gan_export_config *x = dg_gan_export_config_new();
+    x->model = g_strdup(four);
+    x->classes = g_strsplit("mel,akiec", ",", -1);
+    x->out = g_build_filename(tmp, "cut.safetensors", NULL);
+    char *cut = g_strdup(x->out);
+    jt_must_succeed(&dg_job_gan_export, x);
+    const int rows_cut[2] = {0, 3};
+    g_assert_cmpint(check_class_tables(four, cut, rows_cut, 2, 4), >=, 3);
+    const char *from[2] = {four, cut}, *dirs[2] = {"cut-gen-four", "cut-gen-two"};
+    for (int i = 0; i < 2; i++) {
+        dg_gan_generate_config *g = dg_gan_generate_config_new();
+        g->model = g_strdup(from[i]);
+        g->out = g_build_filename(tmp, dirs[i], NULL);
+        g->per_class = 2;
+        g->classes = g_strsplit("akiec,mel", ",", -1);
+        jt_must_succeed(&dg_job_gan_generate, g);
+    }
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 2; i++) {
+            static const char *cls[] = {"akiec", "mel"};
+            char *name = g_strdup_printf("syn-%s-1-%05d.png", cls[k], i);
+            char *a = g_build_filename(tmp, dirs[0], cls[k], name, NULL),
+                 *b = g_build_filename(tmp, dirs[1], cls[k], name, NULL);
+            char *ca = NULL, *cb = NULL;
+            gsize na = 0, nb = 0;
+            g_assert_true(g_file_get_contents(a, &ca, &na, NULL));
+            g_assert_true(g_file_get_contents(b, &cb, &nb, NULL));
+            g_assert_cmpmem(ca, na, cb, nb);
+            g_free(ca), g_free(cb), g_free(a), g_free(b), g_free(name);
+        }
+    /* refused: an existing file, a class it does not have, class heads */
+    jt_sink_init(&s);
+    x = dg_gan_export_config_new();
+    x->model = g_strdup(four);
+    x->classes = g_strsplit("mel", ",", -1);
+    x->out = g_strdup(cut);
+    g_assert_cmpint(jt_run(&dg_job_gan_export, x, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "not overwriting"));
+    g_clear_error(&error);
+    x = dg_gan_export_config_new();
+    x->model = g_strdup(four);
+    x->classes = g_strsplit("mel,nv", ",", -1);
+    x->out = g_build_filename(tmp, "cut-nv.safetensors", NULL);
+    g_assert_cmpint(jt_run(&dg_job_gan_export, x, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "no class 'nv'"));
+    g_clear_error(&error);
+    c = twin_heads(1, FALSE);
+    g_free(c->out);
+    c->out = g_build_filename(tmp, "cut-heads-run", NULL);
+    jt_must_succeed(&dg_job_gan_train, c);
+    x = dg_gan_export_config_new();
+    x->model = g_build_filename(tmp, "cut-heads-run", "generator.safetensors", NULL);
+    x->classes = g_strsplit("bcc", ",", -1);
+    x->out = g_build_filename(tmp, "cut-heads.safetensors", NULL);
+    g_assert_cmpint(jt_run(&dg_job_gan_export, x, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "class heads"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+    g_free(cut);
     g_free(src), g_free(four), g_free(back);
     g_free(data4), g_free(data_other), g_free(p4), g_free(p2);
 }
