@@ -50,6 +50,12 @@ static gboolean read_class_table(const dg_st *st, const char *name, const dg_ten
                                  const dg_class_map *map, GError **error)
 {
     const int C = t->shape[1], KF = map->file_classes;
+    for (int k = 0; k < t->shape[0]; k++)
+        if (map->rows[k] >= KF) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "class %d maps to row %d of a table of %d rows", k, map->rows[k], KF);
+            return FALSE;
+        }
     int64_t shape[2] = {KF, C};
     float *src = g_new(float, (long)KF * C);
     gboolean ok = dg_st_get_f32(st, name, 2, shape, src, error);
