@@ -173,6 +173,12 @@ static int gan_generate(int argc, char **argv)
     return rc;
 }
 
+/* gan export without --json: the file written. */
+static void show_exported(JsonObject *r)
+{
+    printf("%s\n", json_object_get_string_member_with_default(r, "model", ""));
+}
+
 static int gan_export(int argc, char **argv)
 {
     char *model = NULL, *out = NULL, *classes = NULL;
@@ -196,7 +202,7 @@ static int gan_export(int argc, char **argv)
     c->out = out;
     c->classes = g_strsplit(classes, ",", -1);
     g_free(classes);
-    cli_job_sink *sink = cli_job_sink_new(json);
+    cli_job_sink *sink = cli_job_sink_new_results(json, show_exported);
     dg_job *job = dg_job_new(&dg_job_gan_export, c, cli_job_events, sink);
     int rc = cli_run_job(job, json);
     dg_job_free(job);
