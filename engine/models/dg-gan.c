@@ -543,58 +543,6 @@ gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class
     return ok;
 }
 
-dg_gan *dg_gan_load_model(const char *path, int max_batch, char ***class_ids,
-                          char ***class_names, GError **error)
-{
-    dg_st *st = dg_st_load(path, error);
-    if (!st)
-        return NULL;
-    dg_gan *g = NULL;
-    char **ids = NULL, **names = NULL;
-    if (g_strcmp0(dg_st_metadata(st, "format"), "dermagan-gan") != 0) {
-        g_autofree char *q = dg_st_quoted(dg_st_metadata(st, "format"));
-        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_FORMAT,
-                    "not a DermaGAN generator model (format %s)", q);
-        goto fail;
-    }
-    dg_gan_config cfg;
-    bool with_d = g_strcmp0(dg_st_metadata(st, "discriminator"), "yes") == 0;
-    if (!dg_gan_config_from_json(&cfg, dg_st_metadata(st, "gan"), error) ||
-        !dg_model_read_common(st, cfg.size, cfg.n_classes, &ids, &names, error) ||
-        !dg_gan_config_check_memory(&cfg, max_batch, false, with_d, error))
-        goto fail;
-    g = dg_gan_new(&cfg, max_batch, false, with_d);
-    for (int p = 0; p < g->n_pairs; p++) {
-        char *pre = pair_prefix(g, 'g', p);
-        gboolean ok = dg_net_read(st, g->G[p], pre, FALSE, error);
-        g_free(pre);
-        if (ok && with_d) {
-            pre = pair_prefix(g, 'd', p);
-            ok = dg_net_read(st, g->D[p], pre, FALSE, error);
-            g_free(pre);
-        }
-        if (!ok)
-            goto fail;
-    }
-    dg_st_free(st);
-    if (class_ids)
-        *class_ids = ids;
-    else
-        g_strfreev(ids);
-    if (class_names)
-        *class_names = names;
-    else
-        g_strfreev(names);
-    return g;
-fail:
-    g_prefix_error(error, "%s: ", path);
-    dg_gan_free(g);
-    g_strfreev(ids);
-    g_strfreev(names);
-    dg_st_free(st);
-    return NULL;
-}
-
 gboolean dg_gan_check_finite(dg_gan *g, GError **error)
 {
     for (int p = 0; p < g->n_pairs; p++)

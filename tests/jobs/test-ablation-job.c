@@ -266,17 +266,24 @@ static void test_ablation(void)
     g_free(out);
 }
 
-static void test_gan_score(void)
+/* gan score of the tiny generator on data_set, with a one-epoch CAS. */
+static dg_gan_score_config *score_config(const char *data_set, int per_class)
 {
     dg_gan_score_config *c = dg_gan_score_config_new();
     c->generator = g_strdup(tiny_generator());
     c->classifier = g_strdup(trained_model());
-    c->data = g_strdup(data);
-    c->per_class = 24;
+    c->data = g_strdup(data_set);
+    c->per_class = per_class;
     c->cas = TRUE;
     c->cas_epochs = 1;
     c->threads = 2;
     c->cache_dir = g_strdup("");
+    return c;
+}
+
+static void test_gan_score(void)
+{
+    dg_gan_score_config *c = score_config(data, 24);
     jt_sink s;
     jt_sink_init(&s);
     GError *error = NULL;
@@ -338,15 +345,8 @@ static void test_gan_score(void)
     jt_sink_clear(&s);
 
     /* --cas-on-val: the same classifier tested on the validation split */
-    c = dg_gan_score_config_new(); /* jt_run took the first one */
-    c->generator = g_strdup(tiny_generator());
-    c->classifier = g_strdup(trained_model());
-    c->data = g_strdup(data);
-    c->per_class = 8;
-    c->cas = c->cas_on_val = TRUE;
-    c->cas_epochs = 1;
-    c->threads = 2;
-    c->cache_dir = g_strdup("");
+    c = score_config(data, 8); /* jt_run took the first one */
+    c->cas_on_val = TRUE;
     jt_sink_init(&s);
     g_assert_cmpint(jt_run(&dg_job_gan_score, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
@@ -364,15 +364,7 @@ static void test_gan_score(void)
     char *p3 = g_build_filename(tmp, "three", NULL);
     char *data3 = ct_make_data(p3), *mel = g_build_filename(data3, "mel", NULL);
     jt_rm_rf(mel);
-    c = dg_gan_score_config_new();
-    c->generator = g_strdup(tiny_generator());
-    c->classifier = g_strdup(trained_model());
-    c->data = g_strdup(data3);
-    c->per_class = 8;
-    c->cas = TRUE;
-    c->cas_epochs = 1;
-    c->threads = 2;
-    c->cache_dir = g_strdup("");
+    c = score_config(data3, 8);
     jt_sink_init(&s);
     g_assert_cmpint(jt_run(&dg_job_gan_score, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);

@@ -158,6 +158,23 @@ static int count_png(const char *dir)
     return n;
 }
 
+/* Generated into tmp/out: folders for the first n of akiec, bcc, bkl only,
+ * each of `images` PNGs (-1: any number), and the result's classes the same. */
+static void only_classes(const jt_sink *s, const char *out, int n, int images)
+{
+    static const char *cls[] = {"akiec", "bcc", "bkl"};
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, out, cls[k], NULL);
+        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < n);
+        if (k < n && images >= 0)
+            g_assert_cmpint(count_png(d), ==, images);
+        g_free(d);
+        char *quoted = g_strdup_printf("\"%s\"", cls[k]);
+        g_assert_cmpint(strstr(s->result_json, quoted) != NULL, ==, k < n);
+        g_free(quoted);
+    }
+}
+
 static void test_generate(void)
 {
     char *model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
@@ -236,11 +253,7 @@ static void test_generate(void)
     g->cache_dir = g_strdup("");
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
-    for (int k = 0; k < 3; k++) {
-        char *d = g_build_filename(tmp, "gen-bal2", cls[k], NULL);
-        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < 2);
-        g_free(d);
-    }
+    only_classes(&s, "gen-bal2", 2, -1);
     /* N per class with a data set: its classes only */
     g = dg_gan_generate_config_new();
     g->model = g_strdup(model);
@@ -250,13 +263,7 @@ static void test_generate(void)
     g->cache_dir = g_strdup("");
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
-    for (int k = 0; k < 3; k++) {
-        char *d = g_build_filename(tmp, "gen-n2", cls[k], NULL);
-        g_assert_cmpint(g_file_test(d, G_FILE_TEST_IS_DIR), ==, k < 2);
-        if (k < 2)
-            g_assert_cmpint(count_png(d), ==, 2);
-        g_free(d);
-    }
+    only_classes(&s, "gen-n2", 2, 2);
     g_free(p2), g_free(data2);
 
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
