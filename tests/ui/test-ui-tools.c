@@ -662,8 +662,46 @@ static gboolean chooser_has_file(gpointer d)
     return f != NULL;
 }
 
+/* GTK 4.8's file chooser dialog now and then snapshots one of its own
+ * buttons (or a scrollbar gizmo) in the frame after the dialog maps, before
+ * the layout phase has allocated it: "Trying to snapshot GtkButton 0x...
+ * without a current allocation" (gtkwidget.c).  The widget is GTK's, not
+ * ours (other GTK 4 projects filter the same message), and under
+ * G_DEBUG=fatal-warnings it aborted this test once in the suite's runs of
+ * 2026-12-07, on a loaded machine; it did not recur in 12 runs alone.
+ * While a dialog of this test is open, that one message is counted and let
+ * through; every other warning stays fatal.  (GTK logs its warnings
+ * through structured logging, so a log writer sees them.) */
+static gboolean in_file_dialog;
+static int n_snapshot_warnings;
+
+static gboolean is_chooser_snapshot_warning(const char *domain, const char *message)
+{
+    return in_file_dialog && message && g_strcmp0(domain, "Gtk") == 0 &&
+           g_str_has_prefix(message, "Trying to snapshot ") &&
+           strstr(message, " without a current allocation");
+}
+
+static GLogWriterOutput tools_log_writer(GLogLevelFlags level, const GLogField *fields,
+                                         gsize n_fields, gpointer user)
+{
+    const char *domain = NULL, *message = NULL;
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0 && fields[i].length < 0)
+            domain = fields[i].value;
+        else if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
+            message = fields[i].value;
+    }
+    if ((level & G_LOG_LEVEL_WARNING) && is_chooser_snapshot_warning(domain, message)) {
+        n_snapshot_warnings++;
+        return G_LOG_WRITER_HANDLED;
+    }
+    return g_log_writer_default(level, fields, n_fields, user);
+}
+
 static void test_file_dialogs(void)
 {
+    in_file_dialog = TRUE;
     GtkWidget *owner = g_object_ref_sink(gtk_label_new("owner"));
     char *got = NULL;
     g_object_set_data(G_OBJECT(owner), "got", &got);
@@ -704,10 +742,14 @@ static void test_file_dialogs(void)
         g_clear_pointer(&got, g_free);
     }
     g_object_unref(owner);
+    in_file_dialog = FALSE;
+    if (n_snapshot_warnings)
+        g_test_message("GTK's file chooser snapshot warning, let through: %d", n_snapshot_warnings);
 }
 
 int main(int argc, char **argv)
 {
+    g_log_set_writer_func(tools_log_writer, NULL, NULL);
     if (!uf_init(&argc, &argv, 12)) {
         printf("1..0 # SKIP no display, and xvfb-run or dbus-run-session is missing\n");
         return 0;
