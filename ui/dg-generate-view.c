@@ -34,6 +34,7 @@ struct _DgGenerateView {
     GPtrArray *class_ids;   /* of char*: the gallery's classes */
     GCancellable *cancel;   /* scans and exports */
     gboolean rebuilding;    /* class list being replaced: ignore selection changes */
+    gboolean auto_per_class; /* the amount was set to per class for a balanced data set */
 };
 
 G_DEFINE_FINAL_TYPE(DgGenerateView, dg_generate_view, DG_TYPE_JOB_PAGE)
@@ -273,6 +274,49 @@ static void on_item_activated(DgGenerateView *self, DgThumbItem *item)
 
 /* ---- generation ---------------------------------------------------------------------------- */
 
+/* How many images balancing the open data set's training split would add
+ * (every class up to the largest, as gan generate --balance counts them),
+ * with that largest count; -1 without a split data set. */
+static int balance_adds(DgGenerateView *self, int *largest)
+{
+    const dg_dataset *ds = self->session ? dg_session_get_dataset(self->session) : NULL;
+    *largest = 0;
+    if (!ds || !ds->has_split)
+        return -1;
+    for (int c = 0; c < ds->n_classes; c++)
+        *largest = MAX(*largest, dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN));
+    int add = 0;
+    for (int c = 0; c < ds->n_classes; c++)
+        add += *largest - dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN);
+    return add;
+}
+
+/* Says what balancing would do for the open data set; where it would add
+ * nothing (the bundled sample is balanced), the amount becomes a number per
+ * class, so that Generate makes images. */
+static void describe_amount(DgGenerateView *self)
+{
+    int largest = 0, add = balance_adds(self, &largest);
+    g_autofree char *t = NULL;
+    if (add != 0 && self->auto_per_class && adw_combo_row_get_selected(self->mode_row) == 1)
+        adw_combo_row_set_selected(self->mode_row, 0); /* back, for an unbalanced one */
+    self->auto_per_class = FALSE;
+    if (add == 0) {
+        self->auto_per_class = adw_combo_row_get_selected(self->mode_row) == 0;
+        adw_combo_row_set_selected(self->mode_row, 1);
+        t = g_strdup_printf("The training split's classes are already balanced (%d images "
+                            "each): balancing adds none, so this makes a number per class.",
+                            largest);
+    } else if (add > 0) {
+        t = g_strdup_printf("Balancing adds %d images: every class of the training split up to "
+                            "the largest (%d).",
+                            add, largest);
+    } else {
+        t = g_strdup("Balancing fills every class of the training split up to the largest.");
+    }
+    gtk_label_set_text(self->status_label, t);
+}
+
 static void page_event(DgJobPage *page, const DgEventCopy *ev)
 {
     DgGenerateView *self = DG_GENERATE_VIEW(page);
@@ -308,6 +352,7 @@ static void page_event(DgJobPage *page, const DgEventCopy *ev)
             show_folder(self, self->out);
         } else {
             gtk_progress_bar_set_fraction(self->progress, 1.0);
+            gtk_progress_bar_set_text(self->progress, "done");
         }
         break;
     default:
@@ -345,6 +390,14 @@ static gboolean page_start(DgJobPage *page)
     if (per_class <= 0 && !ds) {
         dg_session_toast(self->session, TRUE,
                          "Balancing needs a data set: open one, or generate N per class");
+        return FALSE;
+    }
+    int largest = 0;
+    if (per_class <= 0 && balance_adds(self, &largest) == 0) {
+        dg_session_toast(self->session, TRUE,
+                         "The classes are already balanced (%d training images each): "
+                         "balancing adds none; choose a number of images per class",
+                         largest);
         return FALSE;
     }
     /* the controls show what runs */
@@ -532,6 +585,7 @@ static void on_dataset(DgSession *s, GParamSpec *p, DgGenerateView *self)
 {
     (void)s, (void)p;
     rebuild_classes(self);
+    describe_amount(self);
     update_buttons(self);
 }
 
@@ -545,8 +599,7 @@ static void page_session_set(DgJobPage *page, DgSession *session)
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_dataset), self, 0);
     update_buttons(self);
     show_folder(self, dg_session_get_synthetic(session));
-    gtk_label_set_text(self->status_label,
-                       "Balancing fills every class of the training split up to the largest.");
+    describe_amount(self);
 }
 
 DgExploreWindow *dg_generate_view_explore(DgGenerateView *self)

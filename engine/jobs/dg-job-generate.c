@@ -134,10 +134,18 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
     dg_dataset_free(ds);
     int target = !cfg->balance ? cfg->per_class
                  : cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);
-    for (int k = 0; k < K; k++)
+    int total = 0;
+    for (int k = 0; k < K; k++) {
         counts[k] = have[k] < 0 ? -1 : cfg->balance ? MAX(0, target - have[k]) : target;
+        total += MAX(counts[k], 0);
+    }
     if (cfg->balance)
         dg_job_message(job, "info", "balancing the training split to %d images per class", target);
+    if (cfg->balance && total == 0)
+        dg_job_message(job, "warning",
+                       "every class of the training split already has %d images or more: "
+                       "nothing to generate; ask for a number per class (--per-class N)",
+                       target);
     return TRUE;
 }
 

@@ -240,6 +240,23 @@ static void test_generate(void)
         g_free(d);
     }
     g_test_message("balance generated %d images", total);
+    /* without --target the training split is balanced already: nothing to
+     * make, and a warning that says so (not a silent empty folder) */
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-bal0", NULL);
+    g->balance = TRUE;
+    g->data = g_strdup(data);
+    g->cache_dir = g_strdup("");
+    const int warned = s.warnings;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_cmpint(s.warnings, ==, warned + 1);
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "gen-bal0", cls[k], NULL);
+        g_assert_cmpint(count_png(d), ==, 0);
+        g_free(d);
+    }
 
     /* balancing a data set of fewer classes than the generator's: its classes
      * only, no folder for the others */

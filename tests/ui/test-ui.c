@@ -304,11 +304,21 @@ static gboolean synthetic_listed(gpointer p)
            GPOINTER_TO_UINT(p);
 }
 
+static gboolean any_synthetic_listed(gpointer v)
+{
+    return dg_generate_view_get_n_synthetic(v) > 0;
+}
+
 static void test_generate(void)
 {
     ensure_gan();
     DgGenerateView *v = dg_window_get_generate_view(win);
     dg_window_show_view(win, "generate");
+    /* a new user's first click on the balanced tiny data set: the controls
+     * already ask for a number per class (balancing would make nothing) */
+    g_assert_true(dg_job_page_start(DG_JOB_PAGE(v)));
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_true(ut_wait(any_synthetic_listed, v, 30));
     g_autofree char *out = g_build_filename(uf_tmp, "synthetic", NULL);
     g_assert_true(dg_generate_view_generate(v, 5, out));
     g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
@@ -326,10 +336,15 @@ static void test_generate(void)
                      (guint)dg_dataset_class_count(ds, 2, DG_SPLIT_NONE));
     g_assert_true(ut_wait(thumbs_decoded, dg_generate_view_get_synthetic_grid(v), 30));
     uf_shot("generate-tiny.png");
-    /* balancing the training split */
+    /* balancing the training split: the tiny data set's classes are
+     * balanced already, so the view refuses and says why, and its controls
+     * ask for a number per class, which Generate makes */
     g_autofree char *bal = g_build_filename(uf_tmp, "balanced", NULL);
-    g_assert_true(dg_generate_view_generate(v, 0, bal));
+    g_assert_false(dg_generate_view_generate(v, 0, bal));
+    g_assert_nonnull(strstr(dg_window_get_last_toast(win), "already balanced"));
+    g_assert_true(dg_job_page_start(DG_JOB_PAGE(v)));
     g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
+    g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * UF_CLASSES), 30));
     /* export */
     int n = 0;
     gulong id = g_signal_connect(v, "exported", G_CALLBACK(on_exported), &n);
