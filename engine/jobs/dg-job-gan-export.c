@@ -36,10 +36,8 @@ static gboolean export_run(dg_job *job, void *config, GError **error)
     }
     dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "cutting a generator down"};
     dg_job_emit(job, &sev);
-    if (!dg_gan_save_classes(c->model, (const char *const *)c->classes, c->out, error)) {
-        g_prefix_error(error, "%s: ", c->model);
-        return FALSE;
-    }
+    if (!dg_gan_save_classes(c->model, (const char *const *)c->classes, c->out, error))
+        return FALSE; /* its errors name the file */
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "model");

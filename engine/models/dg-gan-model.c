@@ -115,6 +115,8 @@ gboolean dg_gan_save_classes(const char *in, const char *const *keep, const char
     char **ids = NULL, **names = NULL;
     dg_gan *g = from_model(st, 1, keep ? keep : none, &ids, &names, error);
     gboolean ok = FALSE;
+    if (!g)
+        g_prefix_error(error, "%s: ", in);
     if (g) {
         /* the file's own record (steps, seeds, split, where it started), and where it came from */
         GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
