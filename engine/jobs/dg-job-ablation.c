@@ -234,10 +234,14 @@ static gint64 manifest_count(const char *dir)
     JsonNode *mf = dg_json_read_object(manifest);
     g_free(manifest);
     gint64 n = 0;
-    JsonObject *mc = mf ? json_object_get_object_member(json_node_get_object(mf), "classes") : NULL;
+    JsonNode *cn = mf ? json_object_get_member(json_node_get_object(mf), "classes") : NULL;
+    JsonObject *mc = cn && JSON_NODE_HOLDS_OBJECT(cn) ? json_node_get_object(cn) : NULL;
     GList *keys = mc ? json_object_get_members(mc) : NULL;
-    for (GList *l = keys; l; l = l->next)
-        n += json_object_get_int_member(json_object_get_object_member(mc, l->data), "count");
+    for (GList *l = keys; l; l = l->next) { /* a folder's manifest: checked, not trusted */
+        JsonNode *c = json_object_get_member(mc, l->data);
+        if (c && JSON_NODE_HOLDS_OBJECT(c))
+            n += MAX(0, json_object_get_int_member_with_default(json_node_get_object(c), "count", 0));
+    }
     g_list_free(keys);
     if (mf)
         json_node_unref(mf);
