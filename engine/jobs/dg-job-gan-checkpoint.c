@@ -51,7 +51,11 @@ gboolean gan_run_save_checkpoint(gan_run *r, GError **error)
     dg_st_writer_set_metadata(w, "run", run);
     if (r->initialized_from)
         dg_st_writer_set_metadata(w, "initialized_from", r->initialized_from);
+    char *before = g_strdup_printf("%" G_GINT64_FORMAT, r->steps_before);
+    if (r->steps_before > 0)
+        dg_st_writer_set_metadata(w, "steps_before", before);
     gboolean ok = dg_st_writer_save(w, r->ckpt_path, error);
+    g_free(before);
     dg_st_writer_free(w);
     g_free(cfg), g_free(cls), g_free(seed), g_free(split), g_free(run);
     if (ok)
@@ -73,6 +77,9 @@ gboolean gan_run_save_model_to(gan_run *r, const char *path, double frechet, GEr
     g_hash_table_insert(meta, "training_data", g_strdup(r->cfg->data));
     if (r->initialized_from)
         g_hash_table_insert(meta, "initialized_from", g_strdup(r->initialized_from));
+    if (r->steps_before > 0)
+        g_hash_table_insert(meta, "steps_before",
+                            g_strdup_printf("%" G_GINT64_FORMAT, r->steps_before));
     if (isfinite(frechet))
         g_hash_table_insert(meta, "monitor_frechet", g_strdup_printf("%.4f", frechet));
     gboolean ok = dg_gan_save_model(r->gan, path, (const char *const *)r->class_ids,
@@ -185,6 +192,7 @@ gboolean gan_run_load_checkpoint(gan_run *r, GError **error)
     memcpy(&r->step, ts->data, 8);
     g_free(r->initialized_from);
     r->initialized_from = g_strdup(dg_st_metadata(st, "initialized_from"));
+    r->steps_before = gan_steps_before(st);
     if (r->step < 0 || th->shape[0] != r->step) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_STATE,
                     "checkpoint %s is corrupt: step %" G_GINT64_FORMAT " with %" G_GINT64_FORMAT
@@ -250,4 +258,13 @@ gboolean gan_run_load_checkpoint(gan_run *r, GError **error)
 out:
     dg_st_free(st);
     return ok;
+}
+
+int64_t gan_steps_before(const dg_st *st)
+{
+    const char *s = dg_st_metadata(st, "steps_before");
+    guint64 n = 0; /* at most a thousand runs of the longest */
+    if (!s || !g_ascii_string_to_unsigned(s, 10, 0, 1000 * (guint64)DG_GAN_MAX_STEPS, &n, NULL))
+        return 0;
+    return (int64_t)n;
 }

@@ -47,6 +47,7 @@ typedef struct {
     dg_run_dir *dir;          /* the run folder, locked while the job runs */
     dg_run_identity *identity; /* the settings that define the run */
     char *initialized_from;   /* where a warm-started run's weights came from (NULL: the seed) */
+    int64_t steps_before;     /* the steps those weights had had, over all their runs (0: none) */
     /* data-parallel (dist/dg-dist.h): every rank takes images [part_off,
      * part_off + part_n) of each batch; rank 0 alone writes files and events */
     dg_dist *dist;
@@ -76,5 +77,9 @@ gboolean gan_run_read_weights_by_class(gan_run *r, const dg_st *st, GError **err
 /* Reads the run's checkpoint into r (settings, classes and every count
  * checked); FALSE + error if it is not this run's or is corrupt. */
 gboolean gan_run_load_checkpoint(gan_run *r, GError **error);
+
+/* A file's "steps_before" metadata: the steps its weights had had before
+ * its own run (0 when absent or not a sane count). */
+int64_t gan_steps_before(const dg_st *st);
 
 G_END_DECLS

@@ -320,6 +320,13 @@ static gboolean warm_start(gan_run *r, GError **error)
             memcpy(&n, ts->data, 8);
         else if (steps)
             n = g_ascii_strtoll(steps, NULL, 10);
+        /* its own run's steps and those its weights had before (a chain of
+         * --init-from runs: the bundled generator's two stages) */
+        if (n >= 0 && n <= DG_GAN_MAX_STEPS)
+            n += gan_steps_before(st);
+        else
+            n = -1;
+        r->steps_before = MAX(n, 0);
         r->initialized_from = n >= 0 ? g_strdup_printf("%s (after %" G_GINT64_FORMAT " steps)", path, n)
                                      : g_strdup(path);
         dg_job_message(r->job, "info", "starting from the weights of %s", r->initialized_from);

@@ -121,7 +121,7 @@ gboolean dg_gan_save_classes(const char *in, const char *const *keep, const char
         /* the file's own record (steps, seeds, split, where it started), and where it came from */
         GHashTable *meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
         static const char *carried[] = {"trained_steps", "seed", "split_seed", "training_data",
-                                        "initialized_from", "monitor_frechet"};
+                                        "initialized_from", "steps_before", "monitor_frechet"};
         for (guint i = 0; i < G_N_ELEMENTS(carried); i++)
             if (dg_st_metadata(st, carried[i]))
                 g_hash_table_insert(meta, (gpointer)carried[i],

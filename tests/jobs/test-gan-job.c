@@ -483,6 +483,20 @@ static void test_init_from(void)
     g_assert_no_error(error);
     g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), src_ckpt));
     g_assert_cmpstr(dg_st_metadata(st, "trained_steps"), ==, "3");
+    g_assert_cmpstr(dg_st_metadata(st, "steps_before"), ==, "6"); /* kept across the resume */
+    dg_st_free(st);
+    /* a chain: a run from the warm run counts the steps of both before it */
+    c = tiny("warm-chain", 1);
+    c->lr = 1e-8;
+    c->init_from = g_strdup(model);
+    g_assert_cmpint(jt_run(&dg_job_gan_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_autofree char *chain = g_build_filename(tmp, "warm-chain", "generator.safetensors", NULL);
+    st = dg_st_load(chain, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(dg_st_metadata(st, "initialized_from"), "after 9 steps"));
+    g_assert_cmpstr(dg_st_metadata(st, "steps_before"), ==, "9");
+    g_assert_cmpstr(dg_st_metadata(st, "trained_steps"), ==, "1");
     dg_st_free(st);
 
     /* other networks, both options, a file that is not a GAN */
