@@ -171,6 +171,7 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
         char *res = NULL;
         dg_job_state st = dg_job_run_child_part(a->job, &dg_job_cnn_train, t, a->part, a->n_parts,
                                                 &res, error);
+        a->part++; /* parts count the trainings run now, not those done before */
         if (st != DG_JOB_SUCCEEDED) {
             g_free(res);
             ok = st == DG_JOB_CANCELLED; /* cancelled: the run's checkpoint stays for later */
@@ -187,7 +188,6 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
 out:
     if (r)
         json_node_unref(r);
-    a->part++;
     g_free(model), g_free(done), g_free(ckpt);
     return ok;
 }
@@ -311,6 +311,51 @@ static void sets_free(synthetic_sets *ss)
     g_free(ss->balance), g_free(ss->pool), g_free(ss->filtered);
 }
 
+static gboolean readable_object(const char *dir, const char *suffix, const char *file)
+{
+    char *path = g_strdup_printf("%s%s/%s", dir, suffix, file);
+    JsonNode *n = dg_json_read_object(path);
+    g_free(path);
+    if (n)
+        json_node_unref(n);
+    return n != NULL;
+}
+
+/* The trainings run_arm still has to run for arm i and seed s (as it
+ * decides: none where the test metrics exist, else each training without
+ * its result.json): a resumed ablation's progress and time left count
+ * these, not the runs done before. */
+static int trainings_left(const dg_ablation *a, int i, int s)
+{
+    const int p = a->arms[i];
+    char *name = g_strdup_printf("%s-seed%d", dg_ablation_protocols[p].dir, s + 1);
+    char *run_dir = g_build_filename(a->cfg->out, name, NULL);
+    int n = 0;
+    if (!readable_object(run_dir, "", "test-metrics.json")) {
+        n = !readable_object(run_dir, "", "result.json");
+        if (p == P_PRETRAIN)
+            n += !readable_object(run_dir, "-stage1", "result.json");
+    }
+    g_free(name), g_free(run_dir);
+    return n;
+}
+
+/* The progress parts of this rank's tasks (me, me + N, ... of seed-major
+ * arm x seed): the trainings still to run. */
+static void count_parts(dg_ablation *a, int me, int N)
+{
+    a->part = 0;
+    a->n_parts = 0;
+    int n_all = 0;
+    for (int t = me; t < a->seeds * a->n_arms; t += N) {
+        n_all += a->arms[t % a->n_arms] == P_PRETRAIN ? 2 : 1;
+        a->n_parts += trainings_left(a, t % a->n_arms, t / a->n_arms);
+    }
+    if (a->n_parts < n_all)
+        dg_job_message(a->job, "info", "%d of %d trainings done before; %d to run",
+                       n_all - a->n_parts, n_all, a->n_parts);
+}
+
 /* Arm i (protocol arms[i]) for seed s: its trainings, then its test metrics. */
 static gboolean run_arm(dg_ablation *a, int i, int s, const synthetic_sets *ss, GError **error)
 {
@@ -326,7 +371,6 @@ static gboolean run_arm(dg_ablation *a, int i, int s, const synthetic_sets *ss, 
     if (m) {
         dg_job_message(a->job, "info", "%s: done before, metrics reused", name);
         val = dg_json_member_double(json_node_get_object(m), "val_balanced_accuracy");
-        a->part += p == P_PRETRAIN ? 2 : 1;
     } else {
         train_spec ts = {.data = cfg->data, .steps = a->steps};
         switch (p) {
@@ -538,10 +582,7 @@ static gboolean run_all_shared(dg_ablation *a, int largest, GError **error)
     }
     /* the trainings */
     const int tasks = a->seeds * a->n_arms;
-    a->part = 0;
-    a->n_parts = 0;
-    for (int t = me; t < tasks; t += N)
-        a->n_parts += a->arms[t % a->n_arms] == P_PRETRAIN ? 2 : 1;
+    count_parts(a, me, N);
     for (int t = me; t < tasks && ok; t += N) {
         const int s = t / a->n_arms, i = t % a->n_arms;
         synthetic_sets ss = {0};
@@ -581,6 +622,7 @@ static gboolean run_all(dg_ablation *a, int largest, GError **error)
 {
     if (a->cfg->dist)
         return run_all_shared(a, largest, error);
+    count_parts(a, 0, 1);
     for (int s = 0; s < a->seeds; s++) {
         const uint64_t seed = (uint64_t)(s + 1);
         synthetic_sets ss = {0};
@@ -649,7 +691,6 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
         }
         a.pass = MAX(1, dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL) / ABL_BATCH);
         a.steps = (int64_t)MAX(1, cfg->epochs) * a.pass;
-        a.n_parts = a.seeds * (a.n_arms + (arm_uses(&a, P_PRETRAIN) ? 1 : 0));
         if (arm_uses(&a, P_PRETRAIN) && a.steps < 2) {
             g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                         "the pretraining protocol needs at least 2 optimizer steps");

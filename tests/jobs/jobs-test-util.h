@@ -69,6 +69,7 @@ G_GNUC_UNUSED static char *jt_make_imagefolder(const char *parent, int n_classes
 /* Collects events of a job run on the calling thread. */
 typedef struct {
     GArray *steps;  /* int64 step of each PROGRESS */
+    GArray *totals; /* and its int64 total */
     GArray *values; /* doubles: the first 4 values of each PROGRESS */
     int images, results, warnings;
     int cancel_at;  /* cancel when this step is reached (0: never) */
@@ -82,6 +83,7 @@ G_GNUC_UNUSED static void jt_on_event(const dg_event *ev, void *user)
     jt_sink *s = user;
     if (ev->kind == DG_EVENT_PROGRESS) {
         g_array_append_val(s->steps, ev->step);
+        g_array_append_val(s->totals, ev->total);
         for (int i = 0; i < 4; i++) {
             double v = i < ev->n_values ? ev->values[i] : 0.0;
             g_array_append_val(s->values, v);
@@ -106,12 +108,14 @@ G_GNUC_UNUSED static void jt_sink_init(jt_sink *s)
 {
     memset(s, 0, sizeof *s);
     s->steps = g_array_new(FALSE, FALSE, sizeof(gint64));
+    s->totals = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->values = g_array_new(FALSE, FALSE, sizeof(double));
 }
 
 G_GNUC_UNUSED static void jt_sink_clear(jt_sink *s)
 {
     g_array_free(s->steps, TRUE);
+    g_array_free(s->totals, TRUE);
     g_array_free(s->values, TRUE);
     g_free(s->result_json);
 }

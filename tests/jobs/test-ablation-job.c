@@ -183,6 +183,7 @@ static void test_ablation(void)
     g_assert_cmpint(s.results, ==, 1); /* the sub-jobs' results are not passed on */
     /* progress is the ablation's own: it rises through all four runs */
     g_assert_cmpuint(s.steps->len, >, 4);
+    const gint64 all_total = g_array_index(s.totals, gint64, 0);
     for (guint i = 1; i < s.steps->len; i++)
         g_assert_cmpint(g_array_index(s.steps, gint64, i), >, g_array_index(s.steps, gint64, i - 1));
     JsonNode *keep;
@@ -250,6 +251,34 @@ static void test_ablation(void)
     c->protocols = g_strdup("balance");
     g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
+    jt_sink_clear(&s);
+    /* one run lost: only it trains, and the progress is of it alone (it
+     * is the last of four; counted among all, it started at 75%, and the
+     * time left was four runs' time) */
+    char *lost = g_build_filename(out, "synthetic-seed2", NULL);
+    jt_rm_rf(lost);
+    g_free(lost);
+    jt_sink_init(&s);
+    c = dg_ablation_config_new();
+    c->data = g_strdup(data);
+    c->out = g_strdup(out);
+    g_free(c->arch);
+    c->arch = g_strdup("seed");
+    c->generator = g_strdup(tiny_generator());
+    c->seeds = 2;
+    c->epochs = 2;
+    c->cache_dir = g_strdup("");
+    g_free(c->protocols);
+    c->protocols = g_strdup("balance");
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_cmpuint(s.steps->len, >, 0);
+    const gint64 first = g_array_index(s.steps, gint64, 0),
+                 last = g_array_index(s.steps, gint64, s.steps->len - 1),
+                 total = g_array_index(s.totals, gint64, 0);
+    g_assert_cmpint(total * 4, ==, all_total); /* four runs of the same steps before */
+    g_assert_cmpint(first, <=, total);
+    g_assert_cmpint(last, ==, total);
     jt_sink_clear(&s);
 
     /* a generator trained on another split is refused: it has seen the test images */
