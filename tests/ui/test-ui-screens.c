@@ -231,9 +231,22 @@ static void shots_diagnose(DgSession *s)
     screenshot("narrow.png");
 }
 
+/* A folder named in the environment: a relative one is relative to the
+ * source tree, where the README's command runs (meson test runs this in
+ * the build tree); NULL when unset. */
+static char *env_path(const char *var)
+{
+    const char *v = g_getenv(var), *root = g_getenv("DG_SOURCE_ROOT");
+    if (!v || !*v)
+        return NULL;
+    return g_path_is_absolute(v) || !root ? g_strdup(v) : g_build_filename(root, v, NULL);
+}
+
 static void test_screenshots(void)
 {
-    shot_dir = g_getenv("DG_SCREENSHOT_DIR");
+    static char *dir;
+    g_free(dir);
+    shot_dir = dir = env_path("DG_SCREENSHOT_DIR");
     if (!shot_dir) {
         g_test_skip("set DG_SCREENSHOT_DIR to render the README's screenshots");
         return;
@@ -241,7 +254,8 @@ static void test_screenshots(void)
     g_mkdir_with_parents(shot_dir, 0755);
     g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
     g_autofree char *sample = g_path_get_dirname(csv);
-    const char *data = g_getenv("DG_SCREENSHOT_DATA") ? g_getenv("DG_SCREENSHOT_DATA") : sample;
+    g_autofree char *data_env = env_path("DG_SCREENSHOT_DATA");
+    const char *data = data_env ? data_env : sample;
     g_autofree char *gen = dg_find_resource("models/generator.safetensors");
     g_autofree char *cnn = dg_find_resource("models/classifier.safetensors");
     set_dark(FALSE);
