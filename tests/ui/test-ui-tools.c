@@ -668,7 +668,8 @@ static gboolean chooser_has_file(gpointer d)
  * without a current allocation" (gtkwidget.c).  The widget is GTK's, not
  * ours (other GTK 4 projects filter the same message), and under
  * G_DEBUG=fatal-warnings it aborted this test once in the suite's runs of
- * 2026-12-07, on a loaded machine; it did not recur in 12 runs alone.
+ * 2026-12-07, on a loaded machine; it did not recur in 12 runs since,
+ * some of them beside two training processes.
  * While a dialog of this test is open, that one message is counted and let
  * through; every other warning stays fatal.  (GTK logs its warnings
  * through structured logging, so a log writer sees them.) */
