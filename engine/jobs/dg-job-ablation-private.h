@@ -38,7 +38,7 @@ typedef struct {
     int pass;
     int arms[MAX_ARMS], n_arms; /* protocols; arms[0] = P_REAL */
     int chosen;        /* the arm (> 0) with the best mean validation balanced accuracy, or 0 */
-    int part, n_parts; /* trainings done / in all, for progress */
+    int part, n_parts; /* trainings run so far / to run (not those done before), for progress */
     JsonNode *runs[MAX_ARMS][MAX_SEEDS];  /* test metrics per arm and seed */
     GArray *curves[MAX_ARMS][MAX_SEEDS];  /* validation balanced accuracy per round */
     double val[MAX_ARMS][MAX_SEEDS];      /* best validation balanced accuracy */
