@@ -509,6 +509,12 @@ const char *dg_results_page_get_caption(DgResultsPage *self)
     return gtk_label_get_text(self->results_caption);
 }
 
+const char *dg_results_page_get_note(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
+    return gtk_label_get_text(self->results_note);
+}
+
 guint dg_results_page_get_n_results(DgResultsPage *self)
 {
     g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), 0);
@@ -517,13 +523,25 @@ guint dg_results_page_get_n_results(DgResultsPage *self)
 
 /* ---- session ------------------------------------------------------------------------------------ */
 
+/* What the page says before an evaluation: what is missing for one. */
+static void show_idle_note(DgResultsPage *self, DgSession *s)
+{
+    if (!s || !dg_session_get_dataset(s))
+        show_note(self, "Open a data set to evaluate a classifier on it: the Dataset view, or "
+                        "drop a folder on the window.");
+    else if (!dg_session_get_classifier(s))
+        show_note(self, "Choose a classifier to evaluate (Change, above).");
+    else
+        show_note(self, "Evaluate a classifier on the open data set.");
+}
+
 static void on_session_changed(DgSession *s, GParamSpec *pspec, DgResultsPage *self)
 {
     (void)s, (void)pspec;
     /* a new data set or classifier: what is shown is not its result */
     self->evaluated = FALSE;
     if (!dg_job_page_is_active(DG_JOB_PAGE(self)))
-        show_note(self, "Evaluate a classifier on the open data set.");
+        show_idle_note(self, s);
     if (gtk_widget_get_mapped(GTK_WIDGET(self)))
         dg_results_page_shown(self);
     dg_job_page_update_actions(DG_JOB_PAGE(self));
@@ -536,7 +554,7 @@ static void page_session_set(DgJobPage *page, DgSession *session)
     g_signal_connect_object(session, "notify::dataset", G_CALLBACK(on_session_changed), self, 0);
     g_signal_connect_object(session, "notify::classifier", G_CALLBACK(on_session_changed), self,
                             0);
-    show_note(self, "Evaluate a classifier on the open data set.");
+    show_idle_note(self, session);
 }
 
 /* ---- GObject ----------------------------------------------------------------------------------- */

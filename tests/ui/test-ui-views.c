@@ -31,9 +31,13 @@ static void assert_thumbnails_shown(DgThumbGrid *grid)
 
 static void test_thumbnails_second_open(void)
 {
+    /* before any data set, the Results page says what it needs, not "evaluate" */
+    DgResultsPage *rp = dg_classifier_view_get_results_page(dg_window_get_classifier_view(win));
+    g_assert_true(g_str_has_prefix(dg_results_page_get_note(rp), "Open a data set"));
     dg_window_show_view(win, "dataset");
     DgThumbGrid *grid = dg_dataset_view_get_grid(dg_window_get_dataset_view(win));
     uf_load(uf_data);
+    g_assert_true(g_str_has_prefix(dg_results_page_get_note(rp), "Evaluate a classifier"));
     assert_thumbnails_shown(grid);
     /* a second data set (ImageFolder), then the bundled HAM10000 sample, then the first again:
      * every shown cell gets its picture without scrolling or filtering */
