@@ -22,6 +22,7 @@ struct _DgResultsPage {
     GtkStack *results_stack;
     GtkLabel *results_note, *eval_label, *results_caption;
     GtkSpinner *eval_spinner;
+    GtkMenuButton *export_button;
     GtkFlowBox *metrics_box;
     DgChart *confusion_chart;
     GtkGrid *class_grid;
@@ -43,8 +44,17 @@ static DgSession *session_of(DgResultsPage *self)
     return dg_job_page_get_session(DG_JOB_PAGE(self));
 }
 
+/* Export is there while a result is shown (its menu's items are the
+ * action's: without one the menu would open empty). */
+static void set_exportable(DgResultsPage *self, gboolean can)
+{
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.export", can);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->export_button), can);
+}
+
 static void show_note(DgResultsPage *self, const char *text)
 {
+    set_exportable(self, FALSE);
     gtk_spinner_stop(self->eval_spinner);
     gtk_label_set_text(self->results_note, text);
     gtk_stack_set_visible_child_name(self->results_stack, "none");
@@ -373,7 +383,7 @@ static gboolean show_metrics(DgResultsPage *self, const char *json)
     keep_cases(self, o, labels);
     g_free(self->last_json);
     self->last_json = g_strdup(json);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.export", TRUE);
+    set_exportable(self, TRUE);
     show_confusion(self, labels, matrix, K);
     show_per_class(self, labels, per, K);
     return TRUE;
@@ -509,6 +519,12 @@ const char *dg_results_page_get_caption(DgResultsPage *self)
     return gtk_label_get_text(self->results_caption);
 }
 
+gboolean dg_results_page_get_exportable(DgResultsPage *self)
+{
+    g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), FALSE);
+    return gtk_widget_get_sensitive(GTK_WIDGET(self->export_button));
+}
+
 const char *dg_results_page_get_note(DgResultsPage *self)
 {
     g_return_val_if_fail(DG_IS_RESULTS_PAGE(self), NULL);
@@ -596,6 +612,7 @@ static void dg_results_page_class_init(DgResultsPageClass *klass)
                                                 "/org/dermagan/DermaGAN/ui/dg-results-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgResultsPage, name)
     BIND(model_row);
+    BIND(export_button);
     BIND(split_row);
     BIND(shift_spin);
     BIND(results_stack);
@@ -617,6 +634,6 @@ static void dg_results_page_init(DgResultsPage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.mistakes", FALSE);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "results.export", FALSE);
+    set_exportable(self, FALSE);
     dg_chart_set_file_name(self->confusion_chart, "confusion-matrix");
 }

@@ -43,6 +43,8 @@ GtkWidget *dg_results_page_get_model_row(DgResultsPage *self);
 void dg_results_page_set_shift(DgResultsPage *self, double shift);
 /* The caption under the headline metrics (what was evaluated, on what). */
 const char *dg_results_page_get_caption(DgResultsPage *self);
+/* Whether Export is offered (only while a result is shown). */
+gboolean dg_results_page_get_exportable(DgResultsPage *self);
 /* The note shown where there is no result (what is missing for one). */
 const char *dg_results_page_get_note(DgResultsPage *self);
 /* Evaluations shown so far. */

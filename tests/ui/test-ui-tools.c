@@ -447,6 +447,7 @@ static char *evaluate_all(DgResultsPage *rp, double shift)
     g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120), ==,
                     DG_JOB_SUCCEEDED);
     ut_frames(GTK_WIDGET(rp), 3);
+    g_assert_true(dg_results_page_get_exportable(rp)); /* a result shown: Export offered */
     g_autofree char *path = g_build_filename(uf_tmp, "shift.json", NULL);
     g_assert_true(dg_results_page_export(rp, "json", path, NULL));
     char *json = NULL;

@@ -34,6 +34,7 @@ static void test_thumbnails_second_open(void)
     /* before any data set, the Results page says what it needs, not "evaluate" */
     DgResultsPage *rp = dg_classifier_view_get_results_page(dg_window_get_classifier_view(win));
     g_assert_true(g_str_has_prefix(dg_results_page_get_note(rp), "Open a data set"));
+    g_assert_false(dg_results_page_get_exportable(rp)); /* nothing to export: no empty menu */
     dg_window_show_view(win, "dataset");
     DgThumbGrid *grid = dg_dataset_view_get_grid(dg_window_get_dataset_view(win));
     uf_load(uf_data);
