@@ -20,6 +20,7 @@ struct _DgAblationPage {
     DgJobPage parent_instance;
 
     AdwFlap *flap;
+    GtkMenuButton *export_button; /* sensitive with its action: no empty menu */
     AdwComboRow *arch_row;
     GtkSpinButton *seeds_spin, *epochs_spin;
     DgModelRow *gen_row;
@@ -367,6 +368,7 @@ gboolean dg_ablation_page_show(DgAblationPage *self, const char *json)
     g_free(self->last_json);
     self->last_json = g_strdup(json);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", TRUE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->export_button), TRUE);
     gtk_stack_set_visible_child_name(self->table_stack, "table");
     return TRUE;
 }
@@ -633,6 +635,7 @@ static void dg_ablation_page_class_init(DgAblationPageClass *klass)
                                                 "/org/dermagan/DermaGAN/ui/dg-ablation-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(wc, DgAblationPage, name)
     BIND(flap);
+    BIND(export_button);
     BIND(arch_row);
     BIND(seeds_spin);
     BIND(epochs_spin);
@@ -665,5 +668,6 @@ static void dg_ablation_page_init(DgAblationPage *self)
     gtk_progress_bar_set_text(self->progress, "idle");
     dg_job_page_set_pause_content(DG_JOB_PAGE(self), self->pause_content);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "ablation.export", FALSE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->export_button), FALSE);
     dg_chart_set_file_name(self->chart, "ablation-recall");
 }
