@@ -157,9 +157,9 @@ static void test_classifier_filter(void)
     jt_sink_clear(&s);
 }
 
-static void test_ablation(void)
+/* The tiny balance-only ablation of test_ablation into out (run again to resume). */
+static dg_ablation_config *balance_config(const char *out)
 {
-    char *out = g_build_filename(tmp, "ablation", NULL);
     dg_ablation_config *c = dg_ablation_config_new();
     c->data = g_strdup(data);
     c->out = g_strdup(out);
@@ -172,6 +172,13 @@ static void test_ablation(void)
     c->cache_dir = g_strdup("");
     g_free(c->protocols);
     c->protocols = g_strdup("balance");
+    return c;
+}
+
+static void test_ablation(void)
+{
+    char *out = g_build_filename(tmp, "ablation", NULL);
+    dg_ablation_config *c = balance_config(out);
     jt_sink s;
     jt_sink_init(&s);
     GError *error = NULL;
@@ -238,17 +245,7 @@ static void test_ablation(void)
     /* a second run reuses every finished run */
     jt_sink_clear(&s);
     jt_sink_init(&s);
-    c = dg_ablation_config_new();
-    c->data = g_strdup(data);
-    c->out = g_strdup(out);
-    g_free(c->arch);
-    c->arch = g_strdup("seed");
-    c->generator = g_strdup(tiny_generator());
-    c->seeds = 2;
-    c->epochs = 2;
-    c->cache_dir = g_strdup("");
-    g_free(c->protocols);
-    c->protocols = g_strdup("balance");
+    c = balance_config(out);
     g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
     jt_sink_clear(&s);
@@ -259,17 +256,7 @@ static void test_ablation(void)
     jt_rm_rf(lost);
     g_free(lost);
     jt_sink_init(&s);
-    c = dg_ablation_config_new();
-    c->data = g_strdup(data);
-    c->out = g_strdup(out);
-    g_free(c->arch);
-    c->arch = g_strdup("seed");
-    c->generator = g_strdup(tiny_generator());
-    c->seeds = 2;
-    c->epochs = 2;
-    c->cache_dir = g_strdup("");
-    g_free(c->protocols);
-    c->protocols = g_strdup("balance");
+    c = balance_config(out);
     g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
     g_assert_cmpuint(s.steps->len, >, 0);
