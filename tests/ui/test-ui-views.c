@@ -270,6 +270,23 @@ static void test_gan_grid_by_time(void)
  * networks); a run on the bundled sample (its four classes) starts from it,
  * so does one on three of them, and a data set of none of its classes is
  * refused with a message. */
+/* One step of the default preset from the bundled generator on data, into
+ * uf_tmp/name; returns the job's final state (and its error, g_free). */
+static dg_job_state warm_run(DgGanView *v, const char *data, const char *name, char **error)
+{
+    uf_load(data);
+    dg_gan_view_configure(v, "default", 1, 1);
+    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
+    g_autofree char *run = g_build_filename(uf_tmp, name, NULL);
+    g_assert_true(dg_gan_view_start(v, run));
+    DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
+    dg_job_state st = uf_wait_runner(r, 300);
+    if (error)
+        *error = g_strdup(dg_job_runner_get_error(r));
+    g_object_unref(r);
+    return st;
+}
+
 static void test_gan_warm_start(void)
 {
     DgGanView *v = dg_window_get_gan_view(win);
@@ -283,14 +300,8 @@ static void test_gan_warm_start(void)
 
     g_autofree char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
     g_autofree char *sample = g_path_get_dirname(csv);
-    uf_load(sample);
-    dg_gan_view_configure(v, "default", 1, 1);
-    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
+    g_assert_cmpint(warm_run(v, sample, "gan-warm", NULL), ==, DG_JOB_SUCCEEDED);
     g_autofree char *run = g_build_filename(uf_tmp, "gan-warm", NULL);
-    g_assert_true(dg_gan_view_start(v, run));
-    DgJobRunner *r = g_object_ref(dg_gan_view_get_runner(v));
-    g_assert_cmpint(uf_wait_runner(r, 300), ==, DG_JOB_SUCCEEDED);
-    g_object_unref(r);
     g_autofree char *model = g_build_filename(run, "generator.safetensors", NULL);
     GError *error = NULL;
     dg_st *st = dg_st_load(model, &error);
@@ -312,14 +323,7 @@ static void test_gan_warm_start(void)
     /* three of its four classes: they start from their own conditioning */
     g_autofree char *parent = g_build_filename(uf_tmp, "three", NULL);
     g_autofree char *three = jt_make_imagefolder(parent, 3, 12, 32); /* akiec bcc bkl */
-    uf_load(three);
-    dg_gan_view_configure(v, "default", 1, 1);
-    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
-    g_autofree char *run2 = g_build_filename(uf_tmp, "gan-warm-three", NULL);
-    g_assert_true(dg_gan_view_start(v, run2));
-    r = g_object_ref(dg_gan_view_get_runner(v));
-    g_assert_cmpint(uf_wait_runner(r, 300), ==, DG_JOB_SUCCEEDED);
-    g_object_unref(r);
+    g_assert_cmpint(warm_run(v, three, "gan-warm-three", NULL), ==, DG_JOB_SUCCEEDED);
 
     /* none of its classes: refused with a message */
     g_autofree char *parent2 = g_build_filename(uf_tmp, "others", NULL);
@@ -329,15 +333,10 @@ static void test_gan_warm_start(void)
         g_autofree char *d = g_build_filename(others, task[i], NULL);
         jt_rm_rf(d);
     }
-    uf_load(others);
-    dg_gan_view_configure(v, "default", 1, 1);
-    g_assert_true(dg_gan_view_set_warm_start(v, TRUE));
-    g_autofree char *run3 = g_build_filename(uf_tmp, "gan-warm-other", NULL);
-    g_assert_true(dg_gan_view_start(v, run3));
-    r = g_object_ref(dg_gan_view_get_runner(v));
-    g_assert_cmpint(uf_wait_runner(r, 300), ==, DG_JOB_FAILED);
-    g_assert_nonnull(strstr(dg_job_runner_get_error(r), "none of this data set's classes"));
-    g_object_unref(r);
+    g_autofree char *refused = NULL;
+    g_assert_cmpint(warm_run(v, others, "gan-warm-other", &refused), ==, DG_JOB_FAILED);
+    g_assert_nonnull(refused);
+    g_assert_nonnull(strstr(refused, "none of this data set's classes"));
     dg_gan_view_set_warm_start(v, FALSE);
     dg_gan_view_configure(v, "tiny", 0, 1);
     uf_load(uf_data);
