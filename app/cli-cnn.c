@@ -177,12 +177,7 @@ static int cnn_calibrate(int argc, char **argv, gboolean ensemble)
     c->all_classes = all;
     c->follow_symlinks = follow;
     c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new_results(json, NULL);
-    dg_job *job = dg_job_new(&dg_job_cnn_calibrate, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run_results(&dg_job_cnn_calibrate, c, json, NULL);
 }
 
 int cli_cnn(int argc, char **argv)

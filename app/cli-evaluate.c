@@ -154,10 +154,5 @@ int cli_evaluate(int argc, char **argv)
     c->follow_symlinks = follow;
     c->threads = threads;
     c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new_results(json, show);
-    dg_job *job = dg_job_new(&dg_job_evaluate, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run_results(&dg_job_evaluate, c, json, show);
 }

@@ -165,12 +165,7 @@ static int gan_generate(int argc, char **argv)
     c->threads = threads;
     c->cache_dir = cache;
     /* the manifest (in OUT/manifest.json) on stdout with --json only; a summary otherwise */
-    cli_job_sink *sink = cli_job_sink_new_results(json, show_generated);
-    dg_job *job = dg_job_new(&dg_job_gan_generate, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run_results(&dg_job_gan_generate, c, json, show_generated);
 }
 
 /* gan export without --json: the file written. */
@@ -202,12 +197,7 @@ static int gan_export(int argc, char **argv)
     c->out = out;
     c->classes = g_strsplit(classes, ",", -1);
     g_free(classes);
-    cli_job_sink *sink = cli_job_sink_new_results(json, show_exported);
-    dg_job *job = dg_job_new(&dg_job_gan_export, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run_results(&dg_job_gan_export, c, json, show_exported);
 }
 
 static double member(JsonObject *o, const char *k)
@@ -303,12 +293,7 @@ static int gan_score(int argc, char **argv)
     c->threads = threads;
     c->cache_dir = cache;
     /* results only: the scores document on stdout, messages on stderr */
-    cli_job_sink *sink = cli_job_sink_new_results(json, show_scores);
-    dg_job *job = dg_job_new(&dg_job_gan_score, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run_results(&dg_job_gan_score, c, json, show_scores);
 }
 
 int cli_gan(int argc, char **argv)

@@ -175,6 +175,16 @@ cli_job_sink *cli_job_sink_new_results(gboolean json, cli_result_fn show)
     return s;
 }
 
+int cli_run_results(const dg_job_kind *kind, void *config, gboolean json, cli_result_fn show)
+{
+    cli_job_sink *sink = cli_job_sink_new_results(json, show);
+    dg_job *job = dg_job_new(kind, config, cli_job_events, sink);
+    int rc = cli_run_job(job, json);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
 void cli_job_sink_free(cli_job_sink *s)
 {
     if (!s)
