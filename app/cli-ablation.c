@@ -12,6 +12,7 @@ int cli_ablation(int argc, char **argv)
     dg_ablation_config *c = dg_ablation_config_new();
     char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL, *protos = NULL;
     int seeds = 0, epochs = 0, threads = 0;
+    double color_shift = 0;
     gint64 split_seed = 1;
     gboolean json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
@@ -28,6 +29,7 @@ int cli_ablation(int argc, char **argv)
     cli_num nums[] = {
         {"seeds", CLI_INT, &seeds, 1, DG_LIMIT_SEEDS, "Seeds per arm (default 5)", "K", FALSE},
         {"epochs", CLI_INT, &epochs, 1, DG_LIMIT_EPOCHS, "Epochs of the real training split that set both arms' step budget (default 40)", "N", FALSE},
+        {"color-shift", CLI_DOUBLE, &color_shift, 0, 4, "Every arm's trainings change each training image's colour balance, exposure and gamma at random with this strength, as cnn train --color-shift (default 0: off)", "S", FALSE},
         {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (must be the generator's; default 1)", "N", FALSE},
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
         {NULL}};
@@ -56,6 +58,7 @@ int cli_ablation(int argc, char **argv)
         c->seeds = seeds;
     if (epochs > 0)
         c->epochs = epochs;
+    c->color_shift = color_shift;
     c->split_seed = (uint64_t)split_seed;
     c->all_classes = all;
     c->follow_symlinks = follow;

@@ -232,9 +232,14 @@ char *dg_ablation_report_markdown(const dg_ablation *a)
                            "training split at batch %d), validation every %d steps, the best "
                            "validation balanced accuracy's model tested. Split seed %" G_GUINT64_FORMAT
                            " (by lesion); generator `%s`, trained on that split's training images "
-                           "only; synthetic images generated anew for each seed.\n\n",
+                           "only; synthetic images generated anew for each seed.",
                            cfg->arch, a->seeds, a->seeds, a->steps, cfg->epochs, ABL_BATCH, a->pass,
                            cfg->split_seed, a->gen);
+    if (cfg->color_shift > 0)
+        g_string_append_printf(s, " Every training image (real or synthetic) also gets a random "
+                                  "change of source of strength %g (`--color-shift`).",
+                               cfg->color_shift);
+    g_string_append(s, "\n\n");
     for (int i = 0; i < a->n_arms; i++)
         g_string_append_printf(s, "- **%s**: %s.\n", dg_ablation_protocols[a->arms[i]].title,
                                dg_ablation_protocols[a->arms[i]].description);
@@ -332,6 +337,8 @@ static void add_setup(JsonBuilder *b, const dg_ablation *a)
     add_int(b, "split_seed", (gint64)cfg->split_seed);
     add_int(b, "steps", a->steps);
     add_int(b, "epochs", cfg->epochs);
+    json_builder_set_member_name(b, "color_shift");
+    json_builder_add_double_value(b, cfg->color_shift);
     json_builder_set_member_name(b, "classes");
     json_builder_begin_array(b);
     for (int k = 0; k < a->K; k++)

@@ -156,7 +156,7 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
         g_free(t->arch);
         t->arch = g_strdup(cfg->arch);
         t->steps = (int)ts->steps;
-        t->color_shift = 0; /* the protocol the README's ablation measured */
+        t->color_shift = cfg->color_shift;
         t->eval_every = a->pass;
         t->seed = seed;
         t->split_seed = cfg->split_seed;
@@ -662,6 +662,7 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
     dg_job_emit(job, &sev);
     if (!dg_job_check_int("seeds", cfg->seeds, 1, MIN(MAX_SEEDS, DG_LIMIT_SEEDS), TRUE, error) ||
         !dg_job_check_int("epochs", cfg->epochs, 1, DG_LIMIT_EPOCHS, FALSE, error) ||
+        !dg_job_check_double("color-shift", cfg->color_shift, 0.0, 4.0, FALSE, error) ||
         !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
         return FALSE;
     a.seeds = cfg->seeds > 0 ? cfg->seeds : 5;

@@ -69,9 +69,26 @@ static gint64 run_steps(const char *dir)
     return n;
 }
 
+/* The setting key of the training in run_dir, as its checkpoint records it. */
+static char *run_setting(const char *run_dir, const char *key)
+{
+    char *ck = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
+    GError *error = NULL;
+    dg_st *st = dg_st_load(ck, &error);
+    g_assert_no_error(error);
+    JsonNode *keep;
+    JsonObject *o = parse_object(dg_st_metadata(st, "run"), &keep);
+    char *v = g_strdup(json_object_get_string_member_with_default(o, key, NULL));
+    json_node_unref(keep);
+    dg_st_free(st);
+    g_free(ck);
+    return v;
+}
+
 /* The fixed-share and pretraining protocols: the same optimizer steps as real
  * only (pretraining's two stages together), one protocol chosen on validation,
- * every protocol's paired difference reported. */
+ * every protocol's paired difference reported; every training with the
+ * ablation's colour shift. */
 static void test_ablation_protocols(void)
 {
     char *out = g_build_filename(tmp, "ablation-protocols", NULL);
@@ -87,6 +104,7 @@ static void test_ablation_protocols(void)
     c->cache_dir = g_strdup("");
     g_free(c->protocols);
     c->protocols = g_strdup("share, pretrain");
+    c->color_shift = 0.5;
     jt_sink s;
     jt_sink_init(&s);
     GError *error = NULL;
@@ -114,6 +132,7 @@ static void test_ablation_protocols(void)
                                       "balanced_accuracy"),
         "differences");
     g_assert_true(json_object_has_member(diffs, "share") && json_object_has_member(diffs, "pretrain"));
+    g_assert_cmpfloat(json_object_get_double_member(o, "color_shift"), ==, 0.5);
     json_node_unref(keep);
     for (int seed = 1; seed <= 2; seed++) {
         char *r = g_strdup_printf("%s/real-seed%d", out, seed);
@@ -125,6 +144,12 @@ static void test_ablation_protocols(void)
         g_assert_cmpint(run_steps(sh), ==, n);
         g_assert_cmpint(run_steps(p1) + run_steps(p2), ==, n);
         g_assert_cmpint(run_steps(p1), >, 0);
+        const char *runs[] = {r, sh, p1, p2};
+        for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
+            char *cs = run_setting(runs[i], "color-shift");
+            g_assert_cmpstr(cs, ==, "0.5");
+            g_free(cs);
+        }
         g_free(r), g_free(sh), g_free(p1), g_free(p2);
     }
     jt_sink_clear(&s);
