@@ -21,7 +21,7 @@ struct _DgGenerateView {
     GtkSwitch *filter_switch;
     GtkButton *export_button;
     GtkProgressBar *progress;
-    GtkLabel *status_label, *gallery_label, *syn_heading, *real_heading;
+    GtkLabel *status_label, *amount_note, *gallery_label, *syn_heading, *real_heading;
     GtkDropDown *class_dropdown;
     DgThumbGrid *syn_grid, *real_grid;
 
@@ -291,9 +291,10 @@ static int balance_adds(DgGenerateView *self, int *largest)
     return add;
 }
 
-/* Says what balancing would do for the open data set; where it would add
- * nothing (the bundled sample is balanced), the amount becomes a number per
- * class, so that Generate makes images. */
+/* Says what balancing would do for the open data set, under the settings
+ * (where a run's messages do not overwrite it); where it would add nothing
+ * (the bundled sample is balanced), the amount becomes a number per class, so
+ * that Generate makes images. */
 static void describe_amount(DgGenerateView *self)
 {
     int largest = 0, add = balance_adds(self, &largest);
@@ -314,7 +315,13 @@ static void describe_amount(DgGenerateView *self)
     } else {
         t = g_strdup("Balancing fills every class of the training split up to the largest.");
     }
-    gtk_label_set_text(self->status_label, t);
+    gtk_label_set_text(self->amount_note, t);
+}
+
+const char *dg_generate_view_get_amount_note(DgGenerateView *self)
+{
+    g_return_val_if_fail(DG_IS_GENERATE_VIEW(self), NULL);
+    return gtk_label_get_text(self->amount_note);
 }
 
 static void page_event(DgJobPage *page, const DgEventCopy *ev)
@@ -703,6 +710,7 @@ static void dg_generate_view_class_init(DgGenerateViewClass *klass)
     gtk_widget_class_bind_template_child(wc, DgGenerateView, export_button);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, progress);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, status_label);
+    gtk_widget_class_bind_template_child(wc, DgGenerateView, amount_note);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, gallery_label);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, syn_heading);
     gtk_widget_class_bind_template_child(wc, DgGenerateView, real_heading);

@@ -32,6 +32,8 @@ DgExploreWindow *dg_generate_view_explore(DgGenerateView *self);
 DgJobRunner *dg_generate_view_get_runner(DgGenerateView *self);
 DgThumbGrid *dg_generate_view_get_synthetic_grid(DgGenerateView *self);
 DgThumbGrid *dg_generate_view_get_real_grid(DgGenerateView *self);
+/* What balancing would do for the open data set (the note under the settings). */
+const char *dg_generate_view_get_amount_note(DgGenerateView *self);
 /* Synthetic images found in the shown folder (all classes). */
 guint dg_generate_view_get_n_synthetic(DgGenerateView *self);
 

@@ -345,6 +345,8 @@ static void test_generate(void)
     g_assert_true(dg_job_page_start(DG_JOB_PAGE(v)));
     g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_SUCCEEDED);
     g_assert_true(ut_wait(synthetic_listed, GUINT_TO_POINTER(5 * UF_CLASSES), 30));
+    /* the run's messages have not replaced the reason for the amount */
+    g_assert_nonnull(strstr(dg_generate_view_get_amount_note(v), "already balanced"));
     /* export */
     int n = 0;
     gulong id = g_signal_connect(v, "exported", G_CALLBACK(on_exported), &n);
