@@ -12,7 +12,7 @@ int cli_ablation(int argc, char **argv)
     dg_ablation_config *c = dg_ablation_config_new();
     char *data = NULL, *out = NULL, *arch = NULL, *gen = NULL, *cache = NULL, *protos = NULL;
     int seeds = 0, epochs = 0, threads = 0;
-    double color_shift = 0;
+    double color_shift = c->color_shift;
     gint64 split_seed = 1;
     gboolean json = FALSE, all = FALSE, follow = FALSE;
     GOptionEntry entries[] = {
@@ -29,7 +29,7 @@ int cli_ablation(int argc, char **argv)
     cli_num nums[] = {
         {"seeds", CLI_INT, &seeds, 1, DG_LIMIT_SEEDS, "Seeds per arm (default 5)", "K", FALSE},
         {"epochs", CLI_INT, &epochs, 1, DG_LIMIT_EPOCHS, "Epochs of the real training split that set both arms' step budget (default 40)", "N", FALSE},
-        {"color-shift", CLI_DOUBLE, &color_shift, 0, 4, "Every arm's trainings change each training image's colour balance, exposure and gamma at random with this strength, as cnn train --color-shift (default 0: off)", "S", FALSE},
+        {"color-shift", CLI_DOUBLE, &color_shift, 0, 4, "Every arm's trainings change each training image's colour balance, exposure and gamma at random with this strength, as cnn train --color-shift (default 0.5, as cnn train; 0: off, as the ablations before 2026-12-08)", "S", FALSE},
         {"split-seed", CLI_INT64, &split_seed, 0, DG_LIMIT_SEED, "Seed of the split (must be the generator's; default 1)", "N", FALSE},
         {"threads", CLI_INT, &threads, 1, DG_LIMIT_THREADS, "Threads (default: all cores)", "N", FALSE},
         {NULL}};

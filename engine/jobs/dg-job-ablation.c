@@ -60,6 +60,7 @@ dg_ablation_config *dg_ablation_config_new(void)
     c->seeds = 5;
     c->protocols = g_strdup("balance,share,pretrain,filter");
     c->epochs = 40;
+    c->color_shift = 0.5; /* the recipe a classifier is trained with */
     c->split_seed = 1;
     return c;
 }

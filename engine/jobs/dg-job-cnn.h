@@ -184,8 +184,8 @@ typedef struct {
     int seeds;           /* K, default 5 */
     char *protocols;     /* comma-separated (default "balance,share,pretrain,filter") */
     int epochs;          /* real-only epochs that set the step budget (default 40) */
-    double color_shift;  /* every arm's trainings, as dg_cnn_train_config's (default 0:
-                            the recipe of the ablations reported before 2026-12-08) */
+    double color_shift;  /* every arm's trainings, as dg_cnn_train_config's (default 0.5,
+                            as cnn train's; the ablations reported before 2026-12-08 used 0) */
     uint64_t split_seed; /* must match the generator's training split */
     int threads;
     gboolean all_classes;
