@@ -104,7 +104,7 @@ static void test_ablation_protocols(void)
     c->cache_dir = g_strdup("");
     g_free(c->protocols);
     c->protocols = g_strdup("share, pretrain");
-    c->color_shift = 0.5;
+    c->color_shift = 0.25; /* not the default */
     jt_sink s;
     jt_sink_init(&s);
     GError *error = NULL;
@@ -132,7 +132,7 @@ static void test_ablation_protocols(void)
                                       "balanced_accuracy"),
         "differences");
     g_assert_true(json_object_has_member(diffs, "share") && json_object_has_member(diffs, "pretrain"));
-    g_assert_cmpfloat(json_object_get_double_member(o, "color_shift"), ==, 0.5);
+    g_assert_cmpfloat(json_object_get_double_member(o, "color_shift"), ==, 0.25);
     json_node_unref(keep);
     for (int seed = 1; seed <= 2; seed++) {
         char *r = g_strdup_printf("%s/real-seed%d", out, seed);
@@ -147,7 +147,7 @@ static void test_ablation_protocols(void)
         const char *runs[] = {r, sh, p1, p2};
         for (size_t i = 0; i < G_N_ELEMENTS(runs); i++) {
             char *cs = run_setting(runs[i], "color-shift");
-            g_assert_cmpstr(cs, ==, "0.5");
+            g_assert_cmpstr(cs, ==, "0.25");
             g_free(cs);
         }
         g_free(r), g_free(sh), g_free(p1), g_free(p2);
