@@ -237,12 +237,24 @@ static void show_note(DgAblationPage *self)
                               "synthetic images helped, red where they hurt (for the calibration "
                               "error, lower is better).",
                               SIGNIFICANT);
+    /* (documents from before the setting trained without it) */
+    double shift = dg_ui_json_double(o, "color_shift");
+    g_autofree char *recipe = isfinite(shift) && shift > 0
+                                  ? g_strdup_printf("colour shift %g", shift)
+                                  : g_strdup("no colour shift");
     g_autofree char *note = g_strdup_printf(
-        "Mean ± standard deviation over %d seed%s, %.0f optimizer steps per run in every arm. "
-        "The difference is (%s) − (real only), seed by seed, with its 95%% t interval; p is "
-        "the exact sign-flip test, whose smallest possible value with %d seed%s is %.3g.%s",
-        seeds, seeds == 1 ? "" : "s", steps, title, seeds, seeds == 1 ? "" : "s", pmin, why);
+        "Mean ± standard deviation over %d seed%s, %.0f optimizer steps per run in every arm "
+        "(%s). The difference is (%s) − (real only), seed by seed, with its 95%% t interval; "
+        "p is the exact sign-flip test, whose smallest possible value with %d seed%s is %.3g.%s",
+        seeds, seeds == 1 ? "" : "s", steps, recipe, title, seeds, seeds == 1 ? "" : "s", pmin,
+        why);
     gtk_label_set_text(self->note_label, note);
+}
+
+const char *dg_ablation_page_get_note(DgAblationPage *self)
+{
+    g_return_val_if_fail(DG_IS_ABLATION_PAGE(self), NULL);
+    return gtk_label_get_text(self->note_label);
 }
 
 /* Real only and every protocol (a two-arm document: its one arm). */

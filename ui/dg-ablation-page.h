@@ -41,6 +41,8 @@ gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const c
                                  GError **error);
 /* The estimate shown before Run: seconds (< 0 when there is no data set). */
 double dg_ablation_page_get_estimate(DgAblationPage *self);
+/* The note under the table: seeds, steps, recipe and how to read it. */
+const char *dg_ablation_page_get_note(DgAblationPage *self);
 /* The CSS class of a difference's cell ("success", "error" or NULL) in the
  * row of metric (e.g. "ece", "balanced_accuracy", "recall"); tests. */
 const char *dg_ablation_page_get_cell_style(DgAblationPage *self, const char *metric);

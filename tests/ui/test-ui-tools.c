@@ -227,7 +227,7 @@ static char *ablation_json(int seeds)
  * chosen on validation; balance's balanced accuracy significantly worse,
  * filter's better. */
 static const char multi_json[] =
-    "{\"seeds\": 6, \"steps\": 660, \"classes\": [\"mel\"], "
+    "{\"seeds\": 6, \"steps\": 660, \"color_shift\": 0.5, \"classes\": [\"mel\"], "
     "\"chosen_protocol\": \"filter\", \"protocols\": ["
     "{\"id\": \"real\", \"title\": \"real only\", \"val_balanced_accuracy\": {\"mean\": 0.66}},"
     "{\"id\": \"balance\", \"title\": \"balance\", \"val_balanced_accuracy\": {\"mean\": 0.62}},"
@@ -258,6 +258,8 @@ static void test_ablation_page(void)
     g_assert_null(dg_ablation_page_get_cell_style(a, "macro_f1"));  /* p = 0.25 */
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "ece"), ==, "error"); /* higher: worse */
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "recall-mel"), ==, "error");
+    /* a document from before the colour-shift setting: trained without it */
+    g_assert_nonnull(strstr(dg_ablation_page_get_note(a), "(no colour shift)"));
     uf_shot("ablation-colours.png");
     /* the bundled 5-seed result: no difference reaches p < 0.05 (the least possible is 0.0625) */
     g_autofree char *bundled = dg_find_resource("models/ablation.json");
@@ -271,6 +273,7 @@ static void test_ablation_page(void)
     g_assert_true(dg_ablation_page_show(a, multi_json));
     g_assert_cmpstr(dg_ablation_page_get_shown_protocol(a), ==, "filter");
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "success");
+    g_assert_nonnull(strstr(dg_ablation_page_get_note(a), "(colour shift 0.5)"));
     g_assert_true(dg_ablation_page_show_protocol(a, "balance"));
     g_assert_cmpstr(dg_ablation_page_get_shown_protocol(a), ==, "balance");
     g_assert_cmpstr(dg_ablation_page_get_cell_style(a, "balanced_accuracy"), ==, "error");
