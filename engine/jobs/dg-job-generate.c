@@ -188,6 +188,61 @@ static gboolean write_one(gen_run *g, const char *dir, int k, int i, const float
     return TRUE;
 }
 
+static gboolean is_synthetic_name(const char *name)
+{
+    return g_str_has_prefix(name, "syn-") && g_str_has_suffix(name, ".png");
+}
+
+/* What an earlier gan generate left in out: its manifest, class folders
+ * holding only syn-*.png, the lock file and the grid (grid_name, when the
+ * grid goes into out).  Anything else (a data set's images, other files) is
+ * refused, so that generating never mixes with or overwrites what it did not
+ * write; the earlier run's images are listed in *old, to be removed so that
+ * the folder and its manifest describe this run alone. */
+static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArray *old,
+                                 GError **error)
+{
+    GDir *d = g_dir_open(out, 0, NULL);
+    if (!d)
+        return TRUE; /* (dg_run_dir_open made it; nothing in it) */
+    char *foreign = NULL;
+    const char *e;
+    while (!foreign && (e = g_dir_read_name(d))) {
+        if (strcmp(e, ".dermagan.lock") == 0 || strcmp(e, "manifest.json") == 0 ||
+            (grid_name && strcmp(e, grid_name) == 0))
+            continue;
+        char *sub = g_build_filename(out, e, NULL);
+        GDir *cd = g_file_test(sub, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(sub, 0, NULL);
+        if (!cd) {
+            foreign = g_strdup(e);
+        } else {
+            const char *f;
+            while (!foreign && (f = g_dir_read_name(cd))) {
+                char *path = g_build_filename(sub, f, NULL);
+                if (is_synthetic_name(f) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+                    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+                    g_ptr_array_add(old, g_steal_pointer(&path));
+                else
+                    foreign = g_build_filename(e, f, NULL);
+                g_free(path);
+            }
+            g_dir_close(cd);
+        }
+        g_free(sub);
+    }
+    g_dir_close(d);
+    if (foreign) {
+        char *disp = g_filename_display_name(out), *what = g_filename_display_name(foreign);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s already holds files that gan generate did not write (for example %s); "
+                    "choose a new or empty folder",
+                    disp, what);
+        g_free(disp), g_free(what), g_free(foreign);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* The classifier's probability that each of m images is of class k. */
 static void classifier_scores(gen_run *g, int k, const float *img, int m, float *scores)
 {
@@ -293,7 +348,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *model = cfg->model ? g_strdup(cfg->model) : dg_find_resource("models/generator.safetensors");
     JsonBuilder *b = NULL;
 
-    if (!check_config(cfg, error))
+    if (!check_config(cfg, error) || (cfg->grid && !dg_plot_check_path(cfg->grid, error)))
         goto out;
     if (!model) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
@@ -356,6 +411,29 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     }
     if (!(dir = dg_run_dir_open(cfg->out, error)))
         goto out;
+    {
+        char *gdir = cfg->grid ? g_path_get_dirname(cfg->grid) : NULL;
+        char *gname = cfg->grid ? g_path_get_basename(cfg->grid) : NULL;
+        char *cg = gdir ? dg_run_canonical_path(gdir) : NULL, *co = dg_run_canonical_path(cfg->out);
+        GPtrArray *old = g_ptr_array_new_with_free_func(g_free);
+        gboolean fine = check_out_folder(cfg->out, g_strcmp0(cg, co) == 0 ? gname : NULL, old,
+                                         error);
+        for (guint i = 0; fine && i < old->len; i++)
+            if (g_unlink(g_ptr_array_index(old, i)) != 0) {
+                int en = errno;
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(en),
+                            "cannot remove the earlier image %s: %s",
+                            (const char *)g_ptr_array_index(old, i), g_strerror(en));
+                fine = FALSE;
+            }
+        if (fine && old->len > 0)
+            dg_job_message(job, "info", "removed the %u images of an earlier run in %s", old->len,
+                           cfg->out);
+        g_ptr_array_unref(old);
+        g_free(gdir), g_free(gname), g_free(cg), g_free(co);
+        if (!fine)
+            goto out;
+    }
     g.ctx = dg_ctx_new(cfg->threads);
     if (cfg->grid) {
         /* as many columns as the largest class has images (at most GRID_COLS); white

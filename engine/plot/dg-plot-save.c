@@ -7,6 +7,17 @@
 #include <gio/gio.h>
 #include <string.h>
 
+gboolean dg_plot_check_path(const char *path, GError **error)
+{
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 ||
+                g_ascii_strcasecmp(dot, ".pdf") == 0))
+        return TRUE;
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "%s: unknown plot format (use .png, .svg or .pdf)", path ? path : "(none)");
+    return FALSE;
+}
+
 gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_theme *theme,
                       dg_plot_draw_fn draw, void *chart, GError **error)
 {
@@ -18,19 +29,11 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
                     "%s: image size %d x %d is out of range", path, width, height);
         return FALSE;
     }
-    const char *dot = strrchr(path, '.');
-    enum { PNG, SVG, PDF } fmt;
-    if (dot && g_ascii_strcasecmp(dot, ".png") == 0)
-        fmt = PNG;
-    else if (dot && g_ascii_strcasecmp(dot, ".svg") == 0)
-        fmt = SVG;
-    else if (dot && g_ascii_strcasecmp(dot, ".pdf") == 0)
-        fmt = PDF;
-    else {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "%s: unknown plot format (use .png, .svg or .pdf)", path);
+    if (!dg_plot_check_path(path, error))
         return FALSE;
-    }
+    const char *dot = strrchr(path, '.');
+    enum { PNG, SVG, PDF } fmt =
+        g_ascii_strcasecmp(dot, ".png") == 0 ? PNG : g_ascii_strcasecmp(dot, ".svg") == 0 ? SVG : PDF;
     cairo_surface_t *s;
     if (fmt == PNG)
         s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);

@@ -76,6 +76,7 @@ typedef struct {
     dg_job *job;
     int last_image_w, last_image_h;
     char *result_json;
+    GPtrArray *messages; /* every MESSAGE's text */
 } jt_sink;
 
 G_GNUC_UNUSED static void jt_on_event(const dg_event *ev, void *user)
@@ -99,8 +100,9 @@ G_GNUC_UNUSED static void jt_on_event(const dg_event *ev, void *user)
         s->results++;
         g_free(s->result_json);
         s->result_json = g_strdup(ev->json);
-    } else if (ev->kind == DG_EVENT_MESSAGE && g_strcmp0(ev->level, "warning") == 0) {
-        s->warnings++;
+    } else if (ev->kind == DG_EVENT_MESSAGE) {
+        s->warnings += g_strcmp0(ev->level, "warning") == 0;
+        g_ptr_array_add(s->messages, g_strdup(ev->message ? ev->message : ""));
     }
 }
 
@@ -110,6 +112,7 @@ G_GNUC_UNUSED static void jt_sink_init(jt_sink *s)
     s->steps = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->totals = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->values = g_array_new(FALSE, FALSE, sizeof(double));
+    s->messages = g_ptr_array_new_with_free_func(g_free);
 }
 
 G_GNUC_UNUSED static void jt_sink_clear(jt_sink *s)
@@ -117,6 +120,7 @@ G_GNUC_UNUSED static void jt_sink_clear(jt_sink *s)
     g_array_free(s->steps, TRUE);
     g_array_free(s->totals, TRUE);
     g_array_free(s->values, TRUE);
+    g_ptr_array_unref(s->messages);
     g_free(s->result_json);
 }
 
