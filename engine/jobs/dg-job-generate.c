@@ -131,6 +131,21 @@ static gboolean plan_counts(dg_job *job, const dg_gan_generate_config *cfg, int 
         have[k] = dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN);
         largest = MAX(largest, have[k]);
     }
+    /* the data set's classes the generator cannot make: they stay as they
+     * are, and the largest of them still sets the level to balance to */
+    for (int c = 0; c < ds->n_classes; c++) {
+        gboolean made = FALSE;
+        for (int k = 0; k < K && !made; k++)
+            made = strcmp(ids[k], ds->classes[c].id) == 0;
+        if (made)
+            continue;
+        const int n = dg_dataset_class_count(ds, c, DG_SPLIT_TRAIN);
+        largest = MAX(largest, n);
+        if (cfg->balance)
+            dg_job_message(job, "warning",
+                           "the generator has no class '%s': it stays at its %d training images",
+                           ds->classes[c].id, n);
+    }
     dg_dataset_free(ds);
     int target = !cfg->balance ? cfg->per_class
                  : cfg->target > 0 ? cfg->target : MIN(largest, DG_LIMIT_PER_CLASS);

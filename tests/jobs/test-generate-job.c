@@ -28,6 +28,14 @@ static void train_generator(void)
     jt_must_succeed(&dg_job_gan_train, c);
 }
 
+static gboolean has_message(const jt_sink *s, const char *part)
+{
+    for (guint i = 0; i < s->messages->len; i++)
+        if (strstr(g_ptr_array_index(s->messages, i), part))
+            return TRUE;
+    return FALSE;
+}
+
 static int count_png(const char *dir)
 {
     int n = 0;
@@ -165,6 +173,21 @@ static void test_generate(void)
     g_assert_no_error(error);
     only_classes(&s, "gen-n2", 2, 2);
     g_free(p2), g_free(data2);
+    /* balancing a data set with a class the generator lacks: a warning names it */
+    char *p4 = g_build_filename(tmp, "four", NULL), *data4 = jt_make_imagefolder(p4, 4, 10, 40);
+    g = dg_gan_generate_config_new();
+    g->model = g_strdup(model);
+    g->out = g_build_filename(tmp, "gen-bal4", NULL);
+    g->balance = TRUE;
+    g->target = 9;
+    g->data = g_strdup(data4);
+    g->cache_dir = g_strdup("");
+    const int warned4 = s.warnings;
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_cmpint(s.warnings, ==, warned4 + 1);
+    g_assert_true(has_message(&s, "the generator has no class 'mel'"));
+    g_free(p4), g_free(data4);
 
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
     g = dg_gan_generate_config_new();
@@ -223,14 +246,6 @@ static dg_gan_generate_config *per_class_config(const char *out, int n, uint64_t
     g->seed = seed;
     g->threads = 2;
     return g;
-}
-
-static gboolean has_message(const jt_sink *s, const char *part)
-{
-    for (guint i = 0; i < s->messages->len; i++)
-        if (strstr(g_ptr_array_index(s->messages, i), part))
-            return TRUE;
-    return FALSE;
 }
 
 /* The output folder holds one run: generating again replaces the earlier
