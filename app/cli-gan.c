@@ -22,7 +22,7 @@ static int gan_train(int argc, char **argv)
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data set folder (HAM10000 or ImageFolder)", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoints, samples, model)", "RUNDIR"},
-        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, "seed, default or large (default: default)", "NAME"},
+        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, "default, large, dcgan (the classic DCGAN) or seed (default: default); the README explains the experimental x-... names", "NAME"},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, preset, batch, lr, loss, diffaug, width, upsampling) must be the same, only --steps, --threads and the sample/checkpoint intervals may change", NULL},
         {"init-from", 0, 0, G_OPTION_ARG_FILENAME, &init_from, "Start a new run from the weights of a GAN checkpoint or generator model (saved with its discriminator, as gan train saves them) whose networks are the preset's: to fine-tune a trained generator on other data or with other losses; the optimizer starts afresh", "FILE"},
         {"loss", 0, 0, G_OPTION_ARG_STRING, &loss, "bce (non-saturating) or hinge", "NAME"},
@@ -140,11 +140,6 @@ static int gan_generate(int argc, char **argv)
         dg_gan_generate_config_free(c);
         return cli_fail_error(error);
     }
-    if (!out || (per_class <= 0 && !balance)) {
-        dg_gan_generate_config_free(c);
-        g_free(classes);
-        return cli_fail("gan generate needs --out DIR and --per-class N or --balance");
-    }
     if (classes) {
         c->classes = g_strsplit(classes, ",", -1);
         g_free(classes);
@@ -164,6 +159,10 @@ static int gan_generate(int argc, char **argv)
     c->seed = (uint64_t)seed;
     c->threads = threads;
     c->cache_dir = cache;
+    if (!out || (per_class <= 0 && !balance)) { /* (the config owns every option now) */
+        dg_gan_generate_config_free(c);
+        return cli_fail("gan generate needs --out DIR and --per-class N or --balance");
+    }
     /* the manifest (in OUT/manifest.json) on stdout with --json only; a summary otherwise */
     return cli_run_results(&dg_job_gan_generate, c, json, show_generated);
 }
