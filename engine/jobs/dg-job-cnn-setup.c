@@ -1,6 +1,7 @@
 /* dg-job-cnn-setup.c: building and resuming a classifier training run (the
  * checkpoint, the model, the training pool, the validation images). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dg-dataset.h"
@@ -384,11 +385,34 @@ static gboolean make_model(cnn_run *r, dg_cnn_config *cc, GError **error)
     return TRUE;
 }
 
+/* TRUE when one of the folders a and b is, or holds, the other (symlinks
+ * resolved where they can be). */
+static gboolean folders_overlap(const char *a, const char *b)
+{
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    char *ca = ra ? g_strdup(ra) : dg_run_canonical_path(a),
+         *cb = rb ? g_strdup(rb) : dg_run_canonical_path(b);
+    free(ra), free(rb);
+    const size_t la = strlen(ca), lb = strlen(cb);
+    gboolean o = strcmp(ca, cb) == 0 ||
+                 (la < lb && strncmp(ca, cb, la) == 0 && (cb[la] == '/' || ca[la - 1] == '/')) ||
+                 (lb < la && strncmp(cb, ca, lb) == 0 && (ca[lb] == '/' || cb[lb - 1] == '/'));
+    g_free(ca), g_free(cb);
+    return o;
+}
+
 /* Synthetic images join the pool, or a pool of their own when they take a
  * fixed share of each batch. */
 static gboolean add_synthetic(cnn_run *r, int size, GError **error)
 {
     const dg_cnn_train_config *cfg = r->cfg;
+    if (folders_overlap(cfg->synthetic, cfg->data)) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the synthetic images' folder %s and the data set %s overlap: real images, "
+                    "validation and test ones too, would be trained on as synthetic",
+                    cfg->synthetic, cfg->data);
+        return FALSE;
+    }
     dg_load_options opt;
     dg_load_options_init(&opt);
     opt.size = size;

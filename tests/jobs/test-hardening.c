@@ -77,21 +77,38 @@ static void test_option_ranges(void)
 
 static void test_synthetic_ratio(void)
 {
+    /* (images of the data set's classes in a folder of their own) */
+    char *syn_parent = g_build_filename(tmp, "synthetic", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(syn_parent, 0755), ==, 0);
+    char *syn = jt_make_imagefolder(syn_parent, 3, 4, 32);
     /* the job refuses what the CLI refuses (the app fills the same config) */
     dg_cnn_train_config *c = cnn_tiny("ratio-bad", 4);
-    c->synthetic = g_strdup(data);
+    c->synthetic = g_strdup(syn);
     c->synthetic_ratio = 1.5;
     g_free(must_fail(&dg_job_cnn_train, c, DG_JOB_ERROR_INVALID));
+    /* the data set itself, or a folder in it, as synthetic images: its
+     * validation and test images would be trained on */
+    char *inside = g_build_filename(data, "akiec", NULL);
+    const char *overlapping[] = {data, inside};
+    for (size_t i = 0; i < G_N_ELEMENTS(overlapping); i++) {
+        c = cnn_tiny("synthetic-is-data", 4);
+        c->synthetic = g_strdup(overlapping[i]);
+        char *msg = must_fail(&dg_job_cnn_train, c, DG_JOB_ERROR_INVALID);
+        g_assert_nonnull(strstr(msg, "overlap"));
+        g_free(msg);
+    }
+    g_free(inside);
     /* the whole range works, up to every image of the batch synthetic */
     const double ratios[] = {0.0, 0.5, 1.0};
     for (size_t i = 0; i < G_N_ELEMENTS(ratios); i++) {
         char *name = g_strdup_printf("ratio-%zu", i);
         c = cnn_tiny(name, 6);
-        c->synthetic = g_strdup(data);
+        c->synthetic = g_strdup(syn);
         c->synthetic_ratio = ratios[i];
         jt_must_succeed(&dg_job_cnn_train, c);
         g_free(name);
     }
+    g_free(syn), g_free(syn_parent);
 }
 
 /* ---- 2. hangs: checkpoints --------------------------------------------------------- */
