@@ -4,19 +4,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli-options.h"
+#include "jobs/dg-limits.h"
 #include "data/dg-dataset.h"
 
 typedef struct {
     gboolean all_classes, json, list, no_cache, follow_symlinks;
     int size, threads;
     char *cache_dir;
-    char *seed;
+    gint64 seed; /* split: 1 unless given */
 } dataset_args;
 
 static void args_clear(dataset_args *a)
 {
     g_free(a->cache_dir);
-    g_free(a->seed);
 }
 
 static void on_progress(double fraction, const char *what, void *user)
@@ -197,17 +198,16 @@ static void csv_field(GString *out, const char *s)
 
 /* --- Commands. --- */
 
-static GOptionContext *make_context(const char *params, const char *summary, dataset_args *a,
-                                    gboolean split)
+/* Parses a dataset command's options (split: also --seed and --list) into a
+ * and its one PATH; 0, or the exit status 2 after saying what is wrong.
+ * Numbers have ranges, as every other command's (cli-options.h). */
+static int parse(const char *usage, dataset_args *a, gboolean split, int argc, char **argv,
+                 const char **path)
 {
-    GOptionEntry common[] = {
+    GOptionEntry entries[] = {
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &a->all_classes,
          "HAM10000: all seven dx classes, not only akiec, bcc, bkl, mel", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &a->json, "Print JSON on stdout", NULL},
-        {"size", 0, 0, G_OPTION_ARG_INT, &a->size, "Side of the prepared images (default 64)",
-         "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &a->threads, "Decoding threads (default: all CPUs)",
-         "N"},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->cache_dir,
          "Cache of prepared images (default ~/.cache/dermagan)", "DIR"},
         {"no-cache", 0, 0, G_OPTION_ARG_NONE, &a->no_cache, "Neither read nor write the cache",
@@ -215,27 +215,22 @@ static GOptionContext *make_context(const char *params, const char *summary, dat
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &a->follow_symlinks,
          "Also read files and folders that symlinks lead to outside the data set's folder",
          NULL},
-        {NULL, 0, 0, 0, NULL, NULL, NULL},
-    };
-    GOptionEntry split_entries[] = {
-        {"seed", 0, 0, G_OPTION_ARG_STRING, &a->seed, "Seed of the split (default 1)", "N"},
-        {"list", 0, 0, G_OPTION_ARG_NONE, &a->list,
+        {split ? "list" : NULL, 0, 0, G_OPTION_ARG_NONE, &a->list,
          "Print CSV image,class,lesion,split for every image", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    GOptionContext *ctx = g_option_context_new(params);
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_add_main_entries(ctx, common, NULL);
-    if (split)
-        g_option_context_add_main_entries(ctx, split_entries, NULL);
-    return ctx;
-}
-
-static int parse(GOptionContext *ctx, int argc, char **argv, const char **path)
-{
+    cli_num nums[] = {
+        {"size", CLI_INT, &a->size, 1, 1024, "Side of the prepared images (default 64)", "N",
+         FALSE},
+        {"threads", CLI_INT, &a->threads, 1, DG_LIMIT_THREADS,
+         "Decoding threads (default: all CPUs)", "N", FALSE},
+        {split ? "seed" : NULL, CLI_INT64, &a->seed, 0, DG_LIMIT_SEED,
+         "Seed of the split (default 1)", "N", FALSE},
+        {NULL},
+    };
     GError *error = NULL;
     /* argv[0] is the subcommand, standing for the program name. */
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!cli_parse(usage, entries, nums, &argc, &argv, &error)) {
         cli_fail("%s (try --help)", error->message);
         g_error_free(error);
         return 2;
@@ -252,12 +247,10 @@ static int parse(GOptionContext *ctx, int argc, char **argv, const char **path)
 static int cmd_info(int argc, char **argv)
 {
     dataset_args a = {0};
-    GOptionContext *ctx =
-        make_context("PATH", "Show a data set: layout, classes with image and "
-                                          "lesion counts, skipped files with reasons.",
-                     &a, FALSE);
     const char *path = NULL;
-    int rc = parse(ctx, argc, argv, &path);
+    int rc = parse("PATH - show a data set: layout, classes with image and lesion counts, "
+                   "skipped files with reasons",
+                   &a, FALSE, argc, argv, &path);
     if (rc == 0) {
         GError *error = NULL;
         dg_dataset *ds = load(path, &a, &error);
@@ -277,7 +270,6 @@ static int cmd_info(int argc, char **argv)
             dg_dataset_free(ds);
         }
     }
-    g_option_context_free(ctx);
     args_clear(&a);
     return rc;
 }
@@ -374,32 +366,14 @@ static void print_split_text(const dg_dataset *ds, guint64 seed)
                ds->left_out + 1);
 }
 
-/* --seed as a number (default 1); 0 or the exit status 2. */
-static int parse_seed(const char *text, guint64 *seed)
-{
-    *seed = 1;
-    GError *error = NULL;
-    if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, seed, &error)) {
-        cli_fail("--seed: %s", error->message);
-        g_error_free(error);
-        return 2;
-    }
-    return 0;
-}
-
 static int cmd_split(int argc, char **argv)
 {
-    dataset_args a = {0};
-    GOptionContext *ctx = make_context(
-        "PATH",
-        "Split a data set into train/val/test, stratified by class and grouped by lesion, "
-        "and show the per-split, per-class counts.",
-        &a, TRUE);
+    dataset_args a = {.seed = 1};
     const char *path = NULL;
-    guint64 seed = 1;
-    int rc = parse(ctx, argc, argv, &path);
-    if (rc == 0)
-        rc = parse_seed(a.seed, &seed);
+    int rc = parse("PATH - split a data set into train/val/test, stratified by class and grouped "
+                   "by lesion, and show the per-split, per-class counts",
+                   &a, TRUE, argc, argv, &path);
+    const guint64 seed = (guint64)a.seed;
     if (rc == 0 && a.list && a.json) {
         cli_fail("--list and --json cannot be combined");
         rc = 2;
@@ -419,7 +393,6 @@ static int cmd_split(int argc, char **argv)
     else if (rc == 0)
         print_split_text(ds, seed);
     dg_dataset_free(ds);
-    g_option_context_free(ctx);
     args_clear(&a);
     return rc;
 }

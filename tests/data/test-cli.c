@@ -353,6 +353,16 @@ static void test_errors(fixture *f, gconstpointer unused)
     r = run("dataset", "split", f->data, "--seed", "minus-one", NULL);
     g_assert_cmpint(r.status, ==, 2);
     run_clear(&r);
+    /* numbers out of their range are refused as every command refuses them,
+     * not replaced by a default */
+    const char *bad[][2] = {{"--size", "0"}, {"--size", "-1"}, {"--size", "0x40"},
+                            {"--threads", "0"}, {"--threads", "100000"}, {"--seed", "-1"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        r = run("dataset", "split", f->data, bad[i][0], bad[i][1], f->cache_arg, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        g_assert_nonnull(strstr(r.err, "is not a whole number from"));
+        run_clear(&r);
+    }
     r = run("dataset", "split", f->data, "--list", "--json", NULL);
     g_assert_cmpint(r.status, ==, 2);
     run_clear(&r);
