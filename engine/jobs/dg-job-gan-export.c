@@ -29,7 +29,7 @@ static gboolean export_run(dg_job *job, void *config, GError **error)
                     "say which model (--model), which classes (--classes) and where (--out)");
         return FALSE;
     }
-    if (g_file_test(c->out, G_FILE_TEST_EXISTS)) {
+    if (g_file_test(c->out, G_FILE_TEST_EXISTS) || g_file_test(c->out, G_FILE_TEST_IS_SYMLINK)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s exists; not overwriting it", c->out);
         return FALSE;

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jobs-test-util.h"
 #include "jobs/dg-job-gan.h"
@@ -573,6 +574,18 @@ static void test_init_from_classes(void)
     g_assert_cmpint(jt_run(&dg_job_gan_export, x, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(strstr(error->message, "not overwriting"));
     g_clear_error(&error);
+    /* a dangling symlink too (writing would replace it) */
+    char *dangling = g_build_filename(tmp, "dangling.safetensors", NULL);
+    g_assert_cmpint(symlink("nowhere.safetensors", dangling), ==, 0);
+    x = dg_gan_export_config_new();
+    x->model = g_strdup(four);
+    x->classes = g_strsplit("mel", ",", -1);
+    x->out = g_strdup(dangling);
+    g_assert_cmpint(jt_run(&dg_job_gan_export, x, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "not overwriting"));
+    g_clear_error(&error);
+    g_assert_true(g_file_test(dangling, G_FILE_TEST_IS_SYMLINK));
+    g_free(dangling);
     x = dg_gan_export_config_new();
     x->model = g_strdup(four);
     x->classes = g_strsplit("mel,nv", ",", -1);
