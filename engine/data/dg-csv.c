@@ -123,7 +123,7 @@ gboolean dg_csv_next(dg_csv *csv, dg_csv_record *rec)
             csv->pos++;
             for (;;) {
                 if (csv->pos >= csv->len) {
-                    set_error(&error, "unterminated quoted field");
+                    set_error(&error, "a quoted field is not closed: it runs to the end of the file");
                     break;
                 }
                 char c = csv->data[csv->pos];

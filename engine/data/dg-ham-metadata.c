@@ -235,6 +235,11 @@ gboolean dg_ham_parse_metadata(const char *data, gsize len, const char *csv_disp
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is empty", csv_display);
         return FALSE;
     }
+    if (rec.error) { /* (its columns could not be read: say why, not which is missing) */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: the header (line %d) is malformed (%s)", csv_display, rec.line, rec.error);
+        return FALSE;
+    }
     int col[3];
     for (int i = 0; i < 3; i++) {
         col[i] = dg_csv_column(&rec, ham_columns[i]);

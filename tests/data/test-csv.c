@@ -60,7 +60,7 @@ static void test_quotes(void)
 
 static void test_malformed(void)
 {
-    check("a,\"unterminated\nb,c\n", "1:a|unterminated\nb,c\n!unterminated quoted field;");
+    check("a,\"unterminated\nb,c\n", "1:a|unterminated\nb,c\n!a quoted field is not closed: it runs to the end of the file;");
     check("\"ab\"cd,e\nf,g\n", "1:abcd|e!text after a closing quote;2:f|g;");
     /* A NUL byte inside a row. */
     const char nul[] = "a,b\0c\nd,e\n";
@@ -170,7 +170,7 @@ static void test_ham_rows(void)
                     "duplicate image_id: 1 row, line 6 (ISIC_1, first on line 2)");
     g_assert_cmpstr(skip_reason(&m, 2), ==, "empty image_id: 1 row, line 8");
     g_assert_cmpstr(skip_reason(&m, 3), ==,
-                    "malformed row (unterminated quoted field): 1 row, line 9");
+                    "malformed row (a quoted field is not closed: it runs to the end of the file): 1 row, line 9");
     /* The nv row is no problem: counted apart. */
     g_assert_cmpint(m.n_left_out, ==, 1);
     g_assert_cmpstr(m.left_out, ==, "left out: 1 row of class nv (use --all-classes)");
@@ -269,6 +269,19 @@ static void test_ham_header(void)
     g_assert_nonnull(strstr(error->message, "image_id"));
     g_clear_error(&error);
     dg_ham_metadata_clear(&m);
+
+    /* a header the reader cannot take (over its field limit): why, not a
+     * column said to be missing that is there */
+    GString *wide = g_string_new("lesion_id,image_id,dx");
+    for (int i = 0; i < DG_CSV_MAX_FIELDS; i++)
+        g_string_append(wide, ",x");
+    g_string_append(wide, "\nA,B,mel\n");
+    g_assert_false(parse(wide->str, FALSE, &m, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_nonnull(strstr(error->message, "header (line 1) is malformed (too many fields)"));
+    g_clear_error(&error);
+    dg_ham_metadata_clear(&m);
+    g_string_free(wide, TRUE);
 
     /* Columns in another order, missing lesion ids: each image its own
      * group, with a note. */
