@@ -510,6 +510,15 @@ static void validation_set(cnn_run *r)
                 r->val_idx[m++] = r->val_idx[i];
         r->n_val = m;
     }
+    /* a class without validation images (a tiny data set) cannot count in
+     * the balanced accuracy that chooses the epoch: say so */
+    for (int c = 0; c < r->ds->n_classes; c++)
+        if ((!r->task_cnn || r->task_map[c] >= 0) &&
+            dg_dataset_indices(r->ds, DG_SPLIT_VAL, c, NULL) == 0)
+            dg_job_message(r->job, "warning",
+                           "class '%s' has no validation images: the validation balanced "
+                           "accuracy that chooses the model leaves it out",
+                           r->ds->classes[c].id);
 }
 
 /* Weights, optimizer and the first shuffles, all from the seed; the

@@ -741,6 +741,39 @@ static void test_distill(void)
     g_free(plain), g_free(zero), g_free(one), g_free(big_path), g_free(alien_path), g_free(copy);
 }
 
+/* A class too small to reach the validation split: training says that the
+ * balanced accuracy choosing its model leaves that class out. */
+static void test_class_without_validation(void)
+{
+    char *parent = g_build_filename(tmp, "one-bkl", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
+    char *d = jt_make_imagefolder(parent, 3, 10, 32);
+    char *bkl = g_build_filename(d, "bkl", NULL);
+    GDir *dir = g_dir_open(bkl, 0, NULL);
+    g_assert_nonnull(dir);
+    const char *name;
+    int kept = 0;
+    while ((name = g_dir_read_name(dir))) { /* one image of bkl left */
+        char *f = g_build_filename(bkl, name, NULL);
+        if (kept++ > 0)
+            g_assert_cmpint(g_unlink(f), ==, 0);
+        g_free(f);
+    }
+    g_dir_close(dir);
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, ct_tiny(tmp, d, "one-bkl-run", 2), &s, &error), ==,
+                    DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    gboolean said = FALSE;
+    for (guint i = 0; i < s.messages->len; i++)
+        said |= strstr(g_ptr_array_index(s.messages, i), "class 'bkl' has no validation images") != NULL;
+    g_assert_true(said);
+    jt_sink_clear(&s);
+    g_free(bkl), g_free(d), g_free(parent);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -756,6 +789,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
     g_test_add_func("/jobs/cnn/ensemble", test_ensemble);
     g_test_add_func("/jobs/cnn/distill", test_distill);
+    g_test_add_func("/jobs/cnn/class-without-validation", test_class_without_validation);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);
