@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "dist/dg-dist.h"
+#include "models/dg-json.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,14 +209,14 @@ void cli_job_events(const dg_event *ev, void *user)
             fprintf(stderr, "\r\033[K");
         if (s->json || !s->show) {
             /* one compact JSON document per line */
-            JsonNode *n = json_from_string(ev->json, NULL);
+            JsonNode *n = dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, NULL);
             char *line = n ? json_to_string(n, FALSE) : g_strdup(ev->json);
             fprintf(stdout, "%s\n", line);
             g_free(line);
             if (n)
                 json_node_unref(n);
         } else {
-            JsonNode *n = json_from_string(ev->json, NULL);
+            JsonNode *n = dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, NULL);
             if (n && JSON_NODE_HOLDS_OBJECT(n))
                 s->show(json_node_get_object(n));
             if (n)

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "models/dg-json.h"
+
 JsonObject *dg_json_object_member(JsonObject *o, const char *name)
 {
     JsonNode *n = o && json_object_has_member(o, name) ? json_object_get_member(o, name) : NULL;
@@ -62,12 +64,10 @@ static void read_arms(dg_ablation_doc *d)
 
 dg_ablation_doc *dg_ablation_doc_new(const char *json)
 {
-    g_autoptr(JsonParser) p = json_parser_new();
-    /* an empty document parses, to no root */
-    if (!json || !json_parser_load_from_data(p, json, -1, NULL) || !json_parser_get_root(p) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+    g_autoptr(JsonNode) node = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, NULL) : NULL;
+    if (!node || !JSON_NODE_HOLDS_OBJECT(node))
         return NULL;
-    JsonObject *root = json_node_get_object(json_parser_get_root(p));
+    JsonObject *root = json_node_get_object(node);
     JsonObject *metrics = dg_json_object_member(root, "metrics");
     JsonObject *recall = dg_json_object_member(root, "recall");
     JsonArray *classes = array_member(root, "classes");
@@ -79,7 +79,7 @@ dg_ablation_doc *dg_ablation_doc_new(const char *json)
             return NULL;
     }
     dg_ablation_doc *d = g_new0(dg_ablation_doc, 1);
-    d->parser = g_steal_pointer(&p);
+    d->node = g_steal_pointer(&node);
     d->root = root, d->metrics = metrics, d->recall = recall, d->classes = classes;
     d->arm_ids = g_ptr_array_new_with_free_func(g_free);
     d->arm_titles = g_ptr_array_new_with_free_func(g_free);
@@ -93,7 +93,7 @@ void dg_ablation_doc_free(dg_ablation_doc *d)
         return;
     g_ptr_array_unref(d->arm_ids);
     g_ptr_array_unref(d->arm_titles);
-    g_object_unref(d->parser);
+    json_node_unref(d->node);
     g_free(d);
 }
 

@@ -2,15 +2,15 @@
  * beside real only (the protocols of a multi-protocol document, each with
  * "differences"; the one "real+synthetic" arm of an older two-arm one), the
  * protocol chosen on validation, and the CSV export.  Hostile documents are
- * refused or read as far as they make sense (tests/fuzz/fuzz-ablation-doc.c);
- * json-glib only, no GTK. */
+ * refused or read as far as they make sense (tests/fuzz/fuzz-ablation-doc.c),
+ * parsed by dg_json_parse_bounded; json-glib only, no GTK. */
 #pragma once
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
 typedef struct {
-    JsonParser *parser;
+    JsonNode *node;                      /* the document; owns root */
     JsonObject *root, *metrics, *recall; /* not NULL */
     JsonArray *classes;                  /* not NULL; strings only */
     GPtrArray *arm_ids, *arm_titles;     /* beside real only; at least one */

@@ -18,6 +18,7 @@
 #include "jobs/dg-job-gan-private.h"
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
+#include "models/dg-json.h"
 #include "models/dg-metrics.h"
 #include "models/dg-safetensors.h"
 
@@ -507,7 +508,7 @@ static char *rank_results(dg_ablation *a, gboolean ok, const GError *err)
 static gboolean take_results(dg_ablation *a, char **all, GError **error)
 {
     for (int r = 0; all && all[r]; r++) {
-        JsonNode *n = json_from_string(all[r], NULL);
+        JsonNode *n = dg_json_parse_bounded(all[r], -1, DG_JSON_MAX_DEPTH, NULL);
         JsonObject *o = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
         const char *status = o ? json_object_get_string_member_with_default(o, "status", "") : "";
         if (strcmp(status, "ok") != 0) {

@@ -13,7 +13,7 @@ char *dg_job_find_generator(const char *given, GError **error);
  * FALSE + error then. */
 gboolean dg_job_check_generator_split(const char *gen, uint64_t split_seed, GError **error);
 
-/* A JSON file's root object (a copy), or NULL. */
+/* A JSON file's root object (checked by dg_json_parse_bounded), or NULL. */
 JsonNode *dg_json_read_object(const char *path);
 /* A JSON node written to a file (pretty, atomically). */
 gboolean dg_json_write(const char *path, JsonNode *n, GError **error);

@@ -4,6 +4,7 @@
 
 #include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-util.h"
+#include "models/dg-json.h"
 #include "models/dg-safetensors.h"
 
 /* The generator's file: given, or the bundled default. */
@@ -39,12 +40,14 @@ gboolean dg_job_check_generator_split(const char *gen, uint64_t split_seed, GErr
 
 JsonNode *dg_json_read_object(const char *path)
 {
-    JsonParser *p = json_parser_new();
+    char *text = NULL;
+    gsize len = 0;
     JsonNode *n = NULL;
-    if (json_parser_load_from_file(p, path, NULL) && json_parser_get_root(p) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-        n = json_node_copy(json_parser_get_root(p));
-    g_object_unref(p);
+    if (g_file_get_contents(path, &text, &len, NULL))
+        n = dg_json_parse_bounded(text, (gssize)len, DG_JSON_MAX_DEPTH, NULL);
+    g_free(text);
+    if (n && !JSON_NODE_HOLDS_OBJECT(n))
+        g_clear_pointer(&n, json_node_unref);
     return n;
 }
 

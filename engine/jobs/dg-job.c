@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "models/dg-json.h"
+
 struct dg_job {
     const dg_job_kind *kind;
     void *config;
@@ -127,7 +129,7 @@ char *dg_event_to_json(const dg_event *ev)
     json_builder_end_object(b);
     JsonNode *root = json_builder_get_root(b);
     if (ev->kind == DG_EVENT_RESULT && ev->json) {
-        JsonNode *res = json_from_string(ev->json, NULL);
+        JsonNode *res = dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, NULL);
         if (res)
             json_object_set_member(json_node_get_object(root), "result", res);
     }

@@ -12,6 +12,7 @@
 
 #include "data/dg-file.h"
 #include "jobs/dg-job.h"
+#include "models/dg-json.h"
 
 #define LOCK_NAME ".dermagan.lock"
 
@@ -264,7 +265,14 @@ gboolean dg_run_identity_check(const dg_run_identity *id, const char *saved_json
 {
     if (!saved_json)
         return TRUE;
-    JsonNode *root = json_from_string(saved_json, NULL);
+    GError *jerr = NULL;
+    JsonNode *root = dg_json_parse_bounded(saved_json, -1, DG_JSON_MAX_DEPTH, &jerr);
+    if (jerr) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "the checkpoint in %s has a corrupt 'run' record: %s", run_path, jerr->message);
+        g_error_free(jerr);
+        return FALSE;
+    }
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         if (root)
             json_node_unref(root);

@@ -8,6 +8,7 @@
 #include "data/dg-file.h"
 #include "jobs/dg-job.h"
 #include "models/dg-gan.h"
+#include "models/dg-json.h"
 #include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 
@@ -62,7 +63,14 @@ static gint64 obj_int(JsonObject *o, const char *k, gint64 def)
 /* "classes" metadata ([{"id", "name"}, ...]) checked as the model files check it. */
 static gboolean parse_classes(const char *json, char ***ids, char ***names, GError **error)
 {
-    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    GError *jerr = NULL;
+    JsonNode *root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
+    if (jerr) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "the 'classes' metadata: %s",
+                    jerr->message);
+        g_error_free(jerr);
+        return FALSE;
+    }
     int n = root && JSON_NODE_HOLDS_ARRAY(root) ? (int)json_array_get_length(json_node_get_array(root))
                                                 : 0;
     if (root)
@@ -104,7 +112,15 @@ static JsonNode *read_metadata(const char *path, GError **error)
     if (!g_input_stream_read_all(G_INPUT_STREAM(in), head, hlen, &got, NULL, error))
         return NULL;
     head[got] = '\0';
-    JsonNode *root = got == hlen ? json_from_string(head, NULL) : NULL;
+    GError *jerr = NULL;
+    JsonNode *root = got == hlen ? dg_json_parse_bounded(head, (gssize)got, DG_JSON_MAX_DEPTH, &jerr)
+                                 : NULL;
+    if (jerr) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "the safetensors header: %s",
+                    jerr->message);
+        g_error_free(jerr);
+        return NULL;
+    }
     JsonObject *o = json_object_of(root);
     JsonNode *meta = o && json_object_has_member(o, "__metadata__")
                          ? json_node_copy(json_object_get_member(o, "__metadata__"))
@@ -149,7 +165,9 @@ dg_model_info *dg_model_info_read(const char *path, GError **error)
         dg_model_info_free(info);
         return NULL;
     }
-    JsonNode *cfg = obj_string(m, cfg_key) ? json_from_string(obj_string(m, cfg_key), NULL) : NULL;
+    JsonNode *cfg = obj_string(m, cfg_key)
+                        ? dg_json_parse_bounded(obj_string(m, cfg_key), -1, DG_JSON_MAX_DEPTH, NULL)
+                        : NULL;
     JsonObject *co = json_object_of(cfg);
     const char *arch = obj_string(co, info->kind == DG_MODEL_KIND_GENERATOR ? "preset" : "arch");
     info->arch = g_strdup(arch);
@@ -206,7 +224,7 @@ static char *file_in(const char *folder, const char *name)
 /* The run's identity (the settings that define it) from the checkpoint. */
 static void read_identity(dg_run_info *r, const char *run_json)
 {
-    JsonNode *n = run_json ? json_from_string(run_json, NULL) : NULL;
+    JsonNode *n = run_json ? dg_json_parse_bounded(run_json, -1, DG_JSON_MAX_DEPTH, NULL) : NULL;
     JsonObject *o = json_object_of(n);
     r->data = g_strdup(obj_string(o, "data"));
     r->all_classes = g_strcmp0(obj_string(o, "all-classes"), "yes") == 0;

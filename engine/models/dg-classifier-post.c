@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/dg-json.h"
 #include "models/dg-meta-prior.h"
 #include "models/dg-metrics.h"
 #include "models/dg-model-file.h"
@@ -308,7 +309,14 @@ gboolean dg_cnn_post_read(dg_cnn *m, const dg_st *st, GError **error)
     m->post.logit_tau = (float)tau;
     const char *lb = dg_st_metadata(st, "logit_bias");
     if (lb) {
-        JsonNode *root = json_from_string(lb, NULL);
+        GError *jerr = NULL;
+        JsonNode *root = dg_json_parse_bounded(lb, -1, DG_JSON_MAX_DEPTH, &jerr);
+        if (jerr) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "'logit_bias': %s",
+                        jerr->message);
+            g_error_free(jerr);
+            return FALSE;
+        }
         JsonArray *a = root && JSON_NODE_HOLDS_ARRAY(root) ? json_node_get_array(root) : NULL;
         gboolean good = a && (int)json_array_get_length(a) == K;
         for (int k = 0; good && k < K; k++) {

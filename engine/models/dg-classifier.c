@@ -6,6 +6,7 @@
 
 #include "models/dg-checkpoint.h"
 #include "models/dg-classifier-post.h"
+#include "models/dg-json.h"
 #include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 #include "numerics/dg-loss.h"
@@ -57,7 +58,14 @@ char *dg_cnn_config_to_json(const dg_cnn_config *c)
 gboolean dg_cnn_config_from_json(dg_cnn_config *c, const char *json, GError **error)
 {
     memset(c, 0, sizeof *c);
-    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    GError *jerr = NULL;
+    JsonNode *root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
+    if (jerr) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "classifier file: the 'classifier' metadata: %s", jerr->message);
+        g_error_free(jerr);
+        return FALSE;
+    }
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         if (root)
             json_node_unref(root);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
+#include "models/dg-json.h"
 #include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
 
@@ -328,7 +329,14 @@ static bool bool_member(JsonObject *o, const char *k)
 gboolean dg_gan_config_from_json(dg_gan_config *c, const char *json, GError **error)
 {
     memset(c, 0, sizeof *c);
-    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    GError *jerr = NULL;
+    JsonNode *root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
+    if (jerr) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "GAN model file: the 'gan' metadata: %s", jerr->message);
+        g_error_free(jerr);
+        return FALSE;
+    }
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         if (root)
             json_node_unref(root);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/dg-json.h"
 #include "models/dg-model-file.h"
 
 #define MAX_VALUE 32   /* bytes of a normalized sex or site */
@@ -269,13 +270,17 @@ dg_meta_prior *dg_meta_prior_from_json(const char *json, int K, GError **error)
         fail(error, "the model's class count is out of range");
         return NULL;
     }
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json || !json_parser_load_from_data(parser, json, -1, NULL) || !json_parser_get_root(parser) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_autoptr(GError) jerr = NULL;
+    g_autoptr(JsonNode) root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
+    if (jerr) {
+        fail(error, jerr->message);
+        return NULL;
+    }
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         fail(error, "not a JSON object");
         return NULL;
     }
-    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *o = json_node_get_object(root);
     JsonNode *wn = json_object_get_member(o, "weight");
     JsonNode *kn = json_object_get_member(o, "keys");
     JsonNode *ln = json_object_get_member(o, "llr");

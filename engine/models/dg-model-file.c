@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/dg-json.h"
+
 G_DEFINE_QUARK(dg-model-error-quark, dg_model_error)
 
 char *dg_model_classes_json(const char *const *ids, const char *const *names, int n)
@@ -53,7 +55,14 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
                     "the model has %d classes (1 to %d are allowed)", n, DG_MODEL_MAX_CLASSES);
         return FALSE;
     }
-    JsonNode *root = json ? json_from_string(json, NULL) : NULL;
+    GError *jerr = NULL;
+    JsonNode *root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
+    if (jerr) {
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "the 'classes' metadata: %s",
+                    jerr->message);
+        g_error_free(jerr);
+        return FALSE;
+    }
     if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
         (int)json_array_get_length(json_node_get_array(root)) != n) {
         if (root)
@@ -133,7 +142,14 @@ gboolean dg_model_read_common(const dg_st *st, int size, int n_classes, char ***
     }
     const char *pre = dg_st_metadata(st, "preprocessing");
     if (pre) {
-        JsonNode *root = json_from_string(pre, NULL);
+        GError *jerr = NULL;
+        JsonNode *root = dg_json_parse_bounded(pre, -1, DG_JSON_MAX_DEPTH, &jerr);
+        if (jerr) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "the 'preprocessing' metadata: %s", jerr->message);
+            g_error_free(jerr);
+            return FALSE;
+        }
         JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
         JsonNode *r = o ? json_object_get_member(o, "resize") : NULL;
         gboolean same = !r || (JSON_NODE_HOLDS_VALUE(r) && json_node_get_value_type(r) == G_TYPE_INT64 &&

@@ -3,8 +3,9 @@
  *
  * json-glib is lenient (comments, single quotes, 0x10, .5, raw control
  * characters, integers that silently wrap, "\u0000" truncating a key) and
- * keeps the last of duplicate keys.  Before json-glib sees the header, this
- * pass checks it against RFC 8259, bounds the nesting depth, rejects
+ * keeps the last of duplicate keys.  Before json-glib sees the header, the
+ * strict pass of dg-json.c (shared with every other JSON text read from
+ * outside) checks it against RFC 8259, bounds the nesting depth, rejects
  * integers outside int64, lone surrogates and \u0000, detects duplicate keys
  * in every object (decoded, so "\u0061" and "a" collide) and records each
  * object's member count in document order.  Afterwards the json-glib tree is
@@ -13,309 +14,44 @@
 
 #include <string.h>
 
+#include "dg-json.h"
+
 /* Longest nesting the header may have; a valid header needs 3. */
-#define MAX_JSON_DEPTH 64
+#define MAX_JSON_DEPTH DG_JSON_MAX_DEPTH
 
-typedef struct {
-    const char *s;
-    size_t n, pos;
-    GArray *counts; /* guint, one per object, pre-order */
-    GError **error;
-} jscan;
-
-static gboolean jfail(jscan *js, const char *what)
+/* The strict pass's problem as a header error. */
+static void set_problem(GError **error, const dg_json_problem *pb, size_t n)
 {
-    if (js->pos >= js->n)
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is not valid JSON: %s at the end of the header", what);
-    else
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is not valid JSON: %s at byte %zu", what, js->pos);
-    return FALSE;
-}
-
-static void jskip_ws(jscan *js)
-{
-    while (js->pos < js->n) {
-        char c = js->s[js->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        js->pos++;
-    }
-}
-
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = g_ascii_xdigit_value(p[i]);
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* A string at js->pos (the opening quote); decoded into out when non-NULL. */
-static gboolean jstring(jscan *js, GString *out)
-{
-    js->pos++; /* opening quote */
-    for (;;) {
-        if (js->pos >= js->n)
-            return jfail(js, "unterminated string");
-        unsigned char c = (unsigned char)js->s[js->pos];
-        if (c == '"') {
-            js->pos++;
-            return TRUE;
-        }
-        if (c < 0x20)
-            return jfail(js, "control character in string");
-        if (c != '\\') {
-            if (out)
-                g_string_append_c(out, (char)c);
-            js->pos++;
-            continue;
-        }
-        if (js->pos + 1 >= js->n)
-            return jfail(js, "unterminated string");
-        char e = js->s[js->pos + 1];
-        const char *plain = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && plain) {
-            if (out)
-                g_string_append_c(out, "\"\\/\b\f\n\r\t"[plain - "\"\\/bfnrt"]);
-            js->pos += 2;
-            continue;
-        }
-        if (e != 'u')
-            return jfail(js, "invalid escape in string");
-        if (js->pos + 6 > js->n)
-            return jfail(js, "truncated \\u escape");
-        int cp = hex4(js->s + js->pos + 2);
-        if (cp < 0)
-            return jfail(js, "invalid \\u escape");
-        if (cp == 0)
-            return jfail(js, "\\u0000 in string");
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return jfail(js, "unpaired surrogate in \\u escape");
-        size_t len = 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            int lo = -1;
-            if (js->pos + 12 <= js->n && js->s[js->pos + 6] == '\\' && js->s[js->pos + 7] == 'u')
-                lo = hex4(js->s + js->pos + 8);
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return jfail(js, "unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            len = 12;
-        }
-        if (out)
-            g_string_append_unichar(out, (gunichar)cp);
-        js->pos += len;
-    }
-}
-
-static gboolean jnumber(jscan *js)
-{
-    size_t start = js->pos;
-    gboolean neg = FALSE, integer = TRUE;
-    if (js->s[js->pos] == '-') {
-        neg = TRUE;
-        js->pos++;
-    }
-    size_t int_start = js->pos;
-    if (js->pos < js->n && js->s[js->pos] == '0') {
-        js->pos++;
-    } else if (js->pos < js->n && js->s[js->pos] >= '1' && js->s[js->pos] <= '9') {
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    } else {
-        return jfail(js, "invalid number");
-    }
-    size_t int_end = js->pos;
-    if (js->pos < js->n && js->s[js->pos] == '.') {
-        integer = FALSE;
-        js->pos++;
-        if (js->pos >= js->n || !g_ascii_isdigit(js->s[js->pos]))
-            return jfail(js, "invalid number");
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    }
-    if (js->pos < js->n && (js->s[js->pos] == 'e' || js->s[js->pos] == 'E')) {
-        integer = FALSE;
-        js->pos++;
-        if (js->pos < js->n && (js->s[js->pos] == '+' || js->s[js->pos] == '-'))
-            js->pos++;
-        if (js->pos >= js->n || !g_ascii_isdigit(js->s[js->pos]))
-            return jfail(js, "invalid number");
-        while (js->pos < js->n && g_ascii_isdigit(js->s[js->pos]))
-            js->pos++;
-    }
-    if (integer) {
-        /* json-glib wraps integers outside int64 silently: refuse them. */
-        uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-        for (size_t i = int_start; i < int_end; i++) {
-            uint64_t d = (uint64_t)(js->s[i] - '0');
-            if (v > (limit - d) / 10) {
-                js->pos = start;
-                return jfail(js, "integer out of range");
-            }
-            v = v * 10 + d;
-        }
-    }
-    return TRUE;
-}
-
-static gboolean jvalue(jscan *js, int depth, const char *parent_key);
-
-static gboolean jobject(jscan *js, int depth, const char *parent_key)
-{
-    guint index = js->counts->len, count = 0;
-    g_array_append_val(js->counts, count);
-    js->pos++; /* { */
-    jskip_ws(js);
-    if (js->pos < js->n && js->s[js->pos] == '}') {
-        js->pos++;
-        return TRUE;
-    }
-    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    gboolean ok = FALSE;
-    for (;;) {
-        jskip_ws(js);
-        if (js->pos >= js->n || js->s[js->pos] != '"') {
-            jfail(js, "expected a string key");
-            break;
-        }
-        size_t key_pos = js->pos;
-        GString *key = g_string_new(NULL);
-        if (!jstring(js, key)) {
-            g_string_free(key, TRUE);
-            break;
-        }
-        char *k = g_string_free(key, FALSE);
-        if (!g_hash_table_add(seen, k)) {
-            char *q = dg_st_quoted(k);
-            if (depth == 1 && strcmp(k, "__metadata__") == 0)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate __metadata__ in header");
-            else if (depth == 1)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate tensor name %s in header", q);
-            else if (parent_key && depth == 2 && strcmp(parent_key, "__metadata__") == 0)
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate metadata key %s in header", q);
-            else
-                g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                            "duplicate key %s in header at byte %zu", q, key_pos);
-            g_free(q);
-            break;
-        }
-        jskip_ws(js);
-        if (js->pos >= js->n || js->s[js->pos] != ':') {
-            jfail(js, "expected ':'");
-            break;
-        }
-        js->pos++;
-        if (!jvalue(js, depth + 1, k))
-            break;
-        count++;
-        jskip_ws(js);
-        if (js->pos < js->n && js->s[js->pos] == ',') {
-            js->pos++;
-            continue;
-        }
-        if (js->pos < js->n && js->s[js->pos] == '}') {
-            js->pos++;
-            ok = TRUE;
-        } else {
-            jfail(js, "expected ',' or '}'");
-        }
+    g_autofree char *q = pb->key ? dg_st_quoted(pb->key) : NULL;
+    switch (pb->kind) {
+    case DG_JSON_PROBLEM_TOO_DEEP:
+        g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                    "header is nested more than %d levels deep", MAX_JSON_DEPTH);
+        break;
+    case DG_JSON_PROBLEM_DUPLICATE_KEY:
+        if (pb->depth == 1 && strcmp(pb->key, "__metadata__") == 0)
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "duplicate __metadata__ in header");
+        else if (pb->depth == 1)
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "duplicate tensor name %s in header", q);
+        else if (pb->depth == 2 && g_strcmp0(pb->parent_key, "__metadata__") == 0)
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "duplicate metadata key %s in header", q);
+        else
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "duplicate key %s in header at byte %zu", q, pb->pos);
+        break;
+    case DG_JSON_PROBLEM_SYNTAX:
+    default:
+        if (pb->pos >= n)
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "header is not valid JSON: %s at the end of the header", pb->what);
+        else
+            g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
+                        "header is not valid JSON: %s at byte %zu", pb->what, pb->pos);
         break;
     }
-    g_hash_table_destroy(seen);
-    g_array_index(js->counts, guint, index) = count;
-    return ok;
-}
-
-static gboolean jarray(jscan *js, int depth)
-{
-    js->pos++; /* [ */
-    jskip_ws(js);
-    if (js->pos < js->n && js->s[js->pos] == ']') {
-        js->pos++;
-        return TRUE;
-    }
-    for (;;) {
-        if (!jvalue(js, depth + 1, NULL))
-            return FALSE;
-        jskip_ws(js);
-        if (js->pos < js->n && js->s[js->pos] == ',') {
-            js->pos++;
-            continue;
-        }
-        if (js->pos < js->n && js->s[js->pos] == ']') {
-            js->pos++;
-            return TRUE;
-        }
-        return jfail(js, "expected ',' or ']'");
-    }
-}
-
-static gboolean jliteral(jscan *js, const char *word)
-{
-    size_t len = strlen(word);
-    if (js->n - js->pos < len || memcmp(js->s + js->pos, word, len) != 0)
-        return jfail(js, "unexpected character");
-    js->pos += len;
-    return TRUE;
-}
-
-static gboolean jvalue(jscan *js, int depth, const char *parent_key)
-{
-    if (depth > MAX_JSON_DEPTH) {
-        g_set_error(js->error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
-                    "header is nested more than %d levels deep", MAX_JSON_DEPTH);
-        return FALSE;
-    }
-    jskip_ws(js);
-    if (js->pos >= js->n)
-        return jfail(js, "expected a value");
-    switch (js->s[js->pos]) {
-    case '{': return jobject(js, depth, parent_key);
-    case '[': return jarray(js, depth);
-    case '"': return jstring(js, NULL);
-    case 't': return jliteral(js, "true");
-    case 'f': return jliteral(js, "false");
-    case 'n': return jliteral(js, "null");
-    default:
-        if (js->s[js->pos] == '-' || g_ascii_isdigit(js->s[js->pos]))
-            return jnumber(js);
-        return jfail(js, "unexpected character");
-    }
-}
-
-/* Does the json-glib tree have the member counts the strict pass saw? */
-static gboolean tree_matches(JsonNode *node, GArray *counts, guint *i)
-{
-    if (JSON_NODE_HOLDS_OBJECT(node)) {
-        JsonObject *o = json_node_get_object(node);
-        if (*i >= counts->len || json_object_get_size(o) != g_array_index(counts, guint, *i))
-            return FALSE;
-        (*i)++;
-        GList *names = json_object_get_members(o);
-        gboolean ok = TRUE;
-        for (GList *l = names; l && ok; l = l->next)
-            ok = tree_matches(json_object_get_member(o, l->data), counts, i);
-        g_list_free(names);
-        return ok;
-    }
-    if (JSON_NODE_HOLDS_ARRAY(node)) {
-        JsonArray *a = json_node_get_array(node);
-        guint len = json_array_get_length(a);
-        for (guint k = 0; k < len; k++) {
-            if (!tree_matches(json_array_get_element(a, k), counts, i))
-                return FALSE;
-        }
-    }
-    return TRUE;
 }
 
 JsonObject *dg_st_parse_header(const char *text, size_t n, JsonParser **parser_out,
@@ -326,24 +62,25 @@ JsonObject *dg_st_parse_header(const char *text, size_t n, JsonParser **parser_o
                     "header is not valid UTF-8 (or contains a NUL byte)");
         return NULL;
     }
-    jscan js = {text, n, 0, g_array_new(FALSE, FALSE, sizeof(guint)), error};
-    jskip_ws(&js);
-    if (js.pos >= n || text[js.pos] != '{') {
-        if (js.pos >= n)
+    size_t start = 0;
+    while (start < n && (text[start] == ' ' || text[start] == '\t' || text[start] == '\n' ||
+                         text[start] == '\r'))
+        start++;
+    if (start >= n || text[start] != '{') {
+        if (start >= n)
             g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER, "header is empty");
         else
             g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER, "header is not a JSON object");
-        g_array_free(js.counts, TRUE);
         return NULL;
     }
-    if (!jvalue(&js, 1, NULL)) {
-        g_array_free(js.counts, TRUE);
-        return NULL;
-    }
-    jskip_ws(&js);
-    if (js.pos != n) {
-        jfail(&js, "trailing characters after the header object");
-        g_array_free(js.counts, TRUE);
+    GArray *counts = g_array_new(FALSE, FALSE, sizeof(guint));
+    dg_json_problem pb;
+    if (!dg_json_check_strict(text, n, MAX_JSON_DEPTH, counts, &pb)) {
+        if (pb.kind == DG_JSON_PROBLEM_SYNTAX && strcmp(pb.what, DG_JSON_TRAILING) == 0)
+            pb.what = "trailing characters after the header object";
+        set_problem(error, &pb, n);
+        dg_json_problem_clear(&pb);
+        g_array_free(counts, TRUE);
         return NULL;
     }
 
@@ -356,15 +93,13 @@ JsonObject *dg_st_parse_header(const char *text, size_t n, JsonParser **parser_o
         g_error_free(jerr);
     } else {
         JsonNode *node = json_parser_get_root(parser);
-        guint i = 0;
-        if (!node || !JSON_NODE_HOLDS_OBJECT(node) || !tree_matches(node, js.counts, &i) ||
-            i != js.counts->len)
+        if (!node || !JSON_NODE_HOLDS_OBJECT(node) || !dg_json_tree_matches(node, counts))
             g_set_error(error, DG_ST_ERROR, DG_ST_ERROR_HEADER,
                         "header was read inconsistently by the JSON parser");
         else
             root = json_node_get_object(node);
     }
-    g_array_free(js.counts, TRUE);
+    g_array_free(counts, TRUE);
     if (!root) {
         g_object_unref(parser);
         return NULL;

@@ -3,7 +3,8 @@
  * crash, a hang, an allocation beyond the stated limits or a lost run.
  * One test per class of problem (issue 9): option ranges, checkpoints that
  * would hang or corrupt a run, files that are not files, model files that
- * ask for too much or hold NaN, two processes on one run folder, signals,
+ * ask for too much, hold NaN or nest their JSON metadata 100000 levels
+ * deep, two processes on one run folder, signals,
  * temporaries left by a kill (--resume with other settings: test-resume). */
 #include <gio/gio.h>
 #include <glib.h>
@@ -21,6 +22,7 @@
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-run-dir.h"
+#include "jobs/dg-run-info.h"
 #include "models/dg-classifier.h"
 #include "models/dg-gan.h"
 #include "models/dg-model-file.h"
@@ -255,10 +257,9 @@ static char *small_generator(void)
     return model;
 }
 
-/* A copy of a model file with one metadata entry replaced by the result
- * of replacing `from` with `to` in it. */
-static char *model_with(const char *src, const char *name, const char *key, const char *from,
-                        const char *to)
+/* A copy of a model file (in tmp, named name) with metadata entry key set
+ * to value. */
+static char *model_set(const char *src, const char *name, const char *key, const char *value)
 {
     char *dst = g_build_filename(tmp, name, NULL);
     gchar *bytes = NULL;
@@ -266,8 +267,17 @@ static char *model_with(const char *src, const char *name, const char *key, cons
     g_assert_true(g_file_get_contents(src, &bytes, &n, NULL));
     g_assert_true(g_file_set_contents(dst, bytes, (gssize)n, NULL));
     g_free(bytes);
+    jt_st_rewrite(dst, NULL, NULL, key, value);
+    return dst;
+}
+
+/* A copy of a model file with one metadata entry replaced by the result
+ * of replacing `from` with `to` in it. */
+static char *model_with(const char *src, const char *name, const char *key, const char *from,
+                        const char *to)
+{
     GError *error = NULL;
-    dg_st *st = dg_st_load(dst, &error);
+    dg_st *st = dg_st_load(src, &error);
     g_assert_no_error(error);
     const char *v = dg_st_metadata(st, key);
     g_assert_nonnull(v);
@@ -276,7 +286,7 @@ static char *model_with(const char *src, const char *name, const char *key, cons
     char *nv = g_strjoinv(to, parts);
     g_strfreev(parts);
     dg_st_free(st);
-    jt_st_rewrite(dst, NULL, NULL, key, nv);
+    char *dst = model_set(src, name, key, nv);
     g_free(nv);
     return dst;
 }
@@ -338,6 +348,78 @@ static void test_model_files(void)
     g_assert_false(dg_gan_config_check_memory(&gc, 1024, TRUE, TRUE, &error));
     g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_TOO_LARGE);
     g_clear_error(&error);
+}
+
+/* ---- 1. stack overflow: JSON metadata nested 100000 levels deep ----------------------- */
+
+/* The header of a model file is checked with a depth bound; several of its
+ * metadata values are JSON texts parsed again, which json-glib alone would
+ * follow until the stack overflows. */
+static void test_deep_json(void)
+{
+    GError *error = NULL;
+    char *deep = g_strnfill(100000, '[');
+    const char *clf = small_classifier(), *gen = small_generator();
+    struct {
+        const char *src, *name, *key;
+        gboolean gan;
+    } cases[] = {
+        {clf, "deep-cclasses.safetensors", "classes", FALSE},
+        {clf, "deep-carch.safetensors", "classifier", FALSE},
+        {clf, "deep-cpre.safetensors", "preprocessing", FALSE},
+        {clf, "deep-cbias.safetensors", "logit_bias", FALSE},
+        {clf, "deep-cprior.safetensors", "patient_prior", FALSE},
+        {gen, "deep-gclasses.safetensors", "classes", TRUE},
+        {gen, "deep-gan.safetensors", "gan", TRUE},
+        {gen, "deep-gpre.safetensors", "preprocessing", TRUE},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *p = model_set(cases[i].src, cases[i].name, cases[i].key, deep);
+        if (cases[i].gan)
+            g_assert_null(dg_gan_load_model(p, 8, NULL, NULL, &error));
+        else
+            g_assert_null(dg_cnn_load(p, 8, &error));
+        g_assert_nonnull(error);
+        g_test_message("%s: %s", cases[i].name, error->message);
+        g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID);
+        g_assert_nonnull(strstr(error->message, "nested too deeply"));
+        g_assert_null(strchr(error->message, '\n'));
+        g_clear_error(&error);
+        /* what the app shows of a model file before loading it */
+        dg_model_info *info = dg_model_info_read(p, &error);
+        if (strcmp(cases[i].key, "classes") == 0) {
+            g_assert_null(info);
+            g_assert_nonnull(strstr(error->message, "nested too deeply"));
+        }
+        g_clear_error(&error);
+        dg_model_info_free(info);
+        g_free(p);
+    }
+    /* as a user meets it */
+    char *p = model_set(clf, "deep-cli.safetensors", "classes", deep);
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    char *err = NULL;
+    int rc = run_cli(&err, "predict", "--model", p, img, "--threads", "1", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "nested too deeply"));
+    g_free(err), g_free(img), g_free(p);
+
+    /* a checkpoint's "run" record, read on --resume and by the run list */
+    jt_must_succeed(&dg_job_gan_train, gan_tiny("deep-run", 2));
+    char *ck = g_build_filename(tmp, "deep-run", "checkpoint.safetensors", NULL);
+    jt_st_rewrite(ck, NULL, NULL, "run", deep);
+    dg_gan_train_config *c = gan_tiny("deep-run", 4);
+    c->resume = TRUE;
+    char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(msg, "'run' record"));
+    g_assert_nonnull(strstr(msg, "nested too deeply"));
+    g_free(msg);
+    char *run = g_build_filename(tmp, "deep-run", NULL);
+    dg_run_info_free(dg_run_info_read(run, NULL));
+    g_free(run);
+    g_free(ck);
+    g_free(deep);
 }
 
 /* ---- 5. silent wrong results: non-finite weights ------------------------------------- */
@@ -627,6 +709,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/corrupt-checkpoints", test_corrupt_checkpoints);
     g_test_add_func("/hardening/fifo-and-devices", test_fifo);
     g_test_add_func("/hardening/model-files", test_model_files);
+    g_test_add_func("/hardening/deep-json", test_deep_json);
     g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
