@@ -38,6 +38,22 @@ static gboolean has_control(const char *s)
     return FALSE;
 }
 
+/* Why a class id cannot name a folder or a file name part, or NULL.  Class
+ * ids become paths: gan generate writes OUT/<id>/syn-<id>-....png, so ".."
+ * would write beside OUT and "a/b" or "/abs" anywhere; '\' is a separator
+ * where the folder may be copied to.  An ImageFolder data set's ids are its
+ * folder names (never with '/', never starting with '.': hidden folders are
+ * not classes), so they pass, spaces, dashes and any UTF-8 included; only a
+ * folder name with a '\' in it would not. */
+static const char *id_path_problem(const char *id)
+{
+    if (strchr(id, '/') || strchr(id, '\\'))
+        return "has a '/' or '\\'";
+    if (id[0] == '.')
+        return "starts with '.'";
+    return NULL;
+}
+
 static const char *string_member(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
@@ -88,6 +104,14 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
         if (has_control(id) || has_control(name)) {
             g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                         "class %d's id or name has a control character (a line break, ...)", k);
+            ok = FALSE;
+            break;
+        }
+        const char *bad = id_path_problem(id);
+        if (bad) {
+            g_autofree char *q = dg_st_quoted(id);
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "class %d's id %s cannot be a folder name: it %s", k, q, bad);
             ok = FALSE;
             break;
         }

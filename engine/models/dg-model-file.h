@@ -5,7 +5,8 @@
  * "image_size" and "preprocessing" metadata; both are checked the same way
  * before anything is allocated or used:
  *  - the class list: 1 to DG_MODEL_MAX_CLASSES entries, each with a
- *    non-empty id (at most 64 bytes) and a name, no id twice;
+ *    non-empty id (at most 64 bytes, no control character, no '/' or '\',
+ *    not starting with '.': ids name folders) and a name, no id twice;
  *  - "image_size" (when present) equal to the architecture's size;
  *  - the memory the networks would need (parameters, optimizer state and
  *    activations for the batch asked for) at most DG_MODEL_MAX_BYTES;
@@ -38,7 +39,9 @@ typedef enum {
 /* The "classes" metadata: [{"id": ..., "name": ...}, ...] (g_free). */
 char *dg_model_classes_json(const char *const *ids, const char *const *names, int n);
 /* Parses and checks it: exactly n classes (n in 1..DG_MODEL_MAX_CLASSES),
- * ids non-empty, short and distinct.  ids/names: NULL-terminated, g_strfreev. */
+ * ids non-empty, short, distinct and usable as a folder name (no '/' or
+ * '\', no leading '.', so neither "." nor "..").  ids/names:
+ * NULL-terminated, g_strfreev. */
 gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***names,
                                 GError **error);
 

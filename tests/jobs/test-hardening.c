@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/dg-dataset.h"
 #include "hardening-test-util.h"
 #include "jobs-test-util.h"
 #include "jobs/dg-job-cnn.h"
@@ -306,6 +307,12 @@ static void test_model_files(void)
         {gen, "gsize.safetensors", "image_size", "32", "128", "contradicts", TRUE},
         {gen, "gctl.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"b\\ncc\"", "control character", TRUE},
         {gen, "gaug.safetensors", "gan", "\"diffaug\":\"", "\"diffaug\":\"x\\n\\u001b[31m", "DiffAugment", TRUE},
+        /* class ids name folders (gan generate writes OUT/<id>/) */
+        {gen, "gdotdot.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"..\"", "folder name", TRUE},
+        {gen, "gslash.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"a/b\"", "folder name", TRUE},
+        {gen, "gabs.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"/tmp/x\"", "folder name", TRUE},
+        {gen, "gbslash.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"a\\\\b\"", "folder name", TRUE},
+        {gen, "gdot.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\".\"", "folder name", TRUE},
         {clf, "w512.safetensors", "classifier", "\"width\": 8", "\"width\": 512", "out of range", FALSE},
         {clf, "w0.safetensors", "classifier", "\"width\": 8", "\"width\": 0", "out of range", FALSE},
         {clf, "cdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", FALSE},
@@ -313,6 +320,7 @@ static void test_model_files(void)
         {clf, "cctl.safetensors", "classes", "\"name\":\"", "\"name\":\"\\r", "control character", FALSE},
         {clf, "carch.safetensors", "classifier", "\"arch\": \"dermanet\"", "\"arch\": \"dermanet\\n\"", "architecture", FALSE},
         {clf, "cpre.safetensors", "preprocessing", "\"resize\": 32", "\"resize\": 64", "contradicts", FALSE},
+        {clf, "chidden.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\".bcc\"", "folder name", FALSE},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *p = model_with(cases[i].src, cases[i].name, cases[i].key, cases[i].from, cases[i].to);
@@ -348,6 +356,67 @@ static void test_model_files(void)
     g_assert_false(dg_gan_config_check_memory(&gc, 1024, TRUE, TRUE, &error));
     g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_TOO_LARGE);
     g_clear_error(&error);
+}
+
+/* ---- 6. path traversal: class ids from a model file name folders ---------------------- */
+
+static void test_class_id_paths(void)
+{
+    /* gan generate with a class id of "..": refused before anything is
+     * written, beside --out or inside it */
+    char *p = model_with(small_generator(), "gen-dotdot.safetensors", "classes",
+                         "\"id\":\"bcc\"", "\"id\":\"..\"");
+    char *parent = g_build_filename(tmp, "traversal", NULL), *out = g_build_filename(parent, "out", NULL);
+    g_assert_cmpint(g_mkdir(parent, 0755), ==, 0);
+    char *err = NULL;
+    int rc = run_cli(&err, "gan", "generate", "--model", p, "--out", out, "--per-class", "1",
+                     "--threads", "1", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "class 1's id '..' cannot be a folder name"));
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    GDir *d = g_dir_open(parent, 0, NULL);
+    g_assert_null(g_dir_read_name(d)); /* nothing written beside --out */
+    g_dir_close(d);
+    g_free(err), g_free(p), g_free(out), g_free(parent);
+
+    /* every id an ImageFolder data set can have is still a valid model class id:
+     * folder names with spaces, dashes, dots inside, brackets and any UTF-8 */
+    const char *names[] = {"basal cell", "caf\xc3\xa9-au-lait", "naevus (blue)", "a.b", "x_y",
+                           "\xe6\x97\xa5\xe6\x9c\xac", "-dash", "end."};
+    char *root = g_build_filename(tmp, "awkward-names", NULL);
+    char *src = g_build_filename(data, "akiec", "img-00.png", NULL);
+    gchar *png = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(src, &png, &n, NULL));
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        char *dir = g_build_filename(root, names[i], NULL);
+        char *img = g_build_filename(dir, "img.png", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(img, png, (gssize)n, NULL));
+        g_free(dir), g_free(img);
+    }
+    dg_load_options opt;
+    dg_load_options_init(&opt);
+    opt.size = 32;
+    opt.threads = 1;
+    opt.cache_dir = "";
+    GError *error = NULL;
+    dg_dataset *ds = dg_dataset_load(root, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ds->n_classes, ==, (int)G_N_ELEMENTS(names));
+    const char **ids = g_new0(const char *, ds->n_classes + 1);
+    for (int k = 0; k < ds->n_classes; k++)
+        ids[k] = ds->classes[k].id;
+    char *json = dg_model_classes_json(ids, NULL, ds->n_classes);
+    char **got_ids = NULL, **got_names = NULL;
+    g_assert_true(dg_model_parse_classes(json, ds->n_classes, &got_ids, &got_names, &error));
+    g_assert_no_error(error);
+    for (int k = 0; k < ds->n_classes; k++)
+        g_assert_cmpstr(got_ids[k], ==, ids[k]);
+    g_strfreev(got_ids), g_strfreev(got_names);
+    g_free(json), g_free(ids), g_free(png), g_free(src), g_free(root);
+    dg_dataset_free(ds);
 }
 
 /* ---- 1. stack overflow: JSON metadata nested 100000 levels deep ----------------------- */
@@ -710,6 +779,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/fifo-and-devices", test_fifo);
     g_test_add_func("/hardening/model-files", test_model_files);
     g_test_add_func("/hardening/deep-json", test_deep_json);
+    g_test_add_func("/hardening/class-id-paths", test_class_id_paths);
     g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
