@@ -228,8 +228,7 @@ gboolean dg_cache_write(const char *file, int size, const dg_cache_entry *entrie
         ok = FALSE;
     }
     if (ok)
-        ok = g_file_set_contents_full(file, (const char *)buf, (gssize)total,
-                                      G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+        ok = dg_file_write_atomic(file, buf, total, FALSE, error);
     g_free(dir);
     g_free(buf);
     return ok;

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,16 @@ static const char *open_reason(int e)
     }
 }
 
+/* What a file that is neither a regular file nor a folder is. */
+static const char *kind_of(mode_t mode)
+{
+    return S_ISFIFO(mode)   ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "an unknown kind of file";
+}
+
 /* FALSE + error unless st is a regular file. */
 static gboolean check_regular(const struct stat *st, GError **error)
 {
@@ -30,12 +42,8 @@ static gboolean check_regular(const struct stat *st, GError **error)
                             "is a folder, not a file");
         return FALSE;
     }
-    const char *what = S_ISFIFO(st->st_mode)   ? "a FIFO"
-                       : S_ISCHR(st->st_mode)  ? "a character device"
-                       : S_ISBLK(st->st_mode)  ? "a block device"
-                       : S_ISSOCK(st->st_mode) ? "a socket"
-                                               : "an unknown kind of file";
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file (%s)", what);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file (%s)",
+                kind_of(st->st_mode));
     return FALSE;
 }
 
@@ -170,4 +178,68 @@ char *dg_file_display_name(const char *path)
         return disp;
     g_free(disp);
     return g_string_free(out, FALSE);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+/* Whether path is a non-empty regular file (symlinks followed). */
+static gboolean replaces_data(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+gboolean dg_file_write_atomic(const char *path, const void *data, gsize len, gboolean durable,
+                              GError **error)
+{
+    g_return_val_if_fail(path != NULL && (data != NULL || len == 0), FALSE);
+    const gboolean replaces = replaces_data(path);
+    char *tmp = g_strconcat(path, DG_FILE_TEMP_MARK "XXXXXX", NULL);
+    int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0644), e = 0;
+    if (fd < 0) {
+        e = errno;
+        g_autofree char *disp = dg_file_display_name(path);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", disp,
+                    g_strerror(e));
+        g_free(tmp);
+        return FALSE;
+    }
+    const char *p = data;
+    for (gsize left = len; left > 0 && !e;) {
+        ssize_t w = write(fd, p, MIN(left, (gsize)1 << 30));
+        if (w > 0)
+            p += w, left -= (gsize)w;
+        else if (w == 0 || errno != EINTR)
+            e = w == 0 ? EIO : errno;
+    }
+    if (!e && (durable || replaces) && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    gboolean ok = !e;
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = FALSE;
+    }
+    if (e) {
+        g_autofree char *disp = dg_file_display_name(path);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", disp,
+                    g_strerror(e));
+    }
+    if (!ok)
+        g_unlink(tmp);
+    g_free(tmp);
+    return ok;
+}
+
+gboolean dg_file_is_temp_name(const char *name)
+{
+    g_return_val_if_fail(name != NULL, FALSE);
+    const size_t n = strlen(name), m = strlen(DG_FILE_TEMP_MARK);
+    if (n < 1 + m + 6 || strncmp(name + n - 6 - m, DG_FILE_TEMP_MARK, m) != 0)
+        return FALSE;
+    for (size_t i = n - 6; i < n; i++)
+        if (!g_ascii_isalnum(name[i]))
+            return FALSE;
+    return TRUE;
 }

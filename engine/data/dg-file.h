@@ -1,5 +1,6 @@
 /* dg-file.h: reading a whole file that comes from outside, within a stated
- * limit (models-and-data layer; the jobs and models layers use it too).
+ * limit, and writing a whole file atomically (models-and-data layer; the
+ * jobs, models and plot layers use it too).
  *
  * Only regular files are read.  A FIFO would block forever in open() or
  * read(), a device such as /dev/zero never ends, and a folder is not data:
@@ -43,5 +44,26 @@ gboolean dg_file_read_regular(const char *path, gsize max_bytes, char **data, gs
  * replaced by U+FFFD, so that a file name can neither break a one-line
  * message nor send escape sequences to a terminal. */
 char *dg_file_display_name(const char *path);
+
+/* ---- writing ----
+ * Every file the engine writes goes through dg_file_write_atomic: the bytes
+ * go to a temporary file beside the target, NAME.dgtmp-XXXXXX (six random
+ * letters or digits after DG_FILE_TEMP_MARK), which is renamed over NAME,
+ * so that a reader sees the old file or the new one, never half of one.  A
+ * process killed in between leaves the temporary behind; that name is ours
+ * alone, so that dg_file_is_temp_name can tell it from a user's file
+ * (results.json.backup is not ours). */
+#define DG_FILE_TEMP_MARK ".dgtmp-"
+
+/* Writes len bytes of data to path atomically.  The temporary is flushed
+ * to disk (fsync) before the rename when durable is TRUE, or when it
+ * replaces a non-empty file (so that a crash cannot lose both).  Mode 0644
+ * (less the umask).  FALSE + error (G_FILE_ERROR, naming the file); the
+ * temporary is removed. */
+gboolean dg_file_write_atomic(const char *path, const void *data, gsize len, gboolean durable,
+                              GError **error);
+/* Whether a file name (no folder) is one of dg_file_write_atomic's
+ * temporaries: it ends in DG_FILE_TEMP_MARK and six letters or digits. */
+gboolean dg_file_is_temp_name(const char *name);
 
 G_END_DECLS

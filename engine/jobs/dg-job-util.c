@@ -110,17 +110,14 @@ gboolean dg_write_png(const char *path, const uint8_t *rgb, int width, int heigh
     gboolean ok = gdk_pixbuf_save_to_buffer(pb, &buf, &len, "png", error, NULL);
     g_object_unref(pb);
     if (ok)
-        ok = g_file_set_contents_full(path, buf, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-                                      0644, error);
+        ok = dg_file_write_atomic(path, buf, len, FALSE, error);
     g_free(buf);
     return ok;
 }
 
 gboolean dg_write_text(const char *path, const char *text, GError **error)
 {
-    return g_file_set_contents_full(path, text, -1,
-                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                    0644, error);
+    return dg_file_write_atomic(path, text, strlen(text), TRUE, error);
 }
 
 void dg_rate_init(dg_rate *r)

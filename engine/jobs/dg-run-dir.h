@@ -7,7 +7,11 @@
  * the process ends, however it ends), so that a second process writing the
  * same folder is refused with a clear message instead of overwriting the
  * first one's run.  Under the lock, temporary files that a killed process
- * left behind (NAME.XXXXXX, the atomic writes' temporaries) are removed.
+ * left behind in the folder and its direct sub-folders are removed: the
+ * atomic writes' temporaries (NAME.dgtmp-XXXXXX, dg-file.h), and
+ * NAME.XXXXXX for the NAMEs that versions before them wrote (the
+ * checkpoint, models, config.json, history.csv...).  No other file is
+ * touched: results.json.backup is the user's.
  *
  * A run's identity is the list of settings that define it (data set, split,
  * seeds, architecture, optimizer...).  It is stored in the checkpoint; on

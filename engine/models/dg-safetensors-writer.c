@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "data/dg-file.h"
+
 typedef struct {
     char *name;
     dg_st_dtype dtype;
@@ -230,9 +232,7 @@ gboolean dg_st_writer_save(dg_st_writer *w, const char *path, GError **error)
         return FALSE;
     gsize size = 0;
     const guint8 *data = g_bytes_get_data(bytes, &size);
-    gboolean ok = g_file_set_contents_full(path, (const char *)data, (gssize)size,
-                                           G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                           0644, error);
+    gboolean ok = dg_file_write_atomic(path, data, size, TRUE, error);
     g_bytes_unref(bytes);
     return ok;
 }

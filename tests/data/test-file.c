@@ -139,6 +139,68 @@ static void test_display_name(void)
     g_free(d);
 }
 
+static int cmp_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the folder's entries, sorted and joined by spaces. */
+static char *listing(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+    while ((name = g_dir_read_name(d)))
+        g_ptr_array_add(names, g_strdup(name));
+    g_dir_close(d);
+    g_ptr_array_sort(names, cmp_names);
+    g_ptr_array_add(names, NULL);
+    char *s = g_strjoinv(" ", (char **)names->pdata);
+    g_ptr_array_unref(names);
+    return s;
+}
+
+/* dg_file_write_atomic writes and replaces whole files, and leaves no
+ * temporary behind; its temporaries' names are told from a user's. */
+static void test_write_atomic(void)
+{
+    char *dir = tu_tmpdir();
+    char *file = g_build_filename(dir, "result.json", NULL), *text = NULL;
+    GError *error = NULL;
+    g_assert_true(dg_file_write_atomic(file, "{}", 2, FALSE, &error));
+    g_assert_no_error(error);
+    g_assert_true(dg_file_write_atomic(file, "{\"a\": 1}", 8, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "{\"a\": 1}");
+    g_free(text);
+    g_assert_true(dg_file_write_atomic(file, NULL, 0, FALSE, &error));
+    g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "");
+    g_free(text);
+    char *names = listing(dir);
+    g_assert_cmpstr(names, ==, "result.json");
+    g_free(names);
+    /* a folder that is not there: the error names the file */
+    char *lost = g_build_filename(dir, "missing", "a.json", NULL);
+    g_assert_false(dg_file_write_atomic(lost, "x", 1, FALSE, &error));
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+    g_assert_nonnull(strstr(error->message, "missing/a.json"));
+    g_clear_error(&error);
+    /* the temporaries' names */
+    g_assert_true(dg_file_is_temp_name("result.json" DG_FILE_TEMP_MARK "Ab12Cd"));
+    g_assert_true(dg_file_is_temp_name("x" DG_FILE_TEMP_MARK "000000"));
+    const char *not_ours[] = {"results.json.backup", "notes.md.abcdef", "result.json.Ab12Cd",
+                              DG_FILE_TEMP_MARK "Ab12Cd", "a" DG_FILE_TEMP_MARK "Ab12C",
+                              "a" DG_FILE_TEMP_MARK "Ab12Cde", "a" DG_FILE_TEMP_MARK "Ab-2Cd",
+                              "a.dgtmp.Ab12Cd"};
+    for (size_t i = 0; i < G_N_ELEMENTS(not_ours); i++)
+        g_assert_false(dg_file_is_temp_name(not_ours[i]));
+    tu_rm_rf(dir);
+    g_free(dir), g_free(file), g_free(lost);
+}
+
 int main(int argc, char **argv)
 {
     tu_init(&argc, &argv);
@@ -147,5 +209,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/file/huge", test_huge);
     g_test_add_func("/data/file/grows", test_grows);
     g_test_add_func("/data/file/display-name", test_display_name);
+    g_test_add_func("/data/file/write-atomic", test_write_atomic);
     return tu_run();
 }

@@ -739,7 +739,8 @@ static void test_stale_temporaries(void)
     jt_must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
     char *run = g_build_filename(tmp, "temps", NULL);
     const char *stale[] = {"checkpoint.safetensors.Ab12Cd", "generator.safetensors.x9Y8z7",
-                           "samples/latest.png.QwErTy", "config.json.000000"};
+                           "samples/latest.png.QwErTy", "config.json.000000",
+                           "checkpoint.safetensors.dgtmp-Zz09aB"};
     const char *kept[] = {"notes.txt.Ab12Cd", "checkpoint.safetensors.bak",
                           "generator.safetensors.Ab12Cd7"};
     for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
@@ -768,6 +769,59 @@ static void test_stale_temporaries(void)
     g_free(run);
 }
 
+/* Only temporaries of ours go: a user's files that merely look like one
+ * (NAME.XXXXXX with six letters or digits, as backups do) stay, in the
+ * folder and in its sub-folders, whether the folder is opened directly or
+ * by a command given it as --out. */
+static void test_stale_temporaries_only_ours(void)
+{
+    const char *ours[] = {"result.json.dgtmp-Ab12Cd", "figs/latest.png.dgtmp-x9Y8z7"};
+    const char *users[] = {"x.json.backup", "notes.md.abcdef", "HAM10000_metadata.csv.backup",
+                           "figs/figure1.png.backup", "figs/plot.svg.123456",
+                           "result.json.dgtmp-Ab12C" /* five: not one of ours */};
+    char *out = g_build_filename(tmp, "users-folder", NULL);
+    char *figs = g_build_filename(out, "figs", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(figs, 0755), ==, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < G_N_ELEMENTS(ours); i++) {
+            char *p = g_build_filename(out, ours[i], NULL);
+            g_assert_true(g_file_set_contents(p, "half", -1, NULL));
+            g_free(p);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(users); i++) {
+            char *p = g_build_filename(out, users[i], NULL);
+            g_assert_true(g_file_set_contents(p, "keep", -1, NULL));
+            g_free(p);
+        }
+        if (pass == 0) {
+            GError *error = NULL;
+            dg_run_dir *d = dg_run_dir_open(out, &error);
+            g_assert_no_error(error);
+            g_assert_cmpint(dg_run_dir_cleaned(d), ==, G_N_ELEMENTS(ours));
+            dg_run_dir_close(d);
+        } else {
+            char *err = NULL;
+            int rc = run_cli(&err, "gan", "generate", "--model", small_generator(), "--out", out,
+                             "--per-class", "1", "--threads", "1", NULL);
+            g_test_message("%s", err);
+            g_assert_cmpint(rc, ==, 0);
+            g_free(err);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(ours); i++) {
+            char *p = g_build_filename(out, ours[i], NULL);
+            g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+            g_free(p);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(users); i++) {
+            char *p = g_build_filename(out, users[i], NULL), *text = NULL;
+            g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
+            g_assert_cmpstr(text, ==, "keep");
+            g_free(text), g_free(p);
+        }
+    }
+    g_free(figs), g_free(out);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -785,6 +839,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
     g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
+    g_test_add_func("/hardening/stale-temporaries-only-ours", test_stale_temporaries_only_ours);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
