@@ -182,18 +182,44 @@ char *dg_file_display_name(const char *path)
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-/* Whether path is a non-empty regular file (symlinks followed). */
-static gboolean replaces_data(const char *path)
+/* dg_file_check_writable; *replaces: the target is a non-empty regular file. */
+static gboolean check_target(const char *path, gboolean *replaces, GError **error)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    if (replaces)
+        *replaces = FALSE;
+    /* stat, not lstat: a symlink to a device is refused too (/dev/stdout is
+     * one); a dangling symlink or one stat cannot follow is replaced by the
+     * rename like any name, and an error to create the file says the rest */
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) {
+        if (replaces)
+            *replaces = S_ISREG(st.st_mode) && st.st_size > 0;
+        return TRUE;
+    }
+    g_autofree char *disp = dg_file_display_name(path);
+    if (S_ISDIR(st.st_mode))
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR,
+                    "cannot write %s: it is a folder, not a file", disp);
+    else
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "cannot write %s: it is %s, not a regular file (not replacing it)", disp,
+                    kind_of(st.st_mode));
+    return FALSE;
+}
+
+gboolean dg_file_check_writable(const char *path, GError **error)
+{
+    g_return_val_if_fail(path != NULL, FALSE);
+    return check_target(path, NULL, error);
 }
 
 gboolean dg_file_write_atomic(const char *path, const void *data, gsize len, gboolean durable,
                               GError **error)
 {
     g_return_val_if_fail(path != NULL && (data != NULL || len == 0), FALSE);
-    const gboolean replaces = replaces_data(path);
+    gboolean replaces;
+    if (!check_target(path, &replaces, error))
+        return FALSE;
     char *tmp = g_strconcat(path, DG_FILE_TEMP_MARK "XXXXXX", NULL);
     int fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0644), e = 0;
     if (fd < 0) {
@@ -216,7 +242,9 @@ gboolean dg_file_write_atomic(const char *path, const void *data, gsize len, gbo
         e = errno;
     if (close(fd) != 0 && !e && errno != EINTR)
         e = errno;
-    gboolean ok = !e;
+    /* the target may have been replaced by something else while we wrote:
+     * looked at once more, just before the rename */
+    gboolean ok = !e && check_target(path, NULL, error);
     if (ok && rename(tmp, path) != 0) {
         e = errno;
         ok = FALSE;

@@ -52,16 +52,27 @@ char *dg_file_display_name(const char *path);
  * so that a reader sees the old file or the new one, never half of one.  A
  * process killed in between leaves the temporary behind; that name is ours
  * alone, so that dg_file_is_temp_name can tell it from a user's file
- * (results.json.backup is not ours). */
+ * (results.json.backup is not ours).
+ *
+ * An existing NAME that is not a regular file (a folder, a FIFO, a socket,
+ * a character or block device; or a symlink to one) is refused, never
+ * replaced: renaming over /dev/full would turn the device into a file.  A
+ * symlink to a regular file is replaced by the new file, as
+ * g_file_set_contents does (the file it pointed to is left as it was). */
 #define DG_FILE_TEMP_MARK ".dgtmp-"
 
 /* Writes len bytes of data to path atomically.  The temporary is flushed
  * to disk (fsync) before the rename when durable is TRUE, or when it
  * replaces a non-empty file (so that a crash cannot lose both).  Mode 0644
- * (less the umask).  FALSE + error (G_FILE_ERROR, naming the file); the
- * temporary is removed. */
+ * (less the umask).  FALSE + error (G_FILE_ERROR, naming the file; ISDIR or
+ * INVAL for a target that is not a regular file); the temporary is
+ * removed. */
 gboolean dg_file_write_atomic(const char *path, const void *data, gsize len, gboolean durable,
                               GError **error);
+/* The check dg_file_write_atomic makes before writing, for a job to make
+ * before its work: TRUE when path does not exist or is a regular file
+ * (symlinks followed); else FALSE + the same error. */
+gboolean dg_file_check_writable(const char *path, GError **error);
 /* Whether a file name (no folder) is one of dg_file_write_atomic's
  * temporaries: it ends in DG_FILE_TEMP_MARK and six letters or digits. */
 gboolean dg_file_is_temp_name(const char *name);

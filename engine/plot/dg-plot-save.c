@@ -1,11 +1,30 @@
 /* dg-plot-save.c: any chart into a PNG, SVG or PDF file (dg_plot_save; every
- * chart's _save goes through it). */
+ * chart's _save goes through it).  The file is drawn in memory and written
+ * by dg_file_write_atomic: whole or not at all, and never over a device,
+ * FIFO or folder of that name. */
 #include "dg-plot-private.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <gio/gio.h>
 #include <string.h>
+
+#include "data/dg-file.h"
+
+/* The writer's errors (G_FILE_ERROR) as this API's: G_IO_ERROR_FAILED with
+ * the writer's message, which names the file. */
+static gboolean io_failed(GError *e, GError **error)
+{
+    g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, e->message);
+    g_error_free(e);
+    return FALSE;
+}
+
+static cairo_status_t append(void *closure, const unsigned char *data, unsigned int length)
+{
+    g_byte_array_append(closure, data, length);
+    return CAIRO_STATUS_SUCCESS;
+}
 
 gboolean dg_plot_check_path(const char *path, GError **error)
 {
@@ -34,17 +53,22 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
     const char *dot = strrchr(path, '.');
     enum { PNG, SVG, PDF } fmt =
         g_ascii_strcasecmp(dot, ".png") == 0 ? PNG : g_ascii_strcasecmp(dot, ".svg") == 0 ? SVG : PDF;
+    /* refused before drawing: the same check as the write's */
+    GError *e = NULL;
+    if (!dg_file_check_writable(path, &e))
+        return io_failed(e, error);
+    GByteArray *bytes = g_byte_array_new();
     cairo_surface_t *s;
     if (fmt == PNG)
         s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
     else if (fmt == SVG) {
-        s = cairo_svg_surface_create(path, width, height);
+        s = cairo_svg_surface_create_for_stream(append, bytes, width, height);
 #if CAIRO_VERSION >= CAIRO_VERSION_ENCODE(1, 16, 0)
         if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS)
             cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PX);
 #endif
     } else
-        s = cairo_pdf_surface_create(path, width, height);
+        s = cairo_pdf_surface_create_for_stream(append, bytes, width, height);
     cairo_status_t st = cairo_surface_status(s);
     if (st == CAIRO_STATUS_SUCCESS) {
         cairo_t *cr = cairo_create(s);
@@ -58,7 +82,7 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
     }
     if (st == CAIRO_STATUS_SUCCESS) {
         if (fmt == PNG)
-            st = cairo_surface_write_to_png(s, path);
+            st = cairo_surface_write_to_png_stream(s, append, bytes);
         else {
             cairo_surface_finish(s);
             st = cairo_surface_status(s);
@@ -68,7 +92,10 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
     if (st != CAIRO_STATUS_SUCCESS) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write plot: %s", path,
                     cairo_status_to_string(st));
+        g_byte_array_unref(bytes);
         return FALSE;
     }
-    return TRUE;
+    gboolean ok = dg_file_write_atomic(path, bytes->data, bytes->len, FALSE, &e);
+    g_byte_array_unref(bytes);
+    return ok || io_failed(e, error);
 }

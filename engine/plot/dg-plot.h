@@ -106,7 +106,9 @@ typedef struct {
 gboolean dg_plot_check_path(const char *path, GError **error);
 /* Draw into a new width x height file; the format follows the extension of
  * path: .png, .svg or .pdf (case-insensitive).  The whole page is first
- * painted with the theme's background (unless its alpha is 0). */
+ * painted with the theme's background (unless its alpha is 0).  The file is
+ * written atomically, and an existing path that is not a regular file (a
+ * device, FIFO or folder) is refused (dg_file_write_atomic, data/dg-file.h). */
 gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_theme *theme,
                       dg_plot_draw_fn draw, void *chart, GError **error);
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "data-test-util.h"
 #include "data/dg-file.h"
@@ -201,6 +203,81 @@ static void test_write_atomic(void)
     g_free(dir), g_free(file), g_free(lost);
 }
 
+/* Writing over something that is not a regular file is refused, and the
+ * thing is left as it was: a FIFO (or a device: renaming over /dev/full
+ * would turn it into a file; a FIFO stands in for it here), a socket, a
+ * folder, a symlink to one of them.  A symlink to a regular file is
+ * replaced, not written through. */
+static void test_write_not_regular(void)
+{
+    watchdog();
+    char *dir = tu_tmpdir();
+    char *fifo = g_build_filename(dir, "saliency.png", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    char *sock = g_build_filename(dir, "sock.png", NULL);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_assert_cmpuint(strlen(sock), <, sizeof sa.sun_path);
+    strcpy(sa.sun_path, sock);
+    g_assert_cmpint(bind(sfd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+    char *folder = g_build_filename(dir, "model.safetensors", NULL);
+    g_assert_cmpint(g_mkdir(folder, 0755), ==, 0);
+    char *link = g_build_filename(dir, "link.png", NULL);
+    g_assert_cmpint(symlink("saliency.png", link), ==, 0);
+    const struct {
+        const char *path;
+        gint code;
+        const char *says;
+        mode_t kind;
+    } cases[] = {
+        {fifo, G_FILE_ERROR_INVAL, "it is a FIFO, not a regular file", S_IFIFO},
+        {sock, G_FILE_ERROR_INVAL, "it is a socket, not a regular file", S_IFSOCK},
+        {folder, G_FILE_ERROR_ISDIR, "it is a folder, not a file", S_IFDIR},
+        {link, G_FILE_ERROR_INVAL, "it is a FIFO, not a regular file", S_IFLNK},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        GError *error = NULL;
+        g_assert_false(dg_file_check_writable(cases[i].path, &error));
+        g_assert_error(error, G_FILE_ERROR, cases[i].code);
+        g_clear_error(&error);
+        g_assert_false(dg_file_write_atomic(cases[i].path, "PNG", 3, TRUE, &error));
+        g_assert_error(error, G_FILE_ERROR, cases[i].code);
+        g_test_message("%s", error->message);
+        g_assert_nonnull(strstr(error->message, cases[i].says));
+        g_assert_nonnull(strstr(error->message, cases[i].path));
+        g_clear_error(&error);
+        struct stat st;
+        g_assert_cmpint(lstat(cases[i].path, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & S_IFMT, ==, cases[i].kind);
+    }
+    /* nothing else was made: no file, no temporary */
+    char *names = listing(dir);
+    g_assert_cmpstr(names, ==, "link.png model.safetensors saliency.png sock.png");
+    g_free(names);
+    /* a symlink to a regular file: the link is replaced, the file kept */
+    char *file = g_build_filename(dir, "a.json", NULL), *text = NULL;
+    tu_write(file, "old", 3);
+    char *to_file = g_build_filename(dir, "b.json", NULL);
+    g_assert_cmpint(symlink("a.json", to_file), ==, 0);
+    GError *error = NULL;
+    g_assert_true(dg_file_check_writable(to_file, &error));
+    g_assert_true(dg_file_write_atomic(to_file, "new", 3, FALSE, &error));
+    g_assert_no_error(error);
+    g_assert_false(g_file_test(to_file, G_FILE_TEST_IS_SYMLINK));
+    g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "old");
+    g_free(text);
+    /* a name that does not exist yet is fine */
+    char *fresh = g_build_filename(dir, "fresh.png", NULL);
+    g_assert_true(dg_file_check_writable(fresh, &error));
+    g_assert_no_error(error);
+    close(sfd);
+    tu_rm_rf(dir);
+    g_free(dir), g_free(fifo), g_free(sock), g_free(folder), g_free(link), g_free(file);
+    g_free(to_file), g_free(fresh);
+    alarm(0);
+}
+
 int main(int argc, char **argv)
 {
     tu_init(&argc, &argv);
@@ -210,5 +287,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/file/grows", test_grows);
     g_test_add_func("/data/file/display-name", test_display_name);
     g_test_add_func("/data/file/write-atomic", test_write_atomic);
+    g_test_add_func("/data/file/write-not-regular", test_write_not_regular);
     return tu_run();
 }

@@ -231,8 +231,29 @@ static void test_fifo(void)
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(err, "not a regular file"));
     g_free(err);
+    /* outputs: a FIFO (as a device would be) where --saliency or --grid would
+     * write is refused, neither written into nor replaced by a file */
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    char *out_fifo = g_build_filename(tmp, "overlay.png", NULL);
+    g_assert_cmpint(mkfifo(out_fifo, 0600), ==, 0);
+    rc = run_cli(&err, "predict", img, "--saliency", out_fifo, NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    char *gen_out = g_build_filename(tmp, "fifo-grid", NULL);
+    rc = run_cli(&err, "gan", "generate", "--out", gen_out, "--per-class", "1", "--classes",
+                 "akiec", "--threads", "1", "--grid", out_fifo, NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    struct stat st;
+    g_assert_cmpint(lstat(out_fifo, &st), ==, 0);
+    g_assert_true(S_ISFIFO(st.st_mode));
+    g_unlink(out_fifo);
     g_unlink(fifo);
-    g_free(fifo);
+    g_free(fifo), g_free(img), g_free(out_fifo), g_free(gen_out);
     alarm(0);
 }
 

@@ -3,6 +3,9 @@
  * ticks and line chart are in test-plot-line.c). */
 #include "plot-test-util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 /* ---- Bar chart ---------------------------------------------------------------- */
 
 static void test_bar_counts(void)
@@ -585,6 +588,33 @@ static void test_save(void)
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
     g_clear_error(&err);
     g_free(p);
+    /* A FIFO (as a device would be) is refused, neither written into (which
+     * would wait for a reader forever) nor replaced; a folder too. */
+    alarm(20);
+    char *dir = g_dir_make_tmp("dg-plot-XXXXXX", NULL);
+    const char *names[] = {"fifo.png", "fifo.svg", "fifo.pdf"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        p = g_build_filename(dir, names[i], NULL);
+        g_assert_cmpint(mkfifo(p, 0600), ==, 0);
+        g_assert_false(dg_line_chart_save(c, p, 64, 64, NULL, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_FAILED);
+        g_assert_nonnull(strstr(err->message, "not a regular file"));
+        g_clear_error(&err);
+        g_assert_true(g_file_test(p, G_FILE_TEST_EXISTS) && !g_file_test(p, G_FILE_TEST_IS_REGULAR));
+        g_unlink(p);
+        g_free(p);
+    }
+    p = g_build_filename(dir, "folder.png", NULL);
+    g_assert_cmpint(g_mkdir(p, 0755), ==, 0);
+    g_assert_false(dg_line_chart_save(c, p, 64, 64, NULL, &err));
+    g_assert_nonnull(strstr(err->message, "is a folder"));
+    g_clear_error(&err);
+    g_assert_true(g_file_test(p, G_FILE_TEST_IS_DIR));
+    g_rmdir(p);
+    g_free(p);
+    g_rmdir(dir);
+    g_free(dir);
+    alarm(0);
 
     /* Every chart kind saves, and a composed page through dg_plot_save. */
     dg_bar_chart *b = dg_bar_chart_new();
