@@ -271,3 +271,10 @@ gboolean dg_file_is_temp_name(const char *name)
             return FALSE;
     return TRUE;
 }
+
+gboolean dg_file_same(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}

@@ -76,5 +76,9 @@ gboolean dg_file_check_writable(const char *path, GError **error);
 /* Whether a file name (no folder) is one of dg_file_write_atomic's
  * temporaries: it ends in DG_FILE_TEMP_MARK and six letters or digits. */
 gboolean dg_file_is_temp_name(const char *name);
+/* Whether a and b name the same existing file (the same device and inode,
+ * symlinks followed: "a.jpg", "./a.jpg", a symlink or a hard link to it).
+ * FALSE when either does not exist. */
+gboolean dg_file_same(const char *a, const char *b);
 
 G_END_DECLS

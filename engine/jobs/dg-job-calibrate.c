@@ -313,6 +313,10 @@ static dg_cnn *load_ensemble(dg_job *job, const dg_calibrate_config *cfg, GError
                     "an ensemble takes 2 to %d models, not %d", DG_CNN_MAX_MEMBERS, n);
         return NULL;
     }
+    for (int i = 0; i < n; i++)
+        if (!dg_job_check_not_input("out", cfg->out, cfg->members[i], "one of the ensemble's models",
+                                    error))
+            return NULL;
     dg_cnn **m = g_new0(dg_cnn *, n), *e = NULL;
     int i;
     for (i = 0; i < n; i++) {
@@ -343,7 +347,8 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
     dg_dataset *ds = NULL;
     dg_ctx *ctx = NULL;
     if (!dg_job_check_double("keep", cfg->keep, 0.5, 1.0, FALSE, error) ||
-        !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error))
+        !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error) ||
+        (cfg->out && !dg_job_check_output("out", cfg->out, NULL, error)))
         return FALSE;
     cnn = cfg->members ? load_ensemble(job, cfg, error)
                        : dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);

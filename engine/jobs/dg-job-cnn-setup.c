@@ -577,7 +577,10 @@ gboolean dg_cnn_run_setup(cnn_run *r, GError **error)
     const dg_cnn_train_config *cfg = r->cfg;
     r->last_ckpt_step = -1;
     dg_cnn_config cc;
+    static const char *const writes[] = {"checkpoint.safetensors", "model.safetensors", NULL};
     if (!check_config(cfg, error) || !check_names(cfg, error) ||
+        !dg_job_check_not_run_output("teacher", cfg->teacher, cfg->out, writes, error) ||
+        !dg_job_check_not_run_output("init-model", cfg->init_model, cfg->out, writes, error) ||
         (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
          !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error))) ||
         !dg_cnn_config_arch(&cc, cfg->arch, 2, error))

@@ -94,7 +94,7 @@ typedef struct {
                             calibrate their ensemble (dg_cnn_new_ensemble) instead of model,
                             and write it to out (then required) */
     char *data;          /* the data set it was trained on */
-    char *out;           /* NULL: the model file itself */
+    char *out;           /* NULL: the model file itself; with members, none of them */
     uint64_t split_seed; /* the split it was trained with */
     double keep;         /* share of validation images the OOD threshold keeps (0.95) */
     int threads;
@@ -143,7 +143,8 @@ typedef struct {
     char **images;        /* NULL-terminated paths */
     gboolean tta;
     gboolean saliency;
-    char *saliency_out;   /* PNG path (single image) or NULL */
+    char *saliency_out;   /* PNG path (single image) or NULL; a .png name that is
+                             neither the image nor the model (else refused) */
     int threads;
     gboolean saliency_all; /* with saliency: also, for every class k, an IMAGE event of the
                               raw Grad-CAM (size x size, grey: R = G = B = 255 * cam) with

@@ -375,7 +375,10 @@ static gboolean setup(gan_run *r, GError **error)
 {
     const dg_gan_train_config *cfg = r->cfg;
     dg_gan_config gc;
+    static const char *const writes[] = {"checkpoint.safetensors", "generator.safetensors",
+                                         "generator-best.safetensors", NULL};
     if (!check_config(cfg, error) ||
+        !dg_job_check_not_run_output("init-from", cfg->init_from, cfg->out, writes, error) ||
         (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
          !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error))) ||
         !dg_gan_config_preset(&gc, cfg->preset, 2, error)) /* its image size, for loading */

@@ -72,7 +72,7 @@ typedef struct {
     double keep;            /* filtering: keep this fraction of candidates (default 0.5) */
     char *cache_dir;
     char *grid;             /* also write a picture of the first images, one row per class
-                               with its name (PNG), or NULL */
+                               with its name (.png, .svg or .pdf; not the model), or NULL */
     char **classes;         /* only these class ids of the generator's (NULL: all of them) */
 } dg_gan_generate_config;
 

@@ -375,6 +375,14 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         goto out;
     }
+    /* the grid's name, before any image is made; never a model it reads */
+    static const char *const plot_exts[] = {".png", ".svg", ".pdf", NULL};
+    if (cfg->grid &&
+        (!dg_job_check_output("grid", cfg->grid, plot_exts, error) ||
+         !dg_job_check_not_input("grid", cfg->grid, model, "the generator model", error) ||
+         (cfg->classifier &&
+          !dg_job_check_not_input("grid", cfg->grid, cfg->classifier, "the classifier model", error))))
+        goto out;
     g.gan = dg_gan_load_model(model, GEN_BATCH, &g.ids, &names, error);
     if (!g.gan)
         goto out;

@@ -309,9 +309,26 @@ static gboolean predict_run(dg_job *job, void *config, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no image given");
         return FALSE;
     }
-    dg_cnn *cnn = dg_job_load_classifier(cfg->model, 1, NULL, error);
+    /* the overlay is a PNG, and never one of the files read */
+    static const char *const png[] = {".png", NULL};
+    if (cfg->saliency_out && !dg_job_check_output("saliency", cfg->saliency_out, png, error))
+        return FALSE;
+    for (int i = 0; cfg->saliency_out && i < n; i++)
+        if (!dg_job_check_not_input("saliency", cfg->saliency_out, cfg->images[i],
+                                    "the input image", error))
+            return FALSE;
+    char *model = NULL;
+    dg_cnn *cnn = dg_job_load_classifier(cfg->model, 1, &model, error);
     if (!cnn)
         return FALSE;
+    gboolean distinct = !cfg->saliency_out ||
+                        dg_job_check_not_input("saliency", cfg->saliency_out, model, "the model",
+                                               error);
+    g_free(model);
+    if (!distinct) {
+        dg_cnn_free(cnn);
+        return FALSE;
+    }
     dg_ctx *ctx = dg_ctx_new(cfg->threads);
     gboolean ok = TRUE;
     for (int i = 0; i < n && ok; i++) {

@@ -120,6 +120,56 @@ gboolean dg_write_text(const char *path, const char *text, GError **error)
     return dg_file_write_atomic(path, text, strlen(text), TRUE, error);
 }
 
+gboolean dg_job_check_output(const char *opt, const char *path, const char *const *exts,
+                             GError **error)
+{
+    const char *dot = strrchr(path, '.');
+    gboolean known = exts == NULL;
+    for (int i = 0; exts && exts[i] && !known; i++)
+        known = dot && g_ascii_strcasecmp(dot, exts[i]) == 0;
+    if (!known) {
+        g_autofree char *disp = dg_file_display_name(path);
+        GString *names = g_string_new(NULL);
+        for (int i = 0; exts[i]; i++)
+            g_string_append_printf(names, "%s%s", i == 0 ? "" : exts[i + 1] ? ", " : " or ",
+                                   exts[i]);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "--%s %s: use a %s name", opt, disp,
+                    names->str);
+        g_string_free(names, TRUE);
+        return FALSE;
+    }
+    return dg_file_check_writable(path, error);
+}
+
+gboolean dg_job_check_not_input(const char *opt, const char *path, const char *input,
+                                const char *what, GError **error)
+{
+    if (!dg_file_same(path, input))
+        return TRUE;
+    g_autofree char *disp = dg_file_display_name(path), *in = dg_file_display_name(input);
+    g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                "--%s %s is %s %s: it would be overwritten; choose another name", opt, disp, what,
+                in);
+    return FALSE;
+}
+
+gboolean dg_job_check_not_run_output(const char *opt, const char *input, const char *run_dir,
+                                     const char *const *names, GError **error)
+{
+    for (int i = 0; input && run_dir && *run_dir && names[i]; i++) {
+        g_autofree char *p = g_build_filename(run_dir, names[i], NULL);
+        if (dg_file_same(input, p)) {
+            g_autofree char *disp = dg_file_display_name(input);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "--%s %s is the run's own %s, which the run overwrites: copy it "
+                        "elsewhere first, or choose another --out",
+                        opt, disp, names[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 void dg_rate_init(dg_rate *r)
 {
     r->avg = 0.0;

@@ -34,6 +34,28 @@ gboolean dg_write_png(const char *path, const uint8_t *rgb, int width, int heigh
 /* Write a string to a file atomically and durably. */
 gboolean dg_write_text(const char *path, const char *text, GError **error);
 
+/* An output file the user names (a saliency overlay, a sample grid, a
+ * model), checked before the job's work, so that nothing is computed for a
+ * file that cannot be written.  FALSE + DG_JOB_ERROR_INVALID
+ * "--OPT PATH: use a .png name" when its name does not end in one of exts
+ * (with their dot, NULL-terminated, compared without case; NULL: any), or
+ * dg_file_check_writable's error (a folder, device, FIFO or socket). */
+gboolean dg_job_check_output(const char *opt, const char *path, const char *const *exts,
+                             GError **error);
+/* FALSE + DG_JOB_ERROR_INVALID "--OPT PATH is WHAT INPUT: it would be
+ * overwritten; choose another name" when the output file path (given as
+ * --opt) is the same file as one the job reads (dg_file_same: also through
+ * a symlink or a hard link); what: "the input image", "the model"... */
+gboolean dg_job_check_not_input(const char *opt, const char *path, const char *input,
+                                const char *what, GError **error);
+
+/* FALSE + DG_JOB_ERROR_INVALID when the file a run reads, given as --opt
+ * (a teacher, a model to start from; NULL: none), is one of the files names
+ * (NULL-terminated) that the run writes into its folder run_dir, and would
+ * overwrite. */
+gboolean dg_job_check_not_run_output(const char *opt, const char *input, const char *run_dir,
+                                     const char *const *names, GError **error);
+
 /* Remove a folder and everything under it (symbolic links are removed, not
  * followed).  Best effort: what cannot be removed stays. */
 void dg_remove_tree(const char *path);

@@ -572,6 +572,111 @@ static void test_non_finite_models(void)
     g_free(p), g_free(out), g_free(nan_gen), g_free(img), g_free(nan_clf);
 }
 
+/* ---- 4. lost files: an output that is an input ------------------------------------- */
+
+/* A copy of src at tmp/name. */
+static char *copy_to(const char *src, const char *name)
+{
+    char *bytes = NULL, *dst = g_build_filename(tmp, name, NULL);
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(src, &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(dst, bytes, (gssize)n, NULL));
+    g_free(bytes);
+    return dst;
+}
+
+/* Runs the CLI, which must exit 1 saying `says`, with `kept` unchanged. */
+static void refused(const char *says, const char *kept, ...)
+{
+    char *before = NULL, *after = NULL;
+    gsize nb = 0, na = 0;
+    g_assert_true(g_file_get_contents(kept, &before, &nb, NULL));
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
+    va_list ap;
+    va_start(ap, kept);
+    const char *a;
+    while ((a = va_arg(ap, const char *)))
+        g_ptr_array_add(argv, (gpointer)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    GError *error = NULL;
+    char *err = NULL;
+    GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                       &error);
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, &error));
+    g_test_message("%s", err);
+    g_assert_true(g_subprocess_get_if_exited(p));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 1);
+    g_assert_nonnull(strstr(err, says));
+    g_assert_true(g_file_get_contents(kept, &after, &na, NULL));
+    g_assert_cmpmem(before, nb, after, na);
+    g_object_unref(p);
+    g_ptr_array_unref(argv);
+    g_free(err), g_free(before), g_free(after);
+}
+
+static void test_outputs_not_inputs(void)
+{
+    char *src = g_build_filename(data, "akiec", "img-00.png", NULL);
+    char *img = copy_to(src, "lesion.png");
+    /* predict --saliency: the input image itself, under its name or another */
+    refused("is the input image", img, "predict", img, "--saliency", img, NULL);
+    char *alias = g_build_filename(tmp, "alias.png", NULL);
+    g_assert_cmpint(symlink("lesion.png", alias), ==, 0);
+    refused("is the input image", img, "predict", img, "--saliency", alias, NULL);
+    char *hard = g_build_filename(tmp, "hard.png", NULL);
+    g_assert_cmpint(link(img, hard), ==, 0);
+    refused("is the input image", img, "predict", img, "--saliency", hard, NULL);
+    /* the model (given a .png name, so that only this check can refuse it) */
+    char *model = copy_to(small_classifier(), "classifier.png");
+    refused("is the model", model, "predict", "--model", model, img, "--saliency", model, NULL);
+    /* a name that is not a PNG's: refused before anything is done */
+    char *jpg = g_build_filename(tmp, "overlay.jpg", NULL);
+    refused("use a .png name", img, "predict", img, "--saliency", jpg, NULL);
+    g_assert_false(g_file_test(jpg, G_FILE_TEST_EXISTS));
+    /* and a .png that is none of them is written (any case of the extension) */
+    char *good = g_build_filename(tmp, "overlay.PNG", NULL);
+    g_assert_cmpint(run_cli(NULL, "predict", img, "--saliency", good, NULL), ==, 0);
+    g_assert_true(g_file_test(good, G_FILE_TEST_IS_REGULAR));
+
+    /* gan generate --grid: the generator; a name of no plot format, before
+     * any image is made */
+    char *gen = copy_to(small_generator(), "generator.png");
+    char *out = g_build_filename(tmp, "grid-out", NULL);
+    refused("is the generator model", gen, "gan", "generate", "--model", gen, "--out", out,
+            "--per-class", "1", "--grid", gen, NULL);
+    refused("use a .png, .svg or .pdf name", gen, "gan", "generate", "--model", gen, "--out", out,
+            "--per-class", "1", "--grid", jpg, NULL);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    /* cnn ensemble --out: one of its models */
+    char *member = copy_to(small_classifier(), "member.safetensors");
+    refused("is one of the ensemble's models", member, "cnn", "ensemble", "--data", data,
+            "--cache-dir", "", "--out", member, small_classifier(), member, NULL);
+
+    /* a run folder's own files as the run's input: gan train --init-from,
+     * cnn train --teacher */
+    char *run = g_build_filename(tmp, "own-files", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(run, 0755), ==, 0);
+    char *own_gen = g_build_filename(run, "generator.safetensors", NULL);
+    char *own_clf = g_build_filename(run, "model.safetensors", NULL);
+    g_free(copy_to(small_generator(), "own-files/generator.safetensors"));
+    g_free(copy_to(small_classifier(), "own-files/model.safetensors"));
+    refused("is the run's own generator.safetensors", own_gen, "gan", "train", "--preset", "tiny",
+            "--data", data, "--out", run, "--cache-dir", "", "--steps", "2", "--init-from",
+            own_gen, NULL);
+    refused("is the run's own model.safetensors", own_clf, "cnn", "train", "--data", data,
+            "--out", run, "--cache-dir", "", "--steps", "2", "--teacher", own_clf, NULL);
+
+    g_free(src), g_free(img), g_free(alias), g_free(hard), g_free(model), g_free(jpg);
+    g_free(good), g_free(gen), g_free(out), g_free(member), g_free(run), g_free(own_gen);
+    g_free(own_clf);
+}
+
 /* ---- 4. lost runs: two processes, one folder ----------------------------------------- */
 
 static void test_run_folder_lock(void)
@@ -856,6 +961,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/deep-json", test_deep_json);
     g_test_add_func("/hardening/class-id-paths", test_class_id_paths);
     g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
+    g_test_add_func("/hardening/outputs-not-inputs", test_outputs_not_inputs);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
