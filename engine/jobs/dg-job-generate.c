@@ -363,7 +363,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *model = cfg->model ? g_strdup(cfg->model) : dg_find_resource("models/generator.safetensors");
     JsonBuilder *b = NULL;
 
-    if (!check_config(cfg, error) || (cfg->grid && !dg_plot_check_path(cfg->grid, error)))
+    if (!check_config(cfg, error))
         goto out;
     if (!model) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,

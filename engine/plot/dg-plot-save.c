@@ -26,7 +26,8 @@ static cairo_status_t append(void *closure, const unsigned char *data, unsigned 
     return CAIRO_STATUS_SUCCESS;
 }
 
-gboolean dg_plot_check_path(const char *path, GError **error)
+/* TRUE when path's extension names a format dg_plot_save writes. */
+static gboolean check_format(const char *path, GError **error)
 {
     const char *dot = path ? strrchr(path, '.') : NULL;
     if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 ||
@@ -48,7 +49,7 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
                     "%s: image size %d x %d is out of range", path, width, height);
         return FALSE;
     }
-    if (!dg_plot_check_path(path, error))
+    if (!check_format(path, error))
         return FALSE;
     const char *dot = strrchr(path, '.');
     enum { PNG, SVG, PDF } fmt =

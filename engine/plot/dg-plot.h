@@ -101,9 +101,6 @@ typedef struct {
     void (*destroy)(void *chart); /* the chart's _free; a GDestroyNotify */
 } dg_plot_kind;
 
-/* TRUE when dg_plot_save can write path's format (its extension), so that a
- * job can refuse a bad name before its work rather than after. */
-gboolean dg_plot_check_path(const char *path, GError **error);
 /* Draw into a new width x height file; the format follows the extension of
  * path: .png, .svg or .pdf (case-insensitive).  The whole page is first
  * painted with the theme's background (unless its alpha is 0).  The file is

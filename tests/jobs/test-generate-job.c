@@ -304,7 +304,7 @@ static void test_generate_out_folder(void)
     g = per_class_config("bad-grid", 2, 1);
     g->grid = g_build_filename(tmp, "grid.jpeg", NULL);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
-    g_assert_nonnull(strstr(error->message, "unknown plot format"));
+    g_assert_nonnull(strstr(error->message, "use a .png, .svg or .pdf name"));
     g_clear_error(&error);
     char *akiec = g_build_filename(tmp, "bad-grid", "akiec", NULL);
     g_assert_cmpint(count_png(akiec), ==, 0);
