@@ -2,7 +2,9 @@
 #include "dg-ablation-page.h"
 
 #include <math.h>
+#include <string.h>
 
+#include "data/dg-file.h"
 #include "dg-ablation-doc.h"
 #include "dg-model-row.h"
 #include "dg-ui-util.h"
@@ -396,10 +398,10 @@ gboolean dg_ablation_page_export(DgAblationPage *self, const char *what, const c
         return FALSE;
     }
     if (g_strcmp0(what, "json") == 0)
-        return g_file_set_contents(path, self->last_json, -1, error);
+        return dg_file_write_atomic(path, self->last_json, strlen(self->last_json), TRUE, error);
     if (g_strcmp0(what, "csv") == 0) {
         g_autofree char *csv = dg_ablation_doc_csv(self->doc);
-        return g_file_set_contents(path, csv, -1, error);
+        return dg_file_write_atomic(path, csv, strlen(csv), TRUE, error);
     }
     return dg_chart_save(self->chart, path, 720, 480, error);
 }

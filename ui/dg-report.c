@@ -7,6 +7,7 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 
+#include "data/dg-file.h"
 #include "dg-ui-util.h"
 #include "plot/dg-plot.h"
 
@@ -209,6 +210,12 @@ static void curves(page *pg, const dg_run_info *run, const dg_plot_theme *th)
     pg->y += 228;
 }
 
+static cairo_status_t append(void *closure, const unsigned char *data, unsigned int length)
+{
+    g_byte_array_append(closure, data, length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
 gboolean dg_report_write_pdf(const char *path, const char *json, const dg_run_info *run,
                              GError **error)
 {
@@ -219,15 +226,20 @@ gboolean dg_report_write_pdf(const char *path, const char *json, const dg_run_in
         return FALSE;
     }
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
-    /* a PDF page; or a picture of it (.png, twice the size) */
+    /* a PDF page; or a picture of it (.png, twice the size); drawn in memory,
+     * then written atomically (never over a device, FIFO or folder) */
+    if (!dg_file_check_writable(path, error))
+        return FALSE;
     gboolean png = g_str_has_suffix(path, ".png");
+    GByteArray *bytes = g_byte_array_new();
     cairo_surface_t *surf =
         png ? cairo_image_surface_create(CAIRO_FORMAT_RGB24, 2 * PAGE_W, 2 * PAGE_H)
-            : cairo_pdf_surface_create(path, PAGE_W, PAGE_H);
+            : cairo_pdf_surface_create_for_stream(append, bytes, PAGE_W, PAGE_H);
     if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s: %s", path,
                     cairo_status_to_string(cairo_surface_status(surf)));
         cairo_surface_destroy(surf);
+        g_byte_array_unref(bytes);
         return FALSE;
     }
     page pg = {cairo_create(surf), MARGIN};
@@ -258,7 +270,8 @@ gboolean dg_report_write_pdf(const char *path, const char *json, const dg_run_in
          "diagnose anyone.",
          0.45);
     cairo_destroy(pg.cr);
-    cairo_status_t st = png ? cairo_surface_write_to_png(surf, path) : CAIRO_STATUS_SUCCESS;
+    cairo_status_t st =
+        png ? cairo_surface_write_to_png_stream(surf, append, bytes) : CAIRO_STATUS_SUCCESS;
     cairo_surface_finish(surf);
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_status(surf);
@@ -266,7 +279,10 @@ gboolean dg_report_write_pdf(const char *path, const char *json, const dg_run_in
     if (st != CAIRO_STATUS_SUCCESS) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s: %s", path,
                     cairo_status_to_string(st));
+        g_byte_array_unref(bytes);
         return FALSE;
     }
-    return TRUE;
+    gboolean ok = dg_file_write_atomic(path, bytes->data, bytes->len, TRUE, error);
+    g_byte_array_unref(bytes);
+    return ok;
 }

@@ -7,6 +7,7 @@
 #include "dg-cases-window.h"
 #include "dg-model-row.h"
 #include "dg-report.h"
+#include "data/dg-file.h"
 #include "dg-ui-util.h"
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-run-info.h"
@@ -327,10 +328,10 @@ gboolean dg_results_page_export(DgResultsPage *self, const char *what, const cha
         return FALSE;
     }
     if (g_strcmp0(what, "json") == 0)
-        return g_file_set_contents(path, self->last_json, -1, error);
+        return dg_file_write_atomic(path, self->last_json, strlen(self->last_json), TRUE, error);
     if (g_strcmp0(what, "csv") == 0) {
         g_autofree char *csv = dg_report_metrics_csv(self->last_json);
-        return csv && g_file_set_contents(path, csv, -1, error);
+        return csv && dg_file_write_atomic(path, csv, strlen(csv), TRUE, error);
     }
     if (g_strcmp0(what, "matrix") == 0)
         return dg_chart_save(self->confusion_chart, path, 640, 560, error);
