@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "dist/dg-dist.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 
 JsonObject *dg_json_object_member(JsonObject *o, const char *name)
 {

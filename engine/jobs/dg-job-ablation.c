@@ -18,7 +18,7 @@
 #include "jobs/dg-job-gan-private.h"
 #include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-metrics.h"
 #include "models/dg-safetensors.h"
 

@@ -4,7 +4,7 @@
 
 #include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-util.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-safetensors.h"
 
 /* The generator's file: given, or the bundled default. */

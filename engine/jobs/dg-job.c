@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 
 struct dg_job {
     const dg_job_kind *kind;

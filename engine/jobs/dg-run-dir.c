@@ -12,7 +12,7 @@
 
 #include "data/dg-file.h"
 #include "jobs/dg-job.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 
 #define LOCK_NAME ".dermagan.lock"
 

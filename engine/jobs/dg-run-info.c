@@ -8,7 +8,7 @@
 #include "data/dg-file.h"
 #include "jobs/dg-job.h"
 #include "models/dg-gan.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 

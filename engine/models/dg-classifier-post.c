@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-meta-prior.h"
 #include "models/dg-metrics.h"
 #include "models/dg-model-file.h"

@@ -6,7 +6,7 @@
 
 #include "models/dg-checkpoint.h"
 #include "models/dg-classifier-post.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 #include "numerics/dg-loss.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "models/dg-checkpoint.h"
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-model-file.h"
 #include "numerics/dg-loss.h"
 

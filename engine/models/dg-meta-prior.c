@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 #include "models/dg-model-file.h"
 
 #define MAX_VALUE 32   /* bytes of a normalized sex or site */

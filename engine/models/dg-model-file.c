@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 
 G_DEFINE_QUARK(dg-model-error-quark, dg_model_error)
 

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "dg-json.h"
+#include "data/dg-json.h"
 
 /* Longest nesting the header may have; a valid header needs 3. */
 #define MAX_JSON_DEPTH DG_JSON_MAX_DEPTH

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "models/dg-json.h"
+#include "data/dg-json.h"
 
 /* A file from a header text and len zero bytes of data. */
 static GBytes *raw_file(const char *header, size_t hlen, size_t data_len)

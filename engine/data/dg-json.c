@@ -3,9 +3,9 @@
  * recurses once per level, and stops at max_depth. */
 #include "dg-json.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#include "dg-safetensors.h"
 
 G_DEFINE_QUARK(dg-json-error-quark, dg_json_error)
 
@@ -327,6 +327,14 @@ gboolean dg_json_tree_matches(JsonNode *root, GArray *counts)
     return root && tree_matches(root, counts, &i) && i == counts->len;
 }
 
+/* A key for a message: quoted, escaped, at most 64 bytes of it. */
+static char *quoted(const char *key)
+{
+    g_autofree char *cut = g_strndup(key ? key : "", 64);
+    g_autofree char *esc = g_strescape(cut, NULL);
+    return g_strdup_printf("'%s'%s", esc, key && strlen(key) > 64 ? "..." : "");
+}
+
 JsonNode *dg_json_parse_bounded(const char *text, gssize len, int max_depth, GError **error)
 {
     g_return_val_if_fail(text && max_depth >= 1, NULL);
@@ -344,7 +352,7 @@ JsonNode *dg_json_parse_bounded(const char *text, gssize len, int max_depth, GEr
             g_set_error(error, DG_JSON_ERROR, DG_JSON_ERROR_TOO_DEEP,
                         "JSON is nested too deeply (more than %d levels)", max_depth);
         } else if (pb.kind == DG_JSON_PROBLEM_DUPLICATE_KEY) {
-            g_autofree char *q = dg_st_quoted(pb.key);
+            g_autofree char *q = quoted(pb.key);
             g_set_error(error, DG_JSON_ERROR, DG_JSON_ERROR_INVALID,
                         "not valid JSON: duplicate key %s at byte %zu", q, pb.pos);
         } else if (pb.pos >= n) {
