@@ -199,6 +199,29 @@ void cli_job_sink_free(cli_job_sink *s)
  * must not block on a full pipe before its checkpoint is written. */
 static volatile gboolean stopping;
 
+/* RESULT documents that were not JSON (a NaN written as "nan", say): each
+ * is reported on stderr and makes the command fail, never dropped in
+ * silence (counted from the job's thread, read by cli_run_job). */
+static gint bad_results;
+
+/* The RESULT document of ev parsed, or NULL after saying on stderr that it
+ * could not be. */
+static JsonNode *parse_result(const dg_event *ev)
+{
+    GError *error = NULL;
+    JsonNode *n = ev->json ? dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, &error) : NULL;
+    if (n && JSON_NODE_HOLDS_OBJECT(n))
+        return n;
+    g_atomic_int_inc(&bad_results);
+    cli_fail("%s: its result could not be read (%s); it is not shown",
+             ev->job ? ev->job : "the job",
+             error ? error->message : ev->json ? "not a JSON object" : "empty");
+    g_clear_error(&error);
+    if (n)
+        json_node_unref(n);
+    return NULL;
+}
+
 void cli_job_events(const dg_event *ev, void *user)
 {
     cli_job_sink *s = user;
@@ -207,23 +230,25 @@ void cli_job_events(const dg_event *ev, void *user)
     if (s->results_only && ev->kind == DG_EVENT_RESULT) {
         if (s->bar && s->bar->tty)
             fprintf(stderr, "\r\033[K");
-        if (s->json || !s->show) {
+        JsonNode *n = parse_result(ev);
+        if (n && (s->json || !s->show)) {
             /* one compact JSON document per line */
-            JsonNode *n = dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, NULL);
-            char *line = n ? json_to_string(n, FALSE) : g_strdup(ev->json);
+            char *line = json_to_string(n, FALSE);
             fprintf(stdout, "%s\n", line);
             g_free(line);
-            if (n)
-                json_node_unref(n);
-        } else {
-            JsonNode *n = dg_json_parse_bounded(ev->json, -1, DG_JSON_MAX_DEPTH, NULL);
-            if (n && JSON_NODE_HOLDS_OBJECT(n))
-                s->show(json_node_get_object(n));
-            if (n)
-                json_node_unref(n);
+        } else if (n) {
+            s->show(json_node_get_object(n));
         }
+        if (n)
+            json_node_unref(n);
         fflush(stdout);
         return;
+    }
+    if (ev->kind == DG_EVENT_RESULT) {
+        JsonNode *n = parse_result(ev);
+        if (!n)
+            return;
+        json_node_unref(n);
     }
     if (s->json && !s->results_only) {
         char *line = dg_event_to_json(ev);
@@ -346,6 +371,7 @@ int cli_run_job(dg_job *job, gboolean json)
                     g_unix_signal_add(SIGHUP, on_sighup, &rs)};
     guint usr1 = dg_dist_world() ? g_unix_signal_add(SIGUSR1, on_sigusr1, &rs) : 0;
     guint poll = g_timeout_add(40, poll_finished, &rs);
+    const int bad_before = g_atomic_int_get(&bad_results);
     dg_job_start(job);
     g_main_loop_run(rs.loop);
     for (int i = 0; i < 3; i++)
@@ -357,7 +383,7 @@ int cli_run_job(dg_job *job, gboolean json)
     GError *error = NULL;
     dg_job_state st = dg_job_wait(job, &error);
     if (st == DG_JOB_SUCCEEDED)
-        return 0;
+        return g_atomic_int_get(&bad_results) == bad_before ? 0 : 1; /* said by parse_result */
     if (st == DG_JOB_CANCELLED) {
         if (!quiet_rank())
             fprintf(stderr, "dermagan-cli: cancelled\n");

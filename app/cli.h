@@ -34,7 +34,9 @@ void cli_progress_done(cli_progress *p); /* clears the line and frees */
  * messages on stderr.  SIGINT, SIGTERM and SIGHUP cancel the job cleanly
  * (it keeps its checkpoint).  Returns the exit status (0 succeeded, 1
  * failed, 128 + the signal's number when a signal stopped it: 130 for
- * Ctrl+C, 143 for SIGTERM, 129 for SIGHUP). */
+ * Ctrl+C, 143 for SIGTERM, 129 for SIGHUP).  A RESULT document that is not
+ * a JSON object is never dropped in silence: it is reported on stderr and
+ * the status is 1. */
 int cli_run_job(dg_job *job, gboolean json);
 /* The event callback used by cli_run_job, for jobs created by the caller:
  * pass cli_job_events as fn and a cli_job_sink from cli_job_sink_new as user. */

@@ -347,6 +347,10 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
                     "none of the %d images of the %s split belongs to a class of the model", n, split);
         goto out;
     }
+    if (!dg_job_check_outputs(probs, (long)used * cnn->cfg.n_classes, error)) {
+        json_node_unref(res);
+        goto out;
+    }
     JsonObject *o = json_node_get_object(res);
     add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
     add_provenance(job, o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);

@@ -234,6 +234,8 @@ static char *predict_one(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_predict
     int top = 0;
     float *cam = NULL;
     dg_cnn_predict(cnn, ctx, x, 1, cfg->tta, probs);
+    if (!dg_job_check_outputs(probs, K, error))
+        goto done;
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     apply_patient(b, cnn, cfg, probs);

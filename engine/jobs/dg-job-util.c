@@ -8,6 +8,7 @@
 
 #include "data/dg-file.h"
 #include "jobs/dg-limits.h"
+#include "models/dg-model-file.h"
 
 typedef struct {
     dg_job *job;
@@ -312,6 +313,17 @@ double dg_json_member_double(JsonObject *o, const char *k)
 {
     JsonNode *n = o ? json_object_get_member(o, k) : NULL;
     return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
+gboolean dg_job_check_outputs(const float *probs, long n, GError **error)
+{
+    for (long i = 0; i < n; i++)
+        if (!isfinite(probs[i])) {
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE,
+                        "the model's output is not finite: a damaged model file?");
+            return FALSE;
+        }
+    return TRUE;
 }
 
 /* ---- data-parallel runs ------------------------------------------------------------ */

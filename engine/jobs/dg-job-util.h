@@ -63,6 +63,12 @@ void dg_remove_tree(const char *path);
 /* A number member of an object, or NAN. */
 double dg_json_member_double(JsonObject *o, const char *k);
 
+/* FALSE + error (DG_MODEL_ERROR_NOT_FINITE) when any of a classifier's n
+ * outputs (probabilities) is NaN or infinite: finite weights can still
+ * overflow (a damaged model file with a huge weight), and NaN must never
+ * reach a result as a probability or a metric. */
+gboolean dg_job_check_outputs(const float *probs, long n, GError **error);
+
 /* Emits a RESULT event with the object as its JSON document (takes it). */
 void dg_job_emit_result(dg_job *job, JsonObject *result);
 
