@@ -137,7 +137,9 @@ static int cnn_calibrate(int argc, char **argv, gboolean ensemble)
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Classifier model (default: the bundled one)", "FILE"},
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "The data set the model(s) were trained on", "PATH"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out,
-         ensemble ? "Write the ensemble here" : "Write the calibrated model here (default: over --model)", "FILE"},
+         ensemble ? "Write the ensemble here"
+                  : "Write the calibrated model here (default: over --model; required without --model: the bundled model is never overwritten)",
+         "FILE"},
         {"all-classes", 0, 0, G_OPTION_ARG_NONE, &all, "HAM10000: all seven classes", NULL},
         {"follow-symlinks", 0, 0, G_OPTION_ARG_NONE, &follow, "Also read symlinks that lead out of the data set's folder", NULL},
         {"cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache, "Decoded-image cache folder (\"\" for none)", "DIR"},

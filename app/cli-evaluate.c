@@ -44,9 +44,13 @@ static void show(JsonObject *r)
     if (json_object_has_member(r, "unseen")) {
         JsonObject *u = json_object_get_object_member(r, "unseen");
         printf("  %d of the images were in the model's training split and %d in its validation "
-               "split.\n  On the %d images it never saw: accuracy %.4f, balanced accuracy %.4f, "
+               "split",
+               (int)num(r, "n_seen_in_training"), (int)num(r, "n_seen_in_validation"));
+        if (num(r, "n_seen_in_calibration") > 0)
+            printf("; %d more were used to calibrate it (on %s)", (int)num(r, "n_seen_in_calibration"),
+                   json_object_get_string_member_with_default(r, "calibration_data", "another data set"));
+        printf(".\n  On the %d images it never saw: accuracy %.4f, balanced accuracy %.4f, "
                "macro AUC %.4f\n\n",
-               (int)num(r, "n_seen_in_training"), (int)num(r, "n_seen_in_validation"),
                (int)num(u, "n"), num(u, "accuracy"), num(u, "balanced_accuracy"),
                num(u, "auc_macro"));
     } else if (g_strcmp0(json_object_get_string_member_with_default(r, "provenance", ""),

@@ -3,6 +3,7 @@
  * out-of-distribution statistics and provenance.  Run at the end of every
  * classifier training, and as `dermagan-cli cnn calibrate` on a model file. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jobs/dg-job-cnn-private.h"
@@ -182,7 +183,7 @@ static void fit_patient_prior(dg_job *job, dg_cnn *cnn, const dg_dataset *ds, co
 }
 
 gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, double keep,
-                          JsonObject *report, GError **error)
+                          gboolean record_provenance, JsonObject *report, GError **error)
 {
     const int K = cnn->cfg.n_classes;
     int *vi, *vy, *ti, *ty;
@@ -197,7 +198,20 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
                     nv, nt);
         goto out;
     }
-    dg_cnn_post_clear(cnn);
+    {
+        /* the provenance is a fact of training: kept through the clear unless
+         * this calibration is the end of the training */
+        guint64 *tk = cnn->post.train_keys, *vk = cnn->post.val_keys;
+        const int ntk = cnn->post.n_train_keys, nvk = cnn->post.n_val_keys;
+        cnn->post.train_keys = cnn->post.val_keys = NULL;
+        dg_cnn_post_clear(cnn);
+        if (record_provenance) {
+            g_free(tk), g_free(vk);
+        } else {
+            cnn->post.train_keys = tk, cnn->post.val_keys = vk;
+            cnn->post.n_train_keys = ntk, cnn->post.n_val_keys = nvk;
+        }
+    }
     /* the validation logits */
     vl = run_items(cnn, ctx, ds, vi, nv, FALSE);
     const float zero[64] = {0};
@@ -240,7 +254,7 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
         goto out;
     }
     /* provenance: every image of the training and validation splits */
-    {
+    if (record_provenance) {
         int a = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
         int b = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
         int *ia = g_new(int, MAX(a, 1)), *ib = g_new(int, MAX(b, 1));
@@ -277,7 +291,8 @@ out:
     return ok;
 }
 
-gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError **error)
+gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GHashTable *extra,
+                          GError **error)
 {
     dg_st *st = dg_st_load(src, error);
     if (!st)
@@ -293,10 +308,141 @@ gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError 
         if (!skip)
             g_hash_table_insert(meta, (gpointer)*k, (gpointer)dg_st_metadata(st, *k));
     }
+    if (extra) {
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, extra);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_hash_table_insert(meta, k, v);
+    }
     gboolean ok = dg_cnn_save(cnn, out, meta, error);
     g_hash_table_unref(meta);
     dg_st_free(st);
     return ok;
+}
+
+/* ---- the record of a calibration ------------------------------------------------------ */
+
+static int cmp_key(const void *a, const void *b)
+{
+    guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The images of ds's training and validation splits (all of which shape a
+ * calibration: the class counts, the patient prior and the OOD statistics
+ * come from the first, the temperature, logit adjustment and OOD threshold
+ * from the second) as DG_CNN_META_CALIBRATION_IMAGES; *n: how many. */
+static char *calibration_images(const dg_dataset *ds, int *n)
+{
+    const int a = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
+    const int b = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
+    int *idx = g_new(int, MAX(a + b, 1));
+    dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, idx);
+    dg_dataset_indices(ds, DG_SPLIT_VAL, -1, idx + a);
+    guint64 *keys = g_new(guint64, MAX(a + b, 1));
+    for (int i = 0; i < a + b; i++)
+        keys[i] = dg_image_key(ds->items[idx[i]].image_id);
+    qsort(keys, a + b, 8, cmp_key);
+    int m = 0;
+    for (int i = 0; i < a + b; i++)
+        if (m == 0 || keys[i] != keys[m - 1])
+            keys[m++] = keys[i];
+    for (int i = 0; i < m; i++)
+        keys[i] = GUINT64_TO_LE(keys[i]);
+    char *text = g_base64_encode((const guchar *)keys, 8 * (gsize)m);
+    g_free(keys), g_free(idx);
+    *n = m;
+    return text;
+}
+
+guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError **error)
+{
+    *n = 0;
+    if (data)
+        *data = NULL;
+    dg_st *st = dg_st_load(path, error);
+    if (!st)
+        return NULL;
+    const char *text = dg_st_metadata(st, DG_CNN_META_CALIBRATION_IMAGES);
+    guint64 *keys = NULL;
+    if (text) {
+        gsize len = 0;
+        guchar *raw = g_base64_decode(text, &len);
+        if (len % 8 != 0 || len / 8 > G_MAXINT) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "the model's calibration record ('%s') is malformed",
+                        DG_CNN_META_CALIBRATION_IMAGES);
+        } else {
+            *n = (int)(len / 8);
+            keys = g_new(guint64, MAX(*n, 1));
+            memcpy(keys, raw, len);
+            for (int i = 0; i < *n; i++)
+                keys[i] = GUINT64_FROM_LE(keys[i]);
+            qsort(keys, *n, 8, cmp_key); /* sorted when written; not trusted */
+            if (data)
+                *data = g_strdup(dg_st_metadata(st, DG_CNN_META_CALIBRATION_DATA));
+        }
+        g_free(raw);
+    }
+    dg_st_free(st);
+    return keys;
+}
+
+/* Whether data is the data set trained_on (a model's metadata
+ * training_data, as given to its training): the same folder when both
+ * resolve from here, else the same last path component. */
+static gboolean same_data_set(const char *data, const char *trained_on)
+{
+    char *a = realpath(data, NULL), *b = realpath(trained_on, NULL);
+    gboolean same;
+    if (a && b) {
+        same = strcmp(a, b) == 0;
+    } else {
+        char *ca = g_canonicalize_filename(data, "/"), *cb = g_canonicalize_filename(trained_on, "/");
+        char *na = g_path_get_basename(ca), *nb = g_path_get_basename(cb);
+        same = strcmp(na, nb) == 0;
+        g_free(ca), g_free(cb), g_free(na), g_free(nb);
+    }
+    free(a), free(b);
+    return same;
+}
+
+/* Before calibrating one model file on cfg->data: warns when it is not the
+ * data set the model was trained on (the model's provenance is kept, the
+ * images calibrated on are recorded apart), and when validation images of
+ * this calibration were training images of the model (a split other than
+ * its training's: an optimistic temperature and threshold). */
+static void check_calibration_data(dg_job *job, const dg_calibrate_config *cfg, const char *path,
+                                   const dg_cnn *cnn, const dg_dataset *ds)
+{
+    dg_st *st = dg_st_load(path, NULL);
+    const char *trained_on = st ? dg_st_metadata(st, "training_data") : NULL;
+    if (!trained_on || !*trained_on)
+        dg_job_message(job, "warning",
+                       "the model file does not name the data set it was trained on "
+                       "(training_data): its provenance is kept as it is, and the images of %s "
+                       "used to calibrate it are recorded apart",
+                       cfg->data);
+    else if (!same_data_set(cfg->data, trained_on))
+        dg_job_message(job, "warning",
+                       "%s is not the data set the model was trained on (%s, its metadata "
+                       "training_data): its provenance is kept as it is, and the images used to "
+                       "calibrate it are recorded apart (evaluate counts them as seen)",
+                       cfg->data, trained_on);
+    dg_st_free(st);
+    const int nv = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
+    int *vi = g_new(int, MAX(nv, 1)), in_train = 0;
+    dg_dataset_indices(ds, DG_SPLIT_VAL, -1, vi);
+    for (int i = 0; i < nv; i++)
+        in_train += dg_cnn_seen(cnn, ds->items[vi[i]].image_id) == DG_SEEN_TRAIN;
+    if (in_train > 0)
+        dg_job_message(job, "warning",
+                       "%d of the %d validation images calibrated on were in the model's training "
+                       "split: the temperature and threshold fitted on them are optimistic (a split "
+                       "seed other than its training's?)",
+                       in_train, nv);
+    g_free(vi);
 }
 
 /* The ensemble of cfg->members (same architecture and classes). */
@@ -350,6 +496,12 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
         !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error) ||
         (cfg->out && !dg_job_check_output("out", cfg->out, NULL, error)))
         return FALSE;
+    if (!cfg->members && !cfg->model && !cfg->out) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "calibrating the bundled classifier needs an output file (--out): the bundled "
+                    "model is never overwritten");
+        return FALSE;
+    }
     cnn = cfg->members ? load_ensemble(job, cfg, error)
                        : dg_job_load_classifier(cfg->model, CAL_BATCH, &used, error);
     if (!cnn)
@@ -358,9 +510,13 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
                              cfg->split_seed, error);
     if (!ds)
         goto out;
+    if (!cfg->members)
+        check_calibration_data(job, cfg, used, cnn, ds);
     ctx = dg_ctx_new(cfg->threads);
     JsonObject *report = json_object_new();
-    if (!dg_cnn_calibrate(job, cnn, ctx, ds, cfg->keep, report, error)) {
+    /* an ensemble is new: its provenance is the data set's splits it is
+     * calibrated on (its members' training data); one model keeps its own */
+    if (!dg_cnn_calibrate(job, cnn, ctx, ds, cfg->keep, cfg->members != NULL, report, error)) {
         json_object_unref(report);
         goto out;
     }
@@ -370,7 +526,14 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
         ok = dg_cnn_save(cnn, cfg->out, meta, error);
         g_hash_table_unref(meta);
     } else {
-        ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, error);
+        int n_cal = 0;
+        GHashTable *extra = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+        g_hash_table_insert(extra, DG_CNN_META_CALIBRATION_DATA, g_strdup(cfg->data));
+        g_hash_table_insert(extra, DG_CNN_META_CALIBRATION_IMAGES, calibration_images(ds, &n_cal));
+        ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, extra, error);
+        g_hash_table_unref(extra);
+        json_object_set_int_member(report, "n_calibration_images", n_cal);
+        json_object_set_string_member(report, "provenance", cnn->post.train_keys ? "kept" : "unknown");
     }
     if (ok) {
         json_object_set_string_member(report, "model", cfg->out ? cfg->out : used);

@@ -39,12 +39,30 @@ JsonNode *dg_job_evaluate_items_shifted(dg_job *job, dg_cnn *cnn, dg_ctx *ctx,
                                         int **labels_out, int *n_out);
 
 /* Calibrates cnn on ds's splits (see dg_calibrate_config); the numbers go
- * into report (may be NULL) and a MESSAGE through job (may be NULL). */
+ * into report (may be NULL) and a MESSAGE through job (may be NULL).
+ * record_provenance: the images of ds's training and validation splits
+ * become the model's provenance (at the end of its training, on its own
+ * data); FALSE keeps the provenance the model has (a fact of its training). */
 gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_dataset *ds, double keep,
-                          JsonObject *report, GError **error);
+                          gboolean record_provenance, JsonObject *report, GError **error);
 /* Saves cnn to out with the extra metadata of the model file src (its
- * training record: best epoch, seeds, data...). */
-gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GError **error);
+ * training record: best epoch, seeds, data...), and extra (may be NULL)
+ * over them. */
+gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GHashTable *extra,
+                          GError **error);
+
+/* The record of `cnn calibrate` on a model file: the images that shaped its
+ * calibration (those of the training and validation splits of the data set
+ * it was calibrated on), kept in the metadata apart from the provenance of
+ * its training.  Metadata keys: */
+#define DG_CNN_META_CALIBRATION_DATA "calibration_data"     /* the data set, as given */
+#define DG_CNN_META_CALIBRATION_IMAGES "calibration_images" /* their dg_image_key, sorted,
+                                                               little-endian u64, base64 */
+/* The record of the model file at path: the sorted keys (g_free; *n their
+ * number) and the data set (*data, optional, g_free), or NULL with *n 0
+ * when the file has none.  NULL + error when the file cannot be read or
+ * the record is malformed. */
+guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError **error);
 
 /* ---- a classifier training run (dg-job-cnn.c: the training loop;
  * dg-job-cnn-setup.c: building and resuming it) ---------------------------------- */

@@ -360,8 +360,8 @@ static gboolean calibrate_best(cnn_run *r, GError **error)
     dg_cnn *best = dg_cnn_load(r->model_path, dg_net_max_batch(r->cnn->net), error);
     if (!best)
         return FALSE;
-    gboolean ok = dg_cnn_calibrate(r->job, best, r->ctx, r->ds, 0.95, NULL, error) &&
-                  dg_cnn_save_over(best, r->model_path, r->model_path, error);
+    gboolean ok = dg_cnn_calibrate(r->job, best, r->ctx, r->ds, 0.95, TRUE, NULL, error) &&
+                  dg_cnn_save_over(best, r->model_path, r->model_path, NULL, error);
     dg_cnn_free(best);
     return ok;
 }

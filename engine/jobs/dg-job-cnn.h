@@ -84,17 +84,24 @@ extern const dg_job_kind dg_job_cnn_train;
 /* ---- calibration ---------------------------------------------------------------------
  * Fits what a classifier learns about itself on the data set's validation
  * split (dg-classifier-post.h: temperature, logit adjustment,
- * out-of-distribution statistics and threshold) and records the images of
- * its training and validation splits (provenance); writes the model to out
- * (NULL: in place).  Classifier training does this at its end.  RESULT:
- * {"temperature", "val_ece_before", "val_ece_after", "logit_tau", ...}. */
+ * out-of-distribution statistics and threshold); writes the model to out
+ * (NULL: in place).  Classifier training does this at its end, and records
+ * the images of its training and validation splits (provenance).  On a
+ * model file, the model's provenance is kept as it was (a fact of its
+ * training) and the images of the data set's training and validation splits
+ * are recorded apart (DG_CNN_META_CALIBRATION_IMAGES; evaluate counts them
+ * as seen); a warning says when the data set is not the one the model was
+ * trained on (its metadata training_data).  An ensemble's provenance is the
+ * data set's splits.  RESULT: {"temperature", "val_ece_before",
+ * "val_ece_after", "logit_tau", ..., "n_calibration_images", "provenance"}. */
 typedef struct {
     char *model;         /* NULL: the bundled default classifier */
     char **members;      /* NULL, or 2 to DG_CNN_MAX_MEMBERS model files (NULL-terminated):
                             calibrate their ensemble (dg_cnn_new_ensemble) instead of model,
                             and write it to out (then required) */
     char *data;          /* the data set it was trained on */
-    char *out;           /* NULL: the model file itself; with members, none of them */
+    char *out;           /* NULL: the model file itself (required when model is NULL: the
+                            bundled classifier is never written); with members, none of them */
     uint64_t split_seed; /* the split it was trained with */
     double keep;         /* share of validation images the OOD threshold keeps (0.95) */
     int threads;

@@ -2,6 +2,7 @@
  * classifier jobs share (loading the model, mapping the data set's classes). */
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dg-file.h"
@@ -114,6 +115,12 @@ out:
 
 /* ---- evaluate --------------------------------------------------------------------- */
 
+static int cmp_key(const void *a, const void *b)
+{
+    guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
 dg_evaluate_config *dg_evaluate_config_new(void)
 {
     dg_evaluate_config *c = g_new0(dg_evaluate_config, 1);
@@ -157,44 +164,78 @@ static void add_uncalibrated_ece(JsonObject *o, dg_cnn *cnn, dg_ctx *ctx, const 
 }
 
 /* Which of the evaluated images the model saw in training or validation
- * (its provenance): with any, a warning, and the metrics of the unseen
- * images alone under "unseen". */
-static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, dg_ctx *ctx,
-                           const dg_dataset *ds, const int *idx, int n, gboolean tta, double shift)
+ * (its provenance) or in a later calibration (`cnn calibrate` on other data:
+ * the record of model_path): with any, a warning, and the metrics of the
+ * unseen images alone under "unseen". */
+static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, const char *model_path,
+                           dg_ctx *ctx, const dg_dataset *ds, const int *idx, int n, gboolean tta,
+                           double shift)
 {
-    if (!cnn->post.train_keys) {
-        json_object_set_string_member(o, "provenance", "unknown");
-        return;
+    GError *err = NULL;
+    int n_cal = 0;
+    char *cal_data = NULL;
+    guint64 *cal = dg_cnn_read_calibration(model_path, &n_cal, &cal_data, &err);
+    if (err) {
+        dg_job_message(job, "warning", "%s", err->message);
+        g_clear_error(&err);
     }
-    int *unseen = g_new(int, MAX(n, 1)), nu = 0, in_train = 0, in_val = 0;
+    int *unseen = g_new(int, MAX(n, 1)), nu = 0, in_train = 0, in_val = 0, in_cal = 0;
     for (int i = 0; i < n; i++) {
-        dg_seen s = dg_cnn_seen(cnn, ds->items[idx[i]].image_id);
+        const char *id = ds->items[idx[i]].image_id;
+        dg_seen s = dg_cnn_seen(cnn, id);
         in_train += s == DG_SEEN_TRAIN;
         in_val += s == DG_SEEN_VAL;
-        if (s == DG_SEEN_NO)
+        /* counted once: a training or validation image is not counted again */
+        const guint64 k = dg_image_key(id);
+        const gboolean calibrated = s != DG_SEEN_TRAIN && s != DG_SEEN_VAL && cal &&
+                                    bsearch(&k, cal, n_cal, 8, cmp_key) != NULL;
+        in_cal += calibrated;
+        if (s == DG_SEEN_NO && !calibrated)
             unseen[nu++] = idx[i];
+    }
+    if (cal) {
+        json_object_set_int_member(o, "n_seen_in_calibration", in_cal);
+        if (cal_data)
+            json_object_set_string_member(o, "calibration_data", cal_data);
+    }
+    if (!cnn->post.train_keys) {
+        json_object_set_string_member(o, "provenance", "unknown");
+        if (in_cal > 0)
+            dg_job_message(job, "warning",
+                           "%d of these %d images were used to calibrate the model (cnn calibrate "
+                           "on %s): the metrics of the whole set are not a test of unseen lesions; "
+                           "its training images are not recorded",
+                           in_cal, n, cal_data ? cal_data : "another data set");
+        goto done;
     }
     json_object_set_int_member(o, "n_seen_in_training", in_train);
     json_object_set_int_member(o, "n_seen_in_validation", in_val);
-    if (in_train + in_val > 0) {
+    if (in_train + in_val + in_cal > 0) {
+        /* the images used to calibrate it, when any: the reason given too */
+        g_autofree char *cal_part =
+            in_cal > 0 ? g_strdup_printf(", and %d were among the images used to calibrate it (cnn "
+                                         "calibrate on %s)",
+                                         in_cal, cal_data ? cal_data : "another data set")
+                       : g_strdup("");
         if (nu > 0)
             dg_job_message(job, "warning",
                            "%d of these %d images were in the model's training split and %d in its "
-                           "validation split: the metrics of the whole set are not a test of unseen lesions; the "
+                           "validation split%s: the metrics of the whole set are not a test of unseen lesions; the "
                            "%d images it never saw are reported separately (\"unseen\")",
-                           in_train, n, in_val, nu);
+                           in_train, n, in_val, cal_part, nu);
         else
             dg_job_message(job, "warning",
                            "all %d images were seen by the model (%d in its training split, %d in its "
-                           "validation split): these metrics are not a test of unseen lesions",
-                           n, in_train, in_val);
+                           "validation split%s): these metrics are not a test of unseen lesions",
+                           n, in_train, in_val, cal_part);
         JsonNode *u = nu > 0 ? dg_job_evaluate_items_shifted(NULL, cnn, ctx, ds, unseen, nu, tta,
                                                              shift, 1, NULL, NULL, NULL)
                              : NULL;
         if (u)
             json_object_set_member(o, "unseen", u);
     }
-    g_free(unseen);
+done:
+    g_free(unseen), g_free(cal), g_free(cal_data);
 }
 
 /* With a patient prior in the model and metadata in the data set: the
@@ -353,7 +394,7 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     }
     JsonObject *o = json_node_get_object(res);
     add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
-    add_provenance(job, o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
+    add_provenance(job, o, cnn, model, ctx, ds, idx, n, cfg->tta, cfg->shift);
     json_object_set_string_member(o, "split", split);
     json_object_set_string_member(o, "model", model);
     json_object_set_string_member(o, "data", cfg->data);

@@ -11,7 +11,9 @@
 
 #include "cnn-test-util.h"
 #include "data/dg-dataset.h"
+#include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-cnn.h"
+#include "jobs/dg-job-util.h"
 #include "models/dg-classifier-post.h"
 #include "models/dg-classifier.h"
 #include "models/dg-safetensors.h"
@@ -606,6 +608,146 @@ static void test_ensemble(void)
     }
 }
 
+/* Evaluates model on the whole of data set d; the result (unref keep). */
+static JsonObject *evaluate_all(const char *model, const char *d, jt_sink *s, JsonNode **keep)
+{
+    GError *error = NULL;
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(model);
+    c->data = g_strdup(d);
+    c->cache_dir = g_strdup("");
+    g_free(c->split);
+    c->split = g_strdup("all");
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    return parse_object(s->result_json, keep);
+}
+
+/* cnn calibrate on a model file: the bundled model is never written over
+ * (no --model needs --out); the provenance of training stays what it was
+ * (the images of the model's training and validation splits, not those of
+ * the data set calibrated on); the images calibrated on are recorded apart,
+ * and evaluate counts them as seen; another data set than the model's
+ * training data is warned about. */
+static void test_calibrate_keeps_provenance(void)
+{
+    GError *error = NULL;
+    jt_sink s;
+    /* the bundled classifier, in place: refused before anything is read */
+    dg_calibrate_config *c = dg_calibrate_config_new();
+    c->data = g_strdup(data);
+    c->cache_dir = g_strdup("");
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "--out"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+
+    /* a copy of the tiny model, calibrated in place on another data set (the
+     * bundled sample: HAM10000 ids, none of them the model's) */
+    char *csv = dg_find_resource("sample/HAM10000_metadata.csv");
+    g_assert_nonnull(csv);
+    char *sample = g_path_get_dirname(csv);
+    char *copy = g_build_filename(tmp, "calibrated-elsewhere.safetensors", NULL), *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(trained_model(), &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+    g_free(bytes);
+    dg_cnn *before = dg_cnn_load(copy, 1, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(before->post.n_train_keys, >, 0);
+    c = dg_calibrate_config_new();
+    c->model = g_strdup(copy);
+    c->data = g_strdup(sample);
+    c->cache_dir = g_strdup("");
+    c->threads = 1;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_test_message("%s", s.warning_text->str);
+    g_assert_nonnull(strstr(s.warning_text->str, "is not the data set the model was trained on"));
+    JsonNode *keep;
+    JsonObject *o = parse_object(s.result_json, &keep);
+    g_assert_cmpstr(json_object_get_string_member(o, "provenance"), ==, "kept");
+    const int n_cal = (int)json_object_get_int_member(o, "n_calibration_images");
+    g_assert_cmpint(n_cal, ==, 80); /* the sample's training and validation splits */
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+    /* its provenance: the training's, key for key */
+    dg_cnn *after = dg_cnn_load(copy, 1, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(after->post.n_train_keys, ==, before->post.n_train_keys);
+    g_assert_cmpint(after->post.n_val_keys, ==, before->post.n_val_keys);
+    g_assert_cmpmem(after->post.train_keys, 8 * after->post.n_train_keys, before->post.train_keys,
+                    8 * before->post.n_train_keys);
+    g_assert_cmpmem(after->post.val_keys, 8 * after->post.n_val_keys, before->post.val_keys,
+                    8 * before->post.n_val_keys);
+    g_assert_true(after->post.temperature != before->post.temperature); /* recalibrated */
+    dg_cnn_free(before), dg_cnn_free(after);
+    /* the record of the calibration */
+    int n = 0;
+    char *on = NULL;
+    guint64 *keys = dg_cnn_read_calibration(copy, &n, &on, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(keys);
+    g_assert_cmpint(n, ==, n_cal);
+    g_assert_cmpstr(on, ==, sample);
+    g_free(keys), g_free(on);
+    /* the trained model itself has none */
+    g_assert_null(dg_cnn_read_calibration(trained_model(), &n, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(n, ==, 0);
+
+    /* evaluate on the sample: none seen in training, the 80 calibrated on
+     * seen in calibration, said so; the 16 others (its test split) unseen */
+    jt_sink_init(&s);
+    o = evaluate_all(copy, sample, &s, &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_training"), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_validation"), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_calibration"), ==, 80);
+    g_assert_cmpstr(json_object_get_string_member(o, "calibration_data"), ==, sample);
+    g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(o, "unseen"), "n"), ==,
+                    16);
+    g_assert_nonnull(strstr(s.warning_text->str, "80 were among the images used to calibrate it"));
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+    /* and on its training data: its training images, as before (the tiny
+     * data set's classes share file names, so ids "img-NN" are in its
+     * training split for some class) */
+    jt_sink_init(&s);
+    o = evaluate_all(copy, data, &s, &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_training"), >, 0);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_calibration"), ==, 0);
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+
+    /* calibrated again on its own training data: no warning about the data,
+     * and the record replaced */
+    c = dg_calibrate_config_new();
+    c->model = g_strdup(copy);
+    c->data = g_strdup(data);
+    c->cache_dir = g_strdup("");
+    c->threads = 1;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_null(strstr(s.warning_text->str, "is not the data set"));
+    jt_sink_clear(&s);
+    on = NULL;
+    keys = dg_cnn_read_calibration(copy, &n, &on, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(on, ==, data);
+    g_free(keys), g_free(on);
+    jt_sink_init(&s);
+    o = evaluate_all(copy, sample, &s, &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_calibration"), ==, 0);
+    g_assert_false(json_object_has_member(o, "unseen"));
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+    g_free(copy), g_free(sample), g_free(csv);
+}
+
 /* Mean KL(teacher || model) over every image of the data set (raw logits). */
 static double kl_to(const char *teacher_path, const char *model_path)
 {
@@ -788,6 +930,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
     g_test_add_func("/jobs/cnn/ensemble", test_ensemble);
+    g_test_add_func("/jobs/cnn/calibrate-keeps-provenance", test_calibrate_keeps_provenance);
     g_test_add_func("/jobs/cnn/distill", test_distill);
     g_test_add_func("/jobs/cnn/class-without-validation", test_class_without_validation);
     int rc = g_test_run();
