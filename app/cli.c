@@ -5,11 +5,27 @@
 
 #include "dist/dg-dist.h"
 #include "data/dg-json.h"
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The first error of a flush of stdout (0: none), for the message at exit:
+ * the failed write's data are gone by then. */
+static int stdout_errno;
+
+void cli_flush_stdout(void)
+{
+    if (fflush(stdout) != 0 && !stdout_errno)
+        stdout_errno = errno;
+}
+
+int cli_stdout_errno(void)
+{
+    return stdout_errno;
+}
 
 /* A data-parallel run reports once, from rank 0 (the others' failures reach
  * it through dg_dist_agree). */
@@ -241,7 +257,7 @@ void cli_job_events(const dg_event *ev, void *user)
         }
         if (n)
             json_node_unref(n);
-        fflush(stdout);
+        cli_flush_stdout();
         return;
     }
     if (ev->kind == DG_EVENT_RESULT) {
@@ -253,7 +269,7 @@ void cli_job_events(const dg_event *ev, void *user)
     if (s->json && !s->results_only) {
         char *line = dg_event_to_json(ev);
         fprintf(stdout, "%s\n", line);
-        fflush(stdout);
+        cli_flush_stdout();
         g_free(line);
         return;
     }

@@ -23,6 +23,11 @@ int cli_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Same, from a GError (frees it). */
 int cli_fail_error(GError *error);
 
+/* fflush(stdout), remembering the error of the first that failed
+ * (cli_stdout_errno, 0 if none), which main reports at exit. */
+void cli_flush_stdout(void);
+int cli_stdout_errno(void);
+
 /* A one-line progress bar on stderr, drawn only when stderr is a terminal. */
 typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const char *label);

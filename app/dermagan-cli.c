@@ -1,7 +1,10 @@
 /* dermagan-cli: every DermaGAN job, headless. */
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dist/dg-dist.h"
@@ -52,8 +55,46 @@ static gboolean asks_help(int argc, char **argv)
 
 static int run(int argc, char **argv);
 
+/* Standard streams the caller closed (>&-): a read-only /dev/null takes
+ * their place, so that no file a job opens becomes stdout or stderr (a
+ * checkpoint with progress lines in it), and writes to them still fail
+ * (EBADF), as on a closed descriptor. */
+static void guard_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (nfd >= 0 && nfd != fd) {
+            dup3(nfd, fd, 0);
+            close(nfd);
+        } else if (nfd == fd) {
+            fcntl(fd, F_SETFD, 0); /* inherited as the closed one would not be: harmless */
+        }
+    }
+}
+
+/* Whether everything written on stdout got there (a full disk, a closed
+ * stdout, a file system error): flushed, no write failed, closed.  When not,
+ * says so on stderr and returns 1 (or rc when it is already a failure). */
+static int finish_stdout(int rc)
+{
+    int err = cli_stdout_errno();
+    if (fflush(stdout) != 0 && !err)
+        err = errno;
+    const gboolean failed = ferror(stdout) != 0;
+    if (fclose(stdout) != 0 && !err)
+        err = errno;
+    if (!failed && !err)
+        return rc;
+    fprintf(stderr, "dermagan-cli: writing the output failed: %s\n",
+            err ? g_strerror(err) : "a write to standard output failed");
+    return rc != 0 ? rc : 1;
+}
+
 int main(int argc, char **argv)
 {
+    guard_standard_fds();
     setlocale(LC_ALL, "");
     g_set_prgname("dermagan-cli");
     /* MPI, when started by mpirun or srun (nothing otherwise) */
@@ -71,7 +112,7 @@ int main(int argc, char **argv)
     else
         rc = run(argc, argv);
     dg_dist_finalize();
-    return rc;
+    return finish_stdout(rc);
 }
 
 static int run(int argc, char **argv)

@@ -10,10 +10,12 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "data/dg-dataset.h"
@@ -903,6 +905,63 @@ static void test_progress_lines(void)
     g_free(out);
 }
 
+/* ---- 5. silent wrong results: output that never arrived ------------------------------ */
+
+/* dermagan-cli through sh with a redirection of its stdout (">/dev/full",
+ * ">&-"); exit status, stderr. */
+static int run_cli_redirected(const char *redirect, char **err, const char *const *args)
+{
+    g_autofree char *script = g_strdup_printf("exec \"$0\" \"$@\" %s", redirect);
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer) "/bin/sh");
+    g_ptr_array_add(argv, (gpointer) "-c");
+    g_ptr_array_add(argv, script);
+    g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    int status = 0;
+    GError *error = NULL;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               err, &status, &error));
+    g_assert_no_error(error);
+    g_ptr_array_unref(argv);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_stdout_errors(void)
+{
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    const char *clf = small_classifier();
+    const char *predict_json[] = {"predict", "--json", "--model", clf, img, NULL};
+    const char *predict_text[] = {"predict", "--model", clf, img, NULL};
+    const char *evaluate_json[] = {"evaluate", "--json", "--model", clf, "--data", data, "--split",
+                                   "all", "--cache-dir", "", NULL};
+    const char *version[] = {"--version", NULL};
+    /* a full disk: exit 1 and the reason, whatever printed */
+    const char *const *full[] = {predict_json, predict_text, evaluate_json, version};
+    for (size_t i = 0; i < G_N_ELEMENTS(full); i++) {
+        char *err = NULL;
+        int rc = run_cli_redirected(">/dev/full", &err, full[i]);
+        g_test_message("%s >/dev/full -> %d: %s", full[i][0], rc, err);
+        g_assert_cmpint(rc, ==, 1);
+        g_assert_nonnull(strstr(err, "dermagan-cli: writing the output failed: "));
+        g_assert_nonnull(strstr(err, g_strerror(ENOSPC)));
+        g_free(err);
+    }
+    /* a closed stdout */
+    char *err = NULL;
+    g_assert_cmpint(run_cli_redirected(">&-", &err, predict_json), ==, 1);
+    g_assert_nonnull(strstr(err, "writing the output failed: "));
+    g_free(err);
+    /* and no false alarm */
+    g_assert_cmpint(run_cli_redirected(">/dev/null", &err, predict_json), ==, 0);
+    g_assert_null(strstr(err, "writing the output failed"));
+    g_free(err);
+    g_free(img);
+}
+
 /* ---- 4. lost runs: temporaries left by a kill ---------------------------------------- */
 
 static void test_stale_temporaries(void)
@@ -1012,6 +1071,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
+    g_test_add_func("/hardening/stdout-errors", test_stdout_errors);
     g_test_add_func("/hardening/stale-temporaries", test_stale_temporaries);
     g_test_add_func("/hardening/stale-temporaries-only-ours", test_stale_temporaries_only_ours);
     int rc = g_test_run();
