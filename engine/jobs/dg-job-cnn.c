@@ -61,8 +61,8 @@ static float lr_at(const cnn_run *r, int64_t step)
     const double base = r->cfg->lr > 0 ? r->cfg->lr : 2e-3;
     const double T = (double)r->total_steps;
     const double warm = MIN(200.0, 0.03 * T);
-    if (step < warm)
-        return (float)(base * (step + 1) / warm);
+    if (step < warm) /* never above the peak: a warm-up under 2 steps long would be */
+        return (float)(base * MIN(1.0, (step + 1) / warm));
     const char *s = r->cfg->schedule ? r->cfg->schedule : "cosine";
     if (strcmp(s, "constant") == 0)
         return (float)base;

@@ -608,6 +608,37 @@ static void test_ensemble(void)
     }
 }
 
+/* The learning rate of every step (the PROGRESS value "lr") never exceeds
+ * the peak, --lr: on a short run the warm-up (3% of the steps) is under one
+ * or two steps long, and its first steps were given up to 33 times the peak;
+ * the peak itself is reached. */
+static void test_warm_up(void)
+{
+    const int steps[] = {1, 5, 50, 120};
+    for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {
+        char *name = g_strdup_printf("warm-up-%d", steps[i]);
+        dg_cnn_train_config *c = tiny(name, steps[i]);
+        c->lr = 1e-3;
+        c->threads = 1;
+        jt_sink s;
+        jt_sink_init(&s);
+        GError *error = NULL;
+        g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+        g_assert_no_error(error);
+        g_assert_cmpuint(s.steps->len, ==, (guint)steps[i]);
+        double peak = 0.0;
+        for (guint k = 0; k < s.steps->len; k++) {
+            const double lr = g_array_index(s.values, double, 4 * k + 1);
+            g_assert_cmpfloat(lr, >, 0.0);
+            g_assert_cmpfloat(lr, <=, 1e-3 * (1 + 1e-6));
+            peak = MAX(peak, lr);
+        }
+        g_assert_cmpfloat_with_epsilon(peak, 1e-3, 1e-9);
+        jt_sink_clear(&s);
+        g_free(name);
+    }
+}
+
 /* Evaluates model on the whole of data set d; the result (unref keep). */
 static JsonObject *evaluate_all(const char *model, const char *d, jt_sink *s, JsonNode **keep)
 {
@@ -926,6 +957,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/auxiliary-classes", test_auxiliary_classes);
     g_test_add_func("/jobs/cnn/divergence", test_divergence);
     g_test_add_func("/jobs/cnn/ema-colour", test_ema_colour);
+    g_test_add_func("/jobs/cnn/warm-up", test_warm_up);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
