@@ -323,16 +323,26 @@ typedef struct {
     dg_job *job;
     GMainLoop *loop;
     int interrupts;
-    int signal; /* the first signal that stopped the job */
+    int signal;       /* the first signal that stopped the job */
+    gint64 first_us;  /* when it came (monotonic) */
 } run_state;
+
+/* A signal this soon after the first is the same request: `timeout` (without
+ * --foreground) sends SIGINT to the child and to its process group within
+ * milliseconds, and a Ctrl+C reaches every process of the terminal's group;
+ * a person who means to abort presses again later. */
+#define CLI_SECOND_SIGNAL_US (1 * G_USEC_PER_SEC)
 
 /* SIGINT, SIGTERM and SIGHUP all stop a job the same way: it finishes its
  * step, writes its checkpoint, and the process exits with 128 + the
- * signal's number.  A second signal aborts at once. */
+ * signal's number.  A second signal aborts at once, unless it came within
+ * CLI_SECOND_SIGNAL_US of the first (then it is ignored). */
 static gboolean on_signal(run_state *rs, int sig)
 {
+    const gint64 now = g_get_monotonic_time();
     if (rs->interrupts++ == 0) {
         rs->signal = sig;
+        rs->first_us = now;
         stopping = TRUE;
         if (!quiet_rank())
             fprintf(stderr, "\ndermagan-cli: %s: stopping after the current step (again to abort)\n",
@@ -340,6 +350,8 @@ static gboolean on_signal(run_state *rs, int sig)
         dg_job_cancel(rs->job);
         return G_SOURCE_CONTINUE;
     }
+    if (now - rs->first_us < CLI_SECOND_SIGNAL_US)
+        return G_SOURCE_CONTINUE; /* the same stop, delivered twice */
     _exit(128 + sig);
 }
 
@@ -381,7 +393,7 @@ int cli_run_job(dg_job *job, gboolean json)
     (void)json;
     /* The job runs on its worker thread; the main thread waits in a main loop
      * so that SIGINT is handled safely (g_unix_signal_add) and cancels it. */
-    run_state rs = {job, g_main_loop_new(NULL, FALSE), 0, 0};
+    run_state rs = {job, g_main_loop_new(NULL, FALSE), 0, 0, 0};
     guint sig[3] = {g_unix_signal_add(SIGINT, on_sigint, &rs),
                     g_unix_signal_add(SIGTERM, on_sigterm, &rs),
                     g_unix_signal_add(SIGHUP, on_sighup, &rs)};

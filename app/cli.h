@@ -37,7 +37,8 @@ void cli_progress_done(cli_progress *p); /* clears the line and frees */
 /* Run a job on the calling thread with the CLI's standard event printing:
  * --json: one JSON object per event on stdout; otherwise a progress bar and
  * messages on stderr.  SIGINT, SIGTERM and SIGHUP cancel the job cleanly
- * (it keeps its checkpoint).  Returns the exit status (0 succeeded, 1
+ * (it keeps its checkpoint); another one a second or more later aborts at
+ * once, one sooner (the same stop delivered twice) is ignored.  Returns the exit status (0 succeeded, 1
  * failed, 128 + the signal's number when a signal stopped it: 130 for
  * Ctrl+C, 143 for SIGTERM, 129 for SIGHUP).  A RESULT document that is not
  * a JSON object is never dropped in silence: it is reported on stderr and

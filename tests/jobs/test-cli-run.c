@@ -1,8 +1,10 @@
-/* test-cli-run: the CLI's job runner (app/cli.c: cli_run_job and its event
- * printing) driven by stand-in jobs, in a child process each
+/* test-cli-run: the CLI's job runner (app/cli.c: cli_run_job, its event
+ * printing and its signals) driven by stand-in jobs, in a child process each
  * (g_test_trap_subprocess) so that its stdout, stderr and exit can be read. */
 #include <glib.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -64,9 +66,77 @@ static void test_unreadable_result(void)
     g_test_trap_assert_stdout("*\"state\":\"succeeded\"}\n{\"accuracy\":0.5}\n");
 }
 
+/* ---- signals ------------------------------------------------------------------------ */
+
+/* Microseconds between the first SIGINT (seen as a cancel) and the second. */
+static gint64 second_after_us;
+
+/* A training's shape: steps until cancelled; meanwhile SIGINT to this
+ * process, and a second one second_after_us after the first was seen; then
+ * a "checkpoint" that takes a while to write. */
+static gboolean run_until_signalled(dg_job *job, void *config, GError **error)
+{
+    (void)config, (void)error;
+    kill(getpid(), SIGINT);
+    int step = 0;
+    while (dg_job_continue(job)) {
+        g_usleep(1000);
+        step++;
+    }
+    g_usleep(second_after_us);
+    kill(getpid(), SIGINT);
+    g_usleep(300000); /* the main loop takes the second signal meanwhile */
+    dg_job_message(job, "info", "stopped at step %d: checkpoint written", step);
+    return TRUE;
+}
+
+static const dg_job_kind signalled_job = {"signalled", run_until_signalled, NULL};
+
+static int run_signalled(void)
+{
+    cli_job_sink *sink = cli_job_sink_new(FALSE);
+    dg_job *job = dg_job_new(&signalled_job, NULL, cli_job_events, sink);
+    int rc = cli_run_job(job, FALSE);
+    dg_job_free(job);
+    cli_job_sink_free(sink);
+    return rc;
+}
+
+/* `timeout` (without --foreground) sends SIGINT to the child and to its
+ * process group: two within milliseconds.  The second is the same stop: the
+ * job writes its checkpoint and the CLI exits 130. */
+static void test_double_signal(void)
+{
+    if (g_test_subprocess()) {
+        second_after_us = 10000;
+        g_assert_cmpint(run_signalled(), ==, 128 + SIGINT);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*stopping after the current step*checkpoint written*cancelled*");
+}
+
+/* A second Ctrl+C a while after the first means "abort now": exit at once,
+ * without waiting for the checkpoint. */
+static void test_deliberate_second_signal(void)
+{
+    if (g_test_subprocess()) {
+        second_after_us = 1500000;
+        run_signalled();
+        g_assert_not_reached(); /* _exit(130) in the signal handler */
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*stopping after the current step*");
+    g_test_trap_assert_stderr_unmatched("*checkpoint written*");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cli-run/unreadable-result", test_unreadable_result);
+    g_test_add_func("/cli-run/double-signal", test_double_signal);
+    g_test_add_func("/cli-run/deliberate-second-signal", test_deliberate_second_signal);
     return g_test_run();
 }
