@@ -1,16 +1,15 @@
 #include "cli.h"
 
-#include <glib-unix.h>
-#include <unistd.h>
-
-#include "dist/dg-dist.h"
-#include "data/dg-json.h"
 #include <errno.h>
+#include <glib-unix.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "data/dg-json.h"
+#include "dist/dg-dist.h"
 
 /* The first error of a flush of stdout (0: none), for the message at exit:
  * the failed write's data are gone by then. */
