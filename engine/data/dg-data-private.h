@@ -174,6 +174,9 @@ typedef struct {
     char *root_real;     /* the root with every symlink resolved (realpath) */
     int n_entries;       /* folder entries read so far, against DG_DATASET_MAX_FILES */
     gboolean too_many;   /* over DG_DATASET_MAX_FILES: the scan stopped */
+    GHashTable *files;   /* ImageFolder: "dev:ino" of every image taken -> its index in
+                            cands, so that one file reached twice (a symlinked folder)
+                            counts once */
 } dg_scan;
 
 void dg_scan_init(dg_scan *sc, const char *root, const dg_load_options *opt);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #define MAX_DEPTH 16 /* folder nesting inside a class folder */
+#define DG_CLASS_ID_MAX_BYTES 64 /* as a model file's DG_MODEL_MAX_ID_BYTES */
 
 static void cand_free(gpointer p)
 {
@@ -49,6 +50,7 @@ void dg_scan_init(dg_scan *sc, const char *root, const dg_load_options *opt)
         .skipped = g_ptr_array_new_with_free_func(dg_skip_free_notify),
         .warnings = g_ptr_array_new_with_free_func(g_free),
         .folders = g_ptr_array_new_with_free_func(class_folder_free),
+        .files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
     };
     free(real);
 }
@@ -59,6 +61,7 @@ void dg_scan_clear(dg_scan *sc)
     g_clear_pointer(&sc->skipped, g_ptr_array_unref);
     g_clear_pointer(&sc->warnings, g_ptr_array_unref);
     g_clear_pointer(&sc->folders, g_ptr_array_unref);
+    g_clear_pointer(&sc->files, g_hash_table_unref);
     g_clear_pointer(&sc->left_out, g_free);
     g_clear_pointer(&sc->root_real, g_free);
 }
@@ -352,6 +355,32 @@ typedef struct {
     ino_t ino;
 } dir_id;
 
+/* An ImageFolder's image at path (name in class folder cf, rel from the root). */
+static dg_cand *new_cand(const dg_class_folder *cf, const char *path, const char *rel,
+                         const char *name, const struct stat *st)
+{
+    dg_cand *c = g_new0(dg_cand, 1);
+    c->path = g_strdup(path);
+    c->rel = g_strdup(rel);
+    g_autofree char *stem = stem_of(name);
+    c->image_id = dg_file_display_name(stem);
+    c->lesion_id = dg_file_display_name(rel); /* every image its own group */
+    c->class_id = g_strdup(cf->id);
+    c->file_size = st->st_size;
+    c->mtime_ns = mtime_ns(st);
+    return c;
+}
+
+/* TRUE when no symlink leads to path (its real path is itself). */
+static gboolean is_direct(const char *path)
+{
+    char *real = realpath(path, NULL);
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    gboolean direct = real && strcmp(real, abs) == 0;
+    free(real);
+    return direct;
+}
+
 static void walk_class(dg_scan *sc, int folder, const char *dir_path, const char *rel, int depth,
                        GArray *ancestors)
 {
@@ -416,16 +445,27 @@ static void walk_class(dg_scan *sc, int folder, const char *dir_path, const char
             dg_skip_add_path(sc->skipped, full, msg);
             continue;
         }
-        dg_cand *c = g_new0(dg_cand, 1);
-        c->path = g_strdup(full);
-        c->rel = g_strdup(rel_full);
-        g_autofree char *stem = stem_of(name);
-        c->image_id = dg_file_display_name(stem);
-        c->lesion_id = dg_file_display_name(rel_full); /* every image its own group */
-        c->class_id = g_strdup(cf->id);
-        c->file_size = st.st_size;
-        c->mtime_ns = mtime_ns(&st);
-        g_ptr_array_add(sc->cands, c);
+        /* one file reached twice (a class folder symlinked into another, or
+         * twice into one) counts once, or it would be in two classes or two
+         * splits: by the path without a symlink where there is one */
+        char *key = g_strdup_printf("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
+                                    (guint64)st.st_dev, (guint64)st.st_ino);
+        gpointer at = NULL;
+        if (g_hash_table_lookup_extended(sc->files, key, NULL, &at)) {
+            dg_cand *kept = sc->cands->pdata[GPOINTER_TO_UINT(at)];
+            const gboolean swap = !is_direct(kept->path) && is_direct(full);
+            g_autofree char *other = dg_file_display_name(swap ? full : kept->path);
+            g_autofree char *msg = g_strdup_printf("the same file as %s", other);
+            dg_skip_add_path(sc->skipped, swap ? kept->path : full, msg);
+            if (swap) { /* the direct path takes the place of the symlinked one */
+                cand_free(kept);
+                sc->cands->pdata[GPOINTER_TO_UINT(at)] = new_cand(cf, full, rel_full, name, &st);
+            }
+            g_free(key);
+            continue;
+        }
+        g_hash_table_insert(sc->files, key, GUINT_TO_POINTER(sc->cands->len));
+        g_ptr_array_add(sc->cands, new_cand(cf, full, rel_full, name, &st));
     }
 }
 
@@ -434,6 +474,24 @@ static int compare_folders(gconstpointer a, gconstpointer b)
     const dg_class_folder *x = *(const dg_class_folder *const *)a;
     const dg_class_folder *y = *(const dg_class_folder *const *)b;
     return strcmp(x->id, y->id);
+}
+
+/* Why a folder's name cannot be a class id, or NULL: a model file keeps
+ * its classes' ids (dg-model-file.h: at most 64 bytes of UTF-8, no control
+ * character, no '/' or '\'), so a training on such a class would write a
+ * model that cannot be read back; and two names that are not UTF-8 can
+ * show as the same id (both "x\uFFFD") and merge two classes. */
+static const char *class_name_problem(const char *name)
+{
+    if (!g_utf8_validate(name, -1, NULL))
+        return "a class folder's name must be valid UTF-8 (it is the class's id)";
+    if (strlen(name) > DG_CLASS_ID_MAX_BYTES)
+        return "a class folder's name must be at most 64 bytes (it is the class's id)";
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+            return "a class folder's name cannot hold a control character or '\\' "
+                   "(it is the class's id)";
+    return NULL;
 }
 
 /* FALSE + error when the root has no class folders at all, or too many. */
@@ -461,7 +519,10 @@ static gboolean scan_imagefolder(dg_scan *sc, GError **error)
          * data: neither reported nor followed. */
         if (skip_if_outside(sc, full, is_dir || image))
             continue;
-        if (is_dir)
+        const char *bad = is_dir ? class_name_problem(name) : NULL;
+        if (bad)
+            dg_skip_add_path(sc->skipped, full, bad);
+        else if (is_dir)
             g_ptr_array_add(dirs, g_strdup(name));
         else if (image)
             dg_skip_add_path(sc->skipped, full, "image outside a class folder");

@@ -707,6 +707,51 @@ static void test_bundled_sample(void)
     g_free(sample);
 }
 
+/* Class folders whose names cannot be class ids (a model file could not be
+ * read back; two names that are not UTF-8 looked like one class) are
+ * skipped with the reason; one file reached twice through a symlinked
+ * folder counts once, by the path without the symlink. */
+static void test_class_names_and_links(void)
+{
+    const char *classes[] = {"a", "b"};
+    char *dir = make_folder(classes, 2, 3, 100);
+    char long_name[80];
+    memset(long_name, 'x', 70);
+    long_name[70] = '\0';
+    const char *odd[] = {long_name, "x\xff", "x\xfe", "back\\slash"};
+    for (gsize i = 0; i < G_N_ELEMENTS(odd); i++) {
+        char *d = g_build_filename(dir, odd[i], NULL);
+        tu_mkdir(d);
+        g_free(d);
+        tu_img(dir, odd[i], "0000.png", "png", 10, 20, 30);
+    }
+    /* b's images also reached as a/tob/... (sorted first: a before b) */
+    char *link = g_build_filename(dir, "a", "tob", NULL);
+    g_assert_cmpint(symlink("../b", link), ==, 0);
+    g_free(link);
+    dg_load_options opt = tu_options(NULL);
+    GError *error = NULL;
+    dg_dataset *ds = dg_dataset_load(dir, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(ds->n_classes, ==, 2);
+    g_assert_cmpint(ds->n_items, ==, 6);
+    g_assert_cmpint(dg_dataset_class_count(ds, 0, DG_SPLIT_NONE), ==, 3);
+    g_assert_cmpint(dg_dataset_class_count(ds, 1, DG_SPLIT_NONE), ==, 3);
+    g_autofree char *long_path = g_strdup_printf("/%s", long_name);
+    tu_assert_skip(ds, long_path, "at most 64 bytes");
+    tu_assert_skip(ds, "/back\\slash", "'\\'");
+    tu_assert_skip(ds, "/a/tob/0000.png", "the same file as");
+    int not_utf8 = 0;
+    for (guint i = 0; i < ds->skipped->len; i++) {
+        const dg_skip *k = ds->skipped->pdata[i];
+        not_utf8 += strstr(k->reason, "valid UTF-8") != NULL;
+    }
+    g_assert_cmpint(not_utf8, ==, 2);
+    dg_dataset_free(ds);
+    tu_rm_rf(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     tu_init(&argc, &argv);
@@ -721,5 +766,6 @@ int main(int argc, char **argv)
     g_test_add_func("/data/dataset/real-counts", test_real_counts);
     g_test_add_func("/data/dataset/bundled-sample", test_bundled_sample);
     g_test_add_func("/data/dataset/append", test_append);
+    g_test_add_func("/data/dataset/class-names-and-links", test_class_names_and_links);
     return tu_run();
 }
