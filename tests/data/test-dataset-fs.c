@@ -53,11 +53,11 @@ static void test_csv_not_regular(void)
 }
 
 /* Symlinks that lead out of the data set's folder are skipped with a
- * reason unless follow_symlinks; symlinks inside it are fine; loops are
- * still caught. */
+ * reason unless follow_symlinks; symlinks inside it are followed, but a file
+ * reached twice counts once; loops are still caught. */
 static void test_symlinks_imagefolder(void)
 {
-    char *dir = tu_tmpdir(), *outside = tu_tmpdir();
+    char *dir = tu_tmpdir(), *outside = tu_tmpdir(), *outside2 = tu_tmpdir();
     const char *dirs[] = {"bcc", "mel"};
     for (int i = 0; i < 2; i++) {
         char *d = g_build_filename(dir, dirs[i], NULL);
@@ -70,10 +70,13 @@ static void test_symlinks_imagefolder(void)
     tu_img(dir, "mel", "m2.jpg", "jpeg", 40, 40, 40);
     tu_img(outside, "", "o1.jpg", "jpeg", 50, 50, 50);
     tu_img(outside, "", "o2.png", "png", 60, 60, 60);
+    tu_img(outside2, "", "o3.jpg", "jpeg", 70, 70, 70);
+    tu_img(outside2, "", "o4.png", "png", 80, 80, 80);
+    tu_img(outside2, "", "o5.jpg", "jpeg", 90, 90, 90);
     char *link;
     /* A folder outside (a temp dir of images, and /etc). */
     link = tu_path(dir, "mel", "linked");
-    g_assert_cmpint(symlink(outside, link), ==, 0);
+    g_assert_cmpint(symlink(outside2, link), ==, 0);
     g_free(link);
     link = tu_path(dir, "mel", "etc");
     g_assert_cmpint(symlink("/etc", link), ==, 0);
@@ -82,9 +85,9 @@ static void test_symlinks_imagefolder(void)
     link = g_build_filename(dir, "vasc", NULL);
     g_assert_cmpint(symlink(outside, link), ==, 0);
     g_free(link);
-    /* A file outside, and one inside. */
+    /* A file outside, and one inside (an image of mel: the same file twice) */
     link = tu_path(dir, "bcc", "out.jpg");
-    char *target = tu_path(outside, "o1.jpg", NULL);
+    char *target = tu_path(outside2, "o5.jpg", NULL);
     g_assert_cmpint(symlink(target, link), ==, 0);
     g_free(target);
     g_free(link);
@@ -99,16 +102,21 @@ static void test_symlinks_imagefolder(void)
     g_assert_no_error(error);
     g_assert_cmpint(ds->n_classes, ==, 2);
     g_assert_cmpint(dg_dataset_class_index(ds, "vasc"), ==, -1);
-    g_assert_cmpint(ds->n_items, ==, 5); /* b1 b2 in m1 m2 */
-    g_assert_cmpint(tu_find_item(ds, "/bcc/in.jpg"), >=, 0);
+    g_assert_cmpint(ds->n_items, ==, 4); /* b1 b2 m1 m2 */
+    g_assert_cmpint(tu_find_item(ds, "/bcc/in.jpg"), ==, -1); /* m1, by its own path */
+    g_assert_cmpint(tu_find_item(ds, "/mel/m1.jpg"), >=, 0);
+    tu_assert_skip(ds, "/bcc/in.jpg", "the same file as");
     g_autofree char *out_disp = g_strdup_printf("symlink to a folder outside the data set (%s); "
                                                 "not followed without --follow-symlinks",
                                                 outside);
-    tu_assert_skip(ds, "/mel/linked", out_disp);
+    g_autofree char *out2_disp = g_strdup_printf("symlink to a folder outside the data set (%s); "
+                                                 "not followed without --follow-symlinks",
+                                                 outside2);
+    tu_assert_skip(ds, "/mel/linked", out2_disp);
     tu_assert_skip(ds, "/mel/etc", "symlink to a folder outside the data set (/etc)");
     tu_assert_skip(ds, "/vasc", out_disp);
     tu_assert_skip(ds, "/bcc/out.jpg", "symlink to a file outside the data set (");
-    g_assert_cmpuint(ds->skipped->len, ==, 4);
+    g_assert_cmpuint(ds->skipped->len, ==, 5);
     for (guint i = 0; i < ds->skipped->len; i++)
         g_assert_null(strstr(((dg_skip *)ds->skipped->pdata[i])->path, "passwd"));
     dg_dataset_free(ds);
@@ -123,10 +131,12 @@ static void test_symlinks_imagefolder(void)
     g_assert_cmpint(ds->n_classes, ==, 3);
     g_assert_cmpint(dg_dataset_class_count(ds, dg_dataset_class_index(ds, "vasc"), DG_SPLIT_NONE),
                     ==, 2);
-    g_assert_cmpint(tu_find_item(ds, "/mel/linked/o1.jpg"), >=, 0);
+    g_assert_cmpint(tu_find_item(ds, "/mel/linked/o3.jpg"), >=, 0);
     g_assert_cmpint(tu_find_item(ds, "/bcc/out.jpg"), >=, 0);
-    g_assert_cmpint(ds->n_items, ==, 10);
-    g_assert_cmpuint(ds->skipped->len, ==, 0);
+    g_assert_cmpint(ds->n_items, ==, 9);
+    /* bcc/in.jpg (still m1), and o5 through mel/linked: bcc/out.jpg reached it first */
+    tu_assert_skip(ds, "/mel/linked/o5.jpg", "the same file as");
+    g_assert_cmpuint(ds->skipped->len, ==, 2);
     dg_dataset_free(ds);
 
     /* A loop through a folder outside that links back is still a loop. */
@@ -139,8 +149,10 @@ static void test_symlinks_imagefolder(void)
     g_free(back);
     tu_rm_rf(dir);
     tu_rm_rf(outside);
+    tu_rm_rf(outside2);
     g_free(dir);
     g_free(outside);
+    g_free(outside2);
 }
 
 /* HAM10000 with its image folder and its CSV symlinked from elsewhere. */
