@@ -380,7 +380,7 @@ static gboolean setup(gan_run *r, GError **error)
     if (!check_config(cfg, error) ||
         !dg_job_check_not_run_output("init-from", cfg->init_from, cfg->out, writes, error) ||
         (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
-         !(r->dir = dg_run_dir_open_training(r->job, cfg->out, cfg->resume, error))) ||
+         !(r->dir = dg_run_dir_open_training(r->job, cfg->out, TRUE, cfg->resume, error))) ||
         !dg_gan_config_preset(&gc, cfg->preset, 2, error)) /* its image size, for loading */
         return FALSE;
     r->ckpt_path = g_build_filename(cfg->out, "checkpoint.safetensors", NULL);

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "data/dg-file.h"
-#include "jobs/dg-job.h"
 #include "data/dg-json.h"
+#include "jobs/dg-job.h"
+#include "jobs/dg-run-info.h"
 
 #define LOCK_NAME ".dermagan.lock"
 
@@ -140,8 +141,8 @@ dg_run_dir *dg_run_dir_open(const char *path, GError **error)
     return d;
 }
 
-dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean resume,
-                                     GError **error)
+dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan_run,
+                                     gboolean resume, GError **error)
 {
     if (!path || !*path) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
@@ -160,6 +161,19 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean res
     if (d->cleaned > 0)
         dg_job_message(job, "info", "removed %d temporary file(s) left by an interrupted run",
                        d->cleaned);
+    /* a run of the other kind: --resume would fail on its checkpoint, and a
+     * new run must not go in beside it */
+    dg_run_info *other = g_file_test(ckpt, G_FILE_TEST_EXISTS) ? dg_run_info_read(path, NULL) : NULL;
+    if (other && (other->kind == DG_RUN_GAN) != gan_run) {
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s holds a %s training run, not a %s one; choose another folder", path,
+                    gan_run ? "classifier" : "GAN", gan_run ? "GAN" : "classifier");
+        dg_run_info_free(other);
+        dg_run_dir_close(d);
+        d = NULL;
+        goto out;
+    }
+    dg_run_info_free(other);
     if (!resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s already holds a training run; resume it (--resume) or choose another "

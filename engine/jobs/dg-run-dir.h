@@ -29,12 +29,13 @@ typedef struct dg_run_dir dg_run_dir;
  * folder, and the process that holds it) when another process has it. */
 dg_run_dir *dg_run_dir_open(const char *path, GError **error);
 /* A training's run folder, as the GAN and classifier jobs use it: refuses
- * to resume without RUN/checkpoint.safetensors or to start over one, locks
- * the folder, and tells the job (a MESSAGE) when stale temporaries were
- * removed.  FALSE + error with a one-line reason. */
+ * to resume without RUN/checkpoint.safetensors, to start over one, or to go
+ * on in a folder of the other kind of training (gan_run: a GAN's), locks the
+ * folder, and tells the job (a MESSAGE) when stale temporaries were removed.
+ * FALSE + error with a one-line reason. */
 struct dg_job;
-dg_run_dir *dg_run_dir_open_training(struct dg_job *job, const char *path, gboolean resume,
-                                     GError **error);
+dg_run_dir *dg_run_dir_open_training(struct dg_job *job, const char *path, gboolean gan_run,
+                                     gboolean resume, GError **error);
 /* Releases the lock (the lock file stays). */
 void dg_run_dir_close(dg_run_dir *dir);
 /* How many stale temporary files dg_run_dir_open removed. */

@@ -1,8 +1,9 @@
 /* test-resume: --resume continues a run only with the settings that made
  * it (issue 9, 6.): another seed, learning rate, augmentation or data set
  * is refused by name, the same data set through another path is the same,
- * a setting added later means what it meant before it was recorded, and a
- * file read at every step is compared by its contents. */
+ * a setting added later means what it meant before it was recorded, a
+ * file read at every step is compared by its contents, and a folder of the
+ * other kind of training is refused as such. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -144,6 +145,27 @@ static void test_file_contents(void)
     alarm(0);
 }
 
+/* A run folder of the other kind of training is named as such, for a new
+ * run and for --resume (it said "resume it (--resume)", which then failed
+ * on the checkpoint). */
+static void test_other_kind(void)
+{
+    jt_must_succeed(&dg_job_cnn_train, cnn_tiny("a-classifier", 2));
+    jt_must_succeed(&dg_job_gan_train, gan_tiny("a-gan", 2));
+    for (int resume = 0; resume < 2; resume++) {
+        dg_gan_train_config *g = gan_tiny("a-classifier", 2);
+        g->resume = resume;
+        char *msg = must_fail(&dg_job_gan_train, g, DG_JOB_ERROR_INVALID);
+        g_assert_nonnull(strstr(msg, "holds a classifier training run, not a GAN one"));
+        g_free(msg);
+        dg_cnn_train_config *c = cnn_tiny("a-gan", 2);
+        c->resume = resume;
+        msg = must_fail(&dg_job_cnn_train, c, DG_JOB_ERROR_INVALID);
+        g_assert_nonnull(strstr(msg, "holds a GAN training run, not a classifier one"));
+        g_free(msg);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -152,6 +174,7 @@ int main(int argc, char **argv)
     g_test_add_func("/resume/settings", test_resume_settings);
     g_test_add_func("/resume/added-settings", test_identity_absent);
     g_test_add_func("/resume/file-contents", test_file_contents);
+    g_test_add_func("/resume/other-kind", test_other_kind);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp);
