@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
@@ -459,16 +460,25 @@ static dg_cnn *load_ensemble(dg_job *job, const dg_calibrate_config *cfg, GError
                     "an ensemble takes 2 to %d models, not %d", DG_CNN_MAX_MEMBERS, n);
         return NULL;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (!dg_job_check_not_input("out", cfg->out, cfg->members[i], "one of the ensemble's models",
                                     error))
             return NULL;
+        for (int j = 0; j < i; j++) /* (the same model twice is one model counted twice) */
+            if (dg_file_same(cfg->members[i], cfg->members[j])) {
+                g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                            "%s and %s are the same model: an ensemble takes different ones",
+                            cfg->members[j], cfg->members[i]);
+                return NULL;
+            }
+    }
     dg_cnn **m = g_new0(dg_cnn *, n), *e = NULL;
     int i;
     for (i = 0; i < n; i++) {
         m[i] = dg_cnn_load(cfg->members[i], 1, error);
-        if (!m[i]) {
-            g_prefix_error(error, "%s: ", cfg->members[i]);
+        if (!m[i]) { /* (name the member, unless the loader's message does) */
+            if (error && *error && !strstr((*error)->message, cfg->members[i]))
+                g_prefix_error(error, "%s: ", cfg->members[i]);
             break;
         }
     }

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cnn-test-util.h"
 #include "data/dg-dataset.h"
@@ -599,6 +600,19 @@ static void test_ensemble(void)
     g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(strstr(error->message, "2 to"));
     g_clear_error(&error);
+    /* nor is one model twice (here through a symlink) */
+    char *again = g_build_filename(tmp, "member-again.safetensors", NULL);
+    g_assert_cmpint(symlink(paths[0], again), ==, 0);
+    c = dg_calibrate_config_new();
+    c->members = g_new0(char *, 3);
+    c->members[0] = g_strdup(paths[0]);
+    c->members[1] = g_strdup(again);
+    c->data = g_strdup(data);
+    c->out = g_build_filename(tmp, "ensemble-twice.safetensors", NULL);
+    g_assert_cmpint(jt_run(&dg_job_cnn_calibrate, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "are the same model"));
+    g_clear_error(&error);
+    g_free(again);
     jt_sink_clear(&s);
     dg_ctx_free(ctx);
     g_free(x), g_free(out);
