@@ -677,7 +677,7 @@ gboolean dg_cnn_save(dg_cnn *m, const char *path, GHashTable *extra_meta, GError
     dg_net_write(w, m->net, "", FALSE);
     char *cfg = dg_cnn_config_to_json(&m->cfg);
     dg_st_writer_set_metadata(w, "format", "dermagan-classifier");
-    dg_st_writer_set_metadata(w, "format_version", "1");
+    dg_st_writer_set_metadata(w, "format_version", DG_MODEL_FORMAT_VERSION);
     dg_st_writer_set_metadata(w, "classifier", cfg);
     dg_model_write_common(w, (const char *const *)m->class_ids,
                           (const char *const *)m->class_names, m->cfg.n_classes, m->cfg.size);

@@ -526,7 +526,7 @@ gboolean dg_gan_save_model(dg_gan *g, const char *path, const char *const *class
     }
     char *cfg = dg_gan_config_to_json(&g->cfg);
     dg_st_writer_set_metadata(w, "format", "dermagan-gan");
-    dg_st_writer_set_metadata(w, "format_version", "1");
+    dg_st_writer_set_metadata(w, "format_version", DG_MODEL_FORMAT_VERSION);
     dg_st_writer_set_metadata(w, "gan", cfg);
     dg_model_write_common(w, class_ids, class_names, g->cfg.n_classes, g->cfg.size);
     dg_st_writer_set_metadata(w, "discriminator", with_d ? "yes" : "no");

@@ -153,6 +153,16 @@ void dg_model_write_common(dg_st_writer *w, const char *const *ids, const char *
 gboolean dg_model_read_common(const dg_st *st, int size, int n_classes, char ***ids,
                               char ***names, GError **error)
 {
+    /* a later format this version would misread: said, not guessed at */
+    const char *fv = dg_st_metadata(st, "format_version");
+    if (fv && strcmp(fv, DG_MODEL_FORMAT_VERSION) != 0) {
+        g_autofree char *q = dg_st_quoted(fv);
+        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                    "model format version %s; this DermaGAN reads version %s (a newer DermaGAN "
+                    "wrote it?)",
+                    q, DG_MODEL_FORMAT_VERSION);
+        return FALSE;
+    }
     const char *is = dg_st_metadata(st, "image_size");
     if (is) {
         gint64 v = 0;

@@ -48,8 +48,11 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
 /* Sets "classes", "image_size" and "preprocessing" on a writer. */
 void dg_model_write_common(dg_st_writer *w, const char *const *ids, const char *const *names,
                            int n_classes, int size);
-/* Checks the common metadata of a loaded file against the architecture's
- * image size and class count, and parses the classes. */
+/* The "format_version" of the model files written (a file without one is of
+ * version 1). */
+#define DG_MODEL_FORMAT_VERSION "1"
+/* Checks the common metadata of a loaded file (its format version, image
+ * size and class count against the architecture's), and parses the classes. */
 gboolean dg_model_read_common(const dg_st *st, int size, int n_classes, char ***ids,
                               char ***names, GError **error);
 

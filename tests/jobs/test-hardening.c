@@ -336,6 +336,8 @@ static void test_model_files(void)
         {gen, "gabs.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"/tmp/x\"", "folder name", TRUE},
         {gen, "gbslash.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"a\\\\b\"", "folder name", TRUE},
         {gen, "gdot.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\".\"", "folder name", TRUE},
+        /* a later format, not misread */
+        {gen, "gv999.safetensors", "format_version", "1", "999", "format version '999'", TRUE},
         {clf, "w512.safetensors", "classifier", "\"width\": 8", "\"width\": 512", "out of range", FALSE},
         {clf, "w0.safetensors", "classifier", "\"width\": 8", "\"width\": 0", "out of range", FALSE},
         {clf, "cdup.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\"akiec\"", "twice", FALSE},
@@ -344,6 +346,7 @@ static void test_model_files(void)
         {clf, "carch.safetensors", "classifier", "\"arch\": \"dermanet\"", "\"arch\": \"dermanet\\n\"", "architecture", FALSE},
         {clf, "cpre.safetensors", "preprocessing", "\"resize\": 32", "\"resize\": 64", "contradicts", FALSE},
         {clf, "chidden.safetensors", "classes", "\"id\":\"bcc\"", "\"id\":\".bcc\"", "folder name", FALSE},
+        {clf, "cv2.safetensors", "format_version", "1", "2", "format version '2'", FALSE},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *p = model_with(cases[i].src, cases[i].name, cases[i].key, cases[i].from, cases[i].to);
