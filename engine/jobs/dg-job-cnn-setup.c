@@ -88,7 +88,7 @@ static gboolean get_perm(const dg_st *st, const char *name, int n, int *out, GEr
 
 static gboolean load_checkpoint(cnn_run *r, GError **error)
 {
-    dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);
+    dg_st *st = dg_job_read_checkpoint(r->dist, r->ckpt_path, error);
     if (!st)
         return FALSE;
     gboolean ok = FALSE;

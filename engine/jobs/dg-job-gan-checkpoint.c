@@ -154,7 +154,7 @@ gboolean gan_run_read_weights_by_class(gan_run *r, const dg_st *st, GError **err
 
 gboolean gan_run_load_checkpoint(gan_run *r, GError **error)
 {
-    dg_st *st = dg_job_read_st(r->dist, r->ckpt_path, error);
+    dg_st *st = dg_job_read_checkpoint(r->dist, r->ckpt_path, error);
     if (!st)
         return FALSE;
     gboolean ok = FALSE;

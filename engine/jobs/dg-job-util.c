@@ -350,6 +350,16 @@ gboolean dg_job_continue_all(dg_job *job, dg_dist *dist)
     return TRUE;
 }
 
+dg_st *dg_job_read_checkpoint(dg_dist *dist, const char *path, GError **error)
+{
+    dg_st *st = dg_job_read_st(dist, path, error);
+    if (!st && error && *error && (*error)->domain == DG_ST_ERROR)
+        g_prefix_error(error, "cannot resume: the checkpoint is damaged (an interrupted copy, a "
+                              "full disk?); start a new run in another folder, or put back a good "
+                              "copy. ");
+    return st;
+}
+
 dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error)
 {
     if (!dist)

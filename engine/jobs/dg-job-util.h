@@ -112,6 +112,9 @@ gboolean dg_job_continue_all(dg_job *job, dg_dist *dist);
 /* A checkpoint (or any safetensors file) as every rank sees it: read by
  * rank 0 and sent to the others, so that only rank 0 needs the run folder. */
 dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error);
+/* A training's checkpoint, as dg_job_read_st reads it; a file that is there
+ * but damaged (truncated, bad header) says so and what to do. */
+dg_st *dg_job_read_checkpoint(dg_dist *dist, const char *path, GError **error);
 /* A part of a batch augmented as in the whole batch: every rank augments
  * only its images [off, off + n), with the draws of the others skipped
  * (dg_augment_image takes DG_AUGMENT_DRAWS numbers per image): skip off

@@ -181,6 +181,13 @@ static void test_corrupt_checkpoints(void)
     char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
     g_assert_nonnull(strstr(msg, "past the 2 steps"));
     g_free(msg);
+    /* cut short (a copy interrupted, a full disk): said to be damaged, and what to do */
+    g_assert_true(g_file_set_contents(ck, good, (gssize)(n / 2), NULL));
+    c = gan_tiny("ck-gan", 8);
+    c->resume = TRUE;
+    msg = must_fail(&dg_job_gan_train, c, -1);
+    g_assert_nonnull(strstr(msg, "the checkpoint is damaged"));
+    g_free(msg);
     g_free(good);
     g_free(ck);
 
