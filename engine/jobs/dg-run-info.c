@@ -63,19 +63,7 @@ static gint64 obj_int(JsonObject *o, const char *k, gint64 def)
 /* "classes" metadata ([{"id", "name"}, ...]) checked as the model files check it. */
 static gboolean parse_classes(const char *json, char ***ids, char ***names, GError **error)
 {
-    GError *jerr = NULL;
-    JsonNode *root = json ? dg_json_parse_bounded(json, -1, DG_JSON_MAX_DEPTH, &jerr) : NULL;
-    if (jerr) {
-        g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID, "the 'classes' metadata: %s",
-                    jerr->message);
-        g_error_free(jerr);
-        return FALSE;
-    }
-    int n = root && JSON_NODE_HOLDS_ARRAY(root) ? (int)json_array_get_length(json_node_get_array(root))
-                                                : 0;
-    if (root)
-        json_node_unref(root);
-    return dg_model_parse_classes(json, n, ids, names, error);
+    return dg_model_parse_classes(json, -1, ids, names, error);
 }
 
 /* ---- model files ------------------------------------------------------------------------- */

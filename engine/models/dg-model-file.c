@@ -66,7 +66,7 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
                                 GError **error)
 {
     *ids = *names = NULL;
-    if (n < 1 || n > DG_MODEL_MAX_CLASSES) {
+    if (n == 0 || n > DG_MODEL_MAX_CLASSES) {
         g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
                     "the model has %d classes (1 to %d are allowed)", n, DG_MODEL_MAX_CLASSES);
         return FALSE;
@@ -78,6 +78,18 @@ gboolean dg_model_parse_classes(const char *json, int n, char ***ids, char ***na
                     jerr->message);
         g_error_free(jerr);
         return FALSE;
+    }
+    if (n < 0) { /* as many as it lists, within the limit */
+        n = root && JSON_NODE_HOLDS_ARRAY(root) ? (int)json_array_get_length(json_node_get_array(root))
+                                                : 0;
+        if (n < 1 || n > DG_MODEL_MAX_CLASSES) {
+            if (root)
+                json_node_unref(root);
+            g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                        "the 'classes' metadata lists %d classes (1 to %d are allowed)", n,
+                        DG_MODEL_MAX_CLASSES);
+            return FALSE;
+        }
     }
     if (!root || !JSON_NODE_HOLDS_ARRAY(root) ||
         (int)json_array_get_length(json_node_get_array(root)) != n) {

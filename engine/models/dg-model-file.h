@@ -38,7 +38,8 @@ typedef enum {
 
 /* The "classes" metadata: [{"id": ..., "name": ...}, ...] (g_free). */
 char *dg_model_classes_json(const char *const *ids, const char *const *names, int n);
-/* Parses and checks it: exactly n classes (n in 1..DG_MODEL_MAX_CLASSES),
+/* Parses and checks it: exactly n classes (n in 1..DG_MODEL_MAX_CLASSES; n < 0:
+ * as many as it lists, within that range),
  * ids non-empty, short, distinct and usable as a folder name (no '/' or
  * '\', no leading '.', so neither "." nor "..").  ids/names:
  * NULL-terminated, g_strfreev. */
