@@ -66,6 +66,20 @@ static void only_classes(const jt_sink *s, const char *out, int n, int images)
     }
 }
 
+/* Balancing data_set's training split with the trained generator, into
+ * tmp/out (target 0: up to the largest class). */
+static dg_gan_generate_config *balance_config(const char *out, const char *data_set, int target)
+{
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
+    g->out = g_build_filename(tmp, out, NULL);
+    g->balance = TRUE;
+    g->target = target;
+    g->data = g_strdup(data_set);
+    g->cache_dir = g_strdup("");
+    return g;
+}
+
 static void test_generate(void)
 {
     char *model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
@@ -109,13 +123,7 @@ static void test_generate(void)
 
     /* balance: our data set has 10 per class, ~70% in training -> equal
      * counts already, so --target 9 tops every class up to 9 */
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-bal", NULL);
-    g->balance = TRUE;
-    g->target = 9;
-    g->data = g_strdup(data);
-    g->cache_dir = g_strdup("");
+    g = balance_config("gen-bal", data, 9);
     g->filter = g_strdup("discriminator");
     g->keep = 0.5;
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
@@ -133,12 +141,7 @@ static void test_generate(void)
     g_test_message("balance generated %d images", total);
     /* without --target the training split is balanced already: nothing to
      * make, and a warning that says so (not a silent empty folder) */
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-bal0", NULL);
-    g->balance = TRUE;
-    g->data = g_strdup(data);
-    g->cache_dir = g_strdup("");
+    g = balance_config("gen-bal0", data, 0);
     const int warned = s.warnings;
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
@@ -152,13 +155,7 @@ static void test_generate(void)
     /* balancing a data set of fewer classes than the generator's: its classes
      * only, no folder for the others */
     char *p2 = g_build_filename(tmp, "two", NULL), *data2 = jt_make_imagefolder(p2, 2, 10, 40);
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-bal2", NULL);
-    g->balance = TRUE;
-    g->target = 9;
-    g->data = g_strdup(data2);
-    g->cache_dir = g_strdup("");
+    g = balance_config("gen-bal2", data2, 9);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
     only_classes(&s, "gen-bal2", 2, -1);
@@ -175,13 +172,7 @@ static void test_generate(void)
     g_free(p2), g_free(data2);
     /* balancing a data set with a class the generator lacks: a warning names it */
     char *p4 = g_build_filename(tmp, "four", NULL), *data4 = jt_make_imagefolder(p4, 4, 10, 40);
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-bal4", NULL);
-    g->balance = TRUE;
-    g->target = 9;
-    g->data = g_strdup(data4);
-    g->cache_dir = g_strdup("");
+    g = balance_config("gen-bal4", data4, 9);
     const int warned4 = s.warnings;
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
