@@ -1,6 +1,7 @@
-/* hardening-test-util.h: what test-hardening and test-resume share: their
- * temporary folder and data set, tiny GAN and classifier runs, a job that
- * must fail with a one-line message, and dermagan-cli run as a user would. */
+/* hardening-test-util.h: what test-hardening, test-hardening-outputs and
+ * test-resume share: their temporary folder and data set, tiny GAN and
+ * classifier runs and the small models they make, a job that must fail with
+ * a one-line message, and dermagan-cli run as a user would. */
 #pragma once
 #include <gio/gio.h>
 #include <glib.h>
@@ -36,6 +37,27 @@ G_GNUC_UNUSED static dg_cnn_train_config *cnn_tiny(const char *out, int steps)
     dg_cnn_train_config *c = ct_tiny(tmp, data, out, steps);
     c->threads = 1;
     return c;
+}
+
+/* A classifier and a generator of a few steps, trained once per program. */
+G_GNUC_UNUSED static char *small_classifier(void)
+{
+    static char *model;
+    if (!model) {
+        jt_must_succeed(&dg_job_cnn_train, cnn_tiny("clf", 4));
+        model = g_build_filename(tmp, "clf", "model.safetensors", NULL);
+    }
+    return model;
+}
+
+G_GNUC_UNUSED static char *small_generator(void)
+{
+    static char *model;
+    if (!model) {
+        jt_must_succeed(&dg_job_gan_train, gan_tiny("gen", 2));
+        model = g_build_filename(tmp, "gen", "generator.safetensors", NULL);
+    }
+    return model;
 }
 
 /* Runs a job that must fail; returns its error message (g_free). */
