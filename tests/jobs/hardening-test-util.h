@@ -79,17 +79,14 @@ G_GNUC_UNUSED static char *must_fail(const dg_job_kind *kind, void *config, int 
 }
 
 #ifdef DG_CLI_PATH /* the tests built with the CLI's path */
-/* dermagan-cli with arguments (NULL-terminated); exit status, stderr. */
-G_GNUC_UNUSED static int run_cli(char **err, ...)
+/* As run_cli, with the arguments in ap. */
+G_GNUC_UNUSED static int run_cli_va(char **err, va_list ap)
 {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
-    va_list ap;
-    va_start(ap, err);
     const char *a;
     while ((a = va_arg(ap, const char *)))
         g_ptr_array_add(argv, (gpointer)a);
-    va_end(ap);
     g_ptr_array_add(argv, NULL);
     GError *error = NULL;
     GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
@@ -108,6 +105,16 @@ G_GNUC_UNUSED static int run_cli(char **err, ...)
         *err = e;
     else
         g_free(e);
+    return status;
+}
+
+/* dermagan-cli with arguments (NULL-terminated); exit status, stderr. */
+G_GNUC_UNUSED static int run_cli(char **err, ...)
+{
+    va_list ap;
+    va_start(ap, err);
+    int status = run_cli_va(err, ap);
+    va_end(ap);
     return status;
 }
 #endif

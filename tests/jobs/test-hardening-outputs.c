@@ -40,34 +40,18 @@ static char *copy_to(const char *src, const char *name)
 /* Runs the CLI, which must exit 1 saying `says`, with `kept` unchanged. */
 static void refused(const char *says, const char *kept, ...)
 {
-    char *before = NULL, *after = NULL;
+    char *before = NULL, *after = NULL, *err = NULL;
     gsize nb = 0, na = 0;
     g_assert_true(g_file_get_contents(kept, &before, &nb, NULL));
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)DG_CLI_PATH);
     va_list ap;
     va_start(ap, kept);
-    const char *a;
-    while ((a = va_arg(ap, const char *)))
-        g_ptr_array_add(argv, (gpointer)a);
+    const int status = run_cli_va(&err, ap);
     va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    GError *error = NULL;
-    char *err = NULL;
-    GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                           G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                       &error);
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, &error));
     g_test_message("%s", err);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 1);
+    g_assert_cmpint(status, ==, 1);
     g_assert_nonnull(strstr(err, says));
     g_assert_true(g_file_get_contents(kept, &after, &na, NULL));
     g_assert_cmpmem(before, nb, after, na);
-    g_object_unref(p);
-    g_ptr_array_unref(argv);
     g_free(err), g_free(before), g_free(after);
 }
 
