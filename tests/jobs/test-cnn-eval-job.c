@@ -493,12 +493,40 @@ static void test_calibrate_keeps_provenance(void)
     g_free(copy), g_free(sample), g_free(csv);
 }
 
+/* A class with no test image (one image in all, in the training split):
+ * evaluate names it, since its balanced accuracy leaves the class out. */
+static void test_evaluate_missing_class(void)
+{
+    char *parent = g_build_filename(tmp, "one-mel", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
+    char *d = jt_make_imagefolder(parent, 4, 16, 32);
+    for (int i = 1; i < 16; i++) {
+        char *name = g_strdup_printf("img-%02d.png", i);
+        char *p = g_build_filename(d, "mel", name, NULL);
+        g_assert_cmpint(g_unlink(p), ==, 0);
+        g_free(name), g_free(p);
+    }
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(trained_model());
+    c->data = g_strdup(d);
+    c->cache_dir = g_strdup("");
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(s.warning_text->str, "class 'mel' has no images in the test split"));
+    jt_sink_clear(&s);
+    g_free(d), g_free(parent);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmp = g_dir_make_tmp("dg-cnn-eval-job-XXXXXX", NULL);
     data = ct_make_data(tmp);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
+    g_test_add_func("/jobs/cnn/evaluate-missing-class", test_evaluate_missing_class);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
     g_test_add_func("/jobs/cnn/ensemble", test_ensemble);
