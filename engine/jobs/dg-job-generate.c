@@ -258,6 +258,32 @@ static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArr
     return TRUE;
 }
 
+/* check_out_folder for cfg's --out (and its --grid, when the grid goes into
+ * it); remove: also remove the earlier run's images, and say so. */
+static gboolean out_folder_ready(dg_job *job, const dg_gan_generate_config *cfg, gboolean remove,
+                                 GError **error)
+{
+    char *gdir = cfg->grid ? g_path_get_dirname(cfg->grid) : NULL;
+    char *gname = cfg->grid ? g_path_get_basename(cfg->grid) : NULL;
+    char *cg = gdir ? dg_run_canonical_path(gdir) : NULL, *co = dg_run_canonical_path(cfg->out);
+    GPtrArray *old = g_ptr_array_new_with_free_func(g_free);
+    gboolean fine = check_out_folder(cfg->out, g_strcmp0(cg, co) == 0 ? gname : NULL, old, error);
+    for (guint i = 0; fine && remove && i < old->len; i++)
+        if (g_unlink(g_ptr_array_index(old, i)) != 0) {
+            int en = errno;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(en),
+                        "cannot remove the earlier image %s: %s",
+                        (const char *)g_ptr_array_index(old, i), g_strerror(en));
+            fine = FALSE;
+        }
+    if (fine && remove && old->len > 0)
+        dg_job_message(job, "info", "removed the %u images of an earlier run in %s", old->len,
+                       cfg->out);
+    g_ptr_array_unref(old);
+    g_free(gdir), g_free(gname), g_free(cg), g_free(co);
+    return fine;
+}
+
 /* The classifier's probability that each of m images is of class k. */
 static void classifier_scores(gen_run *g, int k, const float *img, int m, float *scores)
 {
@@ -432,31 +458,11 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
             goto out;
         }
     }
-    if (!(dir = dg_run_dir_open(cfg->out, error)))
+    /* the folder is checked before it is locked (a refused one gets no lock
+     * file), and again under the lock, where the earlier run's images go */
+    if (!out_folder_ready(job, cfg, FALSE, error) || !(dir = dg_run_dir_open(cfg->out, error)) ||
+        !out_folder_ready(job, cfg, TRUE, error))
         goto out;
-    {
-        char *gdir = cfg->grid ? g_path_get_dirname(cfg->grid) : NULL;
-        char *gname = cfg->grid ? g_path_get_basename(cfg->grid) : NULL;
-        char *cg = gdir ? dg_run_canonical_path(gdir) : NULL, *co = dg_run_canonical_path(cfg->out);
-        GPtrArray *old = g_ptr_array_new_with_free_func(g_free);
-        gboolean fine = check_out_folder(cfg->out, g_strcmp0(cg, co) == 0 ? gname : NULL, old,
-                                         error);
-        for (guint i = 0; fine && i < old->len; i++)
-            if (g_unlink(g_ptr_array_index(old, i)) != 0) {
-                int en = errno;
-                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(en),
-                            "cannot remove the earlier image %s: %s",
-                            (const char *)g_ptr_array_index(old, i), g_strerror(en));
-                fine = FALSE;
-            }
-        if (fine && old->len > 0)
-            dg_job_message(job, "info", "removed the %u images of an earlier run in %s", old->len,
-                           cfg->out);
-        g_ptr_array_unref(old);
-        g_free(gdir), g_free(gname), g_free(cg), g_free(co);
-        if (!fine)
-            goto out;
-    }
     g.ctx = dg_ctx_new(cfg->threads);
     if (cfg->grid) {
         /* as many columns as the largest class has images (at most GRID_COLS); white

@@ -287,9 +287,10 @@ static void test_generate_out_folder(void)
     g_assert_cmpstr(text, ==, "a real image");
     g_free(text);
     g_assert_cmpint(count_png(cdir), ==, 1);
-    char *bcc = g_build_filename(ds, "bcc", NULL);
+    char *bcc = g_build_filename(ds, "bcc", NULL), *lock = g_build_filename(ds, ".dermagan.lock", NULL);
     g_assert_false(g_file_test(bcc, G_FILE_TEST_EXISTS));
-    g_free(bcc), g_free(real), g_free(other), g_free(cdir), g_free(ds);
+    g_assert_false(g_file_test(lock, G_FILE_TEST_EXISTS)); /* not even a lock file left */
+    g_free(bcc), g_free(lock), g_free(real), g_free(other), g_free(cdir), g_free(ds);
 
     /* a grid name it cannot write: refused first, no image made */
     g = per_class_config("bad-grid", 2, 1);
