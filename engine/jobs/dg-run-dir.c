@@ -22,46 +22,13 @@ struct dg_run_dir {
     int cleaned;
 };
 
-/* The files that versions before DG_FILE_TEMP_MARK wrote with
- * g_file_set_contents_full, whose temporaries were NAME.XXXXXX: a run
- * folder's, a generation's (with its images in <class>/), the sample grids
- * of a GAN (in samples/) and an ablation's (in its runs' folders). */
-static gboolean is_legacy_target(const char *name)
-{
-    static const char *const names[] = {
-        "checkpoint.safetensors", "model.safetensors", "generator.safetensors",
-        "generator-best.safetensors", "config.json", "history.csv", "result.json",
-        "test-metrics.json", "manifest.json", "ablation.json", "report.md", "latest.png"};
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-        if (strcmp(name, names[i]) == 0)
-            return TRUE;
-    /* samples/step-000500.png and <class>/syn-<class>-<seed>-00007.png */
-    if (!g_str_has_suffix(name, ".png"))
-        return FALSE;
-    if (g_str_has_prefix(name, "step-")) {
-        const char *p = name + strlen("step-");
-        while (g_ascii_isdigit(*p))
-            p++;
-        return p > name + strlen("step-") && strcmp(p, ".png") == 0;
-    }
-    return g_str_has_prefix(name, "syn-");
-}
-
 /* A temporary of an atomic write that a killed process left: ours
- * (NAME.dgtmp-XXXXXX), or NAME.XXXXXX for a NAME older versions wrote.
- * Nothing else: NAME.XXXXXX in general is a user's results.json.backup. */
+ * (NAME.dgtmp-XXXXXX, dg_file_write_atomic's), nothing else.  (Versions
+ * before it left NAME.XXXXXX, which a user's model.safetensors.backup also
+ * is: those are not touched.) */
 static gboolean is_stale_temp(const char *name)
 {
-    if (dg_file_is_temp_name(name))
-        return TRUE;
-    size_t n = strlen(name);
-    if (n < 8 || name[n - 7] != '.')
-        return FALSE;
-    for (size_t i = n - 6; i < n; i++)
-        if (!g_ascii_isalnum(name[i]))
-            return FALSE;
-    g_autofree char *target = g_strndup(name, n - 7);
-    return is_legacy_target(target);
+    return dg_file_is_temp_name(name);
 }
 
 /* Removes stale temporaries in path and its direct sub-folders (samples/). */

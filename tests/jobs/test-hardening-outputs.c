@@ -357,11 +357,13 @@ static void test_stale_temporaries(void)
 {
     jt_must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
     char *run = g_build_filename(tmp, "temps", NULL);
-    const char *stale[] = {"checkpoint.safetensors.Ab12Cd", "generator.safetensors.x9Y8z7",
-                           "samples/latest.png.QwErTy", "config.json.000000",
-                           "checkpoint.safetensors.dgtmp-Zz09aB"};
+    const char *stale[] = {"checkpoint.safetensors.dgtmp-Zz09aB", "samples/latest.png.dgtmp-QwErTy",
+                           "generator.safetensors.dgtmp-x9Y8z7"};
+    /* a user's backups, whatever they look like: older versions' temporaries
+     * (NAME.XXXXXX) cannot be told from model.safetensors.backup */
     const char *kept[] = {"notes.txt.Ab12Cd", "checkpoint.safetensors.bak",
-                          "generator.safetensors.Ab12Cd7"};
+                          "generator.safetensors.Ab12Cd7", "model.safetensors.backup",
+                          "checkpoint.safetensors.Ab12Cd", "samples/latest.png.QwErTy"};
     for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
         char *p = g_build_filename(run, stale[i], NULL);
         g_assert_true(g_file_set_contents(p, "half", -1, NULL));
@@ -397,7 +399,8 @@ static void test_stale_temporaries_only_ours(void)
     const char *ours[] = {"result.json.dgtmp-Ab12Cd", "figs/latest.png.dgtmp-x9Y8z7"};
     const char *users[] = {"x.json.backup", "notes.md.abcdef", "HAM10000_metadata.csv.backup",
                            "figs/figure1.png.backup", "figs/plot.svg.123456",
-                           "result.json.dgtmp-Ab12C" /* five: not one of ours */};
+                           "result.json.dgtmp-Ab12C" /* five: not one of ours */,
+                           "result.json.backup", "model.safetensors.Backup"};
     char *out = g_build_filename(tmp, "users-folder", NULL);
     char *figs = g_build_filename(out, "figs", NULL);
     g_assert_cmpint(g_mkdir_with_parents(figs, 0755), ==, 0);
