@@ -2,9 +2,10 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 
+#include "data/dg-file.h"
+#include "data/dg-json.h"
 #include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-util.h"
-#include "data/dg-json.h"
 #include "models/dg-safetensors.h"
 
 /* The generator's file: given, or the bundled default. */
@@ -43,7 +44,9 @@ JsonNode *dg_json_read_object(const char *path)
     char *text = NULL;
     gsize len = 0;
     JsonNode *n = NULL;
-    if (g_file_get_contents(path, &text, &len, NULL))
+    /* a regular file of a bounded size: a FIFO or a huge file in a run
+     * folder must not block or exhaust memory */
+    if (dg_file_read_regular(path, 64 << 20, &text, &len, NULL))
         n = dg_json_parse_bounded(text, (gssize)len, DG_JSON_MAX_DEPTH, NULL);
     g_free(text);
     if (n && !JSON_NODE_HOLDS_OBJECT(n))

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-job-cnn-private.h"
+#include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
@@ -208,44 +210,65 @@ static gboolean is_synthetic_name(const char *name)
     return g_str_has_prefix(name, "syn-") && g_str_has_suffix(name, ".png");
 }
 
-/* What an earlier gan generate left in out: its manifest, class folders
- * holding only syn-*.png, the lock file and the grid (grid_name, when the
- * grid goes into out).  Anything else (a data set's images, other files) is
- * refused, so that generating never mixes with or overwrites what it did not
- * write; the earlier run's images are listed in *old, to be removed so that
- * the folder and its manifest describe this run alone. */
+/* What an earlier gan generate left in out: its manifest, its grid (when it
+ * went into out: the manifest names it), class folders holding only
+ * syn-*.png, the lock file and temporaries of our writes (a killed run's;
+ * the run folder's cleanup removes them).  Anything else (a data set's
+ * images, other files) is refused, so that generating never mixes with or
+ * overwrites what it did not write.  The earlier run's files are listed in
+ * *old (and its images counted in *n_images), to be removed so that the
+ * folder and its manifest describe this run alone; grid_name, this run's
+ * grid in out, is neither. */
 static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArray *old,
-                                 GError **error)
+                                 int *n_images, GError **error)
 {
+    *n_images = 0;
     GDir *d = g_dir_open(out, 0, NULL);
     if (!d)
-        return TRUE; /* (dg_run_dir_open made it; nothing in it) */
+        return TRUE; /* (dg_run_dir_open makes it) */
+    char *mpath = g_build_filename(out, "manifest.json", NULL);
+    JsonNode *mf = dg_json_read_object(mpath);
+    g_free(mpath);
+    const char *old_grid =
+        mf ? json_object_get_string_member_with_default(json_node_get_object(mf), "grid", NULL)
+           : NULL;
     char *foreign = NULL;
     const char *e;
     while (!foreign && (e = g_dir_read_name(d))) {
-        if (strcmp(e, ".dermagan.lock") == 0 || strcmp(e, "manifest.json") == 0 ||
-            (grid_name && strcmp(e, grid_name) == 0))
-            continue;
         char *sub = g_build_filename(out, e, NULL);
-        GDir *cd = g_file_test(sub, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(sub, 0, NULL);
-        if (!cd) {
-            foreign = g_strdup(e);
+        const gboolean plain = g_file_test(sub, G_FILE_TEST_IS_REGULAR) &&
+                               !g_file_test(sub, G_FILE_TEST_IS_SYMLINK);
+        if (strcmp(e, ".dermagan.lock") == 0 || dg_file_is_temp_name(e) ||
+            (grid_name && strcmp(e, grid_name) == 0)) {
+            /* the lock, a temporary, or this run's grid: not the earlier run's */
+        } else if (plain && (strcmp(e, "manifest.json") == 0 || g_strcmp0(e, old_grid) == 0)) {
+            g_ptr_array_add(old, g_steal_pointer(&sub));
         } else {
+            GDir *cd = g_file_test(sub, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(sub, 0, NULL);
+            if (!cd)
+                foreign = g_strdup(e);
             const char *f;
-            while (!foreign && (f = g_dir_read_name(cd))) {
+            while (cd && !foreign && (f = g_dir_read_name(cd))) {
                 char *path = g_build_filename(sub, f, NULL);
-                if (is_synthetic_name(f) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
-                    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+                if (dg_file_is_temp_name(f)) {
+                    /* (a killed run's: the cleanup's) */
+                } else if (is_synthetic_name(f) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+                           !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
                     g_ptr_array_add(old, g_steal_pointer(&path));
-                else
+                    (*n_images)++;
+                } else {
                     foreign = g_build_filename(e, f, NULL);
+                }
                 g_free(path);
             }
-            g_dir_close(cd);
+            if (cd)
+                g_dir_close(cd);
         }
         g_free(sub);
     }
     g_dir_close(d);
+    if (mf)
+        json_node_unref(mf);
     if (foreign) {
         char *disp = g_filename_display_name(out), *what = g_filename_display_name(foreign);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
@@ -258,29 +281,41 @@ static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArr
     return TRUE;
 }
 
-/* check_out_folder for cfg's --out (and its --grid, when the grid goes into
- * it); remove: also remove the earlier run's images, and say so. */
+/* This run's grid, when it goes into cfg's --out: its name there; else NULL. */
+static char *grid_in_out(const dg_gan_generate_config *cfg)
+{
+    if (!cfg->grid)
+        return NULL;
+    char *gdir = g_path_get_dirname(cfg->grid);
+    char *cg = dg_run_canonical_path(gdir), *co = dg_run_canonical_path(cfg->out);
+    char *name = strcmp(cg, co) == 0 ? g_path_get_basename(cfg->grid) : NULL;
+    g_free(gdir), g_free(cg), g_free(co);
+    return name;
+}
+
+/* check_out_folder for cfg's --out; remove: also remove the earlier run's
+ * files (its manifest first, so that a run stopped now leaves no manifest of
+ * images that are gone), and say so. */
 static gboolean out_folder_ready(dg_job *job, const dg_gan_generate_config *cfg, gboolean remove,
                                  GError **error)
 {
-    char *gdir = cfg->grid ? g_path_get_dirname(cfg->grid) : NULL;
-    char *gname = cfg->grid ? g_path_get_basename(cfg->grid) : NULL;
-    char *cg = gdir ? dg_run_canonical_path(gdir) : NULL, *co = dg_run_canonical_path(cfg->out);
+    char *gname = grid_in_out(cfg);
     GPtrArray *old = g_ptr_array_new_with_free_func(g_free);
-    gboolean fine = check_out_folder(cfg->out, g_strcmp0(cg, co) == 0 ? gname : NULL, old, error);
+    int n_images = 0;
+    gboolean fine = check_out_folder(cfg->out, gname, old, &n_images, error);
     for (guint i = 0; fine && remove && i < old->len; i++)
         if (g_unlink(g_ptr_array_index(old, i)) != 0) {
             int en = errno;
+            g_autofree char *disp = dg_file_display_name(g_ptr_array_index(old, i));
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(en),
-                        "cannot remove the earlier image %s: %s",
-                        (const char *)g_ptr_array_index(old, i), g_strerror(en));
+                        "cannot remove %s of an earlier run: %s", disp, g_strerror(en));
             fine = FALSE;
         }
-    if (fine && remove && old->len > 0)
-        dg_job_message(job, "info", "removed the %u images of an earlier run in %s", old->len,
+    if (fine && remove && n_images > 0)
+        dg_job_message(job, "info", "removed the %d images of an earlier run in %s", n_images,
                        cfg->out);
     g_ptr_array_unref(old);
-    g_free(gdir), g_free(gname), g_free(cg), g_free(co);
+    g_free(gname);
     return fine;
 }
 
@@ -487,6 +522,12 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     json_builder_add_double_value(b, filter ? keep : 1.0);
     json_builder_set_member_name(b, "image_size");
     json_builder_add_int_value(b, g.S);
+    char *grid_name = grid_in_out(cfg);
+    if (grid_name) { /* (so that the next run into this folder knows it for ours) */
+        json_builder_set_member_name(b, "grid");
+        json_builder_add_string_value(b, grid_name);
+        g_free(grid_name);
+    }
     json_builder_set_member_name(b, "classes");
     json_builder_begin_object(b);
     for (int k = 0; k < g.K; k++) {

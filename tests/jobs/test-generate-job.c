@@ -266,6 +266,21 @@ static void test_generate_out_folder(void)
         g_free(d);
     }
     g_assert_true(g_file_test(grid, G_FILE_TEST_IS_REGULAR));
+    /* a killed run's temporary is no stranger's file; the earlier grid (the
+     * manifest names it) goes with the earlier images when none is asked for */
+    char *left = g_build_filename(tmp, "again", "akiec", "syn-akiec-5-00000.png.dgtmp-Ab12Cd", NULL);
+    g_assert_true(g_file_set_contents(left, "half", -1, NULL));
+    g = per_class_config("again", 1, 7);
+    g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_false(g_file_test(grid, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(left, G_FILE_TEST_EXISTS));
+    for (int k = 0; k < 3; k++) {
+        char *d = g_build_filename(tmp, "again", cls[k], NULL);
+        g_assert_cmpint(count_png(d), ==, 1);
+        g_free(d);
+    }
+    g_free(left);
     g_free(grid);
 
     /* into a data set's folder: refused, its images untouched */
