@@ -371,12 +371,14 @@ static dg_cand *new_cand(const dg_class_folder *cf, const char *path, const char
     return c;
 }
 
-/* TRUE when no symlink leads to path (its real path is itself). */
-static gboolean is_direct(const char *path)
+/* TRUE when no symlink inside the data set leads to path, rel from its root
+ * (its real path is the root's real path and rel; symlinks above the root,
+ * a symlinked data set folder, do not count). */
+static gboolean is_direct(const dg_scan *sc, const char *path, const char *rel)
 {
     char *real = realpath(path, NULL);
-    g_autofree char *abs = g_canonicalize_filename(path, NULL);
-    gboolean direct = real && strcmp(real, abs) == 0;
+    g_autofree char *expect = g_build_filename(sc->root_real, rel, NULL);
+    gboolean direct = real && strcmp(real, expect) == 0;
     free(real);
     return direct;
 }
@@ -453,7 +455,8 @@ static void walk_class(dg_scan *sc, int folder, const char *dir_path, const char
         gpointer at = NULL;
         if (g_hash_table_lookup_extended(sc->files, key, NULL, &at)) {
             dg_cand *kept = sc->cands->pdata[GPOINTER_TO_UINT(at)];
-            const gboolean swap = !is_direct(kept->path) && is_direct(full);
+            const gboolean swap =
+                !is_direct(sc, kept->path, kept->rel) && is_direct(sc, full, rel_full);
             g_autofree char *other = dg_file_display_name(swap ? full : kept->path);
             g_autofree char *msg = g_strdup_printf("the same file as %s", other);
             dg_skip_add_path(sc->skipped, swap ? kept->path : full, msg);
@@ -487,10 +490,14 @@ static const char *class_name_problem(const char *name)
         return "a class folder's name must be valid UTF-8 (it is the class's id)";
     if (strlen(name) > DG_CLASS_ID_MAX_BYTES)
         return "a class folder's name must be at most 64 bytes (it is the class's id)";
-    for (const char *p = name; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+    /* (C0, DEL and C1 controls: the id shows each as U+FFFD, so two such
+     * names would be one id) */
+    for (const char *p = name; *p; p = g_utf8_next_char(p)) {
+        const gunichar c = g_utf8_get_char(p);
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\\')
             return "a class folder's name cannot hold a control character or '\\' "
                    "(it is the class's id)";
+    }
     return NULL;
 }
 

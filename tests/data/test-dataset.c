@@ -718,7 +718,7 @@ static void test_class_names_and_links(void)
     char long_name[80];
     memset(long_name, 'x', 70);
     long_name[70] = '\0';
-    const char *odd[] = {long_name, "x\xff", "x\xfe", "back\\slash"};
+    const char *odd[] = {long_name, "x\xff", "x\xfe", "back\\slash", "c1\xc2\x85", "c1\xc2\x86"};
     for (gsize i = 0; i < G_N_ELEMENTS(odd); i++) {
         char *d = g_build_filename(dir, odd[i], NULL);
         tu_mkdir(d);
@@ -740,6 +740,10 @@ static void test_class_names_and_links(void)
     g_autofree char *long_path = g_strdup_printf("/%s", long_name);
     tu_assert_skip(ds, long_path, "at most 64 bytes");
     tu_assert_skip(ds, "/back\\slash", "'\\'");
+    int controls = 0; /* back\\slash and the two C1 names, which would show as one id */
+    for (guint i = 0; i < ds->skipped->len; i++)
+        controls += strstr(((const dg_skip *)ds->skipped->pdata[i])->reason, "control character") != NULL;
+    g_assert_cmpint(controls, ==, 3);
     tu_assert_skip(ds, "/a/tob/0000.png", "the same file as");
     int not_utf8 = 0;
     for (guint i = 0; i < ds->skipped->len; i++) {
@@ -748,6 +752,17 @@ static void test_class_names_and_links(void)
     }
     g_assert_cmpint(not_utf8, ==, 2);
     dg_dataset_free(ds);
+    /* the same through a symlink to the data set's folder: still b's own path */
+    char *via = g_strconcat(dir, "-link", NULL);
+    g_assert_cmpint(symlink(dir, via), ==, 0);
+    ds = dg_dataset_load(via, &opt, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(dg_dataset_class_count(ds, 0, DG_SPLIT_NONE), ==, 3);
+    g_assert_cmpint(dg_dataset_class_count(ds, 1, DG_SPLIT_NONE), ==, 3);
+    tu_assert_skip(ds, "/a/tob/0000.png", "the same file as");
+    dg_dataset_free(ds);
+    g_assert_cmpint(g_unlink(via), ==, 0);
+    g_free(via);
     tu_rm_rf(dir);
     g_free(dir);
 }
