@@ -191,9 +191,10 @@ static gboolean check_target(const char *path, gboolean *replaces, GError **erro
     /* stat, not lstat: a symlink to a device is refused too (/dev/stdout is
      * one); a dangling symlink or one stat cannot follow is replaced by the
      * rename like any name, and an error to create the file says the rest */
-    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) {
-        if (replaces)
-            *replaces = S_ISREG(st.st_mode) && st.st_size > 0;
+    const int rc = stat(path, &st);
+    if (rc != 0 || S_ISREG(st.st_mode)) {
+        if (replaces) /* (st holds nothing when stat failed) */
+            *replaces = rc == 0 && st.st_size > 0;
         return TRUE;
     }
     g_autofree char *disp = dg_file_display_name(path);
