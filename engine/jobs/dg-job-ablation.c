@@ -8,17 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dg-file.h"
+#include "data/dg-json.h"
 #include "jobs/dg-job-ablation-private.h"
 #include "jobs/dg-job-cnn-private.h"
+#include "jobs/dg-job-gan-private.h"
 #include "jobs/dg-job-gan.h"
-#include "data/dg-file.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
 #include "jobs/dg-run-dir.h"
-#include "jobs/dg-job-gan-private.h"
-#include "models/dg-gan.h"
 #include "models/dg-gan-quality.h"
-#include "data/dg-json.h"
+#include "models/dg-gan.h"
 #include "models/dg-metrics.h"
 #include "models/dg-safetensors.h"
 
@@ -140,6 +140,36 @@ typedef struct {
     int64_t steps;
 } train_spec;
 
+/* A finished run is reused only if it was trained with this ablation's
+ * colour shift (the setting's default changed; an older folder resumed
+ * without --color-shift 0 would mix two recipes under one report).  Runs
+ * still to finish are checked by their own resume. */
+static gboolean same_recipe(const dg_ablation_config *cfg, const char *run_dir, const char *ckpt,
+                            GError **error)
+{
+    dg_st *st = dg_st_load(ckpt, NULL);
+    const char *run = st ? dg_st_metadata(st, "run") : NULL;
+    JsonNode *n = run ? dg_json_parse_bounded(run, -1, DG_JSON_MAX_DEPTH, NULL) : NULL;
+    const char *had = n && JSON_NODE_HOLDS_OBJECT(n)
+                          ? json_object_get_string_member_with_default(json_node_get_object(n),
+                                                                       "color-shift", "0")
+                          : NULL;
+    char want[32];
+    g_snprintf(want, sizeof want, "%g", cfg->color_shift);
+    gboolean same = !had || strcmp(had, want) == 0; /* (no record: nothing to compare) */
+    if (!same) {
+        g_autofree char *disp = dg_file_display_name(run_dir);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s was trained with colour shift %s, and this ablation asks for %s: run it "
+                    "with --color-shift %s, or into another folder",
+                    disp, had, want, had);
+    }
+    if (n)
+        json_node_unref(n);
+    dg_st_free(st);
+    return same;
+}
+
 /* Trains into run_dir (resuming a run interrupted before); the best validation
  * balanced accuracy in *val.  Cancelled: TRUE with the job's cancel flag set. */
 static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts, uint64_t seed,
@@ -151,6 +181,11 @@ static gboolean train(dg_ablation *a, const char *run_dir, const train_spec *ts,
     char *ckpt = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
     gboolean ok = FALSE;
     JsonNode *r = dg_json_read_object(done);
+    if (r && !same_recipe(cfg, run_dir, ckpt, error)) {
+        json_node_unref(r);
+        g_free(model), g_free(done), g_free(ckpt);
+        return FALSE;
+    }
     if (!r) {
         dg_cnn_train_config *t = dg_cnn_train_config_new();
         t->data = g_strdup(ts->data);
@@ -370,6 +405,14 @@ static gboolean run_arm(dg_ablation *a, int i, int s, const synthetic_sets *ss, 
     gboolean ok = FALSE;
     JsonNode *m = dg_json_read_object(metrics_path);
     double val = NAN;
+    char *ckpt = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
+    const gboolean same = !m || same_recipe(cfg, run_dir, ckpt, error);
+    g_free(ckpt);
+    if (!same) {
+        json_node_unref(m);
+        m = NULL;
+        goto out;
+    }
     if (m) {
         dg_job_message(a->job, "info", "%s: done before, metrics reused", name);
         val = dg_json_member_double(json_node_get_object(m), "val_balanced_accuracy");

@@ -274,6 +274,14 @@ static void test_ablation(void)
     g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_cmpuint(s.steps->len, ==, 0); /* no training step ran */
     jt_sink_clear(&s);
+    /* ... but not with another colour shift: its finished runs are not this recipe's */
+    jt_sink_init(&s);
+    c = balance_config(out);
+    c->color_shift = 0;
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "was trained with colour shift 0.5"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
     /* one run lost: only it trains, and the progress is of it alone (it
      * is the last of four; counted among all, it started at 75%, and the
      * time left was four runs' time) */
