@@ -367,10 +367,12 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     int n = dg_dataset_indices(ds, which, -1, NULL);
     idx = g_new(int, MAX(n, 1));
     dg_dataset_indices(ds, which, -1, idx);
-    /* a class with no image here (a tiny data set) cannot count in the
-     * balanced accuracy: say so, rather than a figure over fewer classes */
+    /* a class of the model with no image here (a tiny data set) cannot
+     * count in the balanced accuracy: say so, rather than a figure over
+     * fewer classes (the data set's other classes the model does not score) */
     for (int c = 0; n > 0 && c < ds->n_classes; c++)
-        if (dg_dataset_indices(ds, which, c, NULL) == 0)
+        if (g_strv_contains((const char *const *)cnn->class_ids, ds->classes[c].id) &&
+            dg_dataset_indices(ds, which, c, NULL) == 0)
             dg_job_message(job, "warning",
                            "class '%s' has no images in the %s: the balanced accuracy and the "
                            "per-class figures leave it out",

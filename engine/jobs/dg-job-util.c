@@ -353,7 +353,9 @@ gboolean dg_job_continue_all(dg_job *job, dg_dist *dist)
 dg_st *dg_job_read_checkpoint(dg_dist *dist, const char *path, GError **error)
 {
     dg_st *st = dg_job_read_st(dist, path, error);
-    if (!st && error && *error && (*error)->domain == DG_ST_ERROR)
+    /* (a file too large or not regular is no damaged checkpoint: said as it is) */
+    if (!st && error && *error && (*error)->domain == DG_ST_ERROR &&
+        (*error)->code != DG_ST_ERROR_TOO_LARGE)
         g_prefix_error(error, "cannot resume: the checkpoint is damaged (an interrupted copy, a "
                               "full disk?); start a new run in another folder, or put back a good "
                               "copy. ");
