@@ -466,9 +466,10 @@ static dg_cnn *load_ensemble(dg_job *job, const dg_calibrate_config *cfg, GError
             return NULL;
         for (int j = 0; j < i; j++) /* (the same model twice is one model counted twice) */
             if (dg_file_same(cfg->members[i], cfg->members[j])) {
+                g_autofree char *a = dg_file_display_name(cfg->members[j]),
+                                *b = dg_file_display_name(cfg->members[i]);
                 g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                            "%s and %s are the same model: an ensemble takes different ones",
-                            cfg->members[j], cfg->members[i]);
+                            "%s and %s are the same model: an ensemble takes different ones", a, b);
                 return NULL;
             }
     }

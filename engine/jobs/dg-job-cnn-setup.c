@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "data/dg-dataset.h"
+#include "data/dg-file.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
@@ -407,10 +408,12 @@ static gboolean add_synthetic(cnn_run *r, int size, GError **error)
 {
     const dg_cnn_train_config *cfg = r->cfg;
     if (folders_overlap(cfg->synthetic, cfg->data)) {
+        g_autofree char *syn = dg_file_display_name(cfg->synthetic),
+                        *data = dg_file_display_name(cfg->data);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "the synthetic images' folder %s and the data set %s overlap: real images, "
                     "validation and test ones too, would be trained on as synthetic",
-                    cfg->synthetic, cfg->data);
+                    syn, data);
         return FALSE;
     }
     dg_load_options opt;
