@@ -229,9 +229,19 @@ static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArr
     char *mpath = g_build_filename(out, "manifest.json", NULL);
     JsonNode *mf = dg_json_read_object(mpath);
     g_free(mpath);
-    const char *old_grid =
-        mf ? json_object_get_string_member_with_default(json_node_get_object(mf), "grid", NULL)
-           : NULL;
+    /* (a grid named by a manifest of ours, and only a picture: a manifest
+     * is a file in a user's folder, and must not make one of theirs ours) */
+    JsonObject *mo = mf ? json_node_get_object(mf) : NULL;
+    JsonNode *gn = mo && json_object_has_member(mo, "model") && json_object_has_member(mo, "classes")
+                       ? json_object_get_member(mo, "grid")
+                       : NULL;
+    const char *old_grid = gn && JSON_NODE_HOLDS_VALUE(gn) &&
+                                   json_node_get_value_type(gn) == G_TYPE_STRING
+                               ? json_node_get_string(gn)
+                               : NULL;
+    if (old_grid && !g_str_has_suffix(old_grid, ".png") && !g_str_has_suffix(old_grid, ".svg") &&
+        !g_str_has_suffix(old_grid, ".pdf"))
+        old_grid = NULL;
     char *foreign = NULL;
     const char *e;
     while (!foreign && (e = g_dir_read_name(d))) {

@@ -282,6 +282,25 @@ static void test_generate_out_folder(void)
     }
     g_free(left);
     g_free(grid);
+    /* a manifest does not make a user's file ours: not a picture, or not a
+     * manifest of ours, and the folder is refused with the file kept */
+    const char *manifests[] = {"{\"model\": \"m\", \"classes\": {}, \"grid\": \"thesis.txt\"}",
+                               "{\"grid\": \"thesis.pdf\"}",
+                               "{\"model\": \"m\", \"classes\": {}, \"grid\": {}}"};
+    const char *names[] = {"thesis.txt", "thesis.pdf", "thesis.pdf"};
+    for (size_t i = 0; i < G_N_ELEMENTS(manifests); i++) {
+        char *m = g_build_filename(tmp, "again", "manifest.json", NULL),
+             *t = g_build_filename(tmp, "again", names[i], NULL);
+        g_assert_true(g_file_set_contents(m, manifests[i], -1, NULL));
+        g_assert_true(g_file_set_contents(t, "mine", -1, NULL));
+        g = per_class_config("again", 1, 7);
+        g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
+        g_assert_nonnull(strstr(error->message, "did not write"));
+        g_clear_error(&error);
+        g_assert_true(g_file_test(t, G_FILE_TEST_IS_REGULAR));
+        g_assert_cmpint(g_unlink(t), ==, 0);
+        g_free(m), g_free(t);
+    }
 
     /* into a data set's folder: refused, its images untouched */
     char *ds = g_build_filename(tmp, "a-data-set", NULL);
