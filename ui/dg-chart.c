@@ -477,8 +477,7 @@ static void on_save_file(GFile *file, gpointer data)
     GError *error = NULL;
     int w = MAX(gtk_widget_get_width(GTK_WIDGET(self)), 800);
     int h = MAX(gtk_widget_get_height(GTK_WIDGET(self)), 500);
-    if (path && !g_str_has_suffix(path, ".png") && !g_str_has_suffix(path, ".svg") &&
-        !g_str_has_suffix(path, ".pdf")) {
+    if (path && !dg_plot_has_extension(path)) {
         char *p = g_strconcat(path, ".png", NULL); /* no known extension: PNG */
         g_free(path);
         path = p;

@@ -239,8 +239,7 @@ static gboolean check_out_folder(const char *out, const char *grid_name, GPtrArr
                                    json_node_get_value_type(gn) == G_TYPE_STRING
                                ? json_node_get_string(gn)
                                : NULL;
-    if (old_grid && !g_str_has_suffix(old_grid, ".png") && !g_str_has_suffix(old_grid, ".svg") &&
-        !g_str_has_suffix(old_grid, ".pdf"))
+    if (!dg_plot_has_extension(old_grid))
         old_grid = NULL;
     char *foreign = NULL;
     const char *e;
@@ -447,9 +446,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         goto out;
     }
     /* the grid's name, before any image is made; never a model it reads */
-    static const char *const plot_exts[] = {".png", ".svg", ".pdf", NULL};
     if (cfg->grid &&
-        (!dg_job_check_output("grid", cfg->grid, plot_exts, error) ||
+        (!dg_job_check_output("grid", cfg->grid, dg_plot_extensions, error) ||
          !dg_job_check_not_input("grid", cfg->grid, model, "the generator model", error) ||
          (cfg->classifier &&
           !dg_job_check_not_input("grid", cfg->grid, cfg->classifier, "the classifier model", error))))

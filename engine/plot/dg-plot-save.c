@@ -26,15 +26,14 @@ static cairo_status_t append(void *closure, const unsigned char *data, unsigned 
     return CAIRO_STATUS_SUCCESS;
 }
 
-/* TRUE when path's extension names a format dg_plot_save writes. */
-static gboolean check_format(const char *path, GError **error)
+const char *const dg_plot_extensions[] = {".png", ".svg", ".pdf", NULL};
+
+gboolean dg_plot_has_extension(const char *path)
 {
     const char *dot = path ? strrchr(path, '.') : NULL;
-    if (dot && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".svg") == 0 ||
-                g_ascii_strcasecmp(dot, ".pdf") == 0))
-        return TRUE;
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "%s: unknown plot format (use .png, .svg or .pdf)", path ? path : "(none)");
+    for (int i = 0; dot && dg_plot_extensions[i]; i++)
+        if (g_ascii_strcasecmp(dot, dg_plot_extensions[i]) == 0)
+            return TRUE;
     return FALSE;
 }
 
@@ -49,8 +48,11 @@ gboolean dg_plot_save(const char *path, int width, int height, const dg_plot_the
                     "%s: image size %d x %d is out of range", path, width, height);
         return FALSE;
     }
-    if (!check_format(path, error))
+    if (!dg_plot_has_extension(path)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: unknown plot format (use .png, .svg or .pdf)", path);
         return FALSE;
+    }
     const char *dot = strrchr(path, '.');
     enum { PNG, SVG, PDF } fmt =
         g_ascii_strcasecmp(dot, ".png") == 0 ? PNG : g_ascii_strcasecmp(dot, ".svg") == 0 ? SVG : PDF;

@@ -101,6 +101,10 @@ typedef struct {
     void (*destroy)(void *chart); /* the chart's _free; a GDestroyNotify */
 } dg_plot_kind;
 
+/* The file name extensions dg_plot_save writes (".png", ".svg", ".pdf";
+ * NULL-terminated), and whether path ends in one (case-insensitive). */
+extern const char *const dg_plot_extensions[];
+gboolean dg_plot_has_extension(const char *path);
 /* Draw into a new width x height file; the format follows the extension of
  * path: .png, .svg or .pdf (case-insensitive).  The whole page is first
  * painted with the theme's background (unless its alpha is 0).  The file is

@@ -543,11 +543,17 @@ static void report_draw(void *p, cairo_t *cr, double x, double y, double w, doub
 
 static void test_save(void)
 {
+    /* the names a chart can be saved under, and not */
+    const char *not_plots[] = {"chart.jpg", "chart", "png", "chart.png.bak", NULL};
+    for (int i = 0; not_plots[i]; i++)
+        g_assert_false(dg_plot_has_extension(not_plots[i]));
+    g_assert_false(dg_plot_has_extension(NULL));
     dg_line_chart *c = gan_chart(1000);
     dg_line_chart_set_smoothing(c, 0.8);
     const char *exts[] = {"png", "svg", "pdf", "PNG"};
     for (size_t i = 0; i < G_N_ELEMENTS(exts); i++) {
         char *base = g_strdup_printf("save-line.%s", exts[i]);
+        g_assert_true(dg_plot_has_extension(base));
         char *p = sample_path(base);
         GError *err = NULL;
         g_assert_true(dg_line_chart_save(c, p, 640, 360, i == 1 ? &themes[1].theme : NULL, &err));
