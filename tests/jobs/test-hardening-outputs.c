@@ -353,6 +353,31 @@ static void test_stdout_errors(void)
 
 /* ---- 4. lost runs: temporaries left by a kill ---------------------------------------- */
 
+/* Writes text into each of the n files names (relative to dir). */
+static void put_files(const char *dir, const char *const *names, size_t n, const char *text)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = g_build_filename(dir, names[i], NULL);
+        g_assert_true(g_file_set_contents(p, text, -1, NULL));
+        g_free(p);
+    }
+}
+
+/* Each of the n files names in dir: gone (text NULL), or there, holding text. */
+static void check_files(const char *dir, const char *const *names, size_t n, const char *text)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = g_build_filename(dir, names[i], NULL), *got = NULL;
+        if (!text) {
+            g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+        } else {
+            g_assert_true(g_file_get_contents(p, &got, NULL, NULL));
+            g_assert_cmpstr(got, ==, text);
+        }
+        g_free(got), g_free(p);
+    }
+}
+
 static void test_stale_temporaries(void)
 {
     jt_must_succeed(&dg_job_gan_train, gan_tiny("temps", 2));
@@ -364,29 +389,13 @@ static void test_stale_temporaries(void)
     const char *kept[] = {"notes.txt.Ab12Cd", "checkpoint.safetensors.bak",
                           "generator.safetensors.Ab12Cd7", "model.safetensors.backup",
                           "checkpoint.safetensors.Ab12Cd", "samples/latest.png.QwErTy"};
-    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
-        char *p = g_build_filename(run, stale[i], NULL);
-        g_assert_true(g_file_set_contents(p, "half", -1, NULL));
-        g_free(p);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
-        char *p = g_build_filename(run, kept[i], NULL);
-        g_assert_true(g_file_set_contents(p, "mine", -1, NULL));
-        g_free(p);
-    }
+    put_files(run, stale, G_N_ELEMENTS(stale), "half");
+    put_files(run, kept, G_N_ELEMENTS(kept), "mine");
     dg_gan_train_config *c = gan_tiny("temps", 4);
     c->resume = TRUE;
     jt_must_succeed(&dg_job_gan_train, c);
-    for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
-        char *p = g_build_filename(run, stale[i], NULL);
-        g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
-        g_free(p);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
-        char *p = g_build_filename(run, kept[i], NULL);
-        g_assert_true(g_file_test(p, G_FILE_TEST_EXISTS));
-        g_free(p);
-    }
+    check_files(run, stale, G_N_ELEMENTS(stale), NULL);
+    check_files(run, kept, G_N_ELEMENTS(kept), "mine");
     g_free(run);
 }
 
@@ -405,16 +414,8 @@ static void test_stale_temporaries_only_ours(void)
     char *figs = g_build_filename(out, "figs", NULL);
     g_assert_cmpint(g_mkdir_with_parents(figs, 0755), ==, 0);
     for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < G_N_ELEMENTS(ours); i++) {
-            char *p = g_build_filename(out, ours[i], NULL);
-            g_assert_true(g_file_set_contents(p, "half", -1, NULL));
-            g_free(p);
-        }
-        for (size_t i = 0; i < G_N_ELEMENTS(users); i++) {
-            char *p = g_build_filename(out, users[i], NULL);
-            g_assert_true(g_file_set_contents(p, "keep", -1, NULL));
-            g_free(p);
-        }
+        put_files(out, ours, G_N_ELEMENTS(ours), "half");
+        put_files(out, users, G_N_ELEMENTS(users), "keep");
         if (pass == 0) {
             GError *error = NULL;
             dg_run_dir *d = dg_run_dir_open(out, &error);
@@ -431,17 +432,8 @@ static void test_stale_temporaries_only_ours(void)
             g_assert_cmpint(rc, ==, 0);
             g_free(err);
         }
-        for (size_t i = 0; i < G_N_ELEMENTS(ours); i++) {
-            char *p = g_build_filename(out, ours[i], NULL);
-            g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
-            g_free(p);
-        }
-        for (size_t i = 0; i < G_N_ELEMENTS(users); i++) {
-            char *p = g_build_filename(out, users[i], NULL), *text = NULL;
-            g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
-            g_assert_cmpstr(text, ==, "keep");
-            g_free(text), g_free(p);
-        }
+        check_files(out, ours, G_N_ELEMENTS(ours), NULL);
+        check_files(out, users, G_N_ELEMENTS(users), "keep");
     }
     g_free(figs), g_free(out);
 }
