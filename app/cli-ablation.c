@@ -65,12 +65,10 @@ int cli_ablation(int argc, char **argv)
     c->threads = cli_threads(threads);
     c->dist = dg_dist_world(); /* under mpirun or srun: the processes share the work */
     c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new(json);
-    dg_job *job = dg_job_new(&dg_job_ablation, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    if (rc == 0 && !json && dg_dist_is_root(dg_dist_world())) /* before dg_job_free, which frees c and with it out */
-        fprintf(stderr, "report: %s/report.md\n", out);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
+    char *report = g_build_filename(out, "report.md", NULL); /* (the job frees c and out) */
+    int rc = cli_run(&dg_job_ablation, c, json);
+    if (rc == 0 && !json && dg_dist_is_root(dg_dist_world()))
+        fprintf(stderr, "report: %s\n", report);
+    g_free(report);
     return rc;
 }

@@ -115,12 +115,7 @@ static int cnn_train(int argc, char **argv)
     c->all_classes = all;
     c->follow_symlinks = follow;
     c->auxiliary = aux;
-    cli_job_sink *sink = cli_job_sink_new(json);
-    dg_job *job = dg_job_new(&dg_job_cnn_train, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run(&dg_job_cnn_train, c, json);
 }
 
 /* cnn calibrate (one model, --model) and cnn ensemble (the models given as

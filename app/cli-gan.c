@@ -78,12 +78,7 @@ static int gan_train(int argc, char **argv)
     c->sample_every = sample_every;
     c->checkpoint_every = ckpt_every;
     c->cache_dir = cache;
-    cli_job_sink *sink = cli_job_sink_new(json);
-    dg_job *job = dg_job_new(&dg_job_gan_train, c, cli_job_events, sink);
-    int rc = cli_run_job(job, json);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run(&dg_job_gan_train, c, json);
 }
 
 /* gan generate without --json: what was written, in a line per class. */

@@ -191,14 +191,24 @@ cli_job_sink *cli_job_sink_new_results(gboolean json, cli_result_fn show)
     return s;
 }
 
-int cli_run_results(const dg_job_kind *kind, void *config, gboolean json, cli_result_fn show)
+/* A job of kind on config run with cli_run_job, its events into sink (taken). */
+static int run_with_sink(const dg_job_kind *kind, void *config, gboolean json, cli_job_sink *sink)
 {
-    cli_job_sink *sink = cli_job_sink_new_results(json, show);
     dg_job *job = dg_job_new(kind, config, cli_job_events, sink);
     int rc = cli_run_job(job, json);
     dg_job_free(job);
     cli_job_sink_free(sink);
     return rc;
+}
+
+int cli_run(const dg_job_kind *kind, void *config, gboolean json)
+{
+    return run_with_sink(kind, config, json, cli_job_sink_new(json));
+}
+
+int cli_run_results(const dg_job_kind *kind, void *config, gboolean json, cli_result_fn show)
+{
+    return run_with_sink(kind, config, json, cli_job_sink_new_results(json, show));
 }
 
 void cli_job_sink_free(cli_job_sink *s)

@@ -56,6 +56,8 @@ typedef void (*cli_result_fn)(JsonObject *result);
 cli_job_sink *cli_job_sink_new_results(gboolean json, cli_result_fn show);
 void cli_job_sink_free(cli_job_sink *s);
 void cli_job_events(const dg_event *ev, void *user);
-/* A job of kind on config (which it takes) run with cli_run_job and a
- * results sink (cli_job_sink_new_results); returns the exit status. */
+/* A job of kind on config (which it takes) run with cli_run_job and a sink
+ * (cli_job_sink_new); returns the exit status. */
+int cli_run(const dg_job_kind *kind, void *config, gboolean json);
+/* The same with a results sink (cli_job_sink_new_results). */
 int cli_run_results(const dg_job_kind *kind, void *config, gboolean json, cli_result_fn show);

@@ -47,11 +47,7 @@ static void test_unreadable_result(void)
         g_assert_cmpint(n_shown, ==, 0);
         g_assert_cmpint(cli_run_results(&nan_result_job, NULL, TRUE, show), ==, 1);
         /* a job that prints events, not results (cnn train --json) */
-        cli_job_sink *sink = cli_job_sink_new(TRUE);
-        dg_job *job = dg_job_new(&nan_result_job, NULL, cli_job_events, sink);
-        g_assert_cmpint(cli_run_job(job, TRUE), ==, 1);
-        dg_job_free(job);
-        cli_job_sink_free(sink);
+        g_assert_cmpint(cli_run(&nan_result_job, NULL, TRUE), ==, 1);
         /* a good result after them is shown, and succeeds */
         g_assert_cmpint(cli_run_results(&good_result_job, NULL, FALSE, show), ==, 0);
         g_assert_cmpint(n_shown, ==, 1);
@@ -94,12 +90,7 @@ static const dg_job_kind signalled_job = {"signalled", run_until_signalled, NULL
 
 static int run_signalled(void)
 {
-    cli_job_sink *sink = cli_job_sink_new(FALSE);
-    dg_job *job = dg_job_new(&signalled_job, NULL, cli_job_events, sink);
-    int rc = cli_run_job(job, FALSE);
-    dg_job_free(job);
-    cli_job_sink_free(sink);
-    return rc;
+    return cli_run(&signalled_job, NULL, FALSE);
 }
 
 /* `timeout` (without --foreground) sends SIGINT to the child and to its
