@@ -80,6 +80,18 @@ static dg_gan_generate_config *balance_config(const char *out, const char *data_
     return g;
 }
 
+/* n images of each class from the trained generator, into tmp/out. */
+static dg_gan_generate_config *per_class_config(const char *out, int n, uint64_t seed)
+{
+    dg_gan_generate_config *g = dg_gan_generate_config_new();
+    g->model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
+    g->out = g_build_filename(tmp, out, NULL);
+    g->per_class = n;
+    g->seed = seed;
+    g->threads = 2;
+    return g;
+}
+
 static void test_generate(void)
 {
     char *model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
@@ -88,11 +100,7 @@ static void test_generate(void)
     jt_sink_init(&s);
     GError *error = NULL;
 
-    dg_gan_generate_config *g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen", NULL);
-    g->per_class = 5;
-    g->threads = 2;
+    dg_gan_generate_config *g = per_class_config("gen", 5, 1);
     char *grid = g_build_filename(tmp, "grid.png", NULL);
     g->grid = g_strdup(grid);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
@@ -160,10 +168,7 @@ static void test_generate(void)
     g_assert_no_error(error);
     only_classes(&s, "gen-bal2", 2, -1);
     /* N per class with a data set: its classes only */
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-n2", NULL);
-    g->per_class = 2;
+    g = per_class_config("gen-n2", 2, 1);
     g->data = g_strdup(data2);
     g->cache_dir = g_strdup("");
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
@@ -181,10 +186,7 @@ static void test_generate(void)
     g_free(p4), g_free(data4);
 
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-some", NULL);
-    g->per_class = 3;
+    g = per_class_config("gen-some", 3, 1);
     g->classes = g_strsplit("bkl,akiec", ",", -1);
     grid = g_build_filename(tmp, "grid-some.png", NULL);
     g->grid = g_strdup(grid);
@@ -206,20 +208,16 @@ static void test_generate(void)
     g_assert_cmpint(gdk_pixbuf_get_height(pb), <, gdk_pixbuf_get_height(all));
     g_object_unref(pb), g_object_unref(all);
     g_free(grid), g_free(grid_all);
-    g = dg_gan_generate_config_new();
-    g->model = g_strdup(model);
-    g->out = g_build_filename(tmp, "gen-unknown", NULL);
-    g->per_class = 1;
+    g = per_class_config("gen-unknown", 1, 1);
     g->classes = g_strsplit("bkl,nv", ",", -1);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(strstr(error->message, "no class 'nv'"));
     g_clear_error(&error);
 
     /* a model file that is not one is refused with a message */
-    g = dg_gan_generate_config_new();
+    g = per_class_config("gen-bad", 1, 1);
+    g_free(g->model);
     g->model = g_strdup(manifest);
-    g->out = g_build_filename(tmp, "gen-bad", NULL);
-    g->per_class = 1;
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_FAILED);
     g_assert_nonnull(error);
     g_clear_error(&error);
@@ -228,16 +226,6 @@ static void test_generate(void)
     jt_sink_clear(&s);
 }
 
-static dg_gan_generate_config *per_class_config(const char *out, int n, uint64_t seed)
-{
-    dg_gan_generate_config *g = dg_gan_generate_config_new();
-    g->model = g_build_filename(tmp, "full", "generator.safetensors", NULL);
-    g->out = g_build_filename(tmp, out, NULL);
-    g->per_class = n;
-    g->seed = seed;
-    g->threads = 2;
-    return g;
-}
 
 /* The output folder holds one run: generating again replaces the earlier
  * run's images (a smaller run left them beside its own, and the manifest
