@@ -76,8 +76,7 @@ typedef struct {
     dg_job *job;
     int last_image_w, last_image_h;
     char *result_json;
-    GPtrArray *messages; /* every MESSAGE's text */
-    GString *warning_text; /* every warning's message, one a line */
+    GPtrArray *messages; /* every MESSAGE, as "level: text" */
 } jt_sink;
 
 G_GNUC_UNUSED static void jt_on_event(const dg_event *ev, void *user)
@@ -102,11 +101,9 @@ G_GNUC_UNUSED static void jt_on_event(const dg_event *ev, void *user)
         g_free(s->result_json);
         s->result_json = g_strdup(ev->json);
     } else if (ev->kind == DG_EVENT_MESSAGE) {
-        g_ptr_array_add(s->messages, g_strdup(ev->message ? ev->message : ""));
-        if (g_strcmp0(ev->level, "warning") == 0) {
-            s->warnings++;
-            g_string_append_printf(s->warning_text, "%s\n", ev->message);
-        }
+        s->warnings += g_strcmp0(ev->level, "warning") == 0;
+        g_ptr_array_add(s->messages, g_strdup_printf("%s: %s", ev->level ? ev->level : "info",
+                                                     ev->message ? ev->message : ""));
     }
 }
 
@@ -117,7 +114,19 @@ G_GNUC_UNUSED static void jt_sink_init(jt_sink *s)
     s->totals = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->values = g_array_new(FALSE, FALSE, sizeof(double));
     s->messages = g_ptr_array_new_with_free_func(g_free);
-    s->warning_text = g_string_new(NULL);
+}
+
+/* Whether the job said something holding part (at level, e.g. "warning";
+ * NULL: at any level). */
+G_GNUC_UNUSED static gboolean jt_said(const jt_sink *s, const char *level, const char *part)
+{
+    g_autofree char *head = level ? g_strdup_printf("%s: ", level) : NULL;
+    for (guint i = 0; i < s->messages->len; i++) {
+        const char *m = g_ptr_array_index(s->messages, i);
+        if ((!head || g_str_has_prefix(m, head)) && strstr(m, part))
+            return TRUE;
+    }
+    return FALSE;
 }
 
 G_GNUC_UNUSED static void jt_sink_clear(jt_sink *s)
@@ -127,7 +136,6 @@ G_GNUC_UNUSED static void jt_sink_clear(jt_sink *s)
     g_array_free(s->values, TRUE);
     g_ptr_array_unref(s->messages);
     g_free(s->result_json);
-    g_string_free(s->warning_text, TRUE);
 }
 
 /* Runs a job to the end on this thread; returns its final state. */

@@ -28,14 +28,6 @@ static void train_generator(void)
     jt_must_succeed(&dg_job_gan_train, c);
 }
 
-static gboolean has_message(const jt_sink *s, const char *part)
-{
-    for (guint i = 0; i < s->messages->len; i++)
-        if (strstr(g_ptr_array_index(s->messages, i), part))
-            return TRUE;
-    return FALSE;
-}
-
 static int count_png(const char *dir)
 {
     int n = 0;
@@ -182,7 +174,7 @@ static void test_generate(void)
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
     g_assert_cmpint(s.warnings, ==, warned4 + 1);
-    g_assert_true(has_message(&s, "the generator has no class 'mel'"));
+    g_assert_true(jt_said(&s, "warning", "the generator has no class 'mel'"));
     g_free(p4), g_free(data4);
 
     /* --classes: only the classes named, the grid one row each; an unknown name is refused */
@@ -246,7 +238,7 @@ static void test_generate_out_folder(void)
     g->grid = g_strdup(grid);
     g_assert_cmpint(jt_run(&dg_job_gan_generate, g, &s, &error), ==, DG_JOB_SUCCEEDED);
     g_assert_no_error(error);
-    g_assert_true(has_message(&s, "removed the 12 images of an earlier run"));
+    g_assert_true(jt_said(&s, "info", "removed the 12 images of an earlier run"));
     const char *cls[] = {"akiec", "bcc", "bkl"};
     for (int k = 0; k < 3; k++) {
         char *d = g_build_filename(tmp, "again", cls[k], NULL);
