@@ -130,18 +130,16 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
                        d->cleaned);
     /* a run of the other kind: --resume would fail on its checkpoint, and a
      * new run must not go in beside it */
-    dg_run_info *other = g_file_test(ckpt, G_FILE_TEST_EXISTS) ? dg_run_info_read(path, NULL) : NULL;
-    if (other && (other->kind == DG_RUN_GAN) != gan_run) {
+    dg_run_kind other;
+    if (dg_run_kind_read(path, &other) && (other == DG_RUN_GAN) != gan_run) {
         g_autofree char *disp = dg_file_display_name(path);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s holds a %s training run, not a %s one; choose another folder", disp,
                     gan_run ? "classifier" : "GAN", gan_run ? "GAN" : "classifier");
-        dg_run_info_free(other);
         dg_run_dir_close(d);
         d = NULL;
         goto out;
     }
-    dg_run_info_free(other);
     if (!resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s already holds a training run; resume it (--resume) or choose another "

@@ -60,12 +60,6 @@ static gint64 obj_int(JsonObject *o, const char *k, gint64 def)
     return def;
 }
 
-/* "classes" metadata ([{"id", "name"}, ...]) checked as the model files check it. */
-static gboolean parse_classes(const char *json, char ***ids, char ***names, GError **error)
-{
-    return dg_model_parse_classes(json, -1, ids, names, error);
-}
-
 /* ---- model files ------------------------------------------------------------------------- */
 
 /* The __metadata__ object of a safetensors file, reading its header only. */
@@ -125,6 +119,23 @@ static JsonNode *read_metadata(const char *path, GError **error)
     return meta;
 }
 
+gboolean dg_run_kind_read(const char *folder, dg_run_kind *kind)
+{
+    g_autofree char *ckpt = g_build_filename(folder, "checkpoint.safetensors", NULL);
+    JsonNode *meta = read_metadata(ckpt, NULL);
+    const char *format = meta ? obj_string(json_object_of(meta), "format") : NULL;
+    gboolean known = TRUE;
+    if (g_strcmp0(format, "dermagan-gan-checkpoint") == 0)
+        *kind = DG_RUN_GAN;
+    else if (g_strcmp0(format, "dermagan-classifier-checkpoint") == 0)
+        *kind = DG_RUN_CLASSIFIER;
+    else
+        known = FALSE;
+    if (meta)
+        json_node_unref(meta);
+    return known;
+}
+
 dg_model_info *dg_model_info_read(const char *path, GError **error)
 {
     g_autofree char *disp = dg_file_display_name(path);
@@ -164,7 +175,8 @@ dg_model_info *dg_model_info_read(const char *path, GError **error)
         json_node_unref(cfg);
     info->trained_steps = obj_int(m, "trained_steps", -1);
     info->training_data = g_strdup(obj_string(m, "training_data"));
-    if (!parse_classes(obj_string(m, "classes"), &info->class_ids, &info->class_names, &e)) {
+    if (!dg_model_parse_classes(obj_string(m, "classes"), -1, &info->class_ids,
+                                &info->class_names, &e)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "%s: %s", disp, e->message);
         g_error_free(e);
         json_node_unref(meta);
@@ -253,7 +265,7 @@ static gboolean read_gan(dg_run_info *r, const dg_st *st, GError **error)
     if (r->class_history && n_class != r->n_history) /* rows that do not match the steps' */
         g_clear_pointer(&r->class_history, g_free);
     char **ids = NULL;
-    if (parse_classes(dg_st_metadata(st, "classes"), &ids, &r->class_names, NULL))
+    if (dg_model_parse_classes(dg_st_metadata(st, "classes"), -1, &ids, &r->class_names, NULL))
         g_strfreev(ids);
     g_autofree char *samples = g_build_filename(r->folder, "samples", NULL);
     r->latest_grid = file_in(samples, "latest.png");

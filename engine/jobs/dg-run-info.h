@@ -92,6 +92,9 @@ typedef struct {
                               model.safetensors), or NULL */
 } dg_run_info;
 
+/* The kind of training whose checkpoint is in folder, from its header alone;
+ * FALSE when there is none or it is of neither kind. */
+gboolean dg_run_kind_read(const char *folder, dg_run_kind *kind);
 /* What the checkpoint of a training run folder says.  FALSE + error (naming
  * the folder) when it has no checkpoint of a GAN or classifier training. */
 dg_run_info *dg_run_info_read(const char *folder, GError **error);
