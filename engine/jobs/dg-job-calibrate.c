@@ -10,6 +10,7 @@
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-limits.h"
+#include "jobs/dg-run-info.h"
 #include "jobs/dg-run-dir.h"
 #include "models/dg-classifier-post.h"
 #include "models/dg-metrics.h"
@@ -362,10 +363,10 @@ guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError *
     *n = 0;
     if (data)
         *data = NULL;
-    dg_st *st = dg_st_load(path, error);
-    if (!st)
+    JsonNode *meta = dg_model_metadata_read(path, error); /* (the header: not the weights again) */
+    if (!meta)
         return NULL;
-    const char *text = dg_st_metadata(st, DG_CNN_META_CALIBRATION_IMAGES);
+    const char *text = dg_model_metadata_string(meta, DG_CNN_META_CALIBRATION_IMAGES);
     guint64 *keys = NULL;
     if (text) {
         gsize len = 0;
@@ -382,11 +383,11 @@ guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError *
                 keys[i] = GUINT64_FROM_LE(keys[i]);
             qsort(keys, *n, 8, cmp_key); /* sorted when written; not trusted */
             if (data)
-                *data = g_strdup(dg_st_metadata(st, DG_CNN_META_CALIBRATION_DATA));
+                *data = g_strdup(dg_model_metadata_string(meta, DG_CNN_META_CALIBRATION_DATA));
         }
         g_free(raw);
     }
-    dg_st_free(st);
+    json_node_unref(meta);
     return keys;
 }
 
@@ -417,8 +418,8 @@ static gboolean same_data_set(const char *data, const char *trained_on)
 static void check_calibration_data(dg_job *job, const dg_calibrate_config *cfg, const char *path,
                                    const dg_cnn *cnn, const dg_dataset *ds)
 {
-    dg_st *st = dg_st_load(path, NULL);
-    const char *trained_on = st ? dg_st_metadata(st, "training_data") : NULL;
+    JsonNode *meta = dg_model_metadata_read(path, NULL);
+    const char *trained_on = dg_model_metadata_string(meta, "training_data");
     if (!trained_on || !*trained_on)
         dg_job_message(job, "warning",
                        "the model file does not name the data set it was trained on "
@@ -431,7 +432,8 @@ static void check_calibration_data(dg_job *job, const dg_calibrate_config *cfg, 
                        "training_data): its provenance is kept as it is, and the images used to "
                        "calibrate it are recorded apart (evaluate counts them as seen)",
                        cfg->data, trained_on);
-    dg_st_free(st);
+    if (meta)
+        json_node_unref(meta);
     const int nv = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
     int *vi = g_new(int, MAX(nv, 1)), in_train = 0;
     dg_dataset_indices(ds, DG_SPLIT_VAL, -1, vi);

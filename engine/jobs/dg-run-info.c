@@ -62,8 +62,7 @@ static gint64 obj_int(JsonObject *o, const char *k, gint64 def)
 
 /* ---- model files ------------------------------------------------------------------------- */
 
-/* The __metadata__ object of a safetensors file, reading its header only. */
-static JsonNode *read_metadata(const char *path, GError **error)
+JsonNode *dg_model_metadata_read(const char *path, GError **error)
 {
     g_autoptr(GFile) f = g_file_new_for_path(path);
     g_autoptr(GFileInfo) fi =
@@ -119,10 +118,15 @@ static JsonNode *read_metadata(const char *path, GError **error)
     return meta;
 }
 
+const char *dg_model_metadata_string(JsonNode *meta, const char *key)
+{
+    return obj_string(json_object_of(meta), key);
+}
+
 gboolean dg_run_kind_read(const char *folder, dg_run_kind *kind)
 {
     g_autofree char *ckpt = g_build_filename(folder, "checkpoint.safetensors", NULL);
-    JsonNode *meta = read_metadata(ckpt, NULL);
+    JsonNode *meta = dg_model_metadata_read(ckpt, NULL);
     const char *format = meta ? obj_string(json_object_of(meta), "format") : NULL;
     gboolean known = TRUE;
     if (g_strcmp0(format, "dermagan-gan-checkpoint") == 0)
@@ -140,7 +144,7 @@ dg_model_info *dg_model_info_read(const char *path, GError **error)
 {
     g_autofree char *disp = dg_file_display_name(path);
     GError *e = NULL;
-    JsonNode *meta = read_metadata(path, &e);
+    JsonNode *meta = dg_model_metadata_read(path, &e);
     if (!meta) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "%s: %s", disp, e->message);
         g_error_free(e);

@@ -8,6 +8,7 @@
  * thread (a GTask); the others are cheap. */
 #pragma once
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdint.h>
 
 G_BEGIN_DECLS
@@ -92,6 +93,11 @@ typedef struct {
                               model.safetensors), or NULL */
 } dg_run_info;
 
+/* The __metadata__ object of a safetensors file (a model or checkpoint),
+ * reading its header alone; json_node_unref. */
+JsonNode *dg_model_metadata_read(const char *path, GError **error);
+/* Its member key if a string, else NULL (absent, or of another type). */
+const char *dg_model_metadata_string(JsonNode *meta, const char *key);
 /* The kind of training whose checkpoint is in folder, from its header alone;
  * FALSE when there is none or it is of neither kind. */
 gboolean dg_run_kind_read(const char *folder, dg_run_kind *kind);
