@@ -32,7 +32,7 @@ static int cnn_train(int argc, char **argv)
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run folder (checkpoint, best model, history)", "RUNDIR"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &arch, "seed, dermanet or mobile (default dermanet)", "NAME"},
         {"synthetic", 0, 0, G_OPTION_ARG_FILENAME, &synthetic, "ImageFolder of synthetic images to mix into training", "DIR"},
-        {"balance", 0, 0, G_OPTION_ARG_STRING, &balance, "weights (class-weighted loss, default), sampler or none", "HOW"},
+        {"balance", 0, 0, G_OPTION_ARG_STRING, &balance, "weights (class-weighted loss, default), sampler, logit-adjust (the logit-adjusted loss, Menon et al. 2021) or none", "HOW"},
         {"schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "cosine (default), step or constant", "NAME"},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_aug, "Train without augmentation", NULL},
         {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue the run in RUNDIR from its checkpoint; the run's settings (data, split, seeds, architecture, optimizer, balancing, synthetic images, augmentation) must be the same, only --epochs/--steps and --threads may change (the schedule stretches to the new length)", NULL},

@@ -89,6 +89,7 @@ typedef struct {
     int64_t step, total_steps;
     int epoch, steps_per_epoch;
     float class_w[64];
+    float logit_bias[64]; /* with balance "logit-adjust": log of each class's training prior */
     int *val_idx, n_val;
     double best_bacc;
     int best_epoch;

@@ -297,9 +297,9 @@ static dg_run_identity *run_identity(const dg_cnn_train_config *cfg, const dg_cn
 static gboolean check_names(const dg_cnn_train_config *cfg, GError **error)
 {
     if (cfg->balance && strcmp(cfg->balance, "weights") != 0 && strcmp(cfg->balance, "sampler") != 0 &&
-        strcmp(cfg->balance, "none") != 0) {
+        strcmp(cfg->balance, "none") != 0 && strcmp(cfg->balance, "logit-adjust") != 0) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "unknown balancing '%s' (weights, sampler, none)", cfg->balance);
+                    "unknown balancing '%s' (weights, sampler, logit-adjust, none)", cfg->balance);
         return FALSE;
     }
     if (cfg->schedule && strcmp(cfg->schedule, "cosine") != 0 && strcmp(cfg->schedule, "step") != 0 &&
@@ -477,7 +477,8 @@ static gboolean make_pool(cnn_run *r, int size, GError **error)
 }
 
 /* Class weights N / (K n_c) over the training pool (real + pooled synthetic),
- * or 1 without "weights" balancing. */
+ * or 1 without "weights" balancing; with "logit-adjust", the loss's bias
+ * log(n_c / N) (Menon et al. 2021, tau 1: the balanced error's optimum). */
 static gboolean class_weights(cnn_run *r, GError **error)
 {
     const int K = r->ds->n_classes;
@@ -496,7 +497,10 @@ static gboolean class_weights(cnn_run *r, GError **error)
         /* a tiny auxiliary class (df: 80 images) must not dominate the loss */
         if (r->cfg->auxiliary && r->task_map[k] < 0)
             r->class_w[k] = MIN(r->class_w[k], 3.0f);
+        r->logit_bias[k] = logf((float)counts[k] / (float)r->pool->len);
     }
+    if (g_strcmp0(r->cfg->balance, "logit-adjust") == 0)
+        r->cnn->train_logit_bias = r->logit_bias;
     return TRUE;
 }
 

@@ -31,7 +31,8 @@ typedef struct {
     double lr;               /* default 2e-3 (AdamW) */
     double weight_decay;     /* default 5e-4 */
     double label_smoothing;  /* default 0.1 */
-    char *balance;           /* "weights" (class-weighted loss, default) | "sampler" | "none" */
+    char *balance;           /* "weights" (class-weighted loss, default) | "sampler" | "none" |
+                              * "logit-adjust" (the logit-adjusted loss, Menon et al. 2021) */
     char *schedule;          /* "cosine" (default) | "step" | "constant" */
     char *synthetic;         /* ImageFolder of synthetic images to mix in, or NULL */
     double synthetic_ratio;  /* fraction of each batch from synthetic images; <= 0: pooled */

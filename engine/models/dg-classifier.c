@@ -290,7 +290,15 @@ gboolean dg_cnn_train_step(dg_cnn *m, dg_ctx *ctx, dg_opt *opt, const float *x, 
     dg_net_zero_grad(m->net);
     dg_net_forward(m->net, ctx, model_input(m, x, B), NULL, B, true);
     const float *logits = dg_net_output(m->net);
-    float loss = dg_softmax_xent_mix(logits, y, y2, lam, B, K, w, label_smoothing, dl, NULL);
+    float *adjusted = NULL;
+    if (m->train_logit_bias) { /* d loss / d logits = d loss / d (logits + bias) */
+        adjusted = g_new(float, (long)B * K);
+        for (long i = 0; i < (long)B * K; i++)
+            adjusted[i] = logits[i] + m->train_logit_bias[i % K];
+    }
+    float loss = dg_softmax_xent_mix(adjusted ? adjusted : logits, y, y2, lam, B, K, w,
+                                     label_smoothing, dl, NULL);
+    g_free(adjusted);
     if (m->distill_logits && m->distill_alpha > 0) {
         const float a = m->distill_alpha;
         float *dk = g_new(float, (long)B * K);

@@ -93,6 +93,12 @@ typedef struct {
      * cross-entropy alone. */
     const float *distill_logits;
     float distill_alpha, distill_T;
+    /* The logit-adjusted loss (Menon et al. 2021, their eq. 10): when set,
+     * dg_cnn_train_step's cross-entropy is taken on logits + this bias (one
+     * per class, tau x log of the class's training prior), so that the raw
+     * logits learn the class-balanced posterior; distillation still sees the
+     * raw logits.  NULL: none. */
+    const float *train_logit_bias;
 } dg_cnn;
 
 dg_cnn *dg_cnn_new(const dg_cnn_config *cfg, int max_batch, const char *const *class_ids,

@@ -1,8 +1,8 @@
 /* test-cnn-job: the classifier's training end to end on a tiny generated
  * data set: exact resume with dropout, cancel with a checkpoint, settings
  * refused, divergence, auxiliary classes, EMA and colour constancy, the
- * learning-rate warm-up, knowledge distillation, and a class too small for
- * the validation split.  What is done with a trained classifier (evaluation,
+ * learning-rate warm-up, knowledge distillation, the logit-adjusted loss,
+ * and a class too small for the validation split.  What is done with a trained classifier (evaluation,
  * prediction, Grad-CAM, ensembles, calibration) is in test-cnn-eval-job;
  * what uses a GAN as well (the ablation, the GAN quality scores) is in
  * test-ablation-job. */
@@ -459,6 +459,83 @@ static void test_distill(void)
     g_free(plain), g_free(zero), g_free(one), g_free(big_path), g_free(alien_path), g_free(copy);
 }
 
+/* The logit-adjusted loss (Menon et al. 2021): a step's loss is the
+ * cross-entropy of the logits plus the bias, computed here by hand from the
+ * same training-mode logits, and the bias changes the update; a training
+ * with "logit-adjust" runs and differs from one with "none"; an unknown
+ * balancing's error names the new one. */
+static void test_logit_adjust(void)
+{
+    dg_cnn_config cc;
+    GError *error = NULL;
+    g_assert_true(dg_cnn_config_arch(&cc, "dermanet", 4, &error));
+    cc.width = 4, cc.size = 32;
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel", NULL};
+    enum { B = 6, K = 4, S = 32 };
+    dg_cnn *a = dg_cnn_new(&cc, B, ids, ids), *b = dg_cnn_new(&cc, B, ids, ids);
+    dg_rng rng;
+    dg_rng_seed(&rng, 3);
+    dg_cnn_init(b, &rng);
+    dg_rng_seed(&rng, 3);
+    dg_cnn_init(a, &rng);
+    float *x = g_new(float, (long)B * 3 * S * S), logits[B * K], shifted[B * K];
+    for (long i = 0; i < (long)B * 3 * S * S; i++)
+        x[i] = dg_rng_uniform(&rng) * 2.0f - 1.0f;
+    const int y[B] = {0, 1, 2, 3, 3, 2};
+    const float bias[K] = {-2.2f, -1.8f, -1.0f, -1.0f};
+    dg_ctx *ctx = dg_ctx_new(1);
+    /* a step with lr 0; its training-mode logits (batch statistics, dropout)
+     * stay in the net's output */
+    dg_opt opt;
+    dg_opt_adam(&opt, 0.0f, 0.9f, 0.999f);
+    dg_cnn_step_stats st0, st1;
+    a->train_logit_bias = bias;
+    g_assert_true(dg_cnn_train_step(a, ctx, &opt, x, y, NULL, NULL, B, NULL, 0.1f, NULL, NULL, &st1));
+    memcpy(logits, dg_net_output(a->net), sizeof logits);
+    for (int i = 0; i < B * K; i++)
+        shifted[i] = logits[i] + bias[i % K];
+    const float want = dg_softmax_xent(shifted, y, B, K, NULL, 0.1f, NULL, NULL),
+                plain = dg_softmax_xent(logits, y, B, K, NULL, 0.1f, NULL, NULL);
+    g_assert_cmpfloat_with_epsilon(st1.loss, want, 1e-5);
+    g_assert_cmpfloat(fabsf(plain - want), >, 1e-3);
+    /* with a learning rate, the bias changes the update */
+    dg_opt_adam(&opt, 1e-2f, 0.9f, 0.999f);
+    b->train_logit_bias = NULL;
+    g_assert_true(dg_cnn_train_step(a, ctx, &opt, x, y, NULL, NULL, B, NULL, 0.1f, NULL, NULL, &st1));
+    g_assert_true(dg_cnn_train_step(b, ctx, &opt, x, y, NULL, NULL, B, NULL, 0.1f, NULL, NULL, &st0));
+    const long np = dg_net_n_params(a->net);
+    g_assert_true(memcmp(dg_net_params(a->net), dg_net_params(b->net), sizeof(float) * np) != 0);
+    dg_ctx_free(ctx);
+    dg_cnn_free(a), dg_cnn_free(b);
+    g_free(x);
+
+    /* end to end: runs, and differs from no balancing */
+    dg_cnn_train_config *c = tiny("la-none", 12);
+    g_free(c->balance), c->balance = g_strdup("none");
+    jt_must_succeed(&dg_job_cnn_train, c);
+    c = tiny("la-adjust", 12);
+    g_free(c->balance), c->balance = g_strdup("logit-adjust");
+    jt_must_succeed(&dg_job_cnn_train, c);
+    char *pn = g_build_filename(tmp, "la-none", "model.safetensors", NULL),
+         *pa = g_build_filename(tmp, "la-adjust", "model.safetensors", NULL);
+    a = dg_cnn_load(pn, 8, &error);
+    g_assert_no_error(error);
+    b = dg_cnn_load(pa, 8, &error);
+    g_assert_no_error(error);
+    g_assert_true(memcmp(dg_net_params(a->net), dg_net_params(b->net),
+                         sizeof(float) * dg_net_n_params(a->net)) != 0);
+    dg_cnn_free(a), dg_cnn_free(b);
+    g_free(pn), g_free(pa);
+    c = tiny("la-bad", 12);
+    g_free(c->balance), c->balance = g_strdup("prior");
+    jt_sink s;
+    jt_sink_init(&s);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "logit-adjust"));
+    g_clear_error(&error);
+    jt_sink_clear(&s);
+}
+
 /* A class too small to reach the validation split: training says that the
  * balanced accuracy choosing its model leaves that class out. */
 static void test_class_without_validation(void)
@@ -501,6 +578,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/ema-colour", test_ema_colour);
     g_test_add_func("/jobs/cnn/warm-up", test_warm_up);
     g_test_add_func("/jobs/cnn/distill", test_distill);
+    g_test_add_func("/jobs/cnn/logit-adjust", test_logit_adjust);
     g_test_add_func("/jobs/cnn/class-without-validation", test_class_without_validation);
     int rc = g_test_run();
     jt_rm_rf(tmp);
