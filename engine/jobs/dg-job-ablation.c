@@ -249,12 +249,22 @@ static JsonNode *test_metrics(dg_ablation *a, const char *run_dir, uint64_t seed
     dg_dataset_indices(ds, DG_SPLIT_TEST, -1, idx);
     dg_ctx *ctx = dg_ctx_new(cfg->threads);
     /* (no job: its progress would interrupt the ablation's; it takes seconds) */
-    JsonNode *m = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, FALSE, seed, NULL, NULL, NULL);
+    float *probs = NULL;
+    int used = 0;
+    GError *bad = NULL;
+    JsonNode *m = dg_job_evaluate_items(NULL, cnn, ctx, ds, idx, n, FALSE, seed, &probs, NULL, &used);
+    if (m && !dg_job_check_outputs(probs, (long)used * cnn->cfg.n_classes, &bad)) {
+        json_node_unref(m); /* (a run folder's model.safetensors replaced by a damaged one) */
+        m = NULL;
+    }
+    g_free(probs);
     dg_ctx_free(ctx);
     g_free(idx);
     dg_dataset_free(ds);
     dg_cnn_free(cnn);
-    if (!m)
+    if (bad)
+        g_propagate_prefixed_error(error, bad, "%s: ", run_dir);
+    else if (!m)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED, "%s: no test images", run_dir);
     return m;
 }

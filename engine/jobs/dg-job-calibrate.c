@@ -216,6 +216,8 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
     }
     /* the validation logits */
     vl = run_items(cnn, ctx, ds, vi, nv, FALSE);
+    if (!dg_job_check_finite(vl, (long)nv * K, "the classifier", error))
+        goto out; /* (a damaged model file: NaN logits fit no temperature) */
     const float zero[64] = {0};
     const double ece0 = dg_ece_of_logits(vl, vy, nv, K, 1.0, zero);
     /* logit adjustment (Menon et al. 2021): tau for the validation balanced
@@ -250,6 +252,9 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
     /* out of distribution: training features, validation threshold */
     tf = run_items(cnn, ctx, ds, ti, nt, TRUE);
     vf = run_items(cnn, ctx, ds, vi, nv, TRUE);
+    if (!dg_job_check_finite(tf, (long)nt * dg_cnn_feature_dim(cnn), "the classifier", error) ||
+        !dg_job_check_finite(vf, (long)nv * dg_cnn_feature_dim(cnn), "the classifier", error))
+        goto out;
     if (!dg_cnn_fit_ood(cnn, tf, ty, nt, vf, nv, keep)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_FAILED,
                     "could not fit the out-of-distribution statistics");

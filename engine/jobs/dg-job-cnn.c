@@ -471,7 +471,13 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
                                              r.dist ? sum_grads : NULL, r.dist, &st);
         dg_dist_detach(r.dist, r.ctx);
         if (!stepped) {
-            diverged(&r, "the loss is not finite", error);
+            /* (a damaged teacher file is no matter of the learning rate) */
+            if (r.teacher &&
+                !dg_job_check_finite(r.teacher_logits, (long)r.part_n * r.teacher->cfg.n_classes,
+                                     "the teacher", error))
+                g_prefix_error(error, "%s: ", cfg->teacher);
+            else
+                diverged(&r, "the loss is not finite", error);
             goto done;
         }
         if (r.dist) { /* the whole batch's loss and hits */

@@ -271,8 +271,11 @@ static dg_summary frechet_spread(const float *fs, int m, int n, const float *ftr
     return dg_summarize(v, FD_DRAWS);
 }
 
-/* Every score of class k (generator class index) into the document. */
-static void score_class(score_run_t *s, int k, int c, float *syn, float *fs, int *labels)
+/* Every score of class k (generator class index) into the document; FALSE
+ * + error when a network's outputs are not finite (a damaged model file:
+ * distances of NaN features are NaN or, worse, 0). */
+static gboolean score_class(score_run_t *s, int k, int c, float *syn, float *fs, int *labels,
+                            GError **error)
 {
     const dg_gan_score_config *cfg = s->cfg;
     JsonBuilder *b = s->b;
@@ -292,6 +295,13 @@ static void score_class(score_run_t *s, int k, int c, float *syn, float *fs, int
         dg_gan_generate(s->gan, s->ctx, &s->rng, NULL, labels + i0, m, syn + (long)i0 * img);
     }
     dg_cnn_features(s->cnn, s->ctx, syn, NPC, fs);
+    if (!dg_job_check_finite(syn, NPC * img, "the generator", error) ||
+        !dg_job_check_finite(ftr, (long)ntr * D, "the classifier", error) ||
+        !dg_job_check_finite(fte, (long)nte * D, "the classifier", error) ||
+        !dg_job_check_finite(fs, (long)NPC * D, "the classifier", error)) {
+        g_free(itr), g_free(ite), g_free(ftr), g_free(fte);
+        return FALSE;
+    }
     /* the same number of samples on both sides of the comparison */
     int nm = MIN(nte, NPC);
     double fd_syn = dg_frechet_distance(fs, nm, ftr, ntr, D);
@@ -347,10 +357,11 @@ static void score_class(score_run_t *s, int k, int c, float *syn, float *fs, int
                    s->gids[k], fd_syn, fd_floor, spread, kd_syn.mean, kd_floor.mean, nm, sw, sf,
                    pr.precision, pr.recall);
     g_free(itr), g_free(ite), g_free(ftr), g_free(fte);
+    return TRUE;
 }
 
-/* The per-class scores; FALSE when cancelled. */
-static gboolean score_classes(score_run_t *s)
+/* The per-class scores; FALSE when cancelled (no error) or failed. */
+static gboolean score_classes(score_run_t *s, GError **error)
 {
     const int S = s->gan->cfg.size, D = dg_cnn_feature_dim(s->cnn), NPC = s->cfg->per_class;
     float *syn = g_new(float, (long)NPC * 3 * S * S), *fs = g_new(float, (long)NPC * D);
@@ -368,7 +379,8 @@ static gboolean score_classes(score_run_t *s)
         }
         if (!(go = dg_job_continue(s->job)))
             break;
-        score_class(s, k, c, syn, fs, labels);
+        if (!(go = score_class(s, k, c, syn, fs, labels, error)))
+            break;
         dg_event pv = {.kind = DG_EVENT_PROGRESS, .step = k + 1, .total = s->gan->cfg.n_classes,
                        .eta = -1};
         dg_job_emit(s->job, &pv);
@@ -378,15 +390,22 @@ static gboolean score_classes(score_run_t *s)
     return go;
 }
 
-/* Metrics of classifier m on a real split (NULL if cancelled). */
-static JsonNode *split_metrics(score_run_t *s, dg_job *job, dg_cnn *m, dg_split split)
+/* Metrics of classifier m on a real split (NULL if cancelled or nothing
+ * was usable; NULL + error if its outputs are not finite). */
+static JsonNode *split_metrics(score_run_t *s, dg_job *job, dg_cnn *m, dg_split split,
+                               GError **error)
 {
-    int n = dg_dataset_indices(s->ds, split, -1, NULL);
+    int n = dg_dataset_indices(s->ds, split, -1, NULL), used = 0;
     int *idx = g_new(int, MAX(n, 1));
     dg_dataset_indices(s->ds, split, -1, idx);
-    JsonNode *r = dg_job_evaluate_items(job, m, s->ctx, s->ds, idx, n, FALSE, s->cfg->seed, NULL,
-                                        NULL, NULL);
-    g_free(idx);
+    float *probs = NULL;
+    JsonNode *r = dg_job_evaluate_items(job, m, s->ctx, s->ds, idx, n, FALSE, s->cfg->seed, &probs,
+                                        NULL, &used);
+    if (r && !dg_job_check_finite(probs, (long)used * m->cfg.n_classes, "the classifier", error)) {
+        json_node_unref(r);
+        r = NULL;
+    }
+    g_free(idx), g_free(probs);
     return r;
 }
 
@@ -435,7 +454,8 @@ static gboolean cas_score(score_run_t *s, GError **error)
         dg_cnn *cas = dg_cnn_load(model, ABL_BATCH, error);
         g_free(model);
         if (cas) {
-            m = split_metrics(s, s->job, cas, cfg->cas_on_val ? DG_SPLIT_VAL : DG_SPLIT_TEST);
+            m = split_metrics(s, s->job, cas, cfg->cas_on_val ? DG_SPLIT_VAL : DG_SPLIT_TEST,
+                              error);
             dg_cnn_free(cas);
         }
     }
@@ -467,12 +487,19 @@ static gboolean score_run(dg_job *job, void *config, GError **error)
     s.ctx = dg_ctx_new(s.cfg->threads);
     dg_rng_seed(&s.rng, s.cfg->seed);
     begin_document(&s);
-    if (!score_classes(&s)) {
-        ok = TRUE; /* cancelled */
+    GError *bad = NULL;
+    if (!score_classes(&s, &bad)) {
+        ok = !bad; /* cancelled */
+        if (bad)
+            g_propagate_error(error, bad);
         goto out;
     }
     /* the classifier's own score on the real test split, for reference */
-    JsonNode *m = split_metrics(&s, NULL, s.cnn, DG_SPLIT_TEST);
+    JsonNode *m = split_metrics(&s, NULL, s.cnn, DG_SPLIT_TEST, &bad);
+    if (bad) {
+        g_propagate_error(error, bad);
+        goto out;
+    }
     json_builder_set_member_name(s.b, "real_trained_balanced_accuracy");
     if (m)
         json_builder_add_double_value(

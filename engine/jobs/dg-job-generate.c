@@ -365,10 +365,16 @@ static gboolean generate_class(gen_run *g, int k, int need, int cand, gboolean f
             int m = MIN(GEN_BATCH, cand - i0);
             dg_rng_fill_normal(&g->rng, z + (long)i0 * nz, (long)m * nz, 0.0f, 1.0f);
             dg_gan_generate(g->gan, g->ctx, NULL, z + (long)i0 * nz, labels, m, img);
+            if (!dg_job_check_finite(img, m * img_n, "the generator", error))
+                goto out;
             if (g->cnn)
                 classifier_scores(g, k, img, m, scores + i0);
             else
                 dg_gan_discriminate(g->gan, g->ctx, img, labels, m, scores + i0);
+            /* (NaN scores would leave the order to the sort) */
+            if (!dg_job_check_finite(scores + i0, m, g->cnn ? "the classifier" : "the discriminator",
+                                     error))
+                goto out;
         }
         for (int i = 0; i < cand; i++)
             order[i] = i;
@@ -388,6 +394,9 @@ static gboolean generate_class(gen_run *g, int k, int need, int cand, gboolean f
             dg_gan_generate(g->gan, g->ctx, NULL, z + (long)i0 * nz, labels, m, img);
         else
             dg_gan_generate(g->gan, g->ctx, &g->rng, NULL, labels, m, img);
+        /* (NaN pixels would be written as some colour, without a word) */
+        if (!dg_job_check_finite(img, m * img_n, "the generator", error))
+            goto out;
         for (int i = 0; i < m; i++)
             if (!write_one(g, dir, k, i0 + i, img + i * img_n, rgb, error))
                 goto out;

@@ -315,15 +315,20 @@ double dg_json_member_double(JsonObject *o, const char *k)
     return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
 }
 
-gboolean dg_job_check_outputs(const float *probs, long n, GError **error)
+gboolean dg_job_check_finite(const float *x, long n, const char *what, GError **error)
 {
     for (long i = 0; i < n; i++)
-        if (!isfinite(probs[i])) {
+        if (!isfinite(x[i])) {
             g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE,
-                        "the model's output is not finite: a damaged model file?");
+                        "%s's output is not finite: a damaged model file?", what);
             return FALSE;
         }
     return TRUE;
+}
+
+gboolean dg_job_check_outputs(const float *probs, long n, GError **error)
+{
+    return dg_job_check_finite(probs, n, "the model", error);
 }
 
 /* ---- data-parallel runs ------------------------------------------------------------ */

@@ -68,6 +68,9 @@ double dg_json_member_double(JsonObject *o, const char *k);
  * overflow (a damaged model file with a huge weight), and NaN must never
  * reach a result as a probability or a metric. */
 gboolean dg_job_check_outputs(const float *probs, long n, GError **error);
+/* The same for any network's n outputs (generated images, features,
+ * discriminator scores); what names it in the message: "the generator". */
+gboolean dg_job_check_finite(const float *x, long n, const char *what, GError **error);
 
 /* Emits a RESULT event with the object as its JSON document (takes it). */
 void dg_job_emit_result(dg_job *job, JsonObject *result);

@@ -97,6 +97,8 @@ double dg_ece_of_logits(const float *logits, const int *y, int n, int K, double 
         for (int k = 1; k < K; k++)
             if (p[k] > p[top])
                 top = k;
+        if (!isfinite(p[top]))
+            return NAN; /* (no bin: NaN * BINS is no index) */
         int bin = MIN(BINS - 1, (int)(p[top] * BINS));
         conf[bin] += p[top];
         acc[bin] += top == y[i];

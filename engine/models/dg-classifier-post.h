@@ -33,7 +33,8 @@ void dg_cnn_logits(dg_cnn *cnn, dg_ctx *ctx, const float *x, int n, float *logit
  * softmax(logits / T + bias) (bias: K values, or NULL for none), T in
  * [0.05, 20] (golden-section search on log T). */
 double dg_fit_temperature(const float *logits, const int *y, int n, int K, const float *bias);
-/* ECE (15 equal-width bins) of softmax(logits / T + bias). */
+/* ECE (15 equal-width bins) of softmax(logits / T + bias); NAN when a
+ * probability is not finite. */
 double dg_ece_of_logits(const float *logits, const int *y, int n, int K, double T,
                         const float *bias);
 

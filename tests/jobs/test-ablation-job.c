@@ -11,6 +11,7 @@
 #include "jobs/dg-job-cnn.h"
 #include "jobs/dg-job-gan.h"
 #include "data/dg-dataset.h"
+#include "models/dg-model-file.h"
 #include "models/dg-safetensors.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -300,6 +301,22 @@ static void test_ablation(void)
     g_assert_cmpint(first, <=, total);
     g_assert_cmpint(last, ==, total);
     jt_sink_clear(&s);
+    /* a finished run's model replaced by a damaged one (finite weights whose
+     * outputs overflow), its test metrics gone: the re-run says so, with no
+     * table of NaN metrics */
+    char *model = g_build_filename(out, "real-seed1", "model.safetensors", NULL);
+    char *metrics = g_build_filename(out, "real-seed1", "test-metrics.json", NULL);
+    jt_st_rewrite(model, jt_edit_overflow, "", NULL, NULL);
+    g_assert_cmpint(g_unlink(metrics), ==, 0);
+    jt_sink_init(&s);
+    c = balance_config(out);
+    g_assert_cmpint(jt_run(&dg_job_ablation, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE);
+    g_assert_nonnull(strstr(error->message, "real-seed1"));
+    g_clear_error(&error);
+    g_assert_cmpint(s.results, ==, 0);
+    jt_sink_clear(&s);
+    g_free(model), g_free(metrics);
 
     /* a generator trained on another split is refused: it has seen the test images */
     c = dg_ablation_config_new();
@@ -430,6 +447,44 @@ static void test_gan_score(void)
     g_free(p3), g_free(data3), g_free(mel);
 }
 
+/* gan score with a damaged generator or classifier (finite weights whose
+ * outputs overflow): an error naming the network, not distances of NaN (or
+ * 0) and a NaN spectral score. */
+static void test_gan_score_non_finite(void)
+{
+    const char *nets[] = {"generator", "classifier"};
+    for (size_t i = 0; i < G_N_ELEMENTS(nets); i++) {
+        char *copy = g_build_filename(tmp, i ? "big-clf.safetensors" : "big-gen.safetensors", NULL);
+        gchar *bytes = NULL;
+        gsize n = 0;
+        g_assert_true(g_file_get_contents(i ? trained_model() : tiny_generator(), &bytes, &n, NULL));
+        g_assert_true(g_file_set_contents(copy, bytes, (gssize)n, NULL));
+        g_free(bytes);
+        if (i)
+            jt_st_rewrite(copy, jt_edit_overflow, "", NULL, NULL);
+        else
+            jt_st_rewrite(copy, jt_edit_huge_first, ".convt.weight", NULL, NULL);
+        dg_gan_score_config *c = score_config(data, 8);
+        c->cas = FALSE;
+        g_free(i ? c->classifier : c->generator);
+        if (i)
+            c->classifier = g_strdup(copy);
+        else
+            c->generator = g_strdup(copy);
+        jt_sink s;
+        jt_sink_init(&s);
+        GError *error = NULL;
+        g_assert_cmpint(jt_run(&dg_job_gan_score, c, &s, &error), ==, DG_JOB_FAILED);
+        g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_NOT_FINITE);
+        g_test_message("%s", error->message);
+        g_assert_nonnull(strstr(error->message, nets[i]));
+        g_assert_cmpint(s.results, ==, 0);
+        g_clear_error(&error);
+        jt_sink_clear(&s);
+        g_free(copy);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -439,6 +494,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jobs/cnn/ablation", test_ablation);
     g_test_add_func("/jobs/cnn/ablation-protocols", test_ablation_protocols);
     g_test_add_func("/jobs/cnn/gan-score", test_gan_score);
+    g_test_add_func("/jobs/cnn/gan-score-non-finite", test_gan_score_non_finite);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);

@@ -594,6 +594,26 @@ static void test_non_finite_models(void)
     g_assert_nonnull(strstr(err, "finite"));
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
     g_free(err);
+    /* a generator (or its discriminator, filtering) whose finite weights
+     * overflow: no image of NaN pixels is written as some colour, and the
+     * filter does not sort NaN scores */
+    const char *nets[][2] = {{".convt.weight", "generator"}, {".conv.weight", "discriminator"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(nets); i++) {
+        g_assert_true(g_file_get_contents(small_generator(), &bytes, &n, NULL));
+        g_assert_true(g_file_set_contents(nan_gen, bytes, (gssize)n, NULL));
+        g_free(bytes);
+        jt_st_rewrite(nan_gen, jt_edit_huge_first, (void *)nets[i][0], NULL, NULL);
+        rc = run_cli(&err, "gan", "generate", "--model", nan_gen, "--out", out, "--per-class",
+                     "2", "--threads", "1", "--filter", i ? "discriminator" : "none", NULL);
+        g_test_message("%s", err);
+        g_assert_cmpint(rc, ==, 1);
+        g_assert_nonnull(strstr(err, nets[i][1]));
+        g_assert_nonnull(strstr(err, "not finite"));
+        g_free(err);
+        char *png = g_build_filename(out, "akiec", "syn-akiec-1-00000.png", NULL);
+        g_assert_false(g_file_test(png, G_FILE_TEST_EXISTS));
+        g_free(png);
+    }
 
     /* and nothing non-finite is ever written */
     dg_cnn *m = dg_cnn_load(small_classifier(), 1, &error);
