@@ -365,6 +365,7 @@ static dg_dataset *assemble(load *ld)
         dg_item *it = &ds->items[k];
         it->path = g_steal_pointer(&c->path);
         it->image_id = g_steal_pointer(&c->image_id);
+        it->rel = g_steal_pointer(&c->rel);
         it->lesion_id = g_steal_pointer(&c->lesion_id);
         it->patient = c->patient;
         it->cls = cls;

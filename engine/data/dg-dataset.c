@@ -119,6 +119,7 @@ void dg_dataset_free(dg_dataset *ds)
     for (int i = 0; ds->items && i < ds->n_items; i++) {
         g_free(ds->items[i].path);
         g_free(ds->items[i].image_id);
+        g_free(ds->items[i].rel);
         g_free(ds->items[i].lesion_id);
     }
     g_free(ds->items);
@@ -137,6 +138,12 @@ int dg_dataset_class_index(const dg_dataset *ds, const char *class_id)
         if (g_strcmp0(ds->classes[i].id, class_id) == 0)
             return i;
     return -1;
+}
+
+const char *dg_dataset_item_key_id(const dg_dataset *ds, int i, gboolean by_path)
+{
+    const dg_item *it = &ds->items[i];
+    return by_path && ds->layout == DG_LAYOUT_IMAGEFOLDER && it->rel ? it->rel : it->image_id;
 }
 
 const uint8_t *dg_dataset_image(const dg_dataset *ds, int i)

@@ -51,7 +51,10 @@ typedef struct {
 
 typedef struct {
     char *path;      /* the image file (GLib filename encoding) */
-    char *image_id;  /* HAM image_id, or the file name without extension */
+    char *image_id;  /* HAM image_id, or the file name without extension (ImageFolder:
+                        not unique, mel/001.jpg and bcc/001.jpg are both 001) */
+    char *rel;       /* the file's path from the data set's folder ("mel/001.jpg";
+                        GLib filename encoding): unique in the data set */
     char *lesion_id; /* HAM lesion_id; ImageFolder: unique per image (own group) */
     int cls;         /* index into dg_dataset.classes */
     dg_split split;  /* DG_SPLIT_NONE until dg_dataset_split */
@@ -135,6 +138,10 @@ void dg_dataset_skip_counts(const dg_dataset *ds, int *files, int *rows);
 char *dg_dataset_skip_summary(const dg_dataset *ds);
 
 int dg_dataset_class_index(const dg_dataset *ds, const char *class_id); /* -1 if absent */
+/* The id of item i that a model's provenance records (dg-classifier-post.h):
+ * by_path, an ImageFolder image's path from the data set's folder (unique);
+ * else, and always for HAM10000, its image_id. */
+const char *dg_dataset_item_key_id(const dg_dataset *ds, int i, gboolean by_path);
 const uint8_t *dg_dataset_image(const dg_dataset *ds, int i);
 /* Counts of images and of distinct lesion ids; cls -1: all classes; split
  * NONE: all items, split or not. */

@@ -211,6 +211,7 @@ gboolean dg_dataset_append(dg_dataset *dst, const dg_dataset *src, dg_split spli
         dg_item *d = &dst->items[dst->n_items + i];
         d->path = g_strdup(s->path);
         d->image_id = g_strdup(s->image_id);
+        d->rel = g_strdup(s->rel);
         d->lesion_id = src->layout == DG_LAYOUT_IMAGEFOLDER
                            ? g_strconcat(prefix, "/", s->lesion_id, NULL)
                            : g_strdup(s->lesion_id);

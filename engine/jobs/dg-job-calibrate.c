@@ -205,6 +205,7 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
          * this calibration is the end of the training */
         guint64 *tk = cnn->post.train_keys, *vk = cnn->post.val_keys;
         const int ntk = cnn->post.n_train_keys, nvk = cnn->post.n_val_keys;
+        const gboolean by_path = cnn->post.keys_by_path;
         cnn->post.train_keys = cnn->post.val_keys = NULL;
         dg_cnn_post_clear(cnn);
         if (record_provenance) {
@@ -212,6 +213,7 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
         } else {
             cnn->post.train_keys = tk, cnn->post.val_keys = vk;
             cnn->post.n_train_keys = ntk, cnn->post.n_val_keys = nvk;
+            cnn->post.keys_by_path = by_path;
         }
     }
     /* the validation logits */
@@ -268,11 +270,13 @@ gboolean dg_cnn_calibrate(dg_job *job, dg_cnn *cnn, dg_ctx *ctx, const dg_datase
         dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, ia);
         dg_dataset_indices(ds, DG_SPLIT_VAL, -1, ib);
         const char **na = g_new(const char *, MAX(a, 1)), **nb = g_new(const char *, MAX(b, 1));
+        /* an ImageFolder's images by path: their names repeat across classes */
+        const gboolean by_path = ds->layout == DG_LAYOUT_IMAGEFOLDER;
         for (int i = 0; i < a; i++)
-            na[i] = ds->items[ia[i]].image_id;
+            na[i] = dg_dataset_item_key_id(ds, ia[i], by_path);
         for (int i = 0; i < b; i++)
-            nb[i] = ds->items[ib[i]].image_id;
-        dg_cnn_set_provenance(cnn, na, a, nb, b);
+            nb[i] = dg_dataset_item_key_id(ds, ib[i], by_path);
+        dg_cnn_set_provenance(cnn, na, a, nb, b, by_path);
         g_free(ia), g_free(ib), g_free(na), g_free(nb);
     }
     if (report) {
@@ -307,7 +311,8 @@ gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GHashTa
     GHashTable *meta = g_hash_table_new(g_str_hash, g_str_equal);
     static const char *const own[] = {"format", "format_version", "classifier", "classes",
                                       "image_size", "preprocessing", "temperature", "logit_bias",
-                                      "logit_tau", "ood_threshold", "patient_prior"};
+                                      "logit_tau", "ood_threshold", "patient_prior",
+                                      DG_CNN_META_PROVENANCE_IDS};
     for (const char *const *k = dg_st_metadata_keys(st); k && *k; k++) {
         gboolean skip = FALSE;
         for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
@@ -339,7 +344,8 @@ static int cmp_key(const void *a, const void *b)
 /* The images of ds's training and validation splits (all of which shape a
  * calibration: the class counts, the patient prior and the OOD statistics
  * come from the first, the temperature, logit adjustment and OOD threshold
- * from the second) as DG_CNN_META_CALIBRATION_IMAGES; *n: how many. */
+ * from the second) as DG_CNN_META_CALIBRATION_IMAGES, by the ids of
+ * DG_CNN_META_CALIBRATION_IDS (an ImageFolder's paths); *n: how many. */
 static char *calibration_images(const dg_dataset *ds, int *n)
 {
     const int a = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL);
@@ -349,7 +355,8 @@ static char *calibration_images(const dg_dataset *ds, int *n)
     dg_dataset_indices(ds, DG_SPLIT_VAL, -1, idx + a);
     guint64 *keys = g_new(guint64, MAX(a + b, 1));
     for (int i = 0; i < a + b; i++)
-        keys[i] = dg_image_key(ds->items[idx[i]].image_id);
+        keys[i] = dg_image_key(
+            dg_dataset_item_key_id(ds, idx[i], ds->layout == DG_LAYOUT_IMAGEFOLDER));
     qsort(keys, a + b, 8, cmp_key);
     int m = 0;
     for (int i = 0; i < a + b; i++)
@@ -363,9 +370,11 @@ static char *calibration_images(const dg_dataset *ds, int *n)
     return text;
 }
 
-guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError **error)
+guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, gboolean *by_path,
+                                 GError **error)
 {
     *n = 0;
+    *by_path = FALSE;
     if (data)
         *data = NULL;
     JsonNode *meta = dg_model_metadata_read(path, error); /* (the header: not the weights again) */
@@ -373,7 +382,10 @@ guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError *
         return NULL;
     const char *text = dg_model_metadata_string(meta, DG_CNN_META_CALIBRATION_IMAGES);
     guint64 *keys = NULL;
-    if (text) {
+    if (text && !dg_cnn_read_ids_kind(dg_model_metadata_string(meta, DG_CNN_META_CALIBRATION_IDS),
+                                      DG_CNN_META_CALIBRATION_IDS, by_path, error)) {
+        /* (an unknown kind of ids: the record cannot be matched) */
+    } else if (text) {
         gsize len = 0;
         guchar *raw = g_base64_decode(text, &len);
         if (len % 8 != 0 || len / 8 > G_MAXINT) {
@@ -443,7 +455,8 @@ static void check_calibration_data(dg_job *job, const dg_calibrate_config *cfg, 
     int *vi = g_new(int, MAX(nv, 1)), in_train = 0;
     dg_dataset_indices(ds, DG_SPLIT_VAL, -1, vi);
     for (int i = 0; i < nv; i++)
-        in_train += dg_cnn_seen(cnn, ds->items[vi[i]].image_id) == DG_SEEN_TRAIN;
+        in_train += dg_cnn_seen(cnn, dg_dataset_item_key_id(ds, vi[i], cnn->post.keys_by_path)) ==
+                    DG_SEEN_TRAIN;
     if (in_train > 0)
         dg_job_message(job, "warning",
                        "%d of the %d validation images calibrated on were in the model's training "
@@ -548,6 +561,8 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
         GHashTable *extra = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
         g_hash_table_insert(extra, DG_CNN_META_CALIBRATION_DATA, g_strdup(cfg->data));
         g_hash_table_insert(extra, DG_CNN_META_CALIBRATION_IMAGES, calibration_images(ds, &n_cal));
+        g_hash_table_insert(extra, DG_CNN_META_CALIBRATION_IDS,
+                            g_strdup(ds->layout == DG_LAYOUT_IMAGEFOLDER ? "path" : "image_id"));
         ok = dg_cnn_save_over(cnn, used, cfg->out ? cfg->out : used, extra, error);
         g_hash_table_unref(extra);
         json_object_set_int_member(report, "n_calibration_images", n_cal);

@@ -56,13 +56,18 @@ gboolean dg_cnn_save_over(dg_cnn *cnn, const char *src, const char *out, GHashTa
  * it was calibrated on), kept in the metadata apart from the provenance of
  * its training.  Metadata keys: */
 #define DG_CNN_META_CALIBRATION_DATA "calibration_data"     /* the data set, as given */
+#define DG_CNN_META_CALIBRATION_IDS "calibration_ids"       /* the kind of ids hashed: "path"
+                                                               (ImageFolder) or "image_id" (or
+                                                               absent: earlier versions' files) */
 #define DG_CNN_META_CALIBRATION_IMAGES "calibration_images" /* their dg_image_key, sorted,
                                                                little-endian u64, base64 */
 /* The record of the model file at path: the sorted keys (g_free; *n their
- * number) and the data set (*data, optional, g_free), or NULL with *n 0
- * when the file has none.  NULL + error when the file cannot be read or
- * the record is malformed. */
-guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, GError **error);
+ * number), the data set (*data, optional, g_free) and the kind of ids
+ * hashed (*by_path: dg_dataset_item_key_id's), or NULL with *n 0 when the
+ * file has none.  NULL + error when the file cannot be read or the record
+ * is malformed. */
+guint64 *dg_cnn_read_calibration(const char *path, int *n, char **data, gboolean *by_path,
+                                 GError **error);
 
 /* ---- a classifier training run (dg-job-cnn.c: the training loop;
  * dg-job-cnn-setup.c: building and resuming it) ---------------------------------- */

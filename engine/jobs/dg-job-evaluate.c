@@ -174,19 +174,21 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, const char *
     GError *err = NULL;
     int n_cal = 0;
     char *cal_data = NULL;
-    guint64 *cal = dg_cnn_read_calibration(model_path, &n_cal, &cal_data, &err);
+    gboolean cal_by_path = FALSE;
+    guint64 *cal = dg_cnn_read_calibration(model_path, &n_cal, &cal_data, &cal_by_path, &err);
     if (err) {
         dg_job_message(job, "warning", "%s", err->message);
         g_clear_error(&err);
     }
     int *unseen = g_new(int, MAX(n, 1)), nu = 0, in_train = 0, in_val = 0, in_cal = 0;
     for (int i = 0; i < n; i++) {
-        const char *id = ds->items[idx[i]].image_id;
-        dg_seen s = dg_cnn_seen(cnn, id);
+        /* (each record by its own kind of ids: an ImageFolder's paths, or
+         * image ids in HAM10000's records and in files of earlier versions) */
+        dg_seen s = dg_cnn_seen(cnn, dg_dataset_item_key_id(ds, idx[i], cnn->post.keys_by_path));
         in_train += s == DG_SEEN_TRAIN;
         in_val += s == DG_SEEN_VAL;
         /* counted once: a training or validation image is not counted again */
-        const guint64 k = dg_image_key(id);
+        const guint64 k = dg_image_key(dg_dataset_item_key_id(ds, idx[i], cal_by_path));
         const gboolean calibrated = s != DG_SEEN_TRAIN && s != DG_SEEN_VAL && cal &&
                                     bsearch(&k, cal, n_cal, 8, cmp_key) != NULL;
         in_cal += calibrated;

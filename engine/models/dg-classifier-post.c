@@ -252,6 +252,8 @@ void dg_cnn_post_write(const dg_cnn *m, dg_st_writer *w, char **strings)
         const int64_t st[1] = {m->post.n_train_keys}, sv[1] = {m->post.n_val_keys};
         dg_st_writer_add(w, "provenance.train", DG_ST_U64, 1, st, m->post.train_keys);
         dg_st_writer_add(w, "provenance.val", DG_ST_U64, 1, sv, m->post.val_keys);
+        dg_st_writer_set_metadata(w, DG_CNN_META_PROVENANCE_IDS,
+                                  m->post.keys_by_path ? "path" : "image_id");
     }
     if (m->post.patient_prior) {
         strings[4] = dg_meta_prior_to_json(m->post.patient_prior);
@@ -360,7 +362,9 @@ gboolean dg_cnn_post_read(dg_cnn *m, const dg_st *st, GError **error)
         m->post.ood_threshold = (float)thr;
     }
     if (!read_keys(st, "provenance.train", &m->post.train_keys, &m->post.n_train_keys, error) ||
-        !read_keys(st, "provenance.val", &m->post.val_keys, &m->post.n_val_keys, error))
+        !read_keys(st, "provenance.val", &m->post.val_keys, &m->post.n_val_keys, error) ||
+        !dg_cnn_read_ids_kind(dg_st_metadata(st, DG_CNN_META_PROVENANCE_IDS),
+                              DG_CNN_META_PROVENANCE_IDS, &m->post.keys_by_path, error))
         return FALSE;
     const char *pp = dg_st_metadata(st, "patient_prior");
     if (pp && !(m->post.patient_prior = dg_meta_prior_from_json(pp, K, error)))
@@ -386,8 +390,19 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+gboolean dg_cnn_read_ids_kind(const char *value, const char *key, gboolean *by_path,
+                              GError **error)
+{
+    *by_path = g_strcmp0(value, "path") == 0;
+    if (!value || *by_path || strcmp(value, "image_id") == 0)
+        return TRUE;
+    g_set_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID,
+                "'%s' is neither \"image_id\" nor \"path\"", key);
+    return FALSE;
+}
+
 void dg_cnn_set_provenance(dg_cnn *m, const char *const *train_ids, int n_train,
-                           const char *const *val_ids, int n_val)
+                           const char *const *val_ids, int n_val, gboolean by_path)
 {
     g_free(m->post.train_keys);
     g_free(m->post.val_keys);
@@ -401,6 +416,7 @@ void dg_cnn_set_provenance(dg_cnn *m, const char *const *train_ids, int n_train,
     qsort(m->post.val_keys, n_val, 8, cmp_u64);
     m->post.n_train_keys = n_train;
     m->post.n_val_keys = n_val;
+    m->post.keys_by_path = by_path;
 }
 
 static gboolean has_key(const guint64 *keys, int n, guint64 k)

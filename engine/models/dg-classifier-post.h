@@ -65,12 +65,21 @@ typedef struct {
 gboolean dg_input_screen(const uint8_t *chw, int S, int w, int h, dg_screen *out);
 #define DG_SCREEN_MIN_RED_SHARE 0.05 /* share of pixels with R >= B */
 
-/* Provenance: which images (by image id: HAM10000's image_id, or a file's
- * name without its extension) a model was trained and validated on, kept
- * in the model file as sorted 64-bit FNV-1a hashes (20 KB for HAM10000). */
+/* Provenance: which images a model was trained and validated on, kept in
+ * the model file as sorted 64-bit FNV-1a hashes of their ids (20 KB for
+ * HAM10000): HAM10000's image_id, and an ImageFolder's path from its
+ * folder (by_path; metadata provenance_ids "path"), since its file names
+ * repeat across class folders (mel/001.jpg, bcc/001.jpg).  Earlier
+ * versions' files (no provenance_ids) hold the names of ImageFolder images
+ * without their extension, as image ids. */
+#define DG_CNN_META_PROVENANCE_IDS "provenance_ids"
 guint64 dg_image_key(const char *image_id);
+/* A metadata value naming the kind of ids ("image_id", "path", or NULL for
+ * "image_id"); FALSE + error naming key for anything else. */
+gboolean dg_cnn_read_ids_kind(const char *value, const char *key, gboolean *by_path,
+                              GError **error);
 void dg_cnn_set_provenance(dg_cnn *cnn, const char *const *train_ids, int n_train,
-                           const char *const *val_ids, int n_val);
+                           const char *const *val_ids, int n_val, gboolean by_path);
 typedef enum { DG_SEEN_UNKNOWN, DG_SEEN_NO, DG_SEEN_TRAIN, DG_SEEN_VAL } dg_seen;
 /* Whether the model saw this image in training or validation (UNKNOWN: the
  * file records no provenance). */

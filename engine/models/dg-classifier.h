@@ -62,10 +62,15 @@ typedef struct {
     float *ood_means;     /* [K, ood_dim] */
     float *ood_precision; /* [ood_dim, ood_dim] */
     float ood_threshold;
-    /* provenance: 64-bit hashes of the images (dg_dataset_item_key) the model
-     * was trained and validated on, sorted; NULL when unknown */
+    /* provenance: 64-bit hashes of the images (dg_image_key of their ids) the
+     * model was trained and validated on, sorted; NULL when unknown */
     guint64 *train_keys, *val_keys;
     int n_train_keys, n_val_keys;
+    /* the ids hashed: an ImageFolder's images by their path from its folder
+     * ("mel/001.jpg": file names repeat across class folders), not by
+     * image_id; HAM10000's by image_id either way.  FALSE in earlier
+     * versions' files (metadata provenance_ids absent). */
+    gboolean keys_by_path;
     /* patient metadata as evidence (dg-meta-prior.h); NULL: none */
     struct dg_meta_prior *patient_prior;
 } dg_cnn_post;

@@ -432,14 +432,16 @@ static void test_calibrate_keeps_provenance(void)
     /* the record of the calibration */
     int n = 0;
     char *on = NULL;
-    guint64 *keys = dg_cnn_read_calibration(copy, &n, &on, &error);
+    gboolean by_path = TRUE;
+    guint64 *keys = dg_cnn_read_calibration(copy, &n, &on, &by_path, &error);
     g_assert_no_error(error);
     g_assert_nonnull(keys);
     g_assert_cmpint(n, ==, n_cal);
     g_assert_cmpstr(on, ==, sample);
+    g_assert_false(by_path); /* HAM10000's image ids */
     g_free(keys), g_free(on);
     /* the trained model itself has none */
-    g_assert_null(dg_cnn_read_calibration(trained_model(), &n, NULL, &error));
+    g_assert_null(dg_cnn_read_calibration(trained_model(), &n, NULL, &by_path, &error));
     g_assert_no_error(error);
     g_assert_cmpint(n, ==, 0);
 
@@ -479,9 +481,10 @@ static void test_calibrate_keeps_provenance(void)
     g_assert_false(jt_said(&s, "warning", "is not the data set"));
     jt_sink_clear(&s);
     on = NULL;
-    keys = dg_cnn_read_calibration(copy, &n, &on, &error);
+    keys = dg_cnn_read_calibration(copy, &n, &on, &by_path, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(on, ==, data);
+    g_assert_true(by_path); /* an ImageFolder's paths */
     g_free(keys), g_free(on);
     jt_sink_init(&s);
     o = evaluate_all(copy, sample, &s, &keep);

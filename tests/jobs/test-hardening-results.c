@@ -1,9 +1,11 @@
 /* test-hardening-results: silent wrong results and crashes from what a
- * model computes, on the tiny generated data set of test-cnn-job: a
- * classifier whose finite weights overflow (a damaged model file) fails
- * calibration, ensembles and distillation with the reason, and never
- * reaches a histogram bin as NaN.  (gan score, gan generate and the
- * ablation with such files: test-ablation-job and test-hardening.) */
+ * model computes or records, on the tiny generated data set of
+ * test-cnn-job: a classifier whose finite weights overflow (a damaged model
+ * file) fails calibration, ensembles and distillation with the reason, and
+ * never reaches a histogram bin as NaN (gan score, gan generate and the
+ * ablation with such files: test-ablation-job and test-hardening); an
+ * ImageFolder's images whose names repeat across class folders (every class
+ * of the tiny set has img-00.png) are told apart in a model's provenance. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "cnn-test-util.h"
+#include "data/dg-dataset.h"
 #include "jobs/dg-job-cnn.h"
 #include "models/dg-classifier-post.h"
 #include "models/dg-model-file.h"
@@ -93,12 +96,94 @@ static void test_non_finite_classifier(void)
     g_assert_true(isfinite(dg_ece_of_logits(logits + 4, y + 1, 1, 4, 1.0, NULL)));
 }
 
+/* evaluate of model on the tiny data set's split; the result (unref keep). */
+static JsonObject *evaluate(const char *model, const char *split, JsonNode **keep)
+{
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(model);
+    c->data = g_strdup(data);
+    c->cache_dir = g_strdup("");
+    c->threads = 1;
+    g_free(c->split);
+    c->split = g_strdup(split);
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    JsonObject *o = ct_parse_object(s.result_json, keep);
+    jt_sink_clear(&s);
+    return o;
+}
+
+/* mel/img-05.png in the training split made bcc/img-05.png of the test
+ * split "seen in training": evaluate said all the test images were seen
+ * and had no unseen ones to report.  Provenance keys are now of an
+ * ImageFolder image's path; HAM10000's stay image ids; older files (keys
+ * of names) are still read, and match by name as before. */
+static void test_repeated_names(void)
+{
+    GError *error = NULL;
+    dg_cnn *m = dg_cnn_load(ct_trained_model(tmp, data), 1, &error);
+    g_assert_no_error(error);
+    g_assert_true(m->post.keys_by_path);
+    dg_cnn_free(m);
+    dg_load_options lo;
+    dg_load_options_init(&lo);
+    lo.cache_dir = "";
+    dg_dataset *ds = dg_dataset_load(data, &lo, &error);
+    g_assert_no_error(error);
+    g_assert_true(dg_dataset_split(ds, 1, DG_SPLIT_TRAIN_FRACTION, DG_SPLIT_VAL_FRACTION, &error));
+    const int n_train = dg_dataset_indices(ds, DG_SPLIT_TRAIN, -1, NULL),
+              n_val = dg_dataset_indices(ds, DG_SPLIT_VAL, -1, NULL);
+    g_assert_cmpstr(dg_dataset_item_key_id(ds, 0, TRUE), ==, "akiec/img-00.png");
+    g_assert_cmpstr(dg_dataset_item_key_id(ds, 0, FALSE), ==, "img-00");
+    dg_dataset_free(ds);
+
+    JsonNode *keep;
+    JsonObject *o = evaluate(ct_trained_model(tmp, data), "test", &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_training"), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_validation"), ==, 0);
+    g_assert_false(json_object_has_member(o, "unseen"));
+    json_node_unref(keep);
+    /* every image: exactly the training and validation splits seen */
+    o = evaluate(ct_trained_model(tmp, data), "all", &keep);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_training"), ==, n_train);
+    g_assert_cmpint(json_object_get_int_member(o, "n_seen_in_validation"), ==, n_val);
+    json_node_unref(keep);
+
+    /* a file of an earlier version (no provenance_ids): read, and its keys
+     * taken for image ids (file names, for an ImageFolder) */
+    char *old = g_build_filename(tmp, "old-provenance.safetensors", NULL);
+    gchar *bytes = NULL;
+    gsize n = 0;
+    g_assert_true(g_file_get_contents(ct_trained_model(tmp, data), &bytes, &n, NULL));
+    g_assert_true(g_file_set_contents(old, bytes, (gssize)n, NULL));
+    g_free(bytes);
+    jt_st_rewrite(old, NULL, NULL, DG_CNN_META_PROVENANCE_IDS, NULL);
+    m = dg_cnn_load(old, 1, &error);
+    g_assert_no_error(error);
+    g_assert_false(m->post.keys_by_path);
+    dg_cnn_free(m);
+    o = evaluate(old, "test", &keep);
+    g_assert_true(json_object_has_member(o, "n_seen_in_training"));
+    json_node_unref(keep);
+    /* any other kind of ids is refused, named */
+    jt_st_rewrite(old, NULL, NULL, DG_CNN_META_PROVENANCE_IDS, "file-name");
+    g_assert_null(dg_cnn_load(old, 1, &error));
+    g_assert_error(error, DG_MODEL_ERROR, DG_MODEL_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, DG_CNN_META_PROVENANCE_IDS));
+    g_clear_error(&error);
+    g_free(old);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmp = g_dir_make_tmp("dg-hardening-results-XXXXXX", NULL);
     data = ct_make_data(tmp);
     g_test_add_func("/hardening/non-finite-classifier", test_non_finite_classifier);
+    g_test_add_func("/hardening/repeated-image-names", test_repeated_names);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);
