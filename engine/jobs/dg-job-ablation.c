@@ -725,6 +725,9 @@ static gboolean ablation_run(dg_job *job, void *config, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         return FALSE;
     }
+    /* (its synthetic images would join an ImageFolder data set's classes) */
+    if (!dg_job_check_outside_data("out", cfg->out, cfg->data, NULL, error))
+        return FALSE;
     if (!parse_protocols(cfg->protocols, a.arms, &a.n_arms, error))
         return FALSE;
     dg_cnn_config cc;

@@ -525,7 +525,9 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
     dg_ctx *ctx = NULL;
     if (!dg_job_check_double("keep", cfg->keep, 0.5, 1.0, FALSE, error) ||
         !dg_job_check_int("threads", cfg->threads, 1, DG_LIMIT_THREADS, TRUE, error) ||
-        (cfg->out && !dg_job_check_output("out", cfg->out, NULL, error)))
+        (cfg->out && !dg_job_check_output("out", cfg->out, NULL, error)) ||
+        !dg_job_check_outside_data("out", cfg->out, cfg->data, cfg->members ? NULL : cfg->model,
+                                   error))
         return FALSE;
     if (!cfg->members && !cfg->model && !cfg->out) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,

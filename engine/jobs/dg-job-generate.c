@@ -454,6 +454,11 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no output folder given (--out)");
         goto out;
     }
+    /* the images and the grid never go into the data set (to balance, or
+     * to choose classes) */
+    if (!dg_job_check_outside_data("out", cfg->out, cfg->data, NULL, error) ||
+        !dg_job_check_outside_data("grid", cfg->grid, cfg->data, NULL, error))
+        goto out;
     /* the grid's name, before any image is made; never a model it reads */
     if (cfg->grid &&
         (!dg_job_check_output("grid", cfg->grid, dg_plot_extensions, error) ||

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dg-file.h"
@@ -151,6 +152,50 @@ gboolean dg_job_check_not_input(const char *opt, const char *path, const char *i
     g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                 "--%s %s is %s %s: it would be overwritten; choose another name", opt, disp, what,
                 in);
+    return FALSE;
+}
+
+/* Where path is (there or not yet): the real path of its deepest existing
+ * ancestor, and the rest of it.  g_free. */
+static char *real_location(const char *path)
+{
+    char *cur = g_canonicalize_filename(path, NULL), *real;
+    GString *rest = g_string_new(NULL);
+    while (!(real = realpath(cur, NULL))) {
+        char *dir = g_path_get_dirname(cur), *base = g_path_get_basename(cur);
+        g_string_prepend(rest, base);
+        g_string_prepend_c(rest, G_DIR_SEPARATOR);
+        g_free(base), g_free(cur);
+        cur = dir; /* ("/" always resolves) */
+    }
+    char *loc = g_strconcat(strcmp(real, "/") == 0 ? "" : real, rest->str, NULL);
+    free(real);
+    g_free(cur);
+    g_string_free(rest, TRUE);
+    return loc;
+}
+
+gboolean dg_job_check_outside_data(const char *opt, const char *path, const char *data,
+                                   const char *except, GError **error)
+{
+    if (!path || !*path || !data || (except && dg_file_same(path, except)))
+        return TRUE;
+    char *root = realpath(data, NULL);
+    if (!root) /* (no such data set: the load says so) */
+        return TRUE;
+    char *loc = real_location(path);
+    const size_t n = strlen(root);
+    const gboolean inside = strcmp(root, "/") == 0 ||
+                            (strncmp(loc, root, n) == 0 && (loc[n] == '/' || loc[n] == '\0'));
+    free(root);
+    g_free(loc);
+    if (!inside)
+        return TRUE;
+    g_autofree char *disp = dg_file_display_name(path), *ddisp = dg_file_display_name(data);
+    g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                "--%s %s is inside the data set %s: its files are this job's inputs, and what is "
+                "written there becomes part of it; choose a place outside",
+                opt, disp, ddisp);
     return FALSE;
 }
 

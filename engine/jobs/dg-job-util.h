@@ -49,6 +49,16 @@ gboolean dg_job_check_output(const char *opt, const char *path, const char *cons
 gboolean dg_job_check_not_input(const char *opt, const char *path, const char *input,
                                 const char *what, GError **error);
 
+/* FALSE + DG_JOB_ERROR_INVALID "--OPT PATH is inside the data set DATA..."
+ * when the output path (a file or folder, there or not yet) lies in the
+ * data set's folder, through symlinks too: its files are the job's inputs
+ * (a calibrated model over HAM10000_metadata.csv, a grid over an image),
+ * and what is written there joins the data set (generated images in a
+ * class folder).  except (may be NULL): a file that may be written there
+ * all the same (a model calibrated in place).  data NULL: TRUE. */
+gboolean dg_job_check_outside_data(const char *opt, const char *path, const char *data,
+                                   const char *except, GError **error);
+
 /* FALSE + DG_JOB_ERROR_INVALID when the file a run reads, given as --opt
  * (a teacher, a model to start from; NULL: none), is one of the files names
  * (NULL-terminated) that the run writes into its folder run_dir, and would

@@ -108,6 +108,32 @@ static void test_outputs_not_inputs(void)
     refused("is the run's own model.safetensors", own_clf, "cnn", "train", "--data", data,
             "--out", run, "--cache-dir", "", "--steps", "2", "--teacher", own_clf, NULL);
 
+    /* outputs inside the data set: its files are inputs (cnn calibrate
+     * --out HAM10000_metadata.csv wrote a model over the metadata), and what
+     * goes there joins it (generated images in a class folder became that
+     * class's); through a symlinked data set folder too */
+    char *clf = small_classifier(), *data_img = g_build_filename(data, "akiec", "img-01.png", NULL);
+    char *data_png = g_build_filename(data, "bcc", "img-00.png", NULL);
+    refused("is inside the data set", data_img, "cnn", "calibrate", "--model", clf, "--data", data,
+            "--cache-dir", "", "--out", data_img, NULL);
+    refused("is inside the data set", data_img, "cnn", "ensemble", "--data", data, "--cache-dir", "",
+            "--out", data_img, clf, member, NULL);
+    char *data_link = g_build_filename(tmp, "data-link", NULL);
+    g_assert_cmpint(symlink(data, data_link), ==, 0);
+    refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
+            "--data", data_link, "--cache-dir", "", "--per-class", "1", "--out", out, "--grid",
+            data_png, NULL);
+    char *syn = g_build_filename(data, "akiec", "synthetic", NULL);
+    refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
+            "--data", data, "--cache-dir", "", "--per-class", "1", "--out", syn, NULL);
+    g_assert_false(g_file_test(syn, G_FILE_TEST_EXISTS));
+    char *abl = g_build_filename(data, "ablation", NULL);
+    refused("is inside the data set", data_png, "ablation", "--data", data, "--cache-dir", "",
+            "--out", abl, NULL);
+    g_assert_false(g_file_test(abl, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(data_img), g_free(data_png), g_free(data_link), g_free(syn), g_free(abl);
+
     g_free(src), g_free(img), g_free(alias), g_free(hard), g_free(model), g_free(jpg);
     g_free(good), g_free(gen), g_free(out), g_free(member), g_free(run), g_free(own_gen);
     g_free(own_clf);
