@@ -568,6 +568,16 @@ gboolean dg_cnn_run_start_or_resume(cnn_run *r, const dg_cnn_config *cc, GError 
     if (r->cfg->resume) {
         if (!load_checkpoint(r, error))
             return FALSE;
+        /* the best epoch's weights are only there: the training would end,
+         * hours on, failing to calibrate them */
+        if (r->best_epoch > 0 && !g_file_test(r->model_path, G_FILE_TEST_IS_REGULAR)) {
+            g_autofree char *disp = dg_file_display_name(r->model_path);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "%s is missing: it holds the weights of the run's best epoch (%d), which "
+                        "the checkpoint does not; restore it, or start a new run",
+                        disp, r->best_epoch);
+            return FALSE;
+        }
         dg_job_message(r->job, "info", "resumed at step %" G_GINT64_FORMAT " (epoch %d)", r->step,
                        r->epoch);
         return TRUE;

@@ -5,7 +5,8 @@
  * never reaches a histogram bin as NaN (gan score, gan generate and the
  * ablation with such files: test-ablation-job and test-hardening); an
  * ImageFolder's images whose names repeat across class folders (every class
- * of the tiny set has img-00.png) are told apart in a model's provenance. */
+ * of the tiny set has img-00.png) are told apart in a model's provenance;
+ * a run that lost its best model is refused at --resume, not at its end. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -177,6 +178,37 @@ static void test_repeated_names(void)
     g_free(old);
 }
 
+/* cnn train --resume of a run whose model.safetensors (its best epoch's
+ * weights, not in the checkpoint) is gone: it trained to the end and then
+ * failed to calibrate "No such file or directory"; now refused at once,
+ * with the checkpoint as it was. */
+static void test_resume_without_model(void)
+{
+    jt_must_succeed(&dg_job_cnn_train, ct_tiny(tmp, data, "lost-model", 4));
+    char *model = g_build_filename(tmp, "lost-model", "model.safetensors", NULL);
+    char *ckpt = g_build_filename(tmp, "lost-model", "checkpoint.safetensors", NULL);
+    g_assert_cmpint(g_unlink(model), ==, 0);
+    gchar *before = NULL, *after = NULL;
+    gsize nb = 0, na = 0;
+    g_assert_true(g_file_get_contents(ckpt, &before, &nb, NULL));
+    dg_cnn_train_config *c = ct_tiny(tmp, data, "lost-model", 8);
+    c->resume = TRUE;
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s, &error), ==, DG_JOB_FAILED);
+    g_assert_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "model.safetensors is missing"));
+    g_assert_nonnull(strstr(error->message, "best epoch"));
+    g_clear_error(&error);
+    g_assert_cmpuint(s.steps->len, ==, 0); /* nothing trained */
+    jt_sink_clear(&s);
+    g_assert_true(g_file_get_contents(ckpt, &after, &na, NULL));
+    g_assert_cmpmem(before, nb, after, na);
+    g_free(before), g_free(after), g_free(model), g_free(ckpt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -184,6 +216,7 @@ int main(int argc, char **argv)
     data = ct_make_data(tmp);
     g_test_add_func("/hardening/non-finite-classifier", test_non_finite_classifier);
     g_test_add_func("/hardening/repeated-image-names", test_repeated_names);
+    g_test_add_func("/hardening/resume-without-model", test_resume_without_model);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);
