@@ -227,8 +227,12 @@ static void keep_cases(DgResultsPage *self, JsonObject *o, JsonArray *labels)
         int pred = (int)json_object_get_int_member_with_default(im, "pred", -1);
         if (label < 0 || label >= K || pred < 0 || pred >= K)
             continue;
+        /* (a file name that is not UTF-8 comes as a URI beside its display form) */
+        const char *uri = json_object_get_string_member_with_default(im, "path_uri", NULL);
+        g_autofree char *from_uri = uri ? g_filename_from_uri(uri, NULL, NULL) : NULL;
         g_ptr_array_add(self->cases,
-                        dg_case_new(json_object_get_string_member_with_default(im, "path", ""),
+                        dg_case_new(from_uri ? from_uri
+                                             : json_object_get_string_member_with_default(im, "path", ""),
                                     json_object_get_string_member_with_default(im, "image_id", ""),
                                     label, pred, p, K));
     }

@@ -477,7 +477,7 @@ static gboolean run_arm(dg_ablation *a, int i, int s, const synthetic_sets *ss, 
         JsonObject *o = json_node_get_object(m);
         json_object_set_int_member(o, "seed", (gint64)seed);
         json_object_set_string_member(o, "arm", dg_ablation_protocols[p].id);
-        json_object_set_string_member(o, "run", run_dir);
+        dg_json_set_path(o, "run", run_dir);
         json_object_set_double_member(o, "val_balanced_accuracy", val);
         if (!dg_json_write(metrics_path, m, error)) {
             json_node_unref(m);

@@ -571,7 +571,7 @@ static gboolean calibrate_run(dg_job *job, void *config, GError **error)
         json_object_set_string_member(report, "provenance", cnn->post.train_keys ? "kept" : "unknown");
     }
     if (ok) {
-        json_object_set_string_member(report, "model", cfg->out ? cfg->out : used);
+        dg_json_set_path(report, "model", cfg->out ? cfg->out : used);
         dg_job_emit_result(job, report);
     } else {
         json_object_unref(report);

@@ -546,8 +546,8 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
     ok = calibrate_best(&r, error);
     if (ok) {
         JsonObject *res = json_object_new();
-        json_object_set_string_member(res, "run", cfg->out);
-        json_object_set_string_member(res, "model", r.model_path);
+        dg_json_set_path(res, "run", cfg->out);
+        dg_json_set_path(res, "model", r.model_path);
         json_object_set_int_member(res, "steps", r.step);
         json_object_set_int_member(res, "epochs", r.epoch);
         json_object_set_int_member(res, "best_epoch", r.best_epoch);

@@ -80,7 +80,7 @@ static gboolean dataset_load_run(dg_job *job, void *config, GError **error)
     int files = 0, rows = 0;
     dg_dataset_skip_counts(ds, &files, &rows);
     JsonObject *res = json_object_new();
-    json_object_set_string_member(res, "root", ds->root);
+    dg_json_set_path(res, "root", ds->root);
     json_object_set_string_member(res, "layout", dg_layout_name(ds->layout));
     json_object_set_int_member(res, "images", ds->n_items);
     json_object_set_int_member(res, "classes", ds->n_classes);

@@ -198,7 +198,7 @@ static void add_provenance(dg_job *job, JsonObject *o, dg_cnn *cnn, const char *
     if (cal) {
         json_object_set_int_member(o, "n_seen_in_calibration", in_cal);
         if (cal_data)
-            json_object_set_string_member(o, "calibration_data", cal_data);
+            dg_json_set_path(o, "calibration_data", cal_data);
     }
     if (!cnn->post.train_keys) {
         json_object_set_string_member(o, "provenance", "unknown");
@@ -299,7 +299,7 @@ static void add_images(JsonObject *o, const dg_dataset *ds, const dg_cnn *cnn, c
             if (p[k] > p[pred])
                 pred = k;
         JsonObject *im = json_object_new();
-        json_object_set_string_member(im, "path", it->path);
+        dg_json_set_path_uri(im, "path", it->path); /* (the app opens it) */
         json_object_set_string_member(im, "image_id", it->image_id);
         json_object_set_int_member(im, "label", labels[m]);
         json_object_set_int_member(im, "pred", pred);
@@ -411,8 +411,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     add_uncalibrated_ece(o, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift);
     add_provenance(job, o, cnn, model, ctx, ds, idx, n, cfg->tta, cfg->shift);
     json_object_set_string_member(o, "split", split);
-    json_object_set_string_member(o, "model", model);
-    json_object_set_string_member(o, "data", cfg->data);
+    dg_json_set_path(o, "model", model);
+    dg_json_set_path(o, "data", cfg->data);
     json_object_set_boolean_member(o, "tta", cfg->tta);
     json_object_set_double_member(o, "shift", cfg->shift);
     JsonArray *names = json_array_new();

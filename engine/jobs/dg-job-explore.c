@@ -136,7 +136,7 @@ static void emit_one(explore_run *x, int i, int cls, double t, const float *img)
         dg_event_set(&nv, "distance", d);
         dg_job_emit(x->job, &nv);
         json_builder_set_member_name(x->b, "nearest");
-        json_builder_add_string_value(x->b, x->ds->items[k].path);
+        dg_json_add_path(x->b, x->ds->items[k].path);
         json_builder_set_member_name(x->b, "distance");
         json_builder_add_double_value(x->b, d);
     }

@@ -41,9 +41,9 @@ static gboolean export_run(dg_job *job, void *config, GError **error)
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, c->out);
+    dg_json_add_path(b, c->out);
     json_builder_set_member_name(b, "from");
-    json_builder_add_string_value(b, c->model);
+    dg_json_add_path(b, c->model);
     json_builder_end_object(b);
     JsonNode *root = json_builder_get_root(b);
     char *doc = json_to_string(root, FALSE);

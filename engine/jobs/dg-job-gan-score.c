@@ -227,9 +227,9 @@ static void begin_document(score_run_t *s)
     JsonBuilder *b = s->b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "generator");
-    json_builder_add_string_value(b, s->gen);
+    dg_json_add_path(b, s->gen);
     json_builder_set_member_name(b, "feature_extractor");
-    json_builder_add_string_value(b, s->cls_path);
+    dg_json_add_path(b, s->cls_path);
     json_builder_set_member_name(b, "feature_dim");
     json_builder_add_int_value(b, dg_cnn_feature_dim(s->cnn));
     json_builder_set_member_name(b, "note");

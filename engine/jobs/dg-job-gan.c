@@ -613,12 +613,12 @@ static gboolean gan_train_run(dg_job *job, void *config, GError **error)
     ok = finish(&r, error);
     if (ok) {
         JsonObject *res = json_object_new();
-        json_object_set_string_member(res, "run", r.cfg->out);
+        dg_json_set_path(res, "run", r.cfg->out);
         json_object_set_int_member(res, "steps", r.step);
-        json_object_set_string_member(res, "model", r.model_path);
-        json_object_set_string_member(res, "checkpoint", r.ckpt_path);
+        dg_json_set_path(res, "model", r.model_path);
+        dg_json_set_path(res, "checkpoint", r.ckpt_path);
         if (r.best_step > 0) {
-            json_object_set_string_member(res, "best_model", r.best_path);
+            dg_json_set_path(res, "best_model", r.best_path);
             json_object_set_int_member(res, "best_step", r.best_step);
             json_object_set_double_member(res, "best_frechet", r.best_frechet);
         }

@@ -535,7 +535,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "model");
-    json_builder_add_string_value(b, model);
+    dg_json_add_path(b, model);
     json_builder_set_member_name(b, "seed");
     json_builder_add_int_value(b, (gint64)cfg->seed);
     json_builder_set_member_name(b, "filter");
@@ -547,7 +547,7 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
     char *grid_name = grid_in_out(cfg);
     if (grid_name) { /* (so that the next run into this folder knows it for ours) */
         json_builder_set_member_name(b, "grid");
-        json_builder_add_string_value(b, grid_name);
+        dg_json_add_path(b, grid_name);
         g_free(grid_name);
     }
     json_builder_set_member_name(b, "classes");

@@ -178,7 +178,7 @@ static gboolean emit_overlay(dg_job *job, const dg_predict_config *cfg, GdkPixbu
         if (ok) {
             written = cfg->saliency_out;
             json_builder_set_member_name(b, "saliency");
-            json_builder_add_string_value(b, cfg->saliency_out);
+            dg_json_add_path(b, cfg->saliency_out);
         }
     }
     if (ok) {

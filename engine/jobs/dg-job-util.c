@@ -354,6 +354,38 @@ gboolean dg_job_check_double(const char *name, double v, double lo, double hi,
     return FALSE;
 }
 
+void dg_json_set_path(JsonObject *o, const char *member, const char *path)
+{
+    if (!path || g_utf8_validate(path, -1, NULL)) {
+        json_object_set_string_member(o, member, path);
+        return;
+    }
+    g_autofree char *disp = g_filename_display_name(path);
+    json_object_set_string_member(o, member, disp);
+}
+
+void dg_json_set_path_uri(JsonObject *o, const char *member, const char *path)
+{
+    dg_json_set_path(o, member, path);
+    if (!path || g_utf8_validate(path, -1, NULL))
+        return;
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    g_autofree char *uri = g_filename_to_uri(abs, NULL, NULL);
+    g_autofree char *key = g_strconcat(member, "_uri", NULL);
+    if (uri)
+        json_object_set_string_member(o, key, uri);
+}
+
+void dg_json_add_path(JsonBuilder *b, const char *path)
+{
+    if (!path || g_utf8_validate(path, -1, NULL)) {
+        json_builder_add_string_value(b, path);
+        return;
+    }
+    g_autofree char *disp = g_filename_display_name(path);
+    json_builder_add_string_value(b, disp);
+}
+
 double dg_json_member_double(JsonObject *o, const char *k)
 {
     JsonNode *n = o ? json_object_get_member(o, k) : NULL;

@@ -70,6 +70,17 @@ gboolean dg_job_check_not_run_output(const char *opt, const char *input, const c
  * followed).  Best effort: what cannot be removed stays. */
 void dg_remove_tree(const char *path);
 
+/* A path (GLib filename encoding) as a JSON string member or value: as it
+ * is when it is UTF-8, else its display form (g_filename_display_name):
+ * JSON text must be UTF-8, and one file name of other bytes in a data set
+ * made a whole result unreadable (json-glib: "JSON data must be UTF-8
+ * encoded").  A display form names the file but cannot open it: where a
+ * reader must open it (evaluate's per-image "path"), set_path_uri also
+ * sets member_uri to its file:// URI when the path is not UTF-8. */
+void dg_json_set_path(JsonObject *o, const char *member, const char *path);
+void dg_json_set_path_uri(JsonObject *o, const char *member, const char *path);
+void dg_json_add_path(JsonBuilder *b, const char *path);
+
 /* A number member of an object, or NAN. */
 double dg_json_member_double(JsonObject *o, const char *k);
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 
 #include "data/dg-json.h"
+#include "jobs/dg-job-util.h"
 
 struct dg_job {
     const dg_job_kind *kind;
@@ -119,7 +120,7 @@ char *dg_event_to_json(const dg_event *ev)
         json_builder_add_int_value(b, ev->height);
         if (ev->path) {
             json_builder_set_member_name(b, "path");
-            json_builder_add_string_value(b, ev->path);
+            dg_json_add_path(b, ev->path);
         }
     }
     if (ev->kind == DG_EVENT_FINISHED) {

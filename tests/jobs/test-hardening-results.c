@@ -6,7 +6,8 @@
  * ablation with such files: test-ablation-job and test-hardening); an
  * ImageFolder's images whose names repeat across class folders (every class
  * of the tiny set has img-00.png) are told apart in a model's provenance;
- * a run that lost its best model is refused at --resume, not at its end. */
+ * a run that lost its best model is refused at --resume, not at its end;
+ * a file name that is not UTF-8 keeps the JSON results UTF-8. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -209,6 +210,52 @@ static void test_resume_without_model(void)
     g_free(before), g_free(after), g_free(model), g_free(ckpt);
 }
 
+/* One image of a data set named with bytes that are not UTF-8: evaluate's
+ * JSON held the raw path, and the app could not read the result at all
+ * ("JSON data must be UTF-8 encoded").  The path is now its display form,
+ * with a file:// URI that opens it. */
+static void test_path_not_utf8(void)
+{
+    char *parent = g_build_filename(tmp, "odd-names", NULL);
+    char *odd = ct_make_data(parent);
+    char *src = g_build_filename(odd, "mel", "img-00.png", NULL);
+    char *dst = g_build_filename(odd, "mel", "img-\xff.png", NULL);
+    g_assert_cmpint(g_rename(src, dst), ==, 0);
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(ct_trained_model(tmp, data));
+    c->data = g_strdup(odd);
+    c->cache_dir = g_strdup("");
+    c->threads = 1;
+    c->per_image = TRUE;
+    g_free(c->split);
+    c->split = g_strdup("all");
+    jt_sink s;
+    jt_sink_init(&s);
+    GError *error = NULL;
+    g_assert_cmpint(jt_run(&dg_job_evaluate, c, &s, &error), ==, DG_JOB_SUCCEEDED);
+    g_assert_no_error(error);
+    g_assert_true(g_utf8_validate(s.result_json, -1, NULL));
+    JsonNode *keep;
+    JsonObject *o = ct_parse_object(s.result_json, &keep);
+    JsonArray *images = json_object_get_array_member(o, "images");
+    int found = 0;
+    for (guint i = 0; i < json_array_get_length(images); i++) {
+        JsonObject *im = json_array_get_object_element(images, i);
+        const char *uri = json_object_get_string_member_with_default(im, "path_uri", NULL);
+        if (!uri)
+            continue;
+        found++;
+        g_autofree char *back = g_filename_from_uri(uri, NULL, NULL);
+        g_autofree char *want = g_canonicalize_filename(dst, NULL);
+        g_assert_cmpstr(back, ==, want);
+        g_assert_true(g_utf8_validate(json_object_get_string_member(im, "path"), -1, NULL));
+    }
+    g_assert_cmpint(found, ==, 1); /* the others' paths are UTF-8: no URI */
+    json_node_unref(keep);
+    jt_sink_clear(&s);
+    g_free(parent), g_free(odd), g_free(src), g_free(dst);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -217,6 +264,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/non-finite-classifier", test_non_finite_classifier);
     g_test_add_func("/hardening/repeated-image-names", test_repeated_names);
     g_test_add_func("/hardening/resume-without-model", test_resume_without_model);
+    g_test_add_func("/hardening/path-not-utf8", test_path_not_utf8);
     int rc = g_test_run();
     jt_rm_rf(tmp);
     g_free(tmp), g_free(data);
