@@ -598,6 +598,8 @@ gboolean dg_cnn_run_setup(cnn_run *r, GError **error)
     if (!check_config(cfg, error) || !check_names(cfg, error) ||
         !dg_job_check_not_run_output("teacher", cfg->teacher, cfg->out, writes, error) ||
         !dg_job_check_not_run_output("init-model", cfg->init_model, cfg->out, writes, error) ||
+        !dg_job_check_outside_data("out", cfg->out, cfg->data, NULL, error) ||
+        !dg_job_check_outside_data("out", cfg->out, cfg->synthetic, NULL, error) ||
         (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
          !(r->dir = dg_run_dir_open_training(r->job, cfg->out, FALSE, cfg->resume, error))) ||
         !dg_cnn_config_arch(&cc, cfg->arch, 2, error))

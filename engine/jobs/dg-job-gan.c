@@ -379,6 +379,8 @@ static gboolean setup(gan_run *r, GError **error)
                                          "generator-best.safetensors", NULL};
     if (!check_config(cfg, error) ||
         !dg_job_check_not_run_output("init-from", cfg->init_from, cfg->out, writes, error) ||
+        /* (its sample grids in a class folder would be that class's images) */
+        !dg_job_check_outside_data("out", cfg->out, cfg->data, NULL, error) ||
         (dg_dist_is_root(r->dist) && /* rank 0 owns the run folder */
          !(r->dir = dg_run_dir_open_training(r->job, cfg->out, TRUE, cfg->resume, error))) ||
         !dg_gan_config_preset(&gc, cfg->preset, 2, error)) /* its image size, for loading */

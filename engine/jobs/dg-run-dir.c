@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -12,6 +13,7 @@
 
 #include "data/dg-file.h"
 #include "data/dg-json.h"
+#include "jobs/dg-job-gan-private.h" /* dg_json_read_object */
 #include "jobs/dg-job.h"
 #include "jobs/dg-run-info.h"
 
@@ -108,6 +110,40 @@ dg_run_dir *dg_run_dir_open(const char *path, GError **error)
     return d;
 }
 
+/* A file in path that a new run (no checkpoint) would write over and that
+ * is not a run's of ours: a user's config.json or history.csv, or the
+ * model file (with no checkpoint beside it, never the run's: the two are
+ * written together; generator-best.safetensors can come first, and is left
+ * out).  Ours: the config.json a run writes first (an object with
+ * "n_classes"; a run killed before its first checkpoint leaves it), a
+ * history.csv beginning "epoch,".  NULL when none; else its name. */
+static const char *foreign_file(const char *path, gboolean gan_run)
+{
+    const char *found = NULL, *model = gan_run ? "generator.safetensors" : "model.safetensors";
+    g_autofree char *mp = g_build_filename(path, model, NULL);
+    if (g_file_test(mp, G_FILE_TEST_EXISTS) || g_file_test(mp, G_FILE_TEST_IS_SYMLINK))
+        found = model;
+    g_autofree char *cj = g_build_filename(path, "config.json", NULL);
+    if (!found && (g_file_test(cj, G_FILE_TEST_EXISTS) || g_file_test(cj, G_FILE_TEST_IS_SYMLINK))) {
+        JsonNode *n = dg_json_read_object(cj); /* (bounded, regular files only) */
+        if (!n || !json_object_has_member(json_node_get_object(n), "n_classes"))
+            found = "config.json";
+        if (n)
+            json_node_unref(n);
+    }
+    g_autofree char *hc = g_build_filename(path, "history.csv", NULL);
+    if (!found && !gan_run &&
+        (g_file_test(hc, G_FILE_TEST_EXISTS) || g_file_test(hc, G_FILE_TEST_IS_SYMLINK))) {
+        char head[7] = {0};
+        FILE *f = g_file_test(hc, G_FILE_TEST_IS_REGULAR) ? fopen(hc, "rb") : NULL;
+        if (!f || fread(head, 1, 6, f) != 6 || strcmp(head, "epoch,") != 0)
+            found = "history.csv";
+        if (f)
+            fclose(f);
+    }
+    return found;
+}
+
 dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan_run,
                                      gboolean resume, GError **error)
 {
@@ -145,6 +181,20 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
                     "%s already holds a training run; resume it (--resume) or choose another "
                     "folder",
                     path);
+        dg_run_dir_close(d);
+        d = NULL;
+        goto out;
+    }
+    /* a new run writes config.json, history.csv and its model: not over a
+     * user's files of those names (they were replaced without a word) */
+    const char *foreign = resume ? NULL : foreign_file(path, gan_run);
+    if (foreign) {
+        g_autofree char *disp = dg_file_display_name(path);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s holds a %s that is not of a run to resume (there is no "
+                    "checkpoint.safetensors), and a new run would write over it; move it or choose "
+                    "another folder",
+                    disp, foreign);
         dg_run_dir_close(d);
         d = NULL;
     }

@@ -139,6 +139,41 @@ static void test_outputs_not_inputs(void)
     g_free(own_clf);
 }
 
+/* A new training run in a folder holding a user's config.json, history.csv
+ * or model file (no checkpoint: not a run to resume) replaced them without a
+ * word; a run killed before its first checkpoint (its own config.json) still
+ * starts again there; and a run folder inside the data set is refused. */
+static void test_new_run_over_user_files(void)
+{
+    char *dir = g_build_filename(tmp, "user-folder", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    const char *names[] = {"config.json", "history.csv", "model.safetensors"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        char *p = g_build_filename(dir, names[i], NULL);
+        g_assert_true(g_file_set_contents(p, "{\"mine\": true}\n", -1, NULL));
+        refused("would write over it", p, "cnn", "train", "--data", data, "--out", dir,
+                "--cache-dir", "", "--steps", "2", "--threads", "1", NULL);
+        if (i == 0)
+            refused("would write over it", p, "gan", "train", "--preset", "tiny", "--data", data,
+                    "--out", dir, "--cache-dir", "", "--steps", "2", "--threads", "1", NULL);
+        g_assert_cmpint(g_unlink(p), ==, 0);
+        g_free(p);
+    }
+    /* the config.json of a run killed before its first checkpoint: ours */
+    char *cj = g_build_filename(dir, "config.json", NULL);
+    g_assert_true(g_file_set_contents(cj, "{\"arch\": \"seed\", \"n_classes\": 3}", -1, NULL));
+    g_assert_cmpint(run_cli(NULL, "cnn", "train", "--data", data, "--out", dir, "--cache-dir", "",
+                            "--size", "32", "--steps", "2", "--threads", "1", NULL),
+                    ==, 0);
+    /* inside the data set: its sample grids would join a class */
+    char *inside = g_build_filename(data, "akiec", "run", NULL);
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    refused("is inside the data set", img, "gan", "train", "--preset", "tiny", "--data", data,
+            "--out", inside, "--cache-dir", "", "--steps", "2", NULL);
+    g_assert_false(g_file_test(inside, G_FILE_TEST_EXISTS));
+    g_free(dir), g_free(cj), g_free(inside), g_free(img);
+}
+
 /* ---- 4. lost runs: two processes, one folder ----------------------------------------- */
 
 static void test_run_folder_lock(void)
@@ -470,6 +505,7 @@ int main(int argc, char **argv)
     tmp = g_dir_make_tmp("dg-hardening-outputs-XXXXXX", NULL);
     data = jt_make_imagefolder(tmp, 3, 10, 32);
     g_test_add_func("/hardening/outputs-not-inputs", test_outputs_not_inputs);
+    g_test_add_func("/hardening/new-run-over-user-files", test_new_run_over_user_files);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
