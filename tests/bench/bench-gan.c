@@ -4,7 +4,8 @@
  * LeCam, Adam on D, D on the fake again, G backward through D and the
  * augmentation, Adam on G, EMA of G), on synthetic images in [-1, 1] after
  * warm-up.  Its PyTorch twin is tests/bench/torch_gan.py --preset NAME (the
- * twin's default is our x-resnet-ap-24-32: compare-torch.sh maps it).
+ * twin's default is our x-resnet-ap-24-32 and its current our default:
+ * compare-torch.sh maps them).
  *
  *   bench-gan [--preset default] [--batch N] [--iters 8] [--warmup 2]
  *             [--threads N] [--profile]

@@ -21,7 +21,7 @@ root=$(cd "$here/../.." && pwd)
 build=${1:-$root/build}
 refs=${DG_TORCH_BENCH:-$root/../shared/bench}
 threads=${DG_THREADS:-2}
-all="gan-default gan-dcgan gan-large gan-seed cnn-dermanet cnn-mobile cnn-seed dcgan-classic"
+all="gan-default gan-current gan-dcgan gan-large gan-seed cnn-dermanet cnn-mobile cnn-seed dcgan-classic"
 benches=${DG_COMPARE:-$all}
 py=/usr/bin/python3
 if ! $py -c 'import torch' 2>/dev/null; then
@@ -55,10 +55,12 @@ for x in $benches; do
     case $x in
     gan-*)
         p=${x#gan-}
-        # the twin's "default" is the 2026-12-05 default recipe, today x-resnet-ap-24-32
-        # (the default preset since 2026-12-07 adds layers and a loss the twin lacks)
+        # the twin's "default" is the 2026-12-05 default recipe, today x-resnet-ap-24-32;
+        # our default preset since 2026-12-07 (x-resnetrcy-ap-24-32-0.3-1-2dc: reflection
+        # padding, centre channel, noise, per-class spectral loss) is the twin's "current"
         q=$p
         [ "$p" = default ] && q=x-resnet-ap-24-32
+        [ "$p" = current ] && q=default
         run "torch-$x" $tpy "$here/torch_gan.py" --preset "$p" --threads "$threads" --iters 8
         run "ours-$x" "$b/bench-gan" --preset "$q" --threads "$threads" --iters 8
         run "ours1-$x" "$b/bench-gan" --preset "$q" --threads 1 --iters 4 ;;
