@@ -35,6 +35,7 @@ struct _DgGanView {
     int s_cls_twin;             /* the twin head's (TAC-GAN presets), likewise */
     GArray *ref_series;     /* series of the compared run in curves (ints), then one in quality */
     char *run_dir;
+    char *prev_last_run;    /* "last-gan-run" before this run, while it has no checkpoint */
     char *run_preset;       /* the preset of the run being trained */
     int run_batch;          /* its images per step */
     char **class_names;     /* row labels of the sample grid */

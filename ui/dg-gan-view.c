@@ -255,11 +255,22 @@ static void on_finished(DgGanView *self, const DgEventCopy *ev)
     g_autofree char *run = self->run_dir ? g_filename_display_name(self->run_dir) : NULL;
     g_autofree char *s = dg_ui_format_count(self->step);
     g_autofree char *text = NULL;
+    g_autofree char *ckpt =
+        self->run_dir ? g_build_filename(self->run_dir, "checkpoint.safetensors", NULL) : NULL;
+    gboolean kept = ckpt && g_file_test(ckpt, G_FILE_TEST_IS_REGULAR);
+    if (!kept && self->prev_last_run) /* stopped or failed before its first checkpoint */
+        g_settings_set_string(dg_session_get_settings(session_of(self)), "last-gan-run",
+                              self->prev_last_run);
+    g_clear_pointer(&self->prev_last_run, g_free);
     if (ev->state == DG_JOB_SUCCEEDED)
         text = g_strdup_printf("Finished at step %s. Model and checkpoint in %s.", s, run);
-    else if (ev->state == DG_JOB_CANCELLED)
+    else if (ev->state == DG_JOB_CANCELLED && kept)
         text = g_strdup_printf("Stopped at step %s. Its checkpoint in %s can be resumed (Resume).",
                                s, run);
+    else if (ev->state == DG_JOB_CANCELLED)
+        text = g_strdup_printf("Stopped at step %s, before its first checkpoint: there is "
+                               "nothing to resume.",
+                               s);
     else {
         text = g_strdup_printf("Failed: %s", ev->message ? ev->message : "unknown error");
         dg_session_toast(session_of(self), TRUE, "GAN training failed: %s",
@@ -349,6 +360,10 @@ void dg_gan_view_run_config(DgGanView *self, void *config, const char *title)
     self->images_per_s = 0;
     dg_ui_rate_reset(&self->rate);
     GSettings *s = dg_session_get_settings(session_of(self));
+    /* the run is the last one from now (a crash keeps its periodic checkpoints), but
+     * one stopped before its first checkpoint gives the place back (on_finished) */
+    g_free(self->prev_last_run);
+    self->prev_last_run = g_settings_get_string(s, "last-gan-run");
     g_settings_set_string(s, "last-gan-run", c->out);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->run_row), title);
     g_autofree char *disp = g_filename_display_name(c->out);
@@ -594,6 +609,7 @@ static void dg_gan_view_finalize(GObject *object)
 {
     DgGanView *self = DG_GAN_VIEW(object);
     g_free(self->run_dir);
+    g_free(self->prev_last_run);
     g_free(self->run_preset);
     g_free(self->next_out);
     g_strfreev(self->class_names);
