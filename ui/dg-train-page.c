@@ -32,6 +32,7 @@ struct _DgTrainPage {
     int s_loss, s_tl, s_vl, s_ta, s_va, s_vb;
     GArray *ref_series; /* the compared run's series in the epoch chart */
     char *run_dir;
+    char *prev_last_run; /* "last-cnn-run" before this run, while it has no checkpoint */
     char *teacher;  /* distillation teacher's model file, or NULL */
     char *next_out; /* for the next start: run folder (NULL: new) and step cap */
     int next_steps;
@@ -232,10 +233,19 @@ static void on_finished(DgTrainPage *self, const DgEventCopy *ev)
 {
     g_autofree char *run = self->run_dir ? g_filename_display_name(self->run_dir) : NULL;
     g_autofree char *text = NULL;
+    g_autofree char *ckpt =
+        self->run_dir ? g_build_filename(self->run_dir, "checkpoint.safetensors", NULL) : NULL;
+    gboolean kept = ckpt && g_file_test(ckpt, G_FILE_TEST_IS_REGULAR);
+    if (!kept && self->prev_last_run) /* stopped or failed before its first checkpoint */
+        g_settings_set_string(dg_session_get_settings(session_of(self)), "last-cnn-run",
+                              self->prev_last_run);
+    g_clear_pointer(&self->prev_last_run, g_free);
     if (ev->state == DG_JOB_SUCCEEDED)
         text = g_strdup_printf("Finished; the model is in %s.", run);
-    else if (ev->state == DG_JOB_CANCELLED)
+    else if (ev->state == DG_JOB_CANCELLED && kept)
         text = g_strdup_printf("Stopped; the checkpoint is kept in %s.", run);
+    else if (ev->state == DG_JOB_CANCELLED)
+        text = g_strdup("Stopped before its first checkpoint: nothing was kept.");
     else {
         text = g_strdup_printf("Failed: %s", ev->message ? ev->message : "unknown error");
         dg_session_toast(session_of(self), TRUE, "Classifier training failed: %s",
@@ -332,6 +342,10 @@ static gboolean page_start(DgJobPage *page)
     c->teacher = g_strdup(self->teacher);
     GSettings *set = dg_session_get_settings(s);
     g_settings_set_int(set, "cnn-epochs", c->epochs);
+    /* the run is the last one from now (a crash keeps its checkpoints), but one
+     * stopped before its first checkpoint gives the place back (on_finished) */
+    g_free(self->prev_last_run);
+    self->prev_last_run = g_settings_get_string(set, "last-cnn-run");
     g_settings_set_string(set, "last-cnn-run", c->out);
     g_free(self->run_dir);
     self->run_dir = g_strdup(c->out);
@@ -460,6 +474,7 @@ static void dg_train_page_finalize(GObject *object)
 {
     DgTrainPage *self = DG_TRAIN_PAGE(object);
     g_free(self->run_dir);
+    g_free(self->prev_last_run);
     g_free(self->teacher);
     g_free(self->next_out);
     g_array_unref(self->ref_series);

@@ -2,6 +2,7 @@
  * with G_DEBUG=fatal-warnings (and, in a sanitizer build, AddressSanitizer): a
  * training stopped or failed before its first checkpoint does not take the
  * place of the last run. */
+#include "dg-model-row.h"
 #include "ui-app-fixture.h"
 
 static gboolean points_at_least(gpointer p)
@@ -37,6 +38,47 @@ static void test_gan_stop_at_once(void)
     g_assert_cmpstr(last, ==, r1);
 }
 
+/* The same for a classifier training that fails (or is stopped) before its
+ * first checkpoint: the model the menus call "Last Trained" stays. */
+static void test_classifier_stop_at_once(void)
+{
+    uf_load(uf_data);
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    DgTrainPage *tp = dg_classifier_view_get_train_page(cv);
+    dg_train_page_configure(tp, "seed", 1, 4);
+    g_autofree char *r1 = g_build_filename(uf_tmp, "cnn-first", NULL);
+    g_assert_true(dg_train_page_train(tp, r1, 6));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 300), ==,
+                    DG_JOB_SUCCEEDED);
+    /* one that fails before its first checkpoint (its teacher is no model) */
+    g_autofree char *bad = g_build_filename(uf_tmp, "not-a-teacher.safetensors", NULL);
+    g_assert_true(g_file_set_contents(bad, "not a model", -1, NULL));
+    dg_train_page_set_teacher(tp, bad);
+    g_autofree char *r2 = g_build_filename(uf_tmp, "cnn-second", NULL);
+    g_assert_true(dg_train_page_train(tp, r2, 6));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 120), ==,
+                    DG_JOB_FAILED);
+    dg_train_page_set_teacher(tp, NULL);
+    g_assert_false(has_checkpoint(r2));
+    g_autofree char *last = g_settings_get_string(uf_settings, "last-cnn-run");
+    g_assert_cmpstr(last, ==, r1);
+    /* the model menus still offer the first run's model */
+    DgModelRow *row = DG_MODEL_ROW(dg_results_page_get_model_row(
+        dg_classifier_view_get_results_page(cv)));
+    g_autofree char *model = dg_model_row_get_last_trained(row);
+    g_autofree char *want = g_build_filename(r1, "model.safetensors", NULL);
+    g_assert_cmpstr(model, ==, want);
+    /* and one stopped at once: the last run is one with a checkpoint (the job may
+     * have written one before it saw the stop) */
+    g_autofree char *r3 = g_build_filename(uf_tmp, "cnn-third", NULL);
+    g_assert_true(dg_train_page_train(tp, r3, 6));
+    dg_job_page_stop(DG_JOB_PAGE(tp));
+    g_assert_cmpint(uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(tp)), 120), ==,
+                    DG_JOB_CANCELLED);
+    g_autofree char *last3 = g_settings_get_string(uf_settings, "last-cnn-run");
+    g_assert_cmpstr(last3, ==, has_checkpoint(r3) ? r3 : r1);
+}
+
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -44,6 +86,7 @@ int main(int argc, char **argv)
         return 0;
     }
     g_test_add_func("/lifetimes/gan-stop-at-once", test_gan_stop_at_once);
+    g_test_add_func("/lifetimes/classifier-stop-at-once", test_classifier_stop_at_once);
     int rc = g_test_run();
     uf_finish();
     return rc;
