@@ -343,6 +343,8 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
     dg_ctx *ctx = NULL;
     int *idx = NULL;
     dg_dataset *ds = NULL;
+    float *probs = NULL; /* freed at out, which a failed or cancelled load jumps to */
+    int *labels = NULL;
     if (which == DG_SPLIT_NONE) {
         /* every image: no split needed (an ImageFolder of other images, say) */
         dg_load_options opt;
@@ -384,8 +386,6 @@ static gboolean evaluate_run(dg_job *job, void *config, GError **error)
                                                                      : "test split");
     ctx = dg_ctx_new(cfg->threads);
     int used = 0;
-    float *probs = NULL;
-    int *labels = NULL;
     JsonNode *res = dg_job_evaluate_items_shifted(job, cnn, ctx, ds, idx, n, cfg->tta, cfg->shift, 1,
                                                   &probs, &labels, &used);
     if (!res) {

@@ -495,6 +495,37 @@ static void test_calibrate_keeps_provenance(void)
     g_free(copy), g_free(sample), g_free(csv);
 }
 
+/* Leaves garbage (not NULL) on the stack below this frame: what an
+ * uninitialized local variable of the function called next would hold. */
+static G_GNUC_NO_INLINE void dirty_stack(void)
+{
+    volatile unsigned char junk[64 * 1024];
+    for (gsize i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* Stopped before it has loaded its data set (the app's Stop right after
+ * Evaluate): a cancel, and nothing freed that was never allocated. */
+static void test_evaluate_cancelled_at_once(void)
+{
+    jt_sink s;
+    jt_sink_init(&s);
+    dg_evaluate_config *c = dg_evaluate_config_new();
+    c->model = g_strdup(trained_model());
+    c->data = g_strdup(data);
+    c->cache_dir = g_strdup("");
+    dg_job *job = dg_job_new(&dg_job_evaluate, c, jt_on_event, &s);
+    s.job = job;
+    dg_job_cancel(job);
+    dirty_stack();
+    GError *error = NULL;
+    g_assert_cmpint(dg_job_run(job, &error), ==, DG_JOB_CANCELLED);
+    g_assert_no_error(error);
+    g_assert_cmpint(s.results, ==, 0);
+    dg_job_free(job);
+    jt_sink_clear(&s);
+}
+
 /* A class with no test image (one image in all, in the training split):
  * evaluate names it, since its balanced accuracy leaves the class out. */
 static void test_evaluate_missing_class(void)
@@ -528,6 +559,7 @@ int main(int argc, char **argv)
     tmp = g_dir_make_tmp("dg-cnn-eval-job-XXXXXX", NULL);
     data = ct_make_data(tmp);
     g_test_add_func("/jobs/cnn/evaluate", test_evaluate);
+    g_test_add_func("/jobs/cnn/evaluate-cancelled-at-once", test_evaluate_cancelled_at_once);
     g_test_add_func("/jobs/cnn/evaluate-missing-class", test_evaluate_missing_class);
     g_test_add_func("/jobs/cnn/predict", test_predict);
     g_test_add_func("/jobs/cnn/gradcam", test_gradcam_finite);
