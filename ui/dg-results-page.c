@@ -36,6 +36,9 @@ struct _DgResultsPage {
     char *last_json;     /* the last evaluation's RESULT */
     gboolean evaluated;  /* this data set and classifier were evaluated (or are being) */
     char *next_split;    /* for the next start */
+    char *eval_model, *eval_data; /* what the evaluation running (or last) is of */
+    gboolean eval_all;
+    gboolean superseded; /* another classifier or data set was chosen while it ran */
 };
 
 G_DEFINE_FINAL_TYPE(DgResultsPage, dg_results_page, DG_TYPE_JOB_PAGE)
@@ -396,9 +399,36 @@ static gboolean show_metrics(DgResultsPage *self, const char *json)
 
 /* ---- the job ------------------------------------------------------------------------------------ */
 
+/* The evaluation is of the session's classifier on its data set: none other was
+ * chosen since it started. */
+static gboolean evaluation_is_current(DgResultsPage *self)
+{
+    DgSession *s = session_of(self);
+    return s && !self->superseded &&
+           g_strcmp0(self->eval_model, dg_session_get_classifier(s)) == 0 &&
+           g_strcmp0(self->eval_data, dg_session_get_dataset_path(s)) == 0 &&
+           self->eval_all == dg_session_get_all_classes(s);
+}
+
+static void show_idle_note(DgResultsPage *self, DgSession *s);
+
 static void page_event(DgJobPage *page, const DgEventCopy *ev)
 {
     DgResultsPage *self = DG_RESULTS_PAGE(page);
+    if ((ev->kind == DG_EVENT_RESULT || ev->kind == DG_EVENT_FINISHED) &&
+        !evaluation_is_current(self)) {
+        /* its numbers are not those of the classifier and data set chosen now */
+        if (ev->kind == DG_EVENT_FINISHED) {
+            self->evaluated = FALSE;
+            show_idle_note(self, session_of(self));
+            /* evaluates them (the job has ended); not in a window closing (its
+             * views go insensitive while its jobs stop) */
+            if (gtk_widget_get_mapped(GTK_WIDGET(self)) &&
+                gtk_widget_is_sensitive(GTK_WIDGET(self)))
+                dg_results_page_shown(self);
+        }
+        return;
+    }
     switch (ev->kind) {
     case DG_EVENT_PROGRESS: {
         g_autofree char *n = dg_ui_format_count(ev->step);
@@ -474,6 +504,12 @@ static gboolean page_start(DgJobPage *page)
     for (guint i = 0; i < G_N_ELEMENTS(splits); i++)
         if (strcmp(splits[i], c->split) == 0)
             adw_combo_row_set_selected(self->split_row, i);
+    g_free(self->eval_model);
+    self->eval_model = g_strdup(model);
+    g_free(self->eval_data);
+    self->eval_data = g_strdup(ds->root);
+    self->eval_all = c->all_classes;
+    self->superseded = FALSE;
     self->evaluated = TRUE;
     gtk_label_set_text(self->eval_label, "Loading the classifier and the images…");
     gtk_spinner_start(self->eval_spinner);
@@ -559,10 +595,16 @@ static void show_idle_note(DgResultsPage *self, DgSession *s)
 static void on_session_changed(DgSession *s, GParamSpec *pspec, DgResultsPage *self)
 {
     (void)s, (void)pspec;
-    /* a new data set or classifier: what is shown is not its result */
+    /* a new data set or classifier: what is shown is not its result, and an
+     * evaluation running is of the one before: it stops, and its numbers are
+     * not shown (page_event evaluates the new ones once it has ended) */
     self->evaluated = FALSE;
-    if (!dg_job_page_is_active(DG_JOB_PAGE(self)))
+    if (dg_job_page_is_active(DG_JOB_PAGE(self))) {
+        self->superseded = TRUE;
+        dg_job_page_stop(DG_JOB_PAGE(self));
+    } else {
         show_idle_note(self, s);
+    }
     if (gtk_widget_get_mapped(GTK_WIDGET(self)))
         dg_results_page_shown(self);
     dg_job_page_update_actions(DG_JOB_PAGE(self));
@@ -591,6 +633,8 @@ static void dg_results_page_finalize(GObject *object)
 {
     DgResultsPage *self = DG_RESULTS_PAGE(object);
     g_free(self->next_split);
+    g_free(self->eval_model);
+    g_free(self->eval_data);
     g_clear_pointer(&self->cases, g_ptr_array_unref);
     g_strfreev(self->class_ids);
     g_free(self->split);

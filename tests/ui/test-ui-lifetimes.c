@@ -1,7 +1,8 @@
 /* test-ui-lifetimes: jobs against what started them, under a private X server
  * with G_DEBUG=fatal-warnings (and, in a sanitizer build, AddressSanitizer): a
  * training stopped or failed before its first checkpoint does not take the
- * place of the last run. */
+ * place of the last run; the Results page never shows the numbers of a
+ * classifier chosen before. */
 #include "dg-model-row.h"
 #include "ui-app-fixture.h"
 
@@ -79,6 +80,50 @@ static void test_classifier_stop_at_once(void)
     g_assert_cmpstr(last3, ==, has_checkpoint(r3) ? r3 : r1);
 }
 
+/* The Results page shows the result of the classifier chosen, on the data
+ * set open: one chosen while an evaluation of another runs stops that one
+ * (its numbers are not shown) and is evaluated in turn. */
+static gboolean evaluated_copy(gpointer p)
+{
+    DgResultsPage *rp = p;
+    return !dg_job_page_is_active(DG_JOB_PAGE(rp)) &&
+           strstr(dg_results_page_get_caption(rp), "copy.safetensors") != NULL;
+}
+
+static void test_results_stale(void)
+{
+    uf_load(uf_data);
+    DgSession *s = dg_window_get_session(win);
+    g_autofree char *bundled = dg_find_resource("models/classifier.safetensors");
+    if (!bundled) {
+        g_test_skip("the bundled classifier is not at hand");
+        return;
+    }
+    g_autofree char *dir = g_build_filename(uf_tmp, "other-model", NULL);
+    g_mkdir_with_parents(dir, 0755);
+    g_autofree char *copy = g_build_filename(dir, "copy.safetensors", NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(bundled, &bytes, &len, NULL));
+    g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+    dg_session_set_classifier(s, bundled);
+    dg_window_show_view(win, "classifier");
+    DgClassifierView *cv = dg_window_get_classifier_view(win);
+    dg_classifier_view_show_page(cv, "results");
+    DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
+    ut_frames(GTK_WIDGET(win), 3);
+    /* an evaluation of the bundled model runs (shown, the page evaluates by itself) */
+    if (!dg_job_page_is_active(DG_JOB_PAGE(rp)))
+        g_assert_true(dg_results_page_evaluate(rp, "test"));
+    guint n = dg_results_page_get_n_results(rp);
+    dg_session_set_classifier(s, copy);
+    if (!ut_wait(evaluated_copy, rp, 60))
+        g_error("the page shows \"%s\"", dg_results_page_get_caption(rp));
+    g_assert_cmpuint(dg_results_page_get_n_results(rp), ==, n + 1);
+    dg_session_set_classifier(s, bundled);
+    uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
+}
+
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -87,6 +132,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/lifetimes/gan-stop-at-once", test_gan_stop_at_once);
     g_test_add_func("/lifetimes/classifier-stop-at-once", test_classifier_stop_at_once);
+    g_test_add_func("/lifetimes/results-stale", test_results_stale);
     int rc = g_test_run();
     uf_finish();
     return rc;

@@ -394,7 +394,8 @@ static DgResultsPage *bundled_results_page(void)
     dg_window_show_view(win, "classifier");
     dg_classifier_view_show_page(cv, "results");
     DgResultsPage *rp = dg_classifier_view_get_results_page(cv);
-    if (dg_job_page_is_active(DG_JOB_PAGE(rp)))
+    /* an evaluation of the classifier before is stopped, and the bundled one's follows */
+    while (dg_job_page_is_active(DG_JOB_PAGE(rp)))
         uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
     return rp;
 }

@@ -46,14 +46,18 @@ G_GNUC_UNUSED static gboolean uf_runner_done(gpointer p)
     return *r && !dg_job_runner_is_active(*r) && dg_job_runner_get_state(*r) != DG_JOB_READY;
 }
 
+/* Waits for r to end; the page that ran it may let it go meanwhile (the
+ * Results page starts a new evaluation when its classifier changed). */
 G_GNUC_UNUSED static dg_job_state uf_wait_runner(DgJobRunner *r, double seconds)
 {
     g_assert_nonnull(r);
-    DgJobRunner *hold = r;
+    DgJobRunner *hold = g_object_ref(r);
     g_assert_true(ut_wait(uf_runner_done, &hold, seconds));
     if (dg_job_runner_get_state(r) == DG_JOB_FAILED)
         g_test_message("job failed: %s", dg_job_runner_get_error(r));
-    return dg_job_runner_get_state(r);
+    dg_job_state st = dg_job_runner_get_state(r);
+    g_object_unref(hold);
+    return st;
 }
 
 /* The window rendered to <build>/tests/ui/screens/name. */
