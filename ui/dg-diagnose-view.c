@@ -514,9 +514,11 @@ static void dg_diagnose_view_dispose(GObject *object)
         g_source_remove(self->patient_timeout);
         self->patient_timeout = 0;
     }
-    if (self->runner)
+    if (self->runner) {
         g_signal_handlers_disconnect_by_data(self->runner, self);
-    g_clear_object(&self->runner);
+        dg_job_runner_cancel(self->runner); /* nobody is left to see its answer */
+    }
+    g_clear_object(&self->runner); /* the session keeps it until its thread ends */
     g_clear_object(&self->photo);
     g_clear_object(&self->square);
     g_clear_pointer(&self->cams, g_ptr_array_unref);

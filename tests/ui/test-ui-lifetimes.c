@@ -2,7 +2,7 @@
  * with G_DEBUG=fatal-warnings (and, in a sanitizer build, AddressSanitizer): a
  * training stopped or failed before its first checkpoint does not take the
  * place of the last run; the Results page never shows the numbers of a
- * classifier chosen before. */
+ * classifier chosen before; a window closed during its job stops the job. */
 #include "dg-model-row.h"
 #include "ui-app-fixture.h"
 
@@ -80,6 +80,38 @@ static void test_classifier_stop_at_once(void)
     g_assert_cmpstr(last3, ==, has_checkpoint(r3) ? r3 : r1);
 }
 
+/* The images of a confusion-matrix cell, closed while one of them is being
+ * diagnosed: its prediction stops (nobody would see it, and the main window
+ * would count it as running when asked to close). */
+static gboolean runner_done(gpointer p)
+{
+    return !dg_job_runner_is_active(p);
+}
+
+static void test_cases_closed(void)
+{
+    uf_load(uf_data);
+    const dg_dataset *ds = dg_session_get_dataset(dg_window_get_session(win));
+    g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func((GDestroyNotify)dg_case_free);
+    double p[UF_CLASSES] = {0.25, 0.25, 0.25, 0.25};
+    g_ptr_array_add(cases, dg_case_new(ds->items[0].path, ds->items[0].image_id, 0, 0, p,
+                                       UF_CLASSES));
+    const char *ids[] = {"akiec", "bcc", "bkl", "mel", NULL};
+    DgCasesWindow *w = dg_cases_window_new(GTK_WINDOW(win), dg_window_get_session(win),
+                                           "Cases", "one", ids, cases);
+    gtk_window_present(GTK_WINDOW(w));
+    ut_frames(GTK_WIDGET(w), 3);
+    dg_cases_window_show_case(w, 0);
+    DgJobRunner *r = g_object_ref(dg_diagnose_view_get_runner(dg_cases_window_get_detail(w)));
+    /* held before its image (it loads the model first), so that it cannot end
+     * by itself before the window is closed: only a cancel ends it */
+    dg_job_runner_pause(r);
+    gtk_window_destroy(GTK_WINDOW(w));
+    g_assert_true(ut_wait(runner_done, r, 60));
+    g_assert_cmpint(dg_job_runner_get_state(r), ==, DG_JOB_CANCELLED);
+    g_object_unref(r);
+}
+
 /* The Results page shows the result of the classifier chosen, on the data
  * set open: one chosen while an evaluation of another runs stops that one
  * (its numbers are not shown) and is evaluated in turn. */
@@ -132,6 +164,7 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/lifetimes/gan-stop-at-once", test_gan_stop_at_once);
     g_test_add_func("/lifetimes/classifier-stop-at-once", test_classifier_stop_at_once);
+    g_test_add_func("/lifetimes/cases-closed", test_cases_closed);
     g_test_add_func("/lifetimes/results-stale", test_results_stale);
     int rc = g_test_run();
     uf_finish();
