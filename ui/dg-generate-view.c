@@ -355,8 +355,12 @@ static void page_event(DgJobPage *page, const DgEventCopy *ev)
             dg_session_toast(self->session, TRUE, "Generation failed: %s",
                              ev->message ? ev->message : "unknown error");
         } else if (ev->state == DG_JOB_CANCELLED) {
-            gtk_label_set_text(self->status_label, "Stopped; the images written so far stay.");
-            show_folder(self, self->out);
+            /* stopped before it made its folder: the gallery stays on the session's */
+            gboolean made = self->out && g_file_test(self->out, G_FILE_TEST_IS_DIR);
+            gtk_label_set_text(self->status_label, made
+                                                       ? "Stopped; the images written so far stay."
+                                                       : "Stopped before the first image.");
+            show_folder(self, made ? self->out : dg_session_get_synthetic(self->session));
         } else {
             gtk_progress_bar_set_fraction(self->progress, 1.0);
             gtk_progress_bar_set_text(self->progress, "done");

@@ -2,7 +2,8 @@
  * with G_DEBUG=fatal-warnings (and, in a sanitizer build, AddressSanitizer): a
  * training stopped or failed before its first checkpoint does not take the
  * place of the last run; the Results page never shows the numbers of a
- * classifier chosen before; a window closed during its job stops the job. */
+ * classifier chosen before; a window closed during its job stops the job; a
+ * generation stopped at once leaves the gallery as it was. */
 #include "dg-model-row.h"
 #include "ui-app-fixture.h"
 
@@ -156,6 +157,37 @@ static void test_results_stale(void)
     uf_wait_runner(dg_job_page_get_runner(DG_JOB_PAGE(rp)), 120);
 }
 
+/* A generation stopped right after Start, before it made its folder: no
+ * error about a folder it never made, and the gallery keeps the images it
+ * showed (the session's synthetic folder, still the one the Training page
+ * would use). */
+static gboolean listed_n(gpointer p)
+{
+    return dg_generate_view_get_n_synthetic(dg_window_get_generate_view(win)) ==
+           GPOINTER_TO_UINT(p);
+}
+
+static void test_generate_stop_at_once(void)
+{
+    uf_load(uf_data);
+    DgGenerateView *v = dg_window_get_generate_view(win);
+    g_autofree char *o1 = g_build_filename(uf_tmp, "syn-first", NULL);
+    g_assert_true(dg_generate_view_generate(v, 2, o1));
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 300), ==, DG_JOB_SUCCEEDED);
+    g_assert_true(ut_wait(listed_n, GUINT_TO_POINTER(2 * UF_CLASSES), 30));
+    guint n = dg_window_get_n_toasts(win);
+    g_autofree char *o2 = g_build_filename(uf_tmp, "syn-second", NULL);
+    g_assert_true(dg_generate_view_generate(v, 2, o2));
+    dg_job_page_stop(DG_JOB_PAGE(v));
+    g_assert_cmpint(uf_wait_runner(dg_generate_view_get_runner(v), 120), ==, DG_JOB_CANCELLED);
+    ut_spin(1.0); /* the gallery's folder is read off the main thread */
+    if (dg_window_get_n_toasts(win) != n)
+        g_error("a message after a stop: %s", dg_window_get_last_toast(win));
+    g_assert_cmpstr(dg_session_get_synthetic(dg_window_get_session(win)), ==, o1);
+    if (!g_file_test(o2, G_FILE_TEST_IS_DIR))
+        g_assert_cmpuint(dg_generate_view_get_n_synthetic(v), ==, 2 * UF_CLASSES);
+}
+
 int main(int argc, char **argv)
 {
     if (!uf_init(&argc, &argv, 12)) {
@@ -166,6 +198,7 @@ int main(int argc, char **argv)
     g_test_add_func("/lifetimes/classifier-stop-at-once", test_classifier_stop_at_once);
     g_test_add_func("/lifetimes/cases-closed", test_cases_closed);
     g_test_add_func("/lifetimes/results-stale", test_results_stale);
+    g_test_add_func("/lifetimes/generate-stop-at-once", test_generate_stop_at_once);
     int rc = g_test_run();
     uf_finish();
     return rc;
