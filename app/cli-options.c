@@ -12,10 +12,64 @@ static char *format_bound(cli_num_kind kind, double v)
     return g_strdup_printf("%g", v);
 }
 
+/* What the options' callbacks share: the numbers, and the text options
+ * (G_OPTION_ARG_STRING entries, which cli_parse takes as callbacks) with the
+ * value each had before the parse, restored when it fails (as GOption does). */
+typedef struct {
+    cli_num *nums;
+    const GOptionEntry *entries;
+    int n_entries;
+    char **before; /* per entry: its value before the parse */
+    gboolean *set; /* per entry: given on this command line */
+} parse_state;
+
+/* A value as it can be shown in a one-line message (valid UTF-8). */
+static char *shown(const char *value)
+{
+    return g_utf8_make_valid(value, -1);
+}
+
+/* A text option (--sex, --arch...): GOption would convert it from the
+ * locale's encoding and fail with a bare "Invalid byte sequence in
+ * conversion input"; here the error names the option.  (Options that take
+ * a file name are G_OPTION_ARG_FILENAME: any bytes, as the file system.) */
+static gboolean parse_text(const char *option_name, const char *value, gpointer data,
+                           GError **error)
+{
+    parse_state *st = data;
+    const char *name = option_name;
+    while (*name == '-')
+        name++;
+    int i = 0;
+    while (i < st->n_entries && strcmp(st->entries[i].long_name, name) != 0)
+        i++;
+    if (i == st->n_entries) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unknown option %s", option_name);
+        return FALSE;
+    }
+    GError *e = NULL;
+    char *text = g_locale_to_utf8(value, -1, NULL, NULL, &e);
+    if (!text) {
+        g_autofree char *v = shown(value);
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--%s: '%s' is not valid text (%s)", name, v, e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    char **dest = st->entries[i].arg_data;
+    if (st->set[i])
+        g_free(*dest); /* given twice: the last one counts */
+    else
+        st->before[i] = *dest;
+    st->set[i] = TRUE;
+    *dest = text;
+    return TRUE;
+}
+
 static gboolean parse_number(const char *option_name, const char *value, gpointer data,
                              GError **error)
 {
-    cli_num *nums = data;
+    cli_num *nums = ((parse_state *)data)->nums;
     const char *name = option_name;
     while (*name == '-')
         name++;
@@ -45,12 +99,14 @@ static gboolean parse_number(const char *option_name, const char *value, gpointe
             ok = TRUE;
         }
     }
-    if (ok)
+    if (ok) {
         n->given = TRUE;
-    else
+    } else {
+        g_autofree char *v = shown(value);
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--%s: '%s' is not %s from %s to %s", n->name, value,
+                    "--%s: '%s' is not %s from %s to %s", n->name, v,
                     n->kind == CLI_DOUBLE ? "a number" : "a whole number", lo, hi);
+    }
     g_free(lo);
     g_free(hi);
     return ok;
@@ -74,12 +130,24 @@ gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cl
         n_nums++;
     GOptionEntry *all = g_new0(GOptionEntry, n_plain + n_nums + 1);
     GPtrArray *strings = g_ptr_array_new_with_free_func(g_free);
+    parse_state st = {nums, entries, n_plain, g_new0(char *, n_plain + 1),
+                      g_new0(gboolean, n_plain + 1)};
     /* plain entries first, the numbers in their table order; the remaining
-     * arguments (G_OPTION_REMAINING) last, as GOption wants */
+     * arguments (G_OPTION_REMAINING) last, as GOption wants.  Every value
+     * reaches the callbacks as given (G_OPTION_FLAG_FILENAME: no conversion
+     * by GOption), so that a wrong one is an error naming its option. */
     int k = 0;
-    for (int i = 0; i < n_plain; i++)
-        if (strcmp(entries[i].long_name, G_OPTION_REMAINING) != 0)
-            all[k++] = entries[i];
+    for (int i = 0; i < n_plain; i++) {
+        if (strcmp(entries[i].long_name, G_OPTION_REMAINING) == 0)
+            continue;
+        all[k] = entries[i];
+        if (entries[i].arg == G_OPTION_ARG_STRING) {
+            all[k].arg = G_OPTION_ARG_CALLBACK;
+            all[k].flags |= G_OPTION_FLAG_FILENAME;
+            all[k].arg_data = (gpointer)parse_text;
+        }
+        k++;
+    }
     for (int i = 0; i < n_nums; i++) {
         cli_num *n = &nums[i];
         n->given = FALSE;
@@ -87,17 +155,24 @@ gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cl
         char *desc = g_strdup_printf("%s [%s to %s]", n->help, lo, hi);
         g_free(lo), g_free(hi);
         g_ptr_array_add(strings, desc);
-        all[k++] = (GOptionEntry){n->name, 0, 0, G_OPTION_ARG_CALLBACK, (gpointer)parse_number,
-                                  desc, n->arg};
+        all[k++] = (GOptionEntry){n->name, 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK,
+                                  (gpointer)parse_number, desc, n->arg};
     }
     for (int i = 0; i < n_plain; i++)
         if (strcmp(entries[i].long_name, G_OPTION_REMAINING) == 0)
             all[k++] = entries[i];
     GOptionContext *oc = g_option_context_new(parameter_string);
-    GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, nums, NULL);
+    GOptionGroup *main_group = g_option_group_new(NULL, NULL, NULL, &st, NULL);
     g_option_group_add_entries(main_group, all);
     g_option_context_set_main_group(oc, main_group);
     gboolean ok = g_option_context_parse(oc, argc, argv, error);
+    /* GOption restores its own entries' values on an error; the text
+     * options' too */
+    for (int i = 0; !ok && i < n_plain; i++)
+        if (st.set[i]) {
+            g_free(*(char **)entries[i].arg_data);
+            *(char **)entries[i].arg_data = st.before[i];
+        }
     /* a command whose usage names no arguments ("- what it does") and that
      * collects none takes none: a stray word is a mistake (a model path
      * given without --model, say), not something to ignore */
@@ -120,6 +195,8 @@ gboolean cli_parse(const char *parameter_string, const GOptionEntry *entries, cl
         }
     }
     g_option_context_free(oc);
+    g_free(st.before);
+    g_free(st.set);
     g_ptr_array_unref(strings);
     g_free(all);
     return ok;

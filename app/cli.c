@@ -47,9 +47,12 @@ int cli_fail(const char *fmt, ...)
         return 1;
     va_list ap;
     va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
+    char *text = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    /* One line: fold any newline in a message into "; ". */
+    /* Valid UTF-8 (a file name's raw bytes shown as U+FFFD), and one line:
+     * fold any newline in a message into "; ". */
+    char *msg = g_utf8_make_valid(text, -1);
+    g_free(text);
     for (char *p = msg; *p; p++)
         if (*p == '\n')
             *p = ';';

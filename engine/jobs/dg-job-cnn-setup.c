@@ -172,6 +172,7 @@ out:
 /* Start from another model's weights: same architecture, size and classes. */
 static gboolean init_from_model(cnn_run *r, const char *path, GError **error)
 {
+    g_autofree char *disp = dg_file_display_name(path);
     dg_cnn *src = dg_cnn_load(path, 1, error);
     if (!src) {
         g_prefix_error(error, "initial weights: ");
@@ -186,14 +187,14 @@ static gboolean init_from_model(cnn_run *r, const char *path, GError **error)
         same = g_strcmp0(src->class_ids[k], dst->class_ids[k]) == 0;
     if (!same) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "initial weights: %s is not a %s at %dx%d with this data set's classes", path,
+                    "initial weights: %s is not a %s at %dx%d with this data set's classes", disp,
                     dst->cfg.arch, dst->cfg.size, dst->cfg.size);
         dg_cnn_free(src);
         return FALSE;
     }
     dg_net_copy_weights(r->cnn->net, src->net);
     dg_cnn_free(src);
-    dg_job_message(r->job, "info", "starting from the weights of %s", path);
+    dg_job_message(r->job, "info", "starting from the weights of %s", disp);
     return TRUE;
 }
 
@@ -203,6 +204,7 @@ static gboolean load_teacher(cnn_run *r, GError **error)
 {
     const dg_cnn *dst = r->cnn;
     const int B = dg_net_max_batch(dst->net);
+    g_autofree char *disp = dg_file_display_name(r->cfg->teacher);
     dg_cnn *t = dg_cnn_load(r->cfg->teacher, B, error);
     if (!t) {
         g_prefix_error(error, "teacher: ");
@@ -215,14 +217,14 @@ static gboolean load_teacher(cnn_run *r, GError **error)
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "teacher: %s is not a classifier of %dx%d images with this data set's classes "
                     "in the same order",
-                    r->cfg->teacher, dst->cfg.size, dst->cfg.size);
+                    disp, dst->cfg.size, dst->cfg.size);
         dg_cnn_free(t);
         return FALSE;
     }
     r->teacher = t;
     r->teacher_logits = g_new(float, (long)B * dst->cfg.n_classes);
-    dg_job_message(r->job, "info", "distilling from %s (share %g, temperature %g)",
-                   r->cfg->teacher, r->cfg->distill, r->cfg->distill_temperature);
+    dg_job_message(r->job, "info", "distilling from %s (share %g, temperature %g)", disp,
+                   r->cfg->distill, r->cfg->distill_temperature);
     return TRUE;
 }
 
@@ -449,8 +451,9 @@ static gboolean add_synthetic(cnn_run *r, int size, GError **error)
     dg_job_message(r->job, "info", "%d synthetic images mixed in%s", used,
                    cfg->synthetic_ratio > 0 ? " at a fixed share of each batch" : "");
     if (r->syn_pool && r->syn_pool->len == 0) {
+        g_autofree char *disp = dg_file_display_name(cfg->synthetic);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no usable synthetic images in %s",
-                    cfg->synthetic);
+                    disp);
         return FALSE;
     }
     if (r->syn_pool)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/dg-dataset.h"
+#include "data/dg-file.h"
 #include "jobs/dg-job-cnn-private.h"
 #include "jobs/dg-job-util.h"
 #include "jobs/dg-run-dir.h"
@@ -474,8 +475,10 @@ static gboolean train_run(dg_job *job, dg_cnn_train_config *cfg, GError **error)
             /* (a damaged teacher file is no matter of the learning rate) */
             if (r.teacher &&
                 !dg_job_check_finite(r.teacher_logits, (long)r.part_n * r.teacher->cfg.n_classes,
-                                     "the teacher", error))
-                g_prefix_error(error, "%s: ", cfg->teacher);
+                                     "the teacher", error)) {
+                g_autofree char *disp = dg_file_display_name(cfg->teacher);
+                g_prefix_error(error, "%s: ", disp);
+            }
             else
                 diverged(&r, "the loss is not finite", error);
             goto done;

@@ -2,6 +2,7 @@
  * classes (dg_gan_save_classes), as a job. */
 #include <json-glib/json-glib.h>
 
+#include "data/dg-file.h"
 #include "jobs/dg-job-gan.h"
 #include "jobs/dg-job-util.h"
 #include "models/dg-gan.h"
@@ -29,9 +30,10 @@ static gboolean export_run(dg_job *job, void *config, GError **error)
                     "say which model (--model), which classes (--classes) and where (--out)");
         return FALSE;
     }
+    g_autofree char *disp = dg_file_display_name(c->out);
     if (g_file_test(c->out, G_FILE_TEST_EXISTS) || g_file_test(c->out, G_FILE_TEST_IS_SYMLINK)) {
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s exists; not overwriting it", c->out);
+                    "%s exists; not overwriting it", disp);
         return FALSE;
     }
     dg_event sev = {.kind = DG_EVENT_STARTED, .eta = -1, .message = "cutting a generator down"};
@@ -47,7 +49,7 @@ static gboolean export_run(dg_job *job, void *config, GError **error)
     json_builder_end_object(b);
     JsonNode *root = json_builder_get_root(b);
     char *doc = json_to_string(root, FALSE);
-    dg_job_message(job, "info", "wrote %s", c->out);
+    dg_job_message(job, "info", "wrote %s", disp);
     dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = doc};
     dg_job_emit(job, &ev);
     g_free(doc);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/dg-dataset.h"
+#include "data/dg-file.h"
 #include "jobs/dg-gan-monitor.h"
 #include "jobs/dg-job-gan-train-private.h"
 #include "jobs/dg-job-util.h"
@@ -306,9 +307,10 @@ static void make_gan(gan_run *r, const dg_gan_config *gc)
 static gboolean warm_start(gan_run *r, GError **error)
 {
     const char *path = r->cfg->init_from;
+    g_autofree char *disp = dg_file_display_name(path);
     dg_st *st = dg_job_read_st(r->dist, path, error);
     if (!st) {
-        g_prefix_error(error, "cannot start from %s: ", path);
+        g_prefix_error(error, "cannot start from %s: ", disp);
         return FALSE;
     }
     gboolean ok = gan_run_read_weights_by_class(r, st, error);
@@ -327,11 +329,11 @@ static gboolean warm_start(gan_run *r, GError **error)
         else
             n = -1;
         r->steps_before = MAX(n, 0);
-        r->initialized_from = n >= 0 ? g_strdup_printf("%s (after %" G_GINT64_FORMAT " steps)", path, n)
-                                     : g_strdup(path);
+        r->initialized_from = n >= 0 ? g_strdup_printf("%s (after %" G_GINT64_FORMAT " steps)", disp, n)
+                                     : g_strdup(disp);
         dg_job_message(r->job, "info", "starting from the weights of %s", r->initialized_from);
     } else {
-        g_prefix_error(error, "cannot start from %s: ", path);
+        g_prefix_error(error, "cannot start from %s: ", disp);
     }
     dg_st_free(st);
     return ok;

@@ -320,9 +320,11 @@ static gboolean out_folder_ready(dg_job *job, const dg_gan_generate_config *cfg,
                         "cannot remove %s of an earlier run: %s", disp, g_strerror(en));
             fine = FALSE;
         }
-    if (fine && remove && n_images > 0)
+    if (fine && remove && n_images > 0) {
+        g_autofree char *disp = dg_file_display_name(cfg->out);
         dg_job_message(job, "info", "removed the %d images of an earlier run in %s", n_images,
-                       cfg->out);
+                       disp);
+    }
     g_ptr_array_unref(old);
     g_free(gname);
     return fine;
@@ -488,8 +490,9 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
             goto out;
         }
     } else if (filter && !g.gan->D[0]) {
+        g_autofree char *disp = dg_file_display_name(model);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "%s has no discriminator to filter with", model);
+                    "%s has no discriminator to filter with", disp);
         goto out;
     }
     const double keep = cfg->keep;
@@ -597,7 +600,8 @@ static gboolean generate_run(dg_job *job, void *config, GError **error)
         ok = write_grid(cfg->grid, g.cells, g.rows, g.cols, g.S, row_names, error);
     }
     if (ok) {
-        dg_job_message(job, "info", "wrote %d synthetic images into %s", g.done, cfg->out);
+        g_autofree char *disp = dg_file_display_name(cfg->out);
+        dg_job_message(job, "info", "wrote %d synthetic images into %s", g.done, disp);
         dg_event ev = {.kind = DG_EVENT_RESULT, .eta = -1, .json = manifest};
         dg_job_emit(job, &ev);
     }

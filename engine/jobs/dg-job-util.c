@@ -458,8 +458,10 @@ dg_st *dg_job_read_st(dg_dist *dist, const char *path, GError **error)
     if (n < 0) {
         if (e)
             g_propagate_error(error, e);
-        else
-            g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "rank 0 could not read %s", path);
+        else {
+            g_autofree char *disp = dg_file_display_name(path);
+            g_set_error(error, DG_DIST_ERROR, DG_DIST_ERROR_PEER, "rank 0 could not read %s", disp);
+        }
         return NULL;
     }
     if (!dg_dist_is_root(dist))

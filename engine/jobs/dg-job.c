@@ -192,8 +192,15 @@ void dg_job_emit(dg_job *job, dg_event *ev)
 {
     ev->job = job->kind->name;
     ev->elapsed = dg_job_elapsed(job);
+    /* a message is text: a path's raw bytes left in one (not the display
+     * name) would make a --json event that is not UTF-8 */
+    const char *message = ev->message;
+    g_autofree char *valid = NULL;
+    if (message && !g_utf8_validate(message, -1, NULL))
+        ev->message = valid = g_utf8_make_valid(message, -1);
     if (job->fn)
         job->fn(ev, job->user);
+    ev->message = message;
 }
 
 void dg_job_message(dg_job *job, const char *level, const char *fmt, ...)

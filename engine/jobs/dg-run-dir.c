@@ -154,8 +154,9 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
     char *ckpt = g_build_filename(path, "checkpoint.safetensors", NULL);
     dg_run_dir *d = NULL;
     if (resume && !g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
+        g_autofree char *disp = dg_file_display_name(path);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
-                    "nothing to resume: %s has no checkpoint.safetensors", path);
+                    "nothing to resume: %s has no checkpoint.safetensors", disp);
         goto out;
     }
     /* one process per run folder, from here to the end of the job */
@@ -177,10 +178,11 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
         goto out;
     }
     if (!resume && g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
+        g_autofree char *disp = dg_file_display_name(path);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "%s already holds a training run; resume it (--resume) or choose another "
                     "folder",
-                    path);
+                    disp);
         dg_run_dir_close(d);
         d = NULL;
         goto out;

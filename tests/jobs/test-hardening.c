@@ -5,7 +5,8 @@
  * the data, checkpoints that would hang or corrupt a run, files that are not
  * files (FIFOs and devices, read or written), model files that ask for too
  * much, contradict themselves, nest their JSON metadata 100000 levels deep,
- * name folders with their class ids or hold non-finite weights.
+ * name folders with their class ids or hold non-finite weights; arguments
+ * that are not UTF-8.
  * What happens to outputs and run folders (an output that is an input, two
  * processes on one folder, signals, progress in logs, stdout write errors,
  * temporaries left by a kill): test-hardening-outputs; --resume with other
@@ -74,6 +75,70 @@ static void test_option_ranges(void)
         g_free(err);
     }
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(out);
+}
+
+/* Arguments that are not UTF-8: a file name takes any bytes the file system
+ * does (G_OPTION_ARG_FILENAME), shown in messages by its display name; any
+ * other option's value is an error naming the option (GOption's own was a
+ * bare "Invalid byte sequence in conversion input"). */
+static void test_non_utf8_options(void)
+{
+    char *out = g_build_filename(tmp, "never-made-\xff", NULL);
+    const char *cases[][4] = {
+        {"predict", "--sex", "\xff"},
+        {"predict", "--threads", "\xff"},
+        {"evaluate", "--split", "\xfftest"},
+        {"ablation", "--protocols", "\xff"},
+        {"gan", "train", "--preset", "\xff"},
+        {"gan", "generate", "--classes", "\xff"},
+        {"gan", "export", "--classes", "\xff"},
+        {"cnn", "train", "--arch", "\xff"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *const *c = cases[i];
+        gboolean two = c[3] != NULL;
+        const char *option = two ? c[2] : c[1];
+        char *err = NULL; /* (run_cli: stderr must be UTF-8) */
+        int rc = two ? run_cli(&err, c[0], c[1], c[2], c[3], "--data", data, "--out", out, NULL)
+                     : run_cli(&err, c[0], c[1], c[2], "--data", data, "--out", out, "x.png",
+                               NULL);
+        g_test_message("%s %s %s -> %d: %s", c[0], c[1], two ? c[2] : "", rc, err);
+        g_assert_cmpint(rc, ==, 1);
+        char *named = g_strdup_printf("dermagan-cli: %s: ", option);
+        g_assert_nonnull(strstr(err, named));
+        g_assert_true(strchr(err, '\n') == err + strlen(err) - 1);
+        g_free(named), g_free(err);
+    }
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    /* file names: taken as they are, shown as their display name */
+    char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
+    char *overlay = g_build_filename(tmp, "\xff.png", NULL);
+    char *err = NULL;
+    int rc = run_cli(&err, "predict", img, "--saliency", overlay, "--threads", "1", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_true(g_file_test(overlay, G_FILE_TEST_IS_REGULAR));
+    g_free(err);
+    char *missing = g_build_filename(tmp, "\xffnone", NULL);
+    rc = run_cli(&err, "evaluate", "--data", missing, "--threads", "1", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "\xef\xbf\xbdnone")); /* U+FFFD */
+    g_free(err);
+    rc = run_cli(&err, "gan", "train", "--data", data, "--out", out, "--init-from", missing,
+                 "--preset", "tiny", "--threads", "1", "--cache-dir", "", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "cannot start from "));
+    g_free(err);
+    rc = run_cli(&err, "cnn", "train", "--data", data, "--out", missing, "--resume", NULL);
+    g_test_message("%s", err);
+    g_assert_cmpint(rc, ==, 1);
+    g_assert_nonnull(strstr(err, "nothing to resume"));
+    g_free(err);
+    g_free(missing), g_free(overlay), g_free(img);
+    jt_rm_rf(out);
     g_free(out);
 }
 
@@ -634,6 +699,7 @@ int main(int argc, char **argv)
     tmp = g_dir_make_tmp("dg-hardening-XXXXXX", NULL);
     data = jt_make_imagefolder(tmp, 3, 10, 32);
     g_test_add_func("/hardening/option-ranges", test_option_ranges);
+    g_test_add_func("/hardening/non-utf8-options", test_non_utf8_options);
     g_test_add_func("/hardening/synthetic-ratio", test_synthetic_ratio);
     g_test_add_func("/hardening/corrupt-checkpoints", test_corrupt_checkpoints);
     g_test_add_func("/hardening/fifo-and-devices", test_fifo);
