@@ -111,6 +111,23 @@ gboolean gan_run_same_classes(gan_run *r, const dg_st *st, const char *what, GEr
 
 gboolean gan_run_read_weights_by_class(gan_run *r, const dg_st *st, GError **error)
 {
+    /* the kind of file first: a classifier's has no 'gan' metadata, and "the
+     * 'gan' metadata is not a JSON object" did not say what was wrong */
+    const char *format = dg_st_metadata(st, "format");
+    if (g_strcmp0(format, "dermagan-gan-checkpoint") != 0 &&
+        g_strcmp0(format, "dermagan-gan") != 0) {
+        if (g_strcmp0(format, "dermagan-classifier") == 0 ||
+            g_strcmp0(format, "dermagan-classifier-checkpoint") == 0) {
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "it is a classifier %s, not a GAN checkpoint or generator model",
+                        g_str_has_suffix(format, "-checkpoint") ? "checkpoint" : "model");
+        } else {
+            g_autofree char *q = dg_st_quoted(format);
+            g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                        "not a DermaGAN GAN checkpoint or generator model (format %s)", q);
+        }
+        return FALSE;
+    }
     dg_gan_config saved;
     char **ids = NULL, **names = NULL;
     if (!dg_gan_config_from_json(&saved, dg_st_metadata(st, "gan"), error) ||

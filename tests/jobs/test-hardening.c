@@ -5,8 +5,9 @@
  * the data, checkpoints that would hang or corrupt a run, files that are not
  * files (FIFOs and devices, read or written), model files that ask for too
  * much, contradict themselves, nest their JSON metadata 100000 levels deep,
- * name folders with their class ids or hold non-finite weights; arguments
- * that are not UTF-8.
+ * name folders with their class ids or hold non-finite weights, or are of
+ * the wrong kind (gan train --init-from a classifier); arguments that are
+ * not UTF-8.
  * What happens to outputs and run folders (an output that is an input, two
  * processes on one folder, signals, progress in logs, stdout write errors,
  * temporaries left by a kill): test-hardening-outputs; --resume with other
@@ -366,6 +367,27 @@ static char *model_with(const char *src, const char *name, const char *key, cons
     return dst;
 }
 
+/* gan train --init-from a classifier's file (model or checkpoint): refused
+ * as the wrong kind of file, not for its missing 'gan' metadata. */
+static void test_init_from_wrong_kind(void)
+{
+    char *clf_ckpt = g_path_get_dirname(small_classifier());
+    char *files[] = {g_strdup(small_classifier()),
+                     g_build_filename(clf_ckpt, "checkpoint.safetensors", NULL)};
+    const char *says[] = {"it is a classifier model, not a GAN checkpoint or generator model",
+                          "it is a classifier checkpoint, not a GAN checkpoint or generator model"};
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(g_file_test(files[i], G_FILE_TEST_IS_REGULAR));
+        dg_gan_train_config *c = gan_tiny(i ? "from-clf-ckpt" : "from-clf", 1);
+        c->init_from = g_strdup(files[i]);
+        char *msg = must_fail(&dg_job_gan_train, c, DG_JOB_ERROR_INVALID);
+        g_assert_nonnull(strstr(msg, "cannot start from "));
+        g_assert_nonnull(strstr(msg, says[i]));
+        g_free(msg), g_free(files[i]);
+    }
+    g_free(clf_ckpt);
+}
+
 static void test_model_files(void)
 {
     GError *error = NULL;
@@ -704,6 +726,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hardening/corrupt-checkpoints", test_corrupt_checkpoints);
     g_test_add_func("/hardening/fifo-and-devices", test_fifo);
     g_test_add_func("/hardening/model-files", test_model_files);
+    g_test_add_func("/hardening/init-from-wrong-kind", test_init_from_wrong_kind);
     g_test_add_func("/hardening/deep-json", test_deep_json);
     g_test_add_func("/hardening/class-id-paths", test_class_id_paths);
     g_test_add_func("/hardening/non-finite-models", test_non_finite_models);
