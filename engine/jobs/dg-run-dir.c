@@ -144,6 +144,51 @@ static const char *foreign_file(const char *path, gboolean gan_run)
     return found;
 }
 
+/* Whether name, in a folder given to a new run, is a file a run of the
+ * kind leaves there: the lock, its config.json, history.csv (classifier),
+ * model files and the samples/ folder (GAN), checkpoint.safetensors (judged
+ * by the caller), and our temporaries (NAME.dgtmp-XXXXXX), which a kill
+ * leaves.  What they hold is foreign_file's question. */
+static gboolean run_file_name(const char *folder, const char *name, gboolean gan_run)
+{
+    static const char *const common[] = {LOCK_NAME, "config.json", "checkpoint.safetensors", NULL};
+    static const char *const gan[] = {"generator.safetensors", "generator-best.safetensors", NULL};
+    static const char *const cnn[] = {"model.safetensors", "history.csv", NULL};
+    if (dg_file_is_temp_name(name))
+        return TRUE;
+    for (const char *const *n = common; *n; n++)
+        if (strcmp(name, *n) == 0)
+            return TRUE;
+    for (const char *const *n = gan_run ? gan : cnn; *n; n++)
+        if (strcmp(name, *n) == 0)
+            return TRUE;
+    if (!gan_run || strcmp(name, "samples") != 0)
+        return FALSE;
+    g_autofree char *p = g_build_filename(folder, name, NULL);
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The first (by name) entry of the existing folder path that no run of the
+ * kind leaves there (g_free), or NULL: a new run goes in a new or empty
+ * folder, or one a run of its kind was killed in before its first
+ * checkpoint, not in a user's folder (--out $HOME, --out /). */
+static char *foreign_entry(const char *path, gboolean gan_run)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (!d)
+        return NULL; /* not there yet (dg_run_dir_open makes it), or says why */
+    char *first = NULL;
+    const char *name;
+    while ((name = g_dir_read_name(d)))
+        if (!run_file_name(path, name, gan_run) && (!first || strcmp(name, first) < 0)) {
+            g_free(first);
+            first = g_strdup(name);
+        }
+    g_dir_close(d);
+    return first;
+}
+
 dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan_run,
                                      gboolean resume, GError **error)
 {
@@ -151,12 +196,25 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID, "no run folder given (--out)");
         return NULL;
     }
-    char *ckpt = g_build_filename(path, "checkpoint.safetensors", NULL);
+    char *ckpt = g_build_filename(path, "checkpoint.safetensors", NULL), *foreign_name = NULL;
     dg_run_dir *d = NULL;
     if (resume && !g_file_test(ckpt, G_FILE_TEST_EXISTS)) {
         g_autofree char *disp = dg_file_display_name(path);
         g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
                     "nothing to resume: %s has no checkpoint.safetensors", disp);
+        goto out;
+    }
+    /* a new run: not in a folder holding anything else, before the lock file
+     * or a cleanup touches it (a folder with a checkpoint is judged below) */
+    if (!resume && !g_file_test(ckpt, G_FILE_TEST_EXISTS))
+        foreign_name = foreign_entry(path, gan_run);
+    if (foreign_name) {
+        g_autofree char *disp = dg_file_display_name(path);
+        g_autofree char *what = dg_file_display_name(foreign_name);
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "%s is not empty and not a %s run's folder (it holds %s); choose a new or "
+                    "empty folder for the run",
+                    disp, gan_run ? "GAN" : "classifier", what);
         goto out;
     }
     /* one process per run folder, from here to the end of the job */
@@ -202,6 +260,7 @@ dg_run_dir *dg_run_dir_open_training(dg_job *job, const char *path, gboolean gan
     }
 out:
     g_free(ckpt);
+    g_free(foreign_name);
     return d;
 }
 

@@ -29,10 +29,11 @@ typedef struct dg_run_dir dg_run_dir;
  * folder, and the process that holds it) when another process has it. */
 dg_run_dir *dg_run_dir_open(const char *path, GError **error);
 /* A training's run folder, as the GAN and classifier jobs use it: refuses
- * to resume without RUN/checkpoint.safetensors, to start over one or over
- * files the new run would replace that are not a run's (a user's
- * config.json, history.csv or model file), or to go on in a folder of the
- * other kind of training (gan_run: a GAN's), locks the
+ * to resume without RUN/checkpoint.safetensors, to start over one, in a
+ * folder holding anything but a run's files of its kind (before anything is
+ * written there), or over files the new run would replace that are not a
+ * run's (a user's config.json, history.csv or model file), or to go on in
+ * a folder of the other kind of training (gan_run: a GAN's), locks the
  * folder, and tells the job (a MESSAGE) when stale temporaries were removed.
  * FALSE + error with a one-line reason. */
 struct dg_job;

@@ -3,9 +3,10 @@
  * lost run or output that silently never arrived, but a clear one-line
  * error and a non-zero exit, or a run stopped with its checkpoint.
  * One test per class of problem (issue 9): an output that is one of the
- * command's inputs, two processes on one run folder, signals, progress lines
- * in a log, stdout that cannot be written (a full disk, a closed stdout),
- * temporaries left by a kill and the user's files that only look like them.
+ * command's inputs, a new run in a user's folder, two processes on one run
+ * folder, signals, progress lines in a log, stdout that cannot be written
+ * (a full disk, a closed stdout), temporaries left by a kill and the user's
+ * files that only look like them.
  * What hostile input must end in (options, checkpoints, FIFOs, model files):
  * test-hardening; --resume with other settings: test-resume. */
 #include <gio/gio.h>
@@ -473,6 +474,12 @@ static void test_stale_temporaries_only_ours(void)
                            "result.json.backup", "model.safetensors.Backup"};
     char *out = g_build_filename(tmp, "users-folder", NULL);
     char *figs = g_build_filename(out, "figs", NULL);
+    /* a run of its own there first: a new run refuses a folder holding the
+     * user's files, --resume goes on beside them */
+    g_assert_cmpint(run_cli(NULL, "cnn", "train", "--data", data, "--out", out, "--arch", "seed",
+                            "--steps", "1", "--batch", "8", "--threads", "1", "--cache-dir", "",
+                            NULL),
+                    ==, 0);
     g_assert_cmpint(g_mkdir_with_parents(figs, 0755), ==, 0);
     for (int pass = 0; pass < 2; pass++) {
         put_files(out, ours, G_N_ELEMENTS(ours), "half");
@@ -485,10 +492,11 @@ static void test_stale_temporaries_only_ours(void)
             dg_run_dir_close(d);
         } else {
             char *err = NULL;
-            /* (a training: gan generate refuses a folder holding files not its own) */
+            /* (a training resumed: gan generate and a new training refuse a
+             * folder holding files not their own) */
             int rc = run_cli(&err, "cnn", "train", "--data", data, "--out", out, "--arch", "seed",
-                             "--steps", "1", "--batch", "8", "--threads", "1", "--cache-dir", "",
-                             NULL);
+                             "--steps", "2", "--batch", "8", "--threads", "1", "--cache-dir", "",
+                             "--resume", NULL);
             g_test_message("%s", err);
             g_assert_cmpint(rc, ==, 0);
             g_free(err);
@@ -499,6 +507,48 @@ static void test_stale_temporaries_only_ours(void)
     g_free(figs), g_free(out);
 }
 
+/* A new training run in a folder holding anything but a run's own files
+ * (--out $HOME, --out /) wrote its files there; it is refused, naming a file
+ * found there, before anything is written (not even the lock file).  A GAN
+ * run killed before its first checkpoint (config.json, samples/) starts
+ * again in its folder; a classifier run's is not a GAN's. */
+static void test_new_run_in_user_folder(void)
+{
+    char *dir = g_build_filename(tmp, "home", NULL), *sub = g_build_filename(dir, "Documents", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(sub, 0755), ==, 0);
+    char *notes = g_build_filename(dir, "notes.txt", NULL);
+    g_assert_true(g_file_set_contents(notes, "mine\n", -1, NULL));
+    const char *says = "is not empty and not a classifier run's folder (it holds Documents); "
+                       "choose a new or empty folder";
+    refused(says, notes, "cnn", "train", "--data", data, "--out", dir, "--cache-dir", "",
+            "--steps", "2", "--threads", "1", NULL);
+    refused("not a GAN run's folder (it holds Documents)", notes, "gan", "train", "--preset",
+            "tiny", "--data", data, "--out", dir, "--cache-dir", "", "--steps", "2", "--threads",
+            "1", NULL);
+    g_assert_cmpint(g_rmdir(sub), ==, 0);
+    refused("(it holds notes.txt)", notes, "cnn", "train", "--data", data, "--out", dir,
+            "--cache-dir", "", "--steps", "2", "--threads", "1", NULL);
+    char *lock = g_build_filename(dir, ".dermagan.lock", NULL);
+    g_assert_false(g_file_test(lock, G_FILE_TEST_EXISTS));
+    /* a GAN run killed before its first checkpoint: its folder is its own */
+    char *killed = g_build_filename(tmp, "killed-gan", NULL);
+    char *samples = g_build_filename(killed, "samples", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(samples, 0755), ==, 0);
+    const char *left[] = {"config.json", ".dermagan.lock", "samples/step-000000.png"};
+    put_files(killed, left, G_N_ELEMENTS(left), "{\"n_classes\": 3}");
+    g_assert_cmpint(run_cli(NULL, "gan", "train", "--preset", "tiny", "--data", data, "--out",
+                            killed, "--cache-dir", "", "--steps", "2", "--threads", "1", NULL),
+                    ==, 0);
+    /* a classifier run's leftovers are not a GAN run's */
+    char *hc = g_build_filename(dir, "history.csv", NULL);
+    g_assert_cmpint(g_unlink(notes), ==, 0);
+    g_assert_true(g_file_set_contents(hc, "epoch,train_loss\n", -1, NULL));
+    refused("(it holds history.csv)", hc, "gan", "train", "--preset", "tiny", "--data", data,
+            "--out", dir, "--cache-dir", "", "--steps", "2", "--threads", "1", NULL);
+    g_free(dir), g_free(sub), g_free(notes), g_free(lock), g_free(killed), g_free(samples);
+    g_free(hc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -506,6 +556,7 @@ int main(int argc, char **argv)
     data = jt_make_imagefolder(tmp, 3, 10, 32);
     g_test_add_func("/hardening/outputs-not-inputs", test_outputs_not_inputs);
     g_test_add_func("/hardening/new-run-over-user-files", test_new_run_over_user_files);
+    g_test_add_func("/hardening/new-run-in-user-folder", test_new_run_in_user_folder);
     g_test_add_func("/hardening/run-folder-lock", test_run_folder_lock);
     g_test_add_func("/hardening/signals", test_signals);
     g_test_add_func("/hardening/progress-in-logs", test_progress_lines);
