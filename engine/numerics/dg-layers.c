@@ -557,7 +557,25 @@ typedef struct {
     const float *in;
     long planes;
     int H, W, p;
+    /* with a coordinate plane (dg_coords_pad_*): C input channels per image,
+     * the padded plane after them in the output; planes counts the output's
+     * (forward) or the input's (backward).  C 0: none */
+    int C;
+    const float *plane;
 } pad_args;
+
+/* Plane q of a pad pass: its input and output planes (NULL input: the
+ * coordinate plane's copy). */
+static void pad_planes(const pad_args *a, long q, bool fwd, long *in_q, long *out_q)
+{
+    if (!a->C) {
+        *in_q = *out_q = q;
+        return;
+    }
+    const long b = fwd ? q / (a->C + 1) : q / a->C, c = fwd ? q % (a->C + 1) : q % a->C;
+    *in_q = c < a->C ? b * a->C + c : -1;
+    *out_q = b * (a->C + 1) + c;
+}
 
 /* the source index of padded coordinate i in [0, n + 2p) */
 static inline int reflect(int i, int n, int p)
@@ -577,8 +595,14 @@ static void pad_fwd_part(void *arg, int t, int nt)
     dg_part(a->planes, t, nt, &lo, &hi);
     const int H = a->H, W = a->W, p = a->p, OH = H + 2 * p, OW = W + 2 * p;
     for (long q = lo; q < hi; q++) {
-        const float *x = a->in + q * H * W;
-        float *y = a->out + q * OH * OW;
+        long iq, oq;
+        pad_planes(a, q, true, &iq, &oq);
+        float *y = a->out + oq * OH * OW;
+        if (iq < 0) {
+            memcpy(y, a->plane, sizeof(float) * OH * OW);
+            continue;
+        }
+        const float *x = a->in + iq * H * W;
         for (int i = 0; i < OH; i++) {
             const float *row = x + (long)reflect(i, H, p) * W;
             for (int j = 0; j < OW; j++)
@@ -594,8 +618,10 @@ static void pad_bwd_part(void *arg, int t, int nt)
     dg_part(a->planes, t, nt, &lo, &hi);
     const int H = a->H, W = a->W, p = a->p, OH = H + 2 * p, OW = W + 2 * p;
     for (long q = lo; q < hi; q++) {
-        float *dx = a->out + q * H * W;
-        const float *g = a->in + q * OH * OW;
+        long iq, oq;
+        pad_planes(a, q, false, &iq, &oq);
+        float *dx = a->out + iq * H * W;
+        const float *g = a->in + oq * OH * OW;
         memset(dx, 0, sizeof(float) * H * W);
         for (int i = 0; i < OH; i++) {
             float *row = dx + (long)reflect(i, H, p) * W;
@@ -608,14 +634,14 @@ static void pad_bwd_part(void *arg, int t, int nt)
 void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
                             int p)
 {
-    pad_args a = {out, in, (long)B * C, H, W, p};
+    pad_args a = {out, in, (long)B * C, H, W, p, 0, NULL};
     dg_ctx_run(ctx, 0, pad_fwd_part, &a);
 }
 
 void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
                              int W, int p)
 {
-    pad_args a = {din, dout, (long)B * C, H, W, p};
+    pad_args a = {din, dout, (long)B * C, H, W, p, 0, NULL};
     dg_ctx_run(ctx, 0, pad_bwd_part, &a);
 }
 
@@ -626,7 +652,8 @@ void dg_coords_forward(float *out, const float *in, int B, int C, int H, int W)
     const long plane = (long)H * W, s1 = (long)C * plane;
     for (int b = 0; b < B; b++) {
         float *o = out + b * (s1 + plane);
-        memcpy(o, in + b * s1, sizeof(float) * s1);
+        if (s1)
+            memcpy(o, in + b * s1, sizeof(float) * s1);
         for (int i = 0; i < H; i++) {
             float v = (2.0f * i + 1.0f) / H - 1.0f;
             for (int j = 0; j < W; j++) {
@@ -640,6 +667,30 @@ void dg_coords_forward(float *out, const float *in, int B, int C, int H, int W)
 void dg_coords_backward(float *din, const float *dout, int B, int C, int H, int W)
 {
     dg_concat_backward(din, NULL, dout, B, C, 1, H * W);
+}
+
+/* The coordinate channel and reflection padding in one pass, as the
+ * generator uses them (dg_net_finalize fuses them): out [B, C + 1, H + 2p,
+ * W + 2p] is the padded input with the padded centre-distance plane after it,
+ * so the unpadded concatenation is never stored. */
+void dg_coords_pad_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                           int p)
+{
+    const long plane = (long)H * W, oplane = (long)(H + 2 * p) * (W + 2 * p);
+    float *d = dg_alloc(sizeof(float) * plane), *dp = dg_alloc(sizeof(float) * oplane);
+    dg_coords_forward(d, NULL, 1, 0, H, W); /* the plane alone */
+    pad_args one = {dp, d, 1, H, W, p, 0, NULL};
+    pad_fwd_part(&one, 0, 1);
+    pad_args a = {out, in, (long)B * (C + 1), H, W, p, C, dp};
+    dg_ctx_run(ctx, 0, pad_fwd_part, &a);
+    dg_free(d), dg_free(dp);
+}
+
+void dg_coords_pad_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
+                            int W, int p)
+{
+    pad_args a = {din, dout, (long)B * C, H, W, p, C, NULL};
+    dg_ctx_run(ctx, 0, pad_bwd_part, &a);
 }
 
 /* ---- noise injection ---------------------------------------------------------- */

@@ -157,6 +157,13 @@ void dg_noise_backward(float *din, float *dscale, const float *dout, const float
                        int C, int HW);
 void dg_pad_reflect_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
                             int p);
+/* dg_coords_forward then dg_pad_reflect_forward in one pass (out [B, C + 1,
+ * H + 2p, W + 2p]); the backward gives the input's gradient (the coordinate
+ * plane has none). */
+void dg_coords_pad_forward(dg_ctx *ctx, float *out, const float *in, int B, int C, int H, int W,
+                           int p);
+void dg_coords_pad_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
+                            int W, int p);
 void dg_pad_reflect_backward(dg_ctx *ctx, float *din, const float *dout, int B, int C, int H,
                              int W, int p);
 

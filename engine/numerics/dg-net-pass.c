@@ -173,10 +173,14 @@ static void forward_node(dg_net *net, dg_ctx *ctx, node *n, int B, bool train)
             dg_upsample_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->k);
         break;
     case DG_OP_PAD:
-        dg_pad_reflect_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->p);
+        if (!n->fused) /* else its coordinate channel wrote it */
+            dg_pad_reflect_forward(ctx, n->out, x0, B, a->c, a->h, a->w, n->p);
         break;
     case DG_OP_COORDS:
-        dg_coords_forward(n->out, x0, B, a->c, a->h, a->w);
+        if (n->padded)
+            dg_coords_pad_forward(ctx, n->out, x0, B, a->c, a->h, a->w, net->nodes[n->padded].p);
+        else
+            dg_coords_forward(n->out, x0, B, a->c, a->h, a->w);
         break;
     case DG_OP_NOISE:
         dg_noise_forward(n->out, n->mask, x0, W(net, n), net->nodes[0].out, nsize(&net->nodes[0]), B,
@@ -271,10 +275,14 @@ static void finish_target(dg_net *net, dg_ctx *ctx, const gtarget *t, int in, fl
         dg_vec_add(ctx, in == 0 ? dx : net->nodes[in].grad, net->tmp, len);
 }
 
-/* In place: n->grad is its input's gradient buffer; transform it. */
-static void backward_alias(dg_net *net, dg_ctx *ctx, node *n, long len)
+/* In place: n->grad is its input's gradient buffer; transform it (dw: the
+ * parameters' gradient of noise injection, or NULL). */
+static void backward_alias(dg_net *net, dg_ctx *ctx, node *n, int B, long len, float *dw)
 {
     switch (n->op) {
+    case DG_OP_NOISE: /* the input's gradient is the output's */
+        dg_noise_backward(NULL, dw, n->grad, n->mask, B, n->c, n->h * n->w);
+        break;
     case DG_OP_RELU: dg_relu_backward(ctx, n->grad, n->grad, n->out, len); break;
     case DG_OP_LRELU: dg_lrelu_backward(ctx, n->grad, n->grad, n->out, len, n->alpha); break;
     case DG_OP_TANH: dg_tanh_backward(ctx, n->grad, n->grad, n->out, len); break;
@@ -396,7 +404,10 @@ static void backward_node(dg_net *net, dg_ctx *ctx, node *n, int B, float *d0, f
             dg_pad_reflect_backward(ctx, d0, n->grad, B, a->c, a->h, a->w, n->p);
         break;
     case DG_OP_COORDS:
-        if (d0)
+        if (d0 && n->padded)
+            dg_coords_pad_backward(ctx, d0, n->grad, B, a->c, a->h, a->w,
+                                   net->nodes[n->padded].p);
+        else if (d0)
             dg_coords_backward(d0, n->grad, B, a->c, a->h, a->w);
         break;
     case DG_OP_NOISE:
@@ -458,14 +469,15 @@ static void backward_impl(dg_net *net, dg_ctx *ctx, const float *dout, float *dx
             continue;
         double t0 = net->profile ? dg_net_now() : 0.0;
         const double tw0 = n->t_bwd_weight, td0 = n->t_bwd_data;
-        if (n->fused && n->op == DG_OP_AVGPOOL) { /* its convolution takes n->grad */
-            ready[n->in0] = true;
+        if (n->fused && (n->op == DG_OP_AVGPOOL || n->op == DG_OP_PAD)) {
+            ready[n->in0] = true; /* its convolution / coordinate channel takes n->grad */
         } else if (n->alias) {
             ready[n->in0] = true;
             /* a fused activation's gradient is taken by its batch norm, unless
              * the pass stops there */
             if (!n->fused || n->in0 == stop)
-                backward_alias(net, ctx, n, (long)B * nsize(n));
+                backward_alias(net, ctx, n, B, (long)B * nsize(n),
+                               param_grads ? dW(net, n) : NULL);
         } else {
             long alen = n->in0 >= 0 ? (long)B * nsize(&net->nodes[n->in0]) : 0;
             float *dw = param_grads ? dW(net, n) : NULL;
@@ -511,6 +523,8 @@ void dg_net_backward_to(dg_net *net, dg_ctx *ctx, const float *dout, int stop_no
         dg_net_die("dg_net_backward_to: no such node");
     if (net->nodes[stop_node].pool)
         dg_net_die("dg_net_backward_to: the node's output is pooled in place (no gradient of it)");
+    if (net->nodes[stop_node].padded)
+        dg_net_die("dg_net_backward_to: the node's output is padded in place (no gradient of it)");
     backward_impl(net, ctx, dout, NULL, false, stop_node);
 }
 

@@ -31,6 +31,9 @@ typedef struct {
                             pool, as a (k+1)x(k+1) stride-2 convolution: that node, else 0;
                             out and grad are then the pool's */
     float *wpool, *dwpool; /* its box-filtered weight and that weight's gradient */
+    int padded;          /* a coordinate channel whose one consumer, a reflection padding,
+                            it computes (dg_coords_pad_forward): that node, else 0; out and
+                            grad are then the padding's */
     float *mean, *invstd; /* BN batch statistics of the last forward */
     int32_t *argmax;     /* max-pool */
     float *mask;         /* dropout */

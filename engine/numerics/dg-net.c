@@ -383,6 +383,16 @@ static bool in_place_op(dg_op op)
     return output_dependent(op) || op == DG_OP_DROPOUT;
 }
 
+/* Noise injection can add to its input's buffer when that input is a
+ * convolution's own output (whose backward needs only its input), used by
+ * nothing else. */
+static bool noise_in_place(const dg_net *net, const node *n)
+{
+    const node *a = n->in0 > 0 ? &net->nodes[n->in0] : NULL;
+    return n->op == DG_OP_NOISE && a && a->consumers == 1 && !a->alias && !a->pool &&
+           (a->op == DG_OP_CONV || a->op == DG_OP_CONVT) && !getenv("DG_NO_NOISE_IN_PLACE");
+}
+
 void dg_net_finalize(dg_net *net)
 {
     if (net->finalized)
@@ -425,6 +435,22 @@ void dg_net_finalize(dg_net *net)
             n->fused = true;
         }
     }
+    /* noise added in place (the pool fusion above first: a pooled
+     * convolution's output is the pool's) */
+    for (int i = 1; i < net->n_nodes; i++)
+        if (noise_in_place(net, &net->nodes[i]))
+            net->nodes[i].alias = true;
+    /* a coordinate channel whose one consumer is a reflection padding writes
+     * the padded planes itself: the unpadded concatenation is never stored */
+    for (int i = 1; i < net->n_nodes; i++) {
+        node *n = &net->nodes[i];
+        node *a = n->in0 > 0 ? &net->nodes[n->in0] : NULL;
+        if (n->op == DG_OP_PAD && a && a->op == DG_OP_COORDS && a->consumers == 1 &&
+            !getenv("DG_NO_PAD_FUSION")) {
+            a->padded = i;
+            n->fused = true;
+        }
+    }
 
     /* arena: params | grads | m | v | buffers */
     long P = net->n_params, Bf = net->n_buffers;
@@ -442,7 +468,7 @@ void dg_net_finalize(dg_net *net)
             maxc = n->c;
         if (sz > maxn)
             maxn = sz;
-        if (!n->alias && !n->pool)
+        if (!n->alias && !n->pool && !n->padded)
             total += 2 * sz;
         if (n->op == DG_OP_BN || n->op == DG_OP_CBN)
             total += 2 * n->c;
@@ -518,8 +544,8 @@ void dg_net_ensure_buffers(dg_net *net)
         if (n->alias) {
             n->out = net->nodes[n->in0].out;
             n->grad = net->nodes[n->in0].grad;
-        } else if (n->pool) {
-            n->out = n->grad = NULL; /* the pool's, below */
+        } else if (n->pool || n->padded) {
+            n->out = n->grad = NULL; /* the pool's or the padding's, below */
         } else {
             n->out = TAKE(sz);
             n->grad = TAKE(sz);
@@ -540,9 +566,9 @@ void dg_net_ensure_buffers(dg_net *net)
 #undef TAKE
     for (int i = 1; i < net->n_nodes; i++) {
         node *n = &net->nodes[i];
-        if (n->pool) {
-            n->out = net->nodes[n->pool].out;
-            n->grad = net->nodes[n->pool].grad;
+        if (n->pool || n->padded) {
+            n->out = net->nodes[n->pool ? n->pool : n->padded].out;
+            n->grad = net->nodes[n->pool ? n->pool : n->padded].grad;
         }
     }
 }

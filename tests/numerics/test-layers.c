@@ -333,6 +333,71 @@ static void test_coords(void)
     dg_net_free(net);
 }
 
+/* The generator's "conv, noise, coordinate channel, reflection padding,
+ * conv" (the noise added in place, the channel written padded; dg_net_finalize
+ * fuses both): gradient by finite differences, and the same outputs, input
+ * gradients and parameter gradients (a noise scale set non-zero) as the
+ * unfused passes (DG_NO_PAD_FUSION, DG_NO_NOISE_IN_PLACE), with less memory. */
+static dg_net *coords_pad_net(void)
+{
+    dg_net *net = dg_net_new(3, 5, 6, 2);
+    int c = dg_net_noise(net, dg_net_conv(net, 0, 4, 3, 1, 1, true));
+    dg_net_conv(net, dg_net_pad_reflect(net, dg_net_coords(net, c), 1), 2, 3, 1, 0, true);
+    return net;
+}
+
+static void test_coords_pad_fused(void)
+{
+    gc_run(coords_pad_net(), 2, NULL, true, true, ctx2, 651);
+    dg_net *nets[2];
+    float *dx[2], *out[2], *grads[2];
+    size_t bytes[2];
+    const long in_n = 2L * 3 * 5 * 6;
+    float x[2 * 3 * 5 * 6];
+    dg_rng rng;
+    dg_rng_seed(&rng, 652);
+    for (long i = 0; i < in_n; i++)
+        x[i] = dg_rng_normal(&rng);
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            g_setenv("DG_NO_PAD_FUSION", "1", TRUE);
+            g_setenv("DG_NO_NOISE_IN_PLACE", "1", TRUE);
+        }
+        nets[k] = coords_pad_net();
+        dg_net_finalize(nets[k]);
+        g_unsetenv("DG_NO_PAD_FUSION");
+        g_unsetenv("DG_NO_NOISE_IN_PLACE");
+        dg_rng_seed(&rng, 653);
+        dg_net_init(nets[k], &rng, DG_INIT_KAIMING);
+        const int scale = dg_net_find_tensor(nets[k], "02.noise.weight");
+        g_assert_cmpint(scale, >=, 0);
+        dg_net_tensor_data(nets[k], scale)[1] = 0.7f;
+        dg_net_forward(nets[k], ctx2, x, NULL, 2, true);
+        bytes[k] = dg_net_bytes(nets[k]);
+        const long on = 2L * dg_net_node_size(nets[k], dg_net_output_node(nets[k]));
+        out[k] = g_memdup2(dg_net_output(nets[k]), sizeof(float) * on);
+        float *r = g_new(float, on);
+        for (long i = 0; i < on; i++)
+            r[i] = (float)((i * 7) % 5) - 2.0f;
+        dx[k] = g_new0(float, in_n);
+        dg_net_zero_grad(nets[k]);
+        dg_net_backward(nets[k], ctx2, r, dx[k], true);
+        grads[k] = g_memdup2(dg_net_grads(nets[k]), sizeof(float) * dg_net_n_params(nets[k]));
+        g_free(r);
+    }
+    const long on = 2L * dg_net_node_size(nets[0], dg_net_output_node(nets[0]));
+    g_assert_cmpmem(out[0], sizeof(float) * on, out[1], sizeof(float) * on);
+    g_assert_cmpmem(dx[0], sizeof(float) * in_n, dx[1], sizeof(float) * in_n);
+    g_assert_cmpmem(grads[0], sizeof(float) * dg_net_n_params(nets[0]), grads[1],
+                    sizeof(float) * dg_net_n_params(nets[1]));
+    g_test_message("bytes fused %zu, unfused %zu", bytes[0], bytes[1]);
+    g_assert_cmpuint(bytes[0], <, bytes[1]);
+    for (int k = 0; k < 2; k++) {
+        dg_net_free(nets[k]);
+        g_free(dx[k]), g_free(out[k]), g_free(grads[k]);
+    }
+}
+
 /* Noise injection: the gradient of its scale and of the weights around it
  * (not of the input: the noise is a step function of the input's bits);
  * the noise is standard normal, one plane per image shared by the
@@ -648,6 +713,7 @@ int main(int argc, char **argv)
     g_test_add_func("/layers/grad/pad-reflect", test_pad_reflect);
     g_test_add_func("/layers/grad/coords", test_coords);
     g_test_add_func("/layers/grad/noise", test_noise);
+    g_test_add_func("/layers/grad/coords-pad-fused", test_coords_pad_fused);
     g_test_add_func("/layers/grad/activations", test_activation_grad);
     g_test_add_func("/layers/grad/bn-relu-in-place", test_bn_relu_in_place);
     g_test_add_func("/layers/grad/pool", test_pool_grad);
