@@ -119,8 +119,12 @@ void dg_net_bn_set(dg_net *net, int node, float eps, float momentum);
  * norm (done in the batch norm's pass), and a stride-1 convolution whose one
  * consumer is a 2x2 average pool (done as one (k+1)x(k+1) stride-2
  * convolution; the convolution's own output then holds the pooled values,
- * and dg_net_backward_to cannot stop there).  DG_NO_POOL_FUSION in the
- * environment turns the latter off, for comparisons. */
+ * and dg_net_backward_to cannot stop there), noise injection added in place
+ * to its convolution's output, and a coordinate channel whose one consumer
+ * is a reflection padding (written padded, dg_coords_pad_forward; its own
+ * output is then the padding's, and dg_net_backward_to cannot stop there).
+ * DG_NO_POOL_FUSION, DG_NO_NOISE_IN_PLACE and DG_NO_PAD_FUSION in the
+ * environment turn the last three off, for comparisons. */
 void dg_net_finalize(dg_net *net);
 
 typedef enum { DG_INIT_DCGAN, DG_INIT_KAIMING } dg_init;
