@@ -112,25 +112,29 @@ dg_run_dir *dg_run_dir_open(const char *path, GError **error)
 
 /* A file in path that a new run (no checkpoint) would write over and that
  * is not a run's of ours: a user's config.json or history.csv, or the
- * model file (with no checkpoint beside it, never the run's: the two are
- * written together; generator-best.safetensors can come first, and is left
- * out).  Ours: the config.json a run writes first (an object with
- * "n_classes"; a run killed before its first checkpoint leaves it), a
- * history.csv beginning "epoch,".  NULL when none; else its name. */
+ * model file when no config.json of ours is beside it (generator-best.
+ * safetensors is left out).  Ours: the config.json a run writes first (an
+ * object with "n_classes"; a run killed before its first checkpoint leaves
+ * it, and a classifier's run killed between its best model and its
+ * checkpoint, or whose checkpoint could not be written, leaves the model
+ * too), a history.csv beginning "epoch,".  NULL when none; else its name. */
 static const char *foreign_file(const char *path, gboolean gan_run)
 {
     const char *found = NULL, *model = gan_run ? "generator.safetensors" : "model.safetensors";
-    g_autofree char *mp = g_build_filename(path, model, NULL);
-    if (g_file_test(mp, G_FILE_TEST_EXISTS) || g_file_test(mp, G_FILE_TEST_IS_SYMLINK))
-        found = model;
+    gboolean our_config = FALSE;
     g_autofree char *cj = g_build_filename(path, "config.json", NULL);
-    if (!found && (g_file_test(cj, G_FILE_TEST_EXISTS) || g_file_test(cj, G_FILE_TEST_IS_SYMLINK))) {
+    if (g_file_test(cj, G_FILE_TEST_EXISTS) || g_file_test(cj, G_FILE_TEST_IS_SYMLINK)) {
         JsonNode *n = dg_json_read_object(cj); /* (bounded, regular files only) */
-        if (!n || !json_object_has_member(json_node_get_object(n), "n_classes"))
+        our_config = n && json_object_has_member(json_node_get_object(n), "n_classes");
+        if (!our_config)
             found = "config.json";
         if (n)
             json_node_unref(n);
     }
+    g_autofree char *mp = g_build_filename(path, model, NULL);
+    if (!found && !our_config &&
+        (g_file_test(mp, G_FILE_TEST_EXISTS) || g_file_test(mp, G_FILE_TEST_IS_SYMLINK)))
+        found = model;
     g_autofree char *hc = g_build_filename(path, "history.csv", NULL);
     if (!found && !gan_run &&
         (g_file_test(hc, G_FILE_TEST_EXISTS) || g_file_test(hc, G_FILE_TEST_IS_SYMLINK))) {

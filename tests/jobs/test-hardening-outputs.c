@@ -142,8 +142,9 @@ static void test_outputs_not_inputs(void)
 
 /* A new training run in a folder holding a user's config.json, history.csv
  * or model file (no checkpoint: not a run to resume) replaced them without a
- * word; a run killed before its first checkpoint (its own config.json) still
- * starts again there; and a run folder inside the data set is refused. */
+ * word; a run killed before its first checkpoint (its own config.json), or
+ * between its best model and its checkpoint, still starts again there; and a
+ * run folder inside the data set is refused. */
 static void test_new_run_over_user_files(void)
 {
     char *dir = g_build_filename(tmp, "user-folder", NULL);
@@ -166,6 +167,18 @@ static void test_new_run_over_user_files(void)
     g_assert_cmpint(run_cli(NULL, "cnn", "train", "--data", data, "--out", dir, "--cache-dir", "",
                             "--size", "32", "--steps", "2", "--threads", "1", NULL),
                     ==, 0);
+    /* a run killed between its best model and its checkpoint (or whose
+     * checkpoint could not be written): its config.json, history.csv and
+     * model file, no checkpoint; a new run starts there */
+    char *ck = g_build_filename(dir, "checkpoint.safetensors", NULL),
+         *mf = g_build_filename(dir, "model.safetensors", NULL);
+    g_assert_true(g_file_test(mf, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpint(g_unlink(ck), ==, 0);
+    g_assert_cmpint(run_cli(NULL, "cnn", "train", "--data", data, "--out", dir, "--cache-dir", "",
+                            "--size", "32", "--steps", "2", "--threads", "1", NULL),
+                    ==, 0);
+    g_assert_true(g_file_test(ck, G_FILE_TEST_IS_REGULAR));
+    g_free(ck), g_free(mf);
     /* inside the data set: its sample grids would join a class */
     char *inside = g_build_filename(data, "akiec", "run", NULL);
     char *img = g_build_filename(data, "akiec", "img-00.png", NULL);
