@@ -156,19 +156,25 @@ gboolean dg_job_check_not_input(const char *opt, const char *path, const char *i
 }
 
 /* Where path is (there or not yet): the real path of its deepest existing
- * ancestor, and the rest of it.  g_free. */
+ * ancestor, and the rest of it.  The path is not canonicalized first: a
+ * ".." after a symlink is the kernel's (link/../x is beside the link's
+ * target), so realpath resolves every part that exists and only the
+ * missing rest, where no symlink can be, is taken by its text.  g_free. */
 static char *real_location(const char *path)
 {
-    char *cur = g_canonicalize_filename(path, NULL), *real;
+    char *cwd = g_get_current_dir(), *real;
+    char *cur = g_path_is_absolute(path) ? g_strdup(path) : g_build_filename(cwd, path, NULL);
+    g_free(cwd);
     GString *rest = g_string_new(NULL);
     while (!(real = realpath(cur, NULL))) {
         char *dir = g_path_get_dirname(cur), *base = g_path_get_basename(cur);
+        if (rest->len)
+            g_string_prepend_c(rest, G_DIR_SEPARATOR);
         g_string_prepend(rest, base);
-        g_string_prepend_c(rest, G_DIR_SEPARATOR);
         g_free(base), g_free(cur);
         cur = dir; /* ("/" always resolves) */
     }
-    char *loc = g_strconcat(strcmp(real, "/") == 0 ? "" : real, rest->str, NULL);
+    char *loc = g_canonicalize_filename(rest->len ? rest->str : ".", real);
     free(real);
     g_free(cur);
     g_string_free(rest, TRUE);

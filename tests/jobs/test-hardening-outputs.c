@@ -128,6 +128,15 @@ static void test_outputs_not_inputs(void)
     refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
             "--data", data, "--cache-dir", "", "--per-class", "1", "--out", syn, NULL);
     g_assert_false(g_file_test(syn, G_FILE_TEST_EXISTS));
+    /* a ".." after a symlink is the kernel's: class-link/../syn is data/syn */
+    char *class_link = g_build_filename(tmp, "class-link", NULL),
+         *via = g_build_filename(class_link, "..", "syn", NULL),
+         *landed = g_build_filename(data, "syn", NULL), *akiec = g_build_filename(data, "akiec", NULL);
+    g_assert_cmpint(symlink(akiec, class_link), ==, 0);
+    refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
+            "--data", data, "--cache-dir", "", "--per-class", "1", "--out", via, NULL);
+    g_assert_false(g_file_test(landed, G_FILE_TEST_EXISTS));
+    g_free(class_link), g_free(via), g_free(landed), g_free(akiec);
     char *abl = g_build_filename(data, "ablation", NULL);
     refused("is inside the data set", data_png, "ablation", "--data", data, "--cache-dir", "",
             "--out", abl, NULL);
