@@ -315,6 +315,14 @@ static gboolean check_names(const dg_cnn_train_config *cfg, GError **error)
                     "image size %d is not one of 32, 64, 96, 128", cfg->size);
         return FALSE;
     }
+    if (g_strcmp0(cfg->balance, "logit-adjust") == 0 && cfg->synthetic_ratio > 0 && cfg->synthetic) {
+        /* its bias is the training pool's class prior, which a fixed share of
+         * synthetic images in every batch changes */
+        g_set_error(error, DG_JOB_ERROR, DG_JOB_ERROR_INVALID,
+                    "--balance logit-adjust cannot be combined with --synthetic-ratio (the "
+                    "batches' class prior is not the training pool's)");
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -590,12 +590,16 @@ long dg_net_node_size(const dg_net *net, int id) { return nsize(&net->nodes[id])
 float *dg_net_node_out(dg_net *net, int id)
 {
     dg_net_ensure_buffers(net);
+    if (net->nodes[id].padded) /* its buffer holds its consumer's padded planes */
+        dg_net_die("dg_net_node_out: the node's output is padded in place");
     return net->nodes[id].out;
 }
 
 float *dg_net_node_grad(dg_net *net, int id)
 {
     dg_net_ensure_buffers(net);
+    if (net->nodes[id].padded)
+        dg_net_die("dg_net_node_grad: the node's output is padded in place");
     return net->nodes[id].grad;
 }
 

@@ -123,6 +123,8 @@ void dg_net_bn_set(dg_net *net, int node, float eps, float momentum);
  * to its convolution's output, and a coordinate channel whose one consumer
  * is a reflection padding (written padded, dg_coords_pad_forward; its own
  * output is then the padding's, and dg_net_backward_to cannot stop there).
+ * A convolution whose noise is added in place holds the noisy values, and
+ * dg_net_node_out / _grad refuse a coordinate channel written padded.
  * DG_NO_POOL_FUSION, DG_NO_NOISE_IN_PLACE and DG_NO_PAD_FUSION in the
  * environment turn the last three off, for comparisons. */
 void dg_net_finalize(dg_net *net);

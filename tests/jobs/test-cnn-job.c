@@ -462,8 +462,9 @@ static void test_distill(void)
 /* The logit-adjusted loss (Menon et al. 2021): a step's loss is the
  * cross-entropy of the logits plus the bias, computed here by hand from the
  * same training-mode logits, and the bias changes the update; a training
- * with "logit-adjust" runs and differs from one with "none"; an unknown
- * balancing's error names the new one. */
+ * with "logit-adjust" runs and differs from one with "none", and is refused
+ * with a fixed synthetic share (whose batches have another class prior); an
+ * unknown balancing's error names the new one. */
 static void test_logit_adjust(void)
 {
     dg_cnn_config cc;
@@ -526,6 +527,16 @@ static void test_logit_adjust(void)
                          sizeof(float) * dg_net_n_params(a->net)) != 0);
     dg_cnn_free(a), dg_cnn_free(b);
     g_free(pn), g_free(pa);
+    c = tiny("la-share", 12);
+    g_free(c->balance), c->balance = g_strdup("logit-adjust");
+    c->synthetic = g_strdup(data);
+    c->synthetic_ratio = 0.25;
+    jt_sink s0;
+    jt_sink_init(&s0);
+    g_assert_cmpint(jt_run(&dg_job_cnn_train, c, &s0, &error), ==, DG_JOB_FAILED);
+    g_assert_nonnull(strstr(error->message, "--synthetic-ratio"));
+    g_clear_error(&error);
+    jt_sink_clear(&s0);
     c = tiny("la-bad", 12);
     g_free(c->balance), c->balance = g_strdup("prior");
     jt_sink s;
