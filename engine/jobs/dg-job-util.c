@@ -181,6 +181,14 @@ static char *real_location(const char *path)
     return loc;
 }
 
+/* Whether the real path loc is folder (a real path) or inside it. */
+static gboolean within(const char *loc, const char *folder)
+{
+    const size_t n = strlen(folder);
+    return strcmp(folder, "/") == 0 ||
+           (strncmp(loc, folder, n) == 0 && (loc[n] == '/' || loc[n] == '\0'));
+}
+
 gboolean dg_job_check_outside_data(const char *opt, const char *path, const char *data,
                                    const char *except, GError **error)
 {
@@ -190,10 +198,23 @@ gboolean dg_job_check_outside_data(const char *opt, const char *path, const char
     if (!root) /* (no such data set: the load says so) */
         return TRUE;
     char *loc = real_location(path);
-    const size_t n = strlen(root);
-    const gboolean inside = strcmp(root, "/") == 0 ||
-                            (strncmp(loc, root, n) == 0 && (loc[n] == '/' || loc[n] == '\0'));
+    gboolean inside = within(loc, root);
     free(root);
+    /* and the folders its symlinks lead to (class folders elsewhere, read
+     * with --follow-symlinks) */
+    GDir *dir = inside ? NULL : g_dir_open(data, 0, NULL);
+    const char *name;
+    while (dir && !inside && (name = g_dir_read_name(dir))) {
+        g_autofree char *p = g_build_filename(data, name, NULL);
+        char *target = g_file_test(p, G_FILE_TEST_IS_SYMLINK) &&
+                               g_file_test(p, G_FILE_TEST_IS_DIR)
+                           ? realpath(p, NULL)
+                           : NULL;
+        inside = target && within(loc, target);
+        free(target);
+    }
+    if (dir)
+        g_dir_close(dir);
     g_free(loc);
     if (!inside)
         return TRUE;

@@ -51,7 +51,8 @@ gboolean dg_job_check_not_input(const char *opt, const char *path, const char *i
 
 /* FALSE + DG_JOB_ERROR_INVALID "--OPT PATH is inside the data set DATA..."
  * when the output path (a file or folder, there or not yet) lies in the
- * data set's folder, through symlinks too: its files are the job's inputs
+ * data set's folder (or in a folder one of its symlinks leads to: a class
+ * folder elsewhere), through symlinks too: its files are the job's inputs
  * (a calibrated model over HAM10000_metadata.csv, a grid over an image),
  * and what is written there joins the data set (generated images in a
  * class folder).  except (may be NULL): a file that may be written there

@@ -131,11 +131,24 @@ static void test_outputs_not_inputs(void)
     /* a ".." after a symlink is the kernel's: class-link/../syn is data/syn */
     char *class_link = g_build_filename(tmp, "class-link", NULL),
          *via = g_build_filename(class_link, "..", "syn", NULL),
-         *landed = g_build_filename(data, "syn", NULL), *akiec = g_build_filename(data, "akiec", NULL);
+         *landed = g_build_filename(data, "syn", NULL),
+         *akiec = g_build_filename(data, "akiec", NULL);
     g_assert_cmpint(symlink(akiec, class_link), ==, 0);
     refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
             "--data", data, "--cache-dir", "", "--per-class", "1", "--out", via, NULL);
     g_assert_false(g_file_test(landed, G_FILE_TEST_EXISTS));
+    /* a data set whose class folder is a symlink to a folder elsewhere
+     * (--follow-symlinks reads it): that folder is the data set's too */
+    char *dl = g_build_filename(tmp, "linked-set", NULL),
+         *dl_akiec = g_build_filename(dl, "akiec", NULL),
+         *into = g_build_filename(akiec, "syn", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dl, 0755), ==, 0);
+    g_assert_cmpint(symlink(akiec, dl_akiec), ==, 0);
+    refused("is inside the data set", data_png, "gan", "generate", "--model", small_generator(),
+            "--data", dl, "--follow-symlinks", "--cache-dir", "", "--per-class", "1", "--out",
+            into, NULL);
+    g_assert_false(g_file_test(into, G_FILE_TEST_EXISTS));
+    g_free(dl), g_free(dl_akiec), g_free(into);
     g_free(class_link), g_free(via), g_free(landed), g_free(akiec);
     char *abl = g_build_filename(data, "ablation", NULL);
     refused("is inside the data set", data_png, "ablation", "--data", data, "--cache-dir", "",
